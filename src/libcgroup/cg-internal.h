@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cg-internal.h - the contract between the parts of openlve's cgroup layer
+ * and its internal users (liblve, lved). Nothing here is installed.
+ *
+ *   error.c    ECG* codes, thread-local last errno, strerror
+ *   cgroup.c   struct cgroup / cgroup_controller and typed values (no kernel)
+ *   convert.c  v1 <-> v2 translation of settings: THE one place for it
+ *   mount.c    detection: mounts, setup mode, controller versions, init,
+ *              namespaces; dirfds of every hierarchy root
+ *   ops.c      create / modify / delete / get / procs / chmod (kernel side)
+ *   attach.c   attach tasks and processes
+ *
+ * Internal functions return 0/positive or -errno unless their comment says
+ * they return an ECG* code. Exported symbols are only the public libcgroup
+ * names (see libopenlve-cgroup.sym); everything here is hidden.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "lve/libcgroup.h"
+#include "macro.h"
+
+/* ---------------------------------------------------------------- errors */
+
+/* Record -errno (or errno if positive) as the thread's last errno; returns ECGOTHER. */
+_hidden_ int cg_fail_errno(int err);
+/*
+ * Map a -errno from an internal call to the public ECG* code, recording the
+ * errno: -ENOENT -> ECGROUPNOTEXIST, -EPERM/-EACCES -> ECGROUPNOTOWNER,
+ * -EINVAL/-ENAMETOOLONG/-ELOOP/-EXDEV -> ECGINVAL, -EBUSY/-ENOTEMPTY -> ECGNONEMPTY,
+ * -ENOMEM -> ECGFAIL, anything else -> ECGOTHER. 0 -> 0.
+ */
+_hidden_ int cg_ecg_from_errno(int neg_errno);
+
+/* ----------------------------------------------------------- controllers */
+
+enum cg_ctrl {
+	CG_CTRL_CPU,
+	CG_CTRL_CPUACCT,
+	CG_CTRL_CPUSET,
+	CG_CTRL_MEMORY,
+	CG_CTRL_BLKIO, /* v1 name of io */
+	CG_CTRL_IO,    /* v2 name of blkio */
+	CG_CTRL_PIDS,
+	CG_CTRL_FREEZER,
+	CG_CTRL_DEVICES,
+	CG_CTRL_NET_CLS,
+	CG_CTRL_NET_PRIO,
+	CG_CTRL_PERF_EVENT,
+	CG_CTRL_HUGETLB,
+	CG_CTRL_RDMA,
+	CG_CTRL_MISC,
+	CG_CTRL_COUNT
+};
+
+/* "cpu" -> CG_CTRL_CPU, ...; -1 when unknown. */
+_hidden_ int cg_ctrl_lookup(const char *name);
+_hidden_ const char *cg_ctrl_name(int ctrl);
+
+/* ------------------------------------------------------------------- data */
+
+struct cg_value {
+	char *name;  /* file name, e.g. "cpu.max" */
+	char *value; /* exact text, no trailing newline */
+	bool dirty;  /* added/set since loaded from the kernel: modify writes it */
+};
+
+struct cgroup_controller {
+	char *name; /* "cpu", "memory", ... as given by the caller */
+	struct cg_value *values;
+	int n_values;
+	int cap_values;
+	struct cgroup *cgroup; /* owner */
+};
+
+struct cgroup {
+	char *name; /* normalized: no leading or trailing '/', "" = root */
+	struct cgroup_controller *controller[CG_CONTROLLER_MAX];
+	int index; /* number of controllers */
+	uid_t tasks_uid;
+	gid_t tasks_gid;
+	uid_t control_uid;
+	gid_t control_gid;
+	mode_t control_dperm;
+	mode_t control_fperm;
+	mode_t task_fperm;
+};
+
+/* Add or replace a value without the public API's checks; dirty as given. -errno. */
+_hidden_ int cg_controller_put(struct cgroup_controller *c, const char *name, const char *value,
+			       bool dirty);
+/* Find a value by name, NULL if absent. */
+_hidden_ struct cg_value *cg_controller_find(struct cgroup_controller *c, const char *name);
+/* Drop every value of a controller. */
+_hidden_ void cg_controller_clear(struct cgroup_controller *c);
+
+/* -------------------------------------------------------------- convert */
+
+/*
+ * Translate every setting of `in` for a hierarchy of version `to` and add
+ * the results to `out` (same controller, or "io"/"blkio" when renamed),
+ * marked dirty. Settings that mean the same in both versions (pids.max,
+ * cpuset.cpus, ...) are copied. Pairs (cpu.cfs_quota_us + cpu.cfs_period_us
+ * <-> cpu.max; blkio.throttle.* per device <-> io.max lines) are combined.
+ * A setting with no counterpart -> -EOPNOTSUPP, with `out` untouched.
+ * Values that cannot be parsed -> -EINVAL. See convert.c for the table.
+ */
+_hidden_ int cg_convert_controller(struct cgroup_controller *out, const struct cgroup_controller *in,
+				   enum cg_version_t to);
+/* Version a setting name belongs to: CGROUP_V1, CGROUP_V2, or CGROUP_UNK when both. */
+_hidden_ enum cg_version_t cg_setting_version(const char *setting);
+
+/* --------------------------------------------------------------- mounts */
+
+struct cg_mount {
+	char *path;                /* mount point */
+	enum cg_version_t version; /* CGROUP_V1 or CGROUP_V2 */
+	uint32_t ctrls;            /* bit (1u << enum cg_ctrl): v1 bound / v2 available at root */
+	char *name;                /* v1 "name=" option, or NULL */
+	int fd;                    /* O_PATH|O_DIRECTORY|O_CLOEXEC of the mount point, or -1 */
+};
+
+struct cg_sys {
+	enum cg_setup_mode_t mode;
+	struct cg_mount *mounts;
+	int n_mounts;
+	int ctrl_mount[CG_CTRL_COUNT]; /* index into mounts, -1 when not available */
+	int unified;                   /* index of the cgroup2 mount, -1 when none */
+	char *ns[CG_CTRL_COUNT];       /* namespace prefix per controller, NULL = none */
+	int ns_fd[CG_CTRL_COUNT];      /* dirfd of the namespace root, -1 = mount root */
+};
+
+/*
+ * Parse /proc/self/mountinfo text into sys->mounts (v1 controller masks
+ * from super options; v2 ctrls left 0) and compute mode and ctrl_mount
+ * assuming v2 carries nothing. Pure: no file access, fds stay -1.
+ * `v2_controllers` is the text of the cgroup2 root's cgroup.controllers
+ * (NULL when unknown) and fills the v2 mask and ctrl_mount for
+ * controllers not bound to v1.
+ */
+_hidden_ int cg_parse_mountinfo(const char *mountinfo, const char *v2_controllers, struct cg_sys *sys);
+_hidden_ void cg_sys_free(struct cg_sys *sys);
+
+/* The process-wide state loaded by cgroup_init(); NULL before. */
+_hidden_ struct cg_sys *cg_sys_get(void);
+
+/*
+ * Borrowed dirfd where group names of controller `ctrl` are rooted (mount or
+ * namespace root). -ENOENT if the controller is not mounted/available,
+ * -ENODEV when not initialized.
+ */
+_hidden_ int cg_ctrl_root_fd(int ctrl, const struct cg_mount **mount);
+
+/* ------------------------------------------------------------ kernel ops */
+
+/* Open the group directory `name` of controller `ctrl` (OL_OPEN_* flags). */
+_hidden_ int cg_open_group(int ctrl, const char *name, int flags, mode_t mode);

@@ -1,0 +1,389 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "fileio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "macro.h"
+
+bool ol_component_valid(const char *name)
+{
+	size_t n;
+
+	if (!name || !*name)
+		return false;
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	n = strlen(name);
+	if (n > NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int ol_name_check(const char *name)
+{
+	size_t total;
+	const char *p;
+
+	if (!name)
+		return -EINVAL;
+	total = strlen(name);
+	if (total > OL_NAME_MAX)
+		return -ENAMETOOLONG;
+	p = name;
+	while (*p) {
+		const char *e;
+		size_t n;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchrnul(p, '/');
+		n = (size_t)(e - p);
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return -EINVAL;
+		for (const char *c = p; c < e; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f)
+				return -EINVAL;
+		p = e;
+	}
+	return 0;
+}
+
+static int openat2_beneath(int dirfd, const char *rel, int oflags)
+{
+	static int have_openat2 = -1; /* racy but idempotent */
+	struct open_how how = {
+		.flags = (uint64_t)oflags,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	long r;
+
+	if (have_openat2 == 0)
+		return -ENOSYS;
+	r = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+	if (r < 0) {
+		if (errno == ENOSYS) {
+			have_openat2 = 0;
+			return -ENOSYS;
+		}
+		return -errno;
+	}
+	have_openat2 = 1;
+	return (int)r;
+}
+
+/* Walk one component at a time with O_NOFOLLOW; optionally mkdir. */
+static int walk_beneath(int dirfd, const char *rel, int flags, mode_t mode)
+{
+	_cleanup_close_ int cur = -1;
+	const char *p = rel;
+	int oflags = O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
+
+	cur = openat(dirfd, ".", O_DIRECTORY | O_CLOEXEC | O_PATH);
+	if (cur < 0)
+		return -errno;
+
+	while (*p) {
+		char comp[NAME_MAX + 1];
+		const char *e;
+		size_t n;
+		bool last;
+		int next;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		e = strchrnul(p, '/');
+		n = (size_t)(e - p);
+		if (n > NAME_MAX)
+			return -ENAMETOOLONG;
+		memcpy(comp, p, n);
+		comp[n] = 0;
+		p = e;
+		while (*p == '/')
+			p++;
+		last = !*p;
+
+		if (flags & OL_OPEN_CREATE) {
+			if (mkdirat(cur, comp, mode) < 0) {
+				if (errno != EEXIST || (last && (flags & OL_OPEN_EXCL)))
+					return -errno;
+			}
+		}
+		next = openat(cur, comp, (last && !(flags & OL_OPEN_PATH)) ? (oflags | O_RDONLY) : (oflags | O_PATH));
+		if (next < 0)
+			return errno == ELOOP ? -ELOOP : -errno;
+		safe_close(cur);
+		cur = next;
+	}
+	if (!(flags & OL_OPEN_PATH) && rel[strspn(rel, "/")] == 0) {
+		/* opened dirfd itself: reopen readable */
+		int fd = openat(cur, ".", O_DIRECTORY | O_CLOEXEC | O_RDONLY);
+		return fd < 0 ? -errno : fd;
+	}
+	return TAKE_FD(cur);
+}
+
+int ol_open_dir_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
+{
+	const char *rel;
+	int r, oflags;
+
+	r = ol_name_check(relpath);
+	if (r < 0)
+		return r;
+	rel = relpath + strspn(relpath, "/");
+	if (!*rel)
+		rel = ".";
+
+	if (!(flags & OL_OPEN_CREATE)) {
+		oflags = O_DIRECTORY | O_CLOEXEC | ((flags & OL_OPEN_PATH) ? O_PATH : O_RDONLY);
+		r = openat2_beneath(dirfd, rel, oflags);
+		if (r != -ENOSYS)
+			return r;
+	}
+	return walk_beneath(dirfd, strcmp(rel, ".") ? rel : "", flags, mode);
+}
+
+int ol_pread_all(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+
+	if (size == 0)
+		return -EINVAL;
+	for (;;) {
+		ssize_t n = pread(fd, buf + got, size - 1 - got, (off_t)got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == size - 1)
+			return -EFBIG;
+	}
+	buf[got] = 0;
+	return (int)got;
+}
+
+static int open_file_beneath(int dirfd, const char *file, int oflags)
+{
+	int fd;
+
+	if (!ol_component_valid(file)) {
+		/* allow nested relative names, checked and resolved beneath */
+		int r = ol_name_check(file);
+		if (r < 0)
+			return r;
+		if (!*file || file[0] == '/')
+			return -EINVAL;
+		fd = openat2_beneath(dirfd, file, oflags | O_CLOEXEC | O_NOFOLLOW);
+		if (fd != -ENOSYS)
+			return fd;
+	}
+	fd = openat(dirfd, file, oflags | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+int ol_read_at(int dirfd, const char *file, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = open_file_beneath(dirfd, file, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	return ol_pread_all(fd, buf, size);
+}
+
+int ol_read_full_at(int dirfd, const char *file, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = open_file_beneath(dirfd, file, O_RDONLY);
+	_cleanup_free_ char *buf = NULL;
+	size_t cap = 4096, got = 0;
+
+	if (fd < 0)
+		return fd;
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+
+		if (got + 1 >= cap) {
+			char *nb;
+			if (cap > (SIZE_MAX / 2))
+				return -EFBIG;
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				return -ENOMEM;
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + got, cap - 1 - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	if (len)
+		*len = got;
+	*out = TAKE_PTR(buf);
+	return 0;
+}
+
+int ol_write_fd(int fd, const char *s, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = pwrite(fd, s, len, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		/* cgroup files are not seekable on some kernels: fall back */
+		if (errno == ESPIPE) {
+			do
+				n = write(fd, s, len);
+			while (n < 0 && errno == EINTR);
+		}
+		if (n < 0)
+			return -errno;
+	}
+	if ((size_t)n != len)
+		return -EIO;
+	return 0;
+}
+
+int ol_write_at(int dirfd, const char *file, const char *s)
+{
+	_cleanup_close_ int fd = open_file_beneath(dirfd, file, O_WRONLY);
+
+	if (fd < 0)
+		return fd;
+	return ol_write_fd(fd, s, strlen(s));
+}
+
+int ol_write_atomic_at(int dirfd, const char *file, const void *data, size_t len, mode_t mode)
+{
+	char tmp[NAME_MAX + 1];
+	_cleanup_close_ int fd = -1;
+	const char *p = data;
+	size_t left = len;
+	int r;
+
+	if (!ol_component_valid(file))
+		return -EINVAL;
+	r = snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", file, (long)getpid());
+	if (r < 0 || (size_t)r >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -errno;
+	while (left > 0) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (fchmod(fd, mode) < 0 || fsync(fd) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (renameat(dirfd, tmp, dirfd, file) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	(void)fsync(dirfd);
+	return 0;
+fail:
+	(void)unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+static bool only_trailing_newline(const char *end)
+{
+	return *end == 0 || (end[0] == '\n' && end[1] == 0);
+}
+
+int ol_parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == s || !only_trailing_newline(end))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int ol_parse_i64(const char *s, int64_t *out)
+{
+	long long v;
+	char *end;
+
+	if (!s || !(isdigit((unsigned char)*s) || (*s == '-' && isdigit((unsigned char)s[1]))))
+		return -EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (end == s || !only_trailing_newline(end))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int ol_parse_u32(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	int r = ol_parse_u64(s, &v);
+
+	if (r < 0)
+		return r;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+char *ol_strip(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = 0;
+	return s;
+}

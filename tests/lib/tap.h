@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * tap.h - openlve's tiny test framework. Each test binary defines tests with
+ * TEST(name) { ... return 0; } and ends with TAP_MAIN(). Output is TAP 13,
+ * one line per test, so `meson test` (protocol: 'tap') and scripts/test.sh
+ * count every test case.
+ *
+ *   ASSERT(cond)            fails the test (returns 1) with file:line
+ *   ASSERT_EQ(a, b)         integer equality, prints both
+ *   ASSERT_STREQ(a, b)      string equality
+ *   ASSERT_OK(expr)         expr >= 0 (for -errno returns), prints strerror
+ *   ASSERT_ERR(expr, err)   expr == -err
+ *   SKIP("why")             marks the test skipped (returns 77)
+ *
+ * A test returns 0 (pass), 77 (skip) or anything else (fail). Tests run in
+ * a forked child so a crash or a leaked group in one test does not take down
+ * the others; the child's exit code is the result. TAP_FILTER=substring runs
+ * only matching tests.
+ */
+#pragma once
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define TAP_MAX_TESTS 512
+
+struct tap_test {
+	const char *name;
+	int (*fn)(void);
+};
+
+extern struct tap_test tap_tests[TAP_MAX_TESTS];
+extern int tap_n_tests;
+extern char tap_skip_reason[256];
+
+#define TEST(tname)                                                              \
+	static int test_##tname(void);                                           \
+	__attribute__((constructor)) static void tap_register_##tname(void)      \
+	{                                                                        \
+		if (tap_n_tests < TAP_MAX_TESTS) {                               \
+			tap_tests[tap_n_tests].name = #tname;                    \
+			tap_tests[tap_n_tests].fn = test_##tname;                \
+			tap_n_tests++;                                           \
+		}                                                                \
+	}                                                                        \
+	static int test_##tname(void)
+
+#define TAP_FAIL(...)                                                            \
+	do {                                                                     \
+		fprintf(stderr, "# %s:%d: ", __FILE__, __LINE__);                \
+		fprintf(stderr, __VA_ARGS__);                                    \
+		fprintf(stderr, "\n");                                           \
+		return 1;                                                        \
+	} while (0)
+
+#define ASSERT(cond)                                                             \
+	do {                                                                     \
+		if (!(cond))                                                     \
+			TAP_FAIL("assertion failed: %s", #cond);                 \
+	} while (0)
+
+#define ASSERT_EQ(a, b)                                                          \
+	do {                                                                     \
+		long long _a = (long long)(a), _b = (long long)(b);              \
+		if (_a != _b)                                                    \
+			TAP_FAIL("%s == %s: %lld != %lld", #a, #b, _a, _b);      \
+	} while (0)
+
+#define ASSERT_STREQ(a, b)                                                       \
+	do {                                                                     \
+		const char *_a = (a), *_b = (b);                                 \
+		if (!_a || !_b || strcmp(_a, _b))                                \
+			TAP_FAIL("%s == %s: \"%s\" != \"%s\"", #a, #b,           \
+				 _a ? _a : "(null)", _b ? _b : "(null)");        \
+	} while (0)
+
+#define ASSERT_OK(expr)                                                          \
+	do {                                                                     \
+		long long _r = (long long)(expr);                                \
+		if (_r < 0)                                                      \
+			TAP_FAIL("%s failed: %lld (%s)", #expr, _r,              \
+				 strerror((int)-_r));                            \
+	} while (0)
+
+#define ASSERT_ERR(expr, err)                                                    \
+	do {                                                                     \
+		long long _r = (long long)(expr);                                \
+		if (_r != -(long long)(err))                                     \
+			TAP_FAIL("%s: expected -%s, got %lld (%s)", #expr, #err, \
+				 _r, _r < 0 ? strerror((int)-_r) : "success");   \
+	} while (0)
+
+#define SKIP(...)                                                                \
+	do {                                                                     \
+		snprintf(tap_skip_reason, sizeof(tap_skip_reason), __VA_ARGS__); \
+		fprintf(stderr, "# SKIP %s\n", tap_skip_reason);                 \
+		return 77;                                                       \
+	} while (0)
+
+/* Skip unless running as root. */
+#define REQUIRE_ROOT()                                                           \
+	do {                                                                     \
+		if (geteuid() != 0)                                              \
+			SKIP("needs root");                                      \
+	} while (0)
+
+int tap_main(int argc, char **argv);
+
+#define TAP_MAIN()                                                               \
+	struct tap_test tap_tests[TAP_MAX_TESTS];                                \
+	int tap_n_tests;                                                         \
+	char tap_skip_reason[256];                                               \
+	int main(int argc, char **argv)                                          \
+	{                                                                        \
+		return tap_main(argc, argv);                                     \
+	}
