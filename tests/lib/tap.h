@@ -112,6 +112,28 @@ extern char tap_skip_reason[256];
 
 int tap_main(int argc, char **argv);
 
+/*
+ * Optional per-binary hooks (e.g. tests/lib/cgtest.c registers its cleanup
+ * from a constructor). All run in the parent test process, never in a
+ * test's child, except child_init:
+ *   before_all  once before the first test; non-zero fails every test
+ *   child_init  in each test's child right after fork
+ *   after_each  after each test's child has ended (passed, failed, crashed)
+ *   after_all   once after the last test, and when the parent gets
+ *               SIGINT/SIGTERM/SIGHUP (the running test's child is
+ *               SIGKILLed and reaped first)
+ * Hooks registered later run their after_* first.
+ */
+struct tap_hooks {
+	int (*before_all)(void);
+	void (*child_init)(void);
+	void (*after_each)(void);
+	void (*after_all)(void);
+};
+#define TAP_MAX_HOOKS 8
+/* Returns 0, or -ENOSPC when TAP_MAX_HOOKS are registered. `h` must stay valid. */
+int tap_register_hooks(const struct tap_hooks *h);
+
 #define TAP_MAIN()                                                               \
 	struct tap_test tap_tests[TAP_MAX_TESTS];                                \
 	int tap_n_tests;                                                         \
