@@ -61,10 +61,33 @@ struct olve_limits {
 	uint32_t cpu_weight;
 };
 
-/* Documented CloudLinux defaults (REFERENCE: SPEED 100%, PMEM 1 GiB, IO 1024, IOPS 1024, NPROC 100, EP 20). */
+/*
+ * Documented CloudLinux defaults: SPEED 100% (10000), PMEM 1024 MB, IO 1024
+ * KB/s, IOPS 1024, NPROC 100, EP 20, VMEM 0 (off), cpu_weight 0 (100). CPU
+ * (old) and NCPU are unset: their mask bits are clear. These are the limits
+ * of an LVE created implicitly (enter, lve_create) unless lve_set_default
+ * stored others.
+ */
 void olve_limits_default(struct olve_limits *out);
 
-/* Usage and fault counters of one LVE, read from the kernel (and the EP slot file). */
+/*
+ * Usage and fault counters of one LVE, read from the kernel (and the state
+ * file). Counters of a controller that is not available stay 0.
+ *   cpu_usec       v2 cpu.stat usage_usec; v1 cpuacct.usage / 1000
+ *   cpu_throttled  cpu.stat nr_throttled (both versions)
+ *   nproc          pids.current (without pids: lines of tasks / cgroup.threads)
+ *   nprocs_only    lines of cgroup.procs
+ *   pmem, peak     memory.current / memory.peak (v2, peak 0 before 5.19);
+ *                  memory.usage_in_bytes / max_usage_in_bytes (v1)
+ *   vmem           sum of /proc/<pid>/statm size of the processes in it
+ *   io_*           v2 io.stat rbytes wbytes rios wios summed over devices;
+ *                  v1 blkio.throttle.io_service_bytes / io_serviced
+ *   fault_pmem     v2 memory.events "max"; v1 memory.failcnt +
+ *                  memory.memsw.failcnt, at least the OOM kills of
+ *                  memory.oom_control (some kernels leave failcnt at 0)
+ *   fault_nproc    pids.events "max"
+ *   ep             EP slots held now; fault_ep, fault_vmem: state file
+ */
 struct olve_usage {
 	uint64_t cpu_usec;     /* CPU time consumed since the LVE was created */
 	uint64_t cpu_throttled;/* periods throttled (CPU fault indicator) */
@@ -86,27 +109,63 @@ struct olve;
 
 /*
  * Open a handle. Configuration comes from the file named by the environment
- * variable OPENLVE_CONF (secure_getenv; tests use it) or /etc/openlve/openlve.conf,
- * falling back to built-in defaults. The handle keeps directory fds of the
- * LVE root in every cgroup hierarchy and of the state directory.
+ * variable OPENLVE_CONF (secure_getenv; tests use it; a missing file is
+ * -ENOENT) or SYSCONFDIR/openlve/openlve.conf (/etc/openlve/openlve.conf in
+ * packages), falling back to built-in defaults when that is absent; a bad
+ * line is -EINVAL. The handle keeps directory fds of the LVE root in every
+ * cgroup hierarchy that has cpu, cpuacct, cpuset, memory, blkio/io or pids
+ * (v1: each such mount; v2: the unified mount) and of <state_dir>/lve.
+ * The LVE root <mount>/<cgroup_root> is created as needed; on v2 it enables
+ * the controllers it can for the LVEs below it (see lve.c for which
+ * ancestors may be touched). -ENODEV: no usable hierarchy.
  * flags: 0, or OLVE_OPEN_NOCREATE to fail with -ENOENT instead of creating
- * the LVE root.
+ * the LVE root or the state directory (nothing is written).
  */
 #define OLVE_OPEN_NOCREATE 0x1
 int olve_open(struct olve **out, unsigned flags);
 void olve_close(struct olve *h);
 
-/* Create LVE `id` if needed and apply `lim` (fields not in lim->mask are left unchanged). */
+/*
+ * Create LVE `id` if needed (a new one starts with the default limits) and
+ * apply `lim`: fields not in lim->mask are left unchanged. CPU: the
+ * effective limit is min(speed, cpu_pct * online CPUs * 100, ncpu * 10000)
+ * over the non-zero ones, written as cpu.max (v1: cfs quota/period, 100 ms
+ * period), at least 1% of a core (the kernel's minimum quota). PMEM also
+ * caps swap (memory.swap.max 0 / memsw). IO and IOPS apply to every whole
+ * physical disk (/sys/block entries with a device; not loop, ram, zram,
+ * dm, md, nbd), read and write each. A controller that is not available
+ * is skipped. -EINVAL: id 0, cpu_pct > 100, cpu_weight > 10000, pmem or
+ * vmem below 4096 bytes or above INT64_MAX, nproc > 4194304, unknown mask
+ * bits (nothing is created then). -EBUSY: v1 cannot shrink memory below
+ * the current usage (the old limit stays in force and is reported).
+ */
 int olve_apply(struct olve *h, uint32_t id, const struct olve_limits *lim);
-/* Limits in force for `id` (read back from the kernel and the state file). -ENOENT if absent. */
+/*
+ * Limits in force for `id`, read back from the kernel files (so a change
+ * made behind liblve's back shows), EP and VMEM from the state file. speed
+ * is the effective CPU limit the kernel enforces; cpu_pct and ncpu are the
+ * values last applied. Fields of controllers that are not available are
+ * absent from out->mask. -ENOENT if absent.
+ */
 int olve_get_limits(struct olve *h, uint32_t id, struct olve_limits *out);
-/* Kill the LVE's tasks and remove it. -ENOENT if absent. */
+/*
+ * Kill the LVE's processes (v2 cgroup.kill, else SIGKILL through pidfds,
+ * repeated until empty; on v1 a thread that entered alone while its process
+ * lives elsewhere is moved back to its process's group instead) and remove
+ * it from every hierarchy and the state directory. -ENOENT if absent,
+ * -EBUSY if the caller itself is inside or tasks survive 5 s.
+ */
 int olve_destroy(struct olve *h, uint32_t id);
-/* LVE ids that exist, sorted; *ids is malloc'd. Returns the count. */
+/*
+ * LVE ids that exist (lve<ID> groups under the LVE root of the first
+ * hierarchy; other names are ignored), sorted; *ids is malloc'd (NULL when
+ * the count is 0). Returns the count.
+ */
 int olve_list(struct olve *h, uint32_t **ids);
+/* Usage and faults of `id` now (see struct olve_usage). -ENOENT if absent. */
 int olve_usage(struct olve *h, uint32_t id, struct olve_usage *out);
 
-/* LVE flags (CloudLinux LVE_VE_DISABLE). */
+/* LVE flags (CloudLinux LVE_VE_DISABLE), kept in the state file. Unknown bits -EINVAL, absent LVE -ENOENT. */
 #define OLVE_F_DISABLED 0x1
 int olve_set_flags(struct olve *h, uint32_t id, uint32_t flags);
 int olve_get_flags(struct olve *h, uint32_t id, uint32_t *flags);
@@ -130,7 +189,7 @@ int olve_leave(struct olve *h, uint32_t cookie);
 /* Admin: move process `pid` (all its threads) into / out of an LVE. */
 int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid);
 int olve_leave_pid(struct olve *h, pid_t pid);
-/* LVE id the calling thread is in, 0 when none. */
+/* LVE id the calling thread is in (per /proc/thread-self/cgroup, first hierarchy), 0 when none. */
 int olve_current(struct olve *h, uint32_t *id);
 
 #ifdef __cplusplus

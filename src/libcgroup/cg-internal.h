@@ -88,6 +88,7 @@ struct cgroup {
 	mode_t control_dperm;
 	mode_t control_fperm;
 	mode_t task_fperm;
+	void *attach_cache; /* attach.c: kept tasks/cgroup.procs fds; NULL until first attach */
 };
 
 /* Add or replace a value without the public API's checks; dirty as given. -errno. */
@@ -155,7 +156,36 @@ _hidden_ struct cg_sys *cg_sys_get(void);
  */
 _hidden_ int cg_ctrl_root_fd(int ctrl, const struct cg_mount **mount);
 
+/*
+ * blkio/io alias: the controller that serves `ctrl` on this host. ctrl
+ * itself when available; else CG_CTRL_IO for CG_CTRL_BLKIO (v2 host) and
+ * CG_CTRL_BLKIO for CG_CTRL_IO (v1 host); -1 when neither is. Namespaces
+ * are kept under the resolved controller. cg_ctrl_root_fd() resolves.
+ */
+_hidden_ int cg_ctrl_resolve(const struct cg_sys *sys, int ctrl);
+/*
+ * A controller name as callers give it ("cpu", "blkio", "io",
+ * "name=systemd") -> index of its hierarchy in cg_sys_get()->mounts.
+ * *ctrl (may be NULL) gets the resolved controller whose namespace applies,
+ * -1 for a named v1 hierarchy. -ENODEV before init, -ENOENT when unknown or
+ * not mounted/available.
+ */
+_hidden_ int cg_hier_lookup(const char *name, int *ctrl);
+/*
+ * Borrowed dirfd where group names of hierarchy `mount_index` are rooted
+ * when no controller is named: the namespace of the first controller of
+ * that hierarchy that has one, else the mount. -ENODEV before init.
+ */
+_hidden_ int cg_mount_root_fd(int mount_index);
+/* Changes with every cgroup_set_namespace(): caches of resolved dirs compare it. */
+_hidden_ unsigned cg_ns_generation(void);
+
 /* ------------------------------------------------------------ kernel ops */
 
 /* Open the group directory `name` of controller `ctrl` (OL_OPEN_* flags). */
 _hidden_ int cg_open_group(int ctrl, const char *name, int flags, mode_t mode);
+
+/* ---------------------------------------------------------------- attach */
+
+/* Close and free the attach fd cache of cg (cgroup_free must call it). */
+_hidden_ void cg_attach_cache_drop(struct cgroup *cg);

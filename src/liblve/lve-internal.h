@@ -3,11 +3,13 @@
  * lve-internal.h - the contract between the parts of liblve.
  *
  *   conf.c    openlve.conf (OPENLVE_CONF) parsing
- *   lve.c     handle: LVE root dirfds in every hierarchy, state dir, per-LVE fd cache
+ *   lve.c     handle: LVE root dirfds in every hierarchy, state dir, per-LVE fd
+ *             cache, list, destroy, current
  *   limits.c  struct olve_limits <-> cgroup v2 settings (v1 via convert.c),
- *             apply / get / destroy / list / usage
- *   state.c   per-LVE state file: flags, EP limit, VMEM, fault counters, EP slots
- *   enter.c   enter / leave / enter_pid / leave_pid / current
+ *             disk scan, apply / get_limits / usage
+ *   state.c   per-LVE state file: flags, EP limit, VMEM, fault counters, EP
+ *             slots; the defaults record; olve_set_flags / olve_get_flags
+ *   enter.c   enter / leave / enter_pid / leave_pid
  *   seed.c    the seed API of lve-ctl.h
  *   abi1.c    the CloudLinux 1.x ABI of lve-ctl.h
  *   vecfg.c   /etc/container/ve.cfg (libxml2)      [used by lvectl, lved]
@@ -21,11 +23,13 @@
  *                                       rule does not apply)
  * State (tmpfs, rebuilt from cgroups + ve.cfg after reboot):
  *   <state_dir>/lve/<ID>                struct olve_state + EP slot bytes
+ *   <state_dir>/lve/default             struct olve_state: limits of new LVEs
  */
 #pragma once
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lve/openlve.h"
@@ -33,22 +37,43 @@
 
 /* ------------------------------------------------------------------ conf */
 
+/*
+ * openlve.conf: one "key = value" per line; blank lines and lines whose
+ * first non-blank character is '#' are ignored (no trailing comments: a
+ * '#' inside a value is part of it). Keys:
+ *   cgroup_root              LVE root below every mount (relative; no "..")
+ *   cgroup_root.<controller> override for the hierarchy holding <controller>
+ *                            (cpu cpuacct cpuset memory blkio io pids)
+ *   state_dir ve_cfg sysconfig info_file list_file   absolute paths
+ * An unknown key, a duplicate key, a line without '=' or a bad value is
+ * -EINVAL and the 1-based line number goes to *errline.
+ */
+#define OLVE_CONF_CTRL_MAX 16
+
 struct olve_conf {
-	char *cgroup_root;                 /* relative to each mount; default "openlve" */
-	char *cgroup_root_ctrl[16];        /* per-controller override, index enum cg_ctrl */
-	char *state_dir;                   /* default "/run/openlve" */
-	char *ve_cfg;                      /* default "/etc/container/ve.cfg" */
-	char *sysconfig;                   /* default "/etc/sysconfig/cloudlinux" */
-	char *info_file;                   /* default "/var/lve/info" */
-	char *list_file;                   /* /proc/lve/list stand-in, default "<state_dir>/list" */
+	char *cgroup_root;                         /* relative to each mount; default "openlve" */
+	char *cgroup_root_ctrl[OLVE_CONF_CTRL_MAX]; /* per-controller override, index enum cg_ctrl */
+	char *state_dir;                           /* default "/run/openlve" */
+	char *ve_cfg;                              /* default "/etc/container/ve.cfg" */
+	char *sysconfig;                           /* default "/etc/sysconfig/cloudlinux" */
+	char *info_file;                           /* default "/var/lve/info" */
+	char *list_file;                           /* /proc/lve/list stand-in, default "<state_dir>/list" */
 };
 
-/* Parse `path` (NULL: OPENLVE_CONF via secure_getenv, else /etc/openlve/openlve.conf;
- * a missing default file gives built-in defaults). -errno; bad line -> -EINVAL. */
-_hidden_ int olve_conf_load(const char *path, struct olve_conf *out);
-/* Pure parser of the file text (fuzzed). */
-_hidden_ int olve_conf_parse(const char *text, struct olve_conf *out);
+/*
+ * Parse `path` (NULL: OPENLVE_CONF via secure_getenv, else
+ * SYSCONFDIR/openlve/openlve.conf; a missing default file gives built-in
+ * defaults, a missing OPENLVE_CONF or explicit file is -ENOENT). -errno;
+ * bad line -> -EINVAL with *errline (may be NULL) set to its number; 0 in
+ * *errline for errors that are not about one line. *errline is written on
+ * failure only (an exception to the output-on-success rule).
+ */
+_hidden_ int olve_conf_load(const char *path, struct olve_conf *out, unsigned *errline);
+/* Pure parser of the file text (fuzzed). Fills defaults for keys not given. */
+_hidden_ int olve_conf_parse(const char *text, struct olve_conf *out, unsigned *errline);
 _hidden_ void olve_conf_free(struct olve_conf *c);
+/* cgroup_root to use for controller `ctrl` (enum cg_ctrl): its override or cgroup_root. */
+_hidden_ const char *olve_conf_root_for(const struct olve_conf *c, int ctrl);
 
 /* ---------------------------------------------------------------- handle */
 
@@ -56,9 +81,12 @@ _hidden_ void olve_conf_free(struct olve_conf *c);
 
 struct olve_hier {
 	int version;       /* 1 or 2 (enum cg_version_t) */
-	uint32_t ctrls;    /* controllers served (bit = enum cg_ctrl) */
+	uint32_t ctrls;    /* controllers served (bit = 1u << enum cg_ctrl) */
 	int rootfd;        /* O_DIRECTORY fd of <mount>/<cgroup_root> */
 	const char *tasks; /* "tasks" (v1) or "cgroup.procs" (v2) */
+	char *root;        /* "/<cgroup_root>" as it appears in /proc/<pid>/cgroup */
+	int first_ctrl;    /* a controller of it, to find its line in /proc/<pid>/cgroup (v1) */
+	int mountfd;       /* borrowed O_PATH fd of the mount (owned by cg_sys) */
 };
 
 struct olve {
@@ -71,25 +99,137 @@ struct olve {
 	void *cache; /* per-LVE fd cache, owned by lve.c */
 };
 
-/* Per-LVE fds, cached in the handle (borrowed; valid until olve_close / destroy). */
+/* Index of the hierarchy serving controller `ctrl` (io and blkio are one), or -1. */
+_hidden_ int olve_hier_of(const struct olve *h, int ctrl);
+
+/*
+ * Per-LVE fds, cached in the handle (borrowed; valid until olve_close or
+ * olve_destroy / olve_lve_forget of that id). If the LVE was removed behind
+ * our back (another process destroyed it), writes to these fds fail with
+ * -ENODEV/-ENOENT: call olve_lve_forget() and olve_lve_get() again once.
+ *
+ * statefd is shared by every thread using the handle, so OFD locks taken
+ * on it do NOT exclude other threads of this process: take EP slot locks
+ * on a fresh fd from olve_state_open().
+ */
 struct olve_lve_fds {
 	uint32_t id;
-	int dirfd[OLVE_MAX_HIER];   /* lve<ID> dir in each hierarchy */
+	int dirfd[OLVE_MAX_HIER];   /* lve<ID> dir in each hierarchy (index as h->hier) */
 	int tasksfd[OLVE_MAX_HIER]; /* its tasks / cgroup.procs, O_WRONLY */
 	int statefd;                /* state file, O_RDWR */
 };
 
-/* Look up (and open; create with default limits when `create`) LVE `id`. */
+/*
+ * Look up (and open) LVE `id`. Without `create`: -ENOENT unless lve<ID>
+ * exists in every hierarchy. With `create`: missing dirs are made (v1
+ * cpuset gets its parent's cpus/mems) and a new LVE gets the default limits
+ * (olve_defaults_get). The state file is (re)created whenever the cgroups
+ * exist. -EINVAL for id 0.
+ */
 _hidden_ int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds **out);
 _hidden_ void olve_lve_forget(struct olve *h, uint32_t id);
 /* "lve<ID>" into buf. */
 _hidden_ void olve_lve_dirname(uint32_t id, char buf[static 16]);
+/* Strict "lve<ID>" parse: decimal, no sign or leading zero, 1..UINT32_MAX. 0 or -EINVAL. */
+_hidden_ int olve_lve_parse_dirname(const char *name, uint32_t *id);
+/* Parse /proc/<pid>/cgroup text: the LVE id under h's root (0 = none). */
+_hidden_ int olve_current_parse(const struct olve *h, const char *text, uint32_t *id);
+
+/* ---------------------------------------------------------------- limits */
+
+/*
+ * One cgroup setting produced by the translation: file `file` in the
+ * hierarchy of controller `ctrl` gets `value`. A value of several
+ * '\n'-separated lines is written one line per write(2) (io.max,
+ * blkio.throttle.*). `optional` settings are skipped when the kernel does
+ * not have the file (memory.swap.max without swap accounting,
+ * memory.memsw.limit_in_bytes).
+ */
+struct olve_setting {
+	int ctrl; /* enum cg_ctrl */
+	char *file;
+	char *value;
+	bool optional;
+	uint32_t fields; /* enum olve_limit_field bits this setting enforces */
+};
+
+struct olve_settings {
+	struct olve_setting *v;
+	size_t n;
+};
+
+_hidden_ void olve_settings_free(struct olve_settings *s);
+
+struct olve_dev {
+	uint32_t major, minor;
+};
+
+/*
+ * Whole disks to throttle: the entries of /sys/block (`sysblockfd`) that
+ * have a "device" link (real hardware: sd*, vd*, nvme*n*, xvd*, mmcblk*),
+ * never loop*, ram*, zram*, dm-*, md*, nbd* (virtual devices sit on top of
+ * disks that are throttled already). Sorted by major:minor. *devs malloc'd.
+ * Returns the count.
+ */
+_hidden_ int olve_disks_scan(int sysblockfd, struct olve_dev **devs);
+
+/* -EINVAL when a field of `lim` (those in lim->mask) is out of range. */
+_hidden_ int olve_limits_check(const struct olve_limits *lim);
+
+/*
+ * The pure translation: settings enforcing the fields `fields` of `lim`
+ * on a hierarchy of cgroup `version` (1 or 2), on a machine with `ncpus`
+ * online CPUs and the disks `devs`. v2 meaning:
+ *   SPEED|CPU|NCPU -> cpu.max "Q 100000": Q = 10 * min(speed,
+ *                     cpu_pct * ncpus * 100, ncpu * 10000) over the non-zero
+ *                     ones (us per 100 ms), at least 1000; all zero -> "max 100000"
+ *   WEIGHT         -> cpu.weight (0 -> 100)
+ *   PMEM           -> memory.max (0 -> max) + memory.swap.max 0 (max) [optional]
+ *   NPROC          -> pids.max (0 -> max)
+ *   IO|IOPS        -> io.max, one line per disk: rbps=wbps=io*1024 riops=wiops=iops
+ *                     (0 -> max); no disks -> nothing
+ * v1: the same converted by cg_convert_controller(), settings of the same
+ * fields together (memory.max + memory.swap.max -> memory.limit_in_bytes +
+ * memory.memsw.limit_in_bytes [optional]; cpu.max -> cfs_quota_us +
+ * cfs_period_us; cpu.weight -> cpu.shares; io.max -> blkio.throttle.*).
+ * EP and VMEM produce nothing (state file / rlimit). -EINVAL on bad input.
+ */
+_hidden_ int olve_limits_translate(const struct olve_limits *lim, uint32_t fields, int version,
+				   int ncpus, const struct olve_dev *devs, size_t n_devs,
+				   struct olve_settings *out);
+
+/*
+ * Reverse of the translation for one v2 setting read from the kernel
+ * (v1 files are converted to v2 names first): fills the fields it
+ * enforces into *out and sets their mask bits. io.max lines of devices
+ * not in `devs` are ignored. -EINVAL on text the kernel would not print.
+ */
+_hidden_ int olve_limits_from_v2(const char *file, const char *value, const struct olve_dev *devs,
+				 size_t n_devs, struct olve_limits *out);
+
+/* Copy the fields in src->mask into dst and add them to dst->mask. */
+_hidden_ void olve_limits_merge(struct olve_limits *dst, const struct olve_limits *src);
+
+/*
+ * Write `lim` (fields in lim->mask, merged with the state record) to an
+ * open LVE and record it in the state file, all under the state lock.
+ * Fields whose write failed keep their old record; the first error is
+ * returned (-EBUSY: v1 memory cannot shrink below the usage).
+ */
+_hidden_ int olve_limits_write(struct olve *h, struct olve_lve_fds *f, const struct olve_limits *lim);
 
 /* ----------------------------------------------------------------- state */
 
 #define OLVE_STATE_MAGIC 0x4f4c5645u /* "OLVE" */
 #define OLVE_STATE_VERSION 1
-#define OLVE_SLOT_BASE 4096          /* EP slot i is the byte OLVE_SLOT_BASE + i */
+/*
+ * EP slot i (0 <= i < ep_limit) is the byte OLVE_SLOT_BASE + i of the state
+ * file. A slot is taken by an OFD write lock (F_OFD_SETLK, l_len 1) held on
+ * that byte by the entered task's own open file description; it is released
+ * by F_UNLCK or when that description is closed (a crashed process frees
+ * its slots). The file is never extended for slots: locks past EOF are fine.
+ */
+#define OLVE_SLOT_BASE 4096
 
 struct olve_state {
 	uint32_t magic;
@@ -99,12 +239,122 @@ struct olve_state {
 	uint64_t vmem_limit; /* bytes, 0 = unlimited */
 	uint64_t fault_ep;
 	uint64_t fault_vmem;
-	struct olve_limits limits; /* as last applied */
+	struct olve_limits limits; /* as last applied successfully; mask 0 = never */
+	uint64_t reserved[8];      /* zero; room for fields without a version bump */
 };
 
-/* Create/open the state file of `id` in h->statefd (O_RDWR|O_CLOEXEC). */
+/* Name of the defaults record in the state dir. */
+#define OLVE_STATE_DEFAULT "default"
+
+/*
+ * Open the state file of `id` in h->statefd (O_RDWR|O_CLOEXEC), a NEW open
+ * file description each call. With `create` a missing file is created and
+ * initialized (header: magic, version, zeros). -ENOENT without create.
+ */
 _hidden_ int olve_state_open(struct olve *h, uint32_t id, bool create);
+/* Read the header (under an OFD read lock). -EBADMSG if short or not ours. Not from inside an update's fn. */
 _hidden_ int olve_state_read(int fd, struct olve_state *out);
-/* Update under an OFD write lock on the header. */
+/*
+ * Read-modify-write the header under an OFD write lock (F_OFD_SETLKW on
+ * [0, sizeof(struct olve_state))) and a process-wide mutex (threads share
+ * descriptions). fn returns < 0 (abort, returned), 0 (no write) or > 0
+ * (write back). Returns fn's result or -errno.
+ */
 _hidden_ int olve_state_update(int fd, int (*fn)(struct olve_state *st, void *ud), void *ud);
+/* Add one to the uint64_t counter at offsetof(struct olve_state, ...). */
 _hidden_ int olve_state_add_fault(int fd, size_t offset_of_counter);
+/* Number of EP slots currently taken (see OLVE_SLOT_BASE); opens its own description. */
+_hidden_ int olve_state_count_slots(struct olve *h, uint32_t id);
+/* Remove the state file of `id` (-ENOENT if absent). */
+_hidden_ int olve_state_remove(struct olve *h, uint32_t id);
+
+/* Limits given to LVEs created implicitly (enter, lve_create): stored record, else olve_limits_default. */
+_hidden_ int olve_defaults_get(struct olve *h, struct olve_limits *out);
+/* Merge the fields in lim->mask into the stored defaults. */
+_hidden_ int olve_defaults_set(struct olve *h, const struct olve_limits *lim);
+
+/* ----------------------------------------------------------------- enter */
+/*
+ * enter.c (olve_enter/leave/enter_pid/leave_pid), seed.c (the seed API of
+ * lve-ctl.h), abi1.c (the CloudLinux 1.x ABI of lve-ctl.h).
+ */
+
+/*
+ * euid 0, or CAP_SYS_ADMIN in the effective set: who may enter, leave and
+ * change LVEs. Checked explicitly: cgroup files opened by root stay
+ * writable after the process drops its privileges.
+ */
+_hidden_ bool olve_privileged(void);
+/* True (and *id, may be NULL) when the calling thread is inside an LVE it entered itself. No syscall. */
+_hidden_ bool olve_thread_entered(uint32_t *id);
+
+/* lve_check_fault's per-instance snapshot of one LVE's fault counters. */
+struct liblve_fault_snap {
+	uint32_t id;
+	uint64_t vmem, pmem, nproc;
+};
+
+#define LIBLVE_MAGIC 0x4c564531u /* "LVE1" */
+
+/* The instance behind both APIs (lve_instance_init's caller memory, init_lve's allocation). */
+struct liblve {
+	uint32_t magic;
+	struct olve *h;
+	void (*free_fn)(void *); /* init_lve's free, NULL: never freed */
+	pthread_mutex_t lock;    /* guards snap */
+	struct liblve_fault_snap *snap; /* sorted by id */
+	size_t n_snap, cap_snap;
+};
+
+/* The boundary of both liblve APIs: -EACCES becomes -EPERM, everything else passes. */
+_hidden_ int liblve_err(int r);
+/* Initialize / tear down caller memory as an instance (opens / closes its handle). */
+_hidden_ int liblve_instance_setup(struct liblve *lve);
+_hidden_ void liblve_instance_teardown(struct liblve *lve);
+/* lve's handle; for lve == NULL the process-wide handle (opened on first use). -EINVAL: not an instance. */
+_hidden_ int liblve_handle(struct liblve *lve, struct olve **out);
+/* Shared by lve_enter and lve_enter_flags / lve_setup_enter (flags: OLVE_ENTER_*). */
+_hidden_ int liblve_enter(struct liblve *lve, uint32_t id, uint32_t flags, uint32_t *cookie);
+/* Shared by lve_leave and lve_exit (lve may be NULL). */
+_hidden_ int liblve_leave(struct liblve *lve, uint32_t *cookie);
+/* abi1.c: take the fault baseline of `id` the first time this instance enters it. */
+_hidden_ void liblve_fault_baseline(struct liblve *lve, uint32_t id);
+
+/* ----------------------------------------------------------------- spawn */
+/*
+ * spawn.c: start a program inside LVE `id` (lve_wrapper, lve_suwrapper).
+ * The child is inside the LVE before it runs anything of the caller's:
+ * clone3(CLONE_INTO_CGROUP) on a cgroup v2-only system from a
+ * single-threaded caller (no migration), else fork() + the child writing
+ * its pid to the LVE's cgroup.procs in every hierarchy. Then, in the child,
+ * RLIMIT_AS = the LVE's VMEM (unless OLVE_ENTER_NO_UBC) and fn(ud): it
+ * should exec (drop privileges first); a negative return (-errno) is
+ * reported to the parent, a value >= 0 becomes the child's exit code.
+ * fn runs between fork and exec: only async-signal-safe calls.
+ *
+ * EP: unless OLVE_ENTER_NO_MAXENTER the PARENT holds one EP slot of the
+ * LVE (enter.c's protocol) from before the child exists until
+ * olve_spawn_wait() reaped it: a wrapped command counts as one entry for
+ * its lifetime; its own children are not counted.
+ *
+ * Returns -errno when no child runs (nothing held): -EINVAL id 0 / bad
+ * flags, -EPERM not privileged or LVE disabled, -E2BIG EP limit reached
+ * (EP fault counted), errors creating or entering the LVE. Returns 0 with
+ * out->fn_err < 0 when the child entered but fn failed (child reaped,
+ * nothing held, out->pid 0), or 0 with out->fn_err 0 when the child runs
+ * (its exec succeeded); then call olve_spawn_wait().
+ */
+#define OLVE_SPAWN_CLONE3 1
+#define OLVE_SPAWN_FORK 2
+
+struct olve_spawn {
+	pid_t pid;  /* the running child, 0 when none */
+	int slotfd; /* state file description holding the EP slot, -1 */
+	int method; /* OLVE_SPAWN_CLONE3 or OLVE_SPAWN_FORK */
+	int fn_err; /* fn's -errno when it failed in the child, else 0 */
+};
+
+_hidden_ int olve_spawn(struct olve *h, uint32_t id, uint32_t flags, int (*fn)(void *), void *ud,
+			struct olve_spawn *out);
+/* Reap the child (waitpid, EINTR retried), release the EP slot; *status = the wait status. */
+_hidden_ int olve_spawn_wait(struct olve_spawn *sp, int *status);

@@ -169,7 +169,22 @@ int ol_pread_all(int fd, char *buf, size_t size)
 	if (size == 0)
 		return -EINVAL;
 	for (;;) {
-		ssize_t n = pread(fd, buf + got, size - 1 - got, (off_t)got);
+		ssize_t n;
+
+		if (got == size - 1) {
+			char extra;
+
+			/* buffer full: the text fits only if the file ends here */
+			do
+				n = pread(fd, &extra, 1, (off_t)got);
+			while (n < 0 && errno == EINTR);
+			if (n < 0)
+				return -errno;
+			if (n > 0)
+				return -EFBIG;
+			break;
+		}
+		n = pread(fd, buf + got, size - 1 - got, (off_t)got);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -178,8 +193,6 @@ int ol_pread_all(int fd, char *buf, size_t size)
 		if (n == 0)
 			break;
 		got += (size_t)n;
-		if (got == size - 1)
-			return -EFBIG;
 	}
 	buf[got] = 0;
 	return (int)got;
@@ -191,7 +204,13 @@ static int open_file_beneath(int dirfd, const char *file, int oflags)
 
 	if (!ol_component_valid(file)) {
 		/* allow nested relative names, checked and resolved beneath */
+		_cleanup_close_ int parent = -1;
+		_cleanup_free_ char *dir = NULL;
+		char *slash;
+		const char *base;
+		size_t n;
 		int r = ol_name_check(file);
+
 		if (r < 0)
 			return r;
 		if (!*file || file[0] == '/')
@@ -199,6 +218,27 @@ static int open_file_beneath(int dirfd, const char *file, int oflags)
 		fd = openat2_beneath(dirfd, file, oflags | O_CLOEXEC | O_NOFOLLOW);
 		if (fd != -ENOSYS)
 			return fd;
+		/* no openat2: walk the directory part without following symlinks */
+		dir = strdup(file);
+		if (!dir)
+			return -ENOMEM;
+		n = strlen(dir);
+		while (n > 0 && dir[n - 1] == '/')
+			dir[--n] = 0;
+		slash = strrchr(dir, '/');
+		if (slash) {
+			*slash = 0;
+			base = slash + 1;
+		} else {
+			base = dir;
+		}
+		if (!ol_component_valid(base))
+			return -EINVAL;
+		parent = ol_open_dir_beneath(dirfd, slash ? dir : "", OL_OPEN_PATH, 0);
+		if (parent < 0)
+			return parent;
+		fd = openat(parent, base, oflags | O_CLOEXEC | O_NOFOLLOW);
+		return fd < 0 ? -errno : fd;
 	}
 	fd = openat(dirfd, file, oflags | O_CLOEXEC | O_NOFOLLOW);
 	return fd < 0 ? -errno : fd;
@@ -285,6 +325,8 @@ int ol_write_at(int dirfd, const char *file, const char *s)
 	return ol_write_fd(fd, s, strlen(s));
 }
 
+static unsigned long atomic_seq;
+
 int ol_write_atomic_at(int dirfd, const char *file, const void *data, size_t len, mode_t mode)
 {
 	char tmp[NAME_MAX + 1];
@@ -295,7 +337,9 @@ int ol_write_atomic_at(int dirfd, const char *file, const void *data, size_t len
 
 	if (!ol_component_valid(file))
 		return -EINVAL;
-	r = snprintf(tmp, sizeof(tmp), ".%s.%ld.tmp", file, (long)getpid());
+	/* unique per thread and call: concurrent writers never share a temp file */
+	r = snprintf(tmp, sizeof(tmp), ".%s.%ld.%lu.tmp", file, (long)gettid(),
+		     (unsigned long)__atomic_add_fetch(&atomic_seq, 1, __ATOMIC_RELAXED));
 	if (r < 0 || (size_t)r >= sizeof(tmp))
 		return -ENAMETOOLONG;
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -320,7 +364,12 @@ int ol_write_atomic_at(int dirfd, const char *file, const void *data, size_t len
 		r = -errno;
 		goto fail;
 	}
-	(void)fsync(dirfd);
+	/* fsync(2) on an O_PATH fd fails with EBADF: sync through a readable fd */
+	{
+		_cleanup_close_ int dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0)
+			(void)fsync(dfd);
+	}
 	return 0;
 fail:
 	(void)unlinkat(dirfd, tmp, 0);

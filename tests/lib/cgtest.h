@@ -131,16 +131,21 @@ enum cg_setup_mode_t cgtest_mode(void);
 const char *cgtest_vm_mode(void);
 
 /*
- * Fork a child, move it into `group` (relative to the roots; "" = none)
- * in every hierarchy where that group exists, then run fn(arg) and _exit
- * with its return value. Returns the child's pid once it has been moved,
+ * Fork a child, move it into `group` (relative to the roots; "" = stay in
+ * the own cgroups) in every hierarchy where that group exists (writing
+ * cgroup.procs directly, not through the library), then run fn(arg) and
+ * _exit with its return value (& 0xff). Returns the child's pid once it has been moved,
  * or -errno (-ENOENT when the group exists nowhere; the child is reaped).
  * The child is killed by the cleanup if still alive.
  */
 pid_t cgtest_fork_in(const char *group, int (*fn)(void *), void *arg);
-/* Wait for a child: its exit code (0..255), or -signal number when killed. */
+/*
+ * Wait for a child: its exit code (0..255), CGTEST_SIGNALED(sig) (>= 256)
+ * when killed by a signal, or -errno when waitpid failed.
+ */
+#define CGTEST_SIGNALED(sig) (256 + (sig))
 int cgtest_wait(pid_t pid);
-/* cgtest_fork_in() + cgtest_wait(). */
+/* cgtest_fork_in() + cgtest_wait(): same returns, -errno also when the fork/move failed. */
 int cgtest_run_in(const char *group, int (*fn)(void *), void *arg);
 
 /*

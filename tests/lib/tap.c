@@ -110,7 +110,7 @@ int tap_main(int argc, char **argv)
 	n = 0;
 	for (int i = 0; i < tap_n_tests; i++) {
 		struct tap_test *t = &tap_tests[i];
-		int status, rc;
+		int status = 1 << 8, rc; /* "exit 1" if waitpid fails */
 		pid_t pid;
 
 		if (filter && !strstr(t->name, filter))

@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * seed.c - the seed LVE userland API of lve-ctl.h (liblve-userland-api.txt),
+ * with its exact signatures and return codes, on top of openlve's olve_*.
+ *
+ *   lve_is_available()   1 when LVEs can be managed here: the caller is root
+ *                        (or has CAP_SYS_ADMIN) and a handle opens, i.e. at
+ *                        least one cgroup hierarchy with controllers is
+ *                        mounted and the LVE root exists or can be created
+ *                        (it is created). 0 otherwise.
+ *   lve_set_default()    cpu: % of ALL cores, io: KB/s. Stored as the default
+ *                        limits for LVEs created later (the "default" record
+ *                        in <state_dir>/lve/, olve_defaults_set); existing
+ *                        LVEs keep their limits.
+ *   lve_create()         creates LVE ve_id with the default limits; an
+ *                        existing LVE is not an error (0).
+ *   lve_destroy()        kills its tasks and removes it; -ENOENT if absent.
+ *   lve_setup()          cpu (% of all cores) and io (KB/s) of ve_id, -1 =
+ *                        unchanged, other negatives -EINVAL; creates the LVE
+ *                        when absent.
+ *   lve_instance_init()  NULL: the size of struct liblve to allocate (> 0);
+ *                        else initializes that memory (opens a handle).
+ *   lve_enter()          uid and gid must be (uint32_t)-1 (-EINVAL otherwise);
+ *                        NULL cookie -EFAULT; see olve_enter for the rest
+ *                        (-EPERM, -E2BIG, -EINVAL for id 0).
+ *   lve_leave()          -ESRCH when the thread did not enter, -EINVAL for a
+ *                        wrong cookie, NULL cookie -EFAULT. lve may be NULL.
+ *
+ * The admin functions have no instance argument: they share one
+ * process-wide handle, opened on first use. Every refusal for lack of
+ * privilege is -EPERM (the boundary maps -EACCES).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "lve-internal.h"
+#include "lve/lve-ctl.h"
+#include "macro.h"
+
+static pthread_mutex_t g_seed_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct olve *g_seed_h;
+
+_hidden_ int liblve_err(int r)
+{
+	return r == -EACCES ? -EPERM : r;
+}
+
+_hidden_ int liblve_handle(struct liblve *lve, struct olve **out)
+{
+	int r = 0;
+
+	if (lve) {
+		if (lve->magic != LIBLVE_MAGIC || !lve->h)
+			return -EINVAL;
+		*out = lve->h;
+		return 0;
+	}
+	pthread_mutex_lock(&g_seed_lock);
+	if (!g_seed_h)
+		r = olve_open(&g_seed_h, 0);
+	if (r == 0)
+		*out = g_seed_h;
+	pthread_mutex_unlock(&g_seed_lock);
+	return r;
+}
+
+_hidden_ int liblve_instance_setup(struct liblve *lve)
+{
+	struct olve *h = NULL;
+	int r;
+
+	r = olve_open(&h, 0);
+	if (r < 0)
+		return r;
+	memset(lve, 0, sizeof(*lve));
+	pthread_mutex_init(&lve->lock, NULL);
+	lve->h = h;
+	lve->magic = LIBLVE_MAGIC;
+	return 0;
+}
+
+_hidden_ void liblve_instance_teardown(struct liblve *lve)
+{
+	lve->magic = 0;
+	olve_close(lve->h);
+	lve->h = NULL;
+	free(lve->snap);
+	lve->snap = NULL;
+	lve->n_snap = lve->cap_snap = 0;
+	pthread_mutex_destroy(&lve->lock);
+}
+
+_hidden_ int liblve_enter(struct liblve *lve, uint32_t id, uint32_t flags, uint32_t *cookie)
+{
+	struct olve *h = NULL;
+	uint32_t c;
+	int r;
+
+	if (!cookie)
+		return -EFAULT;
+	if (id == 0)
+		return -EINVAL;
+	r = liblve_handle(lve, &h);
+	if (r < 0)
+		return liblve_err(r);
+	if (lve && olve_privileged() && !olve_thread_entered(NULL))
+		liblve_fault_baseline(lve, id);
+	r = olve_enter(h, id, flags, &c);
+	if (r < 0)
+		return liblve_err(r);
+	*cookie = c;
+	return 0;
+}
+
+_hidden_ int liblve_leave(struct liblve *lve, uint32_t *cookie)
+{
+	if (!cookie)
+		return -EFAULT;
+	if (lve && lve->magic != LIBLVE_MAGIC)
+		return -EINVAL;
+	return liblve_err(olve_leave(lve ? lve->h : NULL, *cookie));
+}
+
+/* ------------------------------------------------------------ seed API */
+
+_public_ int lve_is_available(void)
+{
+	struct olve *h = NULL;
+
+	if (!olve_privileged())
+		return 0;
+	return liblve_handle(NULL, &h) == 0 && h->n_hier > 0 ? 1 : 0;
+}
+
+_public_ int lve_set_default(uint32_t cpu, uint32_t io)
+{
+	struct olve_limits lim = { .mask = OLVE_L_CPU | OLVE_L_IO, .cpu_pct = cpu, .io = io };
+	struct olve *h = NULL;
+	int r;
+
+	if (!olve_privileged())
+		return -EPERM;
+	r = liblve_handle(NULL, &h);
+	if (r < 0)
+		return liblve_err(r);
+	return liblve_err(olve_defaults_set(h, &lim));
+}
+
+_public_ int lve_create(uint32_t ve_id)
+{
+	struct olve_lve_fds *f;
+	struct olve *h = NULL;
+	int r;
+
+	if (ve_id == 0)
+		return -EINVAL;
+	if (!olve_privileged())
+		return -EPERM;
+	r = liblve_handle(NULL, &h);
+	if (r < 0)
+		return liblve_err(r);
+	return liblve_err(olve_lve_get(h, ve_id, true, &f));
+}
+
+_public_ int lve_destroy(uint32_t ve_id)
+{
+	struct olve *h = NULL;
+	int r;
+
+	if (ve_id == 0)
+		return -EINVAL;
+	if (!olve_privileged())
+		return -EPERM;
+	r = liblve_handle(NULL, &h);
+	if (r < 0)
+		return liblve_err(r);
+	return liblve_err(olve_destroy(h, ve_id));
+}
+
+_public_ int lve_setup(uint32_t ve_id, int32_t cpu, int32_t io)
+{
+	struct olve_limits lim = { 0 };
+	struct olve *h = NULL;
+	int r;
+
+	if (ve_id == 0 || cpu < -1 || io < -1)
+		return -EINVAL;
+	if (!olve_privileged())
+		return -EPERM;
+	if (cpu >= 0) {
+		lim.mask |= OLVE_L_CPU;
+		lim.cpu_pct = (uint32_t)cpu;
+	}
+	if (io >= 0) {
+		lim.mask |= OLVE_L_IO;
+		lim.io = (uint32_t)io;
+	}
+	r = liblve_handle(NULL, &h);
+	if (r < 0)
+		return liblve_err(r);
+	return liblve_err(olve_apply(h, ve_id, &lim));
+}
+
+_public_ int lve_instance_init(struct liblve *lve)
+{
+	if (!lve)
+		return (int)sizeof(struct liblve);
+	return liblve_err(liblve_instance_setup(lve));
+}
+
+_public_ int lve_instance_destroy(struct liblve *lve)
+{
+	if (!lve || lve->magic != LIBLVE_MAGIC)
+		return -EINVAL;
+	liblve_instance_teardown(lve);
+	return 0;
+}
+
+_public_ int lve_enter(struct liblve *lve, uint32_t ve_id, uint32_t uid, uint32_t gid, uint32_t *cookie)
+{
+	if (!cookie)
+		return -EFAULT;
+	if (uid != UINT32_MAX || gid != UINT32_MAX)
+		return -EINVAL;
+	if (!lve)
+		return -EINVAL;
+	return liblve_enter(lve, ve_id, 0, cookie);
+}
+
+_public_ int lve_leave(struct liblve *lve, uint32_t *cookie)
+{
+	return liblve_leave(lve, cookie);
+}

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lve-testenv.h - shared setup of the liblve functional tests
+ * (test-lve-enter, test-lve-abi): an OPENLVE_CONF that puts the LVE root
+ * of every hierarchy at <random test root>/lveroot, a temporary state dir,
+ * and a "home" group next to it where the test's worker processes run (so
+ * entering and leaving never writes to a cgroup the test did not create).
+ */
+#pragma once
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cgtest.h"
+#include "tap.h"
+
+static char lte_dir[256];
+
+static int lte_rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static void lte_cleanup(void)
+{
+	if (lte_dir[0])
+		nftw(lte_dir, lte_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	lte_dir[0] = 0;
+}
+
+static bool lte_ctrl_ours(const char *c)
+{
+	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids" };
+
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (!strcmp(c, ours[i]))
+			return true;
+	return false;
+}
+
+/* After CGTEST_PREPARE(): write the conf, export OPENLVE_CONF, create "home". 0 or -errno. */
+static int lte_setup(void)
+{
+	char path[512], buf[8192];
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	snprintf(lte_dir, sizeof(lte_dir), "/tmp/olt-lve-XXXXXX");
+	if (!mkdtemp(lte_dir))
+		return -errno;
+	atexit(lte_cleanup);
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		const struct cgtest_hier *hi = cgtest_hier(i);
+		char ctrls[256], *save = NULL;
+
+		snprintf(ctrls, sizeof(ctrls), "%s", hi->ctrls);
+		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save)) {
+			if (!lte_ctrl_ours(c))
+				continue;
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "cgroup_root.%s = %s/lveroot\n", c,
+						hi->ns + 1);
+			if (len >= sizeof(buf))
+				return -E2BIG;
+		}
+	}
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+				"state_dir = %s/state\nve_cfg = %s/ve.cfg\nsysconfig = %s/sysconfig\n"
+				"info_file = %s/info\nlist_file = %s/list\n",
+				lte_dir, lte_dir, lte_dir, lte_dir, lte_dir);
+	if (len >= sizeof(buf))
+		return -E2BIG;
+	snprintf(path, sizeof(path), "%s/openlve.conf", lte_dir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fputs(buf, f);
+	if (fclose(f) != 0)
+		return -EIO;
+	setenv("OPENLVE_CONF", path, 1);
+	r = cgtest_mkdir(NULL, "home");
+	return r < 0 ? r : 0;
+}
+
+#define LTE_SETUP()                                                                      \
+	do {                                                                             \
+		CGTEST_PREPARE();                                                        \
+		int _lr = lte_setup();                                                   \
+		if (_lr < 0)                                                             \
+			TAP_FAIL("lte_setup: %s", strerror(-_lr));                       \
+	} while (0)
+
+/*
+ * Workers end with _exit() (cgtest_fork_in), which skips LeakSanitizer's
+ * exit-time check: run it explicitly where the sanitizer is linked in.
+ */
+int __lsan_do_recoverable_leak_check(void) __attribute__((weak));
+
+struct lte_call {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static int lte_trampoline(void *p)
+{
+	struct lte_call *c = p;
+	int r = c->fn(c->arg);
+
+	if (r == 0 && __lsan_do_recoverable_leak_check && __lsan_do_recoverable_leak_check() != 0)
+		return 99;
+	return r;
+}
+
+/* cgtest_run_in("home", fn, arg) with a leak check at the end of fn. */
+static int lte_run_home(int (*fn)(void *), void *arg)
+{
+	struct lte_call c = { fn, arg };
+
+	return cgtest_run_in("home", lte_trampoline, &c);
+}
+
+/* Whole /proc/<path> text into buf. */
+static int lte_read(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n, len = 0;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf + len, size - 1 - (size_t)len)) > 0)
+		len += n;
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[len] = 0;
+	return (int)len;
+}
+
+/*
+ * Is every openlve hierarchy line of a /proc/<pid>/cgroup text at
+ * .../lveroot/lve<id> (id 0: at none)? Lines of other hierarchies are ignored.
+ * Returns the number of our lines that are inside, or -1 on mismatch.
+ */
+static int lte_inside(const char *text, unsigned id)
+{
+	char want[64];
+	int inside = 0, ours = 0;
+	bool v2 = false;
+
+	for (int i = 0; i < cgtest_n_hiers(); i++)
+		if (cgtest_hier(i)->version == 2)
+			v2 = true;
+	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
+	for (const char *line = text; *line;) {
+		const char *nl = strchrnul(line, '\n');
+		const char *c1 = memchr(line, ':', (size_t)(nl - line));
+		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) : NULL;
+		bool our = false;
+
+		if (c2 && c2 == c1 + 1) {
+			our = v2;
+		} else if (c2) {
+			char ctrls[256], *save = NULL;
+			size_t n = (size_t)(c2 - c1 - 1);
+
+			if (n < sizeof(ctrls)) {
+				memcpy(ctrls, c1 + 1, n);
+				ctrls[n] = 0;
+				for (char *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save))
+					if (lte_ctrl_ours(c))
+						our = true;
+			}
+		}
+		if (our) {
+			size_t plen = (size_t)(nl - c2 - 1), wl = strlen(want);
+			bool in = plen >= wl && !memcmp(c2 + 1 + plen - wl, want, wl);
+			bool any = memmem(c2 + 1, plen, "/lveroot/lve", 12) != NULL;
+
+			ours++;
+			if (id ? !in : any)
+				return -1;
+			if (in)
+				inside++;
+		}
+		line = *nl ? nl + 1 : nl;
+	}
+	return ours ? inside : -1;
+}
+
+/* lte_inside() of the calling thread. */
+static int lte_self_inside(unsigned id)
+{
+	char buf[8192];
+
+	if (lte_read("/proc/thread-self/cgroup", buf, sizeof(buf)) < 0)
+		return -1;
+	return lte_inside(buf, id);
+}
+
+static int lte_pid_inside(pid_t pid, unsigned id)
+{
+	char path[64], buf[8192];
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (lte_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return lte_inside(buf, id);
+}

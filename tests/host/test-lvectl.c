@@ -1,0 +1,960 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test-lvectl - the built lvectl binary against the real kernel.
+ *
+ * Each test gets fresh random cgroup roots below this process's own cgroup
+ * in every hierarchy (tests/lib/cgtest) and an OPENLVE_CONF that puts the
+ * LVE root at <root>/lveroot and ve.cfg, the state dir, the sysconfig file
+ * and the list file into a private temporary directory. Results are checked
+ * against the kernel's cgroup files and the bytes of ve.cfg.
+ *
+ * The binary is $OPENLVE_BUILD_ROOT/src/tools/lvectl (meson's test
+ * environment sets OPENLVE_BUILD_ROOT); LVECTL overrides the path.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "cgtest.h"
+#include "macro.h"
+#include "tap.h"
+
+static char base_dir[256]; /* made once by the parent, removed at the end */
+static char dir[300];      /* this test's directory */
+static char lvectl_path[512];
+
+/* ------------------------------------------------------------ harness */
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+static int before_all(void)
+{
+	const char *p = getenv("LVECTL"), *b = getenv("OPENLVE_BUILD_ROOT");
+
+	if (p)
+		snprintf(lvectl_path, sizeof(lvectl_path), "%s", p);
+	else
+		snprintf(lvectl_path, sizeof(lvectl_path), "%s/src/tools/lvectl", b ? b : ".");
+	snprintf(base_dir, sizeof(base_dir), "/tmp/olt-lvectl-XXXXXX");
+	if (!mkdtemp(base_dir)) {
+		base_dir[0] = 0;
+		return 1;
+	}
+	return 0;
+}
+
+static void after_all(void)
+{
+	if (base_dir[0])
+		nftw(base_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	base_dir[0] = 0;
+}
+
+static const struct tap_hooks hooks = { .before_all = before_all, .after_all = after_all };
+
+__attribute__((constructor)) static void register_hooks(void)
+{
+	tap_register_hooks(&hooks);
+}
+
+static bool ctrl_ours(const char *c)
+{
+	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids" };
+
+	for (size_t i = 0; i < ELEMENTSOF(ours); i++)
+		if (!strcmp(c, ours[i]))
+			return true;
+	return false;
+}
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != (ssize_t)len) {
+		close(fd);
+		return -EIO;
+	}
+	fchmod(fd, mode);
+	return close(fd) < 0 ? -errno : 0;
+}
+
+/* Whole file into a malloc'd string; NULL when missing. */
+static char *read_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 4096;
+	char *buf;
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	buf = malloc(cap);
+	while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += (size_t)n;
+		if (len + 1 == cap) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	if (buf)
+		buf[len] = 0;
+	return buf;
+}
+
+static char *path_in(const char *name)
+{
+	static char p[4][512];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+/* Random cgroup roots + conf + a "home" group for worker processes. */
+static int env_setup(void)
+{
+	char buf[8192];
+	size_t len = 0;
+	int r;
+
+	r = cgtest_prepare();
+	if (r)
+		return r;
+	snprintf(dir, sizeof(dir), "%s/t%d", base_dir, (int)getpid());
+	if (mkdir(dir, 0700) < 0)
+		return -errno;
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		const struct cgtest_hier *hi = cgtest_hier(i);
+		char ctrls[256], *save = NULL;
+
+		snprintf(ctrls, sizeof(ctrls), "%s", hi->ctrls);
+		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
+			if (ctrl_ours(c))
+				len += (size_t)snprintf(buf + len, sizeof(buf) - len, "cgroup_root.%s = %s/lveroot\n", c,
+							hi->ns + 1);
+	}
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+				"state_dir = %s/state\nve_cfg = %s/container/ve.cfg\nsysconfig = %s/cloudlinux\n"
+				"info_file = %s/info\nlist_file = %s/list\n",
+				dir, dir, dir, dir, dir);
+	if (len >= sizeof(buf))
+		return -E2BIG;
+	r = write_file(path_in("openlve.conf"), buf, 0644);
+	if (r < 0)
+		return r;
+	setenv("OPENLVE_CONF", path_in("openlve.conf"), 1);
+	r = cgtest_mkdir(NULL, "home");
+	return r < 0 ? r : 0;
+}
+
+#define ENV_SETUP()                                                                      \
+	do {                                                                             \
+		REQUIRE_ROOT();                                                          \
+		int _er = env_setup();                                                   \
+		if (_er == 1)                                                            \
+			SKIP("%s", cgtest_skip_reason());                                 \
+		if (_er < 0)                                                             \
+			TAP_FAIL("env_setup: %s (%s)", strerror(-_er), cgtest_skip_reason()); \
+		if (access(lvectl_path, X_OK) < 0)                                       \
+			TAP_FAIL("lvectl binary %s: %s (set OPENLVE_BUILD_ROOT or LVECTL)", lvectl_path, \
+				 strerror(errno));                                       \
+	} while (0)
+
+struct run {
+	int status; /* exit code, or 128+signal */
+	char out[1 << 16];
+	char err[1 << 14];
+};
+
+/* Run lvectl with NULL-terminated arguments; stdin_text may be NULL. */
+static int run_v(struct run *r, const char *stdin_text, const char *const *args)
+{
+	const char *argv[32];
+	int po[2], pe[2], pi[2], n = 0, st;
+	size_t lo = 0, le = 0;
+	pid_t pid;
+
+	argv[n++] = lvectl_path;
+	for (; *args && n < 31; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0 || pipe2(pi, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(pi[0], 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		execv(lvectl_path, (char **)argv);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	close(pi[0]);
+	if (stdin_text)
+		(void)!write(pi[1], stdin_text, strlen(stdin_text));
+	close(pi[1]);
+	for (bool oo = true, eo = true; oo || eo;) {
+		struct pollfd p[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+		ssize_t k;
+
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (oo && (p[0].revents & (POLLIN | POLLHUP))) {
+			char tmp[4096];
+
+			k = read(po[0], tmp, sizeof(tmp));
+			if (k <= 0)
+				oo = false, p[0].fd = -1;
+			else {
+				size_t take = (size_t)k < sizeof(r->out) - 1 - lo ? (size_t)k : sizeof(r->out) - 1 - lo;
+
+				memcpy(r->out + lo, tmp, take);
+				lo += take;
+			}
+		}
+		if (eo && (p[1].revents & (POLLIN | POLLHUP))) {
+			char tmp[4096];
+
+			k = read(pe[0], tmp, sizeof(tmp));
+			if (k <= 0)
+				eo = false;
+			else {
+				size_t take = (size_t)k < sizeof(r->err) - 1 - le ? (size_t)k : sizeof(r->err) - 1 - le;
+
+				memcpy(r->err + le, tmp, take);
+				le += take;
+			}
+		}
+		if (!oo)
+			po[0] = po[0] >= 0 ? (close(po[0]), -1) : -1;
+		if (!eo)
+			pe[0] = pe[0] >= 0 ? (close(pe[0]), -1) : -1;
+	}
+	r->out[lo] = 0;
+	r->err[le] = 0;
+	if (waitpid(pid, &st, 0) != pid)
+		return -errno;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	if (r->err[0])
+		fprintf(stderr, "# lvectl stderr: %s", r->err);
+	return 0;
+}
+
+#define LVECTL(r, ...) run_v((r), NULL, (const char *const[]){ __VA_ARGS__, NULL })
+#define LVECTL_IN(r, in, ...) run_v((r), (in), (const char *const[]){ __VA_ARGS__, NULL })
+
+static struct run R; /* one per test child */
+
+/* Every line of stderr is one "lvectl: ..." line. */
+static bool err_is_one_line(const char *err)
+{
+	const char *nl = strchr(err, '\n');
+
+	return strncmp(err, "lvectl: ", 8) == 0 && nl && nl[1] == 0;
+}
+
+/* ------------------------------------------------------- kernel values */
+
+static bool is_v2(const char *ctrl)
+{
+	const struct cgtest_hier *h = cgtest_hier_for(ctrl);
+
+	return h && h->version == 2;
+}
+
+static int lve_group(char *buf, size_t size, uint32_t id)
+{
+	return snprintf(buf, size, "lveroot/lve%" PRIu32, id);
+}
+
+/* A number from a cgroup file of LVE id ("max" -> UINT64_MAX). -errno. */
+static int kread_u64(const char *ctrl, uint32_t id, const char *file, uint64_t *out)
+{
+	char g[64], buf[256];
+	int r;
+
+	lve_group(g, sizeof(g), id);
+	r = cgtest_read(ctrl, g, file, buf, sizeof(buf));
+	if (r < 0)
+		return r;
+	if (!strncmp(buf, "max", 3)) {
+		*out = UINT64_MAX;
+		return 0;
+	}
+	*out = strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static int kernel_pmem(uint32_t id, uint64_t *v)
+{
+	return kread_u64("memory", id, is_v2("memory") ? "memory.max" : "memory.limit_in_bytes", v);
+}
+
+static int kernel_nproc(uint32_t id, uint64_t *v)
+{
+	return kread_u64("pids", id, "pids.max", v);
+}
+
+/* CPU quota in us per 100 ms period; UINT64_MAX when unlimited. */
+static int kernel_cpu_quota(uint32_t id, uint64_t *v)
+{
+	uint64_t q;
+	int r;
+
+	if (is_v2("cpu")) {
+		r = kread_u64("cpu", id, "cpu.max", &q);
+	} else {
+		char g[64], buf[64];
+
+		lve_group(g, sizeof(g), id);
+		r = cgtest_read("cpu", g, "cpu.cfs_quota_us", buf, sizeof(buf));
+		if (r >= 0) {
+			long long s = strtoll(buf, NULL, 10);
+
+			q = s < 0 ? UINT64_MAX : (uint64_t)s;
+		}
+	}
+	if (r < 0)
+		return r;
+	*v = q;
+	return 0;
+}
+
+static bool lve_exists_anywhere(uint32_t id)
+{
+	char g[64];
+
+	lve_group(g, sizeof(g), id);
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		char ctrls[256], *save = NULL;
+
+		snprintf(ctrls, sizeof(ctrls), "%s", cgtest_hier(i)->ctrls);
+		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
+			if (ctrl_ours(c) && cgtest_exists(c, g))
+				return true;
+	}
+	return false;
+}
+
+static int ncpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
+}
+
+/* Some real users (uid != 0) of this machine, for package scripts. */
+static int some_uids(uint32_t *out, int want)
+{
+	struct passwd *pw;
+	int n = 0;
+
+	setpwent();
+	while (n < want && (pw = getpwent()))
+		if (pw->pw_uid != 0 && pw->pw_uid < 60000)
+			out[n++] = (uint32_t)pw->pw_uid;
+	endpwent();
+	return n;
+}
+
+static int set_script(const char *body, int timeout_s)
+{
+	char sc[1024];
+	int r;
+
+	r = write_file(path_in("pkg.sh"), body, 0755);
+	if (r < 0)
+		return r;
+	if (timeout_s)
+		snprintf(sc, sizeof(sc), "# test\nCUSTOM_GETPACKAGE_SCRIPT=%s\nCUSTOM_GETPACKAGE_TIMEOUT=%d\n",
+			 path_in("pkg.sh"), timeout_s);
+	else
+		snprintf(sc, sizeof(sc), "CUSTOM_GETPACKAGE_SCRIPT=\"%s\"\n", path_in("pkg.sh"));
+	return write_file(path_in("cloudlinux"), sc, 0644);
+}
+
+/* -------------------------------------------------------------- tests */
+
+TEST(set_applies_and_saves)
+{
+	uint64_t v;
+	char *cfg, *list;
+
+	ENV_SETUP();
+	ASSERT_OK(LVECTL(&R, "set", "1000", "--speed=50%", "--pmem=256m", "--io=2048", "--iops=300", "--nproc=40",
+			 "--maxEntryProcs=10"));
+	ASSERT_EQ(R.status, 0);
+
+	/* the kernel */
+	ASSERT(lve_exists_anywhere(1000));
+	ASSERT_OK(kernel_pmem(1000, &v));
+	ASSERT_EQ(v, 256ULL << 20);
+	ASSERT_OK(kernel_nproc(1000, &v));
+	ASSERT_EQ(v, 40);
+	ASSERT_OK(kernel_cpu_quota(1000, &v));
+	ASSERT_EQ(v, 50000);
+
+	/* ve.cfg: pages of 4 KiB, SPEED with a % sign */
+	cfg = read_file(path_in("container/ve.cfg"));
+	ASSERT(cfg);
+	ASSERT(strstr(cfg, "<lve id=\"1000\">"));
+	ASSERT(strstr(cfg, "<pmem limit=\"65536\"/>"));
+	ASSERT(strstr(cfg, "<cpu limit=\"50%\"/>"));
+	ASSERT(strstr(cfg, "<other maxentryprocs=\"10\"/>"));
+	ASSERT(strstr(cfg, "<iops limit=\"300\"/>"));
+	free(cfg);
+
+	/* read back through lvectl */
+	ASSERT_OK(LVECTL(&R, "limits", "1000", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"ID\":\"1000\""));
+	ASSERT(strstr(R.out, "\"SPEED\":\"50\""));
+	ASSERT(strstr(R.out, "\"PMEM\":\"256M\""));
+	ASSERT(strstr(R.out, "\"NPROC\":\"40\""));
+	ASSERT(strstr(R.out, "\"EP\":\"10\""));
+	ASSERT(strstr(R.out, "\"IOPS\":\"300\""));
+
+	/* the /proc/lve/list stand-in */
+	list = read_file(path_in("list"));
+	ASSERT(list);
+	ASSERT(!strncmp(list, "6:LVE\tEP\tlCPU\tlIO\tCPU\tMEM\tIO\tlMEM\tlEP\tnCPU\tfMEM\tfEP\tlMEMPHY\tlCPUW\tlNPROC\tMEMPHY\t"
+			      "fMEMPHY\tNPROC\tfNPROC\n",
+			strlen("6:LVE")));
+	{
+		char want[128];
+
+		/* LVE EP lCPU lIO: 50% of one core; lEP 10, lMEMPHY 65536 pages, lNPROC 40 */
+		snprintf(want, sizeof(want), "\n1000\t0\t%d\t2048\t", (50 + ncpus() - 1) / ncpus());
+		ASSERT(strstr(list, want));
+		ASSERT(strstr(list, "\t10\t") && strstr(list, "\t65536\t"));
+	}
+	free(list);
+	ASSERT_OK(LVECTL(&R, "proc-list"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!strncmp(R.out, "6:LVE\tEP\tlCPU", 13));
+	ASSERT(strstr(R.out, "\n1000\t"));
+	return 0;
+}
+
+TEST(set_default_reaches_existing_lves)
+{
+	uint64_t v;
+
+	ENV_SETUP();
+	ASSERT_OK(LVECTL(&R, "apply", "1001"));
+	ASSERT_EQ(R.status, 0);
+	/* built-in default PMEM 1 GiB */
+	ASSERT_OK(kernel_pmem(1001, &v));
+	ASSERT_EQ(v, 1ULL << 30);
+	ASSERT_OK(LVECTL(&R, "set", "1002", "--pmem=512m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "default", "--speed=100%", "--pmem=128m", "--nproc=77"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(kernel_pmem(1001, &v));
+	ASSERT_EQ(v, 128ULL << 20);
+	ASSERT_OK(kernel_nproc(1001, &v));
+	ASSERT_EQ(v, 77);
+	/* its own value wins; the new default NPROC reaches it */
+	ASSERT_OK(kernel_pmem(1002, &v));
+	ASSERT_EQ(v, 512ULL << 20);
+	ASSERT_OK(kernel_nproc(1002, &v));
+	ASSERT_EQ(v, 77);
+	ASSERT_OK(LVECTL(&R, "limits", "default"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "128M"));
+
+	/* delete: 1002 falls back to the defaults */
+	ASSERT_OK(LVECTL(&R, "delete", "1002"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(kernel_pmem(1002, &v));
+	ASSERT_EQ(v, 128ULL << 20);
+	return 0;
+}
+
+TEST(apply_all_from_a_cloudlinux_file)
+{
+	static const char sample[] = "<?xml version=\"1.0\" ?>\n"
+				     "<lveconfig>\n"
+				     " <defaults>\n"
+				     "         <cpu limit=\"25\"/>\n"
+				     "         <ncpu limit=\"1\"/>\n"
+				     "         <io limit=\"1024\"/>\n"
+				     "         <mem limit=\"262144\"/>\n"
+				     "         <other maxentryprocs=\"200\"/>\n"
+				     "         <pmem limit=\"262144\"/>\n"
+				     "         <nproc limit=\"0\"/>\n"
+				     " </defaults>\n"
+				     " <lve id=\"532\">\n"
+				     "         <cpu limit=\"30\"/>\n"
+				     "         <ncpu limit=\"5\"/>\n"
+				     " </lve>\n"
+				     " <lve id=\"533\">\n"
+				     "         <cpu limit=\"150%\"/>\n"
+				     "         <pmem limit=\"32768\"/>\n"
+				     "         <nproc limit=\"250\"/>\n"
+				     " </lve>\n"
+				     "</lveconfig>\n";
+	uint64_t v, want;
+	char *before, *after;
+
+	ENV_SETUP();
+	ASSERT_EQ(mkdir(path_in("container"), 0755), 0);
+	ASSERT_OK(write_file(path_in("container/ve.cfg"), sample, 0644));
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 0);
+
+	/* 532: old CPU 30% of all cores, at most 5 cores; PMEM 262144 pages = 1 GiB from defaults */
+	want = (uint64_t)30 * (uint64_t)ncpus() * 100;
+	if (want > 50000)
+		want = 50000;
+	ASSERT_OK(kernel_cpu_quota(532, &v));
+	ASSERT_EQ(v, want * 10);
+	ASSERT_OK(kernel_pmem(532, &v));
+	ASSERT_EQ(v, 1ULL << 30);
+	ASSERT_OK(kernel_nproc(532, &v));
+	ASSERT_EQ(v, UINT64_MAX); /* nproc 0 = unlimited */
+	/* 533: SPEED 150% replaces the default CPU, capped by the default NCPU 1; its own PMEM and NPROC */
+	ASSERT_OK(kernel_cpu_quota(533, &v));
+	ASSERT_EQ(v, 100000);
+	ASSERT_OK(kernel_pmem(533, &v));
+	ASSERT_EQ(v, 128ULL << 20);
+	ASSERT_OK(kernel_nproc(533, &v));
+	ASSERT_EQ(v, 250);
+	/* VMEM and EP from <defaults> (kept in openlve's state) */
+	ASSERT_OK(LVECTL(&R, "limits", "532", "--json"));
+	ASSERT(strstr(R.out, "\"VMEM\":\"1024M\""));
+	ASSERT(strstr(R.out, "\"EP\":\"200\""));
+
+	/* apply never rewrites the file */
+	after = read_file(path_in("container/ve.cfg"));
+	ASSERT(after);
+	ASSERT_STREQ(after, sample);
+	free(after);
+
+	/* list shows both and the defaults */
+	ASSERT_OK(LVECTL(&R, "list"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "default") && strstr(R.out, " 532 ") && strstr(R.out, " 533 "));
+
+	/* a set keeps the admin's other sections and formatting-independent content */
+	before = read_file(path_in("container/ve.cfg"));
+	ASSERT_OK(LVECTL(&R, "set", "533", "--io=333"));
+	ASSERT_EQ(R.status, 0);
+	after = read_file(path_in("container/ve.cfg"));
+	ASSERT(after && strstr(after, "<lve id=\"532\">") && strstr(after, "<ncpu limit=\"5\"/>") &&
+	       strstr(after, "<io limit=\"333\"/>") && strstr(after, "<mem limit=\"262144\"/>"));
+	ASSERT(strcmp(before, after) != 0);
+	free(before);
+	free(after);
+	return 0;
+}
+
+TEST(destroy_and_limits_of_missing)
+{
+	ENV_SETUP();
+	ASSERT_OK(LVECTL(&R, "set", "1003", "--pmem=64m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "apply", "1004"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(lve_exists_anywhere(1003) && lve_exists_anywhere(1004));
+	ASSERT_OK(LVECTL(&R, "destroy", "1003"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!lve_exists_anywhere(1003));
+	ASSERT(lve_exists_anywhere(1004));
+	ASSERT_OK(LVECTL(&R, "limits", "1003"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(err_is_one_line(R.err) && strstr(R.err, "does not exist"));
+	ASSERT_OK(LVECTL(&R, "destroy", "1003"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(err_is_one_line(R.err));
+	/* the list file follows */
+	{
+		char *list = read_file(path_in("list"));
+
+		ASSERT(list && !strstr(list, "\n1003\t") && strstr(list, "\n1004\t"));
+		free(list);
+	}
+	/* destroy-many / apply-many read ids from stdin */
+	ASSERT_OK(LVECTL_IN(&R, "1005\n1006 1007\n", "apply-many"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(lve_exists_anywhere(1005) && lve_exists_anywhere(1006) && lve_exists_anywhere(1007));
+	ASSERT_OK(LVECTL_IN(&R, "1005 1006\n", "destroy-many"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!lve_exists_anywhere(1005) && !lve_exists_anywhere(1006) && lve_exists_anywhere(1007));
+	ASSERT_OK(LVECTL_IN(&R, "1007 x\n", "destroy-many"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(lve_exists_anywhere(1007)); /* bad input: nothing done */
+	ASSERT_OK(LVECTL(&R, "destroy", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!lve_exists_anywhere(1004) && !lve_exists_anywhere(1007));
+	/* the configuration stays */
+	ASSERT_OK(LVECTL(&R, "list"));
+	ASSERT(strstr(R.out, " 1003 "));
+	return 0;
+}
+
+TEST(usage_errors_change_nothing)
+{
+	static const char *const bad[][6] = {
+		{ "set", "1000", NULL },
+		{ "set", "0", "--pmem=1m", NULL },
+		{ "set", "abc", "--pmem=1m", NULL },
+		{ "set", "-5", "--pmem=1m", NULL },
+		{ "set", "4294967296", "--pmem=1m", NULL },
+		{ "set", "1000", "--pmem=12q", NULL },
+		{ "set", "1000", "--pmem=-1", NULL },
+		{ "set", "1000", "--pmem=99999999999999999999t", NULL },
+		{ "set", "1000", "--speed=abc", NULL },
+		{ "set", "1000", "--speed=10", "--cpu=101", NULL },
+		{ "set", "1000", "--nproc=99999999999", NULL },
+		{ "set", "1000", "--bogus=1", NULL },
+		{ "frobnicate", NULL },
+		{ "apply", NULL },
+		{ "list", "--pmem=1m", NULL },
+		{ "package-set", "bad\x01name", "--pmem=1m", NULL },
+		{ "limit", "x", "5", NULL },
+	};
+	struct stat st;
+
+	ENV_SETUP();
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+		ASSERT_OK(run_v(&R, NULL, bad[i]));
+		if (R.status != 2)
+			TAP_FAIL("lvectl %s %s: exit %d, expected 2", bad[i][0], bad[i][1] ? bad[i][1] : "", R.status);
+		ASSERT(err_is_one_line(R.err));
+		ASSERT(stat(path_in("container/ve.cfg"), &st) < 0 && errno == ENOENT);
+		ASSERT(!lve_exists_anywhere(1000));
+	}
+	ASSERT_OK(LVECTL(&R, "--help"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "paneluserslimits"));
+	return 0;
+}
+
+TEST(bad_ve_cfg_is_not_touched)
+{
+	static const char bad[] = "<lveconfig>\n<lve id=\"5\">\n<io limit=\"-4\"/>\n</lve>\n</lveconfig>\n";
+	char *after;
+
+	ENV_SETUP();
+	ASSERT_EQ(mkdir(path_in("container"), 0755), 0);
+	ASSERT_OK(write_file(path_in("container/ve.cfg"), bad, 0644));
+	ASSERT_OK(LVECTL(&R, "set", "6", "--io=4"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(err_is_one_line(R.err) && strstr(R.err, "line 3"));
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(!lve_exists_anywhere(5) && !lve_exists_anywhere(6));
+	after = read_file(path_in("container/ve.cfg"));
+	ASSERT(after);
+	ASSERT_STREQ(after, bad);
+	free(after);
+	return 0;
+}
+
+TEST(hanging_package_script_is_killed)
+{
+	char body[1024], pidbuf[32];
+	char *before, *after, *pidtext;
+	uint64_t v;
+	pid_t bg;
+
+	ENV_SETUP();
+	ASSERT_OK(LVECTL(&R, "set", "1000", "--pmem=64m"));
+	ASSERT_EQ(R.status, 0);
+	before = read_file(path_in("container/ve.cfg"));
+	ASSERT(before);
+	snprintf(body, sizeof(body), "#!/bin/sh\nsleep 1000 &\necho $! > '%s'\nsleep 1000\n", path_in("bg.pid"));
+	ASSERT_OK(set_script(body, 1));
+	ASSERT_OK(LVECTL(&R, "set", "1000", "--pmem=32m"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(err_is_one_line(R.err) && strstr(R.err, "killed"));
+	after = read_file(path_in("container/ve.cfg"));
+	ASSERT(after);
+	ASSERT_STREQ(after, before);
+	ASSERT_OK(kernel_pmem(1000, &v));
+	ASSERT_EQ(v, 64ULL << 20);
+	/* the script's background child died with it */
+	pidtext = read_file(path_in("bg.pid"));
+	ASSERT(pidtext);
+	bg = (pid_t)atoi(pidtext);
+	free(pidtext);
+	ASSERT(bg > 1);
+	snprintf(pidbuf, sizeof(pidbuf), "/proc/%d/stat", (int)bg);
+	for (int i = 0; i < 300; i++) {
+		char *stat = read_file(pidbuf);
+		bool gone = !stat || strstr(stat, ") Z ");
+
+		free(stat);
+		if (gone)
+			break;
+		usleep(10000);
+		if (i == 299)
+			TAP_FAIL("background child %d of the script still runs", (int)bg);
+	}
+	/* --timeout overrides the file */
+	ASSERT_OK(LVECTL(&R, "apply", "all", "--timeout=1"));
+	ASSERT_EQ(R.status, 1);
+	free(before);
+	free(after);
+	return 0;
+}
+
+TEST(bad_package_output_changes_nothing)
+{
+	char outs[6][160], body[2048];
+	uint32_t u[2];
+	char *before, *after;
+
+	ENV_SETUP();
+	ASSERT_EQ(some_uids(u, 2), 2);
+	snprintf(outs[0], sizeof(outs[0]), "printf 'this is garbage\\n'");
+	snprintf(outs[1], sizeof(outs[1]), "printf '%" PRIu32 " gold\\n\\n%" PRIu32 " gold\\n'", u[0], u[1]);
+	snprintf(outs[2], sizeof(outs[2]), "printf '%" PRIu32 " gold\\n%" PRIu32 " silver\\n'", u[0], u[0]);
+	snprintf(outs[3], sizeof(outs[3]), "printf '4000000000 gold\\n'"); /* no such user */
+	snprintf(outs[4], sizeof(outs[4]), "printf 'abc gold\\n'");
+	snprintf(outs[5], sizeof(outs[5]), "printf '%" PRIu32 " gold\\n'; exit 3", u[0]);
+
+	ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=100m"));
+	ASSERT_EQ(R.status, 0);
+	before = read_file(path_in("container/ve.cfg"));
+	ASSERT(before);
+	for (size_t i = 0; i < ELEMENTSOF(outs); i++) {
+		snprintf(body, sizeof(body),
+			 "#!/bin/sh\ncase \"$1\" in\n--list-all|--package=*) %s ;;\n--userid=*) exit 0 ;;\nesac\n",
+			 outs[i]);
+		ASSERT_OK(set_script(body, 5));
+		ASSERT_OK(LVECTL(&R, "apply", "all"));
+		if (R.status != 1)
+			TAP_FAIL("output %zu: apply all exit %d, expected 1", i, R.status);
+		ASSERT(err_is_one_line(R.err));
+		ASSERT(!lve_exists_anywhere(u[0]) && !lve_exists_anywhere(u[1]));
+		ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=50m"));
+		if (R.status != 1)
+			TAP_FAIL("output %zu: package-set exit %d, expected 1", i, R.status);
+		ASSERT(err_is_one_line(R.err));
+		after = read_file(path_in("container/ve.cfg"));
+		ASSERT(after);
+		ASSERT_STREQ(after, before);
+		free(after);
+		ASSERT(!lve_exists_anywhere(u[0]) && !lve_exists_anywhere(u[1]));
+	}
+	free(before);
+	return 0;
+}
+
+TEST(package_limits_reach_users)
+{
+	uint32_t u[3];
+	char body[1024];
+	uint64_t v;
+
+	ENV_SETUP();
+	ASSERT_EQ(some_uids(u, 3), 3);
+	snprintf(body, sizeof(body),
+		 "#!/bin/sh\ncase \"$1\" in\n"
+		 "--list-all) printf '%" PRIu32 " gold\\n%" PRIu32 " gold\\n%" PRIu32 " silver\\n' ;;\n"
+		 "--userid=%" PRIu32 "|--userid=%" PRIu32 ") echo gold ;;\n"
+		 "--userid=%" PRIu32 ") echo silver ;;\n"
+		 "--userid=*) ;;\n"
+		 "--package=gold) printf '%" PRIu32 "\\n%" PRIu32 "\\n' ;;\n"
+		 "--package=silver) echo %" PRIu32 " ;;\n"
+		 "--package=*) ;;\n"
+		 "--list-packages) printf 'gold\\nsilver\\n' ;;\n"
+		 "*) exit 9 ;;\nesac\n",
+		 u[0], u[1], u[2], u[0], u[1], u[2], u[0], u[1], u[2]);
+	ASSERT_OK(set_script(body, 0));
+	ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=96m", "--nproc=60"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(kernel_pmem(u[0], &v));
+	ASSERT_EQ(v, 96ULL << 20);
+	ASSERT_OK(kernel_pmem(u[1], &v));
+	ASSERT_EQ(v, 96ULL << 20);
+	ASSERT(!lve_exists_anywhere(u[2])); /* silver has no limits of its own yet */
+
+	/* the user's own limit beats the package's, field by field */
+	ASSERT_OK(LVECTL(&R, "set", "9999", "--pmem=1m")); /* an unrelated LVE */
+	{
+		char id[16];
+
+		snprintf(id, sizeof(id), "%" PRIu32, u[1]);
+		ASSERT_OK(LVECTL(&R, "set", id, "--pmem=40m"));
+		ASSERT_EQ(R.status, 0);
+	}
+	ASSERT_OK(kernel_pmem(u[1], &v));
+	ASSERT_EQ(v, 40ULL << 20);
+	ASSERT_OK(kernel_nproc(u[1], &v));
+	ASSERT_EQ(v, 60);
+
+	/* silver gets limits: apply all creates its user */
+	ASSERT_OK(LVECTL(&R, "package-set", "silver", "--pmem=72m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "destroy", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(kernel_pmem(u[2], &v));
+	ASSERT_EQ(v, 72ULL << 20);
+	ASSERT_OK(kernel_pmem(u[0], &v));
+	ASSERT_EQ(v, 96ULL << 20);
+
+	ASSERT_OK(LVECTL(&R, "package-list"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "gold") && strstr(R.out, "96M") && strstr(R.out, "silver") && strstr(R.out, "72M"));
+	ASSERT_OK(LVECTL(&R, "paneluserslimits", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"PACKAGE\":\"gold\"") && strstr(R.out, "\"PACKAGE\":\"silver\""));
+
+	/* package-delete: users fall back to the defaults (1 GiB) */
+	ASSERT_OK(LVECTL(&R, "package-delete", "gold"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(kernel_pmem(u[0], &v));
+	ASSERT_EQ(v, 1ULL << 30);
+	return 0;
+}
+
+TEST(concurrent_sets_all_land)
+{
+	pid_t pids[10];
+	uint64_t v;
+
+	ENV_SETUP();
+	for (int i = 0; i < 10; i++) {
+		pids[i] = fork();
+		ASSERT(pids[i] >= 0);
+		if (pids[i] == 0) {
+			char id[16], mem[32];
+			int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+			snprintf(id, sizeof(id), "%d", 2001 + i);
+			snprintf(mem, sizeof(mem), "--pmem=%dm", 16 + i);
+			dup2(devnull, 1);
+			execl(lvectl_path, lvectl_path, "set", id, mem, "--nproc=50", (char *)NULL);
+			_exit(127);
+		}
+	}
+	for (int i = 0; i < 10; i++) {
+		int st;
+
+		ASSERT_EQ(waitpid(pids[i], &st, 0), pids[i]);
+		ASSERT(WIFEXITED(st));
+		ASSERT_EQ(WEXITSTATUS(st), 0);
+	}
+	/* the file parses (lvectl list reads it strictly) and holds every change */
+	ASSERT_OK(LVECTL(&R, "list", "--json"));
+	ASSERT_EQ(R.status, 0);
+	for (int i = 0; i < 10; i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "\"ID\":\"%d\",\"SPEED\"", 2001 + i);
+		ASSERT(strstr(R.out, want));
+		snprintf(want, sizeof(want), "\"ID\":\"%d\",", 2001 + i);
+		{
+			const char *row = strstr(R.out, want);
+			char pm[32];
+
+			snprintf(pm, sizeof(pm), "\"PMEM\":\"%dM\"", 16 + i);
+			ASSERT(row && strstr(row, pm) && strstr(row, pm) < strstr(row, "}"));
+		}
+		ASSERT_OK(kernel_pmem(2001 + (uint32_t)i, &v));
+		ASSERT_EQ(v, (uint64_t)(16 + i) << 20);
+	}
+	return 0;
+}
+
+/* A process whose parent sits in "home": `release` moves it back there. */
+static int parent_in_home(void *arg)
+{
+	int *fds = arg;
+	pid_t child = fork();
+
+	if (child == 0) {
+		close(fds[0]);
+		pause();
+		_exit(0);
+	}
+	(void)!write(fds[1], &child, sizeof(child));
+	waitpid(child, NULL, 0);
+	return 0;
+}
+
+TEST(limit_and_release_pid)
+{
+	int fds[2];
+	pid_t holder, worker = 0;
+	char pid[16];
+
+	ENV_SETUP();
+	ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+	holder = cgtest_fork_in("home", parent_in_home, fds);
+	ASSERT(holder > 0);
+	ASSERT_EQ(read(fds[0], &worker, sizeof(worker)), (ssize_t)sizeof(worker));
+	snprintf(pid, sizeof(pid), "%d", (int)worker);
+	ASSERT_OK(LVECTL(&R, "limit", pid, "1234"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(cgtest_pid_in("pids", "lveroot/lve1234", worker));
+	ASSERT(cgtest_pid_in("memory", "lveroot/lve1234", worker));
+	ASSERT_OK(LVECTL(&R, "release", pid));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!cgtest_pid_in("pids", "lveroot/lve1234", worker));
+	ASSERT(cgtest_pid_in("pids", "home", worker));
+	ASSERT_OK(LVECTL(&R, "limit", "999999999", "1234"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(err_is_one_line(R.err));
+	kill(worker, SIGKILL);
+	cgtest_wait(holder);
+	return 0;
+}
+
+TEST(unlimited_and_nproc_warning)
+{
+	uint64_t v;
+
+	ENV_SETUP();
+	ASSERT_OK(LVECTL(&R, "set", "1010", "--unlimited"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(kernel_pmem(1010, &v));
+	ASSERT(v >= (1ULL << 62)); /* "max" / PAGE_COUNTER_MAX */
+	ASSERT_OK(kernel_nproc(1010, &v));
+	ASSERT_EQ(v, UINT64_MAX);
+	ASSERT_OK(kernel_cpu_quota(1010, &v));
+	ASSERT_EQ(v, UINT64_MAX);
+	/* NPROC < EP + 15: accepted, with a warning */
+	ASSERT_OK(LVECTL(&R, "set", "1011", "--nproc=20", "--maxEntryProcs=10"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.err, "warning") && strstr(R.err, "NPROC"));
+	ASSERT_OK(kernel_nproc(1011, &v));
+	ASSERT_EQ(v, 20);
+	return 0;
+}
+
+TAP_MAIN()

@@ -1,0 +1,127 @@
+#!/bin/busybox sh
+# /init of the openlve test VM (busybox, no systemd). Built into the
+# initramfs by tests/vm/olve-vm.py together with the test binaries.
+#
+# Kernel command line: olve.mode=v2|legacy  [olve.shell=1]
+#   v2      cgroup2 at /sys/fs/cgroup, cpuset cpu io memory pids enabled
+#           in the root's cgroup.subtree_control
+#   legacy  tmpfs at /sys/fs/cgroup, each v1 controller mounted on its own
+#           at /sys/fs/cgroup/<controller> (no cgroup2 mount)
+# Then each test binary listed in /etc/olve/tests ("name path" lines) runs
+# as root in the root cgroup; its stdout, stderr and exit code go to the
+# serial console between markers that olve-vm.py parses:
+#   @@OLVE-BEGIN <name> / @@OLVE-STDERR <name> / @@OLVE-END <name> <rc>
+# and finally @@OLVE-DONE. With olve.shell=1 a shell replaces the tests.
+
+/bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+export HOME=/root
+
+mkdir -p /proc /sys /dev /tmp /run /root
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/shm /dev/pts
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t devpts devpts /dev/pts
+# A build tree below /tmp is part of the initramfs: do not hide it.
+[ -n "$(ls -A /tmp)" ] || mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=755 tmpfs /run
+# Kernel messages (OOM kills of memory tests...) must not interleave with
+# the results on the console; they stay readable with dmesg.
+echo 1 >/proc/sys/kernel/printk
+
+MODE=
+SHELL_MODE=0
+for w in $(cat /proc/cmdline); do
+	case "$w" in
+	olve.mode=*) MODE=${w#olve.mode=} ;;
+	olve.shell=1) SHELL_MODE=1 ;;
+	esac
+done
+
+say() { echo "@@OLVE-INFO $*"; }
+die() {
+	echo "@@OLVE-FATAL $*"
+	poweroff -f
+	sleep 10
+}
+
+case "$MODE" in
+v2)
+	mount -t cgroup2 cgroup2 /sys/fs/cgroup || die "mount cgroup2 failed"
+	for c in cpuset cpu io memory pids; do
+		echo "+$c" >/sys/fs/cgroup/cgroup.subtree_control || die "cannot enable $c in the root cgroup"
+	done
+	;;
+legacy)
+	mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup || die "mount tmpfs on /sys/fs/cgroup failed"
+	while read -r name hier num enabled; do
+		case "$name" in '#'*) continue ;; esac
+		[ "$enabled" = 1 ] || continue
+		mkdir -p "/sys/fs/cgroup/$name"
+		mount -t cgroup -o "$name" cgroup "/sys/fs/cgroup/$name" || die "mount v1 $name failed"
+	done </proc/cgroups
+	;;
+*)
+	die "unknown olve.mode '$MODE'"
+	;;
+esac
+
+# Block devices: the scratch disk /dev/vda for IO-limit tests.
+if [ -f /etc/olve/modules ]; then
+	while read -r m; do
+		[ -n "$m" ] || continue
+		insmod "/lib/modules/$m" 2>/dev/null || say "insmod $m failed"
+	done </etc/olve/modules
+fi
+i=0
+while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -b /dev/vda ] || say "no /dev/vda"
+
+set -a
+[ -f /etc/olve/env ] && . /etc/olve/env
+OPENLVE_VM_MODE=$MODE
+set +a
+TEST_TIMEOUT=300
+[ -f /etc/olve/timeout ] && TEST_TIMEOUT=$(cat /etc/olve/timeout)
+
+echo
+say "mode=$MODE kernel=$(uname -r) cpus=$(nproc) $(grep MemTotal /proc/meminfo | tr -s ' ')"
+
+if [ "$SHELL_MODE" = 1 ]; then
+	echo "openlve test VM ($MODE). Tests are listed in /etc/olve/tests. 'exit' powers off."
+	setsid cttyhack sh -l
+	poweroff -f
+	sleep 10
+fi
+
+# Print a file and make sure the next marker starts on its own line.
+dump() {
+	cat "$1"
+	[ -s "$1" ] && [ -n "$(tail -c 1 "$1")" ] && echo
+}
+
+while read -r name path; do
+	[ -n "$name" ] || continue
+	echo "@@OLVE-BEGIN $name"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	(cd /tmp && exec timeout -s KILL "$TEST_TIMEOUT" "$path" </dev/null >/tmp/olve.out 2>/tmp/olve.err)
+	rc=$?
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	dump /tmp/olve.out
+	echo "@@OLVE-STDERR $name"
+	dump /tmp/olve.err
+	echo "@@OLVE-END $name $rc $(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}')"
+	rm -f /tmp/olve.out /tmp/olve.err
+done </etc/olve/tests
+echo "@@OLVE-DMESG"
+dmesg | tail -n 200
+echo "@@OLVE-DONE"
+sync
+poweroff -f
+sleep 10
