@@ -95,8 +95,14 @@ static int walk_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 	const char *p = rel;
 	int oflags = O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
 
+	struct stat st0, st;
+
 	cur = openat(dirfd, ".", O_DIRECTORY | O_CLOEXEC | O_PATH);
 	if (cur < 0)
+		return -errno;
+	/* like RESOLVE_NO_XDEV: never cross into another filesystem mounted
+	 * inside the tree (and never mkdir there) */
+	if (fstat(cur, &st0) < 0)
 		return -errno;
 
 	while (*p) {
@@ -122,6 +128,10 @@ static int walk_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 		last = !*p;
 
 		if (flags & OL_OPEN_CREATE) {
+			/* an existing entry on another filesystem is refused below
+			 * before anything is created beneath it */
+			if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_dev != st0.st_dev)
+				return -EXDEV;
 			if (mkdirat(cur, comp, mode) < 0) {
 				if (errno != EEXIST || (last && (flags & OL_OPEN_EXCL)))
 					return -errno;
@@ -130,6 +140,15 @@ static int walk_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 		next = openat(cur, comp, (last && !(flags & OL_OPEN_PATH)) ? (oflags | O_RDONLY) : (oflags | O_PATH));
 		if (next < 0)
 			return errno == ELOOP ? -ELOOP : -errno;
+		if (fstat(next, &st) < 0) {
+			int r = -errno;
+			safe_close(next);
+			return r;
+		}
+		if (st.st_dev != st0.st_dev) {
+			safe_close(next);
+			return -EXDEV;
+		}
 		safe_close(cur);
 		cur = next;
 	}

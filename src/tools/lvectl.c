@@ -502,6 +502,7 @@ static int build_proc_list(struct ctx *c, char **out, size_t *len)
 			return r;
 		}
 		list_row(f, ids[i], &l, &u, c->h->ncpus);
+		olve_lve_forget(c->h, ids[i]); /* keep no fds of thousands of LVEs */
 	}
 	if (fclose(f) != 0) {
 		free(buf);
@@ -744,6 +745,8 @@ static int apply_ids(struct ctx *c, const struct vecfg *cfg, const struct pkg_ma
 
 	for (size_t i = 0; i < n; i++) {
 		int r = vecfg_apply_one(c->h, cfg, ids[i], pm ? pkg_map_lookup(pm, ids[i]) : NULL, ctx_mhz(c));
+
+		olve_lve_forget(c->h, ids[i]);
 
 		if (r < 0) {
 			rc = apply_fail(ids[i], r);
@@ -1351,6 +1354,7 @@ static int apply_package_users(struct ctx *c, const struct vecfg *cfg, const cha
 		if (uids[i] == 0)
 			continue; /* root has no LVE */
 		ar = vecfg_apply_one(c->h, cfg, uids[i], name, ctx_mhz(c));
+		olve_lve_forget(c->h, uids[i]);
 		if (ar < 0)
 			r = apply_fail(uids[i], ar);
 	}

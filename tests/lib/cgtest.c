@@ -775,7 +775,7 @@ static int v2_enable(int root_fd, char *ctrls, size_t size)
 
 static int prepare_hier(const struct mnt *m, const char *own, struct shared_hier *h)
 {
-	char name[32], own_abs[SPATH * 2];
+	char name[32], own_abs[SPATH * 2], ns[SPATH];
 	const char *rel;
 	size_t rl = strlen(m->root);
 	int own_fd, root_fd, r;
@@ -797,8 +797,9 @@ static int prepare_hier(const struct mnt *m, const char *own, struct shared_hier
 	snprintf(h->mount, sizeof(h->mount), "%s", m->path);
 	h->version = m->version;
 	snprintf(h->own, sizeof(h->own), "%s", rel);
-	snprintf(h->ns, sizeof(h->ns), "%s/%s", strcmp(rel, "/") ? rel : "", name);
-	snprintf(h->root, sizeof(h->root), "%s%s", strcmp(m->path, "/") ? m->path : "", h->ns);
+	snprintf(ns, sizeof(ns), "%s/%s", strcmp(rel, "/") ? rel : "", name);
+	snprintf(h->ns, sizeof(h->ns), "%s", ns);
+	snprintf(h->root, sizeof(h->root), "%s%s", strcmp(m->path, "/") ? m->path : "", ns);
 	if (!root_sane(h))
 		return -EINVAL;
 

@@ -169,8 +169,9 @@ def get_kernel(cache):
                     os.chown(dl, pwd.getpwnam('_apt').pw_uid, -1)
                 except (KeyError, OSError):
                     pass
-                r = subprocess.run(['apt-get', 'download', '-q', pkg], cwd=dl, capture_output=True,
-                                   text=True, timeout=600)
+                r = subprocess.run(['apt-get', 'download', '-q', '-o', 'Acquire::Retries=1',
+                                    '-o', 'Acquire::http::Timeout=30', pkg],
+                                   cwd=dl, capture_output=True, text=True, timeout=600)
                 debs = [f for f in os.listdir(dl) if f.endswith('.deb')]
                 if r.returncode != 0 or not debs:
                     raise Unavailable(f'apt-get download {pkg} failed: '
@@ -577,12 +578,20 @@ class Vm:
             reuse = os.environ.get('OPENLVE_VM_REUSE') == '1'
             # Quick path for the later tests of one run: same arguments and
             # every input file unchanged (size, mtime, inode) since that boot.
+            if (old and old.get('unavailable') and sess is not None and old.get('session') == sess
+                    and old.get('args_key') == self.args_key()):
+                raise Unavailable(old['unavailable'])  # known since the first test of this run
             if (old and (reuse or (sess is not None and old.get('session') == sess))
                     and old.get('args_key') == self.args_key() and old.get('inputs')
                     and file_stats(p for p, *_ in old['inputs']) == old['inputs']):
                 self.test_timeout = int(os.environ.get('OPENLVE_VM_TEST_TIMEOUT', '300'))
                 return old
-            key = self.prepare()
+            try:
+                key = self.prepare()
+            except Unavailable as e:
+                write_atomic(path, json.dumps({'unavailable': str(e), 'session': sess,
+                                               'args_key': self.args_key()}).encode())
+                raise
             if old and old.get('key') == key and (reuse or (sess is not None and old.get('session') == sess)):
                 return old
             res = self.run_boot(key)

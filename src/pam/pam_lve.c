@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * pam_lve.so - put a user's login session into the user's LVE (id = uid).
+ *
+ *   session required pam_lve.so [MIN_UID [CAGEFS_FLAG [EXCLUDED_GROUP]]]
+ *
+ * Positional arguments as CloudLinux's module takes them
+ * (`session required pam_lve.so 500 1 wheel`):
+ *   MIN_UID         users with a smaller uid are left alone (default 500);
+ *                   root (uid 0) is always left alone: there is no LVE 0
+ *   CAGEFS_FLAG     0 or 1; accepted for compatibility, openlve has no CageFS
+ *   EXCLUDED_GROUP  members of this group (primary or supplementary,
+ *                   getgrouplist) are left alone; a group that does not
+ *                   exist excludes nobody
+ * open_session moves the calling process - the PAM application's session
+ * process, e.g. sshd's privileged session child or crond's job process,
+ * with all its threads - into LVE uid (olve_enter_pid(getpid())), creating
+ * the LVE with the default limits when needed. Everything the session
+ * starts afterwards is created inside. The session is NOT counted against
+ * the LVE's EP limit (EP counts web entries; a login must not be refused
+ * because the site is busy). A disabled LVE (lvectl / OLVE_F_DISABLED)
+ * leaves the session outside any LVE, with a notice in the log.
+ * close_session does nothing: the session's processes end inside the LVE.
+ * Errors: bad arguments -> PAM_SERVICE_ERR; unknown user, openlve not
+ * available, the move failed -> PAM_SESSION_ERR; each with one pam_syslog
+ * line. The liblve configuration comes from openlve.conf (OPENLVE_CONF in
+ * the application's environment, unless it runs setuid).
+ */
+#define PAM_SM_SESSION
+#include <errno.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "lve/openlve.h"
+#include "macro.h"
+
+#define DEFAULT_MIN_UID 500
+#define BUF_MAX (1024 * 1024)
+#define GROUPS_MAX 65536
+
+struct lve_args {
+	uint32_t min_uid;
+	int cagefs;
+	const char *excluded; /* NULL: none */
+};
+
+/* Decimal without sign, 0..UINT32_MAX. */
+static int parse_u32(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > UINT32_MAX)
+			return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct lve_args *a)
+{
+	a->min_uid = DEFAULT_MIN_UID;
+	a->cagefs = 0;
+	a->excluded = NULL;
+	if (argc > 3) {
+		pam_syslog(pamh, LOG_ERR, "too many arguments (%d); usage: pam_lve.so [MIN_UID [CAGEFS_FLAG [EXCLUDED_GROUP]]]",
+			   argc);
+		return -EINVAL;
+	}
+	if (argc >= 1 && parse_u32(argv[0], &a->min_uid) < 0) {
+		pam_syslog(pamh, LOG_ERR, "bad MIN_UID argument '%s' (expected 0..4294967295)", argv[0]);
+		return -EINVAL;
+	}
+	if (argc >= 2) {
+		if (strcmp(argv[1], "0") && strcmp(argv[1], "1")) {
+			pam_syslog(pamh, LOG_ERR, "bad CAGEFS_FLAG argument '%s' (expected 0 or 1)", argv[1]);
+			return -EINVAL;
+		}
+		a->cagefs = argv[1][0] == '1';
+	}
+	if (argc >= 3) {
+		if (!argv[2][0] || strlen(argv[2]) > 255 || strchr(argv[2], ':')) {
+			pam_syslog(pamh, LOG_ERR, "bad EXCLUDED_GROUP argument '%s'", argv[2]);
+			return -EINVAL;
+		}
+		a->excluded = argv[2];
+	}
+	return 0;
+}
+
+/* getpwnam_r with a growing buffer: 0, -ENOENT, or -errno. */
+static int lookup_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+	size_t size = hint > 0 ? (size_t)hint : 4096;
+
+	for (;;) {
+		_cleanup_free_ char *buf = malloc(size);
+		struct passwd pw, *res = NULL;
+		int r;
+
+		if (!buf)
+			return -ENOMEM;
+		r = getpwnam_r(name, &pw, buf, size, &res);
+		if (r == ERANGE && size < BUF_MAX) {
+			size *= 2;
+			continue;
+		}
+		if (r != 0)
+			return -r;
+		if (!res)
+			return -ENOENT;
+		*uid = pw.pw_uid;
+		*gid = pw.pw_gid;
+		return 0;
+	}
+}
+
+/* gid of group `name`: 0, -ENOENT, or -errno. */
+static int lookup_group(const char *name, gid_t *gid)
+{
+	long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
+	size_t size = hint > 0 ? (size_t)hint : 4096;
+
+	for (;;) {
+		_cleanup_free_ char *buf = malloc(size);
+		struct group gr, *res = NULL;
+		int r;
+
+		if (!buf)
+			return -ENOMEM;
+		r = getgrnam_r(name, &gr, buf, size, &res);
+		if (r == ERANGE && size < BUF_MAX) {
+			size *= 2;
+			continue;
+		}
+		if (r != 0)
+			return -r;
+		if (!res)
+			return -ENOENT;
+		*gid = gr.gr_gid;
+		return 0;
+	}
+}
+
+/* Is `user` (primary group pgid) a member of gid? 1, 0 or -errno. */
+static int user_in_group(const char *user, gid_t pgid, gid_t gid)
+{
+	int n = 32;
+
+	if (pgid == gid)
+		return 1;
+	for (;;) {
+		_cleanup_free_ gid_t *list = calloc((size_t)n, sizeof(gid_t));
+		int got = n;
+
+		if (!list)
+			return -ENOMEM;
+		if (getgrouplist(user, pgid, list, &got) < 0) {
+			if (got > n && got <= GROUPS_MAX) {
+				n = got;
+				continue;
+			}
+			if (n >= GROUPS_MAX)
+				return -E2BIG;
+			n *= 2;
+			continue;
+		}
+		for (int i = 0; i < got; i++)
+			if (list[i] == gid)
+				return 1;
+		return 0;
+	}
+}
+
+_public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct lve_args a;
+	const char *user = NULL;
+	struct olve *h = NULL;
+	uint32_t fl = 0;
+	uid_t uid = 0;
+	gid_t pgid = 0, xgid = 0;
+	int r;
+
+	(void)flags;
+	if (parse_args(pamh, argc, argv, &a) < 0)
+		return PAM_SERVICE_ERR;
+	r = pam_get_user(pamh, &user, NULL);
+	if (r != PAM_SUCCESS || !user || !*user) {
+		pam_syslog(pamh, LOG_ERR, "cannot determine the user: %s", pam_strerror(pamh, r));
+		return PAM_SESSION_ERR;
+	}
+	r = lookup_user(user, &uid, &pgid);
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot look up user '%s': %s", user,
+			   r == -ENOENT ? "no such user" : strerror(-r));
+		return PAM_SESSION_ERR;
+	}
+	if (uid == 0 || (uint32_t)uid < a.min_uid)
+		return PAM_SUCCESS;
+	if (a.excluded) {
+		r = lookup_group(a.excluded, &xgid);
+		if (r == 0) {
+			r = user_in_group(user, pgid, xgid);
+			if (r < 0) {
+				pam_syslog(pamh, LOG_ERR, "cannot read the groups of user '%s': %s", user, strerror(-r));
+				return PAM_SESSION_ERR;
+			}
+			if (r > 0)
+				return PAM_SUCCESS;
+		} else if (r != -ENOENT) {
+			pam_syslog(pamh, LOG_ERR, "cannot look up group '%s': %s", a.excluded, strerror(-r));
+			return PAM_SESSION_ERR;
+		}
+	}
+
+	r = olve_open(&h, 0);
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot open openlve: %s", strerror(-r));
+		return PAM_SESSION_ERR;
+	}
+	r = olve_enter_pid(h, (uint32_t)uid, getpid());
+	if (r == -EPERM && olve_get_flags(h, (uint32_t)uid, &fl) == 0 && (fl & OLVE_F_DISABLED)) {
+		pam_syslog(pamh, LOG_NOTICE, "LVE %u of user '%s' is disabled: session not limited", (unsigned)uid,
+			   user);
+		r = 0;
+	} else if (r < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot move session process %d of user '%s' into LVE %u: %s",
+			   (int)getpid(), user, (unsigned)uid, strerror(-r));
+	}
+	olve_close(h);
+	return r < 0 ? PAM_SESSION_ERR : PAM_SUCCESS;
+}
+
+_public_ int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}
