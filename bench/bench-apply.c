@@ -185,7 +185,7 @@ static int setup_hiers(void)
 		char path[sizeof(H[0].mount) + sizeof(H[0].own) + 2];
 		_cleanup_close_ int ownfd = -1;
 
-		snprintf(path, sizeof(path), "%s/%s", H[k].mount, H[k].own);
+		snprintf(path, sizeof(path), "%.255s/%.4095s", H[k].mount, H[k].own);
 		ownfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (ownfd < 0)
 			return -errno;
@@ -249,7 +249,7 @@ static void cleanup(void)
 		if (H[k].topfd >= 0)
 			close(H[k].topfd);
 		H[k].barefd = H[k].topfd = -1;
-		snprintf(path, sizeof(path), "%s/%s", H[k].mount, H[k].own);
+		snprintf(path, sizeof(path), "%.255s/%.4095s", H[k].mount, H[k].own);
 		ownfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (ownfd >= 0) {
 			rmtree_at(ownfd, top);

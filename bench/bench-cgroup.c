@@ -504,8 +504,9 @@ static int pick_values(char *err)
 	}
 	for (int h = 0; h < n_hiers; h++)
 		if (unlinkat(hiers[h].topfd, "probe", AT_REMOVEDIR) < 0) {
-			set_err(err, "rmdir probe group: %s", strerror(errno));
-			return -errno;
+			int r = -errno;
+			set_err(err, "rmdir probe group: %s", strerror(-r));
+			return r;
 		}
 	return 0;
 }
@@ -531,23 +532,27 @@ static int setup_tree(int n_get_groups, char *err)
 		}
 		hp->basefd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (hp->basefd < 0) {
-			set_err(err, "open %s: %s", path, strerror(errno));
-			return -errno;
+			int r = -errno;
+			set_err(err, "open %s: %s", path, strerror(-r));
+			return r;
 		}
 		hp->org_tasks = openat(hp->basefd, "tasks", O_WRONLY | O_CLOEXEC);
 		if (hp->org_tasks < 0) {
-			set_err(err, "open %s/tasks: %s", path, strerror(errno));
-			return -errno;
+			int r = -errno;
+			set_err(err, "open %s/tasks: %s", path, strerror(-r));
+			return r;
 		}
 		if (mkdirat(hp->basefd, top_name, 0755) < 0) {
-			set_err(err, "mkdir %s/%s: %s", path, top_name, strerror(errno));
-			return -errno;
+			int r = -errno;
+			set_err(err, "mkdir %s/%s: %s", path, top_name, strerror(-r));
+			return r;
 		}
 		tree_made = 1;
 		hp->topfd = openat(hp->basefd, top_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (hp->topfd < 0) {
-			set_err(err, "open %s/%s: %s", path, top_name, strerror(errno));
-			return -errno;
+			int r = -errno;
+			set_err(err, "open %s/%s: %s", path, top_name, strerror(-r));
+			return r;
 		}
 	}
 	if (pick_values(err) < 0)
@@ -561,8 +566,9 @@ static int setup_tree(int n_get_groups, char *err)
 	for (int h = 0; h < n_hiers; h++) {
 		hiers[h].tgt_tasks = openat(hiers[h].topfd, "attach/tasks", O_WRONLY | O_CLOEXEC);
 		if (hiers[h].tgt_tasks < 0) {
-			set_err(err, "open attach/tasks: %s", strerror(errno));
-			return -errno;
+			int r = -errno;
+			set_err(err, "open attach/tasks: %s", strerror(-r));
+			return r;
 		}
 	}
 	/* groups read by the get benchmark */
@@ -794,8 +800,9 @@ static int bare_create_delete(int first, int n, char *err)
 		snprintf(name, sizeof(name), "c%d", first + i);
 		for (int h = 0; h < n_hiers; h++)
 			if (mkdirat(hiers[h].topfd, name, 0755) < 0) {
-				set_err(err, "mkdirat %s: %s", name, strerror(errno));
-				return -errno;
+				int r = -errno;
+				set_err(err, "mkdirat %s: %s", name, strerror(-r));
+				return r;
 			}
 		for (int v = 0; v < N_VALUES; v++) {
 			int fd;
@@ -803,8 +810,9 @@ static int bare_create_delete(int first, int n, char *err)
 			snprintf(path, sizeof(path), "%s/%s", name, values[v].name);
 			fd = openat(hiers[ctrl_hier[values[v].ctrl]].topfd, path, O_WRONLY | O_CLOEXEC);
 			if (fd < 0) {
-				set_err(err, "openat %s: %s", path, strerror(errno));
-				return -errno;
+				int r = -errno;
+				set_err(err, "openat %s: %s", path, strerror(-r));
+				return r;
 			}
 			if (write(fd, values[v].value, len) != (ssize_t)len) {
 				set_err(err, "write %s: %s", path, strerror(errno));
@@ -815,8 +823,9 @@ static int bare_create_delete(int first, int n, char *err)
 		}
 		for (int h = 0; h < n_hiers; h++)
 			if (unlinkat(hiers[h].topfd, name, AT_REMOVEDIR) < 0) {
-				set_err(err, "rmdir %s: %s", name, strerror(errno));
-				return -errno;
+				int r = -errno;
+				set_err(err, "rmdir %s: %s", name, strerror(-r));
+				return r;
 			}
 	}
 	return 0;
@@ -863,14 +872,16 @@ static int bare_get_one(const char *name, char *err)
 		DIR *d;
 		int dfd = openat(hiers[h].topfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0) {
-			set_err(err, "openat %s: %s", name, strerror(errno));
-			return -errno;
+			int r = -errno;
+			set_err(err, "openat %s: %s", name, strerror(-r));
+			return r;
 		}
 		d = fdopendir(dfd);
 		if (!d) {
 			close(dfd);
-			set_err(err, "fdopendir %s: %s", name, strerror(errno));
-			return -errno;
+			int r = -errno;
+			set_err(err, "fdopendir %s: %s", name, strerror(-r));
+			return r;
 		}
 		while ((de = readdir(d))) {
 			int fd;

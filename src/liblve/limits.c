@@ -876,6 +876,10 @@ _public_ int olve_apply(struct olve *h, uint32_t id, const struct olve_limits *l
 
 	if (!h || !lim || id == 0)
 		return -EINVAL;
+	/* fds opened by a privileged caller stay writable after it drops
+	 * privileges: refuse explicitly, like the kernel would on a fresh open */
+	if (!olve_privileged())
+		return -EPERM;
 	r = olve_limits_check(lim);
 	if (r < 0)
 		return r;

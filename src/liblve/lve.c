@@ -964,6 +964,10 @@ _public_ int olve_destroy(struct olve *h, uint32_t id)
 
 	if (!h || id == 0)
 		return -EINVAL;
+	/* fds opened by a privileged caller stay writable after it drops
+	 * privileges: refuse explicitly, like the kernel would on a fresh open */
+	if (!olve_privileged())
+		return -EPERM;
 	olve_lve_forget(h, id);
 	olve_lve_dirname(id, name);
 	for (int i = 0; i < OLVE_MAX_HIER; i++)

@@ -200,37 +200,59 @@ int olve_state_add_fault(int fd, size_t offset_of_counter)
 	return olve_state_update(fd, add_one, &offset_of_counter);
 }
 
+/*
+ * Count the bytes locked by anyone in [start, end) (end < 0: to infinity).
+ * F_OFD_GETLK reports *a* conflicting lock in the kernel's list order, not
+ * the lowest, so split the range around each lock found: O(locks) calls.
+ */
+static long count_locked(int fd, off_t start, off_t end, int depth)
+{
+	struct flock fl = {
+		.l_type = F_WRLCK,
+		.l_whence = SEEK_SET,
+		.l_start = start,
+		.l_len = end < 0 ? 0 : end - start,
+	};
+	off_t lstart, lend;
+	long n, m;
+
+	if (end >= 0 && end <= start)
+		return 0;
+	if (depth > 64)
+		return 0; /* pathological lock layout: undercount rather than recurse forever */
+	if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+		return -errno;
+	if (fl.l_type == F_UNLCK)
+		return 0;
+	lstart = fl.l_start < start ? start : fl.l_start;
+	lend = fl.l_len == 0 ? -1 : fl.l_start + fl.l_len;
+	if (end >= 0 && (lend < 0 || lend > end))
+		lend = end;
+	if (lend < 0)
+		return 1; /* a lock to infinity: count it once */
+	n = (long)(lend - lstart);
+	m = count_locked(fd, start, lstart, depth + 1);
+	if (m < 0)
+		return m;
+	n += m;
+	m = count_locked(fd, lend, end, depth + 1);
+	if (m < 0)
+		return m;
+	return n + m;
+}
+
 int olve_state_count_slots(struct olve *h, uint32_t id)
 {
 	/* a description of our own: every slot lock of anyone (us included) conflicts with it */
 	_cleanup_close_ int fd = olve_state_open(h, id, false);
-	off_t pos = OLVE_SLOT_BASE;
-	long n = 0;
+	long n;
 
 	if (fd < 0)
 		return fd;
-	for (;;) {
-		struct flock fl = {
-			.l_type = F_WRLCK,
-			.l_whence = SEEK_SET,
-			.l_start = pos,
-			.l_len = 0, /* to the end of all possible offsets */
-		};
-
-		if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
-			return -errno;
-		if (fl.l_type == F_UNLCK)
-			break;
-		if (fl.l_len == 0)
-			return (int)(n + 1); /* a lock to infinity: count it once */
-		if (fl.l_start < pos)
-			fl.l_len -= pos - fl.l_start, fl.l_start = pos;
-		n += fl.l_len;
-		if (n > INT32_MAX)
-			return INT32_MAX;
-		pos = fl.l_start + fl.l_len;
-	}
-	return (int)n;
+	n = count_locked(fd, OLVE_SLOT_BASE, -1, 0);
+	if (n < 0)
+		return (int)n;
+	return (int)(n > INT32_MAX ? INT32_MAX : n);
 }
 
 int olve_state_remove(struct olve *h, uint32_t id)
@@ -316,6 +338,10 @@ _public_ int olve_set_flags(struct olve *h, uint32_t id, uint32_t flags)
 
 	if (!h || id == 0 || (flags & ~(uint32_t)OLVE_F_DISABLED))
 		return -EINVAL;
+	/* fds opened by a privileged caller stay writable after it drops
+	 * privileges: refuse explicitly, like the kernel would on a fresh open */
+	if (!olve_privileged())
+		return -EPERM;
 	r = olve_lve_get(h, id, false, &f);
 	if (r < 0)
 		return r;

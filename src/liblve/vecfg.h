@@ -76,7 +76,7 @@ struct vecfg_limits {
 /* Upper bounds accepted in the file (and from lvectl). */
 #define VECFG_SPEED_MAX (100000u * 100u) /* 100000 % = 1000 cores */
 #define VECFG_MHZ_MAX 100000000u
-#define VECFG_PAGES_MAX (UINT64_MAX / 4096)
+#define VECFG_PAGES_MAX ((uint64_t)INT64_MAX / 4096) /* the kernel takes bytes as a signed 64-bit number */
 
 enum vecfg_kind {
 	VECFG_DEFAULTS,

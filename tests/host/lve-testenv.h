@@ -20,6 +20,12 @@
 #include "cgtest.h"
 #include "tap.h"
 
+/*
+ * Temp files: the parent test process makes one base dir before the first
+ * test (each test's child puts its conf and state dir below it) and removes
+ * it after the last one, also when interrupted (tap.h hooks).
+ */
+static char lte_base[128];
 static char lte_dir[256];
 
 static int lte_rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -31,11 +37,28 @@ static int lte_rm_one(const char *path, const struct stat *st, int type, struct 
 	return 0;
 }
 
-static void lte_cleanup(void)
+static int lte_before_all(void)
 {
-	if (lte_dir[0])
-		nftw(lte_dir, lte_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	lte_dir[0] = 0;
+	snprintf(lte_base, sizeof(lte_base), "/tmp/olt-lve-XXXXXX");
+	if (!mkdtemp(lte_base)) {
+		lte_base[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void lte_after_all(void)
+{
+	if (lte_base[0])
+		nftw(lte_base, lte_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	lte_base[0] = 0;
+}
+
+static const struct tap_hooks lte_hooks = { .before_all = lte_before_all, .after_all = lte_after_all };
+
+__attribute__((constructor)) static void lte_register(void)
+{
+	tap_register_hooks(&lte_hooks);
 }
 
 static bool lte_ctrl_ours(const char *c)
@@ -56,10 +79,11 @@ static int lte_setup(void)
 	FILE *f;
 	int r;
 
-	snprintf(lte_dir, sizeof(lte_dir), "/tmp/olt-lve-XXXXXX");
+	if (!lte_base[0])
+		return -ENOENT;
+	snprintf(lte_dir, sizeof(lte_dir), "%s/XXXXXX", lte_base);
 	if (!mkdtemp(lte_dir))
 		return -errno;
-	atexit(lte_cleanup);
 	for (int i = 0; i < cgtest_n_hiers(); i++) {
 		const struct cgtest_hier *hi = cgtest_hier(i);
 		char ctrls[256], *save = NULL;
@@ -122,7 +146,7 @@ static int lte_trampoline(void *p)
 }
 
 /* cgtest_run_in("home", fn, arg) with a leak check at the end of fn. */
-static int lte_run_home(int (*fn)(void *), void *arg)
+static inline int lte_run_home(int (*fn)(void *), void *arg)
 {
 	struct lte_call c = { fn, arg };
 
@@ -198,7 +222,7 @@ static int lte_inside(const char *text, unsigned id)
 }
 
 /* lte_inside() of the calling thread. */
-static int lte_self_inside(unsigned id)
+static inline int lte_self_inside(unsigned id)
 {
 	char buf[8192];
 
@@ -207,7 +231,7 @@ static int lte_self_inside(unsigned id)
 	return lte_inside(buf, id);
 }
 
-static int lte_pid_inside(pid_t pid, unsigned id)
+static inline int lte_pid_inside(pid_t pid, unsigned id)
 {
 	char path[64], buf[8192];
 

@@ -40,35 +40,7 @@
 
 /* ------------------------------------------------------------------ setup */
 
-/* The parent removes each test's temp dir (tests end with _exit, atexit does not run). */
-static char *shared_dir;
-
-static int hook_before_all(void)
-{
-	shared_dir = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shared_dir == MAP_FAILED) {
-		shared_dir = NULL;
-		return 1;
-	}
-	shared_dir[0] = 0;
-	return 0;
-}
-
-static void hook_after_each(void)
-{
-	if (shared_dir && shared_dir[0]) {
-		snprintf(lte_dir, sizeof(lte_dir), "%s", shared_dir);
-		lte_cleanup();
-		shared_dir[0] = 0;
-	}
-}
-
-static const struct tap_hooks hooks = { .before_all = hook_before_all, .after_each = hook_after_each };
-
-__attribute__((constructor)) static void register_hooks(void)
-{
-	tap_register_hooks(&hooks);
-}
+/* Temp dirs live below lve-testenv.h's base dir, removed after all tests by its hook. */
 
 /*
  * Every hierarchy liblve will use must have a cgtest root (lte_setup
@@ -143,8 +115,6 @@ static const char *uncovered(void)
 	do {                                                                    \
 		const char *_why;                                               \
 		LTE_SETUP();                                                    \
-		if (shared_dir)                                                 \
-			snprintf(shared_dir, 4096, "%s", lte_dir);              \
 		_why = uncovered();                                             \
 		if (_why)                                                       \
 			SKIP("%s", _why);                                       \

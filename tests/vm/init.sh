@@ -87,7 +87,7 @@ set -a
 [ -f /etc/olve/env ] && . /etc/olve/env
 OPENLVE_VM_MODE=$MODE
 set +a
-TEST_TIMEOUT=300
+TEST_TIMEOUT=240
 [ -f /etc/olve/timeout ] && TEST_TIMEOUT=$(cat /etc/olve/timeout)
 
 echo

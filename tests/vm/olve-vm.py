@@ -22,8 +22,8 @@ Environment:
   OPENLVE_VM_KERNEL_PACKAGE=linux-image-...  pin the kernel package (default:
                            what linux-image-cloud-amd64 depends on)
   OPENLVE_VM_ACCEL=kvm|tcg accelerator (default tcg: nested KVM can hang)
-  OPENLVE_VM_TIMEOUT=S     hard limit for one boot (default 900)
-  OPENLVE_VM_TEST_TIMEOUT=S  limit per test binary inside the VM (default 300)
+  OPENLVE_VM_TIMEOUT=S     hard limit for one boot (default 600)
+  OPENLVE_VM_TEST_TIMEOUT=S  limit per test binary inside the VM (default 240)
   OPENLVE_VM_REUSE=1       reuse stored results of an identical initramfs even
                            from an earlier 'meson test' run
 """
@@ -521,7 +521,7 @@ class Vm:
         self.accel = os.environ.get('OPENLVE_VM_ACCEL') or 'tcg'
         if self.accel == 'kvm' and not kvm_usable():
             raise Unavailable('OPENLVE_VM_ACCEL=kvm but /dev/kvm cannot be opened')
-        self.test_timeout = int(os.environ.get('OPENLVE_VM_TEST_TIMEOUT', '300'))
+        self.test_timeout = int(os.environ.get('OPENLVE_VM_TEST_TIMEOUT', '240'))
         cp = build_initramfs(self.args.exe, self.args.aux, self.args.lib, self.args.syslib,
                              moddir if os.path.isdir(moddir) else None, self.test_timeout)
         key = hashlib.sha256('\0'.join([RUNNER_VERSION, self.mode, cp.digest(), sha256_file(self.vmlinuz),
@@ -546,7 +546,7 @@ class Vm:
 
     def run_boot(self, key, echo=False):
         self.fresh_scratch()
-        timeout = float(os.environ.get('OPENLVE_VM_TIMEOUT', '900'))
+        timeout = float(os.environ.get('OPENLVE_VM_TIMEOUT', '600'))
         cmd = qemu_cmd(self.vmlinuz, self.initrd, self.scratch, self.mode, self.accel)
         logpath = os.path.join(self.dir, 'console.log')
         log(f'booting {self.mode} VM ({self.pkg}, {self.accel}); console: {logpath}')
@@ -584,7 +584,7 @@ class Vm:
             if (old and (reuse or (sess is not None and old.get('session') == sess))
                     and old.get('args_key') == self.args_key() and old.get('inputs')
                     and file_stats(p for p, *_ in old['inputs']) == old['inputs']):
-                self.test_timeout = int(os.environ.get('OPENLVE_VM_TEST_TIMEOUT', '300'))
+                self.test_timeout = int(os.environ.get('OPENLVE_VM_TEST_TIMEOUT', '240'))
                 return old
             try:
                 key = self.prepare()

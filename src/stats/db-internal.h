@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * db-internal.h - what db.c (queue, dispatch, parsers, SQL text) shares with
+ * its backends db-sqlite.c and db-pg.c. Not installed, not public.
+ *
+ * Schema (both backends; lower-case names so PostgreSQL needs no quoting):
+ *
+ *   lve_raw     one row per sample: server_id, id, ts, secs (= interval),
+ *               every usage/limit/fault field of struct lve_sample under its
+ *               lower-cased name (acpu, lcpu, cpuf, ...), nprocs, nthreads.
+ *               PRIMARY KEY (server_id, ts, id): a re-sent sample is ignored.
+ *   lve_minute  one row per (server_id, id, t = ts - ts % 60):
+ *   lve_hour    ... t = ts - ts % 3600:
+ *               n (samples), secs (sum of interval), <usage>_sum (sum of the
+ *               usage values: the average is <usage>_sum / n), <limit> (max),
+ *               <fault> (sum). PRIMARY KEY (server_id, t, id); lve_hour also
+ *               has an index (server_id, id, t) for --id over long ranges.
+ *   lve_meta    key/value: schema_version.
+ *
+ * A sample is inserted into lve_raw and, only when that row is new, added
+ * to its minute and hour rows, all in the pass's one transaction, so the
+ * rollups always equal the aggregates of the raw rows they cover (until
+ * retention removes raw rows).
+ */
+#pragma once
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "macro.h"
+#include "stats.h"
+
+#define LVE_DB_SCHEMA_VERSION 1
+
+/* Columns of struct lve_sample stored per sample (besides id, ts, interval). */
+enum lve_field_kind { LVE_FK_USAGE, LVE_FK_LIMIT, LVE_FK_FAULT };
+struct lve_field {
+	const char *col;  /* column name (lower case) */
+	enum lve_field_kind kind;
+	size_t off;       /* offset in struct lve_sample */
+	unsigned size;    /* 4 or 8 (unsigned) */
+};
+/* The 21 fields in enum lve_col order (aCPU lCPU CPUf aEP ... IOPSf). */
+extern const struct lve_field lve_fields[LVE_COL_ANYF] _hidden_;
+/* Field value as stored: unsigned clamped to INT64_MAX. */
+int64_t lve_field_get(const struct lve_sample *s, unsigned i) _hidden_;
+
+/* One pass waiting in memory. */
+struct lve_pass {
+	struct lve_pass *next;
+	int64_t ts;  /* newest sample ts of the pass */
+	size_t n;
+	struct lve_sample s[];
+};
+
+/* Ranges a query reads, all half-open [a, b) (empty when a >= b). */
+struct lve_query_plan {
+	int64_t raw[2][2];  /* lve_raw.ts */
+	int64_t min[2][2];  /* lve_minute.t */
+	int64_t hour[2];    /* lve_hour.t */
+};
+void lve_query_plan_make(int64_t from, int64_t to, struct lve_query_plan *out) _hidden_;
+
+enum lve_sql_style { LVE_SQL_SQLITE, LVE_SQL_PG };
+/* malloc'd SQL text; NULL on ENOMEM. */
+char *lve_sql_schema(enum lve_sql_style st) _hidden_;
+/*
+ * The aggregate query: parameters 1 server_id, 2..11 the plan's ten bounds
+ * (raw0 a b, raw1 a b, min0 a b, min1 a b, hour a b), 12 id when with_id.
+ * Result columns: id, n, then the 21 lve_fields aggregates (usage: sum,
+ * limit: max, fault: sum). Ordered by id.
+ */
+char *lve_sql_query(enum lve_sql_style st, bool with_id) _hidden_;
+
+struct lve_db_ops;
+
+struct lve_db {
+	const struct lve_db_ops *ops;
+	void *be;                /* backend state */
+	unsigned flags;          /* LVE_DB_READONLY */
+	char server_id[11];
+	uint32_t keep_days;
+	char *sqlite_path;
+	struct lve_pg_conninfo *pg;
+
+	/* timeouts (ms) */
+	int busy_ms, connect_ms, query_ms;
+
+	/* passes not stored yet, oldest first */
+	struct lve_pass *head, *tail;
+	size_t q_passes, q_samples;
+	size_t max_samples;
+	int64_t max_age;
+	uint64_t dropped, stored;
+
+	int last_error;
+	char msg[256];
+	char moved_aside[PATH_MAX];
+	uint64_t recreated;
+};
+
+struct lve_db_ops {
+	/* Connect / open the file; creates the schema unless READONLY. */
+	int (*connect)(struct lve_db *db);
+	void (*disconnect)(struct lve_db *db);
+	bool (*connected)(struct lve_db *db);
+	/* One pass in one transaction. -EUCLEAN: the database is corrupt. */
+	int (*insert)(struct lve_db *db, const struct lve_sample *s, size_t n);
+	/* Delete rows of db->server_id older than cutoff (see stats.h). Rows removed. */
+	int (*retention)(struct lve_db *db, int64_t cutoff, uint64_t *removed);
+	int (*query)(struct lve_db *db, const char *server_id, const struct lve_query_plan *p, uint32_t id,
+		     struct lve_agg **out, size_t *n);
+	/* Move a corrupt database aside and start a new one (SQLite only; NULL elsewhere). */
+	int (*recreate)(struct lve_db *db);
+};
+
+extern const struct lve_db_ops lve_db_sqlite_ops _hidden_;
+extern const struct lve_db_ops lve_db_pg_ops _hidden_;
+
+/* printf into db->msg (the backend's last error text). */
+void lve_db_set_msg(struct lve_db *db, const char *fmt, ...) _hidden_ __attribute__((format(printf, 2, 3)));
+
+/* Monotonic clock, microseconds. */
+int64_t lve_db_now_usec(void) _hidden_;
+
+/* Grow-able accumulation of query results keyed by id (backends fill it). */
+int lve_agg_from_row(struct lve_agg *a, uint32_t id, int64_t n, const int64_t *vals) _hidden_;
