@@ -43,15 +43,15 @@
 #include "vecfg.h"
 
 #define EXIT_SKIP 77
-#define MAX_H 8
+#define MAX_H     8
 
 struct hier {
 	char mount[256];
 	int version;
-	uint32_t ctrls;       /* bits of enum cg_ctrl served (ours only) */
-	char own[PATH_MAX];   /* this process's cgroup, no leading '/' ("" = root) */
-	int topfd;            /* <mount>/<own>/olbench-apply-XXXX */
-	int barefd;           /* .../bare */
+	uint32_t ctrls;     /* bits of enum cg_ctrl served (ours only) */
+	char own[PATH_MAX]; /* this process's cgroup, no leading '/' ("" = root) */
+	int topfd;          /* <mount>/<own>/olbench-apply-XXXX */
+	int barefd;         /* .../bare */
 	bool cpuset_v1;
 };
 
@@ -88,8 +88,8 @@ static int die(const char *fmt, ...)
 	return 1;
 }
 
-static const int our_ctrls[] = { CG_CTRL_CPU, CG_CTRL_CPUACCT, CG_CTRL_CPUSET, CG_CTRL_MEMORY,
-				 CG_CTRL_BLKIO, CG_CTRL_IO, CG_CTRL_PIDS };
+static const int our_ctrls[] = {CG_CTRL_CPU,   CG_CTRL_CPUACCT, CG_CTRL_CPUSET, CG_CTRL_MEMORY,
+                                CG_CTRL_BLKIO, CG_CTRL_IO,      CG_CTRL_PIDS};
 
 /* This process's cgroup in the hierarchy serving ctrl (v1) or the unified one. */
 static int own_cgroup(int version, const char *ctrl, char *out, size_t size)
@@ -111,7 +111,8 @@ static int own_cgroup(int version, const char *ctrl, char *out, size_t size)
 		} else {
 			char *save = NULL;
 
-			for (char *t = strtok_r(c1 + 1, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			for (char *t = strtok_r(c1 + 1, ",", &save); t;
+			     t = strtok_r(NULL, ",", &save))
 				if (!strcmp(t, ctrl))
 					match = true;
 		}
@@ -153,7 +154,8 @@ static int setup_hiers(void)
 		return -ENODEV;
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -EIO;
-	snprintf(top, sizeof(top), "olbench-apply-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+	snprintf(top, sizeof(top), "olbench-apply-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2],
+	         rnd[3]);
 	for (size_t i = 0; i < ELEMENTSOF(our_ctrls); i++) {
 		int c = our_ctrls[i], m = sys->ctrl_mount[c], k;
 		const struct cg_mount *mt;
@@ -199,7 +201,8 @@ static int setup_hiers(void)
 			copy_file_at(ownfd, H[k].topfd, "cpuset.mems");
 		}
 		if (H[k].version == 2)
-			(void)ol_write_at(H[k].topfd, "cgroup.subtree_control", "+cpu +io +memory +pids");
+			(void)ol_write_at(H[k].topfd, "cgroup.subtree_control",
+			                  "+cpu +io +memory +pids");
 		if (mkdirat(H[k].topfd, "bare", 0755) < 0)
 			return -errno;
 		H[k].barefd = openat(H[k].topfd, "bare", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -210,7 +213,8 @@ static int setup_hiers(void)
 			copy_file_at(H[k].topfd, H[k].barefd, "cpuset.mems");
 		}
 		if (H[k].version == 2)
-			(void)ol_write_at(H[k].barefd, "cgroup.subtree_control", "+cpu +io +memory +pids");
+			(void)ol_write_at(H[k].barefd, "cgroup.subtree_control",
+			                  "+cpu +io +memory +pids");
 	}
 	return 0;
 }
@@ -267,14 +271,15 @@ static void cleanup(void)
 static void lve_limits(uint32_t id, struct vecfg_limits *v)
 {
 	*v = (struct vecfg_limits){
-		.mask = VECFG_F_CPU | VECFG_F_PMEM | VECFG_F_NPROC | VECFG_F_IO | VECFG_F_IOPS | VECFG_F_EP,
-		.cpu_unit = VECFG_CPU_SPEED,
-		.cpu = 5000 + (id % 100) * 100,
-		.pmem_pages = 65536 + id,
-		.nproc = 100 + id % 50,
-		.io = 1024 + id % 1024,
-		.iops = 1024,
-		.ep = 20,
+	        .mask = VECFG_F_CPU | VECFG_F_PMEM | VECFG_F_NPROC | VECFG_F_IO | VECFG_F_IOPS |
+	                VECFG_F_EP,
+	        .cpu_unit = VECFG_CPU_SPEED,
+	        .cpu = 5000 + (id % 100) * 100,
+	        .pmem_pages = 65536 + id,
+	        .nproc = 100 + id % 50,
+	        .io = 1024 + id % 1024,
+	        .iops = 1024,
+	        .ep = 20,
 	};
 }
 
@@ -284,10 +289,10 @@ struct setting_fd {
 };
 
 /* The bare path: mkdirat + the same writes, through kept dirfds. */
-static int run_bare(uint32_t n, const struct vecfg *cfg, int ncpus, const struct olve_dev *devs, size_t ndevs,
-		    double *secs)
+static int run_bare(uint32_t n, const struct vecfg *cfg, int ncpus, const struct olve_dev *devs,
+                    size_t ndevs, double *secs)
 {
-	struct olve_settings set[MAX_H] = { 0 };
+	struct olve_settings set[MAX_H] = {0};
 	double t0 = now_s();
 	char name[16], line[512];
 	int r = 0;
@@ -296,7 +301,8 @@ static int run_bare(uint32_t n, const struct vecfg *cfg, int ncpus, const struct
 		struct vecfg_limits v;
 		struct olve_limits o;
 
-		/* the values come from the same sources as in the liblve run (not timed separately: cheap) */
+		/* the values come from the same sources as in the liblve run (not timed separately:
+		 * cheap) */
 		vecfg_effective(cfg, id, NULL, &v);
 		r = vecfg_to_olve(&v, 0, &o);
 		if (r < 0)
@@ -305,7 +311,8 @@ static int run_bare(uint32_t n, const struct vecfg *cfg, int ncpus, const struct
 		for (int k = 0; k < nh; k++) {
 			_cleanup_close_ int dfd = -1;
 
-			r = olve_limits_translate(&o, o.mask, H[k].version, ncpus, devs, ndevs, &set[k]);
+			r = olve_limits_translate(&o, o.mask, H[k].version, ncpus, devs, ndevs,
+			                          &set[k]);
 			if (r < 0)
 				return r;
 			if (mkdirat(H[k].barefd, name, 0755) < 0)
@@ -360,15 +367,17 @@ static int write_conf(void)
 
 			if (!(H[k].ctrls & (1u << c)))
 				continue;
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "cgroup_root.%s = %s%s%s/lib\n",
-						cg_ctrl_name(c), H[k].own, H[k].own[0] ? "/" : "", top);
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+			                        "cgroup_root.%s = %s%s%s/lib\n", cg_ctrl_name(c),
+			                        H[k].own, H[k].own[0] ? "/" : "", top);
 			if (len >= sizeof(buf))
 				return -E2BIG;
 		}
-	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-				"state_dir = %s/state\nve_cfg = %s/ve.cfg\nsysconfig = %s/cloudlinux\n"
-				"info_file = %s/info\nlist_file = %s/list\n",
-				tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+	len += (size_t)snprintf(
+	        buf + len, sizeof(buf) - len,
+	        "state_dir = %s/state\nve_cfg = %s/ve.cfg\nsysconfig = %s/cloudlinux\n"
+	        "info_file = %s/info\nlist_file = %s/list\n",
+	        tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
 	if (len >= sizeof(buf))
 		return -E2BIG;
 	snprintf(path, sizeof(path), "%s/openlve.conf", tmpdir);
@@ -394,14 +403,14 @@ static int scan_disks(struct olve_dev **devs)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "count", required_argument, NULL, 'n' },
-		{ "quick", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	        {"count", required_argument, NULL, 'n'},
+	        {"quick", no_argument, NULL, 'q'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	_cleanup_free_ struct olve_dev *devs = NULL;
-	struct vecfg_apply_result res = { 0 };
+	struct vecfg_apply_result res = {0};
 	struct olve *h = NULL;
 	uint32_t n = 10000;
 	double t_bare = 0, t_lib = 0, t0;
@@ -412,7 +421,8 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case 'n':
 			if (ol_parse_u32(optarg, &n) < 0 || n == 0 || n > 1000000) {
-				fprintf(stderr, "bench-apply: --count=%s: expected 1..1000000\n", optarg);
+				fprintf(stderr, "bench-apply: --count=%s: expected 1..1000000\n",
+				        optarg);
 				return 2;
 			}
 			break;
@@ -421,8 +431,10 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: bench-apply [--count=N] [--quick]\n"
-			       "Create N LVEs with limits through liblve (lvectl apply all) and with bare\n"
-			       "mkdirat + write on directory fds; print both times and their ratio.\n");
+			       "Create N LVEs with limits through liblve (lvectl apply all) and "
+			       "with bare\n"
+			       "mkdirat + write on directory fds; print both times and their "
+			       "ratio.\n");
 			return 0;
 		default:
 			return 2;
@@ -443,7 +455,8 @@ int main(int argc, char **argv)
 	r = setup_hiers();
 	if (r == -ENODEV) {
 		cleanup();
-		fprintf(stderr, "bench-apply: no cgroup hierarchy with cpu/memory/pids/io controllers (skipped)\n");
+		fprintf(stderr, "bench-apply: no cgroup hierarchy with cpu/memory/pids/io "
+		                "controllers (skipped)\n");
 		return EXIT_SKIP;
 	}
 	if (r < 0) {
@@ -465,14 +478,15 @@ int main(int argc, char **argv)
 		struct vecfg_limits v;
 
 		lve_limits(id, &v);
-		r = vecfg_set(cfg, &(struct vecfg_key){ .kind = VECFG_LVE, .id = id }, &v);
+		r = vecfg_set(cfg, &(struct vecfg_key){.kind = VECFG_LVE, .id = id}, &v);
 	}
 	if (r < 0) {
 		cleanup();
 		return die("cannot build the configuration: %s", strerror(-r));
 	}
 
-	printf("bench-apply: %" PRIu32 " LVEs, %d hierarchies, %d disks, %ld CPUs\n", n, nh, ndevs, ncpus);
+	printf("bench-apply: %" PRIu32 " LVEs, %d hierarchies, %d disks, %ld CPUs\n", n, nh, ndevs,
+	       ncpus);
 	fflush(stdout);
 
 	/* bare first, removed before the liblve run so both start from the same state */
@@ -498,8 +512,9 @@ int main(int argc, char **argv)
 		r = vecfg_apply_all(h, cfg, NULL, 0, &res);
 	t_lib = now_s() - t0;
 	if (r < 0) {
-		rc = die("liblve run failed (LVE %" PRIu32 ": %s; %zu ok, %zu failed): %s", res.failed_id,
-			 strerror(-res.failed_err), res.n_ok, res.n_failed, strerror(-r));
+		rc = die("liblve run failed (LVE %" PRIu32 ": %s; %zu ok, %zu failed): %s",
+		         res.failed_id, strerror(-res.failed_err), res.n_ok, res.n_failed,
+		         strerror(-r));
 		goto out;
 	}
 	if (res.n_ok != n) {

@@ -504,9 +504,9 @@ static int pick_values(char *err)
 	}
 	for (int h = 0; h < n_hiers; h++)
 		if (unlinkat(hiers[h].topfd, "probe", AT_REMOVEDIR) < 0) {
-			int r = -errno;
-			set_err(err, "rmdir probe group: %s", strerror(-r));
-			return r;
+			int e = errno;
+			set_err(err, "rmdir probe group: %s", strerror(e));
+			return -e;
 		}
 	return 0;
 }
@@ -532,43 +532,46 @@ static int setup_tree(int n_get_groups, char *err)
 		}
 		hp->basefd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (hp->basefd < 0) {
-			int r = -errno;
-			set_err(err, "open %s: %s", path, strerror(-r));
-			return r;
+			int e = errno;
+			set_err(err, "open %s: %s", path, strerror(e));
+			return -e;
 		}
 		hp->org_tasks = openat(hp->basefd, "tasks", O_WRONLY | O_CLOEXEC);
 		if (hp->org_tasks < 0) {
-			int r = -errno;
-			set_err(err, "open %s/tasks: %s", path, strerror(-r));
-			return r;
+			int e = errno;
+			set_err(err, "open %s/tasks: %s", path, strerror(e));
+			return -e;
 		}
 		if (mkdirat(hp->basefd, top_name, 0755) < 0) {
-			int r = -errno;
-			set_err(err, "mkdir %s/%s: %s", path, top_name, strerror(-r));
-			return r;
+			int e = errno;
+			set_err(err, "mkdir %s/%s: %s", path, top_name, strerror(e));
+			return -e;
 		}
 		tree_made = 1;
 		hp->topfd = openat(hp->basefd, top_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (hp->topfd < 0) {
-			int r = -errno;
-			set_err(err, "open %s/%s: %s", path, top_name, strerror(-r));
-			return r;
+			int e = errno;
+			set_err(err, "open %s/%s: %s", path, top_name, strerror(e));
+			return -e;
 		}
 	}
 	if (pick_values(err) < 0)
 		return -EIO;
 
 	/* attach target */
-	if (bare_mkgroup("attach", false) < 0) {
-		set_err(err, "mkdir attach group: %s", strerror(errno));
-		return -EIO;
+	{
+		int r = bare_mkgroup("attach", false);
+		if (r < 0) {
+			set_err(err, "mkdir attach group: %s", strerror(-r));
+			return r;
+		}
 	}
 	for (int h = 0; h < n_hiers; h++) {
 		hiers[h].tgt_tasks = openat(hiers[h].topfd, "attach/tasks", O_WRONLY | O_CLOEXEC);
 		if (hiers[h].tgt_tasks < 0) {
-			int r = -errno;
-			set_err(err, "open attach/tasks: %s", strerror(-r));
-			return r;
+			int e = errno;
+			set_err(err, "open attach/tasks: %s", strerror(e));
+			return -e;
 		}
 	}
 	/* groups read by the get benchmark */
@@ -800,9 +803,9 @@ static int bare_create_delete(int first, int n, char *err)
 		snprintf(name, sizeof(name), "c%d", first + i);
 		for (int h = 0; h < n_hiers; h++)
 			if (mkdirat(hiers[h].topfd, name, 0755) < 0) {
-				int r = -errno;
-				set_err(err, "mkdirat %s: %s", name, strerror(-r));
-				return r;
+				int e = errno;
+				set_err(err, "mkdirat %s: %s", name, strerror(e));
+				return -e;
 			}
 		for (int v = 0; v < N_VALUES; v++) {
 			int fd;
@@ -810,9 +813,9 @@ static int bare_create_delete(int first, int n, char *err)
 			snprintf(path, sizeof(path), "%s/%s", name, values[v].name);
 			fd = openat(hiers[ctrl_hier[values[v].ctrl]].topfd, path, O_WRONLY | O_CLOEXEC);
 			if (fd < 0) {
-				int r = -errno;
-				set_err(err, "openat %s: %s", path, strerror(-r));
-				return r;
+				int e = errno;
+				set_err(err, "openat %s: %s", path, strerror(e));
+				return -e;
 			}
 			if (write(fd, values[v].value, len) != (ssize_t)len) {
 				set_err(err, "write %s: %s", path, strerror(errno));
@@ -823,9 +826,9 @@ static int bare_create_delete(int first, int n, char *err)
 		}
 		for (int h = 0; h < n_hiers; h++)
 			if (unlinkat(hiers[h].topfd, name, AT_REMOVEDIR) < 0) {
-				int r = -errno;
-				set_err(err, "rmdir %s: %s", name, strerror(-r));
-				return r;
+				int e = errno;
+				set_err(err, "rmdir %s: %s", name, strerror(e));
+				return -e;
 			}
 	}
 	return 0;
@@ -872,16 +875,16 @@ static int bare_get_one(const char *name, char *err)
 		DIR *d;
 		int dfd = openat(hiers[h].topfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0) {
-			int r = -errno;
-			set_err(err, "openat %s: %s", name, strerror(-r));
-			return r;
+			int e = errno;
+			set_err(err, "openat %s: %s", name, strerror(e));
+			return -e;
 		}
 		d = fdopendir(dfd);
 		if (!d) {
 			close(dfd);
-			int r = -errno;
-			set_err(err, "fdopendir %s: %s", name, strerror(-r));
-			return r;
+			int e = errno;
+			set_err(err, "fdopendir %s: %s", name, strerror(e));
+			return -e;
 		}
 		while ((de = readdir(d))) {
 			int fd;

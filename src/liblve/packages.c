@@ -22,7 +22,8 @@
 
 extern char **environ;
 
-static void set_err(struct pkg_error *err, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_err(struct pkg_error *err, int line, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 static void set_err(struct pkg_error *err, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -168,8 +169,8 @@ static int check_text(const char *text, size_t len, struct pkg_error *err)
 
 int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out, struct pkg_error *err)
 {
-	struct pkg_map m = { 0 };
-	struct line_iter it = { text, text + len, 0 };
+	struct pkg_map m = {0};
+	struct line_iter it = {text, text + len, 0};
 	size_t cap = 0;
 	const char *s;
 	size_t n;
@@ -183,7 +184,8 @@ int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out, struct
 		uint32_t uid;
 
 		if (n == 0) {
-			set_err(err, it.no, "line %d: empty line (expected \"UID PACKAGE\")", it.no);
+			set_err(err, it.no, "line %d: empty line (expected \"UID PACKAGE\")",
+			        it.no);
 			r = -EINVAL;
 			goto fail;
 		}
@@ -191,8 +193,9 @@ int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out, struct
 			i++;
 		r = parse_uid(s, i, &uid);
 		if (r < 0) {
-			set_err(err, it.no, "line %d: \"%.*s\" is not a user id (expected \"UID PACKAGE\")", it.no,
-				(int)(i > 40 ? 40 : i), s);
+			set_err(err, it.no,
+			        "line %d: \"%.*s\" is not a user id (expected \"UID PACKAGE\")",
+			        it.no, (int)(i > 40 ? 40 : i), s);
 			r = -EINVAL;
 			goto fail;
 		}
@@ -200,8 +203,10 @@ int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out, struct
 		while (j < n && is_blank(s[j]))
 			j++;
 		if (j == i || j == n || !name_valid_n(s + j, n - j)) {
-			set_err(err, it.no, "line %d: uid %" PRIu32 " has no valid package name (expected \"UID PACKAGE\")",
-				it.no, uid);
+			set_err(err, it.no,
+			        "line %d: uid %" PRIu32
+			        " has no valid package name (expected \"UID PACKAGE\")",
+			        it.no, uid);
 			r = -EINVAL;
 			goto fail;
 		}
@@ -242,7 +247,7 @@ fail:
 int pkg_parse_uids(const char *text, size_t len, uint32_t **uids, struct pkg_error *err)
 {
 	_cleanup_free_ uint32_t *v = NULL;
-	struct line_iter it = { text, text + len, 0 };
+	struct line_iter it = {text, text + len, 0};
 	size_t cnt = 0, cap = 0;
 	const char *s;
 	size_t n;
@@ -259,7 +264,8 @@ int pkg_parse_uids(const char *text, size_t len, uint32_t **uids, struct pkg_err
 			return -EINVAL;
 		}
 		if (parse_uid(s, n, &uid) < 0) {
-			set_err(err, it.no, "line %d: \"%.*s\" is not a user id", it.no, (int)(n > 40 ? 40 : n), s);
+			set_err(err, it.no, "line %d: \"%.*s\" is not a user id", it.no,
+			        (int)(n > 40 ? 40 : n), s);
 			return -EINVAL;
 		}
 		if (cnt == cap) {
@@ -288,8 +294,8 @@ int pkg_parse_uids(const char *text, size_t len, uint32_t **uids, struct pkg_err
 
 int pkg_parse_names(const char *text, size_t len, struct pkg_names *out, struct pkg_error *err)
 {
-	struct pkg_names m = { 0 };
-	struct line_iter it = { text, text + len, 0 };
+	struct pkg_names m = {0};
+	struct line_iter it = {text, text + len, 0};
 	size_t cap = 0;
 	const char *s;
 	size_t n;
@@ -311,8 +317,8 @@ int pkg_parse_names(const char *text, size_t len, struct pkg_names *out, struct 
 		}
 		for (size_t i = 0; i < m.n; i++)
 			if (strlen(m.v[i]) == n && memcmp(m.v[i], s, n) == 0) {
-				set_err(err, it.no, "line %d: package \"%.*s\" is listed twice", it.no,
-					(int)(n > 64 ? 64 : n), s);
+				set_err(err, it.no, "line %d: package \"%.*s\" is listed twice",
+				        it.no, (int)(n > 64 ? 64 : n), s);
 				r = -EINVAL;
 				goto fail;
 			}
@@ -343,7 +349,7 @@ fail:
 
 int pkg_parse_one(const char *text, size_t len, char **name, struct pkg_error *err)
 {
-	struct line_iter it = { text, text + len, 0 };
+	struct line_iter it = {text, text + len, 0};
 	const char *s, *s2;
 	size_t n, n2;
 	char *v;
@@ -377,7 +383,7 @@ int pkg_parse_one(const char *text, size_t len, char **name, struct pkg_error *e
 
 int pkg_sysconfig_get(const char *text, const char *key, char **value)
 {
-	struct line_iter it = { text, text + strlen(text), 0 };
+	struct line_iter it = {text, text + strlen(text), 0};
 	size_t klen = strlen(key);
 	const char *s, *found = NULL;
 	size_t n, found_n = 0;
@@ -475,7 +481,7 @@ int pkg_script_load(const char *sysconfig_path, struct pkg_script *out, struct p
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char *tmo = NULL;
 	_cleanup_close_ int fd = -1;
-	struct pkg_script s = { .timeout_ms = PKG_TIMEOUT_DEFAULT_MS };
+	struct pkg_script s = {.timeout_ms = PKG_TIMEOUT_DEFAULT_MS};
 	int r;
 
 	fd = open(sysconfig_path, O_RDONLY | O_CLOEXEC);
@@ -497,7 +503,8 @@ int pkg_script_load(const char *sysconfig_path, struct pkg_script *out, struct p
 	if (r < 0 && r != -ENOENT)
 		return r;
 	if (path && path[0] != '/') {
-		set_err(err, 0, "%s: CUSTOM_GETPACKAGE_SCRIPT=%.100s is not an absolute path", sysconfig_path, path);
+		set_err(err, 0, "%s: CUSTOM_GETPACKAGE_SCRIPT=%.100s is not an absolute path",
+		        sysconfig_path, path);
 		return -EINVAL;
 	}
 	r = pkg_sysconfig_get(text, "CUSTOM_GETPACKAGE_TIMEOUT", &tmo);
@@ -507,8 +514,10 @@ int pkg_script_load(const char *sysconfig_path, struct pkg_script *out, struct p
 		uint32_t sec;
 
 		if (ol_parse_u32(tmo, &sec) < 0 || sec == 0 || sec > 3600) {
-			set_err(err, 0, "%s: CUSTOM_GETPACKAGE_TIMEOUT=%.40s is not a number of seconds (1..3600)",
-				sysconfig_path, tmo);
+			set_err(err, 0,
+			        "%s: CUSTOM_GETPACKAGE_TIMEOUT=%.40s is not a number of seconds "
+			        "(1..3600)",
+			        sysconfig_path, tmo);
 			return -EINVAL;
 		}
 		s.timeout_ms = (int)sec * 1000;
@@ -554,11 +563,11 @@ static int wait_deadline(pid_t pid, int pidfd, int64_t deadline, int *status)
 		if (left <= 0)
 			return -ETIMEDOUT;
 		if (pidfd >= 0) {
-			struct pollfd p = { .fd = pidfd, .events = POLLIN };
+			struct pollfd p = {.fd = pidfd, .events = POLLIN};
 
 			(void)poll(&p, 1, (int)(left > 100 ? 100 : left));
 		} else {
-			struct timespec ts = { 0, 10 * 1000 * 1000 };
+			struct timespec ts = {0, 10 * 1000 * 1000};
 
 			nanosleep(&ts, NULL);
 		}
@@ -567,17 +576,18 @@ static int wait_deadline(pid_t pid, int pidfd, int64_t deadline, int *status)
 
 static void kill_group(pid_t pid)
 {
-	/* The child made itself a group leader; also kill it directly in case setpgid lost a race. */
+	/* The child made itself a group leader; also kill it directly in case setpgid lost a race.
+	 */
 	(void)kill(-pid, SIGKILL);
 	(void)kill(pid, SIGKILL);
 }
 
 int pkg_script_run(const char *script, const char *arg, int timeout_ms, char **out, size_t *len,
-		   struct pkg_error *err)
+                   struct pkg_error *err)
 {
 	_cleanup_free_ char *buf = NULL;
 	_cleanup_close_ int rd = -1, wr = -1, erd = -1, ewr = -1, pidfd = -1, devnull = -1;
-	char *argv[3] = { (char *)script, (char *)arg, NULL };
+	char *argv[3] = {(char *)script, (char *)arg, NULL};
 	size_t got = 0, cap = 0;
 	int pipefd[2], errpipe[2], status = 0, exec_err = 0;
 	int64_t deadline;
@@ -613,7 +623,7 @@ int pkg_script_run(const char *script, const char *arg, int timeout_ms, char **o
 
 		(void)setpgid(0, 0);
 		{
-			struct sigaction dfl = { .sa_handler = SIG_DFL };
+			struct sigaction dfl = {.sa_handler = SIG_DFL};
 
 			for (int sig = 1; sig < NSIG; sig++)
 				if (sig != SIGKILL && sig != SIGSTOP)
@@ -657,13 +667,14 @@ int pkg_script_run(const char *script, const char *arg, int timeout_ms, char **o
 		while (n < 0 && errno == EINTR);
 		if (n == (ssize_t)sizeof(exec_err)) {
 			(void)wait_deadline(pid, pidfd, now_ms() + 5000, &status);
-			set_err(err, 0, "cannot execute package script %s: %s", script, strerror(exec_err));
+			set_err(err, 0, "cannot execute package script %s: %s", script,
+			        strerror(exec_err));
 			return exec_err == ENOEXEC ? -ENOEXEC : -exec_err;
 		}
 	}
 
 	for (;;) {
-		struct pollfd p = { .fd = rd, .events = POLLIN };
+		struct pollfd p = {.fd = rd, .events = POLLIN};
 		int64_t left = deadline - now_ms();
 		ssize_t n;
 
@@ -719,22 +730,25 @@ int pkg_script_run(const char *script, const char *arg, int timeout_ms, char **o
 		kill_group(pid);
 		(void)wait_deadline(pid, pidfd, now_ms() + 10000, &status);
 		if (r == -ETIMEDOUT)
-			set_err(err, 0, "package script %s %s did not finish within %d s and was killed", script, arg,
-				(timeout_ms + 999) / 1000);
+			set_err(err, 0,
+			        "package script %s %s did not finish within %d s and was killed",
+			        script, arg, (timeout_ms + 999) / 1000);
 		else if (r == -EFBIG)
-			set_err(err, 0, "package script %s %s printed more than %u bytes", script, arg,
-				PKG_OUTPUT_MAX);
+			set_err(err, 0, "package script %s %s printed more than %u bytes", script,
+			        arg, PKG_OUTPUT_MAX);
 		else
-			set_err(err, 0, "running package script %s %s: %s", script, arg, strerror(-r));
+			set_err(err, 0, "running package script %s %s: %s", script, arg,
+			        strerror(-r));
 		return r;
 	}
 	if (WIFSIGNALED(status)) {
-		set_err(err, 0, "package script %s %s was killed by signal %d", script, arg, WTERMSIG(status));
+		set_err(err, 0, "package script %s %s was killed by signal %d", script, arg,
+		        WTERMSIG(status));
 		return -EPROTO;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		set_err(err, 0, "package script %s %s exited with status %d", script, arg,
-			WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		return -EPROTO;
 	}
 	if (!buf) {
@@ -751,7 +765,8 @@ int pkg_script_run(const char *script, const char *arg, int timeout_ms, char **o
 
 /* ------------------------------------------------------- run + parse */
 
-static int run(const struct pkg_script *s, const char *arg, char **text, size_t *len, struct pkg_error *err)
+static int run(const struct pkg_script *s, const char *arg, char **text, size_t *len,
+               struct pkg_error *err)
 {
 	if (!s || !s->path) {
 		set_err(err, 0, "no CUSTOM_GETPACKAGE_SCRIPT configured");
@@ -768,7 +783,8 @@ static void prefix_err(struct pkg_error *err, const struct pkg_script *s, const 
 	if (!err)
 		return;
 	snprintf(tmp, sizeof(tmp), "%s", err->msg);
-	snprintf(err->msg, sizeof(err->msg), "package script %.60s %.40s: %.180s", s->path, arg, tmp);
+	snprintf(err->msg, sizeof(err->msg), "package script %.60s %.40s: %.180s", s->path, arg,
+	         tmp);
 }
 
 int pkg_list_all(const struct pkg_script *s, struct pkg_map *out, struct pkg_error *err)
@@ -803,7 +819,8 @@ int pkg_of_user(const struct pkg_script *s, uint32_t uid, char **name, struct pk
 	return r;
 }
 
-int pkg_users_of(const struct pkg_script *s, const char *package, uint32_t **uids, struct pkg_error *err)
+int pkg_users_of(const struct pkg_script *s, const char *package, uint32_t **uids,
+                 struct pkg_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_free_ char *arg = NULL;

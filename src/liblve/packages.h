@@ -27,9 +27,9 @@
 
 #include "macro.h"
 
-#define PKG_NAME_MAX 256                  /* bytes of a package name */
-#define PKG_OUTPUT_MAX (64u << 20)        /* bytes of script output accepted */
-#define PKG_TIMEOUT_DEFAULT_MS 10000      /* CUSTOM_GETPACKAGE_TIMEOUT default */
+#define PKG_NAME_MAX           256         /* bytes of a package name */
+#define PKG_OUTPUT_MAX         (64u << 20) /* bytes of script output accepted */
+#define PKG_TIMEOUT_DEFAULT_MS 10000       /* CUSTOM_GETPACKAGE_TIMEOUT default */
 
 struct pkg_error {
 	int line; /* 1-based line of the output, 0 when not about a line */
@@ -65,11 +65,13 @@ _hidden_ bool pkg_name_valid(const char *name);
 /* Pure parsers of script output (text need not be NUL-terminated). */
 /* --list-all: "UID PACKAGE" per line (one or more blanks between; the package
  * is the rest of the line). Empty output = empty map. */
-_hidden_ int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out, struct pkg_error *err);
+_hidden_ int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out,
+                                struct pkg_error *err);
 /* --package=NAME: one uid per line, no duplicates; *uids malloc'd. Returns the count. */
 _hidden_ int pkg_parse_uids(const char *text, size_t len, uint32_t **uids, struct pkg_error *err);
 /* --list-packages: one name per line, no duplicates. */
-_hidden_ int pkg_parse_names(const char *text, size_t len, struct pkg_names *out, struct pkg_error *err);
+_hidden_ int pkg_parse_names(const char *text, size_t len, struct pkg_names *out,
+                             struct pkg_error *err);
 /* --userid=ID: exactly one line holding a package name. */
 _hidden_ int pkg_parse_one(const char *text, size_t len, char **name, struct pkg_error *err);
 
@@ -89,7 +91,8 @@ struct pkg_script {
  * Read `sysconfig_path`. A missing file or key -> script->path NULL and 0.
  * A path that is not absolute or a bad timeout -> -EINVAL (err filled).
  */
-_hidden_ int pkg_script_load(const char *sysconfig_path, struct pkg_script *out, struct pkg_error *err);
+_hidden_ int pkg_script_load(const char *sysconfig_path, struct pkg_script *out,
+                             struct pkg_error *err);
 _hidden_ void pkg_script_free(struct pkg_script *s);
 
 /*
@@ -98,12 +101,14 @@ _hidden_ void pkg_script_free(struct pkg_script *s);
  * killed by a signal), -EFBIG (more than PKG_OUTPUT_MAX bytes); err says
  * which. *out is malloc'd and NUL-terminated.
  */
-_hidden_ int pkg_script_run(const char *script, const char *arg, int timeout_ms, char **out, size_t *len,
-			    struct pkg_error *err);
+_hidden_ int pkg_script_run(const char *script, const char *arg, int timeout_ms, char **out,
+                            size_t *len, struct pkg_error *err);
 
 /* Run + parse helpers. */
 _hidden_ int pkg_list_all(const struct pkg_script *s, struct pkg_map *out, struct pkg_error *err);
-_hidden_ int pkg_of_user(const struct pkg_script *s, uint32_t uid, char **name, struct pkg_error *err);
+_hidden_ int pkg_of_user(const struct pkg_script *s, uint32_t uid, char **name,
+                         struct pkg_error *err);
 _hidden_ int pkg_users_of(const struct pkg_script *s, const char *package, uint32_t **uids,
-			  struct pkg_error *err);
-_hidden_ int pkg_list_packages(const struct pkg_script *s, struct pkg_names *out, struct pkg_error *err);
+                          struct pkg_error *err);
+_hidden_ int pkg_list_packages(const struct pkg_script *s, struct pkg_names *out,
+                               struct pkg_error *err);

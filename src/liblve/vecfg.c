@@ -31,15 +31,15 @@
 #include "vecfg.h"
 
 #define VECFG_FILE_MAX (128u << 20)
-#define N_FIELDS 8
+#define N_FIELDS       8
 
 /* Element and attribute of every field, in enum vecfg_field bit order. */
 static const struct {
 	const char *elem;
 	const char *attr;
 } field_xml[N_FIELDS] = {
-	{ "cpu", "limit" },  { "ncpu", "limit" }, { "io", "limit" },    { "iops", "limit" },
-	{ "mem", "limit" },  { "pmem", "limit" }, { "nproc", "limit" }, { "other", "maxentryprocs" },
+        {"cpu", "limit"}, {"ncpu", "limit"}, {"io", "limit"},    {"iops", "limit"},
+        {"mem", "limit"}, {"pmem", "limit"}, {"nproc", "limit"}, {"other", "maxentryprocs"},
 };
 
 struct sect {
@@ -68,7 +68,7 @@ static void xml_init(void)
 }
 
 static void set_err(struct vecfg_error *err, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 static void set_err(struct vecfg_error *err, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -83,7 +83,8 @@ static void set_err(struct vecfg_error *err, int line, const char *fmt, ...)
 
 static bool name_is(xmlNodePtr n, const char *name)
 {
-	return n && n->type == XML_ELEMENT_NODE && n->ns == NULL && xmlStrEqual(n->name, BAD_CAST name);
+	return n && n->type == XML_ELEMENT_NODE && n->ns == NULL &&
+	       xmlStrEqual(n->name, BAD_CAST name);
 }
 
 static int node_line(xmlNodePtr n)
@@ -213,9 +214,11 @@ int vecfg_format_cpu(const struct vecfg_limits *v, char *buf, size_t size)
 		if (v->cpu % 100 == 0)
 			r = snprintf(buf, size, "%" PRIu64 "%%", v->cpu / 100);
 		else if (v->cpu % 10 == 0)
-			r = snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "%%", v->cpu / 100, (v->cpu % 100) / 10);
+			r = snprintf(buf, size, "%" PRIu64 ".%" PRIu64 "%%", v->cpu / 100,
+			             (v->cpu % 100) / 10);
 		else
-			r = snprintf(buf, size, "%" PRIu64 ".%02" PRIu64 "%%", v->cpu / 100, v->cpu % 100);
+			r = snprintf(buf, size, "%" PRIu64 ".%02" PRIu64 "%%", v->cpu / 100,
+			             v->cpu % 100);
 		break;
 	case VECFG_CPU_MHZ:
 		r = snprintf(buf, size, "%" PRIu64 "mhz", v->cpu);
@@ -350,14 +353,14 @@ void vecfg_limits_builtin(struct vecfg_limits *out)
 
 	olve_limits_default(&d);
 	*out = (struct vecfg_limits){
-		.mask = VECFG_F_ALL,
-		.ncpu = d.ncpu,
-		.io = d.io,
-		.iops = d.iops,
-		.mem_pages = (d.vmem + 4095) / 4096,
-		.pmem_pages = (d.pmem + 4095) / 4096,
-		.nproc = d.nproc,
-		.ep = d.ep,
+	        .mask = VECFG_F_ALL,
+	        .ncpu = d.ncpu,
+	        .io = d.io,
+	        .iops = d.iops,
+	        .mem_pages = (d.vmem + 4095) / 4096,
+	        .pmem_pages = (d.pmem + 4095) / 4096,
+	        .nproc = d.nproc,
+	        .ep = d.ep,
 	};
 	if (d.speed || !d.cpu_pct) {
 		out->cpu_unit = VECFG_CPU_SPEED;
@@ -370,7 +373,7 @@ void vecfg_limits_builtin(struct vecfg_limits *out)
 
 int vecfg_to_olve(const struct vecfg_limits *v, uint32_t cpu_mhz, struct olve_limits *out)
 {
-	struct olve_limits o = { 0 };
+	struct olve_limits o = {0};
 	int r;
 
 	r = limits_validate(v);
@@ -443,10 +446,11 @@ int vecfg_cpu_max_mhz(uint32_t *mhz)
 
 	{
 		_cleanup_close_ int fd =
-			open("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", O_RDONLY | O_CLOEXEC);
+		        open("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq",
+		             O_RDONLY | O_CLOEXEC);
 
-		if (fd >= 0 && ol_pread_all(fd, buf, sizeof(buf)) > 0 && ol_parse_u64(buf, &khz) >= 0 &&
-		    khz >= 1000 && khz / 1000 <= UINT32_MAX) {
+		if (fd >= 0 && ol_pread_all(fd, buf, sizeof(buf)) > 0 &&
+		    ol_parse_u64(buf, &khz) >= 0 && khz >= 1000 && khz / 1000 <= UINT32_MAX) {
 			*mhz = (uint32_t)(khz / 1000);
 			return 0;
 		}
@@ -478,7 +482,7 @@ int vecfg_cpu_max_mhz(uint32_t *mhz)
 static void sect_clear(struct sect *s)
 {
 	free(s->name);
-	*s = (struct sect){ 0 };
+	*s = (struct sect){0};
 }
 
 void vecfg_free(struct vecfg *c)
@@ -546,7 +550,8 @@ static struct sect *find_sect(const struct vecfg *c, const struct vecfg_key *key
 		i = pkg_pos(c, key->name);
 		if (pos)
 			*pos = i;
-		return i < c->n_pkgs && strcmp(c->pkgs[i].name, key->name) == 0 ? &c->pkgs[i] : NULL;
+		return i < c->n_pkgs && strcmp(c->pkgs[i].name, key->name) == 0 ? &c->pkgs[i]
+		                                                                : NULL;
 	}
 	return NULL;
 }
@@ -620,9 +625,11 @@ static int parse_section(struct sect *s, struct vecfg_error *err)
 				break; /* not ours (kept as is) */
 			if (s->elem[f]) {
 				xmlFree(val);
-				set_err(err, node_line(e), "duplicate <%s %s=...> in %s (first on line %d)",
-					field_xml[f].elem, field_xml[f].attr,
-					sect_describe(s, where, sizeof(where)), node_line(s->elem[f]));
+				set_err(err, node_line(e),
+				        "duplicate <%s %s=...> in %s (first on line %d)",
+				        field_xml[f].elem, field_xml[f].attr,
+				        sect_describe(s, where, sizeof(where)),
+				        node_line(s->elem[f]));
 				return -EINVAL;
 			}
 			if (f == 0)
@@ -630,11 +637,14 @@ static int parse_section(struct sect *s, struct vecfg_error *err)
 			else
 				r = parse_dec((const char *)val, field_max(f), &v);
 			if (r < 0) {
-				set_err(err, node_line(e), "bad value \"%.40s\" in <%s %s> of %s: %s", (const char *)val,
-					field_xml[f].elem, field_xml[f].attr, sect_describe(s, where, sizeof(where)),
-					r == -ERANGE ? "negative or too large"
-					: f == 0     ? "expected N (% of all cores), N% (speed), Nmhz or Nghz"
-						     : "expected a non-negative integer");
+				set_err(err, node_line(e),
+				        "bad value \"%.40s\" in <%s %s> of %s: %s",
+				        (const char *)val, field_xml[f].elem, field_xml[f].attr,
+				        sect_describe(s, where, sizeof(where)),
+				        r == -ERANGE ? "negative or too large"
+				        : f == 0 ? "expected N (% of all cores), N% (speed), Nmhz "
+				                   "or Nghz"
+				                 : "expected a non-negative integer");
 				xmlFree(val);
 				return -EINVAL;
 			}
@@ -658,18 +668,20 @@ static int build_index(struct vecfg *c, struct vecfg_error *err)
 		return -EINVAL;
 	}
 	if (!name_is(root, "lveconfig")) {
-		set_err(err, node_line(root), "root element is <%.40s>, expected <lveconfig>", (const char *)root->name);
+		set_err(err, node_line(root), "root element is <%.40s>, expected <lveconfig>",
+		        (const char *)root->name);
 		return -EINVAL;
 	}
 	for (xmlNodePtr n = root->children; n; n = n->next) {
-		struct sect s = { 0 };
+		struct sect s = {0};
 		xmlChar *id;
 		size_t pos;
 
 		if (name_is(n, "defaults")) {
 			if (c->defaults.node) {
-				set_err(err, node_line(n), "duplicate <defaults> (first on line %d)",
-					node_line(c->defaults.node));
+				set_err(err, node_line(n),
+				        "duplicate <defaults> (first on line %d)",
+				        node_line(c->defaults.node));
 				return -EINVAL;
 			}
 			c->defaults.kind = VECFG_DEFAULTS;
@@ -690,17 +702,19 @@ static int build_index(struct vecfg *c, struct vecfg_error *err)
 			}
 			r = parse_dec((const char *)id, UINT32_MAX, &v);
 			if (r < 0 || v == 0) {
-				set_err(err, node_line(n), "bad <lve id=\"%.40s\">: expected 1..%u", (const char *)id,
-					UINT32_MAX);
+				set_err(err, node_line(n), "bad <lve id=\"%.40s\">: expected 1..%u",
+				        (const char *)id, UINT32_MAX);
 				xmlFree(id);
 				return -EINVAL;
 			}
 			xmlFree(id);
 			s.id = (uint32_t)v;
 			s.node = n;
-			if (find_sect(c, &(struct vecfg_key){ .kind = VECFG_LVE, .id = s.id }, &pos)) {
-				set_err(err, node_line(n), "duplicate <lve id=\"%" PRIu32 "\"> (first on line %d)", s.id,
-					node_line(c->lves[pos].node));
+			if (find_sect(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = s.id},
+			              &pos)) {
+				set_err(err, node_line(n),
+				        "duplicate <lve id=\"%" PRIu32 "\"> (first on line %d)",
+				        s.id, node_line(c->lves[pos].node));
 				return -EINVAL;
 			}
 		} else if (name_is(n, "package")) {
@@ -716,9 +730,11 @@ static int build_index(struct vecfg *c, struct vecfg_error *err)
 			if (!s.name)
 				return -ENOMEM;
 			s.node = n;
-			if (find_sect(c, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = s.name }, &pos)) {
-				set_err(err, node_line(n), "duplicate <package id=\"%.64s\"> (first on line %d)", s.name,
-					node_line(c->pkgs[pos].node));
+			if (find_sect(c, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = s.name},
+			              &pos)) {
+				set_err(err, node_line(n),
+				        "duplicate <package id=\"%.64s\"> (first on line %d)",
+				        s.name, node_line(c->pkgs[pos].node));
 				free(s.name);
 				return -EINVAL;
 			}
@@ -782,7 +798,7 @@ static void keep_first_error(void *data, xmlErrorPtr e)
 int vecfg_parse(const char *text, size_t len, struct vecfg **out, struct vecfg_error *err)
 {
 	_cleanup_vecfg_ struct vecfg *c = NULL;
-	struct first_error first = { 0 };
+	struct first_error first = {0};
 	xmlParserCtxtPtr ctxt;
 	int r;
 
@@ -806,8 +822,8 @@ int vecfg_parse(const char *text, size_t len, struct vecfg **out, struct vecfg_e
 	if (ctxt->sax)
 		ctxt->sax->serror = keep_first_error;
 	c->doc = xmlCtxtReadMemory(ctxt, text, (int)len, "ve.cfg", NULL,
-				   XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-					   XML_PARSE_BIG_LINES);
+	                           XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
+	                                   XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES);
 	if (!c->doc || !ctxt->wellFormed) {
 		xmlErrorPtr e = xmlCtxtGetLastError(ctxt);
 		char msg[160] = "";
@@ -831,7 +847,7 @@ int vecfg_parse(const char *text, size_t len, struct vecfg **out, struct vecfg_e
 	xmlFreeParserCtxt(ctxt);
 	if (c->doc->intSubset || c->doc->extSubset) {
 		set_err(err, c->doc->intSubset ? node_line((xmlNodePtr)c->doc->intSubset) : 0,
-			"<!DOCTYPE> is not allowed in ve.cfg");
+		        "<!DOCTYPE> is not allowed in ve.cfg");
 		return -EINVAL;
 	}
 	r = build_index(c, err);
@@ -905,7 +921,8 @@ const char *vecfg_package_name(const struct vecfg *c, size_t i)
 	return i < c->n_pkgs ? c->pkgs[i].name : NULL;
 }
 
-void vecfg_effective(const struct vecfg *c, uint32_t id, const char *package, struct vecfg_limits *out)
+void vecfg_effective(const struct vecfg *c, uint32_t id, const char *package,
+                     struct vecfg_limits *out)
 {
 	struct vecfg_limits l;
 	const struct sect *s;
@@ -915,11 +932,13 @@ void vecfg_effective(const struct vecfg *c, uint32_t id, const char *package, st
 		vecfg_limits_merge(&l, &c->defaults.lim);
 	if (id != 0) {
 		if (package) {
-			s = find_sect(c, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = package }, NULL);
+			s = find_sect(c,
+			              &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = package},
+			              NULL);
 			if (s)
 				vecfg_limits_merge(&l, &s->lim);
 		}
-		s = find_sect(c, &(struct vecfg_key){ .kind = VECFG_LVE, .id = id }, NULL);
+		s = find_sect(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = id}, NULL);
 		if (s)
 			vecfg_limits_merge(&l, &s->lim);
 	}
@@ -935,7 +954,7 @@ static int sect_create(struct vecfg *c, const struct vecfg_key *key, struct sect
 	xmlNodePtr n;
 	char idbuf[16];
 
-	*s = (struct sect){ .kind = key->kind, .id = key->id };
+	*s = (struct sect){.kind = key->kind, .id = key->id};
 	switch (key->kind) {
 	case VECFG_DEFAULTS:
 		n = xmlNewDocNode(c->doc, NULL, BAD_CAST "defaults", NULL);
@@ -1014,7 +1033,7 @@ int vecfg_set(struct vecfg *c, const struct vecfg_key *key, const struct vecfg_l
 		created = true;
 	}
 	/* Create missing elements first so that a failure leaves values untouched. */
-	xmlNodePtr made[N_FIELDS] = { 0 };
+	xmlNodePtr made[N_FIELDS] = {0};
 	for (unsigned f = 0; f < N_FIELDS; f++) {
 		if (!(lim->mask & (1u << f)) || s->elem[f])
 			continue;
@@ -1212,7 +1231,8 @@ int vecfg_store(const char *path, const struct vecfg *c)
 
 /* -------------------------------------------------------------- apply */
 
-int vecfg_apply_one(struct olve *h, const struct vecfg *c, uint32_t id, const char *package, uint32_t cpu_mhz)
+int vecfg_apply_one(struct olve *h, const struct vecfg *c, uint32_t id, const char *package,
+                    uint32_t cpu_mhz)
 {
 	struct vecfg_limits v;
 	struct olve_limits o;
@@ -1234,12 +1254,12 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int vecfg_apply_all(struct olve *h, const struct vecfg *c, const struct pkg_map *pm, uint32_t cpu_mhz,
-		    struct vecfg_apply_result *res)
+int vecfg_apply_all(struct olve *h, const struct vecfg *c, const struct pkg_map *pm,
+                    uint32_t cpu_mhz, struct vecfg_apply_result *res)
 {
 	_cleanup_free_ uint32_t *existing = NULL;
 	_cleanup_free_ uint32_t *ids = NULL;
-	struct vecfg_apply_result rs = { 0 };
+	struct vecfg_apply_result rs = {0};
 	size_t n = 0, cap;
 	int ne, r, first = 0;
 
@@ -1258,7 +1278,9 @@ int vecfg_apply_all(struct olve *h, const struct vecfg *c, const struct pkg_map 
 		ids[n++] = c->lves[i].id;
 	for (size_t i = 0; pm && i < pm->n; i++)
 		if (pm->v[i].uid != 0 &&
-		    find_sect(c, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = pm->v[i].package }, NULL))
+		    find_sect(c,
+		              &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = pm->v[i].package},
+		              NULL))
 			ids[n++] = pm->v[i].uid;
 	if (n)
 		qsort(ids, n, sizeof(*ids), cmp_u32);
@@ -1266,7 +1288,8 @@ int vecfg_apply_all(struct olve *h, const struct vecfg *c, const struct pkg_map 
 		if (i > 0 && ids[i] == ids[i - 1])
 			continue;
 		r = vecfg_apply_one(h, c, ids[i], pm ? pkg_map_lookup(pm, ids[i]) : NULL, cpu_mhz);
-		/* do not keep ~2 fds per hierarchy of every LVE open: thousands would hit RLIMIT_NOFILE */
+		/* do not keep ~2 fds per hierarchy of every LVE open: thousands would hit
+		 * RLIMIT_NOFILE */
 		olve_lve_forget(h, ids[i]);
 		if (r < 0) {
 			if (!rs.n_failed) {

@@ -75,8 +75,9 @@ struct vecfg_limits {
 
 /* Upper bounds accepted in the file (and from lvectl). */
 #define VECFG_SPEED_MAX (100000u * 100u) /* 100000 % = 1000 cores */
-#define VECFG_MHZ_MAX 100000000u
-#define VECFG_PAGES_MAX ((uint64_t)INT64_MAX / 4096) /* the kernel takes bytes as a signed 64-bit number */
+#define VECFG_MHZ_MAX   100000000u
+#define VECFG_PAGES_MAX                                                                            \
+	((uint64_t)INT64_MAX / 4096) /* the kernel takes bytes as a signed 64-bit number */
 
 enum vecfg_kind {
 	VECFG_DEFAULTS,
@@ -119,13 +120,15 @@ static inline void vecfg_freep(struct vecfg **c)
 #define _cleanup_vecfg_ _cleanup_(vecfg_freep)
 
 /* Limits a section sets (mask may be 0). -ENOENT when the section does not exist. */
-_hidden_ int vecfg_get(const struct vecfg *c, const struct vecfg_key *key, struct vecfg_limits *out);
+_hidden_ int vecfg_get(const struct vecfg *c, const struct vecfg_key *key,
+                       struct vecfg_limits *out);
 /*
  * Set the fields of lim->mask in a section, creating the section when
  * missing. Fields not in the mask are kept. Values are validated
  * (-EINVAL, -ERANGE); on error nothing is changed.
  */
-_hidden_ int vecfg_set(struct vecfg *c, const struct vecfg_key *key, const struct vecfg_limits *lim);
+_hidden_ int vecfg_set(struct vecfg *c, const struct vecfg_key *key,
+                       const struct vecfg_limits *lim);
 /* Remove the elements of `mask` from a section (the section stays). -ENOENT if absent. */
 _hidden_ int vecfg_unset(struct vecfg *c, const struct vecfg_key *key, uint32_t mask);
 /* Remove a whole section. -ENOENT if absent; defaults cannot be deleted (-EINVAL). */
@@ -147,7 +150,7 @@ _hidden_ void vecfg_limits_builtin(struct vecfg_limits *out);
  * id 0 = the defaults themselves (no package, no lve section).
  */
 _hidden_ void vecfg_effective(const struct vecfg *c, uint32_t id, const char *package,
-			      struct vecfg_limits *out);
+                              struct vecfg_limits *out);
 /*
  * Convert to olve_limits (every field but cpu_weight set in the mask).
  * cpu_mhz = the CPU's maximum frequency, needed only for VECFG_CPU_MHZ
@@ -194,8 +197,8 @@ struct vecfg_apply_result {
 };
 
 /* Apply the effective limits of `id` (package may be NULL). */
-_hidden_ int vecfg_apply_one(struct olve *h, const struct vecfg *c, uint32_t id, const char *package,
-			     uint32_t cpu_mhz);
+_hidden_ int vecfg_apply_one(struct olve *h, const struct vecfg *c, uint32_t id,
+                             const char *package, uint32_t cpu_mhz);
 /*
  * `lvectl apply all`: every LVE that exists, every <lve id> of the file and
  * every user of `pm` (may be NULL) whose package has a <package> section
@@ -203,4 +206,4 @@ _hidden_ int vecfg_apply_one(struct olve *h, const struct vecfg *c, uint32_t id,
  * succeeded, else the first failure's -errno (details in *res, may be NULL).
  */
 _hidden_ int vecfg_apply_all(struct olve *h, const struct vecfg *c, const struct pkg_map *pm,
-			     uint32_t cpu_mhz, struct vecfg_apply_result *res);
+                             uint32_t cpu_mhz, struct vecfg_apply_result *res);

@@ -27,8 +27,8 @@
 #include "vecfg.h"
 
 #define EXIT_RUNTIME 1
-#define EXIT_USAGE 2
-#define NPROC_MAX 4194304u /* the kernel's PID_MAX_LIMIT: pids.max accepts up to this */
+#define EXIT_USAGE   2
+#define NPROC_MAX    4194304u /* the kernel's PID_MAX_LIMIT: pids.max accepts up to this */
 #define LIST_VERSION 6
 
 /* ------------------------------------------------------------- output */
@@ -91,7 +91,8 @@ static void usage(FILE *f)
 	      "  limits ID|default       limits in force for LVE ID (read from the kernel)\n"
 	      "  delete ID               remove LVE ID's own limits (it falls back to defaults)\n"
 	      "  delete-user NAME        the same for user NAME\n"
-	      "  destroy ID|all          remove LVE ID / every LVE from the kernel (kills its tasks)\n"
+	      "  destroy ID|all          remove LVE ID / every LVE from the kernel (kills its "
+	      "tasks)\n"
 	      "  destroy-many            destroy the LVE ids read from standard input\n"
 	      "  package-set PKG OPTIONS save limits of package PKG and apply them to its users\n"
 	      "  package-list            limits of every package\n"
@@ -115,7 +116,8 @@ static void usage(FILE *f)
 	      "  --maxEntryProcs=N       concurrent entry processes (EP)\n"
 	      "  --unlimited             every limit unlimited (0)\n"
 	      "  --save-all-parameters   store values even when equal to the inherited ones\n"
-	      "  --timeout=SECONDS       package script timeout (default: CUSTOM_GETPACKAGE_TIMEOUT or 10)\n"
+	      "  --timeout=SECONDS       package script timeout (default: "
+	      "CUSTOM_GETPACKAGE_TIMEOUT or 10)\n"
 	      "  --json                  JSON output\n"
 	      "  --help                  this text\n"
 	      "0 means unlimited. Exit status: 0 ok, 1 failure, 2 usage error. See lvectl(8).\n",
@@ -250,7 +252,8 @@ static int ctx_open_note(struct ctx *c, const char *note)
 	if (r < 0) {
 		c->h = NULL;
 		return fail(EXIT_RUNTIME, "cannot open the LVE cgroups and state (%s): %s%s%s",
-			    c->conf.state_dir ? c->conf.state_dir : "?", strerror(-r), hint(r), note);
+		            c->conf.state_dir ? c->conf.state_dir : "?", strerror(-r), hint(r),
+		            note);
 	}
 	return 0;
 }
@@ -273,14 +276,15 @@ static uint32_t ctx_mhz(struct ctx *c)
 /* The package script settings (may have no path). Returns 0 or an exit code. */
 static int ctx_script(struct ctx *c)
 {
-	struct pkg_error e = { 0 };
+	struct pkg_error e = {0};
 	int r;
 
 	if (c->script_loaded)
 		return 0;
 	r = pkg_script_load(c->conf.sysconfig, &c->script, &e);
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "%s (fix %s)", e.msg[0] ? e.msg : strerror(-r), c->conf.sysconfig);
+		return fail(EXIT_RUNTIME, "%s (fix %s)", e.msg[0] ? e.msg : strerror(-r),
+		            c->conf.sysconfig);
 	if (c->o.timeout_s > 0)
 		c->script.timeout_ms = c->o.timeout_s * 1000;
 	c->script_loaded = true;
@@ -289,8 +293,9 @@ static int ctx_script(struct ctx *c)
 
 static int script_fail(const struct ctx *c, int r, const struct pkg_error *e)
 {
-	return fail(EXIT_RUNTIME, "%s; nothing was changed (fix the script or CUSTOM_GETPACKAGE_SCRIPT in %s)",
-		    e->msg[0] ? e->msg : strerror(-r), c->conf.sysconfig);
+	return fail(EXIT_RUNTIME,
+	            "%s; nothing was changed (fix the script or CUSTOM_GETPACKAGE_SCRIPT in %s)",
+	            e->msg[0] ? e->msg : strerror(-r), c->conf.sysconfig);
 }
 
 static int cmp_uid(const void *a, const void *b)
@@ -337,9 +342,10 @@ static int check_uids(const struct ctx *c, const uint32_t *uids, size_t n, const
 		errno = 0;
 		if (!getpwuid((uid_t)uids[i]))
 			return fail(EXIT_RUNTIME,
-				    "package script %s %s: uid %" PRIu32
-				    " is not a user on this system; nothing was changed (fix the script)",
-				    c->script.path, what, uids[i]);
+			            "package script %s %s: uid %" PRIu32
+			            " is not a user on this system; nothing was changed (fix the "
+			            "script)",
+			            c->script.path, what, uids[i]);
 	}
 	return 0;
 }
@@ -347,10 +353,10 @@ static int check_uids(const struct ctx *c, const uint32_t *uids, size_t n, const
 /* uid -> package of every panel user (empty map without a script). Returns 0 or an exit code. */
 static int ctx_pkg_map(struct ctx *c, struct pkg_map *pm)
 {
-	struct pkg_error e = { 0 };
+	struct pkg_error e = {0};
 	int r;
 
-	*pm = (struct pkg_map){ 0 };
+	*pm = (struct pkg_map){0};
 	r = ctx_script(c);
 	if (r)
 		return r;
@@ -380,7 +386,7 @@ static int ctx_pkg_map(struct ctx *c, struct pkg_map *pm)
 /* Package of one user (NULL without script or package). Returns 0 or an exit code. */
 static int ctx_pkg_of(struct ctx *c, uint32_t uid, char **pkg)
 {
-	struct pkg_error e = { 0 };
+	struct pkg_error e = {0};
 	int r;
 
 	*pkg = NULL;
@@ -398,15 +404,15 @@ static int ctx_pkg_of(struct ctx *c, uint32_t uid, char **pkg)
 /* Load ve.cfg; returns 0 or an exit code. */
 static int load_cfg(struct ctx *c, struct vecfg **cfg)
 {
-	struct vecfg_error e = { 0 };
+	struct vecfg_error e = {0};
 	int r = vecfg_load(c->conf.ve_cfg, cfg, &e);
 
 	if (r == -EINVAL && e.msg[0])
-		return fail(EXIT_RUNTIME, "%s line %d: %s (fix the file; nothing was changed)", c->conf.ve_cfg, e.line,
-			    e.msg);
+		return fail(EXIT_RUNTIME, "%s line %d: %s (fix the file; nothing was changed)",
+		            c->conf.ve_cfg, e.line, e.msg);
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "cannot read %s: %s%s", c->conf.ve_cfg, e.msg[0] ? e.msg : strerror(-r),
-			    hint(r));
+		return fail(EXIT_RUNTIME, "cannot read %s: %s%s", c->conf.ve_cfg,
+		            e.msg[0] ? e.msg : strerror(-r), hint(r));
 	return 0;
 }
 
@@ -416,7 +422,8 @@ static int lock_and_load(struct ctx *c, int *lockfd, struct vecfg **cfg)
 	int fd = vecfg_lock(c->conf.ve_cfg, true, true);
 
 	if (fd < 0)
-		return fail(EXIT_RUNTIME, "cannot lock %s: %s%s", c->conf.ve_cfg, strerror(-fd), hint(fd));
+		return fail(EXIT_RUNTIME, "cannot lock %s: %s%s", c->conf.ve_cfg, strerror(-fd),
+		            hint(fd));
 	*lockfd = fd;
 	return load_cfg(c, cfg);
 }
@@ -426,8 +433,8 @@ static int store_cfg(struct ctx *c, const struct vecfg *cfg)
 	int r = vecfg_store(c->conf.ve_cfg, cfg);
 
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "cannot write %s: %s%s (nothing was changed)", c->conf.ve_cfg, strerror(-r),
-			    hint(r));
+		return fail(EXIT_RUNTIME, "cannot write %s: %s%s (nothing was changed)",
+		            c->conf.ve_cfg, strerror(-r), hint(r));
 	return 0;
 }
 
@@ -448,18 +455,21 @@ static uint64_t lcpu_pct(uint32_t speed, int ncpus)
 	return (speed + d - 1) / d > 100 ? 100 : (speed + d - 1) / d;
 }
 
-static int list_row(FILE *f, uint32_t id, const struct olve_limits *l, const struct olve_usage *u, int ncpus)
+static int list_row(FILE *f, uint32_t id, const struct olve_limits *l, const struct olve_usage *u,
+                    int ncpus)
 {
-	/* LVE EP lCPU lIO CPU MEM IO lMEM lEP nCPU fMEM fEP lMEMPHY lCPUW lNPROC MEMPHY fMEMPHY NPROC fNPROC */
+	/* LVE EP lCPU lIO CPU MEM IO lMEM lEP nCPU fMEM fEP lMEMPHY lCPUW lNPROC MEMPHY fMEMPHY
+	 * NPROC fNPROC */
 	return fprintf(f,
-		       "%" PRIu32 "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
-		       "\t%" PRIu64 "\t%" PRIu32 "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu32
-		       "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu32 "\t%" PRIu64 "\n",
-		       id, u->ep, lcpu_pct(l->speed, ncpus), l->io, u->cpu_usec * 1000, pages(u->vmem),
-		       (u->io_rbytes + u->io_wbytes) / 1024, pages(l->vmem), l->ep,
-		       l->ncpu ? l->ncpu : (uint32_t)(ncpus > 0 ? ncpus : 1), u->fault_vmem, u->fault_ep, pages(l->pmem),
-		       l->cpu_weight ? l->cpu_weight : 100, l->nproc, pages(u->pmem), u->fault_pmem, u->nproc,
-		       u->fault_nproc);
+	               "%" PRIu32 "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64
+	               "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu32 "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64
+	               "\t%" PRIu64 "\t%" PRIu32 "\t%" PRIu32 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu32
+	               "\t%" PRIu64 "\n",
+	               id, u->ep, lcpu_pct(l->speed, ncpus), l->io, u->cpu_usec * 1000,
+	               pages(u->vmem), (u->io_rbytes + u->io_wbytes) / 1024, pages(l->vmem), l->ep,
+	               l->ncpu ? l->ncpu : (uint32_t)(ncpus > 0 ? ncpus : 1), u->fault_vmem,
+	               u->fault_ep, pages(l->pmem), l->cpu_weight ? l->cpu_weight : 100, l->nproc,
+	               pages(u->pmem), u->fault_pmem, u->nproc, u->fault_nproc);
 }
 
 /* The version 6 table of every LVE; *out malloc'd. */
@@ -467,7 +477,7 @@ static int build_proc_list(struct ctx *c, char **out, size_t *len)
 {
 	_cleanup_free_ uint32_t *ids = NULL;
 	struct olve_limits d;
-	struct olve_usage zero = { 0 };
+	struct olve_usage zero = {0};
 	char *buf = NULL;
 	size_t sz = 0;
 	FILE *f;
@@ -479,9 +489,12 @@ static int build_proc_list(struct ctx *c, char **out, size_t *len)
 	f = open_memstream(&buf, &sz);
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "%d:LVE\tEP\tlCPU\tlIO\tCPU\tMEM\tIO\tlMEM\tlEP\tnCPU\tfMEM\tfEP\tlMEMPHY\tlCPUW\tlNPROC\tMEMPHY\tfMEMPHY\t"
-		   "NPROC\tfNPROC\n",
-		LIST_VERSION);
+	fprintf(f,
+	        "%d:"
+	        "LVE\tEP\tlCPU\tlIO\tCPU\tMEM\tIO\tlMEM\tlEP\tnCPU\tfMEM\tfEP\tlMEMPHY\tlCPUW\tlNPR"
+	        "OC\tMEMPHY\tfMEMPHY\t"
+	        "NPROC\tfNPROC\n",
+	        LIST_VERSION);
 	/* LVE 0: the limits new LVEs get */
 	if (olve_defaults_get(c->h, &d) == 0)
 		list_row(f, 0, &d, &zero, c->h->ncpus);
@@ -527,7 +540,8 @@ static int write_list_file(struct ctx *c)
 		return 0;
 	r = build_proc_list(c, &text, &len);
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "cannot read the LVE table for %s: %s%s", path, strerror(-r), hint(r));
+		return fail(EXIT_RUNTIME, "cannot read the LVE table for %s: %s%s", path,
+		            strerror(-r), hint(r));
 	slash = strrchr(path, '/');
 	dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : strdup("/");
 	if (!dir)
@@ -540,8 +554,8 @@ static int write_list_file(struct ctx *c)
 	else
 		r = ol_write_atomic_at(dfd, slash ? slash + 1 : path, text, len, 0644);
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "limits are in force, but writing %s failed: %s%s", path, strerror(-r),
-			    hint(r));
+		return fail(EXIT_RUNTIME, "limits are in force, but writing %s failed: %s%s", path,
+		            strerror(-r), hint(r));
 	return 0;
 }
 
@@ -587,7 +601,8 @@ static void row_from_olve(struct row *r, const struct olve_limits *o, int ncpus)
 	if (o->cpu_pct)
 		snprintf(r->cpu, sizeof(r->cpu), "%" PRIu32, o->cpu_pct);
 	else
-		snprintf(r->cpu, sizeof(r->cpu), "%" PRIu64, lcpu_pct((uint32_t)(speed > UINT32_MAX ? 0 : speed), ncpus));
+		snprintf(r->cpu, sizeof(r->cpu), "%" PRIu64,
+		         lcpu_pct((uint32_t)(speed > UINT32_MAX ? 0 : speed), ncpus));
 	snprintf(r->ncpu, sizeof(r->ncpu), "%" PRIu32, o->ncpu);
 	fmt_mem(r->pmem, sizeof(r->pmem), o->pmem);
 	fmt_mem(r->vmem, sizeof(r->vmem), o->vmem);
@@ -643,17 +658,18 @@ static void table_begin(struct table *t)
 		fputs("{\"data\":[", stdout);
 		return;
 	}
-	printf("%10s %8s %4s %5s %10s %10s %6s %6s %8s %8s%s%s\n", "ID", "SPEED", "CPU", "NCPU", "PMEM", "VMEM", "EP",
-	       "NPROC", "IO", "IOPS", t->extra_name ? " " : "", t->extra_name ? t->extra_name : "");
+	printf("%10s %8s %4s %5s %10s %10s %6s %6s %8s %8s%s%s\n", "ID", "SPEED", "CPU", "NCPU",
+	       "PMEM", "VMEM", "EP", "NPROC", "IO", "IOPS", t->extra_name ? " " : "",
+	       t->extra_name ? t->extra_name : "");
 }
 
 static void table_row(struct table *t, const struct row *r, const char *extra)
 {
 	if (t->json) {
-		static const char *const keys[] = { "ID", "SPEED", "CPU", "NCPU", "PMEM", "VMEM",
-						    "EP", "NPROC", "IO", "IOPS" };
-		const char *vals[] = { r->id, r->speed, r->cpu, r->ncpu, r->pmem, r->vmem,
-				       r->ep, r->nproc, r->io, r->iops };
+		static const char *const keys[] = {"ID",   "SPEED", "CPU",   "NCPU", "PMEM",
+		                                   "VMEM", "EP",    "NPROC", "IO",   "IOPS"};
+		const char *vals[] = {r->id,   r->speed, r->cpu,   r->ncpu, r->pmem,
+		                      r->vmem, r->ep,    r->nproc, r->io,   r->iops};
 
 		fputs(t->n ? ",{" : "{", stdout);
 		for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
@@ -671,9 +687,9 @@ static void table_row(struct table *t, const struct row *r, const char *extra)
 		}
 		fputc('}', stdout);
 	} else {
-		printf("%10s %8s %4s %5s %10s %10s %6s %6s %8s %8s%s%s\n", r->id, r->speed, r->cpu, r->ncpu, r->pmem,
-		       r->vmem, r->ep, r->nproc, r->io, r->iops, t->extra_name ? " " : "",
-		       t->extra_name ? (extra ? extra : "-") : "");
+		printf("%10s %8s %4s %5s %10s %10s %6s %6s %8s %8s%s%s\n", r->id, r->speed, r->cpu,
+		       r->ncpu, r->pmem, r->vmem, r->ep, r->nproc, r->io, r->iops,
+		       t->extra_name ? " " : "", t->extra_name ? (extra ? extra : "-") : "");
 	}
 	t->n++;
 }
@@ -710,10 +726,12 @@ static int apply_fail_note(uint32_t id, int r, const char *note)
 {
 	if (r == -EOPNOTSUPP)
 		return fail(EXIT_RUNTIME,
-			    "cannot apply limits to LVE %" PRIu32
-			    ": the SPEED is a frequency but this CPU's maximum frequency is unknown (use --speed=N%%)%s",
-			    id, note);
-	return fail(EXIT_RUNTIME, "cannot apply limits to LVE %" PRIu32 ": %s%s%s", id, strerror(-r), hint(r), note);
+		            "cannot apply limits to LVE %" PRIu32
+		            ": the SPEED is a frequency but this CPU's maximum frequency is "
+		            "unknown (use --speed=N%%)%s",
+		            id, note);
+	return fail(EXIT_RUNTIME, "cannot apply limits to LVE %" PRIu32 ": %s%s%s", id,
+	            strerror(-r), hint(r), note);
 }
 
 static int apply_fail(uint32_t id, int r)
@@ -733,18 +751,20 @@ static int push_defaults(struct ctx *c, const struct vecfg *cfg)
 	if (r >= 0)
 		r = olve_defaults_set(c->h, &o);
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "cannot store the default limits for new LVEs: %s%s", strerror(-r), hint(r));
+		return fail(EXIT_RUNTIME, "cannot store the default limits for new LVEs: %s%s",
+		            strerror(-r), hint(r));
 	return 0;
 }
 
-static int apply_ids(struct ctx *c, const struct vecfg *cfg, const struct pkg_map *pm, const uint32_t *ids,
-		     size_t n)
+static int apply_ids(struct ctx *c, const struct vecfg *cfg, const struct pkg_map *pm,
+                     const uint32_t *ids, size_t n)
 {
 	size_t failed = 0;
 	int rc = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		int r = vecfg_apply_one(c->h, cfg, ids[i], pm ? pkg_map_lookup(pm, ids[i]) : NULL, ctx_mhz(c));
+		int r = vecfg_apply_one(c->h, cfg, ids[i], pm ? pkg_map_lookup(pm, ids[i]) : NULL,
+		                        ctx_mhz(c));
 
 		olve_lve_forget(c->h, ids[i]);
 
@@ -774,8 +794,10 @@ static int read_ids(uint32_t **ids, size_t *n)
 
 				tok[len] = 0;
 				if (parse_id(tok, &id) < 0)
-					return fail(EXIT_USAGE, "\"%s\" on standard input is not an LVE id (1..%u)", tok,
-						    UINT32_MAX - 1);
+					return fail(
+					        EXIT_USAGE,
+					        "\"%s\" on standard input is not an LVE id (1..%u)",
+					        tok, UINT32_MAX - 1);
 				if (cnt == cap) {
 					size_t nc = cap ? cap * 2 : 64;
 					uint32_t *nv = realloc(v, nc * sizeof(*nv));
@@ -794,7 +816,8 @@ static int read_ids(uint32_t **ids, size_t *n)
 		}
 		if (len >= (int)sizeof(tok) - 1) {
 			tok[len] = 0;
-			return fail(EXIT_USAGE, "\"%s...\" on standard input is not an LVE id", tok);
+			return fail(EXIT_USAGE, "\"%s...\" on standard input is not an LVE id",
+			            tok);
 		}
 		tok[len++] = (char)ch;
 	}
@@ -810,14 +833,16 @@ static int read_ids(uint32_t **ids, size_t *n)
 static int cmd_apply(struct ctx *c, int argc, char **argv)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
-	struct pkg_map pm = { 0 };
+	struct pkg_map pm = {0};
 	uint32_t id = 0;
 	int r;
 
 	if (argc != 1)
-		return fail(EXIT_USAGE, "apply needs one argument: an LVE id or \"all\" (see lvectl --help)");
+		return fail(EXIT_USAGE,
+		            "apply needs one argument: an LVE id or \"all\" (see lvectl --help)");
 	if (strcmp(argv[0], "all") != 0 && parse_id(argv[0], &id) < 0)
-		return fail(EXIT_USAGE, "apply: \"%s\" is not an LVE id (1..%u) or \"all\"", argv[0], UINT32_MAX - 1);
+		return fail(EXIT_USAGE, "apply: \"%s\" is not an LVE id (1..%u) or \"all\"",
+		            argv[0], UINT32_MAX - 1);
 	r = load_cfg(c, &cfg);
 	if (r)
 		return r;
@@ -839,7 +864,9 @@ static int cmd_apply(struct ctx *c, int argc, char **argv)
 		if (r < 0) {
 			apply_fail(res.failed_id, res.failed_err);
 			if (res.n_failed > 1 || res.n_ok)
-				fail(EXIT_RUNTIME, "%zu of %zu LVEs failed (fix the cause and run lvectl apply all again)",
+				fail(EXIT_RUNTIME,
+				     "%zu of %zu LVEs failed (fix the cause and run lvectl apply "
+				     "all again)",
 				     res.n_failed, res.n_failed + res.n_ok);
 			write_list_file(c);
 			return EXIT_RUNTIME;
@@ -865,12 +892,13 @@ static int cmd_apply_many(struct ctx *c, int argc, char **argv)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	_cleanup_free_ uint32_t *ids = NULL;
-	struct pkg_map pm = { 0 };
+	struct pkg_map pm = {0};
 	size_t n = 0;
 	int r, r2;
 
 	if (argc != 0)
-		return fail(EXIT_USAGE, "apply-many takes no arguments: it reads LVE ids from standard input");
+		return fail(EXIT_USAGE,
+		            "apply-many takes no arguments: it reads LVE ids from standard input");
 	r = read_ids(&ids, &n);
 	if (r)
 		return r;
@@ -895,15 +923,17 @@ static int need_limits(const struct ctx *c, const char *cmd)
 {
 	if (!c->o.set.mask)
 		return fail(EXIT_USAGE,
-			    "%s: no limits given (use --speed, --pmem, --io, --iops, --nproc, --maxEntryProcs, ... or "
-			    "--unlimited; see lvectl --help)",
-			    cmd);
+		            "%s: no limits given (use --speed, --pmem, --io, --iops, --nproc, "
+		            "--maxEntryProcs, ... or "
+		            "--unlimited; see lvectl --help)",
+		            cmd);
 	return 0;
 }
 
-/* Set the fields of lim in section key, eliding (unsetting) those equal to `inherited` when asked. */
-static int set_section(struct vecfg *cfg, const struct vecfg_key *key, const struct vecfg_limits *lim,
-		       const struct vecfg_limits *inherited)
+/* Set the fields of lim in section key, eliding (unsetting) those equal to `inherited` when asked.
+ */
+static int set_section(struct vecfg *cfg, const struct vecfg_key *key,
+                       const struct vecfg_limits *lim, const struct vecfg_limits *inherited)
 {
 	struct vecfg_limits keep = *lim;
 	uint32_t drop = 0;
@@ -913,10 +943,11 @@ static int set_section(struct vecfg *cfg, const struct vecfg_key *key, const str
 		struct vecfg_limits cmp = *inherited;
 
 		/* a field equal to what the LVE inherits is not stored (CloudLinux behaviour) */
-		if ((lim->mask & VECFG_F_CPU) && cmp.cpu_unit == lim->cpu_unit && cmp.cpu == lim->cpu)
+		if ((lim->mask & VECFG_F_CPU) && cmp.cpu_unit == lim->cpu_unit &&
+		    cmp.cpu == lim->cpu)
 			drop |= VECFG_F_CPU;
-#define SAME(F, m)                                                                                     \
-	if ((lim->mask & (F)) && cmp.m == lim->m)                                                      \
+#define SAME(F, m)                                                                                 \
+	if ((lim->mask & (F)) && cmp.m == lim->m)                                                  \
 		drop |= (F);
 		SAME(VECFG_F_NCPU, ncpu)
 		SAME(VECFG_F_IO, io)
@@ -961,13 +992,14 @@ static int set_lve(struct ctx *c, uint32_t id, const char *who)
 	{
 		struct vecfg_limits s;
 
-		if (vecfg_get(cfg, &(struct vecfg_key){ .kind = VECFG_DEFAULTS }, &s) == 0)
+		if (vecfg_get(cfg, &(struct vecfg_key){.kind = VECFG_DEFAULTS}, &s) == 0)
 			vecfg_limits_merge(&inherited, &s);
-		if (pkg && vecfg_get(cfg, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = pkg }, &s) == 0)
+		if (pkg && vecfg_get(cfg, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = pkg},
+		                     &s) == 0)
 			vecfg_limits_merge(&inherited, &s);
 	}
 	pv = c->o.save_all ? NULL : &inherited;
-	r = set_section(cfg, &(struct vecfg_key){ .kind = VECFG_LVE, .id = id }, &c->o.set, pv);
+	r = set_section(cfg, &(struct vecfg_key){.kind = VECFG_LVE, .id = id}, &c->o.set, pv);
 	if (r < 0)
 		return fail(EXIT_USAGE, "set %s: %s (nothing was changed)", who, strerror(-r));
 	vecfg_effective(cfg, id, pkg, &eff);
@@ -978,8 +1010,10 @@ static int set_lve(struct ctx *c, uint32_t id, const char *who)
 	{
 		char note[PATH_MAX + 100];
 
-		snprintf(note, sizeof(note), "; the limits were saved to %s: run lvectl apply %" PRIu32
-			 " after fixing the cause", c->conf.ve_cfg, id);
+		snprintf(note, sizeof(note),
+		         "; the limits were saved to %s: run lvectl apply %" PRIu32
+		         " after fixing the cause",
+		         c->conf.ve_cfg, id);
 		r = ctx_open_note(c, note);
 		if (r)
 			return r;
@@ -996,13 +1030,13 @@ static int set_default(struct ctx *c)
 	_cleanup_close_ int lockfd = -1;
 	_cleanup_free_ uint32_t *ids = NULL;
 	struct vecfg_limits eff;
-	struct pkg_map pm = { 0 };
+	struct pkg_map pm = {0};
 	int n, r;
 
 	r = lock_and_load(c, &lockfd, &cfg);
 	if (r)
 		return r;
-	r = vecfg_set(cfg, &(struct vecfg_key){ .kind = VECFG_DEFAULTS }, &c->o.set);
+	r = vecfg_set(cfg, &(struct vecfg_key){.kind = VECFG_DEFAULTS}, &c->o.set);
 	if (r < 0)
 		return fail(EXIT_USAGE, "set default: %s (nothing was changed)", strerror(-r));
 	vecfg_effective(cfg, 0, NULL, &eff);
@@ -1028,7 +1062,8 @@ static int set_default(struct ctx *c)
 	}
 	pkg_map_free(&pm);
 	if (r) {
-		fail(EXIT_RUNTIME, "the defaults were saved to %s; run lvectl apply all after fixing the cause",
+		fail(EXIT_RUNTIME,
+		     "the defaults were saved to %s; run lvectl apply all after fixing the cause",
 		     c->conf.ve_cfg);
 		return EXIT_RUNTIME;
 	}
@@ -1042,7 +1077,9 @@ static int user_uid(const char *name, uint32_t *uid)
 	errno = 0;
 	pw = getpwnam(name);
 	if (!pw)
-		return fail(EXIT_RUNTIME, "no user \"%s\" on this system (check the name with getent passwd)", name);
+		return fail(EXIT_RUNTIME,
+		            "no user \"%s\" on this system (check the name with getent passwd)",
+		            name);
 	if (pw->pw_uid == 0)
 		return fail(EXIT_USAGE, "user \"%s\" is root (uid 0): root has no LVE", name);
 	*uid = (uint32_t)pw->pw_uid;
@@ -1055,14 +1092,16 @@ static int cmd_set(struct ctx *c, int argc, char **argv)
 	int r;
 
 	if (argc != 1)
-		return fail(EXIT_USAGE, "set needs one argument: an LVE id or \"default\" (see lvectl --help)");
+		return fail(EXIT_USAGE,
+		            "set needs one argument: an LVE id or \"default\" (see lvectl --help)");
 	r = need_limits(c, "set");
 	if (r)
 		return r;
 	if (!strcmp(argv[0], "default"))
 		return set_default(c);
 	if (parse_id(argv[0], &id) < 0)
-		return fail(EXIT_USAGE, "set: \"%s\" is not an LVE id (1..%u) or \"default\"", argv[0], UINT32_MAX - 1);
+		return fail(EXIT_USAGE, "set: \"%s\" is not an LVE id (1..%u) or \"default\"",
+		            argv[0], UINT32_MAX - 1);
 	return set_lve(c, id, argv[0]);
 }
 
@@ -1093,11 +1132,12 @@ static int delete_lve(struct ctx *c, uint32_t id)
 	r = lock_and_load(c, &lockfd, &cfg);
 	if (r)
 		return r;
-	r = vecfg_delete(cfg, &(struct vecfg_key){ .kind = VECFG_LVE, .id = id });
+	r = vecfg_delete(cfg, &(struct vecfg_key){.kind = VECFG_LVE, .id = id});
 	if (r == -ENOENT)
 		return 0; /* nothing of its own: nothing to do */
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "cannot delete LVE %" PRIu32 " from %s: %s", id, c->conf.ve_cfg, strerror(-r));
+		return fail(EXIT_RUNTIME, "cannot delete LVE %" PRIu32 " from %s: %s", id,
+		            c->conf.ve_cfg, strerror(-r));
 	r = ctx_pkg_of(c, id, &pkg);
 	if (r)
 		return r;
@@ -1124,7 +1164,8 @@ static int cmd_delete(struct ctx *c, int argc, char **argv)
 	if (argc != 1)
 		return fail(EXIT_USAGE, "delete needs one argument: an LVE id");
 	if (parse_id(argv[0], &id) < 0)
-		return fail(EXIT_USAGE, "delete: \"%s\" is not an LVE id (1..%u)", argv[0], UINT32_MAX - 1);
+		return fail(EXIT_USAGE, "delete: \"%s\" is not an LVE id (1..%u)", argv[0],
+		            UINT32_MAX - 1);
 	return delete_lve(c, id);
 }
 
@@ -1150,9 +1191,11 @@ static int destroy_ids(struct ctx *c, const uint32_t *ids, size_t n, bool missin
 		if (r == -ENOENT && missing_ok)
 			continue;
 		if (r == -ENOENT)
-			rc = fail(EXIT_RUNTIME, "LVE %" PRIu32 " does not exist (see lvectl proc-list)", ids[i]);
+			rc = fail(EXIT_RUNTIME,
+			          "LVE %" PRIu32 " does not exist (see lvectl proc-list)", ids[i]);
 		else if (r < 0)
-			rc = fail(EXIT_RUNTIME, "cannot destroy LVE %" PRIu32 ": %s%s", ids[i], strerror(-r), hint(r));
+			rc = fail(EXIT_RUNTIME, "cannot destroy LVE %" PRIu32 ": %s%s", ids[i],
+			          strerror(-r), hint(r));
 	}
 	return rc;
 }
@@ -1166,7 +1209,8 @@ static int cmd_destroy(struct ctx *c, int argc, char **argv)
 	if (argc != 1)
 		return fail(EXIT_USAGE, "destroy needs one argument: an LVE id or \"all\"");
 	if (strcmp(argv[0], "all") != 0 && parse_id(argv[0], &id) < 0)
-		return fail(EXIT_USAGE, "destroy: \"%s\" is not an LVE id (1..%u) or \"all\"", argv[0], UINT32_MAX - 1);
+		return fail(EXIT_USAGE, "destroy: \"%s\" is not an LVE id (1..%u) or \"all\"",
+		            argv[0], UINT32_MAX - 1);
 	r = ctx_open(c);
 	if (r)
 		return r;
@@ -1189,7 +1233,9 @@ static int cmd_destroy_many(struct ctx *c, int argc, char **argv)
 	int r, r2;
 
 	if (argc != 0)
-		return fail(EXIT_USAGE, "destroy-many takes no arguments: it reads LVE ids from standard input");
+		return fail(
+		        EXIT_USAGE,
+		        "destroy-many takes no arguments: it reads LVE ids from standard input");
 	r = read_ids(&ids, &n);
 	if (r)
 		return r;
@@ -1203,7 +1249,7 @@ static int cmd_destroy_many(struct ctx *c, int argc, char **argv)
 
 static int cmd_limits(struct ctx *c, int argc, char **argv)
 {
-	struct table t = { .json = c->o.json };
+	struct table t = {.json = c->o.json};
 	struct olve_limits l;
 	struct row row;
 	uint32_t id;
@@ -1223,18 +1269,21 @@ static int cmd_limits(struct ctx *c, int argc, char **argv)
 		snprintf(row.id, sizeof(row.id), "default");
 	} else {
 		if (parse_id(argv[0], &id) < 0)
-			return fail(EXIT_USAGE, "limits: \"%s\" is not an LVE id (1..%u) or \"default\"", argv[0],
-				    UINT32_MAX - 1);
+			return fail(EXIT_USAGE,
+			            "limits: \"%s\" is not an LVE id (1..%u) or \"default\"",
+			            argv[0], UINT32_MAX - 1);
 		r = ctx_open(c);
 		if (r)
 			return r;
 		r = olve_get_limits(c->h, id, &l);
 		if (r == -ENOENT)
-			return fail(EXIT_RUNTIME, "LVE %" PRIu32 " does not exist (create it with lvectl apply %" PRIu32 ")",
-				    id, id);
+			return fail(EXIT_RUNTIME,
+			            "LVE %" PRIu32
+			            " does not exist (create it with lvectl apply %" PRIu32 ")",
+			            id, id);
 		if (r < 0)
-			return fail(EXIT_RUNTIME, "cannot read the limits of LVE %" PRIu32 ": %s%s", id, strerror(-r),
-				    hint(r));
+			return fail(EXIT_RUNTIME, "cannot read the limits of LVE %" PRIu32 ": %s%s",
+			            id, strerror(-r), hint(r));
 		row_from_olve(&row, &l, c->h->ncpus);
 		snprintf(row.id, sizeof(row.id), "%" PRIu32, id);
 	}
@@ -1248,8 +1297,8 @@ static int cmd_list(struct ctx *c, bool by_user)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	_cleanup_free_ uint32_t *ids = NULL;
-	struct table t = { .json = c->o.json, .extra_name = "PACKAGE" };
-	struct pkg_map pm = { 0 };
+	struct table t = {.json = c->o.json, .extra_name = "PACKAGE"};
+	struct pkg_map pm = {0};
 	struct vecfg_limits v;
 	struct row row;
 	int n, r;
@@ -1305,16 +1354,17 @@ static int check_pkg_name(const char *cmd, const char *name)
 {
 	if (!pkg_name_valid(name))
 		return fail(EXIT_USAGE,
-			    "%s: \"%s\" is not a valid package name (1..%d bytes, no control characters, no leading or "
-			    "trailing blank)",
-			    cmd, name, PKG_NAME_MAX);
+		            "%s: \"%s\" is not a valid package name (1..%d bytes, no control "
+		            "characters, no leading or "
+		            "trailing blank)",
+		            cmd, name, PKG_NAME_MAX);
 	return 0;
 }
 
 /* Users of a package from the script (none without one), checked. Returns 0 or an exit code. */
 static int package_users(struct ctx *c, const char *name, uint32_t **uids, size_t *n)
 {
-	struct pkg_error e = { 0 };
+	struct pkg_error e = {0};
 	int cnt, r;
 
 	*uids = NULL;
@@ -1338,8 +1388,8 @@ static int package_users(struct ctx *c, const char *name, uint32_t **uids, size_
 }
 
 /* Apply the limits of package `name` to its users. */
-static int apply_package_users(struct ctx *c, const struct vecfg *cfg, const char *name, const uint32_t *uids,
-			       size_t n)
+static int apply_package_users(struct ctx *c, const struct vecfg *cfg, const char *name,
+                               const uint32_t *uids, size_t n)
 {
 	int r;
 
@@ -1383,9 +1433,10 @@ static int cmd_package_set(struct ctx *c, int argc, char **argv)
 	r = lock_and_load(c, &lockfd, &cfg);
 	if (r)
 		return r;
-	r = vecfg_set(cfg, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = argv[0] }, &c->o.set);
+	r = vecfg_set(cfg, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = argv[0]}, &c->o.set);
 	if (r < 0)
-		return fail(EXIT_USAGE, "package-set %s: %s (nothing was changed)", argv[0], strerror(-r));
+		return fail(EXIT_USAGE, "package-set %s: %s (nothing was changed)", argv[0],
+		            strerror(-r));
 	vecfg_effective(cfg, UINT32_MAX, argv[0], &eff);
 	check_nproc_ep(&eff, argv[0]);
 	/* ask the panel before writing: a failing script changes nothing */
@@ -1414,7 +1465,7 @@ static int cmd_package_delete(struct ctx *c, int argc, char **argv)
 	r = lock_and_load(c, &lockfd, &cfg);
 	if (r)
 		return r;
-	r = vecfg_delete(cfg, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = argv[0] });
+	r = vecfg_delete(cfg, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = argv[0]});
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
@@ -1431,9 +1482,9 @@ static int cmd_package_delete(struct ctx *c, int argc, char **argv)
 static int cmd_package_list(struct ctx *c, int argc, char **argv)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
-	struct table t = { .json = c->o.json };
-	struct pkg_names names = { 0 };
-	struct pkg_error e = { 0 };
+	struct table t = {.json = c->o.json};
+	struct pkg_names names = {0};
+	struct pkg_error e = {0};
 	struct vecfg_limits v;
 	struct row row;
 	int r;
@@ -1484,8 +1535,8 @@ static int cmd_package_list(struct ctx *c, int argc, char **argv)
 static int cmd_paneluserslimits(struct ctx *c, int argc, char **argv)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
-	struct table t = { .json = c->o.json, .extra_name = "PACKAGE" };
-	struct pkg_map pm = { 0 };
+	struct table t = {.json = c->o.json, .extra_name = "PACKAGE"};
+	struct pkg_map pm = {0};
 	struct vecfg_limits v;
 	struct row row;
 	int r;
@@ -1499,8 +1550,9 @@ static int cmd_paneluserslimits(struct ctx *c, int argc, char **argv)
 	if (r)
 		return r;
 	if (!c->script.path)
-		return fail(EXIT_RUNTIME, "no control panel users: set CUSTOM_GETPACKAGE_SCRIPT in %s",
-			    c->conf.sysconfig);
+		return fail(EXIT_RUNTIME,
+		            "no control panel users: set CUSTOM_GETPACKAGE_SCRIPT in %s",
+		            c->conf.sysconfig);
 	r = ctx_pkg_map(c, &pm);
 	if (r)
 		return r;
@@ -1511,7 +1563,8 @@ static int cmd_paneluserslimits(struct ctx *c, int argc, char **argv)
 		vecfg_effective(cfg, pm.v[i].uid, pm.v[i].package, &v);
 		row_from_vecfg(&row, &v, ctx_mhz(c), ncpus_online(c));
 		if (pw)
-			snprintf(row.id, sizeof(row.id), "%" PRIu32 ":%s", pm.v[i].uid, pw->pw_name);
+			snprintf(row.id, sizeof(row.id), "%" PRIu32 ":%s", pm.v[i].uid,
+			         pw->pw_name);
 		else
 			snprintf(row.id, sizeof(row.id), "%" PRIu32, pm.v[i].uid);
 		table_row(&t, &row, pm.v[i].package);
@@ -1542,7 +1595,8 @@ static int cmd_limit(struct ctx *c, int argc, char **argv)
 	if (parse_pid(argv[0], &pid) < 0)
 		return fail(EXIT_USAGE, "limit: \"%s\" is not a process id", argv[0]);
 	if (parse_id(argv[1], &id) < 0)
-		return fail(EXIT_USAGE, "limit: \"%s\" is not an LVE id (1..%u)", argv[1], UINT32_MAX - 1);
+		return fail(EXIT_USAGE, "limit: \"%s\" is not an LVE id (1..%u)", argv[1],
+		            UINT32_MAX - 1);
 	r = ctx_open(c);
 	if (r)
 		return r;
@@ -1550,8 +1604,8 @@ static int cmd_limit(struct ctx *c, int argc, char **argv)
 	if (r == -ESRCH)
 		return fail(EXIT_RUNTIME, "no process %d (check the PID)", (int)pid);
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "cannot move process %d into LVE %" PRIu32 ": %s%s", (int)pid, id,
-			    strerror(-r), hint(r));
+		return fail(EXIT_RUNTIME, "cannot move process %d into LVE %" PRIu32 ": %s%s",
+		            (int)pid, id, strerror(-r), hint(r));
 	return 0;
 }
 
@@ -1571,8 +1625,8 @@ static int cmd_release(struct ctx *c, int argc, char **argv)
 	if (r == -ESRCH)
 		return fail(EXIT_RUNTIME, "process %d does not exist or is in no LVE", (int)pid);
 	if (r < 0)
-		return fail(EXIT_RUNTIME, "cannot move process %d out of its LVE: %s%s", (int)pid, strerror(-r),
-			    hint(r));
+		return fail(EXIT_RUNTIME, "cannot move process %d out of its LVE: %s%s", (int)pid,
+		            strerror(-r), hint(r));
 	return 0;
 }
 
@@ -1659,25 +1713,25 @@ static int parse_speed(const char *s, struct vecfg_limits *l)
 static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 {
 	static const struct option longopts[] = {
-		{ "speed", required_argument, NULL, OPT_SPEED },
-		{ "cpu", required_argument, NULL, OPT_CPU },
-		{ "ncpu", required_argument, NULL, OPT_NCPU },
-		{ "io", required_argument, NULL, OPT_IO },
-		{ "iops", required_argument, NULL, OPT_IOPS },
-		{ "nproc", required_argument, NULL, OPT_NPROC },
-		{ "pmem", required_argument, NULL, OPT_PMEM },
-		{ "vmem", required_argument, NULL, OPT_VMEM },
-		{ "mem", required_argument, NULL, OPT_VMEM },
-		{ "maxEntryProcs", required_argument, NULL, OPT_EP },
-		{ "maxentryprocs", required_argument, NULL, OPT_EP },
-		{ "unlimited", no_argument, NULL, OPT_UNLIMITED },
-		{ "save-all-parameters", no_argument, NULL, OPT_SAVE_ALL },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
+	        {"speed", required_argument, NULL, OPT_SPEED},
+	        {"cpu", required_argument, NULL, OPT_CPU},
+	        {"ncpu", required_argument, NULL, OPT_NCPU},
+	        {"io", required_argument, NULL, OPT_IO},
+	        {"iops", required_argument, NULL, OPT_IOPS},
+	        {"nproc", required_argument, NULL, OPT_NPROC},
+	        {"pmem", required_argument, NULL, OPT_PMEM},
+	        {"vmem", required_argument, NULL, OPT_VMEM},
+	        {"mem", required_argument, NULL, OPT_VMEM},
+	        {"maxEntryProcs", required_argument, NULL, OPT_EP},
+	        {"maxentryprocs", required_argument, NULL, OPT_EP},
+	        {"unlimited", no_argument, NULL, OPT_UNLIMITED},
+	        {"save-all-parameters", no_argument, NULL, OPT_SAVE_ALL},
+	        {"json", no_argument, NULL, OPT_JSON},
+	        {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	        {"help", no_argument, NULL, OPT_HELP},
+	        {NULL, 0, NULL, 0},
 	};
-	struct vecfg_limits given = { 0 };
+	struct vecfg_limits given = {0};
 	int ch, r;
 
 	opterr = 0;
@@ -1696,7 +1750,9 @@ static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 		case OPT_SPEED:
 			if (parse_speed(optarg, &given) < 0)
 				return fail(EXIT_USAGE,
-					    "--speed=%s: expected N%% (of one core, up to 2 decimals), Nmhz or Nghz", optarg);
+				            "--speed=%s: expected N%% (of one core, up to 2 "
+				            "decimals), Nmhz or Nghz",
+				            optarg);
 			break;
 		case OPT_CPU: {
 			uint32_t v;
@@ -1710,7 +1766,10 @@ static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 				s = buf;
 			}
 			if (parse_u32_opt(s, 100, &v) < 0)
-				return fail(EXIT_USAGE, "--cpu=%s: expected 0..100 (%% of all cores; 0 = unlimited)", optarg);
+				return fail(EXIT_USAGE,
+				            "--cpu=%s: expected 0..100 (%% of all cores; 0 = "
+				            "unlimited)",
+				            optarg);
 			given.mask |= VECFG_F_CPU;
 			given.cpu_unit = VECFG_CPU_PCT_ALL;
 			given.cpu = v;
@@ -1721,13 +1780,17 @@ static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 		case OPT_IOPS:
 		case OPT_NPROC:
 		case OPT_EP: {
-			uint32_t max = ch == OPT_NPROC ? NPROC_MAX : ch == OPT_NCPU ? 1000000u : UINT32_MAX;
+			uint32_t max = ch == OPT_NPROC  ? NPROC_MAX
+			               : ch == OPT_NCPU ? 1000000u
+			                                : UINT32_MAX;
 			uint32_t v;
 
 			r = parse_u32_opt(optarg, max, &v);
 			if (r < 0)
-				return fail(EXIT_USAGE, "--%s=%s: expected a whole number 0..%" PRIu32 " (0 = unlimited)",
-					    name, optarg, max);
+				return fail(EXIT_USAGE,
+				            "--%s=%s: expected a whole number 0..%" PRIu32
+				            " (0 = unlimited)",
+				            name, optarg, max);
 			if (ch == OPT_NCPU) {
 				given.mask |= VECFG_F_NCPU;
 				given.ncpu = v;
@@ -1753,8 +1816,10 @@ static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 			r = parse_mem_pages(optarg, &p);
 			if (r < 0)
 				return fail(EXIT_USAGE,
-					    "--%s=%s: expected a size like 1048576 (KB), 512m, 2g or 1t (0 = unlimited)%s",
-					    name, optarg, r == -ERANGE ? "; the value is too large" : "");
+				            "--%s=%s: expected a size like 1048576 (KB), 512m, 2g "
+				            "or 1t (0 = unlimited)%s",
+				            name, optarg,
+				            r == -ERANGE ? "; the value is too large" : "");
 			if (ch == OPT_PMEM) {
 				given.mask |= VECFG_F_PMEM;
 				given.pmem_pages = p;
@@ -1777,7 +1842,8 @@ static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 			uint32_t v;
 
 			if (parse_u32_opt(optarg, 3600, &v) < 0 || v == 0)
-				return fail(EXIT_USAGE, "--timeout=%s: expected seconds 1..3600", optarg);
+				return fail(EXIT_USAGE, "--timeout=%s: expected seconds 1..3600",
+				            optarg);
 			o->timeout_s = (int)v;
 			break;
 		}
@@ -1786,13 +1852,15 @@ static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 			usage(stdout);
 			exit(0);
 		case ':':
-			return fail(EXIT_USAGE, "option %s needs a value (for example --pmem=512m)", argv[optind - 1]);
+			return fail(EXIT_USAGE, "option %s needs a value (for example --pmem=512m)",
+			            argv[optind - 1]);
 		default:
-			return fail(EXIT_USAGE, "unknown option %s (see lvectl --help)", argv[optind - 1]);
+			return fail(EXIT_USAGE, "unknown option %s (see lvectl --help)",
+			            argv[optind - 1]);
 		}
 	}
 	if (o->unlimited) {
-		o->set = (struct vecfg_limits){ .mask = VECFG_F_ALL, .cpu_unit = VECFG_CPU_SPEED };
+		o->set = (struct vecfg_limits){.mask = VECFG_F_ALL, .cpu_unit = VECFG_CPU_SPEED};
 		vecfg_limits_merge(&o->set, &given);
 	} else {
 		o->set = given;
@@ -1807,31 +1875,31 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "apply", cmd_apply, false },
-	{ "apply-many", cmd_apply_many, false },
-	{ "set", cmd_set, true },
-	{ "set-user", cmd_set_user, true },
-	{ "list", cmd_list_cmd, false },
-	{ "list-user", cmd_list_user, false },
-	{ "limits", cmd_limits, false },
-	{ "delete", cmd_delete, false },
-	{ "delete-user", cmd_delete_user, false },
-	{ "destroy", cmd_destroy, false },
-	{ "destroy-many", cmd_destroy_many, false },
-	{ "package-set", cmd_package_set, true },
-	{ "package-list", cmd_package_list, false },
-	{ "package-delete", cmd_package_delete, false },
-	{ "paneluserslimits", cmd_paneluserslimits, false },
-	{ "limit", cmd_limit, false },
-	{ "release", cmd_release, false },
-	{ "proc-list", cmd_proc_list, false },
-	{ "version", cmd_version, false },
-	{ "lve-version", cmd_lve_version, false },
+        {"apply", cmd_apply, false},
+        {"apply-many", cmd_apply_many, false},
+        {"set", cmd_set, true},
+        {"set-user", cmd_set_user, true},
+        {"list", cmd_list_cmd, false},
+        {"list-user", cmd_list_user, false},
+        {"limits", cmd_limits, false},
+        {"delete", cmd_delete, false},
+        {"delete-user", cmd_delete_user, false},
+        {"destroy", cmd_destroy, false},
+        {"destroy-many", cmd_destroy_many, false},
+        {"package-set", cmd_package_set, true},
+        {"package-list", cmd_package_list, false},
+        {"package-delete", cmd_package_delete, false},
+        {"paneluserslimits", cmd_paneluserslimits, false},
+        {"limit", cmd_limit, false},
+        {"release", cmd_release, false},
+        {"proc-list", cmd_proc_list, false},
+        {"version", cmd_version, false},
+        {"lve-version", cmd_lve_version, false},
 };
 
 int main(int argc, char **argv)
 {
-	struct ctx c = { 0 };
+	struct ctx c = {0};
 	const struct command *cmd = NULL;
 	unsigned errline = 0;
 	int nargs = 1, r;
@@ -1850,18 +1918,22 @@ int main(int argc, char **argv)
 	if (!cmd)
 		return fail(EXIT_USAGE, "unknown command \"%s\" (see lvectl --help)", argv[1]);
 	if (!cmd->takes_limits && (c.o.set.mask || c.o.unlimited))
-		return fail(EXIT_USAGE, "%s does not take limit options (they belong to set, set-user and package-set)",
-			    cmd->name);
+		return fail(EXIT_USAGE,
+		            "%s does not take limit options (they belong to set, set-user and "
+		            "package-set)",
+		            cmd->name);
 	if (cmd->fn != cmd_version && cmd->fn != cmd_lve_version) {
 		r = olve_conf_load(NULL, &c.conf, &errline);
 		if (r < 0) {
 			const char *env = secure_getenv("OPENLVE_CONF");
 
 			if (r == -EINVAL)
-				return fail(EXIT_RUNTIME, "bad openlve configuration %s line %u (fix it)",
-					    env ? env : SYSCONFDIR "/openlve/openlve.conf", errline);
+				return fail(EXIT_RUNTIME,
+				            "bad openlve configuration %s line %u (fix it)",
+				            env ? env : SYSCONFDIR "/openlve/openlve.conf",
+				            errline);
 			return fail(EXIT_RUNTIME, "cannot read the openlve configuration %s: %s",
-				    env ? env : SYSCONFDIR "/openlve/openlve.conf", strerror(-r));
+			            env ? env : SYSCONFDIR "/openlve/openlve.conf", strerror(-r));
 		}
 	}
 	r = cmd->fn(&c, nargs - 2, argv + 2);

@@ -35,14 +35,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data + 1;
 	size_t len = size ? size - 1 : 0;
-	struct pkg_error err = { 0 };
+	struct pkg_error err = {0};
 	int r;
 
 	if (size == 0)
 		return 0;
 	switch (data[0] % 5) {
 	case 0: {
-		struct pkg_map m = { 0 };
+		struct pkg_map m = {0};
 
 		r = pkg_parse_list_all(text, len, &m, &err);
 		if (r < 0) {
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 2: {
-		struct pkg_names n = { 0 };
+		struct pkg_names n = {0};
 
 		r = pkg_parse_names(text, len, &n, &err);
 		if (r < 0) {

@@ -52,18 +52,19 @@ static void check_same(const struct vecfg *a, const struct vecfg *b)
 		check(ia[i] == ib[i], "same lve ids");
 		check(i == 0 || ia[i - 1] < ia[i], "lve ids sorted and unique");
 		check(ia[i] != 0, "no lve id 0");
-		check(same_limits(a, b, &(struct vecfg_key){ .kind = VECFG_LVE, .id = ia[i] }), "same lve limits");
+		check(same_limits(a, b, &(struct vecfg_key){.kind = VECFG_LVE, .id = ia[i]}),
+		      "same lve limits");
 	}
 	free(ia);
 	free(ib);
-	check(same_limits(a, b, &(struct vecfg_key){ .kind = VECFG_DEFAULTS }), "same defaults");
+	check(same_limits(a, b, &(struct vecfg_key){.kind = VECFG_DEFAULTS}), "same defaults");
 	check(vecfg_n_packages(a) == vecfg_n_packages(b), "same number of packages");
 	for (size_t i = 0; i < vecfg_n_packages(a); i++) {
 		const char *n = vecfg_package_name(a, i);
 
 		check(n && vecfg_package_name(b, i) && strcmp(n, vecfg_package_name(b, i)) == 0,
 		      "same package names");
-		check(same_limits(a, b, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = n }),
+		check(same_limits(a, b, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = n}),
 		      "same package limits");
 	}
 }
@@ -78,7 +79,8 @@ static void check_values(const struct vecfg *c)
 	for (int i = 0; i < n; i++) {
 		vecfg_effective(c, ids[i], vecfg_package_name(c, 0), &l);
 		check(l.mask == VECFG_F_ALL, "effective limits complete");
-		check(vecfg_to_olve(&l, 2400, &o) == 0 || l.cpu_unit == VECFG_CPU_MHZ, "effective limits convert");
+		check(vecfg_to_olve(&l, 2400, &o) == 0 || l.cpu_unit == VECFG_CPU_MHZ,
+		      "effective limits convert");
 	}
 	free(ids);
 }
@@ -86,7 +88,7 @@ static void check_values(const struct vecfg *c)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct vecfg *a = NULL, *b = NULL, *d = NULL;
-	struct vecfg_error err = { 0 };
+	struct vecfg_error err = {0};
 	char *t1 = NULL, *t2 = NULL, *t3 = NULL;
 	size_t n1, n2, n3;
 	int r;
@@ -110,17 +112,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(n1 == n2 && memcmp(t1, t2, n1) == 0, "serialization is a fixed point");
 
 	/* modify and write again */
-	struct vecfg_limits set = { .mask = VECFG_F_CPU | VECFG_F_PMEM | VECFG_F_EP, .cpu_unit = VECFG_CPU_SPEED,
-				    .cpu = 12345, .pmem_pages = 4242, .ep = 7 };
-	check(vecfg_set(b, &(struct vecfg_key){ .kind = VECFG_LVE, .id = 77 }, &set) == 0, "set lve");
-	check(vecfg_set(b, &(struct vecfg_key){ .kind = VECFG_DEFAULTS }, &set) == 0, "set defaults");
+	struct vecfg_limits set = {.mask = VECFG_F_CPU | VECFG_F_PMEM | VECFG_F_EP,
+	                           .cpu_unit = VECFG_CPU_SPEED,
+	                           .cpu = 12345,
+	                           .pmem_pages = 4242,
+	                           .ep = 7};
+	check(vecfg_set(b, &(struct vecfg_key){.kind = VECFG_LVE, .id = 77}, &set) == 0, "set lve");
+	check(vecfg_set(b, &(struct vecfg_key){.kind = VECFG_DEFAULTS}, &set) == 0, "set defaults");
 	check(vecfg_serialize(b, &t3, &n3) == 0, "serialize modified");
 	check(vecfg_parse(t3, n3, &d, &err) == 0, "modified text parses");
 	{
 		struct vecfg_limits l;
 
-		check(vecfg_get(d, &(struct vecfg_key){ .kind = VECFG_LVE, .id = 77 }, &l) == 0 && l.cpu == 12345 &&
-			      l.cpu_unit == VECFG_CPU_SPEED && l.pmem_pages == 4242 && l.ep == 7,
+		check(vecfg_get(d, &(struct vecfg_key){.kind = VECFG_LVE, .id = 77}, &l) == 0 &&
+		              l.cpu == 12345 && l.cpu_unit == VECFG_CPU_SPEED &&
+		              l.pmem_pages == 4242 && l.ep == 7,
 		      "set values read back");
 	}
 	vecfg_free(a);

@@ -218,6 +218,8 @@ _Noreturn static void child_run(const struct spec *s, int in, int out, int err)
 			fprintf(stderr, "drop: %s\n", strerror(errno));
 			_exit(93);
 		}
+		/* a user's PATH: the test's may hold directories the user cannot search (EACCES) */
+		setenv("PATH", "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin", 1);
 	}
 	execv(path, s->argv);
 	fprintf(stderr, "exec %s: %s\n", path, strerror(errno));
@@ -867,10 +869,12 @@ static int body_spawn(void *arg)
 	ASSERT_EQ(sp.fn_err, 0);
 	ASSERT(sp.pid > 0);
 	/* cgroup v2 only: created inside by clone3(CLONE_INTO_CGROUP); else fork + move */
-	if (cgtest_mode() == CGROUP_MODE_UNIFIED && single)
+	if (cgtest_mode() == CGROUP_MODE_UNIFIED) {
+		ASSERT(single); /* this worker has no threads: clone3 must be used */
 		ASSERT_EQ(sp.method, OLVE_SPAWN_CLONE3);
-	else
+	} else {
 		ASSERT_EQ(sp.method, OLVE_SPAWN_FORK);
+	}
 	while ((n = read(p[0], buf + len, sizeof(buf) - 1 - (size_t)len)) > 0)
 		len += n;
 	buf[len] = 0;

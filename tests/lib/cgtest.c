@@ -36,6 +36,7 @@ struct shared_hier {
 
 struct shared_state {
 	int prepared;           /* roots of the current test exist */
+	int failed;             /* -errno when preparing them failed halfway */
 	pid_t owner;            /* the parent test process */
 	int n;
 	char reason[512];       /* skip / failure reason */
@@ -687,6 +688,7 @@ int cgtest_cleanup(void)
 	}
 	S->n = kept;
 	S->prepared = 0;
+	S->failed = 0;
 	S->reason[0] = 0;
 	S->missing[0] = 0;
 	if (setup_pid == getpid())
@@ -866,10 +868,15 @@ int cgtest_prepare(void)
 		return -ENOMEM;
 	if (S->prepared) {
 		view_build();
+		if (S->failed)
+			return S->failed;
 		return S->n > 0 ? 0 : 1;
 	}
-	if (S->n > 0)
-		cgtest_cleanup(); /* leftovers of a failed cleanup: retry first */
+	if (S->n > 0 && cgtest_cleanup() < 0 && S->n > 0) {
+		/* leftovers of a failed cleanup stay recorded for the next retry */
+		set_reason("the groups of an earlier test could not be removed (%s)", S->h[0].root);
+		return -EBUSY;
+	}
 	S->reason[0] = 0;
 	S->missing[0] = 0;
 	if (geteuid() != 0) {
@@ -936,6 +943,7 @@ int cgtest_prepare(void)
 			free(proc_cgroup);
 			mnts_free(m, n);
 			S->prepared = 1; /* what was made is recorded: cleanup removes it */
+			S->failed = r;
 			return r;
 		}
 		if (S->h[S->n].version == 2 && !S->h[S->n].ctrls[0]) {

@@ -21,7 +21,7 @@ static int list_all(const char *text, struct pkg_map *m, struct pkg_error *e)
 
 TEST(list_all_good)
 {
-	struct pkg_map m = { 0 };
+	struct pkg_map m = {0};
 	const char *seed = "100 package1\n101 package1\n102 package2\n103 package3\n";
 
 	ASSERT_OK(list_all(seed, &m, NULL));
@@ -55,8 +55,8 @@ TEST(list_all_good)
 
 static int expect_list_all_bad(const char *text, int line, const char *needle)
 {
-	struct pkg_map m = { .n = 12345 };
-	struct pkg_error e = { -1, "" };
+	struct pkg_map m = {.n = 12345};
+	struct pkg_error e = {-1, ""};
 	int r = list_all(text, &m, &e);
 
 	if (r != -EINVAL)
@@ -88,8 +88,8 @@ TEST(list_all_bad)
 	ASSERT_EQ(expect_list_all_bad("100 a\n\r\n", 2, "empty line"), 0);
 
 	/* a NUL byte inside the output */
-	struct pkg_map m = { 0 };
-	struct pkg_error e = { 0 };
+	struct pkg_map m = {0};
+	struct pkg_error e = {0};
 	ASSERT_ERR(pkg_parse_list_all("100 a\n101 b\0c\n", 14, &m, &e), EINVAL);
 	ASSERT_EQ(e.line, 2);
 
@@ -105,7 +105,7 @@ TEST(list_all_bad)
 TEST(uids)
 {
 	uint32_t *u = NULL;
-	struct pkg_error e = { 0 };
+	struct pkg_error e = {0};
 	const char *t;
 
 	t = "103\n100\n101\n";
@@ -136,8 +136,8 @@ TEST(uids)
 
 TEST(names)
 {
-	struct pkg_names n = { 0 };
-	struct pkg_error e = { 0 };
+	struct pkg_names n = {0};
+	struct pkg_error e = {0};
 	const char *t;
 
 	t = "package1\npackage2\nGold Plan\n";
@@ -164,7 +164,7 @@ TEST(names)
 TEST(one_name)
 {
 	char *s = NULL;
-	struct pkg_error e = { 0 };
+	struct pkg_error e = {0};
 
 	ASSERT_OK(pkg_parse_one("Gold\n", 5, &s, NULL));
 	ASSERT_STREQ(s, "Gold");
@@ -187,11 +187,11 @@ TEST(sysconfig)
 {
 	char *v = NULL;
 	const char *t = "# CloudLinux settings\n"
-			"LVE_ENABLE=yes\n"
-			"CUSTOM_GETPACKAGE_SCRIPT=/old/one\n"
-			"  export CUSTOM_GETPACKAGE_SCRIPT = \"/usr/local/bin/get pkg\"  \n"
-			"CUSTOM_GETPACKAGE_SCRIPTX=/not/this\n"
-			"#CUSTOM_GETPACKAGE_SCRIPT=/commented\n";
+	                "LVE_ENABLE=yes\n"
+	                "CUSTOM_GETPACKAGE_SCRIPT=/old/one\n"
+	                "  export CUSTOM_GETPACKAGE_SCRIPT = \"/usr/local/bin/get pkg\"  \n"
+	                "CUSTOM_GETPACKAGE_SCRIPTX=/not/this\n"
+	                "#CUSTOM_GETPACKAGE_SCRIPT=/commented\n";
 
 	ASSERT_OK(pkg_sysconfig_get(t, "CUSTOM_GETPACKAGE_SCRIPT", &v));
 	ASSERT_STREQ(v, "/usr/local/bin/get pkg");
@@ -243,24 +243,25 @@ static const char *script(const char *name, const char *body, mode_t mode)
 
 TEST(run_script_commands)
 {
-	struct pkg_script s = { .timeout_ms = 10000 };
-	struct pkg_map m = { 0 };
-	struct pkg_names n = { 0 };
+	struct pkg_script s = {.timeout_ms = 10000};
+	struct pkg_map m = {0};
+	struct pkg_names n = {0};
 	uint32_t *u = NULL;
 	char *name = NULL;
 
 	ASSERT_OK(setup_dir());
-	s.path = strdup(script("pkgs",
-			       "case \"$1\" in\n"
-			       "--list-all) printf '100 package1\\n101 package1\\n102 package2\\n' ;;\n"
-			       "--userid=101) echo package1 ;;\n"
-			       "--userid=*) ;;\n"
-			       "--package=package1) printf '100\\n101\\n' ;;\n"
-			       "--package=*) ;;\n"
-			       "--list-packages) printf 'package1\\npackage2\\n' ;;\n"
-			       "*) echo \"bad argument $1\" >&2; exit 3 ;;\n"
-			       "esac\n",
-			       0755));
+	s.path = strdup(
+	        script("pkgs",
+	               "case \"$1\" in\n"
+	               "--list-all) printf '100 package1\\n101 package1\\n102 package2\\n' ;;\n"
+	               "--userid=101) echo package1 ;;\n"
+	               "--userid=*) ;;\n"
+	               "--package=package1) printf '100\\n101\\n' ;;\n"
+	               "--package=*) ;;\n"
+	               "--list-packages) printf 'package1\\npackage2\\n' ;;\n"
+	               "*) echo \"bad argument $1\" >&2; exit 3 ;;\n"
+	               "esac\n",
+	               0755));
 	ASSERT(s.path);
 	ASSERT_OK(pkg_list_all(&s, &m, NULL));
 	ASSERT_EQ(m.n, 3);
@@ -285,7 +286,7 @@ TEST(run_script_commands)
 
 TEST(run_script_failures)
 {
-	struct pkg_error e = { 0 };
+	struct pkg_error e = {0};
 	char *out = NULL;
 	size_t len;
 	const char *p;
@@ -300,19 +301,21 @@ TEST(run_script_failures)
 	p = script("noexec", "echo hi\n", 0644);
 	ASSERT_ERR(pkg_script_run(p, "--list-all", 5000, &out, &len, &e), EACCES);
 	ASSERT(strstr(e.msg, "cannot execute"));
-	ASSERT_ERR(pkg_script_run("/nonexistent/script", "--list-all", 5000, &out, &len, &e), ENOENT);
+	ASSERT_ERR(pkg_script_run("/nonexistent/script", "--list-all", 5000, &out, &len, &e),
+	           ENOENT);
 	ASSERT_ERR(pkg_script_run("relative/script", "--list-all", 5000, &out, &len, &e), EINVAL);
 	ASSERT(out == NULL);
 
 	/* garbage output: the run succeeds, the parse fails with the script named */
-	struct pkg_script s = { .path = (char *)script("garbage", "echo 'this is not a uid list'\n", 0755),
-				.timeout_ms = 5000 };
-	struct pkg_map m = { 0 };
+	struct pkg_script s = {
+	        .path = (char *)script("garbage", "echo 'this is not a uid list'\n", 0755),
+	        .timeout_ms = 5000};
+	struct pkg_map m = {0};
 	ASSERT_ERR(pkg_list_all(&s, &m, &e), EINVAL);
 	ASSERT(strstr(e.msg, "garbage"));
 	ASSERT(strstr(e.msg, "line 1"));
 
-	struct pkg_script none = { 0 };
+	struct pkg_script none = {0};
 	ASSERT_ERR(pkg_list_all(&none, &m, &e), ENOENT);
 	ASSERT(strstr(e.msg, "CUSTOM_GETPACKAGE_SCRIPT"));
 	cleanup_dir();
@@ -340,7 +343,7 @@ static bool pid_alive(pid_t pid)
 
 TEST(run_script_timeout_kills_group)
 {
-	struct pkg_error e = { 0 };
+	struct pkg_error e = {0};
 	char *out = NULL, pidfile[128], buf[32];
 	const char *p;
 	size_t len;
@@ -351,7 +354,8 @@ TEST(run_script_timeout_kills_group)
 	snprintf(pidfile, sizeof(pidfile), "%s/bg.pid", dir);
 	/* prints a line, starts a background sleeper (same group), then hangs */
 	char body[512];
-	snprintf(body, sizeof(body), "echo '100 a'\nsleep 1000 &\necho $! > '%s'\nsleep 1000\n", pidfile);
+	snprintf(body, sizeof(body), "echo '100 a'\nsleep 1000 &\necho $! > '%s'\nsleep 1000\n",
+	         pidfile);
 	p = script("hang", body, 0755);
 	ASSERT_ERR(pkg_script_run(p, "--list-all", 300, &out, &len, &e), ETIMEDOUT);
 	ASSERT(out == NULL);
@@ -362,7 +366,8 @@ TEST(run_script_timeout_kills_group)
 	fclose(f);
 	bg = (pid_t)atoi(buf);
 	ASSERT(bg > 1);
-	/* the background sleeper was in the script's group: killed too (may linger as a zombie briefly) */
+	/* the background sleeper was in the script's group: killed too (may linger as a zombie
+	 * briefly) */
 	for (int i = 0; i < 200 && pid_alive(bg); i++)
 		usleep(10000);
 	ASSERT(!pid_alive(bg));
@@ -376,8 +381,8 @@ TEST(run_script_timeout_kills_group)
 
 TEST(script_load)
 {
-	struct pkg_script s = { 0 };
-	struct pkg_error e = { 0 };
+	struct pkg_script s = {0};
+	struct pkg_error e = {0};
 	char path[128];
 	FILE *f;
 

@@ -17,60 +17,60 @@
 
 /* The example of CloudLinux's documentation ("Controlling LVE limits"). */
 static const char cl_doc_sample[] = "<?xml version=\"1.0\" ?>\n"
-				    "<lveconfig>\n"
-				    " <defaults>\n"
-				    "         <cpu limit=\"25\"/>\n"
-				    "         <ncpu limit=\"1\"/>\n"
-				    "         <io limit=\"1024\"/>\n"
-				    "         <mem limit=\"262144\"/>\n"
-				    "         <other maxentryprocs=\"200\"/>\n"
-				    "         <pmem limit=\"262144\"/>\n"
-				    "         <nproc limit=\"0\"/>\n"
-				    " </defaults>\n"
-				    " <lve id=\"532\">\n"
-				    "         <cpu limit=\"30\"/>\n"
-				    "         <ncpu limit=\"5\"/>\n"
-				    " </lve>\n"
-				    "</lveconfig>\n";
+                                    "<lveconfig>\n"
+                                    " <defaults>\n"
+                                    "         <cpu limit=\"25\"/>\n"
+                                    "         <ncpu limit=\"1\"/>\n"
+                                    "         <io limit=\"1024\"/>\n"
+                                    "         <mem limit=\"262144\"/>\n"
+                                    "         <other maxentryprocs=\"200\"/>\n"
+                                    "         <pmem limit=\"262144\"/>\n"
+                                    "         <nproc limit=\"0\"/>\n"
+                                    " </defaults>\n"
+                                    " <lve id=\"532\">\n"
+                                    "         <cpu limit=\"30\"/>\n"
+                                    "         <ncpu limit=\"5\"/>\n"
+                                    " </lve>\n"
+                                    "</lveconfig>\n";
 
 /* A newer lvectl's file: SPEED as "N%", packages, tabs, a name needing escapes. */
 static const char cl_speed_sample[] = "<?xml version=\"1.0\" ?>\n"
-				      "<lveconfig>\n"
-				      "\t<defaults>\n"
-				      "\t\t<cpu limit=\"100%\"/>\n"
-				      "\t\t<pmem limit=\"262144\"/>\n"
-				      "\t</defaults>\n"
-				      "\t<package id=\"Starter\">\n"
-				      "\t\t<cpu limit=\"50%\"/>\n"
-				      "\t\t<io limit=\"512\"/>\n"
-				      "\t\t<pmem limit=\"131072\"/>\n"
-				      "\t\t<nproc limit=\"50\"/>\n"
-				      "\t\t<iops limit=\"512\"/>\n"
-				      "\t\t<other maxentryprocs=\"10\"/>\n"
-				      "\t</package>\n"
-				      "\t<package id=\"G\xc3\xb3i Pro &amp; &lt;x&gt;\">\n"
-				      "\t\t<cpu limit=\"20%\"/>\n"
-				      "\t</package>\n"
-				      "\t<lve id=\"48\">\n"
-				      "\t\t<cpu limit=\"400%\"/>\n"
-				      "\t</lve>\n"
-				      "</lveconfig>\n";
+                                      "<lveconfig>\n"
+                                      "\t<defaults>\n"
+                                      "\t\t<cpu limit=\"100%\"/>\n"
+                                      "\t\t<pmem limit=\"262144\"/>\n"
+                                      "\t</defaults>\n"
+                                      "\t<package id=\"Starter\">\n"
+                                      "\t\t<cpu limit=\"50%\"/>\n"
+                                      "\t\t<io limit=\"512\"/>\n"
+                                      "\t\t<pmem limit=\"131072\"/>\n"
+                                      "\t\t<nproc limit=\"50\"/>\n"
+                                      "\t\t<iops limit=\"512\"/>\n"
+                                      "\t\t<other maxentryprocs=\"10\"/>\n"
+                                      "\t</package>\n"
+                                      "\t<package id=\"G\xc3\xb3i Pro &amp; &lt;x&gt;\">\n"
+                                      "\t\t<cpu limit=\"20%\"/>\n"
+                                      "\t</package>\n"
+                                      "\t<lve id=\"48\">\n"
+                                      "\t\t<cpu limit=\"400%\"/>\n"
+                                      "\t</lve>\n"
+                                      "</lveconfig>\n";
 
 /* Things openlve does not know, which must survive a rewrite. */
 static const char unknown_sample[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-				     "<!-- managed by the panel -->\n"
-				     "<lveconfig version=\"2\">\n"
-				     "  <defaults>\n"
-				     "    <cpu limit=\"100%\" unit=\"speed\"/>\n"
-				     "    <netbw in=\"100\" out=\"200\"/>\n"
-				     "  </defaults>\n"
-				     "  <reseller id=\"res1\"><limits cpu=\"5\"/></reseller>\n"
-				     "  <lve id=\"5\" user=\"bob\">\n"
-				     "    <cpu limit=\"50%\" extra=\"1\"/>\n"
-				     "    <custom a=\"b\">some text</custom>\n"
-				     "    <!-- bob asked for more -->\n"
-				     "  </lve>\n"
-				     "</lveconfig>\n";
+                                     "<!-- managed by the panel -->\n"
+                                     "<lveconfig version=\"2\">\n"
+                                     "  <defaults>\n"
+                                     "    <cpu limit=\"100%\" unit=\"speed\"/>\n"
+                                     "    <netbw in=\"100\" out=\"200\"/>\n"
+                                     "  </defaults>\n"
+                                     "  <reseller id=\"res1\"><limits cpu=\"5\"/></reseller>\n"
+                                     "  <lve id=\"5\" user=\"bob\">\n"
+                                     "    <cpu limit=\"50%\" extra=\"1\"/>\n"
+                                     "    <custom a=\"b\">some text</custom>\n"
+                                     "    <!-- bob asked for more -->\n"
+                                     "  </lve>\n"
+                                     "</lveconfig>\n";
 
 static int parse(const char *text, struct vecfg **c, struct vecfg_error *err)
 {
@@ -91,10 +91,10 @@ static char *dump(const struct vecfg *c)
 	return s;
 }
 
-#define LVE(i) (&(struct vecfg_key){ .kind = VECFG_LVE, .id = (i) })
-#define PKG(n) (&(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = (n) })
+#define LVE(i) (&(struct vecfg_key){.kind = VECFG_LVE, .id = (i)})
+#define PKG(n) (&(struct vecfg_key){.kind = VECFG_PACKAGE, .name = (n)})
 
-static const struct vecfg_key defaults = { .kind = VECFG_DEFAULTS };
+static const struct vecfg_key defaults = {.kind = VECFG_DEFAULTS};
 
 TEST(cloudlinux_doc_sample)
 {
@@ -114,11 +114,11 @@ TEST(cloudlinux_doc_sample)
 	ASSERT_EQ(l.pmem_pages, 262144);
 	ASSERT_EQ(l.nproc, 0);
 
-	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){ .kind = VECFG_LVE, .id = 532 }, &l));
+	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = 532}, &l));
 	ASSERT_EQ(l.mask, VECFG_F_CPU | VECFG_F_NCPU);
 	ASSERT_EQ(l.cpu, 30);
 	ASSERT_EQ(l.ncpu, 5);
-	ASSERT_ERR(vecfg_get(c, &(struct vecfg_key){ .kind = VECFG_LVE, .id = 533 }, &l), ENOENT);
+	ASSERT_ERR(vecfg_get(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = 533}, &l), ENOENT);
 
 	ASSERT_EQ(vecfg_lve_ids(c, &ids), 1);
 	ASSERT_EQ(ids[0], 532);
@@ -141,17 +141,19 @@ TEST(speed_sample_and_packages)
 	ASSERT_STREQ(vecfg_package_name(c, 0), "G\xc3\xb3i Pro & <x>");
 	ASSERT_STREQ(vecfg_package_name(c, 1), "Starter");
 	ASSERT(vecfg_package_name(c, 2) == NULL);
-	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = "Starter" }, &l));
-	ASSERT_EQ(l.mask, VECFG_F_CPU | VECFG_F_IO | VECFG_F_PMEM | VECFG_F_NPROC | VECFG_F_IOPS | VECFG_F_EP);
+	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = "Starter"}, &l));
+	ASSERT_EQ(l.mask, VECFG_F_CPU | VECFG_F_IO | VECFG_F_PMEM | VECFG_F_NPROC | VECFG_F_IOPS |
+	                          VECFG_F_EP);
 	ASSERT_EQ(l.cpu, 5000);
 	ASSERT_EQ(l.io, 512);
 	ASSERT_EQ(l.iops, 512);
 	ASSERT_EQ(l.pmem_pages, 131072);
 	ASSERT_EQ(l.nproc, 50);
 	ASSERT_EQ(l.ep, 10);
-	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = "G\xc3\xb3i Pro & <x>" }, &l));
+	ASSERT_OK(vecfg_get(
+	        c, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = "G\xc3\xb3i Pro & <x>"}, &l));
 	ASSERT_EQ(l.cpu, 2000);
-	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){ .kind = VECFG_LVE, .id = 48 }, &l));
+	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = 48}, &l));
 	ASSERT_EQ(l.cpu, 40000);
 	return 0;
 }
@@ -182,8 +184,8 @@ static int round_trip(const char *text)
 	ASSERT_EQ(na, nb);
 	for (int i = 0; i < na; i++) {
 		ASSERT_EQ(ia[i], ib[i]);
-		ASSERT_OK(vecfg_get(a, &(struct vecfg_key){ .kind = VECFG_LVE, .id = ia[i] }, &la));
-		ASSERT_OK(vecfg_get(b, &(struct vecfg_key){ .kind = VECFG_LVE, .id = ia[i] }, &lb));
+		ASSERT_OK(vecfg_get(a, &(struct vecfg_key){.kind = VECFG_LVE, .id = ia[i]}, &la));
+		ASSERT_OK(vecfg_get(b, &(struct vecfg_key){.kind = VECFG_LVE, .id = ia[i]}, &lb));
 		ASSERT(memcmp(&la, &lb, sizeof(la)) == 0);
 	}
 	free(ia);
@@ -191,10 +193,14 @@ static int round_trip(const char *text)
 	ASSERT_EQ(vecfg_n_packages(a), vecfg_n_packages(b));
 	for (size_t i = 0; i < vecfg_n_packages(a); i++) {
 		ASSERT_STREQ(vecfg_package_name(a, i), vecfg_package_name(b, i));
-		ASSERT_OK(vecfg_get(a, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = vecfg_package_name(a, i) },
-				    &la));
-		ASSERT_OK(vecfg_get(b, &(struct vecfg_key){ .kind = VECFG_PACKAGE, .name = vecfg_package_name(a, i) },
-				    &lb));
+		ASSERT_OK(vecfg_get(a,
+		                    &(struct vecfg_key){.kind = VECFG_PACKAGE,
+		                                        .name = vecfg_package_name(a, i)},
+		                    &la));
+		ASSERT_OK(vecfg_get(b,
+		                    &(struct vecfg_key){.kind = VECFG_PACKAGE,
+		                                        .name = vecfg_package_name(a, i)},
+		                    &lb));
 		ASSERT(memcmp(&la, &lb, sizeof(la)) == 0);
 	}
 	return 0;
@@ -213,12 +219,14 @@ TEST(unknown_content_is_kept)
 {
 	_cleanup_vecfg_ struct vecfg *c = NULL;
 	_cleanup_free_ char *out = NULL;
-	struct vecfg_limits set = { .mask = VECFG_F_CPU | VECFG_F_PMEM, .cpu_unit = VECFG_CPU_SPEED, .cpu = 7500,
-				    .pmem_pages = 1000 };
+	struct vecfg_limits set = {.mask = VECFG_F_CPU | VECFG_F_PMEM,
+	                           .cpu_unit = VECFG_CPU_SPEED,
+	                           .cpu = 7500,
+	                           .pmem_pages = 1000};
 	struct vecfg_limits l;
 
 	ASSERT_OK(parse(unknown_sample, &c, NULL));
-	ASSERT_OK(vecfg_set(c, &(struct vecfg_key){ .kind = VECFG_LVE, .id = 5 }, &set));
+	ASSERT_OK(vecfg_set(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = 5}, &set));
 	out = dump(c);
 	ASSERT(out);
 	ASSERT(strstr(out, "<!-- managed by the panel -->"));
@@ -236,13 +244,14 @@ TEST(unknown_content_is_kept)
 	ASSERT(!strstr(out, "50%"));
 
 	/* unset keeps an element that has other attributes */
-	ASSERT_OK(vecfg_unset(c, &(struct vecfg_key){ .kind = VECFG_LVE, .id = 5 }, VECFG_F_CPU | VECFG_F_PMEM));
+	ASSERT_OK(vecfg_unset(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = 5},
+	                      VECFG_F_CPU | VECFG_F_PMEM));
 	free(out);
 	out = dump(c);
 	ASSERT(out);
 	ASSERT(strstr(out, "<cpu extra=\"1\"/>"));
 	ASSERT(!strstr(out, "<pmem"));
-	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){ .kind = VECFG_LVE, .id = 5 }, &l));
+	ASSERT_OK(vecfg_get(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = 5}, &l));
 	ASSERT_EQ(l.mask, 0);
 	return 0;
 }
@@ -280,7 +289,7 @@ TEST(cpu_forms)
 	ASSERT_ERR(vecfg_parse_cpu(" 5", &u, &v), EINVAL);
 	ASSERT_ERR(vecfg_parse_cpu("1.5mhz", &u, &v), EINVAL);
 
-	struct vecfg_limits l = { .mask = VECFG_F_CPU, .cpu_unit = VECFG_CPU_SPEED, .cpu = 1250 };
+	struct vecfg_limits l = {.mask = VECFG_F_CPU, .cpu_unit = VECFG_CPU_SPEED, .cpu = 1250};
 	ASSERT_OK(vecfg_format_cpu(&l, buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "12.5%");
 	l.cpu = 1201;
@@ -304,7 +313,7 @@ TEST(cpu_forms)
 static int expect_bad(const char *text, int line, const char *needle)
 {
 	struct vecfg *c = NULL;
-	struct vecfg_error err = { -1, "" };
+	struct vecfg_error err = {-1, ""};
 	int r = vecfg_parse(text, strlen(text), &c, &err);
 
 	if (r != -EINVAL) {
@@ -321,14 +330,20 @@ static int expect_bad(const char *text, int line, const char *needle)
 
 TEST(bad_xml)
 {
-	ASSERT_EQ(expect_bad("<lveconfig>\n<defaults>\n<cpu limit=\"5\">\n</defaults>\n</lveconfig>\n", 4, "malformed"), 0);
+	ASSERT_EQ(expect_bad(
+	                  "<lveconfig>\n<defaults>\n<cpu limit=\"5\">\n</defaults>\n</lveconfig>\n",
+	                  4, "malformed"),
+	          0);
 	ASSERT_EQ(expect_bad("<lveconfig>\n<lve id=\"5\">\n", -1, "malformed"), 0);
 	ASSERT_EQ(expect_bad("not xml at all", 1, "malformed"), 0);
 	ASSERT_EQ(expect_bad("<other>\n</other>\n", 1, "lveconfig"), 0);
-	ASSERT_EQ(expect_bad("<?xml version=\"1.0\"?>\n<!DOCTYPE lveconfig [<!ENTITY a \"aaaa\">]>\n<lveconfig/>\n", -1,
-			     "DOCTYPE"),
-		  0);
-	ASSERT_EQ(expect_bad("<lveconfig><lve id=\"1\"><cpu limit=\"&a;\"/></lve></lveconfig>", 1, NULL), 0);
+	ASSERT_EQ(expect_bad("<?xml version=\"1.0\"?>\n<!DOCTYPE lveconfig [<!ENTITY a "
+	                     "\"aaaa\">]>\n<lveconfig/>\n",
+	                     -1, "DOCTYPE"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig><lve id=\"1\"><cpu limit=\"&a;\"/></lve></lveconfig>", 1,
+	                     NULL),
+	          0);
 	struct vecfg *c = NULL;
 	ASSERT_ERR(vecfg_parse("", 0, &c, NULL), EINVAL);
 	ASSERT_ERR(vecfg_parse("<lveconfig/>\0<x/>", 17, &c, NULL), EINVAL);
@@ -338,24 +353,35 @@ TEST(bad_xml)
 
 TEST(bad_values)
 {
-	ASSERT_EQ(expect_bad("<lveconfig>\n <lve id=\"7\">\n  <pmem limit=\"-1\"/>\n </lve>\n</lveconfig>", 3,
-			     "negative"),
-		  0);
-	ASSERT_EQ(expect_bad("<lveconfig>\n<defaults>\n<io limit=\"4294967296\"/>\n</defaults>\n</lveconfig>", 3,
-			     "too large"),
-		  0);
-	ASSERT_EQ(expect_bad("<lveconfig><defaults><pmem limit=\"4503599627370496\"/></defaults></lveconfig>", 1,
-			     "too large"),
-		  0);
-	ASSERT_EQ(expect_bad("<lveconfig><defaults><mem limit=\"99999999999999999999999\"/></defaults></lveconfig>",
-			     1, NULL),
-		  0);
-	ASSERT_EQ(expect_bad("<lveconfig><defaults><nproc limit=\"12abc\"/></defaults></lveconfig>", 1, "nproc"), 0);
-	ASSERT_EQ(expect_bad("<lveconfig><defaults><nproc limit=\"\"/></defaults></lveconfig>", 1, NULL), 0);
-	ASSERT_EQ(expect_bad("<lveconfig><defaults><other maxentryprocs=\"1e3\"/></defaults></lveconfig>", 1,
-			     "maxentryprocs"),
-		  0);
-	ASSERT_EQ(expect_bad("<lveconfig><defaults><cpu limit=\"101\"/></defaults></lveconfig>", 1, "cpu"), 0);
+	ASSERT_EQ(expect_bad("<lveconfig>\n <lve id=\"7\">\n  <pmem limit=\"-1\"/>\n "
+	                     "</lve>\n</lveconfig>",
+	                     3, "negative"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig>\n<defaults>\n<io "
+	                     "limit=\"4294967296\"/>\n</defaults>\n</lveconfig>",
+	                     3, "too large"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig><defaults><pmem "
+	                     "limit=\"4503599627370496\"/></defaults></lveconfig>",
+	                     1, "too large"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig><defaults><mem "
+	                     "limit=\"99999999999999999999999\"/></defaults></lveconfig>",
+	                     1, NULL),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig><defaults><nproc limit=\"12abc\"/></defaults></lveconfig>",
+	                     1, "nproc"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig><defaults><nproc limit=\"\"/></defaults></lveconfig>", 1,
+	                     NULL),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig><defaults><other "
+	                     "maxentryprocs=\"1e3\"/></defaults></lveconfig>",
+	                     1, "maxentryprocs"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig><defaults><cpu limit=\"101\"/></defaults></lveconfig>", 1,
+	                     "cpu"),
+	          0);
 	ASSERT_EQ(expect_bad("<lveconfig>\n\n<lve id=\"0\"/></lveconfig>", 3, "lve id"), 0);
 	ASSERT_EQ(expect_bad("<lveconfig><lve id=\"-3\"/></lveconfig>", 1, "lve id"), 0);
 	ASSERT_EQ(expect_bad("<lveconfig><lve id=\"4294967296\"/></lveconfig>", 1, "lve id"), 0);
@@ -368,16 +394,22 @@ TEST(bad_values)
 
 TEST(duplicates)
 {
-	ASSERT_EQ(expect_bad("<lveconfig>\n<lve id=\"5\"/>\n<lve id=\"5\"/>\n</lveconfig>", 3, "duplicate"), 0);
-	ASSERT_EQ(expect_bad("<lveconfig>\n<defaults/>\n<defaults/>\n</lveconfig>", 3, "duplicate"), 0);
-	ASSERT_EQ(expect_bad("<lveconfig>\n<package id=\"a\"/>\n<package id=\"a\"/>\n</lveconfig>", 3, "duplicate"),
-		  0);
-	ASSERT_EQ(expect_bad("<lveconfig>\n<lve id=\"5\">\n<cpu limit=\"1\"/>\n<cpu limit=\"2%\"/>\n</lve>\n</lveconfig>",
-			     4, "duplicate"),
-		  0);
+	ASSERT_EQ(expect_bad("<lveconfig>\n<lve id=\"5\"/>\n<lve id=\"5\"/>\n</lveconfig>", 3,
+	                     "duplicate"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig>\n<defaults/>\n<defaults/>\n</lveconfig>", 3, "duplicate"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig>\n<package id=\"a\"/>\n<package id=\"a\"/>\n</lveconfig>",
+	                     3, "duplicate"),
+	          0);
+	ASSERT_EQ(expect_bad("<lveconfig>\n<lve id=\"5\">\n<cpu limit=\"1\"/>\n<cpu "
+	                     "limit=\"2%\"/>\n</lve>\n</lveconfig>",
+	                     4, "duplicate"),
+	          0);
 	/* a <cpu> without the limit attribute is not ours: no duplicate */
 	struct vecfg *c = NULL;
-	const char *ok = "<lveconfig><lve id=\"5\"><cpu x=\"1\"/><cpu limit=\"2%\"/></lve></lveconfig>";
+	const char *ok =
+	        "<lveconfig><lve id=\"5\"><cpu x=\"1\"/><cpu limit=\"2%\"/></lve></lveconfig>";
 	ASSERT_OK(vecfg_parse(ok, strlen(ok), &c, NULL));
 	vecfg_free(c);
 	return 0;
@@ -387,12 +419,14 @@ TEST(effective_layers)
 {
 	_cleanup_vecfg_ struct vecfg *c = NULL;
 	struct vecfg_limits b, e;
-	const char *text = "<lveconfig>"
-			   "<defaults><pmem limit=\"1000\"/><io limit=\"100\"/><nproc limit=\"50\"/></defaults>"
-			   "<package id=\"gold\"><pmem limit=\"2000\"/><other maxentryprocs=\"40\"/>"
-			   "<cpu limit=\"200%\"/></package>"
-			   "<lve id=\"10\"><pmem limit=\"3000\"/><cpu limit=\"20\"/></lve>"
-			   "</lveconfig>";
+	const char *text =
+	        "<lveconfig>"
+	        "<defaults><pmem limit=\"1000\"/><io limit=\"100\"/><nproc "
+	        "limit=\"50\"/></defaults>"
+	        "<package id=\"gold\"><pmem limit=\"2000\"/><other maxentryprocs=\"40\"/>"
+	        "<cpu limit=\"200%\"/></package>"
+	        "<lve id=\"10\"><pmem limit=\"3000\"/><cpu limit=\"20\"/></lve>"
+	        "</lveconfig>";
 
 	vecfg_limits_builtin(&b);
 	ASSERT_EQ(b.mask, VECFG_F_ALL);
@@ -437,9 +471,16 @@ TEST(effective_layers)
 
 TEST(to_olve_units)
 {
-	struct vecfg_limits v = { .mask = VECFG_F_ALL, .cpu_unit = VECFG_CPU_SPEED, .cpu = 15000, .ncpu = 2,
-				  .io = 2048, .iops = 300, .mem_pages = 10, .pmem_pages = 262144, .nproc = 70,
-				  .ep = 12 };
+	struct vecfg_limits v = {.mask = VECFG_F_ALL,
+	                         .cpu_unit = VECFG_CPU_SPEED,
+	                         .cpu = 15000,
+	                         .ncpu = 2,
+	                         .io = 2048,
+	                         .iops = 300,
+	                         .mem_pages = 10,
+	                         .pmem_pages = 262144,
+	                         .nproc = 70,
+	                         .ep = 12};
 	struct olve_limits o;
 
 	ASSERT_OK(vecfg_to_olve(&v, 0, &o));
@@ -473,12 +514,12 @@ TEST(to_olve_units)
 	ASSERT_EQ(o.speed, 1); /* never rounds a limit down to "unlimited" */
 
 	/* only the given fields */
-	struct vecfg_limits p = { .mask = VECFG_F_PMEM, .pmem_pages = 2 };
+	struct vecfg_limits p = {.mask = VECFG_F_PMEM, .pmem_pages = 2};
 	ASSERT_OK(vecfg_to_olve(&p, 0, &o));
 	ASSERT_EQ(o.mask, OLVE_L_PMEM);
 	ASSERT_EQ(o.pmem, 8192);
 
-	struct vecfg_limits bad = { .mask = VECFG_F_PMEM, .pmem_pages = VECFG_PAGES_MAX + 1 };
+	struct vecfg_limits bad = {.mask = VECFG_F_PMEM, .pmem_pages = VECFG_PAGES_MAX + 1};
 	ASSERT_ERR(vecfg_to_olve(&bad, 0, &o), ERANGE);
 	return 0;
 }
@@ -487,7 +528,8 @@ TEST(set_creates_sections)
 {
 	_cleanup_vecfg_ struct vecfg *c = NULL, *back = NULL;
 	_cleanup_free_ char *out = NULL;
-	struct vecfg_limits l, set = { .mask = VECFG_F_PMEM | VECFG_F_EP, .pmem_pages = 65536, .ep = 30 };
+	struct vecfg_limits l,
+	        set = {.mask = VECFG_F_PMEM | VECFG_F_EP, .pmem_pages = 65536, .ep = 30};
 	uint32_t *ids = NULL;
 
 	ASSERT_OK(vecfg_new(&c));
@@ -543,14 +585,16 @@ TEST(set_rejects_bad_values_unchanged)
 
 	ASSERT_OK(parse(cl_doc_sample, &c, NULL));
 	before = dump(c);
-	l = (struct vecfg_limits){ .mask = VECFG_F_CPU | VECFG_F_PMEM, .cpu_unit = VECFG_CPU_PCT_ALL, .cpu = 150,
-				   .pmem_pages = 5 };
+	l = (struct vecfg_limits){.mask = VECFG_F_CPU | VECFG_F_PMEM,
+	                          .cpu_unit = VECFG_CPU_PCT_ALL,
+	                          .cpu = 150,
+	                          .pmem_pages = 5};
 	ASSERT_ERR(vecfg_set(c, LVE(532), &l), ERANGE);
-	l = (struct vecfg_limits){ .mask = VECFG_F_PMEM, .pmem_pages = VECFG_PAGES_MAX + 1 };
+	l = (struct vecfg_limits){.mask = VECFG_F_PMEM, .pmem_pages = VECFG_PAGES_MAX + 1};
 	ASSERT_ERR(vecfg_set(c, LVE(9), &l), ERANGE);
-	l = (struct vecfg_limits){ .mask = 1u << 20 };
+	l = (struct vecfg_limits){.mask = 1u << 20};
 	ASSERT_ERR(vecfg_set(c, LVE(9), &l), EINVAL);
-	l = (struct vecfg_limits){ .mask = VECFG_F_IO, .io = 5 };
+	l = (struct vecfg_limits){.mask = VECFG_F_IO, .io = 5};
 	ASSERT_ERR(vecfg_set(c, LVE(0), &l), EINVAL);
 	ASSERT_ERR(vecfg_set(c, PKG(""), &l), EINVAL);
 	ASSERT_ERR(vecfg_set(c, PKG(" lead"), &l), EINVAL);
@@ -565,7 +609,7 @@ TEST(many_lves)
 {
 	_cleanup_vecfg_ struct vecfg *c = NULL, *back = NULL;
 	_cleanup_free_ char *out = NULL;
-	struct vecfg_limits l = { .mask = VECFG_F_IO };
+	struct vecfg_limits l = {.mask = VECFG_F_IO};
 	uint32_t *ids = NULL;
 
 	ASSERT_OK(vecfg_new(&c));
@@ -609,7 +653,7 @@ TEST(load_store)
 {
 	_cleanup_vecfg_ struct vecfg *c = NULL, *back = NULL;
 	char path[128], sub[128];
-	struct vecfg_limits l = { .mask = VECFG_F_NPROC, .nproc = 77 };
+	struct vecfg_limits l = {.mask = VECFG_F_NPROC, .nproc = 77};
 	struct stat st;
 	int r;
 
@@ -627,7 +671,8 @@ TEST(load_store)
 	ASSERT_OK(vecfg_get(back, LVE(42), &l));
 	ASSERT_EQ(l.nproc, 77);
 	/* no temp files left behind */
-	snprintf(sub, sizeof(sub), "ls -A '%s/container' | grep -v -x -e ve.cfg | grep -q .", tmpdir);
+	snprintf(sub, sizeof(sub), "ls -A '%s/container' | grep -v -x -e ve.cfg | grep -q .",
+	         tmpdir);
 	ASSERT(system(sub) != 0);
 	rm_tmpdir();
 	return 0;
@@ -636,7 +681,7 @@ TEST(load_store)
 TEST(load_bad_file_reports_line)
 {
 	struct vecfg *c = NULL;
-	struct vecfg_error err = { 0 };
+	struct vecfg_error err = {0};
 	char path[128];
 	FILE *f;
 

@@ -1,0 +1,1069 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * collect.c - the sampler behind lved.
+ *
+ * Per LVE it keeps O_RDONLY fds of the kernel's usage files in every
+ * hierarchy and one open file description of the LVE's state file, and
+ * re-reads them with pread(2) each pass: no path is built per sample. The
+ * LVE root is listed again only when its link count changes (kernfs counts
+ * subdirectories in it; its mtime does not move), every LVE_COLLECT_RESCAN
+ * passes, or after an LVE disappeared (its files then fail with ENODEV).
+ *
+ * Files (only those that exist are kept):
+ *   v2  cpu.stat memory.current memory.events pids.current pids.events
+ *       io.stat cgroup.procs [cgroup.threads without pids]
+ *   v1  cpu.stat cpuacct.usage memory.usage_in_bytes memory.failcnt
+ *       memory.memsw.failcnt memory.oom_control pids.current pids.events
+ *       blkio.throttle.io_service_bytes(_recursive)
+ *       blkio.throttle.io_serviced(_recursive) cgroup.procs [tasks without pids]
+ * Peaks (memory.peak, max_usage_in_bytes) are not kept: no sample field
+ * uses them, and every kept kernfs file pins a seq_file page in the kernel.
+ *
+ * EP is the number of EP slot bytes locked in the state file (F_OFD_GETLK
+ * scan from our own description, which never holds a slot). Limits come
+ * from olve_get_limits(), refreshed when the state file's mtime moves (every
+ * olve_apply writes it); the handle's fd cache entry it creates is dropped
+ * again (olve_lve_forget) so each LVE's fds are held once, here.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cg-internal.h"
+#include "fileio.h"
+#include "lve-internal.h"
+#include "macro.h"
+#include "stats.h"
+
+/* ------------------------------------------------------------- parsers */
+
+/* Parse a decimal u64 at *p (advanced past it). -EINVAL when no digits or overflow. */
+static int scan_u64(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -EINVAL;
+		v = v * 10 + d;
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Walk the "key value" lines of a flat-keyed file; cb(key, keylen, value, ud)
+ * for each. A line whose value is not a number is -EINVAL; a line that is
+ * only a key (or empty) too, except empty lines.
+ */
+static int keyed_walk(const char *text, void (*cb)(const char *k, size_t kl, uint64_t v, void *ud), void *ud)
+{
+	if (!text)
+		return -EINVAL;
+	for (const char *p = text; *p;) {
+		const char *end = strchrnul(p, '\n'), *sp;
+		uint64_t v;
+
+		if (end == p) {
+			p++;
+			continue;
+		}
+		sp = memchr(p, ' ', (size_t)(end - p));
+		if (!sp || sp == p)
+			return -EINVAL;
+		{
+			const char *q = sp + 1;
+
+			if (scan_u64(&q, &v) < 0 || q != end)
+				return -EINVAL;
+		}
+		cb(p, (size_t)(sp - p), v, ud);
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static bool key_is(const char *k, size_t kl, const char *want)
+{
+	return strlen(want) == kl && !memcmp(k, want, kl);
+}
+
+static void cpu_stat_cb(const char *k, size_t kl, uint64_t v, void *ud)
+{
+	struct lve_cpu_stat *s = ud;
+
+	if (key_is(k, kl, "usage_usec"))
+		s->usage_usec = v;
+	else if (key_is(k, kl, "nr_periods"))
+		s->nr_periods = v;
+	else if (key_is(k, kl, "nr_throttled"))
+		s->nr_throttled = v;
+	else if (key_is(k, kl, "throttled_usec"))
+		s->throttled_usec = v;
+	else if (key_is(k, kl, "throttled_time"))
+		s->throttled_usec = v / 1000;
+}
+
+int lve_parse_cpu_stat(const char *text, struct lve_cpu_stat *out)
+{
+	struct lve_cpu_stat s = { 0 };
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	r = keyed_walk(text, cpu_stat_cb, &s);
+	if (r < 0)
+		return r;
+	*out = s;
+	return 0;
+}
+
+static void mem_events_cb(const char *k, size_t kl, uint64_t v, void *ud)
+{
+	struct lve_mem_events *e = ud;
+
+	if (key_is(k, kl, "low"))
+		e->low = v;
+	else if (key_is(k, kl, "high"))
+		e->high = v;
+	else if (key_is(k, kl, "max"))
+		e->max = v;
+	else if (key_is(k, kl, "oom"))
+		e->oom = v;
+	else if (key_is(k, kl, "oom_kill"))
+		e->oom_kill = v;
+}
+
+int lve_parse_memory_events(const char *text, struct lve_mem_events *out)
+{
+	struct lve_mem_events e = { 0 };
+	int r;
+
+	if (!out)
+		return -EINVAL;
+	r = keyed_walk(text, mem_events_cb, &e);
+	if (r < 0)
+		return r;
+	*out = e;
+	return 0;
+}
+
+struct keyed_one {
+	const char *key;
+	uint64_t v;
+	bool found;
+};
+
+static void keyed_one_cb(const char *k, size_t kl, uint64_t v, void *ud)
+{
+	struct keyed_one *o = ud;
+
+	if (!o->found && key_is(k, kl, o->key)) {
+		o->v = v;
+		o->found = true;
+	}
+}
+
+int lve_parse_keyed(const char *text, const char *key, uint64_t *out)
+{
+	struct keyed_one o = { .key = key };
+	int r;
+
+	if (!key || !out)
+		return -EINVAL;
+	r = keyed_walk(text, keyed_one_cb, &o);
+	if (r < 0)
+		return r;
+	if (!o.found)
+		return -ENOENT;
+	*out = o.v;
+	return 0;
+}
+
+/* "MAJ:MIN" at *p, advanced past it. */
+static int scan_devnum(const char **p)
+{
+	uint64_t maj, min;
+	const char *s = *p;
+
+	if (scan_u64(&s, &maj) < 0 || *s != ':')
+		return -EINVAL;
+	s++;
+	if (scan_u64(&s, &min) < 0)
+		return -EINVAL;
+	*p = s;
+	return 0;
+}
+
+/* Saturating add: a corrupt file must not wrap the sums. */
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+int lve_parse_io_stat(const char *text, struct lve_io_counters *out)
+{
+	struct lve_io_counters c = { 0 };
+	int ndev = 0;
+
+	if (!text || !out)
+		return -EINVAL;
+	for (const char *p = text; *p;) {
+		const char *end = strchrnul(p, '\n'), *q = p;
+
+		if (end == p) {
+			p++;
+			continue;
+		}
+		if (scan_devnum(&q) < 0)
+			return -EINVAL;
+		while (q < end) {
+			const char *eq, *tok;
+			uint64_t v;
+
+			if (*q != ' ')
+				return -EINVAL;
+			while (q < end && *q == ' ')
+				q++;
+			if (q == end)
+				break;
+			tok = q;
+			eq = memchr(tok, '=', (size_t)(end - tok));
+			if (!eq || eq == tok)
+				return -EINVAL;
+			q = eq + 1;
+			if (scan_u64(&q, &v) < 0 || (q < end && *q != ' '))
+				return -EINVAL;
+			if (key_is(tok, (size_t)(eq - tok), "rbytes"))
+				c.rbytes = sat_add(c.rbytes, v);
+			else if (key_is(tok, (size_t)(eq - tok), "wbytes"))
+				c.wbytes = sat_add(c.wbytes, v);
+			else if (key_is(tok, (size_t)(eq - tok), "rios"))
+				c.rios = sat_add(c.rios, v);
+			else if (key_is(tok, (size_t)(eq - tok), "wios"))
+				c.wios = sat_add(c.wios, v);
+		}
+		ndev++;
+		p = *end ? end + 1 : end;
+	}
+	*out = c;
+	return ndev;
+}
+
+int lve_parse_blkio(const char *text, uint64_t *rd, uint64_t *wr)
+{
+	uint64_t r_sum = 0, w_sum = 0;
+	int ndev = 0;
+
+	if (!text || !rd || !wr)
+		return -EINVAL;
+	for (const char *p = text; *p;) {
+		const char *end = strchrnul(p, '\n'), *q = p, *op;
+		size_t ol;
+		uint64_t v;
+
+		if (end == p) {
+			p++;
+			continue;
+		}
+		if (!strncmp(p, "Total ", 6)) {
+			/* the summary line of all devices */
+			q = p + 6;
+			if (scan_u64(&q, &v) < 0 || q != end)
+				return -EINVAL;
+			p = *end ? end + 1 : end;
+			continue;
+		}
+		if (scan_devnum(&q) < 0 || *q != ' ')
+			return -EINVAL;
+		op = ++q;
+		while (q < end && *q != ' ')
+			q++;
+		ol = (size_t)(q - op);
+		if (q == end || ol == 0)
+			return -EINVAL;
+		q++;
+		if (scan_u64(&q, &v) < 0 || q != end)
+			return -EINVAL;
+		if (key_is(op, ol, "Read"))
+			r_sum = sat_add(r_sum, v);
+		else if (key_is(op, ol, "Write"))
+			w_sum = sat_add(w_sum, v);
+		else if (key_is(op, ol, "Total"))
+			ndev++;
+		p = *end ? end + 1 : end;
+	}
+	*rd = r_sum;
+	*wr = w_sum;
+	return ndev;
+}
+
+int lve_parse_u64_or_max(const char *text, uint64_t *out)
+{
+	const char *p = text;
+	uint64_t v;
+
+	if (!text || !out)
+		return -EINVAL;
+	if (!strcmp(text, "max\n") || !strcmp(text, "max")) {
+		*out = 0;
+		return 0;
+	}
+	if (scan_u64(&p, &v) < 0 || (*p && strcmp(p, "\n")))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+uint32_t lve_count_lines(const char *text)
+{
+	uint32_t n = 0;
+
+	if (!text)
+		return 0;
+	for (const char *p = text; *p;) {
+		const char *end = strchrnul(p, '\n');
+
+		if (end != p)
+			n++;
+		p = *end ? end + 1 : end;
+	}
+	return n;
+}
+
+/* ----------------------------------------------------------- collector */
+
+enum slot {
+	S_CPU_STAT,
+	S_CPUACCT,
+	S_MEM_CUR,
+	S_MEM_EVENTS,
+	S_MEM_FAILCNT,
+	S_MEMSW_FAILCNT,
+	S_MEM_OOM,
+	S_PIDS_CUR,
+	S_PIDS_EVENTS,
+	S_IO_STAT,
+	S_BLKIO_BYTES,
+	S_BLKIO_IOS,
+	S_PROCS,
+	S_THREADS,
+	S_COUNT
+};
+
+struct slot_def {
+	int hier; /* index into h->hier, -1 = not read on this host */
+	const char *name;
+	const char *alt; /* tried when name is missing */
+};
+
+/* Cumulative counters and instantaneous values read in one pass. */
+struct raw {
+	uint64_t cpu_usec, throttled;
+	uint64_t pmem, fault_pmem;
+	uint64_t nthreads, fault_nproc;
+	uint64_t rbytes, wbytes, rios, wios;
+	uint64_t vmem;
+	uint64_t fault_ep, fault_vmem;
+	uint32_t nprocs, ep;
+};
+
+struct ent {
+	uint32_t id;
+	int fd[S_COUNT];
+	int statefd;
+	struct timespec st_mtime;
+	bool st_recheck;  /* mtime was recent at the last refresh: coarse clock, look again */
+	bool lim_valid;
+	struct olve_limits lim;
+	struct raw prev;
+	int64_t prev_mono;
+	bool have_prev;
+	bool dead;
+};
+
+struct lve_collector {
+	struct olve *h;
+	struct slot_def slot[S_COUNT];
+	bool cpu_v2;     /* S_CPU_STAT holds usage_usec */
+	int procfd;      /* /proc */
+	long page_size;
+	struct ent **v;  /* sorted by id */
+	size_t n;
+	char *buf;
+	size_t bufcap;
+	uint64_t *pids;
+	size_t pidcap;
+	nlink_t root_nlink;
+	bool need_rescan;
+	uint64_t pass_no;
+	struct lve_collector_status st;
+};
+
+static int64_t mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void slot_set(struct lve_collector *c, enum slot s, int hier, const char *name, const char *alt)
+{
+	c->slot[s].hier = hier;
+	c->slot[s].name = name;
+	c->slot[s].alt = alt;
+}
+
+static void setup_slots(struct lve_collector *c)
+{
+	struct olve *h = c->h;
+	int cpu = olve_hier_of(h, CG_CTRL_CPU), acct = olve_hier_of(h, CG_CTRL_CPUACCT);
+	int mem = olve_hier_of(h, CG_CTRL_MEMORY), pids = olve_hier_of(h, CG_CTRL_PIDS);
+	int io = olve_hier_of(h, CG_CTRL_IO);
+	int any = h->n_hier > 0 ? 0 : -1;
+
+	if (io < 0)
+		io = olve_hier_of(h, CG_CTRL_BLKIO);
+	for (int s = 0; s < S_COUNT; s++)
+		c->slot[s].hier = -1;
+
+	if (cpu >= 0 && h->hier[cpu].version == 2) {
+		slot_set(c, S_CPU_STAT, cpu, "cpu.stat", NULL);
+		c->cpu_v2 = true;
+	} else {
+		if (cpu >= 0)
+			slot_set(c, S_CPU_STAT, cpu, "cpu.stat", NULL);
+		if (acct >= 0)
+			slot_set(c, S_CPUACCT, acct, "cpuacct.usage", NULL);
+		else if (cpu < 0 && any >= 0 && h->hier[any].version == 2) {
+			/* v2 without the cpu controller: cpu.stat still has usage_usec */
+			slot_set(c, S_CPU_STAT, any, "cpu.stat", NULL);
+			c->cpu_v2 = true;
+		}
+	}
+	if (mem >= 0) {
+		if (h->hier[mem].version == 2) {
+			slot_set(c, S_MEM_CUR, mem, "memory.current", NULL);
+			slot_set(c, S_MEM_EVENTS, mem, "memory.events", NULL);
+		} else {
+			slot_set(c, S_MEM_CUR, mem, "memory.usage_in_bytes", NULL);
+			slot_set(c, S_MEM_FAILCNT, mem, "memory.failcnt", NULL);
+			slot_set(c, S_MEMSW_FAILCNT, mem, "memory.memsw.failcnt", NULL);
+			slot_set(c, S_MEM_OOM, mem, "memory.oom_control", NULL);
+		}
+	}
+	if (pids >= 0) {
+		slot_set(c, S_PIDS_CUR, pids, "pids.current", NULL);
+		slot_set(c, S_PIDS_EVENTS, pids, "pids.events", NULL);
+	}
+	if (io >= 0) {
+		if (h->hier[io].version == 2) {
+			slot_set(c, S_IO_STAT, io, "io.stat", NULL);
+		} else {
+			slot_set(c, S_BLKIO_BYTES, io, "blkio.throttle.io_service_bytes",
+				 "blkio.throttle.io_service_bytes_recursive");
+			slot_set(c, S_BLKIO_IOS, io, "blkio.throttle.io_serviced",
+				 "blkio.throttle.io_serviced_recursive");
+		}
+	}
+	if (any >= 0) {
+		int ph = pids >= 0 ? pids : any;
+
+		slot_set(c, S_PROCS, ph, "cgroup.procs", NULL);
+		if (pids < 0)
+			slot_set(c, S_THREADS, any, h->hier[any].version == 2 ? "cgroup.threads" : "tasks", NULL);
+	}
+}
+
+int lve_collector_new(struct olve *h, struct lve_collector **out)
+{
+	struct lve_collector *c;
+	struct stat sb;
+
+	if (!h || !out || h->n_hier <= 0)
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->h = h;
+	c->page_size = sysconf(_SC_PAGESIZE);
+	if (c->page_size <= 0)
+		c->page_size = 4096;
+	c->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->bufcap = 4096;
+	c->buf = malloc(c->bufcap);
+	if (!c->buf) {
+		lve_collector_free(c);
+		return -ENOMEM;
+	}
+	setup_slots(c);
+	if (fstat(h->hier[0].rootfd, &sb) == 0)
+		c->root_nlink = sb.st_nlink;
+	c->need_rescan = true;
+	*out = c;
+	return 0;
+}
+
+static void ent_free(struct lve_collector *c, struct ent *e)
+{
+	if (!e)
+		return;
+	for (int s = 0; s < S_COUNT; s++)
+		if (e->fd[s] >= 0) {
+			safe_close(e->fd[s]);
+			c->st.n_fds--;
+		}
+	if (e->statefd >= 0) {
+		safe_close(e->statefd);
+		c->st.n_fds--;
+	}
+	free(e);
+}
+
+void lve_collector_free(struct lve_collector *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		ent_free(c, c->v[i]);
+	free(c->v);
+	free(c->buf);
+	free(c->pids);
+	safe_close(c->procfd);
+	free(c);
+}
+
+void lve_collector_status(const struct lve_collector *c, struct lve_collector_status *out)
+{
+	if (c && out)
+		*out = c->st;
+}
+
+/* Limits through liblve; the handle's per-LVE fd cache entry is dropped again. */
+static int refresh_limits(struct lve_collector *c, struct ent *e)
+{
+	struct olve_limits lim;
+	int r = olve_get_limits(c->h, e->id, &lim);
+
+	olve_lve_forget(c->h, e->id);
+	if (r < 0)
+		return r;
+	e->lim = lim;
+	e->lim_valid = true;
+	return 0;
+}
+
+static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
+{
+	struct olve *h = c->h;
+	int dirfd[OLVE_MAX_HIER];
+	struct ent *e;
+	char name[16];
+	int r = 0;
+
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->id = id;
+	e->statefd = -1;
+	for (int s = 0; s < S_COUNT; s++)
+		e->fd[s] = -1;
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		dirfd[i] = -1;
+	olve_lve_dirname(id, name);
+
+	for (int s = 0; s < S_COUNT && r >= 0; s++) {
+		const struct slot_def *d = &c->slot[s];
+		int fd;
+
+		if (d->hier < 0)
+			continue;
+		if (dirfd[d->hier] < 0) {
+			dirfd[d->hier] = ol_open_dir_beneath(h->hier[d->hier].rootfd, name, 0, 0);
+			if (dirfd[d->hier] < 0) {
+				r = dirfd[d->hier];
+				break;
+			}
+		}
+		fd = openat(dirfd[d->hier], d->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0 && errno == ENOENT && d->alt)
+			fd = openat(dirfd[d->hier], d->alt, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			/* a file this kernel does not have (memsw without swap accounting, ...) */
+			if (errno != ENOENT && errno != EACCES)
+				r = -errno;
+			continue;
+		}
+		e->fd[s] = fd;
+		c->st.n_fds++;
+	}
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		safe_close(dirfd[i]);
+	if (r >= 0) {
+		int fd = olve_state_open(h, id, false);
+
+		if (fd == -ENOENT) {
+			/* olve_get_limits opens the LVE through liblve, which (re)creates its state file */
+			if (refresh_limits(c, e) >= 0)
+				fd = olve_state_open(h, id, false);
+		}
+		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM)
+			r = fd;
+		else if (fd >= 0) {
+			e->statefd = fd;
+			c->st.n_fds++;
+		}
+	}
+	if (r < 0) {
+		ent_free(c, e);
+		return r;
+	}
+	*out = e;
+	return 0;
+}
+
+/* Merge the LVE root's listing into c->v. */
+static int rescan(struct lve_collector *c)
+{
+	_cleanup_free_ uint32_t *ids = NULL;
+	struct ent **nv;
+	size_t i = 0, j = 0, k = 0;
+	int n;
+
+	n = olve_list(c->h, &ids);
+	if (n < 0)
+		return n;
+	nv = malloc(((size_t)n + c->n + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	c->need_rescan = false;
+	c->st.n_rescans++;
+	c->st.n_skipped = 0;
+	while (i < (size_t)n || j < c->n) {
+		if (j < c->n && (i == (size_t)n || c->v[j]->id < ids[i])) {
+			/* gone */
+			ent_free(c, c->v[j++]);
+		} else if (j < c->n && c->v[j]->id == ids[i]) {
+			nv[k++] = c->v[j++];
+			i++;
+		} else {
+			struct ent *e;
+			int r = ent_open(c, ids[i], &e);
+
+			if (r >= 0) {
+				nv[k++] = e;
+			} else {
+				c->st.n_skipped++;
+				c->st.last_err = r;
+				c->st.last_err_id = ids[i];
+				/* half-created or just removed: look again next pass */
+				if (r == -ENOENT || r == -ENODEV)
+					c->need_rescan = true;
+			}
+			i++;
+		}
+	}
+	free(c->v);
+	c->v = nv;
+	c->n = k;
+	return 0;
+}
+
+/* pread the whole file into c->buf (NUL-terminated). Length or -errno. */
+static ssize_t read_slot(struct lve_collector *c, int fd)
+{
+	for (;;) {
+		ssize_t n = pread(fd, c->buf, c->bufcap - 1, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if ((size_t)n < c->bufcap - 1) {
+			c->buf[n] = 0;
+			return n;
+		}
+		if (c->bufcap >= 256u << 20)
+			return -EFBIG;
+		{
+			char *nb = realloc(c->buf, c->bufcap * 2);
+
+			if (!nb)
+				return -ENOMEM;
+			c->buf = nb;
+			c->bufcap *= 2;
+		}
+	}
+}
+
+static bool gone(ssize_t r)
+{
+	return r == -ENODEV || r == -ENOENT || r == -ESTALE;
+}
+
+/* Sum of the virtual memory of the processes listed in c->buf (cgroup.procs). */
+static uint64_t vmem_of(struct lve_collector *c, uint32_t nprocs)
+{
+	uint64_t sum = 0;
+	size_t n = 0;
+
+	if (c->procfd < 0 || nprocs == 0)
+		return 0;
+	if (nprocs > c->pidcap) {
+		uint64_t *np = realloc(c->pids, nprocs * sizeof(*np));
+
+		if (!np)
+			return 0;
+		c->pids = np;
+		c->pidcap = nprocs;
+	}
+	for (const char *p = c->buf; *p && n < nprocs;) {
+		const char *q = p;
+		uint64_t pid;
+
+		if (scan_u64(&q, &pid) == 0)
+			c->pids[n++] = pid;
+		p = strchrnul(p, '\n');
+		if (*p)
+			p++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char path[32], buf[128];
+		const char *q = buf;
+		uint64_t pages;
+		int fd;
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "%" PRIu64 "/statm", c->pids[i]);
+		fd = openat(c->procfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		len = read(fd, buf, sizeof(buf) - 1);
+		safe_close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		if (scan_u64(&q, &pages) == 0)
+			sum = sat_add(sum, pages * (uint64_t)c->page_size);
+	}
+	return sum;
+}
+
+/* Number of EP slot bytes locked by anyone (see OLVE_SLOT_BASE). */
+static int count_slots(int fd)
+{
+	off_t pos = OLVE_SLOT_BASE;
+	long n = 0;
+
+	for (;;) {
+		struct flock fl = {
+			.l_type = F_WRLCK,
+			.l_whence = SEEK_SET,
+			.l_start = pos,
+			.l_len = 0,
+		};
+
+		if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+			return -errno;
+		if (fl.l_type == F_UNLCK)
+			break;
+		if (fl.l_len == 0)
+			return (int)(n + 1);
+		if (fl.l_start < pos)
+			fl.l_len -= pos - fl.l_start, fl.l_start = pos;
+		n += fl.l_len;
+		if (n > INT32_MAX)
+			return INT32_MAX;
+		pos = fl.l_start + fl.l_len;
+	}
+	return (int)n;
+}
+
+/* State file: fault counters (and limits) when it changed; EP slots every pass. */
+static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, struct raw *raw)
+{
+	struct stat sb;
+	bool changed;
+
+	if (e->statefd < 0) {
+		if (!e->lim_valid)
+			(void)refresh_limits(c, e);
+		return;
+	}
+	if (fstat(e->statefd, &sb) < 0)
+		return;
+	changed = sb.st_mtim.tv_sec != e->st_mtime.tv_sec || sb.st_mtim.tv_nsec != e->st_mtime.tv_nsec;
+	if (changed || e->st_recheck || !e->lim_valid ||
+	    (c->pass_no + e->id) % (LVE_COLLECT_RESCAN * 60) == 0) {
+		struct olve_state st;
+
+		(void)refresh_limits(c, e);
+		if (olve_state_read(e->statefd, &st) == 0) {
+			raw->fault_ep = st.fault_ep;
+			raw->fault_vmem = st.fault_vmem;
+		}
+		e->st_mtime = sb.st_mtim;
+		/* file times move in coarse ticks: a write in the same tick leaves mtime alone */
+		e->st_recheck = changed && sb.st_mtim.tv_sec >= now_sec - 2;
+	}
+	{
+		int n = count_slots(e->statefd);
+
+		if (n >= 0)
+			raw->ep = (uint32_t)n;
+	}
+}
+
+/* Read every kept file of e into *raw (starting from the previous values). */
+static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, struct raw *raw)
+{
+	uint64_t failcnt = 0, memsw = 0, oomk = 0;
+	bool have_v1_mem = false;
+
+	*raw = e->prev;
+	raw->ep = 0;
+	raw->nprocs = 0;
+	for (int s = 0; s < S_COUNT; s++) {
+		ssize_t n;
+
+		if (e->fd[s] < 0 || s == S_PROCS)
+			continue;
+		n = read_slot(c, e->fd[s]);
+		if (n < 0) {
+			if (gone(n))
+				return -ENODEV;
+			continue;
+		}
+		switch (s) {
+		case S_CPU_STAT: {
+			struct lve_cpu_stat cs;
+
+			if (lve_parse_cpu_stat(c->buf, &cs) == 0) {
+				raw->throttled = cs.nr_throttled;
+				if (c->cpu_v2)
+					raw->cpu_usec = cs.usage_usec;
+			}
+			break;
+		}
+		case S_CPUACCT: {
+			uint64_t ns;
+
+			if (lve_parse_u64_or_max(c->buf, &ns) == 0)
+				raw->cpu_usec = ns / 1000;
+			break;
+		}
+		case S_MEM_CUR:
+			(void)lve_parse_u64_or_max(c->buf, &raw->pmem);
+			break;
+		case S_MEM_EVENTS: {
+			struct lve_mem_events me;
+
+			if (lve_parse_memory_events(c->buf, &me) == 0)
+				raw->fault_pmem = me.max;
+			break;
+		}
+		case S_MEM_FAILCNT:
+			if (lve_parse_u64_or_max(c->buf, &failcnt) == 0)
+				have_v1_mem = true;
+			break;
+		case S_MEMSW_FAILCNT:
+			(void)lve_parse_u64_or_max(c->buf, &memsw);
+			break;
+		case S_MEM_OOM:
+			(void)lve_parse_keyed(c->buf, "oom_kill", &oomk);
+			break;
+		case S_PIDS_CUR:
+			(void)lve_parse_u64_or_max(c->buf, &raw->nthreads);
+			break;
+		case S_PIDS_EVENTS:
+			(void)lve_parse_keyed(c->buf, "max", &raw->fault_nproc);
+			break;
+		case S_IO_STAT: {
+			struct lve_io_counters io;
+
+			if (lve_parse_io_stat(c->buf, &io) >= 0) {
+				raw->rbytes = io.rbytes;
+				raw->wbytes = io.wbytes;
+				raw->rios = io.rios;
+				raw->wios = io.wios;
+			}
+			break;
+		}
+		case S_BLKIO_BYTES:
+			(void)lve_parse_blkio(c->buf, &raw->rbytes, &raw->wbytes);
+			break;
+		case S_BLKIO_IOS:
+			(void)lve_parse_blkio(c->buf, &raw->rios, &raw->wios);
+			break;
+		case S_THREADS:
+			raw->nthreads = lve_count_lines(c->buf);
+			break;
+		}
+	}
+	if (have_v1_mem) {
+		/* as olve_usage(): memory + memsw failures, at least the OOM kills */
+		uint64_t f = sat_add(failcnt, memsw);
+
+		raw->fault_pmem = f > oomk ? f : oomk;
+	}
+	/* cgroup.procs last: c->buf then holds it for the VMEM scan */
+	if (e->fd[S_PROCS] >= 0) {
+		ssize_t n = read_slot(c, e->fd[S_PROCS]);
+
+		if (n < 0 && gone(n))
+			return -ENODEV;
+		if (n >= 0) {
+			raw->nprocs = lve_count_lines(c->buf);
+			raw->vmem = vmem_of(c, raw->nprocs);
+		}
+	}
+	read_state(c, e, now_sec, raw);
+	return 0;
+}
+
+static uint64_t delta(uint64_t cur, uint64_t prev)
+{
+	return cur >= prev ? cur - prev : cur; /* a counter that went back was reset */
+}
+
+static uint64_t rate(uint64_t d, int64_t dt_usec)
+{
+	unsigned __int128 x = (unsigned __int128)d * 1000000u / (uint64_t)dt_usec;
+
+	return x > UINT64_MAX ? UINT64_MAX : (uint64_t)x;
+}
+
+static uint32_t clamp32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* 1 when the faster direction averaged >= 95% of the limit over the interval. */
+static uint64_t emulated_fault(uint64_t rate_r, uint64_t rate_w, uint64_t limit)
+{
+	uint64_t m = rate_r > rate_w ? rate_r : rate_w;
+
+	if (limit == 0)
+		return 0;
+	return (unsigned __int128)m * 100 >= (unsigned __int128)limit * 95;
+}
+
+static void make_sample(const struct ent *e, const struct raw *cur, int64_t dt, int64_t now_usec,
+			struct lve_sample *s)
+{
+	const struct raw *p = &e->prev;
+	const struct olve_limits *l = &e->lim;
+	uint64_t rr = rate(delta(cur->rbytes, p->rbytes), dt), rw = rate(delta(cur->wbytes, p->wbytes), dt);
+	uint64_t ir = rate(delta(cur->rios, p->rios), dt), iw = rate(delta(cur->wios, p->wios), dt);
+
+	memset(s, 0, sizeof(*s));
+	s->id = e->id;
+	s->ts = now_usec / 1000000;
+	s->interval = (uint32_t)((dt + 500000) / 1000000);
+	if (s->interval == 0)
+		s->interval = 1;
+	s->aCPU = clamp32(rate(delta(cur->cpu_usec, p->cpu_usec), dt) / 100); /* usec/s -> 1/100 % */
+	s->CPUf = delta(cur->throttled, p->throttled);
+	s->aEP = cur->ep;
+	s->EPf = delta(cur->fault_ep, p->fault_ep);
+	s->aVMem = cur->vmem;
+	s->VMemF = delta(cur->fault_vmem, p->fault_vmem);
+	s->aPMem = cur->pmem;
+	s->PMemF = delta(cur->fault_pmem, p->fault_pmem);
+	s->aNproc = clamp32(cur->nthreads);
+	s->NprocF = delta(cur->fault_nproc, p->fault_nproc);
+	s->aIO = sat_add(rr, rw);
+	s->aIOPS = clamp32(sat_add(ir, iw));
+	s->nprocs = cur->nprocs;
+	s->nthreads = clamp32(cur->nthreads);
+	if (e->lim_valid) {
+		s->lCPU = (l->mask & OLVE_L_SPEED) ? l->speed : 0;
+		s->lEP = l->ep;
+		s->lVMem = l->vmem;
+		s->lPMem = l->pmem;
+		s->lNproc = l->nproc;
+		s->lIO = (uint64_t)l->io * 1024;
+		s->lIOPS = l->iops;
+	}
+	s->IOf = emulated_fault(rr, rw, s->lIO);
+	s->IOPSf = emulated_fault(ir, iw, s->lIOPS);
+}
+
+static bool root_changed(struct lve_collector *c)
+{
+	struct stat sb;
+
+	if (fstat(c->h->hier[0].rootfd, &sb) < 0)
+		return true;
+	if (sb.st_nlink != c->root_nlink) {
+		c->root_nlink = sb.st_nlink;
+		return true;
+	}
+	return false;
+}
+
+int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sample **out)
+{
+	_cleanup_free_ struct lve_sample *v = NULL;
+	int64_t mono = mono_usec(), now_sec = now_usec / 1000000;
+	size_t k = 0, j = 0;
+	bool any_dead = false;
+
+	if (!c || !out)
+		return -EINVAL;
+	if (root_changed(c) || c->need_rescan || c->pass_no % LVE_COLLECT_RESCAN == 0) {
+		int r = rescan(c);
+
+		if (r < 0)
+			return r;
+	}
+	if (c->n) {
+		v = malloc(c->n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n; i++) {
+		struct ent *e = c->v[i];
+		struct raw raw;
+
+		if (read_ent(c, e, now_sec, &raw) < 0) {
+			e->dead = any_dead = true;
+			continue;
+		}
+		if (e->have_prev && mono > e->prev_mono)
+			make_sample(e, &raw, mono - e->prev_mono, now_usec, &v[k++]);
+		e->prev = raw;
+		e->prev_mono = mono;
+		e->have_prev = true;
+	}
+	if (any_dead) {
+		for (size_t i = 0; i < c->n; i++) {
+			if (c->v[i]->dead)
+				ent_free(c, c->v[i]);
+			else
+				c->v[j++] = c->v[i];
+		}
+		c->n = j;
+		c->need_rescan = true;
+	}
+	c->pass_no++;
+	c->st.n_lves = (uint32_t)c->n;
+	*out = k ? TAKE_PTR(v) : NULL;
+	return (int)k;
+}

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * db-pg.c - PostgreSQL backend of the statistics store (lve-stats 2's
+ * "central database": every server of a fleet writes its rows under its
+ * server_id). libpq in non-blocking mode: connecting and every statement
+ * run against a deadline (db->connect_ms, db->query_ms) so an unreachable
+ * or hung server turns into an error quickly instead of stalling the
+ * sampler; the server also gets statement_timeout. A pass is ONE statement
+ * (rows passed as arrays and unnest()ed; data-modifying CTEs add the new
+ * rows to the minute and hour rollups), so it is atomic by itself.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db-internal.h"
+
+#define PG_LOCK_KEY 0x6f6c7665 /* "olve": serializes schema creation across a fleet */
+
+struct pg {
+	PGconn *c;
+	char *insert_sql;
+	char *query_sql[2];
+};
+
+static void pg_disconnect(struct lve_db *db)
+{
+	struct pg *p = db->be;
+
+	if (!p)
+		return;
+	if (p->c)
+		PQfinish(p->c);
+	free(p->insert_sql);
+	free(p->query_sql[0]);
+	free(p->query_sql[1]);
+	free(p);
+	db->be = NULL;
+}
+
+static bool pg_connected(struct lve_db *db)
+{
+	struct pg *p = db->be;
+
+	return p && p->c && PQstatus(p->c) == CONNECTION_OK;
+}
+
+static const char *server_name(const struct lve_db *db)
+{
+	return db->pg->host;
+}
+
+/* -errno for a failed connection attempt, from libpq's message. */
+static int conn_errno(const char *m)
+{
+	if (strstr(m, "timeout"))
+		return -ETIMEDOUT;
+	if (strstr(m, "authentication") || strstr(m, "password") || strstr(m, "permission denied") ||
+	    strstr(m, "no pg_hba.conf entry"))
+		return -EACCES;
+	if (strstr(m, "does not exist"))
+		return -ENOENT;
+	if (strstr(m, "translate host name") || strstr(m, "No route to host") || strstr(m, "unreachable"))
+		return -EHOSTUNREACH;
+	return -ECONNREFUSED;
+}
+
+static int sqlstate_errno(const char *st)
+{
+	if (!st)
+		return -EIO;
+	if (!strcmp(st, "53100"))
+		return -ENOSPC; /* disk_full */
+	if (!strncmp(st, "53", 2))
+		return -ENOMEM; /* insufficient resources */
+	if (!strcmp(st, "55P03") || !strcmp(st, "40001") || !strcmp(st, "40P01"))
+		return -EBUSY;
+	if (!strcmp(st, "57014"))
+		return -ETIMEDOUT; /* query_canceled: statement_timeout */
+	if (!strncmp(st, "28", 2) || !strcmp(st, "42501"))
+		return -EACCES;
+	if (!strcmp(st, "3D000") || !strcmp(st, "42P01"))
+		return -ENOENT;
+	if (!strcmp(st, "25006"))
+		return -EROFS;
+	if (!strncmp(st, "08", 2) || !strncmp(st, "57P", 3))
+		return -ECONNRESET;
+	if (!strcmp(st, "XX001") || !strcmp(st, "XX002"))
+		return -EUCLEAN;
+	return -EIO;
+}
+
+/* Wait for `events` on the connection's socket until deadline. 0, -ETIMEDOUT or -errno. */
+static int wait_sock(PGconn *c, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = PQsocket(c), .events = events };
+	int64_t left = deadline - lve_db_now_usec();
+	int r;
+
+	if (pfd.fd < 0)
+		return -ECONNRESET;
+	if (left <= 0)
+		return -ETIMEDOUT;
+	do
+		r = poll(&pfd, 1, (int)((left + 999) / 1000));
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+static int pg_connect(struct lve_db *db)
+{
+	char opts[64], ctimeout[16];
+	const char *kw[] = { "host", "port", "user", "password", "dbname", "application_name", "connect_timeout",
+			     "options", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+			     NULL };
+	const char *val[ELEMENTSOF(kw)];
+	int64_t deadline = lve_db_now_usec() + (int64_t)db->connect_ms * 1000;
+	PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+	struct pg *p;
+	PGconn *c;
+	int r;
+
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%d", db->query_ms);
+	snprintf(ctimeout, sizeof(ctimeout), "%d", db->connect_ms / 1000 < 2 ? 2 : db->connect_ms / 1000);
+	val[0] = db->pg->host;
+	val[1] = db->pg->port;
+	val[2] = db->pg->user;
+	val[3] = db->pg->password;
+	val[4] = db->pg->dbname;
+	val[5] = "openlve";
+	val[6] = ctimeout;
+	val[7] = opts;
+	val[8] = "1";
+	val[9] = "10";
+	val[10] = "5";
+	val[11] = "3";
+	val[12] = NULL;
+
+	pg_disconnect(db);
+	c = PQconnectStartParams(kw, val, 0);
+	if (!c)
+		return -ENOMEM;
+	if (PQstatus(c) == CONNECTION_BAD)
+		goto bad;
+	for (;;) {
+		if (ps == PGRES_POLLING_OK)
+			break;
+		if (ps == PGRES_POLLING_FAILED)
+			goto bad;
+		r = wait_sock(c, ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+		if (r < 0) {
+			lve_db_set_msg(db, "PostgreSQL server %s: connect: %s", server_name(db),
+				       r == -ETIMEDOUT ? "timed out" : strerror(-r));
+			PQfinish(c);
+			return r;
+		}
+		ps = PQconnectPoll(c);
+	}
+	if (PQsetnonblocking(c, 1) != 0)
+		goto bad;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		PQfinish(c);
+		return -ENOMEM;
+	}
+	p->c = c;
+	db->be = p;
+	return 0;
+bad:
+	lve_db_set_msg(db, "PostgreSQL server %s: %s", server_name(db), PQerrorMessage(c));
+	r = conn_errno(PQerrorMessage(c));
+	PQfinish(c);
+	return r;
+}
+
+/*
+ * Run one command (nparams 0: simple protocol, may hold several
+ * statements) against the deadline. On success *res is the last result
+ * (caller PQclear()s), when res is non-NULL. On a lost or timed-out
+ * connection the handle is dropped (the next call reconnects).
+ */
+static int pg_run(struct lve_db *db, const char *sql, int nparams, const char *const *vals, PGresult **res)
+{
+	struct pg *p = db->be;
+	int64_t deadline = lve_db_now_usec() + (int64_t)db->query_ms * 1000;
+	PGresult *last = NULL, *err = NULL;
+	int sent, r = 0, f;
+
+	sent = nparams ? PQsendQueryParams(p->c, sql, nparams, NULL, vals, NULL, NULL, 0) : PQsendQuery(p->c, sql);
+	if (!sent) {
+		r = -ECONNRESET;
+		goto lost;
+	}
+	while ((f = PQflush(p->c)) == 1) {
+		r = wait_sock(p->c, POLLIN | POLLOUT, deadline);
+		if (r < 0)
+			goto lost;
+		if (!PQconsumeInput(p->c)) {
+			r = -ECONNRESET;
+			goto lost;
+		}
+	}
+	if (f < 0) {
+		r = -ECONNRESET;
+		goto lost;
+	}
+	for (;;) {
+		PGresult *x;
+
+		while (PQisBusy(p->c)) {
+			r = wait_sock(p->c, POLLIN, deadline);
+			if (r < 0)
+				goto lost;
+			if (!PQconsumeInput(p->c)) {
+				r = -ECONNRESET;
+				goto lost;
+			}
+		}
+		x = PQgetResult(p->c);
+		if (!x)
+			break;
+		switch (PQresultStatus(x)) {
+		case PGRES_COMMAND_OK:
+		case PGRES_TUPLES_OK:
+		case PGRES_EMPTY_QUERY:
+			PQclear(last);
+			last = x;
+			break;
+		default:
+			if (!err)
+				err = x;
+			else
+				PQclear(x);
+		}
+	}
+	if (err) {
+		const char *msg = PQresultErrorMessage(err);
+
+		r = sqlstate_errno(PQresultErrorField(err, PG_DIAG_SQLSTATE));
+		lve_db_set_msg(db, "PostgreSQL server %s: %s", server_name(db), msg);
+		PQclear(err);
+		PQclear(last);
+		if (PQstatus(p->c) != CONNECTION_OK)
+			pg_disconnect(db);
+		return r;
+	}
+	if (PQstatus(p->c) != CONNECTION_OK) {
+		PQclear(last);
+		r = -ECONNRESET;
+		goto lost;
+	}
+	if (res)
+		*res = last;
+	else
+		PQclear(last);
+	return 0;
+lost:
+	PQclear(last);
+	PQclear(err);
+	if (r == -ETIMEDOUT)
+		lve_db_set_msg(db, "PostgreSQL server %s: no answer within %d ms", server_name(db), db->query_ms);
+	else
+		lve_db_set_msg(db, "PostgreSQL server %s: connection lost: %s", server_name(db),
+			       PQerrorMessage(p->c));
+	pg_disconnect(db);
+	return r;
+}
+
+static char *insert_sql(void)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+	const char *const tables[2] = { "lve_minute", "lve_hour" };
+	const int secs[2] = { 60, 3600 };
+
+	if (!f)
+		return NULL;
+	fprintf(f, "WITH ins AS (INSERT INTO lve_raw (server_id, id, ts, secs");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		fprintf(f, ", %s", lve_fields[i].col);
+	fprintf(f, ", nprocs, nthreads) SELECT $1::text, * FROM unnest($2::bigint[]");
+	for (unsigned i = 3; i <= 5 + LVE_COL_ANYF + 1; i++)
+		fprintf(f, ", $%u::bigint[]", i);
+	fprintf(f, ") ON CONFLICT DO NOTHING RETURNING *)");
+	for (int t = 0; t < 2; t++) {
+		fprintf(f, t == 0 ? ", m AS (" : " ");
+		fprintf(f, "INSERT INTO %s (server_id, id, t, n, secs", tables[t]);
+		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+			fprintf(f, ", %s%s", lve_fields[i].col, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+		fprintf(f, ") SELECT server_id, id, ts - ts %% %d, count(*), sum(secs)", secs[t]);
+		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+			fprintf(f, ", %s(%s)", lve_fields[i].kind == LVE_FK_LIMIT ? "max" : "sum", lve_fields[i].col);
+		fprintf(f, " FROM ins GROUP BY server_id, id, ts - ts %% %d", secs[t]);
+		fprintf(f, " ON CONFLICT (server_id, t, id) DO UPDATE SET n = %s.n + EXCLUDED.n, secs = %s.secs + "
+			   "EXCLUDED.secs",
+			tables[t], tables[t]);
+		for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+			const char *c = lve_fields[i].col;
+
+			if (lve_fields[i].kind == LVE_FK_USAGE)
+				fprintf(f, ", %s_sum = %s.%s_sum + EXCLUDED.%s_sum", c, tables[t], c, c);
+			else if (lve_fields[i].kind == LVE_FK_LIMIT)
+				fprintf(f, ", %s = GREATEST(%s.%s, EXCLUDED.%s)", c, tables[t], c, c);
+			else
+				fprintf(f, ", %s = %s.%s + EXCLUDED.%s", c, tables[t], c, c);
+		}
+		if (t == 0)
+			fprintf(f, " RETURNING 1)");
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int writer_setup(struct lve_db *db)
+{
+	_cleanup_free_ char *schema = lve_sql_schema(LVE_SQL_PG);
+	_cleanup_free_ char *sql = NULL;
+	PGresult *res = NULL;
+	int r;
+
+	if (!schema)
+		return -ENOMEM;
+	if (asprintf(&sql, "BEGIN; SELECT pg_advisory_xact_lock(%d); %s COMMIT;", PG_LOCK_KEY, schema) < 0) {
+		sql = NULL;
+		return -ENOMEM;
+	}
+	r = pg_run(db, sql, 0, NULL, NULL);
+	if (r < 0)
+		return r;
+	r = pg_run(db, "SELECT v FROM lve_meta WHERE k = 'schema_version'", 0, NULL, &res);
+	if (r < 0)
+		return r;
+	if (PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) != LVE_DB_SCHEMA_VERSION) {
+		lve_db_set_msg(db, "PostgreSQL server %s: schema version %s, this openlve knows %d", server_name(db),
+			       PQgetvalue(res, 0, 0), LVE_DB_SCHEMA_VERSION);
+		PQclear(res);
+		return -EPROTONOSUPPORT;
+	}
+	PQclear(res);
+	return 0;
+}
+
+static int pg_connect_full(struct lve_db *db)
+{
+	int r = pg_connect(db);
+
+	if (r < 0 || (db->flags & LVE_DB_READONLY))
+		return r;
+	r = writer_setup(db);
+	if (r < 0)
+		pg_disconnect(db);
+	return r;
+}
+
+/* Text array "{1,2,3}" of one column of the pass. */
+static char *column_array(const struct lve_sample *s, size_t n, int col)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return NULL;
+	fputc('{', f);
+	for (size_t i = 0; i < n; i++) {
+		int64_t v;
+
+		if (col == -1)
+			v = s[i].id;
+		else if (col == -2)
+			v = s[i].ts;
+		else if (col == -3)
+			v = s[i].interval;
+		else if (col == -4)
+			v = s[i].nprocs;
+		else if (col == -5)
+			v = s[i].nthreads;
+		else
+			v = lve_field_get(&s[i], (unsigned)col);
+		fprintf(f, "%s%" PRId64, i ? "," : "", v);
+	}
+	fputc('}', f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static int pg_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
+{
+	struct pg *p = db->be;
+	enum { NP = 1 + 3 + LVE_COL_ANYF + 2 };
+	char *arr[NP] = { 0 };
+	const char *vals[NP];
+	int r = 0, k = 0;
+
+	if (n == 0)
+		return 0;
+	if (!p->insert_sql) {
+		p->insert_sql = insert_sql();
+		if (!p->insert_sql)
+			return -ENOMEM;
+	}
+	vals[k++] = db->server_id;
+	arr[k] = column_array(s, n, -1), vals[k] = arr[k], k++;
+	arr[k] = column_array(s, n, -2), vals[k] = arr[k], k++;
+	arr[k] = column_array(s, n, -3), vals[k] = arr[k], k++;
+	for (int i = 0; i < LVE_COL_ANYF; i++)
+		arr[k] = column_array(s, n, i), vals[k] = arr[k], k++;
+	arr[k] = column_array(s, n, -4), vals[k] = arr[k], k++;
+	arr[k] = column_array(s, n, -5), vals[k] = arr[k], k++;
+	for (int i = 1; i < NP; i++)
+		if (!arr[i])
+			r = -ENOMEM;
+	if (r == 0)
+		r = pg_run(db, p->insert_sql, NP, vals, NULL);
+	for (int i = 0; i < NP; i++)
+		free(arr[i]);
+	return r;
+}
+
+static int pg_retention(struct lve_db *db, int64_t cutoff, uint64_t *removed)
+{
+	static const char sql[] =
+		"WITH a AS (DELETE FROM lve_raw WHERE server_id = $1 AND ts < $2 RETURNING 1), "
+		"b AS (DELETE FROM lve_minute WHERE server_id = $1 AND t <= $3 RETURNING 1), "
+		"c AS (DELETE FROM lve_hour WHERE server_id = $1 AND t <= $4 RETURNING 1) "
+		"SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c)";
+	char b[3][24];
+	const char *vals[4] = { db->server_id, b[0], b[1], b[2] };
+	PGresult *res = NULL;
+	int r;
+
+	snprintf(b[0], sizeof(b[0]), "%" PRId64, cutoff);
+	snprintf(b[1], sizeof(b[1]), "%" PRId64, cutoff - 60);
+	snprintf(b[2], sizeof(b[2]), "%" PRId64, cutoff - 3600);
+	r = pg_run(db, sql, 4, vals, &res);
+	if (r < 0)
+		return r;
+	*removed = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return 0;
+}
+
+static int64_t val64(PGresult *res, int row, int col)
+{
+	const char *s = PQgetvalue(res, row, col);
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno == ERANGE)
+		return v < 0 ? INT64_MIN : INT64_MAX;
+	return (int64_t)v;
+}
+
+static int pg_query(struct lve_db *db, const char *sid, const struct lve_query_plan *pl, uint32_t id,
+		    struct lve_agg **out, size_t *nout)
+{
+	struct pg *p = db->be;
+	const int64_t b[10] = { pl->raw[0][0], pl->raw[0][1], pl->raw[1][0], pl->raw[1][1], pl->min[0][0],
+				pl->min[0][1], pl->min[1][0], pl->min[1][1], pl->hour[0], pl->hour[1] };
+	char bs[11][24];
+	const char *vals[12];
+	_cleanup_free_ struct lve_agg *a = NULL;
+	PGresult *res = NULL;
+	size_t n = 0;
+	int rows, r;
+
+	if (!p->query_sql[id != 0]) {
+		p->query_sql[id != 0] = lve_sql_query(LVE_SQL_PG, id != 0);
+		if (!p->query_sql[id != 0])
+			return -ENOMEM;
+	}
+	vals[0] = sid;
+	for (int i = 0; i < 10; i++) {
+		snprintf(bs[i], sizeof(bs[i]), "%" PRId64, b[i]);
+		vals[1 + i] = bs[i];
+	}
+	snprintf(bs[10], sizeof(bs[10]), "%" PRIu32, id);
+	vals[11] = bs[10];
+	r = pg_run(db, p->query_sql[id != 0], id ? 12 : 11, vals, &res);
+	if (r < 0)
+		return r;
+	rows = PQntuples(res);
+	if (rows > 0) {
+		a = calloc((size_t)rows, sizeof(*a));
+		if (!a) {
+			PQclear(res);
+			return -ENOMEM;
+		}
+	}
+	for (int i = 0; i < rows; i++) {
+		int64_t vv[LVE_COL_ANYF], rid = val64(res, i, 0);
+
+		for (unsigned j = 0; j < LVE_COL_ANYF; j++)
+			vv[j] = val64(res, i, 2 + (int)j);
+		if (rid < 0 || rid > UINT32_MAX || lve_agg_from_row(&a[n], (uint32_t)rid, val64(res, i, 1), vv) < 0)
+			continue;
+		n++;
+	}
+	PQclear(res);
+	*out = n ? TAKE_PTR(a) : NULL;
+	*nout = n;
+	return 0;
+}
+
+const struct lve_db_ops lve_db_pg_ops = {
+	.connect = pg_connect_full,
+	.disconnect = pg_disconnect,
+	.connected = pg_connected,
+	.insert = pg_insert,
+	.retention = pg_retention,
+	.query = pg_query,
+	.recreate = NULL,
+};

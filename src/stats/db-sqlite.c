@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * db-sqlite.c - SQLite backend of the statistics store (the default,
+ * /var/lve/lvestats2.db). WAL journal with synchronous=NORMAL: a killed
+ * writer (kill -9 at any point) leaves the last committed pass, never a
+ * corrupt file. Writers use BEGIN IMMEDIATE and a bounded busy timeout,
+ * so a lock held elsewhere turns into -EBUSY quickly. A file SQLite finds
+ * corrupt (SQLITE_CORRUPT / SQLITE_NOTADB) is renamed to
+ * "<path>.corrupt-YYYYmmddTHHMMSSZ" (its -wal beside it) and a new one is
+ * created.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db-internal.h"
+
+enum { ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_RAW, ST_MIN, ST_HOUR, ST_Q, ST_QID, ST__MAX };
+
+struct sq {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__MAX];
+};
+
+static int sq_err(struct lve_db *db, sqlite3 *h, int rc, const char *what)
+{
+	int sys = h ? sqlite3_system_errno(h) : 0;
+
+	lve_db_set_msg(db, "%s: %s: %s", db->sqlite_path, what, h ? sqlite3_errmsg(h) : sqlite3_errstr(rc));
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return -EBUSY;
+	case SQLITE_FULL:
+		return -ENOSPC;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return -EUCLEAN;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return -EACCES;
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+		if (sys == ENOSPC || sys == EDQUOT)
+			return -ENOSPC;
+		if (sys == EACCES || sys == EPERM || sys == ENOENT || sys == EROFS || sys == ENOTDIR)
+			return -sys;
+		return -EIO;
+	default:
+		return -EIO;
+	}
+}
+
+static void sq_disconnect(struct lve_db *db)
+{
+	struct sq *q = db->be;
+
+	if (!q)
+		return;
+	for (int i = 0; i < ST__MAX; i++)
+		sqlite3_finalize(q->st[i]);
+	sqlite3_close_v2(q->db);
+	free(q);
+	db->be = NULL;
+}
+
+static bool sq_connected(struct lve_db *db)
+{
+	return db->be != NULL;
+}
+
+static int prep(struct lve_db *db, struct sq *q, int idx, const char *sql)
+{
+	int rc = sqlite3_prepare_v3(q->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q->st[idx], NULL);
+
+	return rc == SQLITE_OK ? 0 : sq_err(db, q->db, rc, "prepare");
+}
+
+static char *upsert_sql(const char *table)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "INSERT INTO %s (server_id, id, t, n, secs", table);
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		fprintf(f, ", %s%s", lve_fields[i].col, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+	fprintf(f, ") VALUES (?1, ?2, ?3, 1, ?4");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		fprintf(f, ", ?%u", 5 + i);
+	fprintf(f, ") ON CONFLICT (server_id, t, id) DO UPDATE SET n = n + 1, secs = secs + excluded.secs");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+		const char *c = lve_fields[i].col;
+
+		if (lve_fields[i].kind == LVE_FK_USAGE)
+			fprintf(f, ", %s_sum = %s_sum + excluded.%s_sum", c, c, c);
+		else if (lve_fields[i].kind == LVE_FK_LIMIT)
+			fprintf(f, ", %s = max(%s, excluded.%s)", c, c, c);
+		else
+			fprintf(f, ", %s = %s + excluded.%s", c, c, c);
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static char *raw_sql(void)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "INSERT OR IGNORE INTO lve_raw (server_id, id, ts, secs");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		fprintf(f, ", %s", lve_fields[i].col);
+	fprintf(f, ", nprocs, nthreads) VALUES (?1, ?2, ?3, ?4");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		fprintf(f, ", ?%u", 5 + i);
+	fprintf(f, ", ?%u, ?%u)", 5 + LVE_COL_ANYF, 6 + LVE_COL_ANYF);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static int writer_setup(struct lve_db *db, struct sq *q)
+{
+	_cleanup_free_ char *schema = NULL, *raw = NULL, *mins = NULL, *hours = NULL;
+	sqlite3_stmt *st = NULL;
+	char *err = NULL;
+	int rc, r;
+
+	/* journal_mode=WAL reads the header: a foreign or corrupt file fails here */
+	rc = sqlite3_exec(q->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sq_err(db, q->db, rc, "journal_mode=WAL");
+	rc = sqlite3_exec(q->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sq_err(db, q->db, rc, "synchronous");
+	schema = lve_sql_schema(LVE_SQL_SQLITE);
+	if (!schema)
+		return -ENOMEM;
+	rc = sqlite3_exec(q->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sq_err(db, q->db, rc, "begin");
+	rc = sqlite3_exec(q->db, schema, NULL, NULL, &err);
+	if (rc != SQLITE_OK) {
+		r = sq_err(db, q->db, rc, "create schema");
+		sqlite3_free(err);
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+	rc = sqlite3_prepare_v2(q->db, "SELECT v FROM lve_meta WHERE k = 'schema_version'", -1, &st, NULL);
+	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+		int v = sqlite3_column_int(st, 0);
+
+		if (v != LVE_DB_SCHEMA_VERSION) {
+			lve_db_set_msg(db, "%s: schema version %d, this openlve knows %d", db->sqlite_path, v,
+				       LVE_DB_SCHEMA_VERSION);
+			sqlite3_finalize(st);
+			sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+			return -EPROTONOSUPPORT;
+		}
+	}
+	sqlite3_finalize(st);
+	rc = sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_err(db, q->db, rc, "commit schema");
+		sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+		return r;
+	}
+
+	raw = raw_sql();
+	mins = upsert_sql("lve_minute");
+	hours = upsert_sql("lve_hour");
+	if (!raw || !mins || !hours)
+		return -ENOMEM;
+	if ((r = prep(db, q, ST_BEGIN, "BEGIN IMMEDIATE")) < 0 || (r = prep(db, q, ST_COMMIT, "COMMIT")) < 0 ||
+	    (r = prep(db, q, ST_ROLLBACK, "ROLLBACK")) < 0 || (r = prep(db, q, ST_RAW, raw)) < 0 ||
+	    (r = prep(db, q, ST_MIN, mins)) < 0 || (r = prep(db, q, ST_HOUR, hours)) < 0)
+		return r;
+	return 0;
+}
+
+/* Writers create the file (0600) and its directory (0755) when missing. */
+static int precreate(struct lve_db *db)
+{
+	_cleanup_free_ char *dir = strdup(db->sqlite_path);
+	char *slash;
+	int fd;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = 0;
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			lve_db_set_msg(db, "%s: cannot create directory: %s", dir, strerror(e));
+			return -e;
+		}
+	}
+	fd = open(db->sqlite_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	else if (errno != EEXIST) {
+		int e = errno;
+		lve_db_set_msg(db, "%s: cannot create: %s", db->sqlite_path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+static int sq_connect(struct lve_db *db)
+{
+	bool ro = db->flags & LVE_DB_READONLY;
+	struct sq *q;
+	struct stat st;
+	int rc, r;
+
+	if (ro) {
+		if (stat(db->sqlite_path, &st) < 0) {
+			int e = errno;
+			lve_db_set_msg(db, "%s: %s", db->sqlite_path,
+				       e == ENOENT ? "no statistics database (is lved running?)" : strerror(e));
+			return -e;
+		}
+	} else {
+		r = precreate(db);
+		if (r < 0)
+			return r;
+	}
+	q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	rc = sqlite3_open_v2(db->sqlite_path, &q->db,
+			     (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+				     SQLITE_OPEN_NOMUTEX,
+			     NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_err(db, q->db, rc, "open");
+		sqlite3_close_v2(q->db);
+		free(q);
+		return r;
+	}
+	sqlite3_extended_result_codes(q->db, 1);
+	sqlite3_busy_timeout(q->db, db->busy_ms);
+	db->be = q;
+	if (ro) {
+		/* fail now, with a clear message, on a file that is not ours */
+		rc = sqlite3_exec(q->db, "SELECT 1 FROM lve_hour LIMIT 0", NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			r = sq_err(db, q->db, rc, "read");
+			if ((rc & 0xff) == SQLITE_ERROR) {
+				lve_db_set_msg(db, "%s: not an openlve statistics database (%s)", db->sqlite_path,
+					       sqlite3_errmsg(q->db));
+				r = -EPROTONOSUPPORT;
+			}
+			sq_disconnect(db);
+			return r;
+		}
+		return 0;
+	}
+	r = writer_setup(db, q);
+	if (r < 0) {
+		sq_disconnect(db);
+		return r;
+	}
+	return 0;
+}
+
+static int bind_sample(sqlite3_stmt *st, const char *sid, const struct lve_sample *s, int64_t t, bool raw)
+{
+	int rc;
+
+	sqlite3_reset(st);
+	rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	rc = rc ?: sqlite3_bind_int64(st, 2, s->id);
+	rc = rc ?: sqlite3_bind_int64(st, 3, t);
+	rc = rc ?: sqlite3_bind_int64(st, 4, s->interval);
+	for (unsigned i = 0; i < LVE_COL_ANYF && !rc; i++)
+		rc = sqlite3_bind_int64(st, 5 + (int)i, lve_field_get(s, i));
+	if (raw) {
+		rc = rc ?: sqlite3_bind_int64(st, 5 + LVE_COL_ANYF, s->nprocs);
+		rc = rc ?: sqlite3_bind_int64(st, 6 + LVE_COL_ANYF, s->nthreads);
+	}
+	return rc;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+static int64_t bucket(int64_t ts, int64_t m)
+{
+	int64_t r = ts % m;
+
+	return r < 0 ? ts - r - m : ts - r;
+}
+
+static int sq_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
+{
+	struct sq *q = db->be;
+	int rc, r;
+
+	rc = step_done(q->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		return sq_err(db, q->db, rc, "begin");
+	for (size_t i = 0; i < n; i++) {
+		rc = bind_sample(q->st[ST_RAW], db->server_id, &s[i], s[i].ts, true);
+		rc = rc ?: step_done(q->st[ST_RAW]);
+		if (rc != SQLITE_OK)
+			goto fail;
+		if (sqlite3_changes(q->db) != 1)
+			continue; /* already stored: rollups have it too */
+		rc = bind_sample(q->st[ST_MIN], db->server_id, &s[i], bucket(s[i].ts, 60), false);
+		rc = rc ?: step_done(q->st[ST_MIN]);
+		rc = rc ?: bind_sample(q->st[ST_HOUR], db->server_id, &s[i], bucket(s[i].ts, 3600), false);
+		rc = rc ?: step_done(q->st[ST_HOUR]);
+		if (rc != SQLITE_OK)
+			goto fail;
+	}
+	rc = step_done(q->st[ST_COMMIT]);
+	if (rc != SQLITE_OK)
+		goto fail;
+	return 0;
+fail:
+	r = sq_err(db, q->db, rc, "insert");
+	if (!sqlite3_get_autocommit(q->db))
+		step_done(q->st[ST_ROLLBACK]);
+	return r;
+}
+
+static int exec_changes(struct lve_db *db, struct sq *q, const char *sql, const char *sid, int64_t v, uint64_t *n)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+
+	rc = rc ?: sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	rc = rc ?: sqlite3_bind_int64(st, 2, v);
+	rc = rc ?: step_done(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return sq_err(db, q->db, rc, "retention");
+	*n += (uint64_t)sqlite3_changes64(q->db);
+	return 0;
+}
+
+static int sq_retention(struct lve_db *db, int64_t cutoff, uint64_t *removed)
+{
+	struct sq *q = db->be;
+	uint64_t n = 0;
+	int rc, r;
+
+	rc = step_done(q->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		return sq_err(db, q->db, rc, "begin");
+	r = exec_changes(db, q, "DELETE FROM lve_raw WHERE server_id = ?1 AND ts < ?2", db->server_id, cutoff, &n);
+	if (r >= 0)
+		r = exec_changes(db, q, "DELETE FROM lve_minute WHERE server_id = ?1 AND t <= ?2", db->server_id,
+				 cutoff - 60, &n);
+	if (r >= 0)
+		r = exec_changes(db, q, "DELETE FROM lve_hour WHERE server_id = ?1 AND t <= ?2", db->server_id,
+				 cutoff - 3600, &n);
+	if (r >= 0) {
+		rc = step_done(q->st[ST_COMMIT]);
+		if (rc != SQLITE_OK)
+			r = sq_err(db, q->db, rc, "commit");
+	}
+	if (r < 0) {
+		if (!sqlite3_get_autocommit(q->db))
+			step_done(q->st[ST_ROLLBACK]);
+		return r;
+	}
+	*removed = n;
+	return 0;
+}
+
+static int sq_query(struct lve_db *db, const char *sid, const struct lve_query_plan *p, uint32_t id,
+		    struct lve_agg **out, size_t *nout)
+{
+	struct sq *q = db->be;
+	int idx = id ? ST_QID : ST_Q;
+	const int64_t b[10] = { p->raw[0][0], p->raw[0][1], p->raw[1][0], p->raw[1][1], p->min[0][0],
+				p->min[0][1], p->min[1][0], p->min[1][1], p->hour[0], p->hour[1] };
+	_cleanup_free_ struct lve_agg *a = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if (!q->st[idx]) {
+		_cleanup_free_ char *sql = lve_sql_query(LVE_SQL_SQLITE, id != 0);
+
+		if (!sql)
+			return -ENOMEM;
+		r = prep(db, q, idx, sql);
+		if (r < 0)
+			return r;
+	}
+	st = q->st[idx];
+	sqlite3_reset(st);
+	rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_TRANSIENT);
+	for (int i = 0; i < 10 && !rc; i++)
+		rc = sqlite3_bind_int64(st, 2 + i, b[i]);
+	if (id && !rc)
+		rc = sqlite3_bind_int64(st, 12, id);
+	if (rc)
+		return sq_err(db, q->db, rc, "bind");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t vals[LVE_COL_ANYF];
+		int64_t rid = sqlite3_column_int64(st, 0);
+
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 256;
+			struct lve_agg *na = realloc(a, ncap * sizeof(*a));
+
+			if (!na) {
+				sqlite3_reset(st);
+				return -ENOMEM;
+			}
+			a = na;
+			cap = ncap;
+		}
+		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+			vals[i] = sqlite3_column_int64(st, 2 + (int)i);
+		if (rid < 0 || rid > UINT32_MAX || lve_agg_from_row(&a[n], (uint32_t)rid, sqlite3_column_int64(st, 1), vals) < 0)
+			continue;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = sq_err(db, q->db, rc, "query");
+		sqlite3_reset(st);
+		return r;
+	}
+	sqlite3_reset(st);
+	*out = TAKE_PTR(a);
+	*nout = n;
+	return 0;
+}
+
+/* "<path>.corrupt-<UTC stamp>[-N]": never replaces an existing file. */
+static int sq_recreate(struct lve_db *db)
+{
+	char stamp[32], dst[PATH_MAX], src2[PATH_MAX], dst2[PATH_MAX];
+	time_t now = time(NULL);
+	struct tm tm;
+	int r = -EEXIST;
+
+	sq_disconnect(db);
+	if (!gmtime_r(&now, &tm) || !strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm))
+		return -EINVAL;
+	for (int i = 0; i < 100 && r == -EEXIST; i++) {
+		int k = i ? snprintf(dst, sizeof(dst), "%s.corrupt-%s-%d", db->sqlite_path, stamp, i)
+			  : snprintf(dst, sizeof(dst), "%s.corrupt-%s", db->sqlite_path, stamp);
+
+		if (k < 0 || (size_t)k >= sizeof(dst) - 8)
+			return -ENAMETOOLONG;
+		if (renameat2(AT_FDCWD, db->sqlite_path, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+			r = 0;
+		else if (errno == EINVAL) {
+			/* filesystem without RENAME_NOREPLACE */
+			if (access(dst, F_OK) == 0)
+				continue;
+			r = rename(db->sqlite_path, dst) == 0 ? 0 : -errno;
+		} else
+			r = -errno;
+	}
+	if (r < 0) {
+		lve_db_set_msg(db, "%s: corrupt, and moving it aside failed: %s", db->sqlite_path, strerror(-r));
+		return r;
+	}
+	snprintf(db->moved_aside, sizeof(db->moved_aside), "%s", dst);
+	/* the WAL belongs to the old file; the shared-memory index is rebuilt */
+	snprintf(src2, sizeof(src2), "%s-wal", db->sqlite_path);
+	snprintf(dst2, sizeof(dst2), "%s-wal", dst);
+	if (rename(src2, dst2) < 0 && errno != ENOENT)
+		unlink(src2);
+	snprintf(src2, sizeof(src2), "%s-shm", db->sqlite_path);
+	unlink(src2);
+	snprintf(src2, sizeof(src2), "%s-journal", db->sqlite_path);
+	unlink(src2);
+	r = sq_connect(db);
+	if (r < 0)
+		return r;
+	lve_db_set_msg(db, "%s: corrupt database moved aside to %s, new one created", db->sqlite_path, dst);
+	return 0;
+}
+
+const struct lve_db_ops lve_db_sqlite_ops = {
+	.connect = sq_connect,
+	.disconnect = sq_disconnect,
+	.connected = sq_connected,
+	.insert = sq_insert,
+	.retention = sq_retention,
+	.query = sq_query,
+	.recreate = sq_recreate,
+};

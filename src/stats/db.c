@@ -1,0 +1,857 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * db.c - the statistics history store: backend dispatch, the in-memory
+ * queue of passes not stored yet, the query planner and SQL text shared
+ * by both backends, and the small parsers lveinfo uses. See stats.h
+ * ("db details + query") and db-internal.h (schema).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "db-internal.h"
+
+#define F(name, field, kind) { name, kind, offsetof(struct lve_sample, field), sizeof(((struct lve_sample *)0)->field) }
+const struct lve_field lve_fields[LVE_COL_ANYF] = {
+	F("acpu", aCPU, LVE_FK_USAGE),     F("lcpu", lCPU, LVE_FK_LIMIT),     F("cpuf", CPUf, LVE_FK_FAULT),
+	F("aep", aEP, LVE_FK_USAGE),       F("lep", lEP, LVE_FK_LIMIT),       F("epf", EPf, LVE_FK_FAULT),
+	F("avmem", aVMem, LVE_FK_USAGE),   F("lvmem", lVMem, LVE_FK_LIMIT),   F("vmemf", VMemF, LVE_FK_FAULT),
+	F("apmem", aPMem, LVE_FK_USAGE),   F("lpmem", lPMem, LVE_FK_LIMIT),   F("pmemf", PMemF, LVE_FK_FAULT),
+	F("anproc", aNproc, LVE_FK_USAGE), F("lnproc", lNproc, LVE_FK_LIMIT), F("nprocf", NprocF, LVE_FK_FAULT),
+	F("aio", aIO, LVE_FK_USAGE),       F("lio", lIO, LVE_FK_LIMIT),       F("iof", IOf, LVE_FK_FAULT),
+	F("aiops", aIOPS, LVE_FK_USAGE),   F("liops", lIOPS, LVE_FK_LIMIT),   F("iopsf", IOPSf, LVE_FK_FAULT),
+};
+#undef F
+
+static const char *const col_alias[LVE_COL__MAX] = {
+	"aCPU", "lCPU", "CPUf", "aEP", "lEP", "EPf", "aVMem", "lVMem", "VMemF", "aPMem", "lPMem",
+	"PMemF", "aNproc", "lNproc", "NprocF", "aIO", "lIO", "IOf", "aIOPS", "lIOPS", "IOPSf", "anyF",
+};
+
+const char *lve_col_alias(int col)
+{
+	if (col < 0 || col >= LVE_COL__MAX)
+		return NULL;
+	return col_alias[col];
+}
+
+int lve_col_parse(const char *alias)
+{
+	if (!alias)
+		return -EINVAL;
+	for (int i = 0; i < LVE_COL__MAX; i++)
+		if (!strcasecmp(alias, col_alias[i]))
+			return i;
+	return -EINVAL;
+}
+
+int64_t lve_field_get(const struct lve_sample *s, unsigned i)
+{
+	const char *p = (const char *)s + lve_fields[i].off;
+	uint64_t v;
+
+	if (lve_fields[i].size == 4) {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		v = x;
+	} else {
+		memcpy(&v, p, 8);
+	}
+	return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+int64_t lve_db_now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void lve_db_set_msg(struct lve_db *db, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(db->msg, sizeof(db->msg), fmt, ap);
+	va_end(ap);
+	/* one line: backends' messages end with '\n' or hold several lines */
+	for (char *c = db->msg; *c; c++)
+		if (*c == '\n' || *c == '\r' || *c == '\t')
+			*c = ' ';
+	n = strlen(db->msg);
+	while (n && db->msg[n - 1] == ' ')
+		db->msg[--n] = 0;
+}
+
+int lve_agg_from_row(struct lve_agg *a, uint32_t id, int64_t n, const int64_t *vals)
+{
+	double faults = 0;
+
+	if (n <= 0)
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	a->id = id;
+	a->n = (uint64_t)n;
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+		switch (lve_fields[i].kind) {
+		case LVE_FK_USAGE:
+			a->v[i] = (double)vals[i] / (double)n;
+			break;
+		case LVE_FK_LIMIT:
+			a->v[i] = (double)vals[i];
+			break;
+		case LVE_FK_FAULT:
+			a->v[i] = (double)vals[i];
+			faults += (double)vals[i];
+			break;
+		}
+	}
+	a->v[LVE_COL_ANYF] = faults;
+	return 0;
+}
+
+/* ------------------------------------------------------------ SQL text */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	bool oom;
+};
+
+__attribute__((format(printf, 2, 3))) static void sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		size_t room = b->cap - b->len;
+
+		va_start(ap, fmt);
+		n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? room : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = true;
+			return;
+		}
+		if (b->p && (size_t)n < room) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t ncap = (b->cap ? b->cap * 2 : 1024) + (size_t)n;
+		char *np = realloc(b->p, ncap);
+		if (!np) {
+			b->oom = true;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+static char *sb_take(struct sbuf *b)
+{
+	if (b->oom) {
+		free(b->p);
+		return NULL;
+	}
+	return b->p;
+}
+
+static void rollup_table(struct sbuf *b, enum lve_sql_style st, const char *name)
+{
+	const char *big = st == LVE_SQL_PG ? "BIGINT" : "INTEGER";
+
+	sb_printf(b, "CREATE TABLE IF NOT EXISTS %s (server_id %s NOT NULL, id %s NOT NULL, t %s NOT NULL, "
+		     "n %s NOT NULL, secs %s NOT NULL",
+		  name, st == LVE_SQL_PG ? "VARCHAR(10)" : "TEXT", big, big, big, big);
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		sb_printf(b, ", %s%s %s NOT NULL", lve_fields[i].col, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "",
+			  big);
+	sb_printf(b, ", PRIMARY KEY (server_id, t, id))%s;\n", st == LVE_SQL_SQLITE ? " WITHOUT ROWID" : "");
+}
+
+char *lve_sql_schema(enum lve_sql_style st)
+{
+	struct sbuf b = { 0 };
+	const char *big = st == LVE_SQL_PG ? "BIGINT" : "INTEGER";
+
+	sb_printf(&b, "CREATE TABLE IF NOT EXISTS lve_meta (k %s PRIMARY KEY, v %s NOT NULL);\n",
+		  st == LVE_SQL_PG ? "VARCHAR(64)" : "TEXT", st == LVE_SQL_PG ? "VARCHAR(256)" : "TEXT");
+	sb_printf(&b, "CREATE TABLE IF NOT EXISTS lve_raw (server_id %s NOT NULL, id %s NOT NULL, ts %s NOT NULL, "
+		      "secs %s NOT NULL",
+		  st == LVE_SQL_PG ? "VARCHAR(10)" : "TEXT", big, big, big);
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		sb_printf(&b, ", %s %s NOT NULL", lve_fields[i].col, big);
+	sb_printf(&b, ", nprocs %s NOT NULL, nthreads %s NOT NULL, PRIMARY KEY (server_id, ts, id))%s;\n", big, big,
+		  st == LVE_SQL_SQLITE ? " WITHOUT ROWID" : "");
+	rollup_table(&b, st, "lve_minute");
+	rollup_table(&b, st, "lve_hour");
+	sb_printf(&b, "CREATE INDEX IF NOT EXISTS lve_hour_by_id ON lve_hour (server_id, id, t);\n");
+	if (st == LVE_SQL_PG)
+		sb_printf(&b, "INSERT INTO lve_meta (k, v) VALUES ('schema_version', '%d') ON CONFLICT (k) DO NOTHING;\n",
+			  LVE_DB_SCHEMA_VERSION);
+	else
+		sb_printf(&b, "INSERT OR IGNORE INTO lve_meta (k, v) VALUES ('schema_version', '%d');\n",
+			  LVE_DB_SCHEMA_VERSION);
+	return sb_take(&b);
+}
+
+static void param(struct sbuf *b, enum lve_sql_style st, int i)
+{
+	sb_printf(b, st == LVE_SQL_PG ? "$%d" : "?%d", i);
+}
+
+/* One branch of the UNION ALL: raw rows count 1 each, rollups their n. */
+static void query_branch(struct sbuf *b, enum lve_sql_style st, const char *table, bool raw, int pa, bool with_id)
+{
+	sb_printf(b, "SELECT id, %s AS n", raw ? "1" : "n");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		sb_printf(b, ", %s%s AS c%u", lve_fields[i].col, !raw && lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "",
+			  i);
+	sb_printf(b, " FROM %s WHERE server_id = ", table);
+	param(b, st, 1);
+	sb_printf(b, " AND %s >= ", raw ? "ts" : "t");
+	param(b, st, pa);
+	sb_printf(b, " AND %s < ", raw ? "ts" : "t");
+	param(b, st, pa + 1);
+	if (with_id) {
+		sb_printf(b, " AND id = ");
+		param(b, st, 12);
+	}
+}
+
+char *lve_sql_query(enum lve_sql_style st, bool with_id)
+{
+	struct sbuf b = { 0 };
+	static const struct {
+		const char *table;
+		bool raw;
+	} br[5] = { { "lve_raw", true }, { "lve_raw", true }, { "lve_minute", false }, { "lve_minute", false },
+		    { "lve_hour", false } };
+
+	sb_printf(&b, "SELECT id, SUM(n)");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		sb_printf(&b, ", %s(c%u)", lve_fields[i].kind == LVE_FK_LIMIT ? "MAX" : "SUM", i);
+	sb_printf(&b, " FROM (");
+	for (int i = 0; i < 5; i++) {
+		if (i)
+			sb_printf(&b, " UNION ALL ");
+		query_branch(&b, st, br[i].table, br[i].raw, 2 + 2 * i, with_id);
+	}
+	sb_printf(&b, ") u GROUP BY id ORDER BY id");
+	return sb_take(&b);
+}
+
+/* floor / ceil to a multiple of m (m > 0), for any sign of v. */
+static int64_t floor_to(int64_t v, int64_t m)
+{
+	int64_t r = v % m;
+
+	return r < 0 ? v - r - m : v - r;
+}
+
+static int64_t ceil_to(int64_t v, int64_t m)
+{
+	int64_t f = floor_to(v, m);
+
+	return f == v ? v : f + m;
+}
+
+void lve_query_plan_make(int64_t from, int64_t to, struct lve_query_plan *p)
+{
+	int64_t m0, m1, h0, h1;
+
+	memset(p, 0, sizeof(*p));
+	if (from >= to)
+		return;
+	m0 = ceil_to(from, 60);
+	m1 = floor_to(to, 60);
+	if (m0 >= m1) {
+		/* no whole minute inside: everything from lve_raw */
+		p->raw[0][0] = from;
+		p->raw[0][1] = to;
+		return;
+	}
+	p->raw[0][0] = from;
+	p->raw[0][1] = m0;
+	p->raw[1][0] = m1;
+	p->raw[1][1] = to;
+	h0 = ceil_to(m0, 3600);
+	h1 = floor_to(m1, 3600);
+	if (h0 >= h1) {
+		p->min[0][0] = m0;
+		p->min[0][1] = m1;
+		return;
+	}
+	p->min[0][0] = m0;
+	p->min[0][1] = h0;
+	p->min[1][0] = h1;
+	p->min[1][1] = m1;
+	p->hour[0] = h0;
+	p->hour[1] = h1;
+}
+
+/* ------------------------------------------------------------- parsers */
+
+static bool server_id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n < 1 || n > 10)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_' && s[i] != '-')
+			return false;
+	return true;
+}
+
+static int copy_part(char *dst, size_t size, const char *s, size_t n)
+{
+	if (n >= size)
+		return -EINVAL;
+	memcpy(dst, s, n);
+	dst[n] = 0;
+	return 0;
+}
+
+int lve_db_parse_connect_string(const char *s, struct lve_pg_conninfo *out)
+{
+	struct lve_pg_conninfo c = { 0 };
+	const char *at, *colon, *host, *slash, *hend, *port = NULL;
+	size_t ulen;
+
+	if (!s || !out)
+		return -EINVAL;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return -EINVAL;
+	/* the host part cannot hold '@': split at the last one */
+	at = strrchr(s, '@');
+	if (!at)
+		return -EINVAL;
+	colon = memchr(s, ':', (size_t)(at - s));
+	if (!colon)
+		return -EINVAL;
+	ulen = (size_t)(colon - s);
+	if (ulen == 0 || memchr(s, '/', ulen))
+		return -EINVAL;
+	if (copy_part(c.user, sizeof(c.user), s, ulen) < 0 ||
+	    copy_part(c.password, sizeof(c.password), colon + 1, (size_t)(at - colon - 1)) < 0)
+		return -EINVAL;
+
+	host = at + 1;
+	if (*host == '[') {
+		hend = strchr(host, ']');
+		if (!hend || hend == host + 1)
+			return -EINVAL;
+		for (const char *p = host + 1; p < hend; p++)
+			if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.')
+				return -EINVAL;
+		if (copy_part(c.host, sizeof(c.host), host + 1, (size_t)(hend - host - 1)) < 0)
+			return -EINVAL;
+		hend++;
+	} else {
+		hend = host;
+		while (*hend && *hend != ':' && *hend != '/') {
+			if (!isalnum((unsigned char)*hend) && *hend != '.' && *hend != '-' && *hend != '_')
+				return -EINVAL;
+			hend++;
+		}
+		if (hend == host || copy_part(c.host, sizeof(c.host), host, (size_t)(hend - host)) < 0)
+			return -EINVAL;
+	}
+	if (*hend == ':') {
+		unsigned long v = 0;
+		const char *p;
+
+		port = hend + 1;
+		for (p = port; *p >= '0' && *p <= '9'; p++) {
+			v = v * 10 + (unsigned long)(*p - '0');
+			if (v > 65535)
+				return -EINVAL;
+		}
+		if (p == port || v == 0 || (p - port) > 5)
+			return -EINVAL;
+		snprintf(c.port, sizeof(c.port), "%lu", v);
+		hend = p;
+	}
+	if (*hend != '/')
+		return -EINVAL;
+	slash = hend + 1;
+	if (!*slash)
+		return -EINVAL;
+	for (const char *p = slash; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return -EINVAL;
+	if (copy_part(c.dbname, sizeof(c.dbname), slash, strlen(slash)) < 0)
+		return -EINVAL;
+	*out = c;
+	return 0;
+}
+
+/* Strict unsigned decimal of exactly `len` digits (len 0: any length 1..18). */
+static int parse_digits(const char **p, size_t len, int64_t *out)
+{
+	const char *s = *p;
+	int64_t v = 0;
+	size_t n = 0;
+
+	while (*s >= '0' && *s <= '9' && (len == 0 || n < len)) {
+		if (n >= 18)
+			return -EINVAL;
+		v = v * 10 + (*s - '0');
+		s++;
+		n++;
+	}
+	if (n == 0 || (len && n != len))
+		return -EINVAL;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+static int local_midnight(int64_t t, int64_t *out)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	time_t r;
+
+	if (!localtime_r(&tt, &tm))
+		return -EINVAL;
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	r = mktime(&tm);
+	if (r == (time_t)-1)
+		return -EINVAL;
+	*out = (int64_t)r;
+	return 0;
+}
+
+#define LVE_TIME_MAX ((int64_t)253402300799) /* 9999-12-31T23:59:59Z */
+
+int lve_parse_time(const char *s, int64_t now, int64_t *out)
+{
+	int64_t y, mo, d, h = 0, mi = 0, sec = 0;
+	const char *p = s;
+	struct tm tm = { 0 };
+	time_t r;
+
+	if (!s || !out)
+		return -EINVAL;
+	if (!strcmp(s, "now")) {
+		*out = now;
+		return 0;
+	}
+	if (*p == '@') {
+		int64_t v;
+
+		p++;
+		if (parse_digits(&p, 0, &v) < 0 || *p || v > LVE_TIME_MAX)
+			return -EINVAL;
+		*out = v;
+		return 0;
+	}
+	if (parse_digits(&p, 4, &y) < 0 || *p++ != '-' || parse_digits(&p, 2, &mo) < 0 || *p++ != '-' ||
+	    parse_digits(&p, 2, &d) < 0)
+		return -EINVAL;
+	if (*p == ' ' || *p == 'T') {
+		p++;
+		if (parse_digits(&p, 2, &h) < 0 || *p++ != ':' || parse_digits(&p, 2, &mi) < 0)
+			return -EINVAL;
+		if (*p == ':') {
+			p++;
+			if (parse_digits(&p, 2, &sec) < 0)
+				return -EINVAL;
+		}
+	}
+	if (*p)
+		return -EINVAL;
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59)
+		return -EINVAL;
+	tm.tm_year = (int)(y - 1900);
+	tm.tm_mon = (int)(mo - 1);
+	tm.tm_mday = (int)d;
+	tm.tm_hour = (int)h;
+	tm.tm_min = (int)mi;
+	tm.tm_sec = (int)sec;
+	tm.tm_isdst = -1;
+	r = mktime(&tm);
+	/* mktime normalizes Feb 30 into March: reject dates that moved */
+	if (r == (time_t)-1 || tm.tm_mday != (int)d || tm.tm_mon != (int)(mo - 1))
+		return -EINVAL;
+	*out = (int64_t)r;
+	return 0;
+}
+
+int lve_parse_period(const char *s, int64_t now, int64_t *from, int64_t *to)
+{
+	int64_t v, unit, mid;
+	const char *p = s;
+	int r;
+
+	if (!s || !from || !to || now < 0 || now > LVE_TIME_MAX)
+		return -EINVAL;
+	if (!strcmp(s, "today") || !strcmp(s, "yesterday")) {
+		r = local_midnight(now, &mid);
+		if (r < 0)
+			return r;
+		if (s[0] == 't') {
+			*from = mid;
+			*to = now + 1;
+		} else {
+			int64_t prev;
+
+			/* the midnight of the day holding the last second before today */
+			r = local_midnight(mid - 1, &prev);
+			if (r < 0)
+				return r;
+			*from = prev;
+			*to = mid;
+		}
+		return 0;
+	}
+	if (parse_digits(&p, 0, &v) < 0 || v < 1)
+		return -EINVAL;
+	switch (*p) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: return -EINVAL;
+	}
+	if (p[1])
+		return -EINVAL;
+	if (v > LVE_TIME_MAX / unit)
+		return -EINVAL;
+	*from = now - v * unit;
+	*to = now + 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- queue */
+
+static void queue_pop(struct lve_db *db)
+{
+	struct lve_pass *p = db->head;
+
+	db->head = p->next;
+	if (!db->head)
+		db->tail = NULL;
+	db->q_passes--;
+	db->q_samples -= p->n;
+	free(p);
+}
+
+static void queue_trim(struct lve_db *db)
+{
+	int64_t newest = db->tail ? db->tail->ts : 0;
+
+	while (db->head && db->head != db->tail &&
+	       (db->q_samples > db->max_samples || db->head->ts < newest - db->max_age)) {
+		db->dropped += db->head->n;
+		queue_pop(db);
+	}
+	/* a single pass above the bound is still kept: it is the newest */
+}
+
+static int queue_push(struct lve_db *db, const struct lve_sample *s, size_t n)
+{
+	struct lve_pass *p;
+	int64_t ts = INT64_MIN;
+
+	if (n > (SIZE_MAX - sizeof(*p)) / sizeof(*s))
+		return -ENOMEM;
+	p = malloc(sizeof(*p) + n * sizeof(*s));
+	if (!p)
+		return -ENOMEM;
+	p->next = NULL;
+	p->n = n;
+	memcpy(p->s, s, n * sizeof(*s));
+	for (size_t i = 0; i < n; i++)
+		if (s[i].ts > ts)
+			ts = s[i].ts;
+	p->ts = ts;
+	if (db->tail)
+		db->tail->next = p;
+	else
+		db->head = p;
+	db->tail = p;
+	db->q_passes++;
+	db->q_samples += n;
+	queue_trim(db);
+	return 0;
+}
+
+/* -------------------------------------------------------------- handle */
+
+static int open_backend(struct lve_db *db, bool *recreated)
+{
+	int r;
+
+	if (db->ops->connected(db))
+		return 0;
+	r = db->ops->connect(db);
+	if (r == -EUCLEAN && !(db->flags & LVE_DB_READONLY) && db->ops->recreate) {
+		r = db->ops->recreate(db);
+		if (r >= 0) {
+			db->recreated++;
+			*recreated = true;
+		}
+	}
+	return r;
+}
+
+int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct lve_db **out)
+{
+	struct lve_db *db;
+	bool recreated = false;
+	int r;
+
+	if (!conf || !out || (flags & ~LVE_DB_READONLY))
+		return -EINVAL;
+	if (!server_id_ok(conf->server_id))
+		return -EINVAL;
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return -ENOMEM;
+	db->flags = flags;
+	snprintf(db->server_id, sizeof(db->server_id), "%s", conf->server_id);
+	db->keep_days = conf->keep_history_days ? conf->keep_history_days : 60;
+	db->busy_ms = 200;
+	db->connect_ms = 2000;
+	db->query_ms = flags & LVE_DB_READONLY ? 30000 : 5000;
+	db->max_samples = LVE_DB_QUEUE_MAX_SAMPLES;
+	db->max_age = LVE_DB_QUEUE_MAX_AGE;
+
+	if (!conf->db_type[0] || !strcmp(conf->db_type, "sqlite")) {
+		const char *path = conf->sqlite_path ? conf->sqlite_path : "/var/lve/lvestats2.db";
+
+		if (path[0] != '/') {
+			free(db);
+			return -EINVAL;
+		}
+		db->ops = &lve_db_sqlite_ops;
+		db->sqlite_path = strdup(path);
+		if (!db->sqlite_path) {
+			free(db);
+			return -ENOMEM;
+		}
+	} else if (!strcmp(conf->db_type, "postgresql")) {
+		struct lve_pg_conninfo ci;
+
+		if (!conf->connect_string || lve_db_parse_connect_string(conf->connect_string, &ci) < 0) {
+			free(db);
+			return -EINVAL;
+		}
+		db->ops = &lve_db_pg_ops;
+		db->pg = malloc(sizeof(*db->pg));
+		if (!db->pg) {
+			free(db);
+			return -ENOMEM;
+		}
+		*db->pg = ci;
+	} else if (!strcmp(conf->db_type, "mysql")) {
+		free(db);
+		return -EOPNOTSUPP;
+	} else {
+		free(db);
+		return -EINVAL;
+	}
+
+	r = open_backend(db, &recreated);
+	if (r < 0) {
+		db->last_error = r;
+		if (flags & LVE_DB_READONLY || r == -ENOMEM) {
+			lve_db_close(db);
+			return r;
+		}
+		/* a writer retries at every insert */
+	}
+	*out = db;
+	return recreated ? LVE_DB_RECREATED : 0;
+}
+
+int lve_db_open(const struct lvestats_conf *conf, struct lve_db **out)
+{
+	return lve_db_open_flags(conf, 0, out);
+}
+
+void lve_db_close(struct lve_db *db)
+{
+	if (!db)
+		return;
+	if (db->ops)
+		db->ops->disconnect(db);
+	while (db->head)
+		queue_pop(db);
+	free(db->sqlite_path);
+	free(db->pg);
+	free(db);
+}
+
+int lve_db_tune(struct lve_db *db, const struct lve_db_tuning *t)
+{
+	if (!db || !t || t->busy_ms < 0 || t->connect_ms < 0 || t->query_ms < 0 || t->queue_max_age < 0)
+		return -EINVAL;
+	if (t->busy_ms)
+		db->busy_ms = t->busy_ms;
+	if (t->connect_ms)
+		db->connect_ms = t->connect_ms;
+	if (t->query_ms)
+		db->query_ms = t->query_ms;
+	if (t->queue_max_samples)
+		db->max_samples = t->queue_max_samples;
+	if (t->queue_max_age)
+		db->max_age = t->queue_max_age;
+	/* SQLite applies the busy timeout at connect: reconnect lazily */
+	if (t->busy_ms && db->ops == &lve_db_sqlite_ops && db->ops->connected(db))
+		db->ops->disconnect(db);
+	return 0;
+}
+
+/* Write queued passes until empty, an error, or the deadline (0: none). */
+static int flush(struct lve_db *db, int64_t deadline, bool *recreated)
+{
+	bool retried = false;
+	int r;
+
+	while (db->head) {
+		if (deadline && lve_db_now_usec() >= deadline)
+			break;
+		r = open_backend(db, recreated);
+		if (r >= 0)
+			r = db->ops->insert(db, db->head->s, db->head->n);
+		if (r == -EUCLEAN && db->ops->recreate && !retried) {
+			/* corrupt: move it aside, the queue goes into a new file */
+			db->ops->disconnect(db);
+			retried = true;
+			r = db->ops->recreate(db);
+			if (r >= 0) {
+				db->recreated++;
+				*recreated = true;
+				continue;
+			}
+		}
+		if (r < 0) {
+			db->last_error = r;
+			return r;
+		}
+		db->last_error = 0;
+		db->msg[0] = 0;
+		db->stored++;
+		queue_pop(db);
+	}
+	return 0;
+}
+
+int lve_db_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
+{
+	bool recreated = false;
+	int r;
+
+	if (!db || (n && !s))
+		return -EINVAL;
+	if (db->flags & LVE_DB_READONLY)
+		return -EROFS;
+	if (n) {
+		r = queue_push(db, s, n);
+		if (r < 0)
+			return r;
+	}
+	r = flush(db, lve_db_now_usec() + (int64_t)LVE_DB_FLUSH_BUDGET_MS * 1000, &recreated);
+	if (r < 0)
+		return r;
+	return recreated ? LVE_DB_RECREATED : 0;
+}
+
+int lve_db_flush(struct lve_db *db, int64_t budget_ms)
+{
+	bool recreated = false;
+	int r;
+
+	if (!db || budget_ms < 0)
+		return -EINVAL;
+	if (db->flags & LVE_DB_READONLY)
+		return -EROFS;
+	r = flush(db, budget_ms ? lve_db_now_usec() + budget_ms * 1000 : 0, &recreated);
+	if (r < 0)
+		return r;
+	return (int)(db->q_passes > INT32_MAX ? INT32_MAX : db->q_passes);
+}
+
+int lve_db_retention(struct lve_db *db, int64_t now)
+{
+	bool recreated = false;
+	uint64_t removed = 0;
+	int r;
+
+	if (!db || now < 0)
+		return -EINVAL;
+	if (db->flags & LVE_DB_READONLY)
+		return -EROFS;
+	r = open_backend(db, &recreated);
+	if (r < 0)
+		return r;
+	r = db->ops->retention(db, now - (int64_t)db->keep_days * 86400, &removed);
+	if (r < 0)
+		return r;
+	return removed > INT32_MAX ? INT32_MAX : (int)removed;
+}
+
+void lve_db_status(const struct lve_db *db, struct lve_db_status *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!db)
+		return;
+	out->queued_passes = db->q_passes;
+	out->queued_samples = db->q_samples;
+	out->dropped_samples = db->dropped;
+	out->stored_passes = db->stored;
+	out->recreated = db->recreated;
+	out->last_error = db->last_error;
+	snprintf(out->message, sizeof(out->message), "%s", db->msg);
+	snprintf(out->moved_aside, sizeof(out->moved_aside), "%s", db->moved_aside);
+}
+
+const char *lve_db_errmsg(const struct lve_db *db)
+{
+	return db ? db->msg : "";
+}
+
+int lve_db_query(struct lve_db *db, const struct lve_query *q, struct lve_agg **out)
+{
+	struct lve_query_plan plan;
+	struct lve_agg *a = NULL;
+	const char *sid;
+	bool recreated = false;
+	size_t n = 0;
+	int r;
+
+	if (!db || !q || !out || q->from > q->to)
+		return -EINVAL;
+	sid = q->server_id ? q->server_id : db->server_id;
+	if (!server_id_ok(sid))
+		return -EINVAL;
+	r = open_backend(db, &recreated);
+	if (r < 0)
+		return r;
+	lve_query_plan_make(q->from, q->to, &plan);
+	r = db->ops->query(db, sid, &plan, q->id, &a, &n);
+	if (r < 0)
+		return r;
+	if (n > INT32_MAX) {
+		free(a);
+		return -E2BIG;
+	}
+	*out = a;
+	return (int)n;
+}
