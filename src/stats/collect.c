@@ -386,7 +386,7 @@ struct ent {
 	uint32_t id;
 	int fd[S_COUNT];
 	int statefd;
-	struct timespec st_mtime;
+	struct timespec state_mtime;
 	bool st_recheck;  /* mtime was recent at the last refresh: coarse clock, look again */
 	bool lim_valid;
 	struct olve_limits lim;
@@ -808,7 +808,7 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 	}
 	if (fstat(e->statefd, &sb) < 0)
 		return;
-	changed = sb.st_mtim.tv_sec != e->st_mtime.tv_sec || sb.st_mtim.tv_nsec != e->st_mtime.tv_nsec;
+	changed = sb.st_mtim.tv_sec != e->state_mtime.tv_sec || sb.st_mtim.tv_nsec != e->state_mtime.tv_nsec;
 	if (changed || e->st_recheck || !e->lim_valid ||
 	    (c->pass_no + e->id) % (LVE_COLLECT_RESCAN * 60) == 0) {
 		struct olve_state st;
@@ -818,7 +818,7 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 			raw->fault_ep = st.fault_ep;
 			raw->fault_vmem = st.fault_vmem;
 		}
-		e->st_mtime = sb.st_mtim;
+		e->state_mtime = sb.st_mtim;
 		/* file times move in coarse ticks: a write in the same tick leaves mtime alone */
 		e->st_recheck = changed && sb.st_mtim.tv_sec >= now_sec - 2;
 	}

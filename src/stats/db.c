@@ -646,6 +646,7 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 			return -ENOMEM;
 		}
 	} else if (!strcmp(conf->db_type, "postgresql")) {
+#ifdef HAVE_LIBPQ
 		struct lve_pg_conninfo ci;
 
 		if (!conf->connect_string || lve_db_parse_connect_string(conf->connect_string, &ci) < 0) {
@@ -659,6 +660,10 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 			return -ENOMEM;
 		}
 		*db->pg = ci;
+#else
+		free(db);
+		return -EOPNOTSUPP; /* built without libpq */
+#endif
 	} else if (!strcmp(conf->db_type, "mysql")) {
 		free(db);
 		return -EOPNOTSUPP;
@@ -667,14 +672,16 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 		return -EINVAL;
 	}
 
-	r = open_backend(db, &recreated);
-	if (r < 0) {
-		db->last_error = r;
-		if (flags & LVE_DB_READONLY || r == -ENOMEM) {
+	/* readers connect at their first query (its error carries the backend's message) */
+	if (!(flags & LVE_DB_READONLY)) {
+		r = open_backend(db, &recreated);
+		if (r == -ENOMEM) {
 			lve_db_close(db);
 			return r;
 		}
-		/* a writer retries at every insert */
+		/* other errors: a writer retries at every insert */
+		if (r < 0)
+			db->last_error = r;
 	}
 	*out = db;
 	return recreated ? LVE_DB_RECREATED : 0;

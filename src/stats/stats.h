@@ -281,7 +281,8 @@ int lve_db_retention(struct lve_db *db, int64_t now);
 #define LVE_DB_QUEUE_MAX_SAMPLES 800000
 
 /* lve_db_open_flags(): LVE_DB_READONLY for readers (lveinfo): no schema
- * creation, no recovery, connection errors are returned at once. */
+ * creation, no recovery, no queue; it connects at the first lve_db_query(),
+ * whose error then has the backend's text in lve_db_errmsg(). */
 #define LVE_DB_READONLY 0x1
 int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct lve_db **out);
 
