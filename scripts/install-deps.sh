@@ -9,6 +9,7 @@ PKGS="
   libcgroup-dev
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   pamtester valgrind python3 sqlite3
+  postgresql
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2

@@ -14,7 +14,7 @@
  *
  * Where the 1.x header declares lve_create, lve_destroy, lve_setup and
  * lve_set_default with a `struct liblve *` first argument, the seed's
- * signatures below win (documented in lve-ctl.h(3)).
+ * signatures below win (documented in liblve(3)).
  *
  * Return values are 0 or a negative errno unless noted.
  */
@@ -75,8 +75,9 @@ enum liblve_ve_fails {
 /*
  * Units (openlve): ls_cpu SPEED in hundredths of a percent of one core
  * (10000 = one core); ls_cpus NCPU cores; ls_io KB/s; ls_enters EP;
- * ls_memory VMEM and ls_memory_phy PMEM in 4 KiB pages; ls_cpu_weight 1..100
- * (100 = default); ls_nproc processes+threads; ls_iops operations/s.
+ * ls_memory VMEM and ls_memory_phy PMEM in 4 KiB pages; ls_cpu_weight the
+ * cgroup v2 cpu.weight 1..10000 (100 = default, 0 = default);
+ * ls_nproc processes+threads; ls_iops operations/s.
  * 0 = unlimited; a negative value = leave unchanged.
  */
 struct liblve_settings {

@@ -258,118 +258,72 @@ static const char *base_name(const char *name)
 }
 
 /*
- * Open group `name` of a hierarchy, and make sure the directory is on the
- * hierarchy's own filesystem: another mount placed inside the cgroup tree
- * (a tmpfs with symlinks, ...) is never entered. -EXDEV when it would be.
+ * Open group `name` of a hierarchy. The directory is on the hierarchy's own
+ * filesystem: ol_open_dir_beneath() never crosses into another mount placed
+ * inside the cgroup tree (a tmpfs with symlinks, ...) and never follows a
+ * symlink; -EXDEV when it would have to. No fstat() needed here.
  */
-static int group_open(int ctrl, dev_t dev, const char *name, int flags, mode_t mode)
+static int group_open(int ctrl, const char *name, int flags, mode_t mode)
 {
-	struct stat st;
 	int fd;
 
 	fd = cg_open_group(ctrl, name, flags, mode);
 	if (fd < 0)
 		return fd == -ENOTDIR && !(flags & OL_OPEN_CREATE) ? -ENOENT : fd;
-	if (fstat(fd, &st) < 0 || st.st_dev != dev) {
-		safe_close(fd);
-		return -EXDEV;
-	}
 	return fd;
 }
 
 static int hier_open(const struct hier *h, const char *name, int flags, mode_t mode)
 {
-	return group_open(h->ctrl, h->dev, name, flags, mode);
+	return group_open(h->ctrl, name, flags, mode);
 }
 
-static int open_parent(const struct hier *h, const char *name);
+/*
+ * O_PATH fd of the parent directory of group `name` (which has a '/'; its
+ * last component is not ""). One openat2 where the kernel has it.
+ */
+static int open_parent(const struct hier *h, const char *name)
+{
+	char p[OL_NAME_MAX + 1];
+	size_t n = parent_len(name);
+
+	if (n >= sizeof(p))
+		return -ENAMETOOLONG;
+	memcpy(p, name, n);
+	p[n] = 0;
+	return hier_open(h, p, OL_OPEN_PATH, 0);
+}
 
 /*
- * Open group `name` of a hierarchy, creating missing directories one
- * component at a time. Each directory is opened beneath its parent without
- * following symlinks and checked to be on the hierarchy's filesystem before
- * anything is created in it, so a foreign mount inside the cgroup tree is
- * never written to.
+ * Open group `name` of a hierarchy, creating it and any missing parents.
+ * The common case (the parent exists) is one open of the parent, one
+ * mkdirat and one open of the group, all beneath the hierarchy root on its
+ * own filesystem (see group_open); a missing parent falls back to
+ * ol_open_dir_beneath(OL_OPEN_CREATE), which creates one component at a
+ * time and never creates anything on a foreign mount inside the tree.
  */
 static int hier_create(const struct hier *h, const char *name, mode_t mode)
 {
-	_cleanup_close_ int cur = -1;
-	const char *p = name;
+	_cleanup_close_ int pfd = -1;
+	const char *base = base_name(name);
+	int parent;
 
-	/* the common case: the parent exists, one mkdir */
-	if (*name) {
-		_cleanup_close_ int pfd = -1;
-		struct stat st;
-		int parent, fd;
-
-		if (!strchr(name, '/'))
-			parent = cg_ctrl_root_fd(h->ctrl, NULL); /* borrowed, identity checked */
-		else
-			parent = pfd = open_parent(h, name);
-		if (parent >= 0) {
-			if (mkdirat(parent, base_name(name), mode) < 0 && errno != EEXIST)
-				return -errno;
-			fd = ol_open_dir_beneath(parent, base_name(name), 0, 0);
-			if (fd < 0)
-				return fd;
-			if (fstat(fd, &st) < 0 || st.st_dev != h->dev) {
-				safe_close(fd);
-				return -EXDEV;
-			}
-			return fd;
-		}
-		if (parent != -ENOENT)
+	if (!*name)
+		return hier_open(h, "", 0, 0);
+	if (!strchr(name, '/')) {
+		parent = cg_ctrl_root_fd(h->ctrl, NULL); /* borrowed */
+		if (parent < 0)
+			return parent;
+	} else {
+		parent = pfd = open_parent(h, name);
+		if (parent == -ENOENT)
+			return group_open(h->ctrl, name, OL_OPEN_CREATE, mode);
+		if (parent < 0)
 			return parent;
 	}
-
-	cur = hier_open(h, "", 0, 0);
-	if (cur < 0)
-		return cur;
-	for (;;) {
-		char comp[NAME_MAX + 1];
-		struct stat st;
-		const char *e;
-		size_t n;
-		int next;
-
-		p += strspn(p, "/");
-		if (!*p)
-			break;
-		e = strchrnul(p, '/');
-		n = (size_t)(e - p);
-		if (n > NAME_MAX)
-			return -ENAMETOOLONG;
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		p = e;
-
-		next = ol_open_dir_beneath(cur, comp, 0, 0);
-		if (next == -ENOENT) {
-			if (mkdirat(cur, comp, mode) < 0 && errno != EEXIST)
-				return -errno;
-			next = ol_open_dir_beneath(cur, comp, 0, 0);
-		}
-		if (next < 0)
-			return next;
-		if (fstat(next, &st) < 0 || st.st_dev != h->dev) {
-			safe_close(next);
-			return -EXDEV;
-		}
-		safe_close(cur);
-		cur = next;
-	}
-	return TAKE_FD(cur);
-}
-
-/* Open the parent directory of group `name` (whose last component is not ""). */
-static int open_parent(const struct hier *h, const char *name)
-{
-	size_t n = parent_len(name);
-	_cleanup_free_ char *p = strndup(name, n);
-
-	if (!p)
-		return -ENOMEM;
-	return hier_open(h, p, 0, 0);
+	if (mkdirat(parent, base, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return ol_open_dir_beneath(parent, base, 0, 0);
 }
 
 /* Skip leading '/' so "/a/b" is root-relative; "." alone is the root. */
@@ -1002,19 +956,91 @@ static void order_memory(struct cgroup_controller *c)
 }
 
 /*
- * Read one hierarchy's group gfd into `out`: every controller of h (on v2
- * only those enabled for the group) with every readable "<ctrl>.*" file.
- * With writable_only, only files with the owner's write bit. Returns number
- * of controllers added or -errno.
+ * Read setting file `name` (d_type from the directory entry) of group gfd
+ * into the controller it belongs to, when it belongs to one of lc[0..n).
+ * Unreadable files are skipped. Returns 0 or -errno (-ENOMEM).
+ */
+static int load_file(const struct load_ctrl *lc, int n, int gfd, const char *name,
+		     unsigned char d_type, bool writable_only)
+{
+	const char *dot = strchr(name, '.');
+	const struct load_ctrl *hit = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[READ_BUF];
+	size_t got = 0;
+	char *heap = NULL, *text;
+	int r;
+
+	if (!dot || (d_type != DT_REG && d_type != DT_UNKNOWN))
+		return 0;
+	for (int i = 0; i < n; i++)
+		if ((size_t)(dot - name) == lc[i].len && memcmp(name, lc[i].prefix, lc[i].len) == 0) {
+			hit = &lc[i];
+			break;
+		}
+	if (!hit)
+		return 0;
+	if (writable_only || d_type == DT_UNKNOWN) {
+		struct stat st;
+
+		if (fstatat(gfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+		    !(st.st_mode & S_IRUSR))
+			return 0;
+		if (writable_only && !(st.st_mode & S_IWUSR))
+			return 0;
+	}
+	/* write-only files: open fails (EACCES) or, for root on v1, read does (EINVAL) */
+	fd = openat(gfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	text = buf;
+	for (;;) {
+		ssize_t k = read(fd, text + got, sizeof(buf) - 1 - got);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return 0; /* read failed: not a readable setting */
+		if (k == 0)
+			break;
+		got += (size_t)k;
+		if (got == sizeof(buf) - 1)
+			break;
+	}
+	if (got == sizeof(buf) - 1) {
+		/* large file: read it whole on the heap */
+		size_t len;
+
+		if (read_file_at(gfd, name, &heap, &len) < 0)
+			return 0;
+		text = heap;
+		got = len;
+	} else
+		buf[got] = 0;
+	if (got > 0 && text[got - 1] == '\n')
+		text[got - 1] = 0;
+	r = cg_controller_put(hit->c, name, text, false);
+	free(heap);
+	return r < 0 ? r : 0;
+}
+
+/* Size of the getdents64() buffer: a cgroup directory's entries fit in one call. */
+#define DENTS_BUF 16384
+
+/*
+ * Read one hierarchy's group gfd (O_RDONLY, not O_PATH) into `out`: every
+ * controller of h (on v2 only those enabled for the group) with every
+ * readable "<ctrl>.*" file. With writable_only, only files with the owner's
+ * write bit. Lists gfd itself with getdents64() (it is not used for anything
+ * else afterwards). Returns number of controllers added or -errno.
  */
 static int hier_load(struct cgroup *out, const struct hier *h, const char *const *asked, int gfd,
 		     bool writable_only)
 {
 	struct load_ctrl lc[CG_CTRL_COUNT];
-	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ char *dents = NULL;
 	uint32_t mask = h->ctrls;
-	struct dirent *de;
-	int n = 0, dfd;
+	int n = 0;
 
 	if (h->version == CGROUP_V2)
 		mask &= v2_enabled(gfd);
@@ -1038,79 +1064,28 @@ static int hier_load(struct cgroup *out, const struct hier *h, const char *const
 	if (n == 0)
 		return 0;
 
-	dfd = openat(gfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		safe_close(dfd);
-		return -errno;
-	}
-	while ((de = readdir(d))) {
-		const char *dot = strchr(de->d_name, '.');
-		struct load_ctrl *hit = NULL;
-		_cleanup_close_ int fd = -1;
-		char buf[READ_BUF];
-		size_t got = 0;
-		char *heap = NULL, *text;
-		int r;
+	dents = malloc(DENTS_BUF);
+	if (!dents)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t got = getdents64(gfd, dents, DENTS_BUF);
 
-		if (!dot || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
-			continue;
-		for (int i = 0; i < n; i++)
-			if ((size_t)(dot - de->d_name) == lc[i].len &&
-			    memcmp(de->d_name, lc[i].prefix, lc[i].len) == 0) {
-				hit = &lc[i];
-				break;
-			}
-		if (!hit)
-			continue;
-		if (writable_only || de->d_type == DT_UNKNOWN) {
-			struct stat st;
-
-			if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-			    !S_ISREG(st.st_mode) || !(st.st_mode & S_IRUSR))
+		if (got < 0) {
+			if (errno == EINTR)
 				continue;
-			if (writable_only && !(st.st_mode & S_IWUSR))
-				continue;
+			return -errno;
 		}
-		/* write-only files: open fails (EACCES) or, for root on v1, read does (EINVAL) */
-		fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		if (fd < 0)
-			continue;
-		text = buf;
-		for (;;) {
-			ssize_t k = read(fd, text + got, sizeof(buf) - 1 - got);
+		if (got == 0)
+			break;
+		for (ssize_t off = 0; off < got;) {
+			const struct dirent64 *de = (const struct dirent64 *)(void *)(dents + off);
+			int r;
 
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0) {
-				if (k < 0)
-					got = SIZE_MAX;
-				break;
-			}
-			got += (size_t)k;
-			if (got == sizeof(buf) - 1)
-				break;
+			off += de->d_reclen;
+			r = load_file(lc, n, gfd, de->d_name, de->d_type, writable_only);
+			if (r < 0)
+				return r;
 		}
-		if (got == SIZE_MAX)
-			continue; /* read failed: not a readable setting */
-		if (got == sizeof(buf) - 1) {
-			/* large file: read it whole on the heap */
-			size_t len;
-
-			if (read_file_at(dfd, de->d_name, &heap, &len) < 0)
-				continue;
-			text = heap;
-			got = len;
-		} else
-			buf[got] = 0;
-		if (got > 0 && text[got - 1] == '\n')
-			text[got - 1] = 0;
-		r = cg_controller_put(hit->c, de->d_name, text, false);
-		free(heap);
-		if (r < 0)
-			return r;
 	}
 	for (int i = 0; i < n; i++)
 		if (streq(lc[i].prefix, "memory"))
@@ -1680,7 +1655,6 @@ static int get_pids(const char *name, const char *controller, bool threads, pid_
 	_cleanup_free_ char *list = NULL;
 	_cleanup_free_ pid_t *v = NULL;
 	enum cg_version_t ver;
-	struct stat st;
 	int ctrl, root, r, n = 0, cap;
 	const char *rel;
 	size_t len;
@@ -1703,9 +1677,7 @@ static int get_pids(const char *name, const char *controller, bool threads, pid_
 		cg_fail_errno(r);
 		return ECGROUPSUBSYSNOTMOUNTED;
 	}
-	if (fstat(root, &st) < 0)
-		return cg_ecg_from_errno(-errno);
-	gfd = group_open(ctrl, st.st_dev, rel, 0, 0);
+	gfd = group_open(ctrl, rel, 0, 0);
 	if (gfd < 0)
 		return cg_ecg_from_errno(gfd);
 	r = read_file_at(gfd,

@@ -143,6 +143,18 @@ static int conf_set(struct olve_conf *c, const char *key, const char *value)
 			return -EINVAL;
 		return set_once(&c->cgroup_root_ctrl[ctrl], value);
 	}
+	if (!strcmp(key, "fd_cache_size")) {
+		uint32_t v;
+
+		if (c->fd_cache_size_set)
+			return -EINVAL;
+		/* digits only: ol_parse_u32 would take a trailing newline */
+		if (value[strspn(value, "0123456789")] || ol_parse_u32(value, &v) < 0 || v > OLVE_FD_CACHE_MAX)
+			return -EINVAL;
+		c->fd_cache_size = v;
+		c->fd_cache_size_set = true;
+		return 0;
+	}
 	for (size_t i = 0; i < ELEMENTSOF(paths); i++)
 		if (!strcmp(key, paths[i].key)) {
 			if (check_abs_path(value) < 0)
@@ -170,6 +182,8 @@ static int conf_defaults(struct olve_conf *c)
 	    (r = fill_default(&c->sysconfig, "/etc/sysconfig/cloudlinux")) < 0 ||
 	    (r = fill_default(&c->info_file, "/var/lve/info")) < 0)
 		return r;
+	if (!c->fd_cache_size_set)
+		c->fd_cache_size = OLVE_FD_CACHE_DEFAULT;
 	if (!c->list_file) {
 		size_t n = strlen(c->state_dir);
 		char *s = malloc(n + sizeof("/list"));

@@ -918,7 +918,12 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 
 _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *cookie)
 {
-	struct olve_lve_fds *lve = NULL;
+	/*
+	 * The LVE's fds are needed only until the thread is inside: leave
+	 * writes to the origin's fds and the EP slot lives on a pool fd of its
+	 * own, so the reference is dropped when olve_enter returns.
+	 */
+	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
 	struct olve_state st;
 	struct ent_thread *t;
 	bool whole;
@@ -974,6 +979,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	r = move_in(h, lve, t, whole);
 	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
 		/* The LVE was removed behind our back: reopen it once. */
+		olve_lve_put(h, TAKE_PTR(lve));
 		olve_lve_forget(h, id);
 		r = olve_lve_get(h, id, true, &lve);
 		if (r == 0)
@@ -1085,7 +1091,7 @@ static void pid_origin_free(struct pid_origin *o)
 _public_ int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid)
 {
 	_cleanup_free_ char *text = NULL;
-	struct olve_lve_fds *lve = NULL;
+	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
 	struct olve_state st;
 	struct pid_origin *rec = NULL;
 	unsigned long long start = 0;

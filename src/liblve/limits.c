@@ -886,12 +886,14 @@ _public_ int olve_apply(struct olve *h, uint32_t id, const struct olve_limits *l
 	r = olve_lve_get(h, id, true, &f);
 	if (r < 0)
 		return r;
-	return olve_limits_write(h, f, lim);
+	r = olve_limits_write(h, f, lim);
+	olve_lve_put(h, f);
+	return r;
 }
 
 _public_ int olve_get_limits(struct olve *h, uint32_t id, struct olve_limits *out)
 {
-	struct olve_lve_fds *f;
+	_cleanup_lve_put_ struct olve_lve_fds *f = NULL;
 	_cleanup_free_ struct olve_dev *devs = NULL;
 	struct olve_state st = { 0 };
 	struct olve_limits res;
@@ -1073,7 +1075,7 @@ static uint64_t vmem_of_procs(int dirfd)
 
 _public_ int olve_usage(struct olve *h, uint32_t id, struct olve_usage *out)
 {
-	struct olve_lve_fds *f;
+	_cleanup_lve_put_ struct olve_lve_fds *f = NULL;
 	struct olve_usage u = { 0 };
 	struct olve_state st = { 0 };
 	uint64_t v;

@@ -28,6 +28,7 @@
 #pragma once
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,9 @@
  *   cgroup_root.<controller> override for the hierarchy holding <controller>
  *                            (cpu cpuacct cpuset memory blkio io pids)
  *   state_dir ve_cfg sysconfig info_file list_file   absolute paths
+ *   fd_cache_size            LVEs whose fds a handle keeps open (decimal
+ *                            0..65536, default 256; 0: none, every call
+ *                            opens them afresh); see struct olve_lve_fds
  * An unknown key, a duplicate key, a line without '=' or a bad value is
  * -EINVAL and the 1-based line number goes to *errline.
  */
@@ -58,7 +62,12 @@ struct olve_conf {
 	char *sysconfig;                           /* default "/etc/sysconfig/cloudlinux" */
 	char *info_file;                           /* default "/var/lve/info" */
 	char *list_file;                           /* /proc/lve/list stand-in, default "<state_dir>/list" */
+	unsigned fd_cache_size;                    /* default OLVE_FD_CACHE_DEFAULT */
+	bool fd_cache_size_set;                    /* given in the file (duplicate check) */
 };
+
+#define OLVE_FD_CACHE_DEFAULT 256
+#define OLVE_FD_CACHE_MAX 65536
 
 /*
  * Parse `path` (NULL: OPENLVE_CONF via secure_getenv, else
@@ -103,10 +112,27 @@ struct olve {
 _hidden_ int olve_hier_of(const struct olve *h, int ctrl);
 
 /*
- * Per-LVE fds, cached in the handle (borrowed; valid until olve_close or
- * olve_destroy / olve_lve_forget of that id). If the LVE was removed behind
- * our back (another process destroyed it), writes to these fds fail with
- * -ENODEV/-ENOENT: call olve_lve_forget() and olve_lve_get() again once.
+ * Per-LVE fds, shared through a bounded cache in the handle (lve.c).
+ *
+ * Reference counted: olve_lve_get() returns a reference that the caller
+ * drops with olve_lve_put() when done with the fds (every return path;
+ * _cleanup_lve_put_ does it at scope exit). The cache holds a reference of
+ * its own while the entry is listed; olve_lve_forget(), eviction and
+ * olve_close() drop it. The fds are closed when the last reference goes,
+ * so an entry stays valid, and its fd numbers are never reused, as long as
+ * the caller holds it, whatever other threads forget or destroy meanwhile.
+ * Two entries of one id may exist at once (an evicted or forgotten one
+ * still in use and a fresh one): both name the same cgroups.
+ *
+ * Bound: at most fd_cache_size entries (openlve.conf, default 256; 0 keeps
+ * none), and never more than a quarter of RLIMIT_NOFILE's soft limit worth
+ * of fds (2 * n_hier + 1 per entry; at least one entry). When a new entry
+ * does not fit, the least recently gotten one goes (preferring entries
+ * nobody holds); references held by callers come on top of the bound.
+ *
+ * If the LVE was removed behind our back (another process destroyed it),
+ * writes to these fds fail with -ENODEV/-ENOENT: put the entry, call
+ * olve_lve_forget() and olve_lve_get() again once.
  *
  * statefd is shared by every thread using the handle, so OFD locks taken
  * on it do NOT exclude other threads of this process: take EP slot locks
@@ -117,17 +143,33 @@ struct olve_lve_fds {
 	int dirfd[OLVE_MAX_HIER];   /* lve<ID> dir in each hierarchy (index as h->hier) */
 	int tasksfd[OLVE_MAX_HIER]; /* its tasks / cgroup.procs, O_WRONLY */
 	int statefd;                /* state file, O_RDWR */
+	/* lve.c's bookkeeping: do not touch */
+	atomic_uint refs; /* the cache's (while listed) + one per olve_lve_get not yet put */
+	uint64_t used;    /* cache clock at the last get (under h->lock) */
 };
 
 /*
- * Look up (and open) LVE `id`. Without `create`: -ENOENT unless lve<ID>
- * exists in every hierarchy. With `create`: missing dirs are made (v1
- * cpuset gets its parent's cpus/mems) and a new LVE gets the default limits
- * (olve_defaults_get). The state file is (re)created whenever the cgroups
- * exist. -EINVAL for id 0.
+ * Look up (and open) LVE `id`; *out is a new reference (olve_lve_put it).
+ * Without `create`: -ENOENT unless lve<ID> exists in every hierarchy. With
+ * `create`: missing dirs are made (v1 cpuset gets its parent's cpus/mems)
+ * and a new LVE gets the default limits (olve_defaults_get). The state
+ * file is (re)created whenever the cgroups exist. -EINVAL for id 0.
+ * A hit costs the handle's mutex and one atomic increment, no syscall.
  */
 _hidden_ int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds **out);
+/*
+ * Drop a reference from olve_lve_get (f NULL: nothing). One atomic
+ * decrement; the last reference closes the fds. Never needs the handle
+ * (h may be NULL; the entry may outlive an olve_close'd handle).
+ */
+_hidden_ void olve_lve_put(struct olve *h, struct olve_lve_fds *f);
+/* Take `id` out of the cache (its fds close once no caller holds them). */
 _hidden_ void olve_lve_forget(struct olve *h, uint32_t id);
+static inline void olve_lve_putp(struct olve_lve_fds **f)
+{
+	olve_lve_put(NULL, *f);
+}
+#define _cleanup_lve_put_ _cleanup_(olve_lve_putp)
 /* "lve<ID>" into buf. */
 _hidden_ void olve_lve_dirname(uint32_t id, char buf[static 16]);
 /* Strict "lve<ID>" parse: decimal, no sign or leading zero, 1..UINT32_MAX. 0 or -EINVAL. */

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -50,9 +51,16 @@ static const int our_ctrls[] = {
 /* Controllers a v2 LVE root enables for its children. */
 static const int v2_ctrls[] = { CG_CTRL_CPU, CG_CTRL_CPUSET, CG_CTRL_IO, CG_CTRL_MEMORY, CG_CTRL_PIDS };
 
+/*
+ * The handle's per-LVE fd cache (under h->lock): entries sorted by id
+ * (binary search), each holding one reference of its own. `clock` counts
+ * gets; an entry's `used` is the clock at its last get, the smallest is the
+ * least recently used (found by an O(n) scan, only when evicting).
+ */
 struct lve_cache {
 	struct olve_lve_fds **v;
 	size_t n, cap;
+	uint64_t clock;
 };
 
 void olve_lve_dirname(uint32_t id, char buf[static 16])
@@ -505,6 +513,16 @@ static void lve_fds_free(struct olve_lve_fds *f)
 	free(f);
 }
 
+void olve_lve_put(struct olve *h, struct olve_lve_fds *f)
+{
+	(void)h;
+	if (!f)
+		return;
+	/* acq_rel: every holder's use of the fds happens before the close */
+	if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) == 1)
+		lve_fds_free(f);
+}
+
 _public_ void olve_close(struct olve *h)
 {
 	struct lve_cache *c;
@@ -513,8 +531,9 @@ _public_ void olve_close(struct olve *h)
 		return;
 	c = h->cache;
 	if (c) {
+		/* the cache's references; a caller still holding one keeps its entry */
 		for (size_t i = 0; i < c->n; i++)
-			lve_fds_free(c->v[i]);
+			olve_lve_put(h, c->v[i]);
 		free(c->v);
 		free(c);
 	}
@@ -570,7 +589,67 @@ static int cache_insert(struct olve *h, struct olve_lve_fds *f, long pos)
 	memmove(&c->v[pos + 1], &c->v[pos], (c->n - (size_t)pos) * sizeof(*c->v));
 	c->v[pos] = f;
 	c->n++;
+	atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed); /* the cache's own */
+	f->used = ++c->clock;
 	return 0;
+}
+
+/* Unlist entry i; the cache's reference passes to the caller. */
+static struct olve_lve_fds *cache_remove(struct lve_cache *c, size_t i)
+{
+	struct olve_lve_fds *f = c->v[i];
+
+	memmove(&c->v[i], &c->v[i + 1], (c->n - i - 1) * sizeof(*c->v));
+	c->n--;
+	return f;
+}
+
+/*
+ * Entries the cache may hold: fd_cache_size, and no more than a quarter of
+ * the soft RLIMIT_NOFILE in fds (at least one entry), so touching any
+ * number of LVEs never exhausts the caller's fds. Read on every miss (one
+ * getrlimit next to a dozen opens): a process may lower its limit later.
+ */
+static size_t cache_limit(const struct olve *h)
+{
+	size_t lim = h->conf.fd_cache_size, per = 2 * (size_t)h->n_hier + 1;
+	struct rlimit rl;
+
+	if (lim > 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+		rlim_t budget = rl.rlim_cur / 4 / per;
+
+		if (budget < 1)
+			budget = 1;
+		if ((rlim_t)lim > budget)
+			lim = (size_t)budget;
+	}
+	return lim;
+}
+
+/*
+ * Under h->lock: evict least recently used entries until at most `keep`
+ * remain, preferring those no caller holds. Their cache references are
+ * dropped (fds of held entries close at the holder's put).
+ */
+static void cache_shrink(struct olve *h, size_t keep)
+{
+	struct lve_cache *c = h->cache;
+
+	while (c && c->n > keep) {
+		size_t victim = 0;
+		bool idle_found = false;
+
+		for (size_t i = 0; i < c->n; i++) {
+			bool idle = atomic_load_explicit(&c->v[i]->refs, memory_order_relaxed) == 1;
+
+			if (idle_found && !idle)
+				continue;
+			if ((idle && !idle_found) || c->v[i]->used < c->v[victim]->used)
+				victim = i;
+			idle_found = idle_found || idle;
+		}
+		olve_lve_put(h, cache_remove(c, victim));
+	}
 }
 
 static bool errno_is_perm(int r)
@@ -591,6 +670,7 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 		return -ENOMEM;
 	f->id = id;
 	f->statefd = -1;
+	atomic_init(&f->refs, 1); /* the caller's */
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		f->dirfd[i] = f->tasksfd[i] = -1;
 	olve_lve_dirname(id, name);
@@ -654,47 +734,55 @@ fail:
 
 int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds **out)
 {
+	struct lve_cache *c;
 	struct olve_lve_fds *f = NULL;
+	size_t lim;
 	long pos;
 	int r;
 
 	if (!h || !out || id == 0)
 		return -EINVAL;
 	pthread_mutex_lock(&h->lock);
-	pos = cache_find(h->cache, id);
-	if (pos >= 0) {
-		*out = ((struct lve_cache *)h->cache)->v[pos];
+	c = h->cache;
+	pos = cache_find(c, id);
+	if (_likely_(pos >= 0)) {
+		f = c->v[pos];
+		/* the cache holds a reference, so refs > 0 here: no resurrection */
+		atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+		f->used = ++c->clock;
 		pthread_mutex_unlock(&h->lock);
+		*out = f;
 		return 0;
 	}
 	r = lve_open(h, id, create, &f);
-	if (r >= 0) {
-		r = cache_insert(h, f, -pos - 1);
-		if (r < 0)
-			lve_fds_free(f);
-		else
-			*out = f;
+	if (r < 0) {
+		pthread_mutex_unlock(&h->lock);
+		return r;
+	}
+	lim = cache_limit(h);
+	if (lim > 0) {
+		cache_shrink(h, lim - 1);
+		/* no room for the index (ENOMEM): the caller still gets a working, uncached entry */
+		(void)cache_insert(h, f, -cache_find(h->cache, id) - 1);
 	}
 	pthread_mutex_unlock(&h->lock);
-	return r < 0 ? r : 0;
+	*out = f;
+	return 0;
 }
 
 void olve_lve_forget(struct olve *h, uint32_t id)
 {
-	struct lve_cache *c;
+	struct olve_lve_fds *f = NULL;
 	long pos;
 
 	if (!h)
 		return;
 	pthread_mutex_lock(&h->lock);
-	c = h->cache;
-	pos = cache_find(c, id);
-	if (pos >= 0) {
-		lve_fds_free(c->v[pos]);
-		memmove(&c->v[pos], &c->v[pos + 1], (c->n - (size_t)pos - 1) * sizeof(*c->v));
-		c->n--;
-	}
+	pos = cache_find(h->cache, id);
+	if (pos >= 0)
+		f = cache_remove(h->cache, (size_t)pos);
 	pthread_mutex_unlock(&h->lock);
+	olve_lve_put(h, f); /* the cache's reference: closes unless a caller holds it */
 }
 
 /* ---------------------------------------------------------------- list */

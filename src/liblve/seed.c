@@ -135,7 +135,8 @@ _public_ int lve_is_available(void)
 
 _public_ int lve_set_default(uint32_t cpu, uint32_t io)
 {
-	struct olve_limits lim = { .mask = OLVE_L_CPU | OLVE_L_IO, .cpu_pct = cpu, .io = io };
+	/* cpu is the default CPU limit (% of all cores): SPEED is lifted so it governs */
+	struct olve_limits lim = { .mask = OLVE_L_CPU | OLVE_L_SPEED | OLVE_L_IO, .cpu_pct = cpu, .speed = 0, .io = io };
 	struct olve *h = NULL;
 	int r;
 
@@ -160,7 +161,10 @@ _public_ int lve_create(uint32_t ve_id)
 	r = liblve_handle(NULL, &h);
 	if (r < 0)
 		return liblve_err(r);
-	return liblve_err(olve_lve_get(h, ve_id, true, &f));
+	r = olve_lve_get(h, ve_id, true, &f);
+	if (r == 0)
+		olve_lve_put(h, f);
+	return liblve_err(r);
 }
 
 _public_ int lve_destroy(uint32_t ve_id)
@@ -189,8 +193,11 @@ _public_ int lve_setup(uint32_t ve_id, int32_t cpu, int32_t io)
 	if (!olve_privileged())
 		return -EPERM;
 	if (cpu >= 0) {
-		lim.mask |= OLVE_L_CPU;
+		/* the seed's "CPU power" is THE cpu limit of this LVE: lift SPEED
+		 * (whose default, one core, would otherwise win the min()) */
+		lim.mask |= OLVE_L_CPU | OLVE_L_SPEED;
 		lim.cpu_pct = (uint32_t)cpu;
+		lim.speed = 0;
 	}
 	if (io >= 0) {
 		lim.mask |= OLVE_L_IO;

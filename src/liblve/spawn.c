@@ -273,7 +273,7 @@ out:
 int olve_spawn(struct olve *h, uint32_t id, uint32_t flags, int (*fn)(void *), void *ud,
 	       struct olve_spawn *out)
 {
-	struct olve_lve_fds *lve = NULL;
+	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
 	struct olve_state st;
 	struct child_plan plan = { .fn = fn, .ud = ud };
 	_cleanup_close_ int slotfd = -1;
@@ -297,6 +297,7 @@ int olve_spawn(struct olve *h, uint32_t id, uint32_t flags, int (*fn)(void *), v
 		struct report rep = { 0 };
 		pid_t pid = -1;
 
+		olve_lve_put(h, TAKE_PTR(lve)); /* a retry's stale entry */
 		r = olve_lve_get(h, id, true, &lve);
 		if (r < 0)
 			return r == -EACCES ? -EPERM : r;

@@ -333,7 +333,7 @@ static int set_flags(struct olve_state *st, void *ud)
 
 _public_ int olve_set_flags(struct olve *h, uint32_t id, uint32_t flags)
 {
-	struct olve_lve_fds *f;
+	_cleanup_lve_put_ struct olve_lve_fds *f = NULL;
 	int r;
 
 	if (!h || id == 0 || (flags & ~(uint32_t)OLVE_F_DISABLED))
@@ -353,7 +353,7 @@ _public_ int olve_set_flags(struct olve *h, uint32_t id, uint32_t flags)
 
 _public_ int olve_get_flags(struct olve *h, uint32_t id, uint32_t *flags)
 {
-	struct olve_lve_fds *f;
+	_cleanup_lve_put_ struct olve_lve_fds *f = NULL;
 	struct olve_state st;
 	int r;
 

@@ -160,6 +160,58 @@ static int walk_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 	return TAKE_FD(cur);
 }
 
+/*
+ * OL_OPEN_CREATE through openat2: an existing directory is opened in one
+ * call; a missing last component costs one openat2 of the parent, one
+ * mkdirat and one openat2. Everything is resolved with RESOLVE_NO_XDEV, so
+ * the parent (where mkdirat runs) is on dirfd's mount. -ENOSYS without
+ * openat2; -ENOENT when more than the last component is missing (or the
+ * tree changed meanwhile): the caller then walks.
+ */
+static int create_fast(int dirfd, const char *rel, int flags, mode_t mode, int oflags)
+{
+	_cleanup_close_ int pfd = -1;
+	char comp[NAME_MAX + 1];
+	size_t end, start;
+	int fd, pdir = dirfd;
+
+	fd = openat2_beneath(dirfd, rel, oflags);
+	if (fd >= 0) {
+		if (flags & OL_OPEN_EXCL) {
+			safe_close(fd);
+			return -EEXIST;
+		}
+		return fd;
+	}
+	if (fd != -ENOENT)
+		return fd;
+
+	/* rel (checked, no leading '/') = parent part + last component */
+	end = strlen(rel);
+	while (end > 0 && rel[end - 1] == '/')
+		end--;
+	start = end;
+	while (start > 0 && rel[start - 1] != '/')
+		start--;
+	if (end == start || end - start > NAME_MAX)
+		return -EINVAL; /* not reached: ol_name_check() passed */
+	memcpy(comp, rel + start, end - start);
+	comp[end - start] = 0;
+	if (start > 0) {
+		char parent[OL_NAME_MAX + 1];
+
+		memcpy(parent, rel, start);
+		parent[start] = 0;
+		pfd = openat2_beneath(dirfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			return pfd; /* -ENOENT: a parent is missing too */
+		pdir = pfd;
+	}
+	if (mkdirat(pdir, comp, mode) < 0 && (errno != EEXIST || (flags & OL_OPEN_EXCL)))
+		return -errno;
+	return openat2_beneath(pdir, comp, oflags);
+}
+
 int ol_open_dir_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 {
 	const char *rel;
@@ -172,10 +224,14 @@ int ol_open_dir_beneath(int dirfd, const char *relpath, int flags, mode_t mode)
 	if (!*rel)
 		rel = ".";
 
-	if (!(flags & OL_OPEN_CREATE)) {
-		oflags = O_DIRECTORY | O_CLOEXEC | ((flags & OL_OPEN_PATH) ? O_PATH : O_RDONLY);
+	oflags = O_DIRECTORY | O_CLOEXEC | ((flags & OL_OPEN_PATH) ? O_PATH : O_RDONLY);
+	if (!(flags & OL_OPEN_CREATE) || !strcmp(rel, ".")) {
 		r = openat2_beneath(dirfd, rel, oflags);
 		if (r != -ENOSYS)
+			return r;
+	} else {
+		r = create_fast(dirfd, rel, flags, mode, oflags);
+		if (r != -ENOSYS && r != -ENOENT)
 			return r;
 	}
 	return walk_beneath(dirfd, strcmp(rel, ".") ? rel : "", flags, mode);

@@ -30,9 +30,15 @@ bool ol_component_valid(const char *name);
  * Open a directory below dirfd, never leaving it: refuses "..", absolute
  * escapes, and symlinks in any component (openat2 RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS where the kernel has it, a component walk with
- * O_NOFOLLOW otherwise). With OL_OPEN_CREATE missing components are created
- * with mode; with OL_OPEN_EXCL the last component must not exist yet.
- * "" or "/" opens dirfd itself (a new fd). Returns an O_DIRECTORY|O_CLOEXEC fd.
+ * O_NOFOLLOW otherwise). It never leaves dirfd's filesystem either
+ * (RESOLVE_NO_XDEV, or st_dev compared at every component of the walk):
+ * -EXDEV at a mount point, nothing is created beyond one, and callers need
+ * no fstat() of the result to know it is on dirfd's filesystem.
+ * With OL_OPEN_CREATE missing components are created with mode (with openat2:
+ * one call when the directory exists, parent + mkdirat + open when only the
+ * last component is missing); with OL_OPEN_EXCL the last component must not
+ * exist yet. "" or "/" opens dirfd itself (a new fd). Returns an
+ * O_DIRECTORY|O_CLOEXEC fd.
  */
 #define OL_OPEN_CREATE 0x1
 #define OL_OPEN_EXCL 0x2

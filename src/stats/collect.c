@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -394,6 +395,8 @@ struct ent {
 	int64_t prev_mono;
 	bool have_prev;
 	bool dead;
+	bool transient; /* over the fd budget: files opened and closed in every pass */
+	bool fds_open;
 };
 
 struct lve_collector {
@@ -409,6 +412,8 @@ struct lve_collector {
 	uint64_t *pids;
 	size_t pidcap;
 	nlink_t root_nlink;
+	uint64_t fd_budget;  /* fds we may keep (RLIMIT_NOFILE minus a reserve) */
+	uint64_t fds_per_lve;
 	bool need_rescan;
 	uint64_t pass_no;
 	struct lve_collector_status st;
@@ -512,6 +517,16 @@ int lve_collector_new(struct olve *h, struct lve_collector **out)
 		return -ENOMEM;
 	}
 	setup_slots(c);
+	c->fds_per_lve = 1; /* the state file */
+	for (int s = 0; s < S_COUNT; s++)
+		c->fds_per_lve += c->slot[s].hier >= 0;
+	{
+		struct rlimit rl;
+		uint64_t lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1024;
+
+		/* leave room for the database, sockets, /proc reads and liblve */
+		c->fd_budget = lim > LVE_COLLECT_FD_RESERVE * 2 ? lim - LVE_COLLECT_FD_RESERVE : lim / 2;
+	}
 	if (fstat(h->hier[0].rootfd, &sb) == 0)
 		c->root_nlink = sb.st_nlink;
 	c->need_rescan = true;
@@ -519,19 +534,13 @@ int lve_collector_new(struct olve *h, struct lve_collector **out)
 	return 0;
 }
 
+static void ent_close_fds(struct lve_collector *c, struct ent *e);
+
 static void ent_free(struct lve_collector *c, struct ent *e)
 {
 	if (!e)
 		return;
-	for (int s = 0; s < S_COUNT; s++)
-		if (e->fd[s] >= 0) {
-			safe_close(e->fd[s]);
-			c->st.n_fds--;
-		}
-	if (e->statefd >= 0) {
-		safe_close(e->statefd);
-		c->st.n_fds--;
-	}
+	ent_close_fds(c, e);
 	free(e);
 }
 
@@ -568,24 +577,31 @@ static int refresh_limits(struct lve_collector *c, struct ent *e)
 	return 0;
 }
 
-static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
+static void ent_close_fds(struct lve_collector *c, struct ent *e)
+{
+	for (int s = 0; s < S_COUNT; s++)
+		if (e->fd[s] >= 0) {
+			e->fd[s] = safe_close(e->fd[s]);
+			c->st.n_fds--;
+		}
+	if (e->statefd >= 0) {
+		e->statefd = safe_close(e->statefd);
+		c->st.n_fds--;
+	}
+	e->fds_open = false;
+}
+
+/* Open every usage file of e and its state file. On failure nothing stays open. */
+static int ent_open_fds(struct lve_collector *c, struct ent *e)
 {
 	struct olve *h = c->h;
 	int dirfd[OLVE_MAX_HIER];
-	struct ent *e;
 	char name[16];
 	int r = 0;
 
-	e = calloc(1, sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	e->id = id;
-	e->statefd = -1;
-	for (int s = 0; s < S_COUNT; s++)
-		e->fd[s] = -1;
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		dirfd[i] = -1;
-	olve_lve_dirname(id, name);
+	olve_lve_dirname(e->id, name);
 
 	for (int s = 0; s < S_COUNT && r >= 0; s++) {
 		const struct slot_def *d = &c->slot[s];
@@ -615,12 +631,12 @@ static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		safe_close(dirfd[i]);
 	if (r >= 0) {
-		int fd = olve_state_open(h, id, false);
+		int fd = olve_state_open(h, e->id, false);
 
 		if (fd == -ENOENT) {
 			/* olve_get_limits opens the LVE through liblve, which (re)creates its state file */
 			if (refresh_limits(c, e) >= 0)
-				fd = olve_state_open(h, id, false);
+				fd = olve_state_open(h, e->id, false);
 		}
 		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM)
 			r = fd;
@@ -629,10 +645,48 @@ static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
 			c->st.n_fds++;
 		}
 	}
+	if (r < 0)
+		ent_close_fds(c, e);
+	else
+		e->fds_open = true;
+	return r;
+}
+
+static bool out_of_fds(int r)
+{
+	return r == -EMFILE || r == -ENFILE;
+}
+
+/*
+ * A new LVE: its fds are kept while the budget allows; beyond it (or when
+ * the kernel says EMFILE) it is "transient": opened, read and closed in
+ * every pass.
+ */
+static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
+{
+	struct ent *e;
+	int r;
+
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->id = id;
+	e->statefd = -1;
+	for (int s = 0; s < S_COUNT; s++)
+		e->fd[s] = -1;
+	e->transient = c->st.n_fds + c->fds_per_lve > c->fd_budget;
+	r = ent_open_fds(c, e);
+	if (out_of_fds(r) && !e->transient) {
+		e->transient = true;
+		r = ent_open_fds(c, e);
+	}
 	if (r < 0) {
 		ent_free(c, e);
 		return r;
 	}
+	/* it exists; a transient LVE is opened again when it is read */
+	if (e->transient)
+		ent_close_fds(c, e);
 	*out = e;
 	return 0;
 }
@@ -1021,12 +1075,16 @@ static bool root_changed(struct lve_collector *c)
 int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sample **out)
 {
 	_cleanup_free_ struct lve_sample *v = NULL;
-	int64_t mono = mono_usec(), now_sec = now_usec / 1000000;
+	int64_t mono = mono_usec(), now_sec;
+	struct timespec rt;
 	size_t k = 0, j = 0;
 	bool any_dead = false;
 
 	if (!c || !out)
 		return -EINVAL;
+	/* compared with file times: the real clock, whatever the caller stamps samples with */
+	clock_gettime(CLOCK_REALTIME, &rt);
+	now_sec = rt.tv_sec;
 	if (root_changed(c) || c->need_rescan || c->pass_no % LVE_COLLECT_RESCAN == 0) {
 		int r = rescan(c);
 
@@ -1041,8 +1099,17 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 	for (size_t i = 0; i < c->n; i++) {
 		struct ent *e = c->v[i];
 		struct raw raw;
+		int r;
 
-		if (read_ent(c, e, now_sec, &raw) < 0) {
+		if (e->transient && !e->fds_open && ent_open_fds(c, e) < 0) {
+			/* gone, or no fd at all right now: look again at the next rescan */
+			e->dead = any_dead = true;
+			continue;
+		}
+		r = read_ent(c, e, now_sec, &raw);
+		if (e->transient)
+			ent_close_fds(c, e);
+		if (r < 0) {
 			e->dead = any_dead = true;
 			continue;
 		}
@@ -1064,6 +1131,9 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 	}
 	c->pass_no++;
 	c->st.n_lves = (uint32_t)c->n;
+	c->st.n_transient = 0;
+	for (size_t i = 0; i < c->n; i++)
+		c->st.n_transient += c->v[i]->transient;
 	*out = k ? TAKE_PTR(v) : NULL;
 	return (int)k;
 }

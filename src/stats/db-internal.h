@@ -11,14 +11,14 @@
  *               PRIMARY KEY (server_id, ts, id): a re-sent sample is ignored.
  *   lve_minute  one row per (server_id, id, t = ts - ts % 60):
  *   lve_hour    ... t = ts - ts % 3600:
+ *   lve_day     ... t = ts - ts % 86400 (UTC days):
  *               n (samples), secs (sum of interval), <usage>_sum (sum of the
  *               usage values: the average is <usage>_sum / n), <limit> (max),
- *               <fault> (sum). PRIMARY KEY (server_id, t, id); lve_hour also
- *               has an index (server_id, id, t) for --id over long ranges.
+ *               <fault> (sum). PRIMARY KEY (server_id, t, id).
  *   lve_meta    key/value: schema_version.
  *
  * A sample is inserted into lve_raw and, only when that row is new, added
- * to its minute and hour rows, all in the pass's one transaction, so the
+ * to its minute, hour and day rows, all in the pass's one transaction, so the
  * rollups always equal the aggregates of the raw rows they cover (until
  * retention removes raw rows).
  */
@@ -55,24 +55,34 @@ struct lve_pass {
 	struct lve_sample s[];
 };
 
-/* Ranges a query reads, all half-open [a, b) (empty when a >= b). */
+/*
+ * Levels of storage: lve_raw and the rollups, finest first. A query range
+ * [from, to) is split so each part is read from the coarsest level whose
+ * buckets it covers whole: r[level][0] and r[level][1] are half-open
+ * ranges of ts (raw) or t (rollups), empty when a >= b.
+ */
+#define LVE_LEVELS 4
+extern const char *const lve_level_table[LVE_LEVELS] _hidden_; /* "lve_raw", "lve_minute", ... */
+extern const int64_t lve_level_secs[LVE_LEVELS] _hidden_;      /* 1, 60, 3600, 86400 */
 struct lve_query_plan {
-	int64_t raw[2][2];  /* lve_raw.ts */
-	int64_t min[2][2];  /* lve_minute.t */
-	int64_t hour[2];    /* lve_hour.t */
+	int64_t r[LVE_LEVELS][2][2];
 };
 void lve_query_plan_make(int64_t from, int64_t to, struct lve_query_plan *out) _hidden_;
+/* Bucket start of ts at a level (floor to its seconds). */
+int64_t lve_bucket(int64_t ts, int level) _hidden_;
 
 enum lve_sql_style { LVE_SQL_SQLITE, LVE_SQL_PG };
 /* malloc'd SQL text; NULL on ENOMEM. */
 char *lve_sql_schema(enum lve_sql_style st) _hidden_;
 /*
- * The aggregate query: parameters 1 server_id, 2..11 the plan's ten bounds
- * (raw0 a b, raw1 a b, min0 a b, min1 a b, hour a b), 12 id when with_id.
- * Result columns: id, n, then the 21 lve_fields aggregates (usage: sum,
+ * The aggregate query (PostgreSQL): parameters 1 server_id, then for each
+ * level and part the bounds a, b (2 .. 1 + 4 * LVE_LEVELS), then id when
+ * with_id. Result columns: id, n, the 21 lve_fields aggregates (usage: sum,
  * limit: max, fault: sum). Ordered by id.
  */
 char *lve_sql_query(enum lve_sql_style st, bool with_id) _hidden_;
+/* One level's rows of one range (SQLite aggregates in C): id, n, the 21 columns. */
+char *lve_sql_branch(enum lve_sql_style st, int level, int pa, int pid) _hidden_;
 
 struct lve_db_ops;
 
@@ -125,5 +135,16 @@ void lve_db_set_msg(struct lve_db *db, const char *fmt, ...) _hidden_ __attribut
 /* Monotonic clock, microseconds. */
 int64_t lve_db_now_usec(void) _hidden_;
 
-/* Grow-able accumulation of query results keyed by id (backends fill it). */
+/* One result row (n samples; vals: usage sums, limit maxima, fault sums) -> struct lve_agg. */
 int lve_agg_from_row(struct lve_agg *a, uint32_t id, int64_t n, const int64_t *vals) _hidden_;
+
+/*
+ * Accumulator of rows per LVE id (hash table), for backends that aggregate
+ * in C: add raw rows (n = 1, vals = the sample) or rollup rows; sums
+ * saturate at INT64_MAX. take: struct lve_agg array sorted by id.
+ */
+struct lve_acc;
+int lve_acc_new(struct lve_acc **out) _hidden_;
+void lve_acc_free(struct lve_acc *a) _hidden_;
+int lve_acc_add(struct lve_acc *a, uint32_t id, int64_t n, const int64_t *vals) _hidden_;
+int lve_acc_take(struct lve_acc *a, struct lve_agg **out, size_t *n) _hidden_;

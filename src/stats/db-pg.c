@@ -113,6 +113,13 @@ static int wait_sock(PGconn *c, short events, int64_t deadline)
 	return r == 0 ? -ETIMEDOUT : 0;
 }
 
+/* libpq prints server notices to stderr by default; a library never prints. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static int pg_connect(struct lve_db *db)
 {
 	char opts[64], ctimeout[16];
@@ -164,6 +171,7 @@ static int pg_connect(struct lve_db *db)
 	}
 	if (PQsetnonblocking(c, 1) != 0)
 		goto bad;
+	PQsetNoticeProcessor(c, ignore_notice, NULL);
 	p = calloc(1, sizeof(*p));
 	if (!p) {
 		PQfinish(c);
@@ -277,8 +285,6 @@ static char *insert_sql(void)
 	char *s = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);
-	const char *const tables[2] = { "lve_minute", "lve_hour" };
-	const int secs[2] = { 60, 3600 };
 
 	if (!f)
 		return NULL;
@@ -289,29 +295,33 @@ static char *insert_sql(void)
 	for (unsigned i = 3; i <= 5 + LVE_COL_ANYF + 1; i++)
 		fprintf(f, ", $%u::bigint[]", i);
 	fprintf(f, ") ON CONFLICT DO NOTHING RETURNING *)");
-	for (int t = 0; t < 2; t++) {
-		fprintf(f, t == 0 ? ", m AS (" : " ");
-		fprintf(f, "INSERT INTO %s (server_id, id, t, n, secs", tables[t]);
+	for (int l = 1; l < LVE_LEVELS; l++) {
+		const char *t = lve_level_table[l];
+		int64_t secs = lve_level_secs[l];
+
+		/* the last rollup is the main statement, the others CTEs */
+		fprintf(f, l + 1 < LVE_LEVELS ? ", r%d AS (" : " ", l);
+		fprintf(f, "INSERT INTO %s (server_id, id, t, n, secs", t);
 		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 			fprintf(f, ", %s%s", lve_fields[i].col, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
-		fprintf(f, ") SELECT server_id, id, ts - ts %% %d, count(*), sum(secs)", secs[t]);
+		fprintf(f, ") SELECT server_id, id, ts - ts %% %" PRId64 ", count(*), sum(secs)", secs);
 		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 			fprintf(f, ", %s(%s)", lve_fields[i].kind == LVE_FK_LIMIT ? "max" : "sum", lve_fields[i].col);
-		fprintf(f, " FROM ins GROUP BY server_id, id, ts - ts %% %d", secs[t]);
+		fprintf(f, " FROM ins GROUP BY server_id, id, ts - ts %% %" PRId64, secs);
 		fprintf(f, " ON CONFLICT (server_id, t, id) DO UPDATE SET n = %s.n + EXCLUDED.n, secs = %s.secs + "
 			   "EXCLUDED.secs",
-			tables[t], tables[t]);
+			t, t);
 		for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
 			const char *c = lve_fields[i].col;
 
 			if (lve_fields[i].kind == LVE_FK_USAGE)
-				fprintf(f, ", %s_sum = %s.%s_sum + EXCLUDED.%s_sum", c, tables[t], c, c);
+				fprintf(f, ", %s_sum = %s.%s_sum + EXCLUDED.%s_sum", c, t, c, c);
 			else if (lve_fields[i].kind == LVE_FK_LIMIT)
-				fprintf(f, ", %s = GREATEST(%s.%s, EXCLUDED.%s)", c, tables[t], c, c);
+				fprintf(f, ", %s = GREATEST(%s.%s, EXCLUDED.%s)", c, t, c, c);
 			else
-				fprintf(f, ", %s = %s.%s + EXCLUDED.%s", c, tables[t], c, c);
+				fprintf(f, ", %s = %s.%s + EXCLUDED.%s", c, t, c, c);
 		}
-		if (t == 0)
+		if (l + 1 < LVE_LEVELS)
 			fprintf(f, " RETURNING 1)");
 	}
 	if (fclose(f) != 0) {
@@ -432,20 +442,27 @@ static int pg_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
 
 static int pg_retention(struct lve_db *db, int64_t cutoff, uint64_t *removed)
 {
-	static const char sql[] =
-		"WITH a AS (DELETE FROM lve_raw WHERE server_id = $1 AND ts < $2 RETURNING 1), "
-		"b AS (DELETE FROM lve_minute WHERE server_id = $1 AND t <= $3 RETURNING 1), "
-		"c AS (DELETE FROM lve_hour WHERE server_id = $1 AND t <= $4 RETURNING 1) "
-		"SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b) + (SELECT count(*) FROM c)";
-	char b[3][24];
-	const char *vals[4] = { db->server_id, b[0], b[1], b[2] };
+	char sql[1024], b[LVE_LEVELS][24];
+	const char *vals[1 + LVE_LEVELS];
 	PGresult *res = NULL;
+	size_t len = 0;
 	int r;
 
-	snprintf(b[0], sizeof(b[0]), "%" PRId64, cutoff);
-	snprintf(b[1], sizeof(b[1]), "%" PRId64, cutoff - 60);
-	snprintf(b[2], sizeof(b[2]), "%" PRId64, cutoff - 3600);
-	r = pg_run(db, sql, 4, vals, &res);
+	/* one statement: atomic. raw: ts < cutoff; rollups: t + secs <= cutoff */
+	vals[0] = db->server_id;
+	for (int l = 0; l < LVE_LEVELS; l++) {
+		snprintf(b[l], sizeof(b[l]), "%" PRId64, l ? cutoff - lve_level_secs[l] : cutoff);
+		vals[1 + l] = b[l];
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
+					"%s d%d AS (DELETE FROM %s WHERE server_id = $1 AND %s $%d RETURNING 1)",
+					l ? "," : "WITH", l, lve_level_table[l], l ? "t <=" : "ts <", 2 + l);
+	}
+	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " SELECT 0");
+	for (int l = 0; l < LVE_LEVELS; l++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " + (SELECT count(*) FROM d%d)", l);
+	if (len >= sizeof(sql))
+		return -ENAMETOOLONG;
+	r = pg_run(db, sql, 1 + LVE_LEVELS, vals, &res);
 	if (r < 0)
 		return r;
 	*removed = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
@@ -470,10 +487,9 @@ static int pg_query(struct lve_db *db, const char *sid, const struct lve_query_p
 		    struct lve_agg **out, size_t *nout)
 {
 	struct pg *p = db->be;
-	const int64_t b[10] = { pl->raw[0][0], pl->raw[0][1], pl->raw[1][0], pl->raw[1][1], pl->min[0][0],
-				pl->min[0][1], pl->min[1][0], pl->min[1][1], pl->hour[0], pl->hour[1] };
-	char bs[11][24];
-	const char *vals[12];
+	enum { NB = 4 * LVE_LEVELS };
+	char bs[NB + 1][24];
+	const char *vals[NB + 2];
 	_cleanup_free_ struct lve_agg *a = NULL;
 	PGresult *res = NULL;
 	size_t n = 0;
@@ -485,13 +501,13 @@ static int pg_query(struct lve_db *db, const char *sid, const struct lve_query_p
 			return -ENOMEM;
 	}
 	vals[0] = sid;
-	for (int i = 0; i < 10; i++) {
-		snprintf(bs[i], sizeof(bs[i]), "%" PRId64, b[i]);
+	for (int i = 0; i < NB; i++) {
+		snprintf(bs[i], sizeof(bs[i]), "%" PRId64, pl->r[i / 4][(i / 2) % 2][i % 2]);
 		vals[1 + i] = bs[i];
 	}
-	snprintf(bs[10], sizeof(bs[10]), "%" PRIu32, id);
-	vals[11] = bs[10];
-	r = pg_run(db, p->query_sql[id != 0], id ? 12 : 11, vals, &res);
+	snprintf(bs[NB], sizeof(bs[NB]), "%" PRIu32, id);
+	vals[NB + 1] = bs[NB];
+	r = pg_run(db, p->query_sql[id != 0], id ? NB + 2 : NB + 1, vals, &res);
 	if (r < 0)
 		return r;
 	rows = PQntuples(res);

@@ -117,6 +117,143 @@ int lve_agg_from_row(struct lve_agg *a, uint32_t id, int64_t n, const int64_t *v
 	return 0;
 }
 
+/* ---------------------------------------------------------- accumulator */
+
+struct acc_slot {
+	uint32_t id;
+	bool used;
+	int64_t n;
+	int64_t v[LVE_COL_ANYF];
+};
+
+struct lve_acc {
+	struct acc_slot *slot;
+	size_t cap, used; /* cap a power of two */
+};
+
+int lve_acc_new(struct lve_acc **out)
+{
+	struct lve_acc *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return -ENOMEM;
+	a->cap = 1024;
+	a->slot = calloc(a->cap, sizeof(*a->slot));
+	if (!a->slot) {
+		free(a);
+		return -ENOMEM;
+	}
+	*out = a;
+	return 0;
+}
+
+void lve_acc_free(struct lve_acc *a)
+{
+	if (!a)
+		return;
+	free(a->slot);
+	free(a);
+}
+
+static size_t acc_hash(uint32_t id, size_t cap)
+{
+	return (size_t)((id * 2654435761u) & (uint32_t)(cap - 1));
+}
+
+static struct acc_slot *acc_find(struct acc_slot *slot, size_t cap, uint32_t id)
+{
+	size_t i = acc_hash(id, cap);
+
+	while (slot[i].used && slot[i].id != id)
+		i = (i + 1) & (cap - 1);
+	return &slot[i];
+}
+
+static int acc_grow(struct lve_acc *a)
+{
+	size_t ncap = a->cap * 2;
+	struct acc_slot *ns;
+
+	if (ncap > (size_t)UINT32_MAX * 2 || ncap > SIZE_MAX / sizeof(*ns))
+		return -ENOMEM;
+	ns = calloc(ncap, sizeof(*ns));
+	if (!ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->cap; i++)
+		if (a->slot[i].used)
+			*acc_find(ns, ncap, a->slot[i].id) = a->slot[i];
+	free(a->slot);
+	a->slot = ns;
+	a->cap = ncap;
+	return 0;
+}
+
+static int64_t sat_add(int64_t x, int64_t y)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(x, y, &r))
+		return y > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+int lve_acc_add(struct lve_acc *a, uint32_t id, int64_t n, const int64_t *vals)
+{
+	struct acc_slot *s;
+
+	if (n <= 0)
+		return 0; /* nothing to add */
+	if ((a->used + 1) * 4 > a->cap * 3) {
+		int r = acc_grow(a);
+		if (r < 0)
+			return r;
+	}
+	s = acc_find(a->slot, a->cap, id);
+	if (!s->used) {
+		s->used = true;
+		s->id = id;
+		a->used++;
+		s->n = n;
+		memcpy(s->v, vals, sizeof(s->v));
+		return 0;
+	}
+	s->n = sat_add(s->n, n);
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+		if (lve_fields[i].kind == LVE_FK_LIMIT) {
+			if (vals[i] > s->v[i])
+				s->v[i] = vals[i];
+		} else
+			s->v[i] = sat_add(s->v[i], vals[i]);
+	}
+	return 0;
+}
+
+static int cmp_agg_id(const void *pa, const void *pb)
+{
+	const struct lve_agg *x = pa, *y = pb;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int lve_acc_take(struct lve_acc *a, struct lve_agg **out, size_t *nout)
+{
+	struct lve_agg *r = NULL;
+	size_t k = 0;
+
+	if (a->used) {
+		r = calloc(a->used, sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		for (size_t i = 0; i < a->cap; i++)
+			if (a->slot[i].used && lve_agg_from_row(&r[k], a->slot[i].id, a->slot[i].n, a->slot[i].v) >= 0)
+				k++;
+		qsort(r, k, sizeof(*r), cmp_agg_id);
+	}
+	*out = r;
+	*nout = k;
+	return 0;
+}
+
 /* ------------------------------------------------------------ SQL text */
 
 struct sbuf {
@@ -193,9 +330,8 @@ char *lve_sql_schema(enum lve_sql_style st)
 		sb_printf(&b, ", %s %s NOT NULL", lve_fields[i].col, big);
 	sb_printf(&b, ", nprocs %s NOT NULL, nthreads %s NOT NULL, PRIMARY KEY (server_id, ts, id))%s;\n", big, big,
 		  st == LVE_SQL_SQLITE ? " WITHOUT ROWID" : "");
-	rollup_table(&b, st, "lve_minute");
-	rollup_table(&b, st, "lve_hour");
-	sb_printf(&b, "CREATE INDEX IF NOT EXISTS lve_hour_by_id ON lve_hour (server_id, id, t);\n");
+	for (int l = 1; l < LVE_LEVELS; l++)
+		rollup_table(&b, st, lve_level_table[l]);
 	if (st == LVE_SQL_PG)
 		sb_printf(&b, "INSERT INTO lve_meta (k, v) VALUES ('schema_version', '%d') ON CONFLICT (k) DO NOTHING;\n",
 			  LVE_DB_SCHEMA_VERSION);
@@ -210,43 +346,55 @@ static void param(struct sbuf *b, enum lve_sql_style st, int i)
 	sb_printf(b, st == LVE_SQL_PG ? "$%d" : "?%d", i);
 }
 
-/* One branch of the UNION ALL: raw rows count 1 each, rollups their n. */
-static void query_branch(struct sbuf *b, enum lve_sql_style st, const char *table, bool raw, int pa, bool with_id)
+const char *const lve_level_table[LVE_LEVELS] = { "lve_raw", "lve_minute", "lve_hour", "lve_day" };
+const int64_t lve_level_secs[LVE_LEVELS] = { 1, 60, 3600, 86400 };
+
+/* Rows of one level in [param pa, param pa+1), raw rows count 1 each, rollups their n. */
+static void query_branch(struct sbuf *b, enum lve_sql_style st, int level, int pa, int pid)
 {
+	bool raw = level == 0;
+
 	sb_printf(b, "SELECT id, %s AS n", raw ? "1" : "n");
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		sb_printf(b, ", %s%s AS c%u", lve_fields[i].col, !raw && lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "",
 			  i);
-	sb_printf(b, " FROM %s WHERE server_id = ", table);
+	sb_printf(b, " FROM %s WHERE server_id = ", lve_level_table[level]);
 	param(b, st, 1);
 	sb_printf(b, " AND %s >= ", raw ? "ts" : "t");
 	param(b, st, pa);
 	sb_printf(b, " AND %s < ", raw ? "ts" : "t");
 	param(b, st, pa + 1);
-	if (with_id) {
+	if (pid) {
 		sb_printf(b, " AND id = ");
-		param(b, st, 12);
+		param(b, st, pid);
 	}
+}
+
+char *lve_sql_branch(enum lve_sql_style st, int level, int pa, int pid)
+{
+	struct sbuf b = { 0 };
+
+	if (level < 0 || level >= LVE_LEVELS)
+		return NULL;
+	query_branch(&b, st, level, pa, pid);
+	return sb_take(&b);
 }
 
 char *lve_sql_query(enum lve_sql_style st, bool with_id)
 {
 	struct sbuf b = { 0 };
-	static const struct {
-		const char *table;
-		bool raw;
-	} br[5] = { { "lve_raw", true }, { "lve_raw", true }, { "lve_minute", false }, { "lve_minute", false },
-		    { "lve_hour", false } };
+	int k = 0;
 
 	sb_printf(&b, "SELECT id, SUM(n)");
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		sb_printf(&b, ", %s(c%u)", lve_fields[i].kind == LVE_FK_LIMIT ? "MAX" : "SUM", i);
 	sb_printf(&b, " FROM (");
-	for (int i = 0; i < 5; i++) {
-		if (i)
-			sb_printf(&b, " UNION ALL ");
-		query_branch(&b, st, br[i].table, br[i].raw, 2 + 2 * i, with_id);
-	}
+	for (int l = 0; l < LVE_LEVELS; l++)
+		for (int part = 0; part < 2; part++, k++) {
+			if (k)
+				sb_printf(&b, " UNION ALL ");
+			query_branch(&b, st, l, 2 + 2 * k, with_id ? 2 + 4 * LVE_LEVELS : 0);
+		}
 	sb_printf(&b, ") u GROUP BY id ORDER BY id");
 	return sb_take(&b);
 }
@@ -266,38 +414,41 @@ static int64_t ceil_to(int64_t v, int64_t m)
 	return f == v ? v : f + m;
 }
 
+int64_t lve_bucket(int64_t ts, int level)
+{
+	return floor_to(ts, lve_level_secs[level]);
+}
+
 void lve_query_plan_make(int64_t from, int64_t to, struct lve_query_plan *p)
 {
-	int64_t m0, m1, h0, h1;
+	int64_t lo = from, hi = to;
 
 	memset(p, 0, sizeof(*p));
 	if (from >= to)
 		return;
-	m0 = ceil_to(from, 60);
-	m1 = floor_to(to, 60);
-	if (m0 >= m1) {
-		/* no whole minute inside: everything from lve_raw */
-		p->raw[0][0] = from;
-		p->raw[0][1] = to;
-		return;
+	for (int l = 0; l < LVE_LEVELS; l++) {
+		int64_t n0, n1;
+
+		if (l + 1 == LVE_LEVELS) {
+			p->r[l][0][0] = lo;
+			p->r[l][0][1] = hi;
+			return;
+		}
+		n0 = ceil_to(lo, lve_level_secs[l + 1]);
+		n1 = floor_to(hi, lve_level_secs[l + 1]);
+		if (n0 >= n1) {
+			/* no whole bucket of the next level inside */
+			p->r[l][0][0] = lo;
+			p->r[l][0][1] = hi;
+			return;
+		}
+		p->r[l][0][0] = lo;
+		p->r[l][0][1] = n0;
+		p->r[l][1][0] = n1;
+		p->r[l][1][1] = hi;
+		lo = n0;
+		hi = n1;
 	}
-	p->raw[0][0] = from;
-	p->raw[0][1] = m0;
-	p->raw[1][0] = m1;
-	p->raw[1][1] = to;
-	h0 = ceil_to(m0, 3600);
-	h1 = floor_to(m1, 3600);
-	if (h0 >= h1) {
-		p->min[0][0] = m0;
-		p->min[0][1] = m1;
-		return;
-	}
-	p->min[0][0] = m0;
-	p->min[0][1] = h0;
-	p->min[1][0] = h1;
-	p->min[1][1] = m1;
-	p->hour[0] = h0;
-	p->hour[1] = h1;
 }
 
 /* ------------------------------------------------------------- parsers */

@@ -385,12 +385,12 @@ int lve_prom_timeout_ms(const struct lve_prom *p, int64_t now_usec)
 	return (int)((left + 999) / 1000);
 }
 
-static int respond(struct lve_prom *p, int code, const char *reason, const char *body, size_t blen, bool metrics)
+static int respond(struct lve_prom *p, int code, const char *reason, const char *body, size_t blen, bool exposition)
 {
 	char head[256];
 	int hn = snprintf(head, sizeof(head),
 			  "HTTP/1.0 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", code,
-			  reason, metrics ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8",
+			  reason, exposition ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8",
 			  blen);
 
 	if (hn < 0 || (size_t)hn >= sizeof(head))

@@ -110,6 +110,12 @@ void lvestats_conf_free(struct lvestats_conf *c);
  * `h` is borrowed and must outlive the collector.
  */
 #define LVE_COLLECT_RESCAN 12
+/*
+ * fds the collector leaves free under RLIMIT_NOFILE. About 12 fds are kept
+ * per LVE (v1; 8 on v2); LVEs beyond the budget are "transient": their
+ * files are opened, read and closed in every pass (about 2-3x the cost).
+ */
+#define LVE_COLLECT_FD_RESERVE 512
 struct lve_collector;
 int lve_collector_new(struct olve *h, struct lve_collector **out);
 void lve_collector_free(struct lve_collector *c);
@@ -117,8 +123,8 @@ void lve_collector_free(struct lve_collector *c);
  * One pass over every LVE: fills *out (malloc'd array, sorted by id; NULL
  * when 0), returns the count. now_usec: CLOCK_REALTIME of the pass in
  * microseconds (stamps lve_sample.ts; rates use CLOCK_MONOTONIC).
- * An LVE whose files cannot be opened (e.g. -EMFILE) is skipped and
- * counted in lve_collector_status.
+ * An LVE whose files cannot be opened at all is skipped and counted in
+ * lve_collector_status.
  */
 int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sample **out);
 
@@ -128,6 +134,7 @@ struct lve_collector_status {
 	int last_err;        /* -errno of the last such failure, 0 */
 	uint32_t last_err_id;/* its LVE */
 	uint64_t n_fds;      /* fds kept open */
+	uint32_t n_transient;/* LVEs over the fd budget (raise RLIMIT_NOFILE / LimitNOFILE) */
 	uint64_t n_rescans;  /* LVE root listings so far */
 };
 void lve_collector_status(const struct lve_collector *c, struct lve_collector_status *out);

@@ -600,7 +600,7 @@ int main(int argc, char **argv)
 	struct lvestats_conf conf = { 0 };
 	struct lve_db *db = NULL;
 	_cleanup_free_ struct lve_agg *a = NULL;
-	int64_t now = (int64_t)time(NULL), from, to;
+	int64_t now = (int64_t)time(NULL), from = 0, to = 0;
 	unsigned errline = 0;
 	size_t n, kept = 0;
 	int r, rc = 0;

@@ -718,3 +718,60 @@ TEST(unprivileged_fresh_handle)
 }
 
 TAP_MAIN()
+
+/* ----------------------------------------------- seed admin functions */
+
+/* CPU quota of lve<id> in µs per 100 ms from the kernel file itself; -1 = unlimited. */
+static long long kernel_quota(uint32_t id)
+{
+	char grp[64], buf[128];
+	long long q;
+
+	snprintf(grp, sizeof(grp), "lveroot/lve%" PRIu32, id);
+	if (cgtest_has_ctrl("cpu") && cgtest_mode() != CGROUP_MODE_UNIFIED) {
+		if (cgtest_read("cpu", grp, "cpu.cfs_quota_us", buf, sizeof(buf)) < 0)
+			return -2;
+		return strtoll(buf, NULL, 10) < 0 ? -1 : strtoll(buf, NULL, 10);
+	}
+	if (cgtest_read("cpu", grp, "cpu.max", buf, sizeof(buf)) < 0)
+		return -2;
+	if (!strncmp(buf, "max", 3))
+		return -1;
+	q = strtoll(buf, NULL, 10);
+	return q;
+}
+
+static int body_seed_admin(void *arg)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long long q;
+
+	(void)arg;
+	ASSERT_EQ(lve_is_available(), 1);
+	ASSERT_OK(lve_create(31));
+	ASSERT_OK(lve_create(31)); /* existing: still 0 */
+	/* seed cpu = % of ALL cores: 25% of ncpu cores, SPEED lifted */
+	ASSERT_OK(lve_setup(31, 25, -1));
+	q = kernel_quota(31);
+	ASSERT_EQ(q, 25 * ncpu * 1000); /* 25% * ncpu * 100000 µs / 100 */
+	/* -1 leaves the CPU limit alone */
+	ASSERT_OK(lve_setup(31, -1, 2048));
+	ASSERT_EQ(kernel_quota(31), q);
+	ASSERT_ERR(lve_setup(31, -2, -1), EINVAL);
+	ASSERT_ERR(lve_setup(0, 10, 10), EINVAL);
+	/* defaults reach LVEs created afterwards */
+	ASSERT_OK(lve_set_default(10, 1024));
+	ASSERT_OK(lve_create(32));
+	ASSERT_EQ(kernel_quota(32), 10 * ncpu * 1000);
+	ASSERT_OK(lve_destroy(32));
+	ASSERT(!cgtest_exists("cpu", "lveroot/lve32"));
+	ASSERT_ERR(lve_destroy(32), ENOENT);
+	ASSERT_OK(lve_destroy(31));
+	return 0;
+}
+
+TEST(seed_admin_functions_reach_the_kernel)
+{
+	RUN_HOME(body_seed_admin);
+	return 0;
+}

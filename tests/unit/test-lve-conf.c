@@ -182,6 +182,42 @@ TEST(bad_paths)
 	return 0;
 }
 
+TEST(fd_cache_size)
+{
+	static const struct {
+		const char *text;
+		unsigned want;
+	} good[] = {
+		{ "", OLVE_FD_CACHE_DEFAULT },
+		{ "fd_cache_size = 0\n", 0 },
+		{ "fd_cache_size=1", 1 },
+		{ "  fd_cache_size =  4096  \n", 4096 },
+		{ "fd_cache_size = 65536\n", OLVE_FD_CACHE_MAX },
+		{ "fd_cache_size = 007\n", 7 },
+	};
+	struct olve_conf c;
+
+	ASSERT_EQ(OLVE_FD_CACHE_DEFAULT, 256);
+	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+		ASSERT_OK(parse(good[i].text, &c, NULL));
+		ASSERT_EQ(c.fd_cache_size, good[i].want);
+		ASSERT_STREQ(c.cgroup_root, "openlve"); /* the other defaults are still filled */
+		olve_conf_free(&c);
+	}
+	ASSERT_EQ(bad("fd_cache_size = 65537\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size = 4294967296\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size = 99999999999999999999999\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size = -1\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size = +4\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size = 0x10\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size = 12k\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size = 1 2\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size = abc\n", 1), 0);
+	ASSERT_EQ(bad("fd_cache_size =\n", 1), 0);
+	ASSERT_EQ(bad("# x\nfd_cache_size = 5\nfd_cache_size = 5\n", 3), 0); /* duplicate */
+	return 0;
+}
+
 TEST(null_arguments)
 {
 	struct olve_conf c;

@@ -1,0 +1,919 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench-collect: lved's sampler (olstats' collector) against a bare pread
+ * loop over the same files, and lved's own cost as a daemon.
+ *
+ *   collector  lve_collector_pass(): pread of every kept usage file of every
+ *              LVE, parsing, the state file (fstat; EP slots by F_OFD_GETLK),
+ *              deltas into struct lve_sample.
+ *   bare       pread(fd, buf, 4 KiB, 0) of exactly the files the collector
+ *              keeps (same rules, opened here), nothing else.
+ * Both run in the same process, interleaved pass by pass; the median of
+ * --reps passes is reported, with the collector's first pass (opening
+ * everything, reading limits through liblve) separately.
+ *
+ *   daemon     the built lved (--foreground, interval 1 s, info_period 300,
+ *              SQLite history in a temp dir) over 1,000 LVEs for --seconds
+ *              (default 60; --quick 15), in its own group of every
+ *              hierarchy: CPU time (utime + stime) between READY=1 and the
+ *              end, RSS, peak RSS, kernel memory charged to its group, fds.
+ *              Extrapolated to interval 5 s (the lve-stats default): CPU per
+ *              pass x 720 passes per hour -- clearly an extrapolation.
+ *
+ * The LVEs are made with liblve (olve_apply, default limits) in a random
+ * subtree "olbench-collect-XXXXXXXX/lveroot" below this process's cgroup in
+ * every hierarchy (v1 here: cpu, cpuacct, cpuset, memory -- below our own
+ * memory group only --, blkio, pids) and removed at the end, also after
+ * SIGINT/SIGTERM/SIGHUP (handled between steps).
+ *
+ *   bench-collect [--counts=N,N...] [--reps=R] [--seconds=S] [--no-daemon] [--quick]
+ *     defaults: --counts=1000,10000 --reps=7 --seconds=60; --quick: 1000, 3 reps, 15 s
+ *
+ * Exit status: 0 done, 1 error, 2 usage, 77 cannot run here (not root, no
+ * cgroup hierarchy). Times are reported, never asserted.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cg-internal.h"
+#include "fileio.h"
+#include "lve-internal.h"
+#include "stats.h"
+
+#define EXIT_SKIP 77
+#define MAX_H 8
+#define MAX_COUNTS 8
+
+struct hier {
+	char mount[256];
+	int version;
+	uint32_t ctrls;
+	char own[PATH_MAX]; /* no leading '/' ("" = root) */
+	int topfd;
+	bool cpuset_v1;
+};
+
+static struct hier H[MAX_H];
+static int nh;
+static char top[40];
+static char tmpdir[64];
+static volatile sig_atomic_t stop;
+static pid_t lved_pid;
+
+static const int our_ctrls[] = { CG_CTRL_CPU, CG_CTRL_CPUACCT, CG_CTRL_CPUSET, CG_CTRL_MEMORY,
+				 CG_CTRL_BLKIO, CG_CTRL_IO, CG_CTRL_PIDS };
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("bench-collect: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 1;
+}
+
+static int own_cgroup(int version, const char *ctrl, char *out, size_t size)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+	char line[4096];
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		bool match = false;
+
+		if (!c2)
+			continue;
+		*c2 = 0;
+		if (version == 2) {
+			match = c2 == c1 + 1;
+		} else {
+			char *save = NULL;
+
+			for (char *t = strtok_r(c1 + 1, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				if (!strcmp(t, ctrl))
+					match = true;
+		}
+		if (match) {
+			char *p = c2 + 1;
+
+			p[strcspn(p, "\n")] = 0;
+			snprintf(out, size, "%s", p + strspn(p, "/"));
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void copy_file_at(int from, int to, const char *name)
+{
+	char buf[4096];
+
+	if (ol_read_at(from, name, buf, sizeof(buf)) < 0)
+		return;
+	ol_strip(buf);
+	if (buf[0])
+		(void)ol_write_at(to, name, buf);
+}
+
+/* <own>/top and <own>/top/lved in every hierarchy with our controllers. */
+static int setup_hiers(void)
+{
+	struct cg_sys *sys;
+	uint8_t rnd[4];
+	int r;
+
+	if (cgroup_init() != 0)
+		return -ENODEV;
+	sys = cg_sys_get();
+	if (!sys)
+		return -ENODEV;
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -EIO;
+	snprintf(top, sizeof(top), "olbench-collect-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+	for (size_t i = 0; i < ELEMENTSOF(our_ctrls); i++) {
+		int c = our_ctrls[i], m = sys->ctrl_mount[c], k;
+		const struct cg_mount *mt;
+
+		if (m < 0)
+			continue;
+		mt = &sys->mounts[m];
+		for (k = 0; k < nh; k++)
+			if (!strcmp(H[k].mount, mt->path))
+				break;
+		if (k == nh) {
+			if (nh == MAX_H)
+				return -E2BIG;
+			snprintf(H[k].mount, sizeof(H[k].mount), "%s", mt->path);
+			H[k].version = mt->version == CGROUP_V2 ? 2 : 1;
+			H[k].topfd = -1;
+			r = own_cgroup(H[k].version, cg_ctrl_name(c), H[k].own, sizeof(H[k].own));
+			if (r < 0)
+				return r;
+			nh++;
+		}
+		H[k].ctrls |= 1u << c;
+		if (c == CG_CTRL_CPUSET && H[k].version == 1)
+			H[k].cpuset_v1 = true;
+	}
+	if (nh == 0)
+		return -ENODEV;
+	for (int k = 0; k < nh; k++) {
+		char path[sizeof(H[0].mount) + sizeof(H[0].own) + 2];
+		_cleanup_close_ int ownfd = -1, lfd = -1;
+
+		snprintf(path, sizeof(path), "%.255s/%.4095s", H[k].mount, H[k].own);
+		ownfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (ownfd < 0)
+			return -errno;
+		if (mkdirat(ownfd, top, 0755) < 0)
+			return -errno;
+		H[k].topfd = openat(ownfd, top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (H[k].topfd < 0)
+			return -errno;
+		if (H[k].cpuset_v1) {
+			copy_file_at(ownfd, H[k].topfd, "cpuset.cpus");
+			copy_file_at(ownfd, H[k].topfd, "cpuset.mems");
+		}
+		if (H[k].version == 2)
+			(void)ol_write_at(H[k].topfd, "cgroup.subtree_control", "+cpu +io +memory +pids");
+		/* lved's own group (its kernel memory is read from here) */
+		if (mkdirat(H[k].topfd, "lved", 0755) < 0)
+			return -errno;
+		lfd = openat(H[k].topfd, "lved", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (lfd >= 0 && H[k].cpuset_v1) {
+			copy_file_at(H[k].topfd, lfd, "cpuset.cpus");
+			copy_file_at(H[k].topfd, lfd, "cpuset.mems");
+		}
+	}
+	return 0;
+}
+
+static void rmtree_at(int pfd, const char *name)
+{
+	int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	DIR *d;
+	struct dirent *de;
+
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			rmtree_at(dirfd(d), de->d_name);
+	closedir(d);
+	(void)unlinkat(pfd, name, AT_REMOVEDIR);
+}
+
+static void cleanup(void)
+{
+	char cmd[128];
+
+	if (lved_pid > 0) {
+		kill(lved_pid, SIGKILL);
+		waitpid(lved_pid, NULL, 0);
+		lved_pid = 0;
+	}
+	for (int k = 0; k < nh; k++) {
+		char path[sizeof(H[0].mount) + sizeof(H[0].own) + 2];
+		int ownfd;
+
+		H[k].topfd = safe_close(H[k].topfd);
+		snprintf(path, sizeof(path), "%.255s/%.4095s", H[k].mount, H[k].own);
+		ownfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (ownfd >= 0) {
+			rmtree_at(ownfd, top);
+			close(ownfd);
+		}
+	}
+	if (tmpdir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+		(void)!system(cmd);
+		tmpdir[0] = 0;
+	}
+}
+
+static int write_conf(void)
+{
+	char buf[8192], path[128];
+	size_t len = 0;
+	FILE *f;
+
+	for (int k = 0; k < nh; k++)
+		for (size_t i = 0; i < ELEMENTSOF(our_ctrls); i++) {
+			int c = our_ctrls[i];
+
+			if (!(H[k].ctrls & (1u << c)))
+				continue;
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "cgroup_root.%s = %s%s%s/lveroot\n",
+						cg_ctrl_name(c), H[k].own, H[k].own[0] ? "/" : "", top);
+			if (len >= sizeof(buf))
+				return -E2BIG;
+		}
+	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
+				"state_dir = %s/state\nve_cfg = %s/ve.cfg\nsysconfig = %s/cloudlinux\n"
+				"info_file = %s/info\nlist_file = %s/list\n",
+				tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
+	if (len >= sizeof(buf))
+		return -E2BIG;
+	snprintf(path, sizeof(path), "%s/openlve.conf", tmpdir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fputs(buf, f);
+	if (fclose(f) != 0)
+		return -EIO;
+	setenv("OPENLVE_CONF", path, 1);
+	snprintf(path, sizeof(path), "%s/lvestats2", tmpdir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "interval=1\ninfo_period=300\nsqlite_path=%s/lvestats2.db\n", tmpdir);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* ------------------------------------------------------------ bare fds */
+
+struct bare {
+	int *fd;
+	size_t n, cap;
+	struct olve *h;
+	uint32_t kept_to;    /* LVEs 1..kept_to have their fds in fd[] */
+	uint32_t last;       /* LVEs kept_to+1..last are opened, read and closed per pass */
+};
+
+static int bare_add(struct bare *b, int fd)
+{
+	if (b->n == b->cap) {
+		size_t ncap = b->cap ? b->cap * 2 : 4096;
+		int *nf = realloc(b->fd, ncap * sizeof(*nf));
+
+		if (!nf)
+			return -ENOMEM;
+		b->fd = nf;
+		b->cap = ncap;
+	}
+	b->fd[b->n++] = fd;
+	return 0;
+}
+
+static void bare_free(struct bare *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		close(b->fd[i]);
+	free(b->fd);
+	memset(b, 0, sizeof(*b));
+}
+
+static void open_if(struct bare *b, int dirfd, const char *name, const char *alt)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 && alt)
+		fd = openat(dirfd, alt, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd >= 0 && bare_add(b, fd) < 0)
+		close(fd);
+}
+
+/* The files collect.c keeps for LVE id (same rules), appended to b. */
+static int bare_open_lve(struct bare *b, uint32_t id)
+{
+	struct olve *h = b->h;
+	int cpu = olve_hier_of(h, CG_CTRL_CPU), acct = olve_hier_of(h, CG_CTRL_CPUACCT);
+	int mem = olve_hier_of(h, CG_CTRL_MEMORY), pids = olve_hier_of(h, CG_CTRL_PIDS);
+	int io = olve_hier_of(h, CG_CTRL_IO);
+	int d[OLVE_MAX_HIER];
+	char name[16];
+
+	if (io < 0)
+		io = olve_hier_of(h, CG_CTRL_BLKIO);
+	olve_lve_dirname(id, name);
+	for (int i = 0; i < h->n_hier; i++) {
+		d[i] = ol_open_dir_beneath(h->hier[i].rootfd, name, 0, 0);
+		if (d[i] < 0) {
+			while (i-- > 0)
+				close(d[i]);
+			return -ENOENT;
+		}
+	}
+	if (cpu >= 0)
+		open_if(b, d[cpu], "cpu.stat", NULL);
+	else if (h->hier[0].version == 2)
+		open_if(b, d[0], "cpu.stat", NULL);
+	if (!(cpu >= 0 && h->hier[cpu].version == 2) && acct >= 0)
+		open_if(b, d[acct], "cpuacct.usage", NULL);
+	if (mem >= 0 && h->hier[mem].version == 2) {
+		open_if(b, d[mem], "memory.current", NULL);
+		open_if(b, d[mem], "memory.events", NULL);
+	} else if (mem >= 0) {
+		open_if(b, d[mem], "memory.usage_in_bytes", NULL);
+		open_if(b, d[mem], "memory.failcnt", NULL);
+		open_if(b, d[mem], "memory.memsw.failcnt", NULL);
+		open_if(b, d[mem], "memory.oom_control", NULL);
+	}
+	if (pids >= 0) {
+		open_if(b, d[pids], "pids.current", NULL);
+		open_if(b, d[pids], "pids.events", NULL);
+	}
+	if (io >= 0 && h->hier[io].version == 2) {
+		open_if(b, d[io], "io.stat", NULL);
+	} else if (io >= 0) {
+		open_if(b, d[io], "blkio.throttle.io_service_bytes", "blkio.throttle.io_service_bytes_recursive");
+		open_if(b, d[io], "blkio.throttle.io_serviced", "blkio.throttle.io_serviced_recursive");
+	}
+	open_if(b, d[pids >= 0 ? pids : 0], "cgroup.procs", NULL);
+	if (pids < 0)
+		open_if(b, d[0], h->hier[0].version == 2 ? "cgroup.threads" : "tasks", NULL);
+	for (int i = 0; i < h->n_hier; i++)
+		close(d[i]);
+	{
+		char sname[16];
+
+		snprintf(sname, sizeof(sname), "%" PRIu32, id);
+		open_if(b, h->statefd, sname, NULL);
+	}
+	return 0;
+}
+
+static int bare_open(struct olve *h, uint32_t kept, uint32_t n, struct bare *b)
+{
+	b->h = h;
+	b->kept_to = kept;
+	b->last = n;
+	for (uint32_t id = 1; id <= kept; id++) {
+		int r = bare_open_lve(b, id);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static double bare_pass(struct bare *b)
+{
+	static char buf[4096]; /* the collector's buffer size (it grows only for longer files) */
+	double t0 = now_s();
+	size_t kept = b->n;
+
+	for (size_t i = 0; i < kept; i++)
+		(void)!pread(b->fd[i], buf, sizeof(buf), 0);
+	/* beyond the fd budget: the same files opened, read, closed */
+	for (uint32_t id = b->kept_to + 1; id <= b->last; id++) {
+		if (bare_open_lve(b, id) < 0)
+			continue;
+		for (size_t i = kept; i < b->n; i++) {
+			(void)!pread(b->fd[i], buf, sizeof(buf), 0);
+			close(b->fd[i]);
+		}
+		b->n = kept;
+	}
+	return now_s() - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+}
+
+#define ROUNDS 2
+
+/*
+ * One row of the table for n LVEs (already created). The collector and the
+ * bare loop cannot hold their fds at the same time under this host's
+ * RLIMIT_NOFILE, so they alternate in blocks: ROUNDS x (collector: new, first
+ * pass, warm-up, reps timed passes, freed; bare: open, warm-up, reps timed).
+ */
+static int measure(struct olve *h, uint32_t n, int reps)
+{
+	struct lve_collector_status st = { 0 };
+	double tc[128], tb[128], t_first = 0, cpu_col = 0;
+	int r = 0, nc = 0, nb = 0;
+	size_t bare_fds = 0;
+
+	if (reps > 64)
+		reps = 64;
+	for (int round = 0; round < ROUNDS && !stop; round++) {
+		struct lve_collector *c = NULL;
+		struct lve_sample *s = NULL;
+		struct bare b = { 0 };
+		double t0;
+
+		r = lve_collector_new(h, &c);
+		if (r < 0)
+			return r;
+		t0 = now_s();
+		r = lve_collector_pass(c, 0, &s);
+		if (round == 0)
+			t_first = now_s() - t0;
+		free(s);
+		s = NULL;
+		if (r >= 0)
+			r = lve_collector_pass(c, 1000000, &s); /* warm-up */
+		free(s);
+		s = NULL;
+		for (int i = 0; r >= 0 && i < reps && !stop; i++) {
+			double c0 = cpu_s();
+
+			t0 = now_s();
+			r = lve_collector_pass(c, (int64_t)(i + 2) * 1000000, &s);
+			tc[nc++] = now_s() - t0;
+			cpu_col += cpu_s() - c0;
+			free(s);
+			s = NULL;
+			if (r >= 0 && (uint32_t)r != n) {
+				fprintf(stderr, "bench-collect: a pass gave %d samples, want %" PRIu32 "\n", r, n);
+				r = -EIO;
+			}
+		}
+		lve_collector_status(c, &st);
+		lve_collector_free(c);
+		if (r < 0)
+			return r;
+		if (st.n_lves != n || st.n_skipped) {
+			fprintf(stderr, "bench-collect: collector tracks %" PRIu32 " LVEs, %" PRIu32 " skipped (%s)\n",
+				st.n_lves, st.n_skipped, strerror(-st.last_err));
+			return -EIO;
+		}
+		r = bare_open(h, n - st.n_transient, n, &b);
+		if (r >= 0) {
+			bare_fds = b.n;
+			bare_pass(&b); /* warm-up */
+			for (int i = 0; i < reps && !stop; i++)
+				tb[nb++] = bare_pass(&b);
+		}
+		bare_free(&b);
+		if (r < 0)
+			return r;
+	}
+	if (nc == 0 || nb == 0)
+		return -EINTR;
+	{
+		double mc = median(tc, nc), mb = median(tb, nb);
+
+		printf("%7" PRIu32 " %8" PRIu64 " %8zu %9" PRIu32 " %11.1f %11.2f %9.2f %6.2f %8.1f %11.2f\n", n,
+		       st.n_fds, bare_fds, st.n_transient, t_first * 1e3, mc * 1e3, mb * 1e3, mb > 0 ? mc / mb : 0,
+		       mc * 1e6 / n, cpu_col / nc * 1e3);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+#define HEADER() \
+	printf("%7s %8s %8s %9s %11s %11s %9s %6s %8s %11s\n", "LVEs", "fds", "bare fds", "transient", "1st pass ms", \
+	       "collect ms", "bare ms", "ratio", "us/LVE", "cpu ms/pass")
+
+static int create_lves(struct olve *h, uint32_t from, uint32_t to, double *secs)
+{
+	struct olve_limits none = { 0 };
+	double t0 = now_s();
+
+	for (uint32_t id = from; id <= to && !stop; id++) {
+		int r = olve_apply(h, id, &none);
+
+		if (r < 0) {
+			fprintf(stderr, "bench-collect: olve_apply(%" PRIu32 "): %s\n", id, strerror(-r));
+			return r;
+		}
+		/* the handle's per-LVE fd cache would hold 13 fds per LVE: not what lved holds */
+		olve_lve_forget(h, id);
+	}
+	*secs = now_s() - t0;
+	return stop ? -EINTR : 0;
+}
+
+/* ----------------------------------------------------------------- lved */
+
+static int find_lved(char *out, size_t size)
+{
+	const char *root = getenv("OPENLVE_BUILD_ROOT");
+	char self[PATH_MAX - 32];
+	ssize_t n;
+
+	if (root) {
+		snprintf(out, size, "%s/src/lved/lved", root);
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		char *slash;
+
+		self[n] = 0;
+		slash = strrchr(self, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(out, size, "%s/../src/lved/lved", self);
+			if (access(out, X_OK) == 0)
+				return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+struct procstat {
+	double cpu;      /* utime + stime, s */
+	long rss_kb, hwm_kb;
+	int fds;
+};
+
+static int read_proc(pid_t pid, struct procstat *ps)
+{
+	char path[64], buf[4096], *p;
+	unsigned long long ut = 0, stt = 0;
+	long tck = sysconf(_SC_CLK_TCK);
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (ol_read_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) != 2)
+		return -EINVAL;
+	ps->cpu = (double)(ut + stt) / (double)(tck > 0 ? tck : 100);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (ol_read_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
+		return -ESRCH;
+	p = strstr(buf, "VmRSS:");
+	ps->rss_kb = p ? strtol(p + 6, NULL, 10) : 0;
+	p = strstr(buf, "VmHWM:");
+	ps->hwm_kb = p ? strtol(p + 6, NULL, 10) : 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	ps->fds = 0;
+	d = opendir(path);
+	if (d) {
+		while ((de = readdir(d)))
+			ps->fds += de->d_name[0] != '.';
+		closedir(d);
+	}
+	return 0;
+}
+
+/* Kernel memory charged to lved's memory group (v1 memory.kmem.usage_in_bytes, v2 memory.stat kernel). */
+static long long lved_kmem(void)
+{
+	int mem = -1;
+	char buf[8192];
+
+	for (int k = 0; k < nh; k++)
+		if (H[k].ctrls & (1u << CG_CTRL_MEMORY))
+			mem = k;
+	if (mem < 0 || H[mem].topfd < 0)
+		return -1;
+	if (H[mem].version == 1) {
+		if (ol_read_at(H[mem].topfd, "lved/memory.kmem.usage_in_bytes", buf, sizeof(buf)) < 0)
+			return -1;
+		return strtoll(buf, NULL, 10);
+	}
+	if (ol_read_at(H[mem].topfd, "lved/memory.stat", buf, sizeof(buf)) >= 0) {
+		char *p = strstr(buf, "\nkernel ");
+
+		if (!strncmp(buf, "kernel ", 7))
+			p = buf - 1;
+		if (p)
+			return strtoll(p + 8, NULL, 10);
+	}
+	return -1;
+}
+
+static bool wait_ready(int nfd, double timeout)
+{
+	double end = now_s() + timeout;
+
+	while (now_s() < end && !stop) {
+		struct pollfd p = { .fd = nfd, .events = POLLIN };
+		char buf[512];
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = recv(nfd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		if (strstr(buf, "READY=1"))
+			return true;
+	}
+	return false;
+}
+
+static int run_daemon(uint32_t n, int seconds)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char bin[PATH_MAX], conf[128];
+	struct procstat a, b;
+	_cleanup_close_ int nfd = -1;
+	double t0, t1, passes, per_pass;
+	long long kmem;
+	int st;
+
+	if (find_lved(bin, sizeof(bin)) < 0) {
+		fprintf(stderr, "bench-collect: lved not found (OPENLVE_BUILD_ROOT): daemon run skipped\n");
+		return 0;
+	}
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", tmpdir);
+	nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (nfd < 0 || bind(nfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	snprintf(conf, sizeof(conf), "%s/lvestats2", tmpdir);
+	lved_pid = fork();
+	if (lved_pid < 0)
+		return -errno;
+	if (lved_pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int k = 0; k < nh; k++)
+			if (ol_write_at(H[k].topfd, "lved/cgroup.procs", "0") < 0)
+				_exit(126);
+		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+		if (null >= 0)
+			dup2(null, 1);
+		execl(bin, bin, "--foreground", "--config", conf, (char *)NULL);
+		_exit(127);
+	}
+	if (!wait_ready(nfd, 300)) {
+		fprintf(stderr, "bench-collect: lved did not get ready\n");
+		return -ETIMEDOUT;
+	}
+	if (read_proc(lved_pid, &a) < 0)
+		return -ESRCH;
+	t0 = now_s();
+	for (int i = 0; i < seconds * 10 && !stop; i++) {
+		struct timespec ts = { 0, 100000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (read_proc(lved_pid, &b) < 0)
+		return -ESRCH;
+	t1 = now_s();
+	kmem = lved_kmem();
+	kill(lved_pid, SIGTERM);
+	waitpid(lved_pid, &st, 0);
+	lved_pid = 0;
+
+	passes = (double)(long)(t1 - t0 + 0.5); /* interval 1 s on an absolute schedule */
+	per_pass = passes > 0 ? (b.cpu - a.cpu) / passes : 0;
+	printf("\nlved daemon, %" PRIu32 " LVEs, interval 1 s, %.0f s measured (%.0f passes) after READY=1:\n", n,
+	       t1 - t0, passes);
+	printf("  CPU time            %.2f s (utime+stime; clock ticks of 10 ms: +-0.01 s)\n", b.cpu - a.cpu);
+	printf("  CPU per pass        %.2f ms (sampling, period averages, SQLite insert of %" PRIu32 " rows)\n",
+	       per_pass * 1e3, n);
+	printf("  RSS                 %ld KiB now, %ld KiB peak\n", b.rss_kb, b.hwm_kb);
+	printf("  fds                 %d\n", b.fds);
+	if (kmem >= 0)
+		printf("  kernel memory       %.1f MiB charged to lved's group (kept seq_files, struct files, ...)\n",
+		       (double)kmem / 1048576.0);
+	printf("EXTRAPOLATED to interval 5 s (720 passes/h, same cost per pass):\n");
+	printf("  CPU per hour        %.1f s = %.3f %% of one core (target < 0.5 %%)\n", per_pass * 720,
+	       per_pass / 5.0 * 100.0);
+	printf("  RSS                 %.1f MiB peak (target < 32 MiB; does not grow with passes)\n",
+	       (double)b.hwm_kb / 1024.0);
+	return 0;
+}
+
+static int parse_counts(const char *s, uint32_t *v, int *n)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	*n = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		if (*n == MAX_COUNTS || ol_parse_u32(t, &v[*n]) < 0 || v[*n] == 0 || v[*n] > 200000)
+			return -EINVAL;
+		if (*n && v[*n] <= v[*n - 1])
+			return -EINVAL;
+		(*n)++;
+	}
+	return *n ? 0 : -EINVAL;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "counts", required_argument, NULL, 'n' }, { "reps", required_argument, NULL, 'r' },
+		{ "seconds", required_argument, NULL, 's' }, { "no-daemon", no_argument, NULL, 'D' },
+		{ "quick", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint32_t counts[MAX_COUNTS] = { 1000, 10000 }, made = 0, reps = 7, seconds = 60;
+	int ncounts = 2, ch, r, rc = 0;
+	bool daemon = true, daemon_done = false;
+	struct olve *h = NULL;
+	struct rlimit rl;
+
+	while ((ch = getopt_long(argc, argv, "n:r:s:Dqh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			if (parse_counts(optarg, counts, &ncounts) < 0) {
+				fprintf(stderr, "bench-collect: --counts=%s: ascending numbers 1..200000\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			if (ol_parse_u32(optarg, &reps) < 0 || reps == 0 || reps > 64) {
+				fprintf(stderr, "bench-collect: --reps=%s: expected 1..64\n", optarg);
+				return 2;
+			}
+			break;
+		case 's':
+			if (ol_parse_u32(optarg, &seconds) < 0 || seconds < 5 || seconds > 3600) {
+				fprintf(stderr, "bench-collect: --seconds=%s: expected 5..3600\n", optarg);
+				return 2;
+			}
+			break;
+		case 'D':
+			daemon = false;
+			break;
+		case 'q':
+			counts[0] = 1000;
+			ncounts = 1;
+			reps = 3;
+			seconds = 15;
+			break;
+		case 'h':
+			printf("Usage: bench-collect [--counts=N,N...] [--reps=R] [--seconds=S] [--no-daemon] [--quick]\n"
+			       "One collector pass over N LVEs vs a bare pread loop over the same files,\n"
+			       "and lved's CPU/RSS over S seconds at 1,000 LVEs (extrapolated to interval 5 s).\n");
+			return 0;
+		default:
+			return 2;
+		}
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "bench-collect: needs root (skipped)\n");
+		return EXIT_SKIP;
+	}
+	/* ~12 fds per LVE: as many as this host allows (lved does the same) */
+	rl.rlim_cur = rl.rlim_max = 1048576;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	(void)getrlimit(RLIMIT_NOFILE, &rl);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/olbench-collect-XXXXXX");
+	if (!mkdtemp(tmpdir)) {
+		tmpdir[0] = 0;
+		return die("cannot make a temporary directory: %s", strerror(errno));
+	}
+	r = setup_hiers();
+	if (r == -ENODEV) {
+		cleanup();
+		fprintf(stderr, "bench-collect: no cgroup hierarchy with our controllers (skipped)\n");
+		return EXIT_SKIP;
+	}
+	if (r < 0) {
+		cleanup();
+		return die("cannot create the benchmark groups: %s", strerror(-r));
+	}
+	r = write_conf();
+	if (r < 0) {
+		cleanup();
+		return die("cannot write the configuration: %s", strerror(-r));
+	}
+	r = olve_open(&h, 0);
+	if (r < 0) {
+		cleanup();
+		return die("olve_open: %s", strerror(-r));
+	}
+	printf("bench-collect: %d hierarchies, %d CPUs, %" PRIu32 " timed passes each (median)\n", h->n_hier,
+	       h->ncpus, reps);
+	HEADER();
+	fflush(stdout);
+	for (int i = 0; i < ncounts && !stop; i++) {
+		double secs;
+
+		r = create_lves(h, made + 1, counts[i], &secs);
+		if (r < 0) {
+			rc = die("cannot create the LVEs: %s", strerror(-r));
+			goto out;
+		}
+		made = counts[i];
+		r = measure(h, counts[i], (int)reps);
+		if (r < 0) {
+			rc = die("measuring %" PRIu32 " LVEs: %s", counts[i], strerror(-r));
+			goto out;
+		}
+		if (daemon && !daemon_done && counts[i] == 1000) {
+			daemon_done = true;
+			r = run_daemon(counts[i], (int)seconds);
+			if (r < 0) {
+				rc = die("lved run: %s", strerror(-r));
+				goto out;
+			}
+			if (i + 1 < ncounts) {
+				printf("\n");
+				HEADER();
+			}
+		}
+	}
+	printf("ratio = collector pass / bare pass over the same files (target <= 1.5). \"transient\": LVEs over\n"
+	       "the fd budget (RLIMIT_NOFILE %llu here), whose files both sides open, read and close each pass.\n",
+	       (unsigned long long)rl.rlim_cur);
+out:
+	olve_close(h);
+	cleanup();
+	return rc;
+}

@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * bench-lveinfo: how fast lveinfo answers over a large history.
+ *
+ * Builds a SQLite statistics database in a temp dir with the schema of
+ * db.c: for 1,000 LVEs, 30 days of hourly (and the daily sums of them)
+ * and 2 days of minute rollups written directly (bulk SQL), then the last
+ * 1.5 hours of 5-second
+ * passes stored through lve_db_insert() (the real write path, which also
+ * maintains the rollups; its time per pass is reported). Then it times
+ * lve_db_query() over 10 minutes, 1 day, 30 days (all LVEs) and 30 days of
+ * one LVE, and the lveinfo binary end to end (--period 30d --json) when
+ * OPENLVE_BUILD_ROOT points at the build.
+ *
+ *   bench-lveinfo [--lves N] [--days D] [--keep]
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "db-internal.h"
+#include "stats.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fill(struct lve_sample *s, uint32_t id, int64_t ts, unsigned k)
+{
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->ts = ts;
+	s->interval = 5;
+	s->aCPU = (id * 37 + k * 11) % 10000;
+	s->lCPU = 10000;
+	s->CPUf = (id + k) % 17 == 0;
+	s->aEP = (id + k) % 5;
+	s->lEP = 20;
+	s->aPMem = (uint64_t)((id * 13 + k) % 512) << 20;
+	s->lPMem = 1ull << 30;
+	s->PMemF = (id + k) % 101 == 0;
+	s->aNproc = (id + k) % 30;
+	s->lNproc = 100;
+	s->aIO = (uint64_t)((id * 7 + k) % 2048) << 10;
+	s->lIO = 1024ull << 10;
+	s->aIOPS = (id + k) % 1024;
+	s->lIOPS = 1024;
+	s->nprocs = s->aNproc;
+	s->nthreads = s->aNproc * 2;
+}
+
+/* Bulk rollup rows: every LVE, buckets [t0, t1) of `step` seconds, `per` samples each. */
+static int bulk_rollup(sqlite3 *h, const char *table, int64_t t0, int64_t t1, int64_t step, unsigned per,
+		       unsigned lves)
+{
+	char sql[4096];
+	size_t len;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s (server_id, id, t, n, secs", table);
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s%s", lve_fields[i].col,
+					lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+	len += (size_t)snprintf(sql + len, sizeof(sql) - len, ") VALUES ('localhost', ?1, ?2, ?3, ?4");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", ?%u", 5 + i);
+	snprintf(sql + len, sizeof(sql) - len, ")");
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_exec(h, "BEGIN", NULL, NULL, NULL);
+	for (int64_t t = t0; t < t1; t += step) {
+		for (uint32_t id = 1; id <= lves; id++) {
+			struct lve_sample s;
+
+			fill(&s, id, t, (unsigned)(t / step));
+			sqlite3_reset(st);
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int64(st, 2, t);
+			sqlite3_bind_int64(st, 3, per);
+			sqlite3_bind_int64(st, 4, (int64_t)per * 5);
+			for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+				int64_t v = lve_field_get(&s, i);
+
+				sqlite3_bind_int64(st, 5 + (int)i, lve_fields[i].kind == LVE_FK_LIMIT ? v : v * per);
+			}
+			rc = sqlite3_step(st);
+			if (rc != SQLITE_DONE) {
+				fprintf(stderr, "bench-lveinfo: insert: %s\n", sqlite3_errmsg(h));
+				sqlite3_finalize(st);
+				return -EIO;
+			}
+		}
+	}
+	sqlite3_exec(h, "COMMIT", NULL, NULL, NULL);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static double time_query(struct lve_db *db, int64_t from, int64_t to, uint32_t id, int reps, int *count)
+{
+	double best = 1e9;
+
+	for (int i = 0; i < reps; i++) {
+		struct lve_agg *a = NULL;
+		double t0 = now_s();
+		int r = lve_db_query(db, &(struct lve_query){ .from = from, .to = to, .id = id }, &a);
+		double dt = now_s() - t0;
+
+		free(a);
+		if (r < 0) {
+			fprintf(stderr, "bench-lveinfo: query: %s (%s)\n", strerror(-r), lve_db_errmsg(db));
+			return -1;
+		}
+		*count = r;
+		if (dt < best)
+			best = dt;
+	}
+	return best;
+}
+
+static double time_lveinfo(const char *exe, const char *conf, const char *dbpath, const char *period)
+{
+	double t0;
+	pid_t pid;
+
+	fflush(stdout);
+	t0 = now_s();
+	pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stdout))
+			_exit(127);
+		execl(exe, "lveinfo", "--config", conf, "--db", dbpath, "--period", period, "--json", "-l", "0",
+		      (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return now_s() - t0;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned lves = 1000, days = 30;
+	bool keep = false;
+	char dir[] = "/tmp/bench-lveinfo-XXXXXX", path[256], exe[512];
+	struct lvestats_conf conf = { .db_type = "sqlite", .server_id = "localhost", .keep_history_days = 60 };
+	struct lve_db *db = NULL;
+	sqlite3 *h = NULL;
+	int64_t now = (int64_t)time(NULL) / 3600 * 3600 + 1800; /* mid-hour: every table is used */
+	struct lve_sample *pass;
+	double t0, t_ins, worst = 0;
+	int count = 0, r;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--lves") && i + 1 < argc)
+			lves = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--days") && i + 1 < argc)
+			days = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--keep"))
+			keep = true;
+		else {
+			fprintf(stderr, "usage: bench-lveinfo [--lves N] [--days D] [--keep]\n");
+			return 2;
+		}
+	}
+	if (lves < 1 || days < 3) {
+		fprintf(stderr, "bench-lveinfo: --lves >= 1, --days >= 3\n");
+		return 2;
+	}
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/lvestats2.db", dir);
+	conf.sqlite_path = path;
+
+	/* schema through the library, then bulk history */
+	r = lve_db_open(&conf, &db);
+	if (r < 0) {
+		fprintf(stderr, "bench-lveinfo: open: %s\n", strerror(-r));
+		return 1;
+	}
+	if (sqlite3_open(path, &h) != SQLITE_OK)
+		return 1;
+	sqlite3_busy_timeout(h, 5000);
+	t0 = now_s();
+	int64_t hour_now = now / 3600 * 3600, min_now = now / 60 * 60;
+	/* hours strictly before the current hour, minutes of the last 2 days before the current hour */
+	if (bulk_rollup(h, "lve_hour", hour_now - (int64_t)days * 86400, hour_now - 3600, 3600, 720, lves) < 0 ||
+	    bulk_rollup(h, "lve_minute", hour_now - 2 * 86400, hour_now - 3600, 60, 12, lves) < 0)
+		return 1;
+	/* day rows = the sums of those hours (the live inserts below add to the last one) */
+	{
+		char sql[4096];
+		size_t len = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO lve_day (server_id, id, t, n, secs");
+
+		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s%s", lve_fields[i].col,
+						lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+		len += (size_t)snprintf(sql + len, sizeof(sql) - len, ") SELECT server_id, id, t - t %% 86400, sum(n), sum(secs)");
+		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+			len += (size_t)snprintf(sql + len, sizeof(sql) - len, ", %s(%s%s)",
+						lve_fields[i].kind == LVE_FK_LIMIT ? "max" : "sum", lve_fields[i].col,
+						lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+		snprintf(sql + len, sizeof(sql) - len, " FROM lve_hour GROUP BY server_id, id, t - t %% 86400");
+		if (sqlite3_exec(h, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			fprintf(stderr, "bench-lveinfo: day rows: %s\n", sqlite3_errmsg(h));
+			return 1;
+		}
+	}
+	sqlite3_close(h);
+	printf("bench-lveinfo: %u LVEs, %u days of hourly and daily rows, 2 days of minute rows: built in %.1f s\n",
+	       lves, days, now_s() - t0);
+
+	/* the last hour as 5 s passes through lve_db_insert (raw + rollups) */
+	pass = calloc(lves, sizeof(*pass));
+	if (!pass)
+		return 1;
+	t0 = now_s();
+	unsigned npass = 0;
+	for (int64_t ts = hour_now - 3600 + 5; ts <= now; ts += 5, npass++) {
+		double p0 = now_s(), dt;
+
+		for (uint32_t id = 1; id <= lves; id++)
+			fill(&pass[id - 1], id, ts, (unsigned)ts);
+		r = lve_db_insert(db, pass, lves);
+		if (r < 0) {
+			fprintf(stderr, "bench-lveinfo: insert: %s (%s)\n", strerror(-r), lve_db_errmsg(db));
+			return 1;
+		}
+		dt = now_s() - p0;
+		if (dt > worst)
+			worst = dt;
+	}
+	t_ins = now_s() - t0;
+	printf("bench-lveinfo: lve_db_insert: %u passes of %u LVEs, %.2f ms per pass (worst %.2f ms), %.0f samples/s\n",
+	       npass, lves, t_ins * 1000 / npass, worst * 1000, (double)npass * lves / t_ins);
+	(void)min_now;
+	lve_db_close(db);
+
+	/* queries through a reader handle, like lveinfo */
+	r = lve_db_open_flags(&conf, LVE_DB_READONLY, &db);
+	if (r < 0)
+		return 1;
+	struct {
+		const char *what;
+		int64_t range;
+		uint32_t id;
+	} q[] = {
+		{ "last 10 minutes, all LVEs", 600, 0 },
+		{ "last 4 hours, all LVEs", 4 * 3600, 0 },
+		{ "last 1 day, all LVEs", 86400, 0 },
+		{ "last 30 days, all LVEs", (int64_t)days * 86400 - 7200, 0 },
+		{ "last 30 days, one LVE (--id)", (int64_t)days * 86400 - 7200, lves / 2 + 1 },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(q); i++) {
+		double dt = time_query(db, now - q[i].range + 7, now + 1, q[i].id, 5, &count);
+
+		if (dt < 0)
+			return 1;
+		printf("bench-lveinfo: query %-32s %4d rows  %8.1f ms\n", q[i].what, count, dt * 1000);
+	}
+	lve_db_close(db);
+
+	const char *root = getenv("OPENLVE_BUILD_ROOT");
+	if (root) {
+		snprintf(exe, sizeof(exe), "%s/src/tools/lveinfo", root);
+		if (access(exe, X_OK) == 0) {
+			char period[32];
+			double best = 1e9;
+
+			char cpath[300];
+			FILE *cf;
+
+			/* an empty lve-stats configuration: defaults, --db names the file */
+			snprintf(cpath, sizeof(cpath), "%s/lvestats2", dir);
+			cf = fopen(cpath, "we");
+			if (!cf || fclose(cf) != 0)
+				return 1;
+			snprintf(period, sizeof(period), "%ud", days - 1);
+			for (int i = 0; i < 3; i++) {
+				double dt = time_lveinfo(exe, cpath, path, period);
+
+				if (dt < 0) {
+					fprintf(stderr, "bench-lveinfo: lveinfo failed\n");
+					return 1;
+				}
+				if (dt < best)
+					best = dt;
+			}
+			printf("bench-lveinfo: lveinfo --period %s --json -l 0 (process, end to end) %8.1f ms\n", period,
+			       best * 1000);
+		}
+	}
+	free(pass);
+	if (keep)
+		printf("bench-lveinfo: database kept at %s\n", path);
+	else {
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "bench-lveinfo: could not remove %s\n", dir);
+	}
+	return 0;
+}

@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test-lve-cache - liblve's per-handle LVE fd cache (src/liblve/lve.c) on
+ * the real kernel: it is bounded (fd_cache_size in openlve.conf, a quarter
+ * of RLIMIT_NOFILE) and reference counted (an entry's fds stay open while
+ * anyone holds it, whatever other threads forget, evict or destroy).
+ *
+ * Linked statically against liblve's internals (olve_lve_get / put /
+ * forget are hidden); the public API comes from the same objects. Every
+ * worker runs in the test's own "home" group (lve-testenv.h); nothing
+ * outside the random test root is touched.
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sched.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "lve-internal.h"
+#include "lve-testenv.h"
+#include "lve/openlve.h"
+
+static bool mode_v2(void)
+{
+	return cgtest_mode() == CGROUP_MODE_UNIFIED;
+}
+
+/* Open fds of this process (the directory stream's own fd included: constant). */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Open fds whose target's path contains `what` (e.g. LVE cgroup dirs and tasks files). */
+static int count_fds_to(const char *what)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		char target[4096];
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (strstr(target, what))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Is fd open? */
+static bool fd_open(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+/* Append a line to the test's openlve.conf (after LTE_SETUP, before olve_open). */
+static int conf_append(const char *line)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/openlve.conf", lte_dir);
+	f = fopen(path, "ae");
+	if (!f)
+		return -errno;
+	fputs(line, f);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+#define RUN_HOME_CONF(fn, confline)                                                      \
+	do {                                                                             \
+		LTE_SETUP();                                                             \
+		if (confline)                                                            \
+			ASSERT_OK(conf_append(confline));                                \
+		ASSERT_EQ(lte_run_home(fn, NULL), 0);                                        \
+	} while (0)
+
+/*
+ * The library's process-wide fds (the cgroup layer's mount fds, opened on
+ * the first olve_open, and its lazily opened roots) are not the cache's:
+ * open them before counting.
+ */
+static int warm_up(void)
+{
+	struct olve *h = NULL;
+	struct olve_limits got;
+	int r = olve_open(&h, 0);
+
+	if (r < 0)
+		return r;
+	(void)olve_get_limits(h, 1, &got);
+	olve_close(h);
+	return 0;
+}
+
+/* fds of one cache entry as root: a dir and a tasks fd per hierarchy, the state file. */
+static int per_entry(const struct olve *h)
+{
+	return 2 * h->n_hier + 1;
+}
+
+/* ------------------------------------------------- the bound, 3000 LVEs */
+
+#define MANY 3000
+#define MANY_BASE 10000u
+
+static int body_many(void *arg)
+{
+	struct rlimit rl;
+	struct olve *h = NULL;
+	struct olve_limits got;
+	int before, base, now, peak = 0, per;
+
+	(void)arg;
+	ASSERT_OK(getrlimit(RLIMIT_NOFILE, &rl));
+	rl.rlim_cur = 1024;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 1024)
+		rl.rlim_cur = rl.rlim_max;
+	ASSERT_OK(setrlimit(RLIMIT_NOFILE, &rl));
+	ASSERT_OK(warm_up());
+	before = count_fds();
+	ASSERT_OK(olve_open(&h, 0));
+	per = per_entry(h);
+	base = count_fds();
+	ASSERT(base > 0);
+	/* MANY entries would need MANY * per fds: far beyond the limit without a bound */
+	ASSERT((rlim_t)MANY * (rlim_t)per > rl.rlim_cur);
+	for (uint32_t i = 0; i < MANY; i++) {
+		struct olve_limits lim = { .mask = OLVE_L_NPROC, .nproc = 100 + i % 500 };
+		int r = olve_apply(h, MANY_BASE + i, &lim);
+
+		if (r < 0)
+			TAP_FAIL("olve_apply(%u) after %u LVEs: %s", MANY_BASE + i, i, strerror(-r));
+		if (i % 50 == 0 || i == MANY - 1) {
+			now = count_fds();
+			ASSERT(now >= base);
+			if (now - base > peak)
+				peak = now - base;
+		}
+	}
+	fprintf(stderr, "# %d LVEs, %d fds per entry, RLIMIT_NOFILE %llu: at most %d fds held by the cache\n",
+		MANY, per, (unsigned long long)rl.rlim_cur, peak);
+	/* a quarter of the soft limit, whole entries */
+	ASSERT(peak <= (int)(rl.rlim_cur / 4));
+	ASSERT(peak % per == 0);
+	ASSERT(peak >= per);
+	/* evicted long ago: reopened on demand, the applied value is there */
+	for (uint32_t i = 0; i < MANY; i += 997) {
+		ASSERT_OK(olve_get_limits(h, MANY_BASE + i, &got));
+		ASSERT(got.mask & OLVE_L_NPROC);
+		ASSERT_EQ(got.nproc, 100 + i % 500);
+	}
+	ASSERT(count_fds() - base <= peak);
+	olve_close(h);
+	ASSERT_EQ(count_fds(), before);
+	return 0;
+}
+
+TEST(many_lves_bounded_by_rlimit)
+{
+	RUN_HOME_CONF(body_many, NULL);
+	return 0;
+}
+
+/* --------------------------------------------- fd_cache_size in the conf */
+
+static int body_size4(void *arg)
+{
+	struct olve *h = NULL;
+	int before, base, per;
+
+	(void)arg;
+	ASSERT_OK(warm_up());
+	before = count_fds();
+	ASSERT_OK(olve_open(&h, 0));
+	per = per_entry(h);
+	base = count_fds();
+	for (uint32_t id = 1; id <= 40; id++) {
+		struct olve_limits lim = { .mask = OLVE_L_NPROC, .nproc = 50 + id };
+
+		ASSERT_OK(olve_apply(h, id, &lim));
+		ASSERT_EQ(count_fds() - base, per * (int)(id < 4 ? id : 4));
+	}
+	olve_close(h);
+	ASSERT_EQ(count_fds(), before);
+	return 0;
+}
+
+TEST(fd_cache_size_bounds_entries)
+{
+	RUN_HOME_CONF(body_size4, "fd_cache_size = 4\n");
+	return 0;
+}
+
+static int body_size0(void *arg)
+{
+	struct olve *h = NULL;
+	struct olve_lve_fds *f = NULL;
+	uint32_t cookie = 0;
+	int base, per;
+
+	(void)arg;
+	ASSERT_OK(olve_open(&h, 0));
+	per = per_entry(h);
+	/* EP 0: no EP slot fds (process-wide pools); a first entry makes the thread's origin fds */
+	for (uint32_t id = 1; id <= 5; id++) {
+		struct olve_limits lim = { .mask = OLVE_L_NPROC | OLVE_L_EP, .nproc = 60 + id, .ep = 0 };
+
+		ASSERT_OK(olve_apply(h, id, &lim));
+	}
+	/* round 0 warms up the library's process-wide fds (origin fds, cgroup layer), round 1 counts */
+	base = -1;
+	for (int round = 0; round < 2; round++) {
+		if (round == 1)
+			base = count_fds();
+		for (uint32_t id = 1; id <= 5; id++) {
+			struct olve_limits lim = { .mask = OLVE_L_NPROC, .nproc = 70 + id + (uint32_t)round }, got;
+
+			ASSERT_OK(olve_apply(h, id, &lim));
+			ASSERT(base < 0 || count_fds() == base);
+			ASSERT_OK(olve_get_limits(h, id, &got));
+			ASSERT_EQ(got.nproc, 70 + id + (uint32_t)round);
+			ASSERT_OK(olve_enter(h, id, 0, &cookie));
+			ASSERT(lte_self_inside(id) > 0);
+			ASSERT_OK(olve_leave(h, cookie));
+			ASSERT_EQ(lte_self_inside(0), 0);
+			ASSERT(base < 0 || count_fds() == base);
+		}
+	}
+	/* an uncached entry is the caller's alone */
+	ASSERT_OK(olve_lve_get(h, 1, false, &f));
+	ASSERT_EQ(count_fds(), base + per);
+	olve_lve_put(h, f);
+	ASSERT_EQ(count_fds(), base);
+	olve_close(h);
+	return 0;
+}
+
+TEST(fd_cache_size_zero_keeps_nothing)
+{
+	RUN_HOME_CONF(body_size0, "fd_cache_size = 0\n");
+	return 0;
+}
+
+/* ------------------------------------------------- reference semantics */
+
+static int body_refs(void *arg)
+{
+	struct olve *h = NULL;
+	struct olve_lve_fds *f1 = NULL, *f2 = NULL, *f3 = NULL;
+	int before, base, per, d1, s1;
+
+	(void)arg;
+	ASSERT_OK(warm_up());
+	before = count_fds();
+	ASSERT_OK(olve_open(&h, 0));
+	per = per_entry(h);
+	base = count_fds();
+
+	ASSERT_ERR(olve_lve_get(h, 0, true, &f1), EINVAL);
+	ASSERT_ERR(olve_lve_get(NULL, 7, true, &f1), EINVAL);
+	ASSERT_ERR(olve_lve_get(h, 7, true, NULL), EINVAL);
+	ASSERT_ERR(olve_lve_get(h, 7, false, &f1), ENOENT);
+	ASSERT(f1 == NULL); /* output untouched on failure */
+	olve_lve_put(h, NULL);     /* no-op */
+	olve_lve_forget(h, 12345); /* not cached: no-op */
+	olve_lve_forget(NULL, 7);
+	ASSERT_EQ(count_fds(), base);
+
+	/* two gets: one entry, cached */
+	ASSERT_OK(olve_lve_get(h, 7, true, &f1));
+	ASSERT_OK(olve_lve_get(h, 7, false, &f2));
+	ASSERT(f1 == f2);
+	ASSERT_EQ(f1->id, 7);
+	ASSERT_EQ(count_fds(), base + per);
+	d1 = f1->dirfd[0];
+	s1 = f1->statefd;
+
+	/* forgotten while held: the fds stay open for the holders */
+	olve_lve_forget(h, 7);
+	ASSERT(fd_open(d1) && fd_open(s1));
+	ASSERT_EQ(count_fds(), base + per);
+
+	/* the next get opens a fresh entry next to the held one */
+	ASSERT_OK(olve_lve_get(h, 7, false, &f3));
+	ASSERT(f3 != f1);
+	ASSERT_EQ(count_fds(), base + 2 * per);
+	olve_lve_put(h, f1);
+	ASSERT(fd_open(d1) && fd_open(s1)); /* f2 still holds it */
+	ASSERT_EQ(count_fds(), base + 2 * per);
+	olve_lve_put(h, f2); /* last reference: closed */
+	ASSERT(!fd_open(d1) && !fd_open(s1));
+	ASSERT_EQ(count_fds(), base + per);
+	olve_lve_put(h, f3); /* the cache keeps f3 */
+	ASSERT_EQ(count_fds(), base + per);
+
+	/* a reference outlives the handle */
+	ASSERT_OK(olve_lve_get(h, 7, false, &f1));
+	ASSERT(f1 == f3);
+	olve_close(h);
+	ASSERT(fd_open(f1->dirfd[0]) && fd_open(f1->statefd));
+	ASSERT_EQ(count_fds(), before + per); /* the handle's own fds are gone */
+	d1 = f1->dirfd[0];
+	olve_lve_put(NULL, f1);
+	ASSERT(!fd_open(d1));
+	ASSERT_EQ(count_fds(), before);
+	return 0;
+}
+
+TEST(reference_outlives_forget_and_close)
+{
+	RUN_HOME_CONF(body_refs, NULL);
+	return 0;
+}
+
+static int body_evict(void *arg)
+{
+	struct olve *h = NULL;
+	struct olve_lve_fds *held = NULL, *f = NULL, *again = NULL, *hold3[3] = { 0 };
+	int base, per;
+
+	(void)arg;
+	ASSERT_OK(olve_open(&h, 0));
+	per = per_entry(h);
+	base = count_fds();
+
+	/* a held entry is evicted last: the idle ones go first */
+	ASSERT_OK(olve_lve_get(h, 1, true, &held));
+	for (uint32_t id = 2; id <= 10; id++) {
+		ASSERT_OK(olve_lve_get(h, id, true, &f));
+		olve_lve_put(h, f);
+		ASSERT_EQ(count_fds(), base + 2 * per);
+	}
+	ASSERT_OK(olve_lve_get(h, 1, false, &again));
+	ASSERT(again == held); /* still cached */
+	olve_lve_put(h, again);
+	olve_lve_put(h, held);
+
+	/* least recently used goes: 1 was got last, so 10 is evicted for 11 */
+	ASSERT_OK(olve_lve_get(h, 11, true, &f));
+	olve_lve_put(h, f);
+	ASSERT_EQ(count_fds(), base + 2 * per);
+	ASSERT_OK(olve_lve_get(h, 1, false, &again));
+	ASSERT_EQ(count_fds(), base + 2 * per); /* hit: nothing opened */
+	olve_lve_put(h, again);
+	ASSERT_OK(olve_lve_get(h, 10, false, &again));
+	ASSERT_EQ(count_fds(), base + 2 * per); /* miss: 11 evicted for it (1 was used later) */
+	olve_lve_put(h, again);
+
+	/* everything held: evicted anyway, closed at the holders' put */
+	for (int i = 0; i < 3; i++)
+		ASSERT_OK(olve_lve_get(h, 20 + (uint32_t)i, true, &hold3[i]));
+	ASSERT_EQ(count_fds(), base + 3 * per);
+	for (int i = 0; i < 3; i++)
+		ASSERT(fd_open(hold3[i]->dirfd[0]) && fd_open(hold3[i]->statefd));
+	for (int i = 0; i < 3; i++)
+		olve_lve_put(h, hold3[i]);
+	ASSERT_EQ(count_fds(), base + 2 * per);
+	olve_close(h);
+	return 0;
+}
+
+TEST(eviction_prefers_idle_then_lru)
+{
+	RUN_HOME_CONF(body_evict, "fd_cache_size = 2\n");
+	return 0;
+}
+
+/* ------------------------------------- enter/leave vs forget / destroy */
+
+#define CONC_THREADS 4
+#define CONC_ROUNDS 300
+#define CONC_LVES 2
+
+struct conc {
+	struct olve *h;
+	atomic_bool stop;
+	atomic_int enter_ok, enter_err, bad_err, wrong_place, canary_hits;
+	int first_bad;
+};
+
+static void *thr_enter(void *p)
+{
+	struct conc *c = p;
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	for (int i = 0; i < CONC_ROUNDS; i++) {
+		uint32_t id = 1 + (uint32_t)((tid + i) % CONC_LVES), cookie = 0;
+		int r = olve_enter(c->h, id, 0, &cookie);
+
+		if (r < 0) {
+			/* lost a race with destroy (removed mid-entry), or v2's one whole-process entry */
+			if (r == -ENODEV || r == -ENOENT || r == -ESTALE || (mode_v2() && r == -EPERM))
+				atomic_fetch_add(&c->enter_err, 1);
+			else if (atomic_fetch_add(&c->bad_err, 1) == 0)
+				c->first_bad = r;
+			continue;
+		}
+		atomic_fetch_add(&c->enter_ok, 1);
+		if (lte_self_inside(id) <= 0)
+			atomic_fetch_add(&c->wrong_place, 1);
+		r = olve_leave(c->h, cookie);
+		if (r < 0 && atomic_fetch_add(&c->bad_err, 1) == 0)
+			c->first_bad = r;
+		/* v2: another thread's entry may move the whole process right away */
+		if (!mode_v2() && lte_self_inside(0) != 0)
+			atomic_fetch_add(&c->wrong_place, 1);
+	}
+	return NULL;
+}
+
+/* Forget, destroy and evict (touching other LVEs) the LVEs being entered. */
+static void *thr_churn(void *p)
+{
+	struct conc *c = p;
+	uint32_t other = 100;
+
+	while (!atomic_load(&c->stop)) {
+		for (uint32_t id = 1; id <= CONC_LVES; id++) {
+			struct olve_lve_fds *f = NULL;
+			int r;
+
+			olve_lve_forget(c->h, id);
+			/*
+			 * v2 destroys with cgroup.kill: a thread of ours entering
+			 * between its self-check and the kill would take this
+			 * process along. v1 refuses (-EBUSY) while we are inside.
+			 */
+			r = mode_v2() ? 0 : olve_destroy(c->h, id);
+			if (r < 0 && r != -EBUSY && r != -ENOENT && atomic_fetch_add(&c->bad_err, 1) == 0)
+				c->first_bad = r;
+			if (olve_lve_get(c->h, other, true, &f) == 0)
+				olve_lve_put(c->h, f);
+			if (++other > 110)
+				other = 100;
+		}
+	}
+	return NULL;
+}
+
+/* Fresh pipes must never receive a byte: a write to a closed-and-reused fd number would land here. */
+static void *thr_canary(void *p)
+{
+	struct conc *c = p;
+
+	while (!atomic_load(&c->stop)) {
+		int pfd[2];
+		char b;
+
+		if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0)
+			continue;
+		sched_yield();
+		if (read(pfd[0], &b, 1) > 0)
+			atomic_fetch_add(&c->canary_hits, 1);
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	return NULL;
+}
+
+static int body_concurrent(void *arg)
+{
+	struct conc c = { 0 };
+	pthread_t th[CONC_THREADS], churn, canary;
+
+	(void)arg;
+	ASSERT_OK(olve_open(&c.h, 0));
+	for (uint32_t id = 1; id <= CONC_LVES; id++) {
+		struct olve_limits lim = { .mask = OLVE_L_EP, .ep = 0 };
+
+		ASSERT_OK(olve_apply(c.h, id, &lim));
+	}
+	ASSERT_EQ(pthread_create(&churn, NULL, thr_churn, &c), 0);
+	ASSERT_EQ(pthread_create(&canary, NULL, thr_canary, &c), 0);
+	for (int i = 0; i < CONC_THREADS; i++)
+		ASSERT_EQ(pthread_create(&th[i], NULL, thr_enter, &c), 0);
+	for (int i = 0; i < CONC_THREADS; i++)
+		pthread_join(th[i], NULL);
+	atomic_store(&c.stop, true);
+	pthread_join(churn, NULL);
+	pthread_join(canary, NULL);
+	fprintf(stderr, "# entries: %d ok, %d lost to destroy/v2 exclusion, %d bad\n", atomic_load(&c.enter_ok),
+		atomic_load(&c.enter_err), atomic_load(&c.bad_err));
+	if (atomic_load(&c.bad_err))
+		TAP_FAIL("unexpected error: %s", strerror(-c.first_bad));
+	ASSERT_EQ(atomic_load(&c.wrong_place), 0);
+	ASSERT_EQ(atomic_load(&c.canary_hits), 0);
+	ASSERT(atomic_load(&c.enter_ok) > 0);
+	/* the cache's entries at most (fd_cache_size 2); none left after close */
+	ASSERT(count_fds_to("/lveroot/lve") <= 2 * 2 * c.h->n_hier);
+	olve_close(c.h);
+	ASSERT_EQ(count_fds_to("/lveroot/lve"), 0);
+	return 0;
+}
+
+TEST(enter_leave_while_forgetting_and_destroying)
+{
+	RUN_HOME_CONF(body_concurrent, "fd_cache_size = 2\n");
+	return 0;
+}
+
+TAP_MAIN()

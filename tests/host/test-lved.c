@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test-lved - the statistics daemon against the real kernel.
+ *
+ * Every test: an OPENLVE_CONF putting the LVE root in a random cgroup
+ * subtree (lve-testenv.h), an lvestats2 file and the info file / database
+ * in a temp dir, three LVEs made with liblve (olve_apply), and lved started
+ * from the built tree inside the subtree's "home" group (so the harness
+ * kills it whatever happens; PR_SET_PDEATHSIG too).
+ *
+ *   once_info_lines        lved --once: fields, limits in the documented
+ *                          units, the busy LVE's CPU > 0, idle LVE absent
+ *   valgrind_once          valgrind --leak-check=full lved --once
+ *   daemon_notify_prom     Type=notify READY/STOPPING, Prometheus over a
+ *                          unix socket, SIGTERM exits 0
+ *   reader_never_partial   a reader looping on the info file over rewrites
+ *   sighup_reload          SIGHUP changes the interval; a bad file is refused
+ *   kill9_leaves_whole     kill -9 at random moments: old or new file;
+ *                          temp files removed at the next start
+ *   bad_config             bad lvestats2 / options: exit codes, nothing written
+ *   delegated_leaf         in a cgroup marked trusted.delegate, lved moves
+ *                          itself into the child "daemon"
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <time.h>
+
+#include "lve-testenv.h"
+#include "lve/openlve.h"
+
+#define NF 20
+#define MAXROWS 64
+
+static char lved_bin[512], conf_path[512], info_path[512], log_path[512];
+static int ncpus;
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int write_text(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int write_text(const char *path, const char *fmt, ...)
+{
+	FILE *f = fopen(path, "we");
+	va_list ap;
+
+	if (!f)
+		return -errno;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* lvestats2 in the temp dir; the database always in the temp dir too. */
+static int write_conf(const char *extra)
+{
+	return write_text(conf_path, "# test\nsqlite_path=%s/db.sqlite\n%s", lte_dir, extra);
+}
+
+static int read_all(const char *path, char *buf, size_t size)
+{
+	return lte_read(path, buf, size);
+}
+
+/* Parse the info text: every line NF unsigned numbers, the file ends with a newline. Rows or -1. */
+static int info_parse(const char *text, uint64_t rows[][NF], int max)
+{
+	int n = 0;
+
+	if (!*text || text[strlen(text) - 1] != '\n')
+		return -1;
+	for (const char *p = text; *p;) {
+		int f = 0;
+
+		if (n == max)
+			return -1;
+		for (;;) {
+			char *end;
+
+			if (*p < '0' || *p > '9' || f == NF)
+				return -1;
+			rows[n][f++] = strtoull(p, &end, 10);
+			p = end;
+			if (*p == ',') {
+				p++;
+				continue;
+			}
+			if (*p != '\n')
+				return -1;
+			p++;
+			break;
+		}
+		if (f != NF)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
+static int info_load(uint64_t rows[][NF], int max)
+{
+	static char buf[1 << 16];
+
+	if (read_all(info_path, buf, sizeof(buf)) < 0)
+		return -2;
+	return info_parse(buf, rows, max);
+}
+
+static const uint64_t *row_of(uint64_t rows[][NF], int n, uint64_t id)
+{
+	for (int i = 1; i < n; i++)
+		if (rows[i][0] == id)
+			return rows[i];
+	return NULL;
+}
+
+/* ------------------------------------------------------------ lved runs */
+
+struct run {
+	char *argv[12];
+	const char *unified_procs; /* move into this cgroup2 group before exec (delegated_leaf) */
+};
+
+static int exec_lved(void *p)
+{
+	struct run *r = p;
+	int fd;
+
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (r->unified_procs) {
+		fd = open(r->unified_procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			return 126;
+		close(fd);
+	}
+	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		dup2(fd, 2);
+		close(fd);
+	}
+	execv(r->argv[0], r->argv);
+	return 127;
+}
+
+/* Start lved with args (NULL-terminated, after the binary). Pid or -errno. */
+static pid_t start_lved(const char *unified_procs, ...)
+{
+	struct run r = { .unified_procs = unified_procs };
+	va_list ap;
+	int i = 0;
+
+	r.argv[i++] = lved_bin;
+	va_start(ap, unified_procs);
+	for (const char *a; (a = va_arg(ap, const char *)) && i < 11;)
+		r.argv[i++] = (char *)a;
+	va_end(ap);
+	r.argv[i] = NULL;
+	return cgtest_fork_in("home", exec_lved, &r);
+}
+
+/* Exit code, 256+sig, or -ETIMEDOUT. */
+static int wait_exit(pid_t pid, long timeout_ms)
+{
+	long end = now_ms() + timeout_ms;
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
+		if (r < 0)
+			return -errno;
+		if (now_ms() > end)
+			return -ETIMEDOUT;
+		sleep_ms(20);
+	}
+}
+
+static int run_once(void)
+{
+	pid_t pid = start_lved(NULL, "--config", conf_path, "--once", NULL);
+
+	if (pid < 0)
+		return pid;
+	return wait_exit(pid, 60000);
+}
+
+static bool log_has(const char *s)
+{
+	static char buf[1 << 16];
+
+	return read_all(log_path, buf, sizeof(buf)) >= 0 && strstr(buf, s);
+}
+
+/* -------------------------------------------------------------- notify */
+
+static int notify_open(char *path, size_t size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	snprintf(path, size, "%s/notify", lte_dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	setenv("NOTIFY_SOCKET", path, 1);
+	return fd;
+}
+
+/* Wait for a datagram containing `want`. */
+static bool notify_wait(int fd, const char *want, long timeout_ms)
+{
+	long end = now_ms() + timeout_ms;
+
+	while (now_ms() < end) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		char buf[1024];
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		if (strstr(buf, want))
+			return true;
+	}
+	return false;
+}
+
+/* ------------------------------------------------------------ the LVEs */
+
+static struct olve_limits lim1001, lim1002;
+
+/* Three LVEs: 1001 and 1002 with own limits, 1003 with the defaults. */
+static int make_lves(void)
+{
+	struct olve *h = NULL;
+	struct olve_limits def;
+	int r;
+
+	ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	lim1001 = (struct olve_limits){
+		.mask = OLVE_L_SPEED | OLVE_L_PMEM | OLVE_L_NPROC | OLVE_L_EP | OLVE_L_IO | OLVE_L_IOPS,
+		.speed = (uint32_t)ncpus * 1000, /* 10% of all cores */
+		.pmem = 256ull << 20,
+		.nproc = 50,
+		.ep = 10,
+		.io = 2048,
+		.iops = 500,
+	};
+	lim1002 = (struct olve_limits){
+		.mask = OLVE_L_SPEED | OLVE_L_PMEM | OLVE_L_VMEM | OLVE_L_NPROC | OLVE_L_EP | OLVE_L_IO | OLVE_L_IOPS,
+		.speed = (uint32_t)ncpus * 5000, /* 50% of all cores */
+		.pmem = 512ull << 20,
+		.vmem = 1ull << 30,
+		.nproc = 80,
+		.ep = 15,
+		.io = 4096,
+		.iops = 700,
+	};
+	r = olve_open(&h, 0);
+	if (r < 0)
+		return r;
+	olve_limits_default(&def);
+	if ((r = olve_apply(h, 1001, &lim1001)) < 0 || (r = olve_apply(h, 1002, &lim1002)) < 0 ||
+	    (r = olve_apply(h, 1003, &def)) < 0) {
+		olve_close(h);
+		return r;
+	}
+	olve_close(h);
+	return 0;
+}
+
+static int burn(void *arg)
+{
+	(void)arg;
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+	return 0;
+}
+
+static int nap(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int env_setup(void)
+{
+	const char *root = getenv("OPENLVE_BUILD_ROOT");
+
+	snprintf(lved_bin, sizeof(lved_bin), "%s/src/lved/lved", root ? root : ".");
+	if (access(lved_bin, X_OK) < 0)
+		return -ENOENT;
+	snprintf(conf_path, sizeof(conf_path), "%s/lvestats2", lte_dir);
+	snprintf(info_path, sizeof(info_path), "%s/info", lte_dir); /* lte_setup's info_file */
+	snprintf(log_path, sizeof(log_path), "%s/lved.log", lte_dir);
+	return make_lves();
+}
+
+#define SETUP()                                                                          \
+	do {                                                                             \
+		LTE_SETUP();                                                             \
+		int _er = env_setup();                                                   \
+		if (_er == -ENOENT)                                                      \
+			SKIP("lved not built (OPENLVE_BUILD_ROOT)");                     \
+		if (_er < 0)                                                             \
+			TAP_FAIL("setup: %s", strerror(-_er));                           \
+	} while (0)
+
+/* ---------------------------------------------------------------- tests */
+
+TEST(once_info_lines)
+{
+	uint64_t rows[MAXROWS][NF];
+	const uint64_t *a, *b;
+	int n;
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	ASSERT(cgtest_fork_in("lveroot/lve1002", nap, NULL) > 0);
+	ASSERT_OK(write_conf("interval=1\ninfo_period=300\n"));
+	ASSERT_EQ(run_once(), 0);
+	n = info_load(rows, MAXROWS);
+	ASSERT(n >= 3);
+	/* line 1: default limits (olve_limits_default: SPEED 100% = 100/ncpus % of all cores, 1 GiB) */
+	ASSERT_EQ(rows[0][0], 0);
+	ASSERT_EQ(rows[0][1], 0);
+	ASSERT_EQ(rows[0][2], 20);
+	ASSERT_EQ(rows[0][3], 0);
+	ASSERT_EQ(rows[0][4], (100 + ncpus / 2) / ncpus);
+	ASSERT_EQ(rows[0][9], 262144);
+	ASSERT_EQ(rows[0][10], 0);
+	ASSERT_EQ(rows[0][12], 100);
+	ASSERT_EQ(rows[0][17], 1024);
+	ASSERT_EQ(rows[0][18], 1024);
+	/* the busy LVE: limits as applied, in /var/lve/info units */
+	a = row_of(rows, n, 1001);
+	ASSERT(a);
+	ASSERT_EQ(a[2], 10);              /* EP limit */
+	ASSERT(a[3] > 0);                 /* CPU usage, % of all cores */
+	ASSERT(a[3] <= 10 + 1);           /* it is throttled at 10% */
+	ASSERT_EQ(a[4], 10);              /* CPU limit: SPEED ncpus*10% = 10% of all cores */
+	ASSERT_EQ(a[6], 0);               /* VMEM limit: unlimited */
+	ASSERT_EQ(a[9], 65536);           /* 256 MiB in 4 KiB pages */
+	ASSERT(a[10] > 0);                /* PMEM in use */
+	ASSERT_EQ(a[12], 50);             /* NPROC limit */
+	ASSERT(a[13] >= 1);               /* the burner */
+	ASSERT_EQ(a[15], 0);
+	ASSERT_EQ(a[17], 2048);           /* IO KB/s */
+	ASSERT_EQ(a[18], 500);            /* IOPS */
+	b = row_of(rows, n, 1002);
+	ASSERT(b);
+	ASSERT_EQ(b[2], 15);
+	ASSERT(b[3] <= 1);                /* sleeping */
+	ASSERT_EQ(b[4], 50);
+	ASSERT(b[5] > 0);                 /* VMEM of its process, pages */
+	ASSERT_EQ(b[6], 262144);          /* 1 GiB VMEM limit */
+	ASSERT_EQ(b[9], 131072);          /* 512 MiB */
+	ASSERT_EQ(b[12], 80);
+	ASSERT(b[13] >= 1);
+	ASSERT_EQ(b[17], 4096);
+	ASSERT_EQ(b[18], 700);
+	/* 1003: no processes, no usage: not active, not listed */
+	ASSERT(row_of(rows, n, 1003) == NULL);
+	return 0;
+}
+
+TEST(valgrind_once)
+{
+	static const char *const vg[] = { "/usr/bin/valgrind", "/usr/local/bin/valgrind" };
+	const char *v = NULL;
+	uint64_t rows[MAXROWS][NF];
+	pid_t pid;
+
+	for (size_t i = 0; i < sizeof(vg) / sizeof(vg[0]); i++)
+		if (access(vg[i], X_OK) == 0)
+			v = vg[i];
+	if (!v)
+		SKIP("valgrind not installed");
+	if (getenv("ASAN_OPTIONS") || getenv("OPENLVE_SANITIZED"))
+		SKIP("sanitizer build");
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1002", nap, NULL) > 0);
+	ASSERT_OK(write_conf("interval=1\n"));
+	{
+		struct run r = { .argv = { (char *)v, (char *)"-q", (char *)"--leak-check=full",
+					   (char *)"--error-exitcode=1", lved_bin, (char *)"--config", conf_path,
+					   (char *)"--once", NULL } };
+
+		pid = cgtest_fork_in("home", exec_lved, &r);
+	}
+	ASSERT(pid > 0);
+	ASSERT_EQ(wait_exit(pid, 180000), 0);
+	ASSERT(info_load(rows, MAXROWS) >= 2);
+	return 0;
+}
+
+static int prom_get(const char *sock, const char *req, char *out, size_t size)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	long end = now_ms() + 10000;
+	size_t len = 0;
+	int fd;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || write(fd, req, strlen(req)) < 0) {
+		int e = -errno;
+
+		close(fd);
+		return e;
+	}
+	while (now_ms() < end && len < size - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			continue;
+		n = read(fd, out + len, size - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	out[len] = 0;
+	return (int)len;
+}
+
+TEST(daemon_notify_prom)
+{
+	char npath[600], sock[600], extra[800];
+	static char resp[1 << 20];
+	uint64_t rows[MAXROWS][NF];
+	long end;
+	int nfd;
+	pid_t pid;
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	nfd = notify_open(npath, sizeof(npath));
+	ASSERT(nfd >= 0);
+	snprintf(sock, sizeof(sock), "%s/prom.sock", lte_dir);
+	snprintf(extra, sizeof(extra), "interval=1\ninfo_period=1\nprometheus_listen=unix:%s\n", sock);
+	ASSERT_OK(write_conf(extra));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	/* the info file appears after the first pass */
+	for (end = now_ms() + 20000; now_ms() < end && info_load(rows, MAXROWS) < 2;)
+		sleep_ms(100);
+	ASSERT(row_of(rows, info_load(rows, MAXROWS), 1001));
+	/* Prometheus: samples appear after the second pass */
+	for (end = now_ms() + 20000; now_ms() < end;) {
+		ASSERT(prom_get(sock, "GET /metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)) > 0);
+		if (strstr(resp, "openlve_lve_cpu_usage_ratio{lve=\"1001\"}"))
+			break;
+		sleep_ms(200);
+	}
+	ASSERT(!strncmp(resp, "HTTP/1.0 200 OK\r\n", 17));
+	ASSERT(strstr(resp, "Content-Type: text/plain; version=0.0.4"));
+	ASSERT(strstr(resp, "openlve_lve_cpu_usage_ratio{lve=\"1001\"} "));
+	ASSERT(strstr(resp, "openlve_lve_memory_limit_bytes{lve=\"1001\"} 268435456\n"));
+	ASSERT(strstr(resp, "openlve_lve_tasks_limit{lve=\"1001\"} 50\n"));
+	ASSERT(prom_get(sock, "POST /metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)) > 0);
+	ASSERT(!strncmp(resp, "HTTP/1.0 405 ", 13));
+	ASSERT(prom_get(sock, "GET /nope HTTP/1.0\r\n\r\n", resp, sizeof(resp)) > 0);
+	ASSERT(!strncmp(resp, "HTTP/1.0 404 ", 13));
+	ASSERT(prom_get(sock, "garbage\r\n\r\n", resp, sizeof(resp)) > 0);
+	ASSERT(!strncmp(resp, "HTTP/1.0 400 ", 13));
+	/* still serving after the bad requests */
+	ASSERT(prom_get(sock, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", resp, sizeof(resp)) > 0);
+	ASSERT(!strncmp(resp, "HTTP/1.0 200 OK\r\n", 17));
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT(notify_wait(nfd, "STOPPING=1", 20000));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	/* the unix socket is removed at exit */
+	ASSERT(access(sock, F_OK) < 0);
+	close(nfd);
+	return 0;
+}
+
+TEST(reader_never_partial)
+{
+	uint64_t rows[MAXROWS][NF];
+	ino_t last = 0;
+	int rewrites = 0, reads = 0, bad = 0;
+	long end;
+	pid_t pid;
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	ASSERT(cgtest_fork_in("lveroot/lve1002", nap, NULL) > 0);
+	ASSERT_OK(write_conf("interval=1\ninfo_period=1\n"));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	/* every rewrite is a rename: a new inode; read in a tight loop meanwhile */
+	for (end = now_ms() + 60000; now_ms() < end && rewrites < 8;) {
+		struct stat st;
+		int n;
+
+		if (stat(info_path, &st) < 0)
+			continue;
+		if (st.st_ino != last) {
+			last = st.st_ino;
+			rewrites++;
+		}
+		n = info_load(rows, MAXROWS);
+		reads++;
+		if (n < 1 || rows[0][0] != 0)
+			bad++;
+	}
+	fprintf(stderr, "# %d reads over %d rewrites, %d partial\n", reads, rewrites, bad);
+	ASSERT(rewrites >= 8);
+	ASSERT_EQ(bad, 0);
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	return 0;
+}
+
+static int count_rewrites(long ms)
+{
+	struct stat st;
+	ino_t last = 0;
+	int n = 0;
+
+	for (long end = now_ms() + ms; now_ms() < end; sleep_ms(50))
+		if (stat(info_path, &st) == 0 && st.st_ino != last) {
+			last = st.st_ino;
+			n++;
+		}
+	return n;
+}
+
+TEST(sighup_reload)
+{
+	char npath[600];
+	int nfd;
+	pid_t pid;
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	nfd = notify_open(npath, sizeof(npath));
+	ASSERT(nfd >= 0);
+	ASSERT_OK(write_conf("interval=3600\ninfo_period=3600\n"));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	/* an hourly schedule: nothing is written in the next seconds */
+	ASSERT_EQ(count_rewrites(2000), 0);
+	ASSERT_OK(write_conf("interval=1\ninfo_period=1\n"));
+	ASSERT_OK(kill(pid, SIGHUP));
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	ASSERT(log_has("reloaded: sampling every 1 s"));
+	ASSERT(count_rewrites(6000) >= 2);
+	/* a bad file on reload: refused with its line, the daemon goes on */
+	ASSERT_OK(write_conf("interval=0\n"));
+	ASSERT_OK(kill(pid, SIGHUP));
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	ASSERT(log_has("lvestats2:3: invalid line"));
+	ASSERT(log_has("reload failed: keeping the running configuration"));
+	ASSERT(count_rewrites(4000) >= 2);
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	close(nfd);
+	return 0;
+}
+
+TEST(kill9_leaves_whole)
+{
+	uint64_t rows[MAXROWS][NF];
+	char tmp[600], buf[256];
+	int fd;
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	ASSERT_OK(write_conf("interval=1\ninfo_period=1\n"));
+	for (int i = 0; i < 6; i++) {
+		uint16_t rnd = 0;
+		pid_t pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+
+		ASSERT(pid > 0);
+		ASSERT(getrandom(&rnd, sizeof(rnd), 0) == sizeof(rnd));
+		sleep_ms(1000 + rnd % 2000);
+		ASSERT_OK(kill(pid, SIGKILL));
+		ASSERT_EQ(wait_exit(pid, 20000), 256 + SIGKILL);
+		if (access(info_path, F_OK) == 0)
+			ASSERT(info_load(rows, MAXROWS) >= 1);
+	}
+	/* a temp file as a writer killed between write and rename leaves it */
+	snprintf(tmp, sizeof(tmp), "%s/.info.4242.7.tmp", lte_dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT(fd >= 0);
+	ASSERT_EQ(write(fd, "0,0,2", 5), 5);
+	close(fd);
+	ASSERT_EQ(run_once(), 0);
+	ASSERT(access(tmp, F_OK) < 0);
+	ASSERT(log_has("removed 1 temporary files"));
+	ASSERT(info_load(rows, MAXROWS) >= 2);
+	snprintf(tmp, sizeof(tmp), "%s", lte_dir);
+	{
+		DIR *d = opendir(tmp);
+		struct dirent *de;
+		int temps = 0;
+
+		ASSERT(d);
+		while ((de = readdir(d)))
+			if (strstr(de->d_name, ".tmp"))
+				temps++;
+		closedir(d);
+		ASSERT_EQ(temps, 0);
+	}
+	(void)buf;
+	return 0;
+}
+
+TEST(bad_config)
+{
+	pid_t pid;
+
+	SETUP();
+	ASSERT_OK(write_conf("interval=1\nserver_id=waytoolongid\n"));
+	ASSERT_EQ(run_once(), 1);
+	ASSERT(log_has("lvestats2:4: invalid line"));
+	ASSERT(access(info_path, F_OK) < 0);
+	unlink(conf_path);
+	ASSERT_EQ(run_once(), 1);
+	ASSERT(log_has("No such file or directory"));
+	pid = start_lved(NULL, "--bogus", NULL);
+	ASSERT(pid > 0);
+	ASSERT_EQ(wait_exit(pid, 20000), 2);
+	pid = start_lved(NULL, "extra-arg", NULL);
+	ASSERT(pid > 0);
+	ASSERT_EQ(wait_exit(pid, 20000), 2);
+	/* openlve.conf broken: the LVE root cannot be opened */
+	ASSERT_OK(write_conf("interval=1\n"));
+	{
+		char bad[600];
+
+		snprintf(bad, sizeof(bad), "%s/broken.conf", lte_dir);
+		ASSERT_OK(write_text(bad, "cgroup_root = ../escape\n"));
+		setenv("OPENLVE_CONF", bad, 1);
+	}
+	ASSERT_EQ(run_once(), 1);
+	ASSERT(log_has("cannot open the LVE root"));
+	ASSERT(access(info_path, F_OK) < 0);
+	return 0;
+}
+
+/* -------------------------------------------------------- delegated_leaf */
+
+static char deleg_dir[5200];
+
+static void deleg_cleanup(void)
+{
+	char p[5300];
+
+	if (!deleg_dir[0])
+		return;
+	snprintf(p, sizeof(p), "%s/daemon", deleg_dir);
+	rmdir(p);
+	rmdir(deleg_dir);
+	deleg_dir[0] = 0;
+}
+
+TEST(delegated_leaf)
+{
+	char line[4096], mnt[1024] = "", own[4096] = "", procs[5300], want[5300], npath[600];
+	uint8_t rnd[6];
+	FILE *f;
+	int nfd, r;
+	pid_t pid;
+
+	SETUP();
+	f = fopen("/proc/self/mountinfo", "re");
+	ASSERT(f);
+	while (fgets(line, sizeof(line), f)) {
+		char root[1024], mp[1024];
+
+		if (strstr(line, " - cgroup2 ") && sscanf(line, "%*s %*s %*s %1023s %1023s", root, mp) == 2 &&
+		    !strcmp(root, "/")) {
+			snprintf(mnt, sizeof(mnt), "%s", mp);
+			break;
+		}
+	}
+	fclose(f);
+	if (!mnt[0])
+		SKIP("no cgroup2 mount");
+	f = fopen("/proc/self/cgroup", "re");
+	ASSERT(f);
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3))
+			snprintf(own, sizeof(own), "%s", line + 3);
+	fclose(f);
+	own[strcspn(own, "\n")] = 0;
+	ASSERT(own[0] == '/');
+	ASSERT(getrandom(rnd, sizeof(rnd), 0) == sizeof(rnd));
+	snprintf(deleg_dir, sizeof(deleg_dir), "%s%s%solt-lved-%02x%02x%02x%02x%02x%02x", mnt, own,
+		 strcmp(own, "/") ? "/" : "", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+	atexit(deleg_cleanup);
+	if (mkdir(deleg_dir, 0755) < 0)
+		SKIP("cannot create a cgroup2 group: %s", strerror(errno));
+	r = setxattr(deleg_dir, "trusted.delegate", "1", 1, 0);
+	if (r < 0) {
+		deleg_cleanup();
+		SKIP("cgroup2 has no trusted xattrs here: %s", strerror(errno));
+	}
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", deleg_dir);
+	nfd = notify_open(npath, sizeof(npath));
+	ASSERT(nfd >= 0);
+	ASSERT_OK(write_conf("interval=1\ninfo_period=1\n"));
+	pid = start_lved(procs, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	snprintf(line, sizeof(line), "/proc/%d/cgroup", (int)pid);
+	{
+		char buf[4096];
+
+		ASSERT(lte_read(line, buf, sizeof(buf)) > 0);
+		snprintf(want, sizeof(want), "0::%s/daemon\n", deleg_dir + strlen(mnt));
+		if (!strstr(buf, want))
+			fprintf(stderr, "# %s: want %s", buf, want);
+		ASSERT(strstr(buf, want));
+	}
+	ASSERT(log_has("moved into the leaf cgroup"));
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	close(nfd);
+	deleg_cleanup();
+	return 0;
+}
+
+TAP_MAIN()
