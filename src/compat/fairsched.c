@@ -539,7 +539,8 @@ static int op_cpumask(struct fs_target *t, void *ud)
 	if (r < 0)
 		return r;
 	/* CPUs beyond FS_NR_CPUS cannot be online: their bits are ignored */
-	memcpy(want, q->mask, q->len < sizeof(want) ? q->len : sizeof(want));
+	if (q->len > 0)
+		memcpy(want, q->mask, q->len < sizeof(want) ? q->len : sizeof(want));
 	for (size_t i = 0; i < FS_MASK_LONGS; i++)
 		want[i] &= parent[i];
 	if (cpulist_count(want) == 0)

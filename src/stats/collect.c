@@ -370,6 +370,7 @@ struct slot_def {
 	int hier; /* index into h->hier, -1 = not read on this host */
 	const char *name;
 	const char *alt; /* tried when name is missing */
+	bool probe;      /* read in every pass, fd always kept (see read_ent) */
 };
 
 /* Cumulative counters and instantaneous values read in one pass. */
@@ -386,6 +387,9 @@ struct raw {
 struct ent {
 	uint32_t id;
 	int fd[S_COUNT];
+	int dirfd[OLVE_MAX_HIER]; /* O_PATH lve<ID> dirs holding detail files, -1 */
+	uint32_t absent;          /* detail slots this LVE does not have (bits) */
+	uint32_t quiet_passes;    /* consecutive quiet passes */
 	int statefd;
 	struct timespec state_mtime;
 	bool st_recheck;  /* mtime was recent at the last refresh: coarse clock, look again */
@@ -414,6 +418,8 @@ struct lve_collector {
 	nlink_t root_nlink;
 	uint64_t fd_budget;  /* fds we may keep (RLIMIT_NOFILE minus a reserve) */
 	uint64_t fds_per_lve;
+	uint32_t detail_hier; /* hierarchies holding detail slots (bits) */
+	bool full;           /* lve_collector_set_full: no quiet shortcut */
 	bool need_rescan;
 	uint64_t pass_no;
 	struct lve_collector_status st;
@@ -444,8 +450,10 @@ static void setup_slots(struct lve_collector *c)
 
 	if (io < 0)
 		io = olve_hier_of(h, CG_CTRL_BLKIO);
-	for (int s = 0; s < S_COUNT; s++)
+	for (int s = 0; s < S_COUNT; s++) {
 		c->slot[s].hier = -1;
+		c->slot[s].probe = false;
+	}
 
 	if (cpu >= 0 && h->hier[cpu].version == 2) {
 		slot_set(c, S_CPU_STAT, cpu, "cpu.stat", NULL);
@@ -493,6 +501,13 @@ static void setup_slots(struct lve_collector *c)
 		if (pids < 0)
 			slot_set(c, S_THREADS, any, h->hier[any].version == 2 ? "cgroup.threads" : "tasks", NULL);
 	}
+	c->slot[S_PIDS_CUR].probe = c->slot[S_THREADS].probe = true;
+	c->slot[S_CPUACCT].probe = true;
+	c->slot[S_CPU_STAT].probe = c->cpu_v2;
+	c->slot[S_MEM_CUR].probe = c->slot[S_IO_STAT].probe = true;
+	for (int s = 0; s < S_COUNT; s++)
+		if (c->slot[s].hier >= 0 && !c->slot[s].probe)
+			c->detail_hier |= 1u << c->slot[s].hier;
 }
 
 int lve_collector_new(struct olve *h, struct lve_collector **out)
@@ -517,9 +532,10 @@ int lve_collector_new(struct olve *h, struct lve_collector **out)
 		return -ENOMEM;
 	}
 	setup_slots(c);
-	c->fds_per_lve = 1; /* the state file */
+	c->fds_per_lve = 1; /* the state file, the probes, the detail dirs */
 	for (int s = 0; s < S_COUNT; s++)
-		c->fds_per_lve += c->slot[s].hier >= 0;
+		c->fds_per_lve += c->slot[s].hier >= 0 && c->slot[s].probe;
+	c->fds_per_lve += (uint64_t)__builtin_popcount(c->detail_hier);
 	{
 		struct rlimit rl;
 		uint64_t lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1024;
@@ -557,6 +573,12 @@ void lve_collector_free(struct lve_collector *c)
 	free(c);
 }
 
+void lve_collector_set_full(struct lve_collector *c, bool full)
+{
+	if (c)
+		c->full = full;
+}
+
 void lve_collector_status(const struct lve_collector *c, struct lve_collector_status *out)
 {
 	if (c && out)
@@ -577,59 +599,86 @@ static int refresh_limits(struct lve_collector *c, struct ent *e)
 	return 0;
 }
 
+static void close_fd(struct lve_collector *c, int *fd)
+{
+	if (*fd >= 0) {
+		*fd = safe_close(*fd);
+		c->st.n_fds--;
+	}
+}
+
+/* Detail fds only (kept while the LVE is busy). */
+static void ent_close_details(struct lve_collector *c, struct ent *e)
+{
+	for (int s = 0; s < S_COUNT; s++)
+		if (!c->slot[s].probe)
+			close_fd(c, &e->fd[s]);
+}
+
 static void ent_close_fds(struct lve_collector *c, struct ent *e)
 {
 	for (int s = 0; s < S_COUNT; s++)
-		if (e->fd[s] >= 0) {
-			e->fd[s] = safe_close(e->fd[s]);
-			c->st.n_fds--;
-		}
-	if (e->statefd >= 0) {
-		e->statefd = safe_close(e->statefd);
-		c->st.n_fds--;
-	}
+		close_fd(c, &e->fd[s]);
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		close_fd(c, &e->dirfd[i]);
+	close_fd(c, &e->statefd);
 	e->fds_open = false;
 }
 
-/* Open every usage file of e and its state file. On failure nothing stays open. */
+static int open_slot(int dirfd, const struct slot_def *d)
+{
+	int fd = openat(dirfd, d->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 && errno == ENOENT && d->alt)
+		fd = openat(dirfd, d->alt, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Open e's probe files, the O_PATH dirs its detail files are opened from
+ * (on demand, read_one) and its state file. On failure nothing stays open.
+ */
 static int ent_open_fds(struct lve_collector *c, struct ent *e)
 {
 	struct olve *h = c->h;
-	int dirfd[OLVE_MAX_HIER];
 	char name[16];
 	int r = 0;
 
-	for (int i = 0; i < OLVE_MAX_HIER; i++)
-		dirfd[i] = -1;
 	olve_lve_dirname(e->id, name);
+	for (int i = 0; i < h->n_hier && r >= 0; i++) {
+		bool used = (c->detail_hier >> i) & 1;
+		int dfd;
 
-	for (int s = 0; s < S_COUNT && r >= 0; s++) {
-		const struct slot_def *d = &c->slot[s];
-		int fd;
-
-		if (d->hier < 0)
+		for (int s = 0; s < S_COUNT; s++)
+			used = used || (c->slot[s].hier == i && c->slot[s].probe);
+		if (!used)
 			continue;
-		if (dirfd[d->hier] < 0) {
-			dirfd[d->hier] = ol_open_dir_beneath(h->hier[d->hier].rootfd, name, 0, 0);
-			if (dirfd[d->hier] < 0) {
-				r = dirfd[d->hier];
-				break;
-			}
+		dfd = ol_open_dir_beneath(h->hier[i].rootfd, name, OL_OPEN_PATH, 0);
+		if (dfd < 0) {
+			r = dfd;
+			break;
 		}
-		fd = openat(dirfd[d->hier], d->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0 && errno == ENOENT && d->alt)
-			fd = openat(dirfd[d->hier], d->alt, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0) {
-			/* a file this kernel does not have (memsw without swap accounting, ...) */
-			if (errno != ENOENT && errno != EACCES)
-				r = -errno;
-			continue;
-		}
-		e->fd[s] = fd;
 		c->st.n_fds++;
+		for (int s = 0; s < S_COUNT; s++) {
+			int fd;
+
+			if (c->slot[s].hier != i || !c->slot[s].probe)
+				continue;
+			fd = open_slot(dfd, &c->slot[s]);
+			if (fd < 0) {
+				/* a file this kernel does not have */
+				if (fd != -ENOENT && fd != -EACCES)
+					r = fd;
+				continue;
+			}
+			e->fd[s] = fd;
+			c->st.n_fds++;
+		}
+		if ((c->detail_hier >> i) & 1)
+			e->dirfd[i] = dfd;
+		else
+			close_fd(c, &dfd);
 	}
-	for (int i = 0; i < OLVE_MAX_HIER; i++)
-		safe_close(dirfd[i]);
 	if (r >= 0) {
 		int fd = olve_state_open(h, e->id, false);
 
@@ -658,8 +707,8 @@ static bool out_of_fds(int r)
 }
 
 /*
- * A new LVE: its fds are kept while the budget allows; beyond it (or when
- * the kernel says EMFILE) it is "transient": opened, read and closed in
+ * A new LVE: its probe fds are kept while the budget allows; beyond it (or
+ * when the kernel says EMFILE) it is "transient": opened, read and closed in
  * every pass.
  */
 static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
@@ -674,6 +723,8 @@ static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
 	e->statefd = -1;
 	for (int s = 0; s < S_COUNT; s++)
 		e->fd[s] = -1;
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		e->dirfd[i] = -1;
 	e->transient = c->st.n_fds + c->fds_per_lve > c->fd_budget;
 	r = ent_open_fds(c, e);
 	if (out_of_fds(r) && !e->transient) {
@@ -850,7 +901,7 @@ static int count_slots(int fd)
 }
 
 /* State file: fault counters (and limits) when it changed; EP slots every pass. */
-static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, struct raw *raw)
+static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, bool slots, struct raw *raw)
 {
 	struct stat sb;
 	bool changed;
@@ -876,7 +927,7 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 		/* file times move in coarse ticks: a write in the same tick leaves mtime alone */
 		e->st_recheck = changed && sb.st_mtim.tv_sec >= now_sec - 2;
 	}
-	{
+	if (slots) {
 		int n = count_slots(e->statefd);
 
 		if (n >= 0)
@@ -885,109 +936,182 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 }
 
 /* Read every kept file of e into *raw (starting from the previous values). */
+struct v1mem {
+	uint64_t failcnt, memsw, oomk;
+	bool have;
+};
+
+/* Parse slot s (its text is in c->buf) into raw. */
+static void parse_slot(struct lve_collector *c, int s, struct raw *raw, struct v1mem *m)
+{
+	switch (s) {
+	case S_CPU_STAT: {
+		struct lve_cpu_stat cs;
+
+		if (lve_parse_cpu_stat(c->buf, &cs) == 0) {
+			raw->throttled = cs.nr_throttled;
+			if (c->cpu_v2)
+				raw->cpu_usec = cs.usage_usec;
+		}
+		break;
+	}
+	case S_CPUACCT: {
+		uint64_t ns;
+
+		if (lve_parse_u64_or_max(c->buf, &ns) == 0)
+			raw->cpu_usec = ns / 1000;
+		break;
+	}
+	case S_MEM_CUR:
+		(void)lve_parse_u64_or_max(c->buf, &raw->pmem);
+		break;
+	case S_MEM_EVENTS: {
+		struct lve_mem_events me;
+
+		if (lve_parse_memory_events(c->buf, &me) == 0)
+			raw->fault_pmem = me.max;
+		break;
+	}
+	case S_MEM_FAILCNT:
+		if (lve_parse_u64_or_max(c->buf, &m->failcnt) == 0)
+			m->have = true;
+		break;
+	case S_MEMSW_FAILCNT:
+		(void)lve_parse_u64_or_max(c->buf, &m->memsw);
+		break;
+	case S_MEM_OOM:
+		(void)lve_parse_keyed(c->buf, "oom_kill", &m->oomk);
+		break;
+	case S_PIDS_CUR:
+		(void)lve_parse_u64_or_max(c->buf, &raw->nthreads);
+		break;
+	case S_PIDS_EVENTS:
+		(void)lve_parse_keyed(c->buf, "max", &raw->fault_nproc);
+		break;
+	case S_IO_STAT: {
+		struct lve_io_counters io;
+
+		if (lve_parse_io_stat(c->buf, &io) >= 0) {
+			raw->rbytes = io.rbytes;
+			raw->wbytes = io.wbytes;
+			raw->rios = io.rios;
+			raw->wios = io.wios;
+		}
+		break;
+	}
+	case S_BLKIO_BYTES:
+		(void)lve_parse_blkio(c->buf, &raw->rbytes, &raw->wbytes);
+		break;
+	case S_BLKIO_IOS:
+		(void)lve_parse_blkio(c->buf, &raw->rios, &raw->wios);
+		break;
+	case S_THREADS:
+		raw->nthreads = lve_count_lines(c->buf);
+		break;
+	}
+}
+
+/* pread + parse one slot. 1 read, 0 absent or unreadable, -ENODEV when the LVE is gone. */
+static int read_one(struct lve_collector *c, struct ent *e, int s, struct raw *raw, struct v1mem *m)
+{
+	const struct slot_def *d = &c->slot[s];
+	bool once = false;
+	ssize_t n;
+
+	if (e->fd[s] < 0) {
+		/* a detail file: opened on demand from the LVE's dir, kept while it is busy */
+		int fd;
+
+		if (d->hier < 0 || d->probe || e->dirfd[d->hier] < 0 || (e->absent >> s) & 1)
+			return 0;
+		fd = open_slot(e->dirfd[d->hier], d);
+		if (fd < 0) {
+			if (fd == -ENOENT)
+				e->absent |= 1u << s;
+			return gone(fd) && fd != -ENOENT ? -ENODEV : 0;
+		}
+		e->fd[s] = fd;
+		c->st.n_fds++;
+		/* over the budget: read it this once only */
+		once = c->st.n_fds > c->fd_budget;
+	}
+	n = read_slot(c, e->fd[s]);
+	if (once)
+		close_fd(c, &e->fd[s]);
+	if (n < 0)
+		return gone(n) ? -ENODEV : 0;
+	parse_slot(c, s, raw, m);
+	return 1;
+}
+
+/*
+ * Read e's files into *raw (starting from the previous values). An LVE with
+ * no task now and no CPU time used since the last pass is "quiet": nothing
+ * in it ran, so no counter that needs a running task (throttling, fork and
+ * charge failures, v1 IO, EP, processes) can have moved; only the memory
+ * charge (reclaim) and v2 io.stat (writeback of its pages) are read then.
+ */
 static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, struct raw *raw)
 {
-	uint64_t failcnt = 0, memsw = 0, oomk = 0;
-	bool have_v1_mem = false;
+	static const int first[] = { S_PIDS_CUR, S_THREADS, S_CPUACCT, S_CPU_STAT };
+	struct v1mem m = { 0 };
+	bool read_first[S_COUNT] = { false }, quiet, have_tasks = false, have_usage = false;
+	int r;
 
 	*raw = e->prev;
 	raw->ep = 0;
 	raw->nprocs = 0;
-	for (int s = 0; s < S_COUNT; s++) {
-		ssize_t n;
+	raw->vmem = 0;
+	for (size_t i = 0; i < ELEMENTSOF(first); i++) {
+		int s = first[i];
 
-		if (e->fd[s] < 0 || s == S_PROCS)
-			continue;
-		n = read_slot(c, e->fd[s]);
-		if (n < 0) {
-			if (gone(n))
-				return -ENODEV;
-			continue;
-		}
-		switch (s) {
-		case S_CPU_STAT: {
-			struct lve_cpu_stat cs;
-
-			if (lve_parse_cpu_stat(c->buf, &cs) == 0) {
-				raw->throttled = cs.nr_throttled;
-				if (c->cpu_v2)
-					raw->cpu_usec = cs.usage_usec;
-			}
-			break;
-		}
-		case S_CPUACCT: {
-			uint64_t ns;
-
-			if (lve_parse_u64_or_max(c->buf, &ns) == 0)
-				raw->cpu_usec = ns / 1000;
-			break;
-		}
-		case S_MEM_CUR:
-			(void)lve_parse_u64_or_max(c->buf, &raw->pmem);
-			break;
-		case S_MEM_EVENTS: {
-			struct lve_mem_events me;
-
-			if (lve_parse_memory_events(c->buf, &me) == 0)
-				raw->fault_pmem = me.max;
-			break;
-		}
-		case S_MEM_FAILCNT:
-			if (lve_parse_u64_or_max(c->buf, &failcnt) == 0)
-				have_v1_mem = true;
-			break;
-		case S_MEMSW_FAILCNT:
-			(void)lve_parse_u64_or_max(c->buf, &memsw);
-			break;
-		case S_MEM_OOM:
-			(void)lve_parse_keyed(c->buf, "oom_kill", &oomk);
-			break;
-		case S_PIDS_CUR:
-			(void)lve_parse_u64_or_max(c->buf, &raw->nthreads);
-			break;
-		case S_PIDS_EVENTS:
-			(void)lve_parse_keyed(c->buf, "max", &raw->fault_nproc);
-			break;
-		case S_IO_STAT: {
-			struct lve_io_counters io;
-
-			if (lve_parse_io_stat(c->buf, &io) >= 0) {
-				raw->rbytes = io.rbytes;
-				raw->wbytes = io.wbytes;
-				raw->rios = io.rios;
-				raw->wios = io.wios;
-			}
-			break;
-		}
-		case S_BLKIO_BYTES:
-			(void)lve_parse_blkio(c->buf, &raw->rbytes, &raw->wbytes);
-			break;
-		case S_BLKIO_IOS:
-			(void)lve_parse_blkio(c->buf, &raw->rios, &raw->wios);
-			break;
-		case S_THREADS:
-			raw->nthreads = lve_count_lines(c->buf);
-			break;
-		}
+		if (s == S_CPU_STAT && !c->cpu_v2)
+			continue; /* v1 cpu.stat only has the throttling counters */
+		r = read_one(c, e, s, raw, &m);
+		if (r < 0)
+			return r;
+		read_first[s] = true;
+		if (r > 0 && (s == S_PIDS_CUR || s == S_THREADS))
+			have_tasks = true;
+		if (r > 0 && (s == S_CPUACCT || s == S_CPU_STAT))
+			have_usage = true;
 	}
-	if (have_v1_mem) {
+	quiet = !c->full && e->have_prev && have_tasks && have_usage && raw->nthreads == 0 &&
+		raw->cpu_usec == e->prev.cpu_usec;
+	for (int s = 0; s < S_COUNT; s++) {
+		if (read_first[s] || s == S_PROCS)
+			continue;
+		if (quiet && s != S_MEM_CUR && s != S_IO_STAT)
+			continue;
+		r = read_one(c, e, s, raw, &m);
+		if (r < 0)
+			return r;
+	}
+	if (m.have) {
 		/* as olve_usage(): memory + memsw failures, at least the OOM kills */
-		uint64_t f = sat_add(failcnt, memsw);
+		uint64_t f = sat_add(m.failcnt, m.memsw);
 
-		raw->fault_pmem = f > oomk ? f : oomk;
+		raw->fault_pmem = f > m.oomk ? f : m.oomk;
 	}
 	/* cgroup.procs last: c->buf then holds it for the VMEM scan */
-	if (e->fd[S_PROCS] >= 0) {
-		ssize_t n = read_slot(c, e->fd[S_PROCS]);
-
-		if (n < 0 && gone(n))
-			return -ENODEV;
-		if (n >= 0) {
+	if (!quiet) {
+		r = read_one(c, e, S_PROCS, raw, &m);
+		if (r < 0)
+			return r;
+		if (r > 0) {
 			raw->nprocs = lve_count_lines(c->buf);
 			raw->vmem = vmem_of(c, raw->nprocs);
 		}
 	}
-	read_state(c, e, now_sec, raw);
+	if (quiet) {
+		c->st.n_quiet++;
+		/* idle for a while: give back the detail fds (each pins a kernel seq_file buffer) */
+		if (++e->quiet_passes == LVE_COLLECT_RESCAN)
+			ent_close_details(c, e);
+	} else {
+		e->quiet_passes = 0;
+	}
+	read_state(c, e, now_sec, !quiet, raw);
 	return 0;
 }
 
@@ -1085,6 +1209,7 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 	/* compared with file times: the real clock, whatever the caller stamps samples with */
 	clock_gettime(CLOCK_REALTIME, &rt);
 	now_sec = rt.tv_sec;
+	c->st.n_quiet = 0;
 	if (root_changed(c) || c->need_rescan || c->pass_no % LVE_COLLECT_RESCAN == 0) {
 		int r = rescan(c);
 

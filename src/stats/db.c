@@ -493,7 +493,7 @@ int lve_db_parse_connect_string(const char *s, struct lve_pg_conninfo *out)
 	if (!colon)
 		return -EINVAL;
 	ulen = (size_t)(colon - s);
-	if (ulen == 0 || memchr(s, '/', ulen))
+	if (ulen == 0 || memchr(s, '/', ulen) || memchr(s, '@', ulen))
 		return -EINVAL;
 	if (copy_part(c.user, sizeof(c.user), s, ulen) < 0 ||
 	    copy_part(c.password, sizeof(c.password), colon + 1, (size_t)(at - colon - 1)) < 0)

@@ -40,8 +40,8 @@ struct opts {
 	double percent;
 	long limit;
 	enum fmt fmt;
-	bool show[LVE_COL__MAX];
-	bool show_set;
+	int cols[LVE_COL__MAX];    /* columns shown, in order */
+	int ncols;
 };
 
 static void usage(FILE *f)
@@ -167,25 +167,25 @@ static int show_list(const char *arg, struct opts *o)
 {
 	_cleanup_free_ char *copy = strdup(arg);
 	char *save = NULL;
-	int n = 0;
 
 	if (!copy)
 		return -ENOMEM;
-	memset(o->show, 0, sizeof(o->show));
+	o->ncols = 0;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		int c;
 
 		if (!strcasecmp(t, "ID"))
-			continue;
+			continue; /* always the first column */
 		c = lve_col_parse(t);
 		if (c < 0)
 			return bad("--show-columns: unknown column '%s'", t);
-		o->show[c] = true;
-		n++;
+		for (int i = 0; i < o->ncols; i++)
+			if (o->cols[i] == c)
+				return bad("--show-columns: '%s' given twice", t);
+		o->cols[o->ncols++] = c;
 	}
-	if (n == 0)
+	if (o->ncols == 0)
 		return bad("--show-columns needs at least one column");
-	o->show_set = true;
 	return 0;
 }
 
@@ -220,7 +220,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	*o = (struct opts){ .order = -1, .first_filter_col = -1, .threshold = 1, .percent = 90, .limit = 10 };
 	for (int c = 0; c < LVE_COL_ANYF; c++)
-		o->show[c] = true;
+		o->cols[o->ncols++] = c;
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
@@ -514,11 +514,7 @@ static void print_rows(const struct opts *o, const struct lve_agg *a, size_t n, 
 		       const char *sid)
 {
 	char buf[64];
-	int cols[LVE_COL__MAX], nc = 0;
-
-	for (int c = 0; c < LVE_COL__MAX; c++)
-		if (o->show[c])
-			cols[nc++] = c;
+	const int *cols = o->cols, nc = o->ncols;
 
 	if (o->fmt == FMT_JSON) {
 		printf("{\"from\": %" PRId64 ", \"to\": %" PRId64 ", \"server_id\": ", from, to - 1);
@@ -653,7 +649,10 @@ int main(int argc, char **argv)
 	r = lve_db_query(db, &(struct lve_query){ .server_id = o.server_id, .from = from, .to = to, .id = o.id },
 			 &a);
 	if (r < 0) {
-		rc = fail("query failed: %s", lve_db_errmsg(db)[0] ? lve_db_errmsg(db) : strerror(-r));
+		if (lve_db_errmsg(db)[0])
+			rc = fail("%s", lve_db_errmsg(db));
+		else
+			rc = fail("reading the statistics database: %s", strerror(-r));
 		goto out;
 	}
 	n = (size_t)r;

@@ -723,6 +723,16 @@ TEST(beancounters_render_format)
 	ASSERT(n > 0);
 	ASSERT_EQ((size_t)n, strlen(text));
 	ASSERT_EQ(text[n - 1], '\n');
+	{
+		const char *p = text;
+
+		for (int i = 0; i < 10 && *p; i++) {
+			const char *nl = strchr(p, '\n');
+
+			printf("# %.*s\n", (int)(nl - p), p);
+			p = nl + 1;
+		}
+	}
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), lineno++) {
 		char uid[32], res[32];
 		unsigned long held, maxheld, barrier, limit, failcnt;

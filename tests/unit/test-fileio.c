@@ -14,10 +14,12 @@
 #include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -256,6 +258,20 @@ static int check_open_create(const char *area)
 	again = ol_open_dir_beneath(root, "a/b/new", OL_OPEN_CREATE | OL_OPEN_EXCL, 0755);
 	ASSERT_OK(again);
 	ASSERT(same_inode_at(again, root, "a/b/new"));
+	again = safe_close(again);
+	/* only the last component missing, odd slashes: made with its mode, opened */
+	again = ol_open_dir_beneath(root, "a//b/d//", OL_OPEN_CREATE | OL_OPEN_EXCL, 0700);
+	ASSERT_OK(again);
+	ASSERT(same_inode_at(again, root, "a/b/d"));
+	ASSERT(!(fcntl(again, F_GETFL) & O_PATH));
+	ASSERT_EQ(fstatat(root, "a/b/d", &st, AT_SYMLINK_NOFOLLOW), 0);
+	ASSERT_EQ(st.st_mode & 07777, 0700);
+	again = safe_close(again);
+	/* directly below dirfd, as O_PATH */
+	again = ol_open_dir_beneath(root, "top", OL_OPEN_CREATE | OL_OPEN_PATH, 0755);
+	ASSERT_OK(again);
+	ASSERT(fcntl(again, F_GETFL) & O_PATH);
+	ASSERT(same_inode_at(again, root, "top"));
 
 	/* "" and "/" open the directory itself, as a new fd */
 	self = ol_open_dir_beneath(root, "", 0, 0);
@@ -357,6 +373,70 @@ TEST(open_dir_beneath_escapes_without_openat2)
 {
 	ASSERT_OK(block_openat2());
 	return check_open_escapes("escapes-noopenat2");
+}
+
+/*
+ * Another filesystem mounted inside the tree (a tmpfs, in a private mount
+ * namespace of the test's child, gone with it) is never entered and nothing
+ * is created in it or beyond it: by the plain open, by the create path
+ * with openat2, and by the component walk.
+ */
+static int check_open_foreign_mount(const char *area, bool no_openat2)
+{
+	static const char *const inside[] = { "a/mnt", "a/mnt/sub", "a/mnt/new", "a/mnt/new/deeper",
+					      "a/mnt/sub/new" };
+	static const int flag_sets[] = { 0, OL_OPEN_PATH, OL_OPEN_CREATE,
+					 OL_OPEN_CREATE | OL_OPEN_EXCL, OL_OPEN_CREATE | OL_OPEN_PATH };
+	_cleanup_close_ int root = make_area(area, NULL);
+	_cleanup_close_ int tmpfs = -1, sub = -1, ok = -1;
+	char mnt[PATH_MAX];
+
+	ASSERT_OK(root);
+	REQUIRE_ROOT();
+	if (unshare(CLONE_NEWNS) < 0)
+		SKIP("no private mount namespace: %s", strerror(errno));
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ASSERT_EQ(mkdirat(root, "a", 0755), 0);
+	ASSERT_EQ(mkdirat(root, "a/mnt", 0755), 0);
+	snprintf(mnt, sizeof(mnt), "%s/%s/root/a/mnt", base_dir, area);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "mode=755") < 0)
+		SKIP("cannot mount a tmpfs: %s", strerror(errno));
+	tmpfs = open(mnt, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	ASSERT(tmpfs >= 0);
+	ASSERT_EQ(mkdirat(tmpfs, "sub", 0755), 0);
+	sub = openat(tmpfs, "sub", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	ASSERT(sub >= 0);
+	if (no_openat2)
+		ASSERT_OK(block_openat2());
+
+	for (size_t i = 0; i < ELEMENTSOF(inside); i++)
+		for (size_t f = 0; f < ELEMENTSOF(flag_sets); f++) {
+			int fd = ol_open_dir_beneath(root, inside[i], flag_sets[f], 0755);
+
+			if (fd >= 0)
+				close(fd);
+			if (fd != -EXDEV)
+				TAP_FAIL("\"%s\" (flags %#x): expected -EXDEV, got %d", inside[i],
+					 (unsigned)flag_sets[f], fd);
+		}
+	/* nothing was made in the foreign filesystem */
+	ASSERT_EQ(count_entries(tmpfs), 1);
+	ASSERT_EQ(count_entries(sub), 0);
+	/* its neighbours are still fine */
+	ok = ol_open_dir_beneath(root, "a/ok", OL_OPEN_CREATE | OL_OPEN_EXCL, 0755);
+	ASSERT_OK(ok);
+	ASSERT(same_inode_at(ok, root, "a/ok"));
+	return 0;
+}
+
+TEST(open_dir_beneath_other_filesystem)
+{
+	return check_open_foreign_mount("xdev", false);
+}
+
+TEST(open_dir_beneath_other_filesystem_without_openat2)
+{
+	return check_open_foreign_mount("xdev-noopenat2", true);
 }
 
 /* ------------------------------------------------------- reads / writes */

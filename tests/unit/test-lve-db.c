@@ -383,7 +383,7 @@ TEST(parse_connect_string)
 	struct lve_pg_conninfo c;
 	static const char *const bad[] = {
 		"", "user@host/db", ":pw@h/db", "u:p@/db", "u:p@h", "u:p@h/", "u:p@h:0/db", "u:p@h:65536/db",
-		"u:p@h:12x/db", "u:p@h/d b", "u:p@h/db/x", "u:p@[::1/db", "u:p@[]/db", "u p:x@h/db", "u:p@h:/db",
+		"u:p@h:12x/db", "u:p@h/d b", "u:p@h/db/x", "u@x:p@h/db", "u:p@[::1/db", "u:p@[]/db", "u p:x@h/db", "u:p@h:/db",
 		"u:p\n@h/db", "u/x:p@h/db", "u:p@h!/db", "u:p@h/db;drop", "u:p@[::1]x/db", "u:p@h:123456/db",
 		"uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu:p@h/db",
 	};
