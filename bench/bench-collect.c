@@ -518,6 +518,7 @@ static int measure(struct olve *h, uint32_t n, int reps)
 	struct series quiet = { .n = 0 }, full = { .n = 0 }, bare = { .n = 0 };
 	double t_first = 0;
 	uint32_t n_quiet = 0;
+	uint64_t fds_quiet = 0;
 	size_t bare_fds = 0;
 	int r = 0;
 
@@ -541,6 +542,7 @@ static int measure(struct olve *h, uint32_t n, int reps)
 			r = time_passes(c, n, reps, &quiet);
 		lve_collector_status(c, &st);
 		n_quiet = st.n_quiet;
+		fds_quiet = st.n_fds;
 		lve_collector_set_full(c, true);
 		if (r >= 0)
 			r = time_passes(c, n, reps, &full);
@@ -570,7 +572,7 @@ static int measure(struct olve *h, uint32_t n, int reps)
 		double mq = median(quiet.t, quiet.n), mf = median(full.t, full.n), mb = median(bare.t, bare.n);
 
 		printf("%7" PRIu32 " %-6s %8" PRIu64 " %8zu %9" PRIu32 " %11.1f %11.2f %9.2f %6.2f %8.1f %11.2f\n", n,
-		       "lved", st.n_fds, bare_fds, st.n_transient, t_first * 1e3, mq * 1e3, mb * 1e3, mb > 0 ? mq / mb : 0,
+		       "lved", fds_quiet, bare_fds, st.n_transient, t_first * 1e3, mq * 1e3, mb * 1e3, mb > 0 ? mq / mb : 0,
 		       mq * 1e6 / n, quiet.cpu / quiet.n * 1e3);
 		printf("%7" PRIu32 " %-6s %8" PRIu64 " %8zu %9" PRIu32 " %11s %11.2f %9.2f %6.2f %8.1f %11.2f\n", n,
 		       "full", st.n_fds, bare_fds, st.n_transient, "", mf * 1e3, mb * 1e3, mb > 0 ? mf / mb : 0,

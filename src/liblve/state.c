@@ -146,11 +146,26 @@ int olve_state_read(int fd, struct olve_state *out)
 
 int olve_state_update(int fd, int (*fn)(struct olve_state *st, void *ud), void *ud)
 {
+	_cleanup_close_ int own = -1;
 	struct olve_state st;
 	int r;
 
 	if (fd < 0 || !fn)
 		return -EINVAL;
+	/*
+	 * The OFD lock must be taken on an open file description of this call's
+	 * own: a cached fd may be shared with a forked child (prefork servers
+	 * call init_lve before forking), and locks on one shared description do
+	 * not exclude each other. Reopening through /proc gives a new one.
+	 */
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		own = open(path, O_RDWR | O_CLOEXEC); /* a magic link: no O_NOFOLLOW */
+		if (own >= 0)
+			fd = own;
+	}
 	pthread_mutex_lock(&state_mutex);
 	r = header_lock(fd, F_WRLCK);
 	if (r < 0)

@@ -88,21 +88,22 @@ static int openat2_beneath(int dirfd, const char *rel, int oflags)
 	return (int)r;
 }
 
-/* Walk one component at a time with O_NOFOLLOW; optionally mkdir. */
+/*
+ * Walk one component at a time with O_NOFOLLOW; optionally mkdir. Every
+ * directory entered is compared with dirfd's st_dev (like RESOLVE_NO_XDEV:
+ * never cross into another filesystem mounted inside the tree, and never
+ * mkdir there). dirfd itself is used for the first step, not reopened.
+ */
 static int walk_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 {
-	_cleanup_close_ int cur = -1;
+	_cleanup_close_ int owned = -1;
+	int cur = dirfd; /* borrowed until the first component is open */
 	const char *p = rel;
 	int oflags = O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW;
 
 	struct stat st0, st;
 
-	cur = openat(dirfd, ".", O_DIRECTORY | O_CLOEXEC | O_PATH);
-	if (cur < 0)
-		return -errno;
-	/* like RESOLVE_NO_XDEV: never cross into another filesystem mounted
-	 * inside the tree (and never mkdir there) */
-	if (fstat(cur, &st0) < 0)
+	if (fstat(dirfd, &st0) < 0)
 		return -errno;
 
 	while (*p) {
@@ -149,15 +150,16 @@ static int walk_beneath(int dirfd, const char *rel, int flags, mode_t mode)
 			safe_close(next);
 			return -EXDEV;
 		}
-		safe_close(cur);
-		cur = next;
+		safe_close(owned);
+		cur = owned = next;
 	}
-	if (!(flags & OL_OPEN_PATH) && rel[strspn(rel, "/")] == 0) {
-		/* opened dirfd itself: reopen readable */
-		int fd = openat(cur, ".", O_DIRECTORY | O_CLOEXEC | O_RDONLY);
+	if (owned < 0) {
+		/* no component: dirfd itself, as a new fd */
+		int fd = openat(dirfd, ".", O_DIRECTORY | O_CLOEXEC |
+						 ((flags & OL_OPEN_PATH) ? O_PATH : O_RDONLY));
 		return fd < 0 ? -errno : fd;
 	}
-	return TAKE_FD(cur);
+	return TAKE_FD(owned);
 }
 
 /*

@@ -387,15 +387,19 @@ static int check_open_foreign_mount(const char *area, bool no_openat2)
 					      "a/mnt/sub/new" };
 	static const int flag_sets[] = { 0, OL_OPEN_PATH, OL_OPEN_CREATE,
 					 OL_OPEN_CREATE | OL_OPEN_EXCL, OL_OPEN_CREATE | OL_OPEN_PATH };
-	_cleanup_close_ int root = make_area(area, NULL);
-	_cleanup_close_ int tmpfs = -1, sub = -1, ok = -1;
+	_cleanup_close_ int area_fd = make_area(area, NULL);
+	_cleanup_close_ int root = -1, tmpfs = -1, sub = -1, ok = -1;
 	char mnt[PATH_MAX];
 
-	ASSERT_OK(root);
+	ASSERT_OK(area_fd);
 	REQUIRE_ROOT();
 	if (unshare(CLONE_NEWNS) < 0)
 		SKIP("no private mount namespace: %s", strerror(errno));
 	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	/* an fd opened before unshare() sees the old namespace's mounts: reopen */
+	snprintf(mnt, sizeof(mnt), "%s/%s/root", base_dir, area);
+	root = open(mnt, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+	ASSERT(root >= 0);
 	ASSERT_EQ(mkdirat(root, "a", 0755), 0);
 	ASSERT_EQ(mkdirat(root, "a/mnt", 0755), 0);
 	snprintf(mnt, sizeof(mnt), "%s/%s/root/a/mnt", base_dir, area);
