@@ -417,16 +417,36 @@ static int bare_open_lve(struct bare *b, uint32_t id)
 	return 0;
 }
 
-static int bare_open(struct olve *h, uint32_t kept, uint32_t n, struct bare *b)
+/*
+ * Keep the fds of LVEs 1..k where k is as many as the same fd budget as the
+ * collector's allows (RLIMIT_NOFILE minus LVE_COLLECT_FD_RESERVE); the rest
+ * are opened, read and closed in every pass.
+ */
+static int bare_open(struct olve *h, uint32_t n, struct bare *b)
 {
-	b->h = h;
-	b->kept_to = kept;
-	b->last = n;
-	for (uint32_t id = 1; id <= kept; id++) {
-		int r = bare_open_lve(b, id);
+	struct rlimit rl;
+	uint64_t budget = 1024;
 
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		budget = rl.rlim_cur > 2 * LVE_COLLECT_FD_RESERVE ? rl.rlim_cur - LVE_COLLECT_FD_RESERVE : rl.rlim_cur / 2;
+	b->h = h;
+	b->last = n;
+	b->kept_to = 0;
+	for (uint32_t id = 1; id <= n; id++) {
+		size_t before = b->n;
+		int r;
+
+		if (id > 1 && b->n + b->n / (id - 1) + 1 > budget)
+			break; /* the next LVE would go over the budget */
+		r = bare_open_lve(b, id);
 		if (r < 0)
 			return r;
+		if (b->n > budget) {
+			while (b->n > before)
+				close(b->fd[--b->n]);
+			break;
+		}
+		b->kept_to = id;
 	}
 	return 0;
 }
@@ -520,6 +540,7 @@ static int measure(struct olve *h, uint32_t n, int reps)
 	uint32_t n_quiet = 0;
 	uint64_t fds_quiet = 0;
 	size_t bare_fds = 0;
+	uint32_t bare_transient = 0;
 	int r = 0;
 
 	if (reps > 64)
@@ -555,9 +576,10 @@ static int measure(struct olve *h, uint32_t n, int reps)
 				st.n_lves, st.n_skipped, strerror(-st.last_err));
 			return -EIO;
 		}
-		r = bare_open(h, n - st.n_transient, n, &b);
+		r = bare_open(h, n, &b);
 		if (r >= 0) {
 			bare_fds = b.n;
+			bare_transient = n - b.kept_to;
 			bare_pass(&b); /* warm-up */
 			for (int i = 0; i < reps && !stop && bare.n < 128; i++)
 				bare.t[bare.n++] = bare_pass(&b);
@@ -579,6 +601,9 @@ static int measure(struct olve *h, uint32_t n, int reps)
 		       mf * 1e6 / n, full.cpu / full.n * 1e3);
 		if (n_quiet)
 			printf("        (lved: %" PRIu32 " of %" PRIu32 " LVEs idle, read the short way)\n", n_quiet, n);
+		if (bare_transient)
+			printf("        (bare: %" PRIu32 " LVEs over the fd budget, opened/read/closed per pass)\n",
+			       bare_transient);
 		fflush(stdout);
 	}
 	return 0;

@@ -187,30 +187,41 @@ static void ubs_fork_check(void)
 
 /* ------------------------------------------------------------- the timer */
 
+/* A timer that sends `signum` (created or re-created when the signal changes). */
+static int timer_ensure(int signum)
+{
+	struct sigevent sev;
+
+	if (g.timer_ok && g.timer_signo == signum)
+		return 0;
+	if (g.timer_ok) {
+		timer_delete(g.timer);
+		g.timer_ok = false;
+	}
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = signum;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &g.timer) < 0)
+		return -errno;
+	g.timer_ok = true;
+	g.timer_signo = signum;
+	return 0;
+}
+
+/* Arm the timer for the period end when registered, disarm it otherwise. */
 static int timer_arm(void)
 {
 	struct itimerspec its = { 0 };
+	int r;
 
 	if (!g.reg_signum) {
 		if (g.timer_ok)
 			timer_settime(g.timer, 0, &its, NULL);
 		return 0;
 	}
-	if (g.timer_ok && g.timer_signo != g.reg_signum) {
-		timer_delete(g.timer);
-		g.timer_ok = false;
-	}
-	if (!g.timer_ok) {
-		struct sigevent sev;
-
-		memset(&sev, 0, sizeof(sev));
-		sev.sigev_notify = SIGEV_SIGNAL;
-		sev.sigev_signo = g.reg_signum;
-		if (timer_create(CLOCK_MONOTONIC, &sev, &g.timer) < 0)
-			return -errno;
-		g.timer_ok = true;
-		g.timer_signo = g.reg_signum;
-	}
+	r = timer_ensure(g.reg_signum);
+	if (r < 0)
+		return r;
 	if (g.next_end != UBS_NEVER) {
 		its.it_value.tv_sec = (time_t)(g.next_end / NSEC);
 		its.it_value.tv_nsec = (long)(g.next_end % NSEC);
@@ -504,6 +515,14 @@ static long do_ubstat(int func, unsigned long luid, const ubnotifrq_t *rq, void 
 		return r;
 	ubs_lock(&old);
 	ubs_fork_check();
+	/* the timer a request needs exists before anything is read: a failure writes nothing */
+	if (rq && rq->signum) {
+		r = timer_ensure(rq->signum);
+		if (r < 0) {
+			ubs_unlock(&old);
+			return r;
+		}
+	}
 	now = now_ns();
 	advance(now);
 	if (cmd == UBSTAT_GETTIME) {

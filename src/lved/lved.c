@@ -76,7 +76,7 @@ static void log_msg(int prio, const char *fmt, ...)
 }
 
 /* One line per problem and minute: repeats are counted and reported with the next line. */
-enum rl_key { RL_PASS, RL_SKIP, RL_INFO, RL_DB_OPEN, RL_DB_INSERT, RL_DB_RETENTION, RL_PROM, RL_TIMER, RL_COUNT };
+enum rl_key { RL_PASS, RL_SKIP, RL_FDS, RL_INFO, RL_DB_OPEN, RL_DB_INSERT, RL_DB_RETENTION, RL_PROM, RL_TIMER, RL_COUNT };
 
 static struct {
 	int64_t last;
@@ -283,6 +283,15 @@ static int open_prom(const char *listen, struct lve_prom **out)
 }
 
 #ifdef HAVE_LVE_DB
+static void db_log_recreated(struct lved *d)
+{
+	struct lve_db_status st;
+
+	lve_db_status(d->db, &st);
+	log_msg(LOG_WARNING, "the %s statistics database was corrupt: moved aside to %s, started a new one",
+		d->conf.db_type, st.moved_aside[0] ? st.moved_aside : "(unknown)");
+}
+
 static void db_try_open(struct lved *d)
 {
 	int64_t now = mono_usec();
@@ -296,11 +305,51 @@ static void db_try_open(struct lved *d)
 		d->db_retry_at = now + DB_RETRY_USEC;
 		log_rl(RL_DB_OPEN, "cannot open the %s statistics database: %s (sampling and %s go on; retrying every minute)",
 		       d->conf.db_type, strerror(-r), d->info_path);
+		return;
 	}
+	if (r == LVE_DB_RECREATED)
+		db_log_recreated(d);
+}
+
+/* Store a pass. The database layer queues what it cannot write and retries at every call. */
+static void db_store(struct lved *d, const struct lve_sample *s, size_t n)
+{
+	struct lve_db_status st;
+	int r;
+
+	db_try_open(d);
+	if (!d->db)
+		return;
+	r = lve_db_insert(d->db, s, n);
+	if (r == LVE_DB_RECREATED) {
+		db_log_recreated(d);
+	} else if (r < 0) {
+		lve_db_status(d->db, &st);
+		log_rl(RL_DB_INSERT,
+		       "cannot store samples in the %s statistics database: %s%s%s (%zu passes queued; sampling and %s go on)",
+		       d->conf.db_type, strerror(-r), st.message[0] ? ": " : "", st.message, st.queued_passes,
+		       d->info_path);
+	}
+}
+
+/* Before exit: write what is queued, for a bounded time. */
+static void db_finish(struct lved *d)
+{
+	int r;
+
+	if (!d->db)
+		return;
+	r = lve_db_flush(d->db, 2000);
+	if (r > 0)
+		log_msg(LOG_WARNING, "%d passes could not be stored in the %s statistics database before exit", r,
+			d->conf.db_type);
+	else if (r < 0)
+		log_msg(LOG_WARNING, "cannot store the queued passes in the %s statistics database: %s", d->conf.db_type,
+			strerror(-r));
 }
 #endif
 
-static void write_info(struct lved *d, int64_t now)
+static int write_info(struct lved *d, int64_t now)
 {
 	_cleanup_free_ struct lve_sample *avg = NULL;
 	_cleanup_free_ char *text = NULL;
@@ -313,7 +362,7 @@ static void write_info(struct lved *d, int64_t now)
 	n = lve_period_take(d->period, &avg);
 	if (n < 0) {
 		log_rl(RL_INFO, "cannot average the info period: %s", strerror(-n));
-		return;
+		return n;
 	}
 	if (olve_defaults_get(d->h, &defs) < 0)
 		olve_limits_default(&defs);
@@ -322,12 +371,13 @@ static void write_info(struct lved *d, int64_t now)
 		r = lve_info_write(d->info_path, text, len);
 	if (r < 0) {
 		log_rl(RL_INFO, "cannot write %s: %s", d->info_path, strerror(-r));
-		return;
+		return r;
 	}
 	notify("STATUS=%u LVEs sampled every %u s, %d active in %s", d->last_n, d->conf.interval, n, d->info_path);
+	return 0;
 }
 
-static void do_pass(struct lved *d, bool force_info)
+static int do_pass(struct lved *d, bool force_info)
 {
 	_cleanup_free_ struct lve_sample *s = NULL;
 	struct lve_collector_status st;
@@ -346,16 +396,20 @@ static void do_pass(struct lved *d, bool force_info)
 		log_rl(RL_SKIP, "cannot open the usage files of %u LVEs (LVE %" PRIu32 ": %s)%s", st.n_skipped,
 		       st.last_err_id, strerror(-st.last_err),
 		       st.last_err == -EMFILE || st.last_err == -ENFILE ? "; raise LimitNOFILE / ulimit -n" : "");
+	if (st.n_transient) {
+		struct rlimit rl = { 0 };
+
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+		log_rl(RL_FDS, "%u of %u LVEs read without kept fds (RLIMIT_NOFILE %llu): raise LimitNOFILE / ulimit -n",
+		       st.n_transient, st.n_lves, (unsigned long long)rl.rlim_cur);
+	}
 	r = lve_period_add(d->period, s, (size_t)n);
 	if (r < 0)
 		log_rl(RL_PASS, "cannot keep the period averages: %s", strerror(-r));
 	if (d->prom && (r = lve_prom_update(d->prom, s, (size_t)n, now)) < 0)
 		log_rl(RL_PROM, "cannot update the Prometheus data: %s", strerror(-r));
 #ifdef HAVE_LVE_DB
-	db_try_open(d);
-	if (d->db && n > 0 && (r = lve_db_insert(d->db, s, (size_t)n)) < 0)
-		log_rl(RL_DB_INSERT, "cannot store %d samples in the %s database: %s (sampling and %s go on)", n,
-		       d->conf.db_type, strerror(-r), d->info_path);
+	db_store(d, s, (size_t)n);
 	if (d->db && mono_usec() >= d->next_retention) {
 		d->next_retention = mono_usec() + RETENTION_USEC;
 		if ((r = lve_db_retention(d->db, now / USEC)) < 0)
@@ -364,7 +418,8 @@ static void do_pass(struct lved *d, bool force_info)
 	}
 #endif
 	if (force_info || d->next_info == 0 || now >= d->next_info)
-		write_info(d, now);
+		return write_info(d, now);
+	return 0;
 }
 
 /* Schedule passes at multiples of the interval (wall clock), absolute: no drift. */
@@ -447,6 +502,7 @@ static void reload(struct lved *d)
 	if (strcmp(nc.db_type, d->conf.db_type) || !same_str(nc.connect_string, d->conf.connect_string) ||
 	    !same_str(nc.sqlite_path, d->conf.sqlite_path) || strcmp(nc.server_id, d->conf.server_id) ||
 	    nc.keep_history_days != d->conf.keep_history_days) {
+		db_finish(d);
 		lve_db_close(d->db);
 		d->db = NULL;
 		d->db_retry_at = 0;
@@ -486,6 +542,7 @@ static void raise_nofile(void)
 static void lved_free(struct lved *d)
 {
 #ifdef HAVE_LVE_DB
+	db_finish(d);
 	lve_db_close(d->db);
 #endif
 	lve_prom_free(d->prom);
@@ -576,7 +633,7 @@ static int run_loop(struct lved *d)
 				if (exp > 1)
 					log_rl(RL_TIMER, "%" PRIu64 " sampling passes missed (system busy or suspended)",
 					       exp - 1);
-				do_pass(d, false);
+				(void)do_pass(d, false);
 			}
 		}
 		if (d->prom && pfd[2].fd >= 0 && (pfd[2].revents || lve_prom_timeout_ms(d->prom, mono_usec()) == 0)) {
@@ -629,7 +686,17 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("lved (openlve) %s\n", OPENLVE_VERSION);
+#ifdef HAVE_LVE_DB
+			printf("lved (openlve) %s, history database: sqlite%s\n", OPENLVE_VERSION,
+#ifdef HAVE_LIBPQ
+			       ", postgresql"
+#else
+			       ""
+#endif
+			);
+#else
+			printf("lved (openlve) %s, history database: none\n", OPENLVE_VERSION);
+#endif
 			return 0;
 		default:
 			usage(stderr);
@@ -681,8 +748,7 @@ int main(int argc, char **argv)
 
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
-		do_pass(&d, true);
-		rc = 0;
+		rc = do_pass(&d, true) < 0 ? 1 : 0;
 		goto out;
 	}
 

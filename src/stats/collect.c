@@ -2,22 +2,28 @@
 /*
  * collect.c - the sampler behind lved.
  *
- * Per LVE it keeps O_RDONLY fds of the kernel's usage files in every
- * hierarchy and one open file description of the LVE's state file, and
- * re-reads them with pread(2) each pass: no path is built per sample. The
- * LVE root is listed again only when its link count changes (kernfs counts
- * subdirectories in it; its mtime does not move), every LVE_COLLECT_RESCAN
- * passes, or after an LVE disappeared (its files then fail with ENODEV).
+ * Per LVE it keeps O_RDONLY fds of the kernel's usage files and one open
+ * file description of the LVE's state file, and re-reads them with pread(2)
+ * each pass: no path is built per sample. The LVE root is listed again only
+ * when its link count changes (kernfs counts subdirectories in it; its mtime
+ * does not move), every LVE_COLLECT_RESCAN passes, or after an LVE
+ * disappeared (its files then fail with ENODEV).
  *
- * Files (only those that exist are kept):
- *   v2  cpu.stat memory.current memory.events pids.current pids.events
- *       io.stat cgroup.procs [cgroup.threads without pids]
- *   v1  cpu.stat cpuacct.usage memory.usage_in_bytes memory.failcnt
- *       memory.memsw.failcnt memory.oom_control pids.current pids.events
- *       blkio.throttle.io_service_bytes(_recursive)
- *       blkio.throttle.io_serviced(_recursive) cgroup.procs [tasks without pids]
- * Peaks (memory.peak, max_usage_in_bytes) are not kept: no sample field
- * uses them, and every kept kernfs file pins a seq_file page in the kernel.
+ * Probe files, read every pass, fds always kept:
+ *   v2  cpu.stat (usage_usec) memory.current io.stat pids.current [cgroup.threads]
+ *   v1  cpuacct.usage memory.usage_in_bytes pids.current [tasks]
+ * Detail files, read when the LVE is not quiet (see read_ent), opened on
+ * demand from kept O_PATH directory fds, kept while the LVE is busy and
+ * closed after LVE_COLLECT_RESCAN quiet passes:
+ *   v2  memory.events pids.events cgroup.procs
+ *   v1  cpu.stat memory.failcnt memory.memsw.failcnt memory.oom_control
+ *       pids.events blkio.throttle.io_service_bytes(_recursive)
+ *       blkio.throttle.io_serviced(_recursive) cgroup.procs
+ * Every kept kernfs file pins a seq_file page in the kernel (charged to
+ * lved's memory cgroup), hence the split; peaks (memory.peak,
+ * max_usage_in_bytes) are not read: no sample field uses them. LVEs over
+ * the fd budget (RLIMIT_NOFILE minus LVE_COLLECT_FD_RESERVE) are opened,
+ * read and closed in every pass.
  *
  * EP is the number of EP slot bytes locked in the state file (F_OFD_GETLK
  * scan from our own description, which never holds a slot). Limits come
@@ -935,7 +941,6 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 	}
 }
 
-/* Read every kept file of e into *raw (starting from the previous values). */
 struct v1mem {
 	uint64_t failcnt, memsw, oomk;
 	bool have;
@@ -1232,8 +1237,13 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 			continue;
 		}
 		r = read_ent(c, e, now_sec, &raw);
-		if (e->transient)
-			ent_close_fds(c, e);
+		if (e->transient) {
+			/* room again (fds were given back, the limit was raised): keep them from now on */
+			if (r >= 0 && c->st.n_fds <= c->fd_budget)
+				e->transient = false;
+			else
+				ent_close_fds(c, e);
+		}
 		if (r < 0) {
 			e->dead = any_dead = true;
 			continue;

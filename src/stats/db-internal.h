@@ -95,8 +95,9 @@ struct lve_db {
 	char *sqlite_path;
 	struct lve_pg_conninfo *pg;
 
-	/* timeouts (ms) */
+	/* timeouts (ms); no new connection attempt before retry_at (monotonic usec) */
 	int busy_ms, connect_ms, query_ms;
+	int64_t retry_at;
 
 	/* passes not stored yet, oldest first */
 	struct lve_pass *head, *tail;

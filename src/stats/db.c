@@ -744,13 +744,26 @@ static int queue_push(struct lve_db *db, const struct lve_sample *s, size_t n)
 
 /* -------------------------------------------------------------- handle */
 
+/*
+ * A writer whose last connection attempt timed out (a server that drops
+ * packets) waits LVE_DB_RETRY_USEC before the next one instead of spending
+ * the connect deadline on every pass; refused connections fail at once and
+ * are retried every time.
+ */
+#define LVE_DB_RETRY_USEC (15 * 1000000LL)
+
 static int open_backend(struct lve_db *db, bool *recreated)
 {
 	int r;
 
 	if (db->ops->connected(db))
 		return 0;
+	if (db->retry_at && lve_db_now_usec() < db->retry_at && db->last_error < 0)
+		return db->last_error;
+	db->retry_at = 0;
 	r = db->ops->connect(db);
+	if (r == -ETIMEDOUT && !(db->flags & LVE_DB_READONLY))
+		db->retry_at = lve_db_now_usec() + LVE_DB_RETRY_USEC;
 	if (r == -EUCLEAN && !(db->flags & LVE_DB_READONLY) && db->ops->recreate) {
 		r = db->ops->recreate(db);
 		if (r >= 0) {
@@ -779,7 +792,7 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 	db->keep_days = conf->keep_history_days ? conf->keep_history_days : 60;
 	db->busy_ms = 200;
 	db->connect_ms = 2000;
-	db->query_ms = flags & LVE_DB_READONLY ? 30000 : 5000;
+	db->query_ms = flags & LVE_DB_READONLY ? 30000 : 3000;
 	db->max_samples = LVE_DB_QUEUE_MAX_SAMPLES;
 	db->max_age = LVE_DB_QUEUE_MAX_AGE;
 

@@ -8,7 +8,7 @@
  *              replace                                            [lved]
  *   prom.c     Prometheus text exposition and its tiny server     [lved]
  *   db.c       history store: SQLite (default) or PostgreSQL,
- *              rollups (minute, hour) and retention               [lved, lveinfo]
+ *              rollups (minute, hour, day) and retention          [lved, lveinfo]
  *   lvestats-conf.c  /etc/sysconfig/lvestats2 parsing             [lved, lveinfo]
  *
  * All of it is the static library "olstats" (src/stats/meson.build,
@@ -272,24 +272,25 @@ int lve_db_retention(struct lve_db *db, int64_t now);
  *
  * lve_db_insert(): copies the pass into an in-memory queue, then writes
  * queued passes oldest first, each pass in one transaction (lve_raw plus
- * its minute and hour rollups), for at most LVE_DB_FLUSH_BUDGET_MS; what is
- * left waits for the next call. Returns 0, LVE_DB_RECREATED (corrupt file
+ * its minute, hour and day rollups), for at most LVE_DB_FLUSH_BUDGET_MS;
+ * what is left waits for the next call. Returns 0, LVE_DB_RECREATED (corrupt file
  * moved aside and recreated during this call; the queue went into the new
  * file), or the -errno of the failed write with the pass kept queued:
  * -EBUSY locked (busy timeout), -ENOSPC disk full, -ECONNREFUSED /
  * -ETIMEDOUT / -ECONNRESET server unreachable or gone, -EACCES denied,
  * -EIO anything else. It never blocks longer than the busy / connect /
- * query timeouts. The queue keeps at most LVE_DB_QUEUE_MAX_AGE seconds (by
- * sample ts) and LVE_DB_QUEUE_MAX_SAMPLES samples; older passes are
- * dropped first (counted in lve_db_status().dropped_samples). A sample
+ * query timeouts (after a connect that timed out, no new attempt for 15 s:
+ * the calls in between fail at once). The queue keeps at most
+ * LVE_DB_QUEUE_MAX_AGE seconds (by sample ts) and LVE_DB_QUEUE_MAX_SAMPLES
+ * samples; older passes are dropped first (counted in lve_db_status().dropped_samples). A sample
  * whose (server_id, id, ts) is already stored is ignored (rollups too).
  *
  * lve_db_retention(): cutoff = now - keep_history_days * 86400; deletes
- * this server_id's lve_raw rows with ts < cutoff, and the minute and hour
- * rollup rows whose whole bucket lies before the cutoff (t + 60 <= cutoff,
- * t + 3600 <= cutoff). One horizon for all three tables: lveinfo answers
- * exactly for any range inside it and sees nothing older. Returns the rows
- * removed from the three tables together.
+ * this server_id's lve_raw rows with ts < cutoff, and the minute, hour and
+ * day rollup rows whose whole bucket lies before the cutoff (t + 60 <=
+ * cutoff, t + 3600 <= cutoff, t + 86400 <= cutoff). One horizon for all
+ * four tables: lveinfo answers exactly for any range inside it and sees
+ * nothing older. Returns the rows removed from the four tables together.
  */
 #define LVE_DB_RECREATED 1
 #define LVE_DB_FLUSH_BUDGET_MS 1000
@@ -321,7 +322,7 @@ void lve_db_status(const struct lve_db *db, struct lve_db_status *out);
 struct lve_db_tuning {
 	int busy_ms;          /* SQLite busy timeout, default 200 */
 	int connect_ms;       /* PostgreSQL connect deadline, default 2000 */
-	int query_ms;         /* PostgreSQL statement deadline, default 5000 (readers 30000) */
+	int query_ms;         /* PostgreSQL statement deadline, default 3000 (readers 30000) */
 	size_t queue_max_samples;
 	int64_t queue_max_age;/* seconds */
 };
@@ -361,8 +362,8 @@ struct lve_agg {
  * Per-LVE aggregates over [from, to) (unix seconds, by sample ts): average
  * usage over the samples, max limit, sum of faults. The range is split so
  * each part is read from the coarsest table that covers it exactly: whole
- * hours from lve_hour, whole minutes at the edges from lve_minute, the
- * rest from lve_raw. server_id NULL: the handle's. id 0: every LVE.
+ * UTC days from lve_day, whole hours at the edges from lve_hour, whole
+ * minutes from lve_minute, the rest from lve_raw. server_id NULL: the handle's. id 0: every LVE.
  * *out malloc'd, sorted by id (NULL when 0); returns the count.
  * -EINVAL from > to or a bad server_id.
  */

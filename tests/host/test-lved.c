@@ -76,9 +76,14 @@ static int write_text(const char *path, const char *fmt, ...)
 }
 
 /* lvestats2 in the temp dir; the database always in the temp dir too. */
+static int write_conf_db(const char *extra, const char *db)
+{
+	return write_text(conf_path, "# test\nsqlite_path=%s/%s\n%s", lte_dir, db, extra);
+}
+
 static int write_conf(const char *extra)
 {
-	return write_text(conf_path, "# test\nsqlite_path=%s/db.sqlite\n%s", lte_dir, extra);
+	return write_conf_db(extra, "db.sqlite");
 }
 
 static int read_all(const char *path, char *buf, size_t size)
@@ -494,6 +499,17 @@ TEST(daemon_notify_prom)
 	ASSERT(strstr(resp, "openlve_lve_cpu_usage_ratio{lve=\"1001\"} "));
 	ASSERT(strstr(resp, "openlve_lve_memory_limit_bytes{lve=\"1001\"} 268435456\n"));
 	ASSERT(strstr(resp, "openlve_lve_tasks_limit{lve=\"1001\"} 50\n"));
+	/* the burner is throttled at 10% of all cores: CPU faults (throttled periods) grow */
+	for (end = now_ms() + 20000; now_ms() < end; sleep_ms(300)) {
+		const char *f;
+
+		ASSERT(prom_get(sock, "GET /metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)) > 0);
+		f = strstr(resp, "openlve_lve_faults_total{lve=\"1001\",resource=\"cpu\"} ");
+		ASSERT(f);
+		if (strtoull(f + strlen("openlve_lve_faults_total{lve=\"1001\",resource=\"cpu\"} "), NULL, 10) > 0)
+			break;
+	}
+	ASSERT(strtoull(strstr(resp, "resource=\"cpu\"} ") + 16, NULL, 10) > 0);
 	ASSERT(prom_get(sock, "POST /metrics HTTP/1.0\r\n\r\n", resp, sizeof(resp)) > 0);
 	ASSERT(!strncmp(resp, "HTTP/1.0 405 ", 13));
 	ASSERT(prom_get(sock, "GET /nope HTTP/1.0\r\n\r\n", resp, sizeof(resp)) > 0);
@@ -676,6 +692,150 @@ TEST(bad_config)
 	ASSERT_EQ(run_once(), 1);
 	ASSERT(log_has("cannot open the LVE root"));
 	ASSERT(access(info_path, F_OK) < 0);
+	return 0;
+}
+
+/* Enter LVE *(uint32_t *)arg through liblve and hold the EP slot until killed; exit 3 on -E2BIG. */
+static int enter_and_hold(void *arg)
+{
+	uint32_t id = *(uint32_t *)arg, cookie;
+	struct olve *h = NULL;
+	int r = olve_open(&h, OLVE_OPEN_NOCREATE);
+
+	if (r < 0)
+		return 2;
+	r = olve_enter(h, id, 0, &cookie);
+	if (r == -E2BIG)
+		return 3;
+	if (r < 0)
+		return 4;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* Inside an LVE: fork until pids.max refuses; exit with the number of refusals (children killed). */
+static int fork_until_refused(void *arg)
+{
+	pid_t kids[16];
+	int n = 0, refused = 0;
+
+	(void)arg;
+	for (int i = 0; i < 16; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			for (;;)
+				pause();
+		}
+		if (p < 0)
+			refused++;
+		else
+			kids[n++] = p;
+	}
+	for (int i = 0; i < n; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], NULL, 0);
+	}
+	return refused > 250 ? 250 : refused;
+}
+
+TEST(faults_counted)
+{
+	uint64_t rows[MAXROWS][NF];
+	struct olve_limits lim = { .mask = OLVE_L_EP | OLVE_L_NPROC, .ep = 1, .nproc = 3 };
+	struct olve *h = NULL;
+	uint32_t id = 1003;
+	const uint64_t *x = NULL;
+	char npath[600];
+	int nfd, rc;
+	long end;
+	pid_t pid, holder;
+
+	SETUP();
+	ASSERT_OK(olve_open(&h, 0));
+	ASSERT_OK(olve_apply(h, 1003, &lim));
+	olve_close(h);
+	nfd = notify_open(npath, sizeof(npath));
+	ASSERT(nfd >= 0);
+	ASSERT_OK(write_conf("interval=1\ninfo_period=1\n"));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	/* after the baseline: one entry holds the only EP slot, a second is refused */
+	holder = cgtest_fork_in("home", enter_and_hold, &id);
+	ASSERT(holder > 0);
+	for (end = now_ms() + 10000; now_ms() < end && lte_pid_inside(holder, 1003) <= 0;)
+		sleep_ms(20);
+	ASSERT(lte_pid_inside(holder, 1003) > 0);
+	ASSERT_EQ(cgtest_run_in("home", enter_and_hold, &id), 3);
+	/* forks over NPROC 3 are refused by pids.max */
+	rc = cgtest_run_in("lveroot/lve1003", fork_until_refused, NULL);
+	ASSERT(rc >= 1 && rc < 256);
+	/* the next info files show them: EP 1 of 1, EP faults, NPROC faults */
+	for (end = now_ms() + 20000; now_ms() < end; sleep_ms(200)) {
+		int n = info_load(rows, MAXROWS);
+
+		x = n > 0 ? row_of(rows, n, 1003) : NULL;
+		if (x && x[8] >= 1 && x[14] >= 1)
+			break;
+	}
+	ASSERT(x);
+	ASSERT_EQ(x[2], 1);      /* EP limit */
+	ASSERT_EQ(x[12], 3);     /* NPROC limit */
+	ASSERT(x[8] >= 1);       /* EP faults */
+	ASSERT(x[14] >= 1);      /* NPROC faults */
+	/* EP in use while the holder stays: 1 */
+	for (end = now_ms() + 10000; now_ms() < end; sleep_ms(200)) {
+		int n = info_load(rows, MAXROWS);
+
+		x = n > 0 ? row_of(rows, n, 1003) : NULL;
+		if (x && x[1] == 1)
+			break;
+	}
+	ASSERT(x && x[1] == 1);
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	close(nfd);
+	return 0;
+}
+
+/* `lved --version` says whether the history database is built in. */
+static bool lved_has_db(void)
+{
+	char cmd[600], out[256] = "";
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "'%s' --version", lved_bin);
+	p = popen(cmd, "re");
+	if (!p)
+		return false;
+	if (!fgets(out, sizeof(out), p))
+		out[0] = 0;
+	pclose(p);
+	return strstr(out, "history database: sqlite") != NULL;
+}
+
+TEST(info_and_db_failures)
+{
+	uint64_t rows[MAXROWS][NF];
+	char extra[700];
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	/* the info file cannot be written: --once fails, says why, leaves nothing */
+	snprintf(extra, sizeof(extra), "interval=1\ninfo_file=%s/no/such/info\n", lte_dir);
+	ASSERT_OK(write_conf(extra));
+	ASSERT_EQ(run_once(), 1);
+	ASSERT(log_has("cannot write"));
+	ASSERT(access(info_path, F_OK) < 0);
+	/* the database cannot be opened (its directory is a file): sampling and the info file go on */
+	ASSERT_OK(write_conf_db("interval=1\n", "lvestats2/db.sqlite"));
+	ASSERT_EQ(run_once(), 0);
+	ASSERT(info_load(rows, MAXROWS) >= 2);
+	ASSERT(row_of(rows, info_load(rows, MAXROWS), 1001));
+	if (lved_has_db())
+		ASSERT(log_has("statistics database"));
 	return 0;
 }
 

@@ -16,12 +16,15 @@
  * (tests/lib/cgtest + lve-testenv.h: OPENLVE_CONF), a busy process with
  * two extra threads in one of them; `lvetop -n 1` batch output has the
  * right PNO/TNO and a non-zero SPEED for it, zeros for the idle one;
- * --json is valid; -o sorts; bad options exit 2; no LVE root exits 1.
+ * --json is valid; -o sorts; on a pseudo-terminal it redraws in place and
+ * quits on 'q' restoring the cursor; bad options exit 2; no LVE root exits 1.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
+#include <pty.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -766,6 +769,48 @@ TEST(lvetop_batch_output)
 	ASSERT(json_valid(R.out));
 	ASSERT(strstr(R.out, "\"ID\": 701, \"EP\": 0, \"PNO\": 1, \"TNO\": 3,") != NULL);
 	ASSERT(strstr(R.out, "\"ID\": 702") != NULL);
+
+	/* on a terminal: redrawn in place, 'q' quits, the cursor comes back */
+	{
+		char exe[1024], buf[16384];
+		const char *root = getenv("OPENLVE_BUILD_ROOT");
+		size_t n = 0;
+		int master = -1, st = 0;
+		bool sent = false;
+		pid_t pid;
+
+		snprintf(exe, sizeof(exe), "%s/src/tools/lvetop", root ? root : ".");
+		pid = forkpty(&master, NULL, NULL, NULL);
+		ASSERT(pid >= 0);
+		if (pid == 0) {
+			execl(exe, "lvetop", "-d", "0.2", (char *)NULL);
+			_exit(127);
+		}
+		for (int i = 0; i < 200; i++) {
+			struct pollfd pfd = { .fd = master, .events = POLLIN };
+			ssize_t k;
+
+			if (poll(&pfd, 1, 100) <= 0)
+				continue;
+			k = read(master, buf + n, sizeof(buf) - 1 - n);
+			if (k <= 0)
+				break; /* EIO once lvetop exited */
+			n += (size_t)k;
+			buf[n] = 0;
+			if (!sent && strstr(buf, "FAULTS") && strstr(buf, "701")) {
+				ASSERT_EQ(write(master, "q", 1), 1);
+				sent = true;
+			}
+		}
+		buf[n] = 0;
+		ASSERT(sent);
+		ASSERT_EQ(waitpid(pid, &st, 0), pid);
+		ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+		ASSERT(strstr(buf, "\033[H") != NULL);
+		ASSERT(strstr(buf, "\033[?25l") != NULL);
+		ASSERT(n >= 6 && strstr(buf + n - 6, "\033[?25h") != NULL);
+		close(master);
+	}
 
 	/* bad options */
 	static const char *const bad[][3] = { { "-d", "0" }, { "-d", "abc" }, { "-n", "0" }, { "-o", "nope" },

@@ -796,4 +796,46 @@ TEST(beancounters_render_format)
 	return 0;
 }
 
+/* The lve-beancounters tool (built when src/compat is part of the build). */
+TEST(lve_beancounters_tool)
+{
+	struct olve *h = NULL;
+	const char *b = getenv("OPENLVE_BUILD_ROOT");
+	char tool[4096], out[65536];
+	size_t len = 0;
+	int fds[2], status;
+	pid_t pid, kids[1] = { 0 };
+	ssize_t k;
+
+	snprintf(tool, sizeof(tool), "%s/src/compat/lve-beancounters", b ? b : ".");
+	if (access(tool, X_OK) < 0)
+		SKIP("lve-beancounters not built (src/compat not in the build)");
+	CTE_SETUP();
+	ASSERT_OK(olve_open(&h, 0));
+	ASSERT_OK(lve_with(h, 31, 9, 0, 0));
+	ASSERT_OK(cte_sleepers(31, 1, kids));
+	ASSERT(pipe2(fds, O_CLOEXEC) == 0);
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		dup2(fds[1], 1);
+		execl(tool, tool, (char *)NULL);
+		_exit(127);
+	}
+	close(fds[1]);
+	while ((k = read(fds[0], out + len, sizeof(out) - 1 - len)) > 0)
+		len += (size_t)k;
+	close(fds[0]);
+	out[len] = 0;
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ASSERT(!strncmp(out, "Version: 2.5\n       uid  resource ", 35));
+	ASSERT(strstr(out, "       31:  kmemsize ") != NULL);
+	ASSERT(strstr(out, "            numproc                         1                    1                    9"
+			   "                    9                    0\n") != NULL);
+	cte_kill(kids[0]);
+	olve_close(h);
+	return 0;
+}
+
 TAP_MAIN()

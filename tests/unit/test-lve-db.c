@@ -17,7 +17,10 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1136,6 +1139,57 @@ TEST(unusable_path_fails_inserts_not_open)
 	ASSERT_EQ(st.queued_passes, 2);
 	ASSERT(st.message[0]);
 	lve_db_close(db);
+	return 0;
+}
+
+/*
+ * A PostgreSQL "server" that accepts TCP connections and never answers:
+ * the connect deadline turns it into -ETIMEDOUT, and the next calls do not
+ * try again for a while (counted: no new connection reaches the socket).
+ */
+TEST(pg_connect_timeout_then_backoff)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct lvestats_conf c;
+	struct lve_db_status st;
+	struct lve_db *db = NULL;
+	struct lve_sample s = mk(1, 1700000000);
+	char cs[128];
+	int fd, conns = 0, r;
+
+	signal(SIGALRM, alarm_handler);
+	alarm(60);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	ASSERT(fd >= 0);
+	ASSERT_EQ(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ASSERT_EQ(listen(fd, 16), 0);
+	ASSERT_EQ(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(cs, sizeof(cs), "u:p@127.0.0.1:%u/db", ntohs(sa.sin_port));
+	c = conf_for("/nonexistent", "localhost", 60);
+	snprintf(c.db_type, sizeof(c.db_type), "postgresql");
+	c.connect_string = cs;
+	r = lve_db_open(&c, &db);
+	if (r == -EOPNOTSUPP)
+		SKIP("built without libpq");
+	ASSERT_EQ(r, 0);
+	lve_db_status(db, &st);
+	ASSERT_EQ(st.last_error, -ETIMEDOUT);
+	for (int a; (a = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0; conns++)
+		close(a);
+	ASSERT_EQ(conns, 1);
+	/* within the backoff: fails without connecting */
+	ASSERT_ERR(lve_db_insert(db, &s, 1), ETIMEDOUT);
+	ASSERT_ERR(lve_db_insert(db, &s, 1), ETIMEDOUT);
+	for (int a; (a = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0; conns++)
+		close(a);
+	ASSERT_EQ(conns, 1);
+	lve_db_status(db, &st);
+	ASSERT_EQ(st.queued_passes, 2);
+	ASSERT(strstr(st.message, "timed out") != NULL);
+	lve_db_close(db);
+	close(fd);
+	alarm(0);
 	return 0;
 }
 

@@ -22,7 +22,7 @@ Environment:
   OPENLVE_VM_KERNEL_PACKAGE=linux-image-...  pin the kernel package (default:
                            what linux-image-cloud-amd64 depends on)
   OPENLVE_VM_ACCEL=kvm|tcg accelerator (default tcg: nested KVM can hang)
-  OPENLVE_VM_TIMEOUT=S     hard limit for one boot (default 600)
+  OPENLVE_VM_TIMEOUT=S     hard limit for one boot (default 1500)
   OPENLVE_VM_TEST_TIMEOUT=S  limit per test binary inside the VM (default 240)
   OPENLVE_VM_REUSE=1       reuse stored results of an identical initramfs even
                            from an earlier 'meson test' run
@@ -546,7 +546,7 @@ class Vm:
 
     def run_boot(self, key, echo=False):
         self.fresh_scratch()
-        timeout = float(os.environ.get('OPENLVE_VM_TIMEOUT', '600'))
+        timeout = float(os.environ.get('OPENLVE_VM_TIMEOUT', '1500'))
         cmd = qemu_cmd(self.vmlinuz, self.initrd, self.scratch, self.mode, self.accel)
         logpath = os.path.join(self.dir, 'console.log')
         log(f'booting {self.mode} VM ({self.pkg}, {self.accel}); console: {logpath}')
