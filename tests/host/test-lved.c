@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -148,6 +149,7 @@ static const uint64_t *row_of(uint64_t rows[][NF], int n, uint64_t id)
 struct run {
 	char *argv[12];
 	const char *unified_procs; /* move into this cgroup2 group before exec (delegated_leaf) */
+	unsigned nofile;           /* RLIMIT_NOFILE for lved, 0 = inherited */
 };
 
 static int exec_lved(void *p)
@@ -156,6 +158,12 @@ static int exec_lved(void *p)
 	int fd;
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (r->nofile) {
+		struct rlimit rl = { r->nofile, r->nofile };
+
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return 125;
+	}
 	if (r->unified_procs) {
 		fd = open(r->unified_procs, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 || write(fd, "0", 1) != 1)
@@ -397,6 +405,41 @@ TEST(once_info_lines)
 	ASSERT_EQ(b[17], 4096);
 	ASSERT_EQ(b[18], 700);
 	/* 1003: no processes, no usage: not active, not listed */
+	ASSERT(row_of(rows, n, 1003) == NULL);
+	return 0;
+}
+
+/* Few fds: LVEs over the budget are read without kept fds, with the same results. */
+TEST(fd_budget_transient)
+{
+	uint64_t rows[MAXROWS][NF];
+	const uint64_t *a, *b;
+	struct run r = { .nofile = 40 };
+	pid_t pid;
+	int n;
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	ASSERT(cgtest_fork_in("lveroot/lve1002", nap, NULL) > 0);
+	ASSERT_OK(write_conf("interval=1\n"));
+	r.argv[0] = lved_bin;
+	r.argv[1] = (char *)"--config";
+	r.argv[2] = conf_path;
+	r.argv[3] = (char *)"--once";
+	pid = cgtest_fork_in("home", exec_lved, &r);
+	ASSERT(pid > 0);
+	ASSERT_EQ(wait_exit(pid, 60000), 0);
+	ASSERT(log_has("LVEs read without kept fds (RLIMIT_NOFILE 40)"));
+	n = info_load(rows, MAXROWS);
+	a = row_of(rows, n, 1001);
+	b = row_of(rows, n, 1002);
+	ASSERT(a && b);
+	ASSERT(a[3] > 0);
+	ASSERT_EQ(a[4], 10);
+	ASSERT_EQ(a[9], 65536);
+	ASSERT(a[13] >= 1);
+	ASSERT_EQ(b[6], 262144);
+	ASSERT(b[13] >= 1);
 	ASSERT(row_of(rows, n, 1003) == NULL);
 	return 0;
 }
