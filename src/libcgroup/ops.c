@@ -295,12 +295,14 @@ static int open_parent(const struct hier *h, const char *name)
 }
 
 /*
- * Open group `name` of a hierarchy, creating it and any missing parents.
- * The common case (the parent exists) is one open of the parent, one
- * mkdirat and one open of the group, all beneath the hierarchy root on its
- * own filesystem (see group_open); a missing parent falls back to
+ * O_PATH fd of group `name` of a hierarchy, creating it and any missing
+ * parents. The common case (the parent exists) is one open of the parent,
+ * one mkdirat and one open of the group, all beneath the hierarchy root on
+ * its own filesystem (see group_open); a missing parent falls back to
  * ol_open_dir_beneath(OL_OPEN_CREATE), which creates one component at a
  * time and never creates anything on a foreign mount inside the tree.
+ * O_PATH: a full open (and close) of a cgroup directory costs about as much
+ * as writing a value, and the fd only serves as the base of openat().
  */
 static int hier_create(const struct hier *h, const char *name, mode_t mode)
 {
@@ -309,7 +311,7 @@ static int hier_create(const struct hier *h, const char *name, mode_t mode)
 	int parent;
 
 	if (!*name)
-		return hier_open(h, "", 0, 0);
+		return hier_open(h, "", OL_OPEN_PATH, 0);
 	if (!strchr(name, '/')) {
 		parent = cg_ctrl_root_fd(h->ctrl, NULL); /* borrowed */
 		if (parent < 0)
@@ -317,13 +319,13 @@ static int hier_create(const struct hier *h, const char *name, mode_t mode)
 	} else {
 		parent = pfd = open_parent(h, name);
 		if (parent == -ENOENT)
-			return group_open(h->ctrl, name, OL_OPEN_CREATE, mode);
+			return group_open(h->ctrl, name, OL_OPEN_CREATE | OL_OPEN_PATH, mode);
 		if (parent < 0)
 			return parent;
 	}
 	if (mkdirat(parent, base, mode) < 0 && errno != EEXIST)
 		return -errno;
-	return ol_open_dir_beneath(parent, base, 0, 0);
+	return ol_open_dir_beneath(parent, base, OL_OPEN_PATH, 0);
 }
 
 /* Skip leading '/' so "/a/b" is root-relative; "." alone is the root. */
@@ -553,10 +555,10 @@ static int chmod_at(int dirfd, const char *name, mode_t mode)
 }
 
 /*
- * Apply cgrp's owners and permissions to a freshly created group: control
- * files and the directory get control_uid/gid, the task files tasks_uid/gid;
- * modes are masked with the file's owner bits (libcgroup). Returns the first
- * -errno, after trying everything.
+ * Apply cgrp's owners and permissions to a freshly created group (gfd may
+ * be O_PATH): control files and the directory get control_uid/gid, the task
+ * files tasks_uid/gid; modes are masked with the file's owner bits
+ * (libcgroup). Returns the first -errno, after trying everything.
  */
 static int group_apply_owner(const struct cgroup *cgrp, int gfd, enum cg_version_t v)
 {
@@ -571,20 +573,21 @@ static int group_apply_owner(const struct cgroup *cgrp, int gfd, enum cg_version
 	    cgrp->control_fperm == NO_PERMS && cgrp->task_fperm == NO_PERMS)
 		return 0;
 
-	if (ctl_own && fchown(gfd, cgrp->control_uid, cgrp->control_gid) < 0 && r == 0)
+	/* a readable fd of the group: fchown/fchmod refuse O_PATH fds */
+	dfd = openat(gfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (ctl_own && fchown(dfd, cgrp->control_uid, cgrp->control_gid) < 0 && r == 0)
 		r = -errno;
 	if (cgrp->control_dperm != NO_PERMS) {
-		int k = fstat(gfd, &st) < 0 ? -errno : 0;
+		int k = fstat(dfd, &st) < 0 ? -errno : 0;
 
-		if (k == 0 && fchmod(gfd, mode_masked(cgrp->control_dperm, st.st_mode)) < 0)
+		if (k == 0 && fchmod(dfd, mode_masked(cgrp->control_dperm, st.st_mode)) < 0)
 			k = -errno;
 		if (k < 0 && r == 0)
 			r = k;
 	}
 
-	dfd = openat(gfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return r ? r : -errno;
 	d = fdopendir(dfd);
 	if (!d) {
 		safe_close(dfd);
@@ -1290,7 +1293,7 @@ _public_ int cgroup_modify_cgroup(struct cgroup *cgrp)
 
 	/* the group must exist everywhere before anything is written */
 	for (int i = 0; i < s.n; i++) {
-		gfds[i] = hier_open(&s.h[i], cgrp->name, 0, 0);
+		gfds[i] = hier_open(&s.h[i], cgrp->name, OL_OPEN_PATH, 0);
 		if (gfds[i] < 0) {
 			r = gfds[i];
 			gfds[i] = -1;

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "lve-internal.h"
+#include "lve/ubstat.h"
 #include "packages.h"
 #include "vecfg.h"
 
@@ -101,6 +102,7 @@ static void usage(FILE *f)
 	      "  limit PID ID            move process PID into LVE ID\n"
 	      "  release PID             move process PID out of its LVE\n"
 	      "  proc-list               the /proc/lve/list table (version 6)\n"
+	      "  ubc                     OpenVZ /proc/user_beancounters view (Version: 2.5)\n"
 	      "  version                 lvectl version\n"
 	      "  lve-version             version of the LVE interface (/proc/lve/list format)\n"
 	      "\n"
@@ -1648,6 +1650,24 @@ static int cmd_proc_list(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/* OpenVZ's /proc/user_beancounters (version 2.5) over the LVEs: see ubstat(3). */
+static int cmd_ubc(struct ctx *c, int argc, char **argv)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	if (argc != 0)
+		return fail(EXIT_USAGE, "ubc takes no arguments");
+	r = ctx_open(c);
+	if (r)
+		return r;
+	r = olve_beancounters_render(c->h, &text);
+	if (r < 0)
+		return fail(EXIT_RUNTIME, "cannot read the LVE beancounters: %s%s", strerror(-r), hint(r));
+	fwrite(text, 1, (size_t)r, stdout);
+	return 0;
+}
+
 static int cmd_version(struct ctx *c, int argc, char **argv)
 {
 	if (argc != 0)
@@ -1893,6 +1913,7 @@ static const struct command commands[] = {
         {"limit", cmd_limit, false},
         {"release", cmd_release, false},
         {"proc-list", cmd_proc_list, false},
+        {"ubc", cmd_ubc, false},
         {"version", cmd_version, false},
         {"lve-version", cmd_lve_version, false},
 };

@@ -18,6 +18,11 @@
  *   kill9_leaves_whole     kill -9 at random moments: old or new file;
  *                          temp files removed at the next start
  *   bad_config             bad lvestats2 / options: exit codes, nothing written
+ *   fd_budget_transient    with few fds, LVEs over the budget are read
+ *                          without kept fds and give the same lines
+ *   faults_counted         EP faults, NPROC faults, EP in use, after the baseline
+ *   info_and_db_failures   unwritable info file: exit 1; unusable database:
+ *                          sampling and the info file go on
  *   delegated_leaf         in a cgroup marked trusted.delegate, lved moves
  *                          itself into the child "daemon"
  */
@@ -414,11 +419,19 @@ TEST(fd_budget_transient)
 {
 	uint64_t rows[MAXROWS][NF];
 	const uint64_t *a, *b;
-	struct run r = { .nofile = 40 };
+	struct run r = { .nofile = 200 };
+	struct olve_limits def;
+	struct olve *h = NULL;
 	pid_t pid;
 	int n;
 
 	SETUP();
+	/* 30 more LVEs with lower ids take the fd budget (about 100 of 200): 1001-1003 go over it */
+	olve_limits_default(&def);
+	ASSERT_OK(olve_open(&h, 0));
+	for (uint32_t id = 1; id <= 30; id++)
+		ASSERT_OK(olve_apply(h, id, &def));
+	olve_close(h);
 	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
 	ASSERT(cgtest_fork_in("lveroot/lve1002", nap, NULL) > 0);
 	ASSERT_OK(write_conf("interval=1\n"));
@@ -429,7 +442,7 @@ TEST(fd_budget_transient)
 	pid = cgtest_fork_in("home", exec_lved, &r);
 	ASSERT(pid > 0);
 	ASSERT_EQ(wait_exit(pid, 60000), 0);
-	ASSERT(log_has("LVEs read without kept fds (RLIMIT_NOFILE 40)"));
+	ASSERT(log_has("LVEs read without kept fds (RLIMIT_NOFILE 200)"));
 	n = info_load(rows, MAXROWS);
 	a = row_of(rows, n, 1001);
 	b = row_of(rows, n, 1002);
