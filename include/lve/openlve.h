@@ -192,6 +192,14 @@ int olve_leave_pid(struct olve *h, pid_t pid);
 /* LVE id the calling thread is in (per /proc/thread-self/cgroup, first hierarchy), 0 when none. */
 int olve_current(struct olve *h, uint32_t *id);
 
+/*
+ * CloudLinux's documented check "am I inside CageFS": the regular file
+ * /var/.cagefs/.cagefs.token exists below `root` (NULL = "/"). openlve has no
+ * CageFS of its own; panels that run on a CloudLinux host keep working.
+ * 1 inside, 0 outside, -errno when root cannot be examined.
+ */
+int olve_cagefs_inside(const char *root);
+
 #ifdef __cplusplus
 }
 #endif

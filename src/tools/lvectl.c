@@ -23,6 +23,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "lve-internal.h"
+#include "lve/lve-ctl.h"
 #include "lve/ubstat.h"
 #include "packages.h"
 #include "vecfg.h"
@@ -103,6 +104,7 @@ static void usage(FILE *f)
 	      "  release PID             move process PID out of its LVE\n"
 	      "  proc-list               the /proc/lve/list table (version 6)\n"
 	      "  ubc                     OpenVZ /proc/user_beancounters view (Version: 2.5)\n"
+	      "  detect                  LVE available?, LVE version, list file, inside CageFS?\n"
 	      "  version                 lvectl version\n"
 	      "  lve-version             version of the LVE interface (/proc/lve/list format)\n"
 	      "\n"
@@ -1650,6 +1652,38 @@ static int cmd_proc_list(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/* The integration guide's detection checks, in one place for panels and admins. */
+static int cmd_detect(struct ctx *c, int argc, char **argv)
+{
+	int avail, cagefs;
+	const char *list = c->conf.list_file ? c->conf.list_file : "";
+
+	if (argc != 0)
+		return fail(EXIT_USAGE, "detect takes no arguments");
+	avail = lve_is_available();
+	cagefs = olve_cagefs_inside(NULL);
+	if (cagefs < 0)
+		return fail(EXIT_RUNTIME, "cannot examine / for the CageFS token: %s", strerror(-cagefs));
+	if (c->o.json) {
+		printf("{\"lve_available\":%s,\"lve_version\":%d,\"list_file\":\"", avail ? "true" : "false",
+		       LIST_VERSION);
+		for (const char *p = list; *p; p++)
+			if (*p == '"' || *p == '\\')
+				printf("\\%c", *p);
+			else if ((unsigned char)*p < 0x20)
+				printf("\\u%04x", (unsigned char)*p);
+			else
+				putchar(*p);
+		printf("\",\"inside_cagefs\":%s}\n", cagefs ? "true" : "false");
+	} else {
+		printf("lve: %s\n", avail ? "available" : "not available (needs root and mounted cgroup controllers)");
+		printf("lve-version: %d\n", LIST_VERSION);
+		printf("list-file: %s\n", list);
+		printf("cagefs: %s\n", cagefs ? "inside (/var/.cagefs/.cagefs.token present)" : "outside");
+	}
+	return 0;
+}
+
 /* OpenVZ's /proc/user_beancounters (version 2.5) over the LVEs: see ubstat(3). */
 static int cmd_ubc(struct ctx *c, int argc, char **argv)
 {
@@ -1914,6 +1948,7 @@ static const struct command commands[] = {
         {"release", cmd_release, false},
         {"proc-list", cmd_proc_list, false},
         {"ubc", cmd_ubc, false},
+        {"detect", cmd_detect, false},
         {"version", cmd_version, false},
         {"lve-version", cmd_lve_version, false},
 };
