@@ -4,10 +4,10 @@
  * with its exact signatures and return codes, on top of openlve's olve_*.
  *
  *   lve_is_available()   1 when LVEs can be managed here: the caller is root
- *                        (or has CAP_SYS_ADMIN) and a handle opens, i.e. at
- *                        least one cgroup hierarchy with controllers is
- *                        mounted and the LVE root exists or can be created
- *                        (it is created). 0 otherwise.
+ *                        (or has CAP_SYS_ADMIN) and the LVE root exists, or
+ *                        does not exist yet but the cpu, memory or pids
+ *                        controller is mounted. A probe: creates nothing.
+ *                        0 otherwise.
  *   lve_set_default()    cpu: % of ALL cores, io: KB/s. Stored as the default
  *                        limits for LVEs created later (the "default" record
  *                        in <state_dir>/lve/, olve_defaults_set); existing
@@ -34,6 +34,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "cg-internal.h"
 #include "lve-internal.h"
 #include "lve/lve-ctl.h"
 #include "macro.h"
@@ -126,11 +127,33 @@ _hidden_ int liblve_leave(struct liblve *lve, uint32_t *cookie)
 
 _public_ int lve_is_available(void)
 {
+	static const int ctrls[] = { CG_CTRL_CPU, CG_CTRL_MEMORY, CG_CTRL_PIDS };
 	struct olve *h = NULL;
+	bool open;
+	int r;
 
 	if (!olve_privileged())
 		return 0;
-	return liblve_handle(NULL, &h) == 0 && h->n_hier > 0 ? 1 : 0;
+	pthread_mutex_lock(&g_seed_lock);
+	open = g_seed_h != NULL;
+	pthread_mutex_unlock(&g_seed_lock);
+	if (open)
+		return 1;
+	/* a probe: never create the LVE root just because a panel asked */
+	r = olve_open(&h, OLVE_OPEN_NOCREATE);
+	if (r == 0) {
+		int ok = h->n_hier > 0;
+
+		olve_close(h);
+		return ok;
+	}
+	if (r != -ENOENT || cgroup_init() != 0)
+		return 0;
+	/* no LVE root yet: available when the controllers LVEs need are mounted */
+	for (size_t i = 0; i < ELEMENTSOF(ctrls); i++)
+		if (cg_ctrl_root_fd(ctrls[i], NULL) >= 0)
+			return 1;
+	return 0;
 }
 
 _public_ int lve_set_default(uint32_t cpu, uint32_t io)

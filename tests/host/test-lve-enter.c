@@ -747,8 +747,13 @@ static int body_seed_admin(void *arg)
 	long long q;
 
 	(void)arg;
+	/* a probe: available, and the LVE root is not created by asking */
+	ASSERT(!cgtest_exists("cpu", "lveroot"));
 	ASSERT_EQ(lve_is_available(), 1);
+	ASSERT(!cgtest_exists("cpu", "lveroot"));
 	ASSERT_OK(lve_create(31));
+	ASSERT(cgtest_exists("cpu", "lveroot/lve31"));
+	ASSERT_EQ(lve_is_available(), 1);
 	ASSERT_OK(lve_create(31)); /* existing: still 0 */
 	/* seed cpu = % of ALL cores: 25% of ncpu cores, SPEED lifted */
 	ASSERT_OK(lve_setup(31, 25, -1));
