@@ -15,12 +15,17 @@
  *               n (samples), secs (sum of interval), <usage>_sum (sum of the
  *               usage values: the average is <usage>_sum / n), <limit> (max),
  *               <fault> (sum). PRIMARY KEY (server_id, t, id).
- *   lve_meta    key/value: schema_version.
+ *   lve_meta    key/value: schema_version; "horizon.<table>.<server_id>" =
+ *               the largest retention horizon applied to that table for that
+ *               server (decimal unix seconds): lve_raw holds every sample
+ *               with ts >= it, a rollup every bucket with t + secs > it.
  *
  * A sample is inserted into lve_raw and, only when that row is new, added
  * to its minute, hour and day rows, all in the pass's one transaction, so the
  * rollups always equal the aggregates of the raw rows they cover (until
- * retention removes raw rows).
+ * retention removes raw rows). A sample that arrives after retention passed
+ * its ts (a queue caught up late) lands in tables whose horizon it is older
+ * than; queries never read those parts, so they stay exact.
  */
 #pragma once
 
@@ -68,6 +73,17 @@ struct lve_query_plan {
 	int64_t r[LVE_LEVELS][2][2];
 };
 void lve_query_plan_make(int64_t from, int64_t to, struct lve_query_plan *out) _hidden_;
+/*
+ * The plan over what retention left: horizon[l] as recorded in lve_meta
+ * (LVE_NO_HORIZON: the table was never trimmed). Every part of the plan is
+ * read from a table that holds it whole; [*from_used, *to_used) is the
+ * range covered (see lve_db_query in stats.h).
+ */
+#define LVE_NO_HORIZON INT64_MIN
+void lve_query_plan_tiered(int64_t from, int64_t to, const int64_t horizon[LVE_LEVELS], struct lve_query_plan *out,
+			   int64_t *from_used, int64_t *to_used) _hidden_;
+/* lve_meta key of a table's horizon: "horizon.<table>.<server_id>" (size >= 64). */
+void lve_horizon_key(char *buf, size_t size, int level, const char *server_id) _hidden_;
 /* Bucket start of ts at a level (floor to its seconds). */
 int64_t lve_bucket(int64_t ts, int level) _hidden_;
 
@@ -91,7 +107,11 @@ struct lve_db {
 	void *be;                /* backend state */
 	unsigned flags;          /* LVE_DB_READONLY */
 	char server_id[11];
-	uint32_t keep_days;
+	uint32_t keep_days;       /* hour, day */
+	uint32_t keep_minute_days;/* <= keep_days */
+	uint32_t keep_raw_hours;  /* <= 24 * keep_minute_days */
+	int64_t ret_span[LVE_LEVELS]; /* retention chunk, seconds of ts/t (halved on a server timeout) */
+	bool ret_pending;
 	char *sqlite_path;
 	struct lve_pg_conninfo *pg;
 
@@ -119,10 +139,23 @@ struct lve_db_ops {
 	bool (*connected)(struct lve_db *db);
 	/* One pass in one transaction. -EUCLEAN: the database is corrupt. */
 	int (*insert)(struct lve_db *db, const struct lve_sample *s, size_t n);
-	/* Delete rows of db->server_id older than cutoff (see stats.h). Rows removed. */
-	int (*retention)(struct lve_db *db, int64_t cutoff, uint64_t *removed);
-	int (*query)(struct lve_db *db, const char *server_id, const struct lve_query_plan *p, uint32_t id,
-		     struct lve_agg **out, size_t *n);
+	/*
+	 * Oldest ts (raw) / t (rollups) of db->server_id's rows in a level's
+	 * table into *out, INT64_MAX when it has none.
+	 */
+	int (*oldest)(struct lve_db *db, int level, int64_t *out);
+	/*
+	 * In one transaction: delete db->server_id's rows of a level's table
+	 * with ts / t < before, and raise its recorded horizon to horizon.
+	 * Adds the rows removed to *removed.
+	 */
+	int (*retention)(struct lve_db *db, int level, int64_t before, int64_t horizon, uint64_t *removed);
+	/*
+	 * In one snapshot: read server_id's horizons, plan [from, to) with
+	 * lve_query_plan_tiered(), aggregate. *used = the range covered.
+	 */
+	int (*query)(struct lve_db *db, const char *server_id, int64_t from, int64_t to, uint32_t id,
+		     struct lve_agg **out, size_t *n, struct lve_query_span *used);
 	/* Move a corrupt database aside and start a new one (SQLite only; NULL elsewhere). */
 	int (*recreate)(struct lve_db *db);
 };

@@ -451,6 +451,80 @@ void lve_query_plan_make(int64_t from, int64_t to, struct lve_query_plan *p)
 	}
 }
 
+/* Queries are planned within +-2^62 s: every floor/ceil below stays in range. */
+#define LVE_TS_LIMIT ((int64_t)1 << 62)
+
+static int64_t clamp_ts(int64_t v)
+{
+	return v < -LVE_TS_LIMIT ? -LVE_TS_LIMIT : v > LVE_TS_LIMIT ? LVE_TS_LIMIT : v;
+}
+
+/* Every non-empty part starts where its level still holds all rows. */
+static bool plan_fits(const struct lve_query_plan *p, const int64_t keep[LVE_LEVELS])
+{
+	for (int l = 0; l < LVE_LEVELS; l++)
+		for (int k = 0; k < 2; k++)
+			if (p->r[l][k][0] < p->r[l][k][1] && p->r[l][k][0] < keep[l])
+				return false;
+	return true;
+}
+
+void lve_query_plan_tiered(int64_t from, int64_t to, const int64_t horizon[LVE_LEVELS], struct lve_query_plan *p,
+			   int64_t *from_used, int64_t *to_used)
+{
+	int64_t keep[LVE_LEVELS], lo, f = 0, t;
+	int lf;
+
+	from = clamp_ts(from);
+	to = clamp_ts(to);
+	memset(p, 0, sizeof(*p));
+	/*
+	 * keep[l]: level l holds every row from here on (raw: ts >= horizon; a
+	 * rollup: buckets with t + secs > horizon, i.e. t >= floor(horizon)).
+	 * A finer level is never trusted further back than a coarser one.
+	 */
+	for (int l = 0; l < LVE_LEVELS; l++)
+		keep[l] = horizon[l] == LVE_NO_HORIZON ? LVE_NO_HORIZON
+						       : floor_to(clamp_ts(horizon[l]), lve_level_secs[l]);
+	for (int l = LVE_LEVELS - 2; l >= 0; l--)
+		if (keep[l] < keep[l + 1])
+			keep[l] = keep[l + 1];
+	/* nothing older than the coarsest horizon is kept anywhere */
+	lo = from > keep[LVE_LEVELS - 1] ? from : keep[LVE_LEVELS - 1];
+	if (from >= to || lo >= to) {
+		*from_used = from >= to ? from : to;
+		*to_used = to;
+		return;
+	}
+	/*
+	 * from: down to the bucket of the finest level that holds it. It exists:
+	 * lo >= keep[day], which is a day boundary (or no horizon at all).
+	 */
+	for (lf = 0; lf < LVE_LEVELS; lf++) {
+		f = floor_to(lo, lve_level_secs[lf]);
+		if (f >= keep[lf])
+			break;
+	}
+	/*
+	 * to: up to the finest bucket whose plan fits. The one of from's level
+	 * always fits: then every finer part is empty and every other part
+	 * starts at or after f.
+	 */
+	for (int l = 0; l < LVE_LEVELS; l++) {
+		t = ceil_to(to, lve_level_secs[l]);
+		lve_query_plan_make(f, t, p);
+		if (l >= lf || plan_fits(p, keep))
+			break;
+	}
+	*from_used = f;
+	*to_used = t;
+}
+
+void lve_horizon_key(char *buf, size_t size, int level, const char *server_id)
+{
+	snprintf(buf, size, "horizon.%s.%s", lve_level_table[level], server_id);
+}
+
 /* ------------------------------------------------------------- parsers */
 
 static bool server_id_ok(const char *s)
@@ -790,6 +864,16 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 	db->flags = flags;
 	snprintf(db->server_id, sizeof(db->server_id), "%s", conf->server_id);
 	db->keep_days = conf->keep_history_days ? conf->keep_history_days : 60;
+	db->keep_minute_days = conf->keep_minute_days ? conf->keep_minute_days : 7;
+	if (db->keep_minute_days > db->keep_days)
+		db->keep_minute_days = db->keep_days;
+	db->keep_raw_hours = conf->keep_raw_hours ? conf->keep_raw_hours : 24;
+	if ((uint64_t)db->keep_raw_hours > (uint64_t)db->keep_minute_days * 24)
+		db->keep_raw_hours = db->keep_minute_days * 24;
+	/* retention chunks of about 180 buckets per LVE: 15 min of 5 s samples, 3 h of minutes, ... */
+	db->ret_span[0] = 900;
+	for (int l = 1; l < LVE_LEVELS; l++)
+		db->ret_span[l] = 180 * lve_level_secs[l];
 	db->busy_ms = 200;
 	db->connect_ms = 2000;
 	db->query_ms = flags & LVE_DB_READONLY ? 30000 : 3000;
@@ -963,18 +1047,50 @@ int lve_db_retention(struct lve_db *db, int64_t now)
 {
 	bool recreated = false;
 	uint64_t removed = 0;
+	int64_t horizon[LVE_LEVELS], deadline;
 	int r;
 
-	if (!db || now < 0)
+	if (!db || now < 0 || now > LVE_TS_LIMIT)
 		return -EINVAL;
 	if (db->flags & LVE_DB_READONLY)
 		return -EROFS;
-	r = open_backend(db, &recreated);
-	if (r < 0)
-		return r;
-	r = db->ops->retention(db, now - (int64_t)db->keep_days * 86400, &removed);
-	if (r < 0)
-		return r;
+	horizon[0] = now - (int64_t)db->keep_raw_hours * 3600;
+	horizon[1] = now - (int64_t)db->keep_minute_days * 86400;
+	horizon[2] = horizon[3] = now - (int64_t)db->keep_days * 86400;
+	deadline = lve_db_now_usec() + (int64_t)LVE_DB_RETENTION_BUDGET_MS * 1000;
+	db->ret_pending = false;
+	/* finest first: lve_raw is where the rows are */
+	for (int l = 0; l < LVE_LEVELS; l++) {
+		const int64_t secs = lve_level_secs[l];
+		/* raw: ts < horizon; a rollup: its bucket ended by the horizon, t + secs <= horizon */
+		const int64_t end = l ? horizon[l] - secs + 1 : horizon[l];
+
+		for (;;) {
+			int64_t oldest = INT64_MAX, before = end;
+
+			r = open_backend(db, &recreated);
+			if (r >= 0)
+				r = db->ops->oldest(db, l, &oldest);
+			if (r < 0)
+				return r;
+			if (oldest < end && end - oldest > db->ret_span[l])
+				before = oldest + db->ret_span[l];
+			/* the horizon recorded for a chunk is where it stopped deleting */
+			r = db->ops->retention(db, l, before, l ? before + secs - 1 : before, &removed);
+			if (r == -ETIMEDOUT && db->ret_span[l] >= 2 * secs && lve_db_now_usec() < deadline) {
+				db->ret_span[l] /= 2;
+				continue;
+			}
+			if (r < 0)
+				return r;
+			if (before == end)
+				break;
+			if (lve_db_now_usec() >= deadline) {
+				db->ret_pending = true;
+				return removed > INT32_MAX ? INT32_MAX : (int)removed;
+			}
+		}
+	}
 	return removed > INT32_MAX ? INT32_MAX : (int)removed;
 }
 
@@ -988,6 +1104,7 @@ void lve_db_status(const struct lve_db *db, struct lve_db_status *out)
 	out->dropped_samples = db->dropped;
 	out->stored_passes = db->stored;
 	out->recreated = db->recreated;
+	out->retention_pending = db->ret_pending;
 	out->last_error = db->last_error;
 	snprintf(out->message, sizeof(out->message), "%s", db->msg);
 	snprintf(out->moved_aside, sizeof(out->moved_aside), "%s", db->moved_aside);
@@ -998,9 +1115,10 @@ const char *lve_db_errmsg(const struct lve_db *db)
 	return db ? db->msg : "";
 }
 
-int lve_db_query(struct lve_db *db, const struct lve_query *q, struct lve_agg **out)
+int lve_db_query_span(struct lve_db *db, const struct lve_query *q, struct lve_agg **out,
+		      struct lve_query_span *used)
 {
-	struct lve_query_plan plan;
+	struct lve_query_span span;
 	struct lve_agg *a = NULL;
 	const char *sid;
 	bool recreated = false;
@@ -1015,8 +1133,7 @@ int lve_db_query(struct lve_db *db, const struct lve_query *q, struct lve_agg **
 	r = open_backend(db, &recreated);
 	if (r < 0)
 		return r;
-	lve_query_plan_make(q->from, q->to, &plan);
-	r = db->ops->query(db, sid, &plan, q->id, &a, &n);
+	r = db->ops->query(db, sid, q->from, q->to, q->id, &a, &n, &span);
 	if (r < 0)
 		return r;
 	if (n > INT32_MAX) {
@@ -1024,5 +1141,12 @@ int lve_db_query(struct lve_db *db, const struct lve_query *q, struct lve_agg **
 		return -E2BIG;
 	}
 	*out = a;
+	if (used)
+		*used = span;
 	return (int)n;
+}
+
+int lve_db_query(struct lve_db *db, const struct lve_query *q, struct lve_agg **out)
+{
+	return lve_db_query_span(db, q, out, NULL);
 }

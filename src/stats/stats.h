@@ -65,7 +65,12 @@ struct lve_sample {
  *                      for sqlite an absolute path = sqlite_path
  *   server_id          1..10 of [A-Za-z0-9._-]
  *   interval           seconds between samples, 1..3600
- *   keep_history_days  1..36500
+ *   keep_history_days  1..36500: hour and day rollups (and everything)
+ *   keep_raw_hours     1..8760: single samples (lve_raw), default 24 (openlve)
+ *   keep_minute_days   1..36500: minute rollups, default 7 (openlve)
+ *                      A finer horizon never exceeds a coarser one: after
+ *                      parsing keep_minute_days is clamped to keep_history_days
+ *                      and keep_raw_hours to 24 * keep_minute_days.
  *   info_period        seconds between /var/lve/info writes, 1..86400 (openlve)
  *   info_file          absolute path (openlve; default: openlve.conf's info_file)
  *   prometheus_listen  off | 127.0.0.1:PORT | [::1]:PORT | localhost:PORT |
@@ -86,7 +91,9 @@ struct lvestats_conf {
 	char server_id[11];        /* <= 10 chars, default "localhost" */
 	uint32_t interval;         /* seconds, default 5 */
 	uint32_t info_period;      /* seconds between /var/lve/info writes, default 300 */
-	uint32_t keep_history_days;/* default 60 */
+	uint32_t keep_history_days;/* default 60: hour and day rollups */
+	uint32_t keep_raw_hours;   /* default 24: lve_raw (0 in a hand-made struct: 24) */
+	uint32_t keep_minute_days; /* default 7: lve_minute (0 in a hand-made struct: 7) */
 	char *prometheus_listen;   /* "127.0.0.1:9595" or "unix:/run/lved.sock" or NULL = off */
 	char *info_file;           /* NULL: openlve.conf's info_file (default /var/lve/info) */
 };
@@ -251,7 +258,7 @@ int lve_db_open(const struct lvestats_conf *conf, struct lve_db **out);
 void lve_db_close(struct lve_db *db);
 /* Store one pass; also maintains minute/hour rollups. */
 int lve_db_insert(struct lve_db *db, const struct lve_sample *s, size_t n);
-/* Delete history older than keep_history_days. Returns rows removed. */
+/* Delete history older than each table's horizon (see below). Returns rows removed. */
 int lve_db_retention(struct lve_db *db, int64_t now);
 
 /* ====================================================== db details + query
@@ -285,17 +292,27 @@ int lve_db_retention(struct lve_db *db, int64_t now);
  * samples; older passes are dropped first (counted in lve_db_status().dropped_samples). A sample
  * whose (server_id, id, ts) is already stored is ignored (rollups too).
  *
- * lve_db_retention(): cutoff = now - keep_history_days * 86400; deletes
- * this server_id's lve_raw rows with ts < cutoff, and the minute, hour and
- * day rollup rows whose whole bucket lies before the cutoff (t + 60 <=
- * cutoff, t + 3600 <= cutoff, t + 86400 <= cutoff). One horizon for all
- * four tables: lveinfo answers exactly for any range inside it and sees
- * nothing older. Returns the rows removed from the four tables together.
+ * lve_db_retention(): tiered, like lve-stats: each table has its own horizon,
+ *   raw     now - keep_raw_hours * 3600      rows with ts < horizon go
+ *   minute  now - keep_minute_days * 86400   rows whose bucket ended by it
+ *   hour    now - keep_history_days * 86400  (t + 60 / 3600 / 86400 <= horizon)
+ *   day     now - keep_history_days * 86400
+ * (finer horizons clamped to the coarser ones: they are never older). Only
+ * this server_id's rows are deleted. Each table's horizon is recorded in
+ * lve_meta ("horizon.<table>.<server_id>", the largest ever used) in the
+ * transaction that deletes, so a query knows where each table stops being
+ * complete. The work is done in chunks, each its own transaction (a backlog
+ * -- the first run after keep_* were lowered -- never becomes one huge
+ * transaction), for at most LVE_DB_RETENTION_BUDGET_MS; what is left is
+ * flagged in lve_db_status().retention_pending and done by the next call. A
+ * chunk the PostgreSQL server cancels (statement timeout) is retried at half
+ * the size. Returns the rows removed from the four tables together.
  */
 #define LVE_DB_RECREATED 1
 #define LVE_DB_FLUSH_BUDGET_MS 1000
 #define LVE_DB_QUEUE_MAX_AGE 3600
 #define LVE_DB_QUEUE_MAX_SAMPLES 800000
+#define LVE_DB_RETENTION_BUDGET_MS 5000
 
 /* lve_db_open_flags(): LVE_DB_READONLY for readers (lveinfo): no schema
  * creation, no recovery, no queue; it connects at the first lve_db_query(),
@@ -312,6 +329,7 @@ struct lve_db_status {
 	uint64_t dropped_samples; /* discarded: queue over its bound */
 	uint64_t stored_passes;   /* written since open */
 	uint64_t recreated;       /* corrupt files moved aside since open */
+	bool retention_pending;   /* the last lve_db_retention() ran out of time: call again soon */
 	int last_error;           /* -errno of the last failed write, 0 after a success */
 	char message[256];        /* backend text of the last error, "" */
 	char moved_aside[4096];   /* where the last corrupt file went, "" */
@@ -366,13 +384,33 @@ struct lve_agg {
  * minutes from lve_minute, the rest from lve_raw. server_id NULL: the handle's. id 0: every LVE.
  * *out malloc'd, sorted by id (NULL when 0); returns the count.
  * -EINVAL from > to or a bad server_id.
+ *
+ * Exact for any range, also across the retention horizons: the horizons
+ * recorded by lve_db_retention() are read in the query's own snapshot, and
+ * a part older than a table's horizon is read from the next coarser table
+ * that still holds it whole. Where that table's buckets do not fit the
+ * range, the range is widened outward to them: from is rounded down to
+ * the bucket of the finest table that still holds it (a minute when older
+ * than the raw horizon, an hour when older than the minute horizon, a day
+ * in the last partial day before the hour horizon) and to is rounded up,
+ * to the finest bucket that keeps every part exact (at most the one of
+ * from). A from older than everything kept becomes the start of the oldest
+ * day kept. lve_db_query_span() reports the range actually aggregated
+ * (used->from <= from, used->to >= to unless nothing is kept there: then
+ * used->from = used->to = to); lve_db_query() is it with used NULL.
+ * Ranges are clamped to +-2^62 seconds.
  */
 struct lve_query {
 	const char *server_id;
 	int64_t from, to;
 	uint32_t id;
 };
+struct lve_query_span {
+	int64_t from, to; /* half-open */
+};
 int lve_db_query(struct lve_db *db, const struct lve_query *q, struct lve_agg **out);
+int lve_db_query_span(struct lve_db *db, const struct lve_query *q, struct lve_agg **out,
+		      struct lve_query_span *used);
 /* The backend's text of the last error ("" none); valid until the next call. */
 const char *lve_db_errmsg(const struct lve_db *db);
 

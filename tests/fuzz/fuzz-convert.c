@@ -8,9 +8,9 @@
  * A name field of one byte below 0x40 picks a known setting name (so the
  * fuzzer reaches the converters quickly); anything else is used as is.
  *
- * Built with -DOPENLVE_LIBFUZZER it is a libFuzzer target; otherwise a plain
- * program that runs every file named on the command line (or stdin) once,
- * which is how the seed corpus runs in `meson test`.
+ * Built with -fsanitize=fuzzer and -DOPENLVE_LIBFUZZER it is a libFuzzer
+ * target; otherwise fuzz-driver.c makes it a plain program that runs every
+ * file named on the command line once (corpus replay, crash reproduction).
  *
  * Checked invariants (abort() on violation):
  *   - the result is 0, -EINVAL, -EOPNOTSUPP or -ENOMEM;
@@ -26,9 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-driver.h"
 #include "cg-internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const known[] = {
 	"cpu.shares",
@@ -77,14 +76,6 @@ static const char *const known[] = {
 	"tasks",
 };
 
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz-convert: invariant violated: %s\n", what);
-		abort();
-	}
-}
-
 static bool allowed(int r)
 {
 	return r == 0 || r == -EINVAL || r == -EOPNOTSUPP || r == -ENOMEM;
@@ -113,33 +104,33 @@ static void one_direction(struct cgroup *cg, struct cgroup_controller *in, enum 
 	cg_controller_clear(out);
 	cg_controller_clear(again);
 	cg_controller_clear(back);
-	check(cg_controller_put(out, "sentinel", "keep", false) == 0, "setup");
-	check(cg_controller_put(again, "sentinel", "keep", false) == 0, "setup");
+	fuzz_check(cg_controller_put(out, "sentinel", "keep", false) == 0, "setup");
+	fuzz_check(cg_controller_put(again, "sentinel", "keep", false) == 0, "setup");
 
 	r = cg_convert_controller(out, in, to);
-	check(allowed(r), "unexpected return code");
+	fuzz_check(allowed(r), "unexpected return code");
 	if (r < 0) {
-		check(out->n_values == 1 && strcmp(out->values[0].value, "keep") == 0,
-		      "failed conversion changed the output");
+		fuzz_check(out->n_values == 1 && strcmp(out->values[0].value, "keep") == 0,
+		           "failed conversion changed the output");
 		return;
 	}
 	for (int i = 0; i < out->n_values; i++)
-		check(out->values[i].name && out->values[i].value, "result without name or value");
+		fuzz_check(out->values[i].name && out->values[i].value, "result without name or value");
 
 	/* deterministic */
 	r2 = cg_convert_controller(again, in, to);
-	check(r2 == r, "second conversion returned another code");
-	check(same_values(out, again), "second conversion gave another result");
+	fuzz_check(r2 == r, "second conversion returned another code");
+	fuzz_check(same_values(out, again), "second conversion gave another result");
 
 	/* and back: any allowed outcome, no crash */
 	cg_controller_clear(again);
 	for (int i = 0; i < out->n_values; i++)
 		if (strcmp(out->values[i].name, "sentinel") != 0)
-			check(cg_controller_put(again, out->values[i].name, out->values[i].value,
-						out->values[i].dirty) == 0,
-			      "copy");
+			fuzz_check(cg_controller_put(again, out->values[i].name, out->values[i].value,
+						     out->values[i].dirty) == 0,
+			           "copy");
 	r = cg_convert_controller(back, again, other);
-	check(allowed(r), "unexpected return code converting back");
+	fuzz_check(allowed(r), "unexpected return code converting back");
 }
 
 static void run_input(const uint8_t *data, size_t size)
@@ -181,9 +172,9 @@ static void run_input(const uint8_t *data, size_t size)
 	for (int i = 1; i < cg->index; i++)
 		cg_controller_clear(cg->controller[i]);
 	r = cgroup_convert_cgroup(out, CGROUP_V2, cg, CGROUP_V1);
-	check(r == 0 || (r >= ECGROUPNOTCOMPILED && r <= ECGNONEMPTY), "public return code");
+	fuzz_check(r == 0 || (r >= ECGROUPNOTCOMPILED && r <= ECGNONEMPTY), "public return code");
 	r = cgroup_convert_cgroup(out, CGROUP_V1, cg, CGROUP_V2);
-	check(r == 0 || (r >= ECGROUPNOTCOMPILED && r <= ECGNONEMPTY), "public return code");
+	fuzz_check(r == 0 || (r >= ECGROUPNOTCOMPILED && r <= ECGNONEMPTY), "public return code");
 done:
 	cgroup_free(&cg);
 	cgroup_free(&out);
@@ -197,61 +188,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_input(data, size);
 	return 0;
 }
-
-#ifndef OPENLVE_LIBFUZZER
-static int run_stream(FILE *f, const char *what)
-{
-	uint8_t *data = NULL;
-	size_t len = 0, cap = 0;
-
-	for (;;) {
-		size_t n;
-
-		if (len == cap) {
-			uint8_t *nd;
-
-			cap = cap ? cap * 2 : 4096;
-			nd = realloc(data, cap);
-			if (!nd) {
-				free(data);
-				fprintf(stderr, "fuzz-convert: %s: out of memory\n", what);
-				return 1;
-			}
-			data = nd;
-		}
-		n = fread(data + len, 1, cap - len, f);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "fuzz-convert: cannot read %s\n", what);
-		free(data);
-		return 1;
-	}
-	LLVMFuzzerTestOneInput(data, len);
-	free(data);
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	int failed = 0;
-
-	if (argc < 2)
-		return run_stream(stdin, "stdin");
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rbe");
-
-		if (!f) {
-			fprintf(stderr, "fuzz-convert: cannot open %s: %m\n", argv[i]);
-			failed = 1;
-			continue;
-		}
-		failed |= run_stream(f, argv[i]);
-		fclose(f);
-	}
-	printf("fuzz-convert: ran %d input(s)\n", argc - 1);
-	return failed;
-}
-#endif

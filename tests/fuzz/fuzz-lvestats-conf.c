@@ -10,8 +10,8 @@
  * Parsing is deterministic. A violation aborts.
  *
  * Built with -fsanitize=fuzzer and -DOPENLVE_LIBFUZZER it is a libFuzzer
- * target. Without, it is a plain program: `fuzz-lvestats-conf FILE...`
- * runs every file once (corpus replay, crash reproduction) and exits 0.
+ * target; otherwise fuzz-driver.c makes it a plain program that runs every
+ * file named on the command line once (corpus replay, crash reproduction).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,17 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-driver.h"
 #include "stats.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz-lvestats-conf: invariant violated: %s\n", what);
-		abort();
-	}
-}
 
 static bool same(const char *a, const char *b)
 {
@@ -42,9 +33,9 @@ static void check_listen(const char *l)
 {
 	if (!l)
 		return;
-	check(!strncmp(l, "unix:/", 6) || !strncmp(l, "127.0.0.1:", 10) || !strncmp(l, "localhost:", 10) ||
-		      !strncmp(l, "[::1]:", 6),
-	      "listen address is loopback or a unix socket");
+	fuzz_check(!strncmp(l, "unix:/", 6) || !strncmp(l, "127.0.0.1:", 10) || !strncmp(l, "localhost:", 10) ||
+		           !strncmp(l, "[::1]:", 6),
+	           "listen address is loopback or a unix socket");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -66,85 +57,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	untouched = a;
 	ra = lvestats_conf_parse(text, &a, &line_a);
 	rb = lvestats_conf_parse(text, &b, &line_b);
-	check(ra == rb, "deterministic result");
-	check(ra == 0 || ra == -EINVAL || ra == -ENOMEM, "result is 0, -EINVAL or -ENOMEM");
+	fuzz_check(ra == rb, "deterministic result");
+	fuzz_check(ra == 0 || ra == -EINVAL || ra == -ENOMEM, "result is 0, -EINVAL or -ENOMEM");
 	if (ra == 0) {
 		size_t sl = strlen(a.server_id);
 
-		check(a.interval >= 1 && a.interval <= 3600, "interval in range");
-		check(a.info_period >= 1 && a.info_period <= 86400, "info_period in range");
-		check(a.keep_history_days >= 1 && a.keep_history_days <= 36500, "keep_history_days in range");
-		check(sl >= 1 && sl <= 10, "server_id length");
+		fuzz_check(a.interval >= 1 && a.interval <= 3600, "interval in range");
+		fuzz_check(a.info_period >= 1 && a.info_period <= 86400, "info_period in range");
+		fuzz_check(a.keep_history_days >= 1 && a.keep_history_days <= 36500, "keep_history_days in range");
+		fuzz_check(sl >= 1 && sl <= 10, "server_id length");
 		for (size_t i = 0; i < sl; i++)
-			check(isalnum((unsigned char)a.server_id[i]) || strchr("._-", a.server_id[i]),
-			      "server_id characters");
-		check(!strcmp(a.db_type, "sqlite") || !strcmp(a.db_type, "postgresql") || !strcmp(a.db_type, "mysql"),
-		      "db_type known");
-		check(a.sqlite_path && a.sqlite_path[0] == '/', "sqlite_path absolute");
-		check(!a.info_file || a.info_file[0] == '/', "info_file absolute");
-		check(strcmp(a.db_type, "sqlite") == 0 || a.connect_string, "connect_string for a server database");
+			fuzz_check(isalnum((unsigned char)a.server_id[i]) || strchr("._-", a.server_id[i]),
+			           "server_id characters");
+		fuzz_check(!strcmp(a.db_type, "sqlite") || !strcmp(a.db_type, "postgresql") || !strcmp(a.db_type, "mysql"),
+		           "db_type known");
+		fuzz_check(a.sqlite_path && a.sqlite_path[0] == '/', "sqlite_path absolute");
+		fuzz_check(!a.info_file || a.info_file[0] == '/', "info_file absolute");
+		fuzz_check(strcmp(a.db_type, "sqlite") == 0 || a.connect_string, "connect_string for a server database");
 		check_listen(a.prometheus_listen);
-		check(same(a.sqlite_path, b.sqlite_path) && same(a.connect_string, b.connect_string) &&
-			      same(a.prometheus_listen, b.prometheus_listen) && same(a.info_file, b.info_file) &&
-			      a.interval == b.interval,
-		      "deterministic values");
+		fuzz_check(same(a.sqlite_path, b.sqlite_path) && same(a.connect_string, b.connect_string) &&
+			           same(a.prometheus_listen, b.prometheus_listen) && same(a.info_file, b.info_file) &&
+			           a.interval == b.interval,
+		           "deterministic values");
 		lvestats_conf_free(&a);
 		lvestats_conf_free(&b);
-		check(a.sqlite_path == NULL && a.connect_string == NULL, "free resets");
+		fuzz_check(a.sqlite_path == NULL && a.connect_string == NULL, "free resets");
 	} else {
-		check(!memcmp(&a, &untouched, sizeof(a)), "output untouched on failure");
-		check(line_a == line_b, "deterministic error line");
-		check(ra != -EINVAL || line_a <= lines, "error line within the text");
+		fuzz_check(!memcmp(&a, &untouched, sizeof(a)), "output untouched on failure");
+		fuzz_check(line_a == line_b, "deterministic error line");
+		fuzz_check(ra != -EINVAL || line_a <= lines, "error line within the text");
 	}
 	free(text);
 	return 0;
 }
-
-#ifndef OPENLVE_LIBFUZZER
-int main(int argc, char **argv)
-{
-	int rc = 0;
-
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rbe");
-		uint8_t *buf = NULL;
-		size_t len = 0, cap = 0;
-
-		if (!f) {
-			fprintf(stderr, "fuzz-lvestats-conf: cannot open %s: %m\n", argv[i]);
-			rc = 1;
-			continue;
-		}
-		for (;;) {
-			size_t n;
-
-			if (len == cap) {
-				uint8_t *nb = realloc(buf, cap ? cap * 2 : 4096);
-
-				if (!nb) {
-					fprintf(stderr, "fuzz-lvestats-conf: out of memory\n");
-					free(buf);
-					fclose(f);
-					return 1;
-				}
-				buf = nb;
-				cap = cap ? cap * 2 : 4096;
-			}
-			n = fread(buf + len, 1, cap - len, f);
-			if (n == 0)
-				break;
-			len += n;
-		}
-		if (ferror(f)) {
-			fprintf(stderr, "fuzz-lvestats-conf: cannot read %s\n", argv[i]);
-			rc = 1;
-		} else {
-			LLVMFuzzerTestOneInput(buf, len);
-			printf("%s: ok\n", argv[i]);
-		}
-		free(buf);
-		fclose(f);
-	}
-	return rc;
-}
-#endif

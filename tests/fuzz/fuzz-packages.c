@@ -9,8 +9,8 @@
  * output on error); a violation aborts.
  *
  * Built with -fsanitize=fuzzer and -DOPENLVE_LIBFUZZER it is a libFuzzer
- * target. Without, it is a plain program: `fuzz-packages FILE...` runs
- * every file once and exits 0.
+ * target; otherwise fuzz-driver.c makes it a plain program that runs every
+ * file named on the command line once (corpus replay, crash reproduction).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -19,17 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz-driver.h"
 #include "packages.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz-packages: invariant violated: %s\n", what);
-		abort();
-	}
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,15 +37,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		r = pkg_parse_list_all(text, len, &m, &err);
 		if (r < 0) {
-			check(m.n == 0 && m.v == NULL, "no output on error");
-			check(err.msg[0], "error message");
+			fuzz_check(m.n == 0 && m.v == NULL, "no output on error");
+			fuzz_check(err.msg[0], "error message");
 			break;
 		}
 		for (size_t i = 0; i < m.n; i++) {
-			check(pkg_name_valid(m.v[i].package), "valid package name");
-			check(m.v[i].uid != UINT32_MAX, "uid range");
-			check(i == 0 || m.v[i - 1].uid < m.v[i].uid, "uids sorted and unique");
-			check(pkg_map_lookup(&m, m.v[i].uid) == m.v[i].package, "lookup finds it");
+			fuzz_check(pkg_name_valid(m.v[i].package), "valid package name");
+			fuzz_check(m.v[i].uid != UINT32_MAX, "uid range");
+			fuzz_check(i == 0 || m.v[i - 1].uid < m.v[i].uid, "uids sorted and unique");
+			fuzz_check(pkg_map_lookup(&m, m.v[i].uid) == m.v[i].package, "lookup finds it");
 		}
 		pkg_map_free(&m);
 		break;
@@ -64,11 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		r = pkg_parse_uids(text, len, &u, &err);
 		if (r < 0) {
-			check(u == NULL, "no output on error");
+			fuzz_check(u == NULL, "no output on error");
 			break;
 		}
 		for (int i = 1; i < r; i++)
-			check(u[i - 1] < u[i], "uids sorted and unique");
+			fuzz_check(u[i - 1] < u[i], "uids sorted and unique");
 		free(u);
 		break;
 	}
@@ -77,13 +68,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		r = pkg_parse_names(text, len, &n, &err);
 		if (r < 0) {
-			check(n.n == 0 && n.v == NULL, "no output on error");
+			fuzz_check(n.n == 0 && n.v == NULL, "no output on error");
 			break;
 		}
 		for (size_t i = 0; i < n.n; i++) {
-			check(pkg_name_valid(n.v[i]), "valid name");
+			fuzz_check(pkg_name_valid(n.v[i]), "valid name");
 			for (size_t j = 0; j < i; j++)
-				check(strcmp(n.v[i], n.v[j]) != 0, "names unique");
+				fuzz_check(strcmp(n.v[i], n.v[j]) != 0, "names unique");
 		}
 		pkg_names_free(&n);
 		break;
@@ -93,10 +84,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		r = pkg_parse_one(text, len, &name, &err);
 		if (r < 0) {
-			check(name && name[0] == 'x', "no output on error");
+			fuzz_check(name && name[0] == 'x', "no output on error");
 			break;
 		}
-		check(name == NULL || pkg_name_valid(name), "valid name");
+		fuzz_check(name == NULL || pkg_name_valid(name), "valid name");
 		free(name);
 		break;
 	}
@@ -108,9 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(s, text, len);
 		s[len] = 0;
 		r = pkg_sysconfig_get(s, "CUSTOM_GETPACKAGE_SCRIPT", &v);
-		check(r == 0 || r == -ENOENT || r == -ENOMEM, "sysconfig result");
+		fuzz_check(r == 0 || r == -ENOENT || r == -ENOMEM, "sysconfig result");
 		if (r == 0) {
-			check(v && v[0] && !strchr(v, '\n'), "value is one non-empty line");
+			fuzz_check(v && v[0] && !strchr(v, '\n'), "value is one non-empty line");
 			free(v);
 		}
 		free(s);
@@ -119,52 +110,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifndef OPENLVE_LIBFUZZER
-int main(int argc, char **argv)
-{
-	int rc = 0;
-
-	for (int i = 1; i < argc; i++) {
-		FILE *f = fopen(argv[i], "rbe");
-		uint8_t *buf = NULL;
-		size_t len = 0, cap = 0;
-
-		if (!f) {
-			fprintf(stderr, "fuzz-packages: cannot open %s: %m\n", argv[i]);
-			rc = 1;
-			continue;
-		}
-		for (;;) {
-			size_t n;
-
-			if (len == cap) {
-				uint8_t *nb = realloc(buf, cap ? cap * 2 : 4096);
-
-				if (!nb) {
-					fprintf(stderr, "fuzz-packages: out of memory\n");
-					free(buf);
-					fclose(f);
-					return 1;
-				}
-				buf = nb;
-				cap = cap ? cap * 2 : 4096;
-			}
-			n = fread(buf + len, 1, cap - len, f);
-			if (n == 0)
-				break;
-			len += n;
-		}
-		if (ferror(f)) {
-			fprintf(stderr, "fuzz-packages: cannot read %s\n", argv[i]);
-			rc = 1;
-		} else {
-			LLVMFuzzerTestOneInput(buf, len);
-			printf("%s: ok\n", argv[i]);
-		}
-		free(buf);
-		fclose(f);
-	}
-	return rc;
-}
-#endif
