@@ -22,7 +22,6 @@
  * the host cannot run the benchmark (not root, no cgroup v1 hierarchies).
  * Timing is reported, never asserted.
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -36,16 +35,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lve/libcgroup.h"
 #include "macro.h"
 
-#define EXIT_SKIP 77
+#include "bench-common.h"
 
 /* RTLD_DEEPBIND is refused by the sanitizer runtimes; both libraries are
  * RTLD_LOCAL and symbol-versioned, so dropping it there is harmless. */
@@ -119,43 +116,6 @@ static void say_safe(const char *s)
 	write_all_fd(STDERR_FILENO, s, strlen(s));
 }
 
-/* Remove the directory `name` below dirfd and every directory below it.
- * Only rmdir: cgroup directories hold no removable files. */
-static int rmdir_tree_at(int dirfd, const char *name, int depth)
-{
-	char buf[2048];
-	int fd, removed, r = 0;
-
-	if (depth > 32)
-		return -ELOOP;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	do {
-		removed = 0;
-		if (lseek(fd, 0, SEEK_SET) < 0)
-			break;
-		for (;;) {
-			ssize_t n = getdents64(fd, buf, sizeof(buf));
-			if (n <= 0)
-				break;
-			for (ssize_t off = 0; off < n;) {
-				struct dirent64 *de = (struct dirent64 *)(buf + off);
-				off += de->d_reclen;
-				if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
-				    strcmp(de->d_name, "..") == 0)
-					continue;
-				if (rmdir_tree_at(fd, de->d_name, depth + 1) == 0)
-					removed++;
-			}
-		}
-	} while (removed > 0);
-	close(fd);
-	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		r = -errno;
-	return r;
-}
-
 /* After a failed attach the thread may sit in the target group. */
 static void move_back(void)
 {
@@ -177,7 +137,7 @@ static void cleanup_tree(void)
 	for (int h = 0; h < n_hiers; h++) {
 		if (hiers[h].basefd < 0)
 			continue;
-		if (rmdir_tree_at(hiers[h].basefd, top_name, 0) < 0) {
+		if (bench_rmtree_at(hiers[h].basefd, top_name, false) < 0) {
 			say_safe("bench-cgroup: could not remove ");
 			say_safe(hiers[h].mount);
 			say_safe(hiers[h].own);
@@ -210,21 +170,6 @@ static void install_signal_handlers(void)
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                        */
 
-static double now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static char *strip_nl(char *s)
-{
-	size_t n = strlen(s);
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
 __attribute__((format(printf, 2, 3)))
 static void set_err(char *err, const char *fmt, ...)
 {
@@ -247,58 +192,16 @@ static bool list_has(const char *list, const char *word)
 	return false;
 }
 
-static int write_at(int dirfd, const char *path, const char *s)
-{
-	_cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ssize_t n = write(fd, s, strlen(s));
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-static int read_at(int dirfd, const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
-	if (fd < 0)
-		return -errno;
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
-	return (int)len;
-}
-
 /* ------------------------------------------------------------------ */
 /* Host discovery                                                       */
 
 /* Own cgroup path of a controller from /proc/self/cgroup. */
 static int own_cgroup_of(const char *ctrl, char *out, size_t size)
 {
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-	_cleanup_free_ char *line = NULL;
-	size_t cap = 0;
+	char text[8192];
+	int r = bench_read_at(AT_FDCWD, "/proc/self/cgroup", text, sizeof(text));
 
-	if (!f)
-		return -errno;
-	while (getline(&line, &cap, f) > 0) {
-		char *c1 = strchr(line, ':'), *c2;
-		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
-			continue;
-		*c2 = '\0';
-		if (!list_has(c1 + 1, ctrl))
-			continue;
-		snprintf(out, size, "%s", strip_nl(c2 + 1));
-		return 0;
-	}
-	return -ENOENT;
+	return r < 0 ? r : bench_cgroup_path(text, 1, ctrl, out, size);
 }
 
 /* v1 mount of a controller from /proc/self/mountinfo: mount point and root. */
@@ -349,8 +252,8 @@ static int first_block_dev(char *out, size_t size)
 		    strncmp(de->d_name, "ram", 3) == 0 || strncmp(de->d_name, "zram", 4) == 0)
 			continue;
 		snprintf(path, sizeof(path), "/sys/block/%s/dev", de->d_name);
-		if (read_at(AT_FDCWD, path, buf, sizeof(buf)) > 0) {
-			snprintf(out, size, "%s", strip_nl(buf));
+		if (bench_read_at(AT_FDCWD, path, buf, sizeof(buf)) > 0) {
+			snprintf(out, size, "%s", bench_strip(buf));
 			return 0;
 		}
 	}
@@ -427,7 +330,7 @@ static int bare_mkgroup(const char *name, bool with_values)
 	for (int v = 0; v < N_VALUES; v++) {
 		int r;
 		snprintf(path, sizeof(path), "%s/%s", name, values[v].name);
-		r = write_at(hiers[ctrl_hier[values[v].ctrl]].topfd, path, values[v].value);
+		r = bench_write_at(hiers[ctrl_hier[values[v].ctrl]].topfd, path, values[v].value);
 		if (r < 0)
 			return r;
 	}
@@ -469,7 +372,7 @@ static int pick_values(char *err)
 	for (size_t i = 0; i < ELEMENTSOF(fixed); i++) {
 		char path[128];
 		snprintf(path, sizeof(path), "probe/%s", fixed[i].name);
-		r = write_at(hiers[ctrl_hier[fixed[i].ctrl]].topfd, path, fixed[i].value);
+		r = bench_write_at(hiers[ctrl_hier[fixed[i].ctrl]].topfd, path, fixed[i].value);
 		if (r < 0) {
 			set_err(err, "%s: cannot write %s: %s", fixed[i].name, fixed[i].value, strerror(-r));
 			return r;
@@ -484,7 +387,7 @@ static int pick_values(char *err)
 		if (!blk[i].value)
 			continue;
 		snprintf(path, sizeof(path), "probe/%s", blk[i].name);
-		if (write_at(hiers[ctrl_hier[CTRL_BLKIO]].topfd, path, blk[i].value) < 0)
+		if (bench_write_at(hiers[ctrl_hier[CTRL_BLKIO]].topfd, path, blk[i].value) < 0)
 			continue;
 		values[n].ctrl = CTRL_BLKIO;
 		snprintf(values[n].name, sizeof(values[n].name), "%s", blk[i].name);
@@ -497,8 +400,8 @@ static int pick_values(char *err)
 		return -ENOENT;
 	}
 	/* The values must read back as written (cpu.shares is exact). */
-	if (read_at(hiers[ctrl_hier[CTRL_CPU]].topfd, "probe/cpu.shares", buf, sizeof(buf)) < 0 ||
-	    strcmp(strip_nl(buf), "512") != 0) {
+	if (bench_read_at(hiers[ctrl_hier[CTRL_CPU]].topfd, "probe/cpu.shares", buf, sizeof(buf)) < 0 ||
+	    strcmp(bench_strip(buf), "512") != 0) {
 		set_err(err, "probe: cpu.shares does not read back as 512");
 		return -EIO;
 	}
@@ -513,14 +416,13 @@ static int pick_values(char *err)
 
 static int setup_tree(int n_get_groups, char *err)
 {
-	uint32_t rnd;
 	char path[PATH_MAX];
+	int rr = bench_random_name("olbench", top_name, sizeof(top_name));
 
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd)) {
-		set_err(err, "getrandom: %s", strerror(errno));
+	if (rr < 0) {
+		set_err(err, "getrandom: %s", strerror(-rr));
 		return -EIO;
 	}
-	snprintf(top_name, sizeof(top_name), "olbench-%08x", rnd);
 	snprintf(tid_str, sizeof(tid_str), "%d", (int)gettid());
 	tid_len = strlen(tid_str);
 
@@ -929,7 +831,7 @@ static bool thread_in(const char *suffix)
 	char buf[4096], want[PATH_MAX];
 	int ok = 0;
 
-	if (read_at(AT_FDCWD, "/proc/thread-self/cgroup", buf, sizeof(buf)) < 0)
+	if (bench_read_at(AT_FDCWD, "/proc/thread-self/cgroup", buf, sizeof(buf)) < 0)
 		return false;
 	if (suffix) {
 		if (snprintf(want, sizeof(want), "%s/%s", strcmp(own_path, "/") == 0 ? "" : own_path,
@@ -978,8 +880,8 @@ static int validate_create(struct cgapi *a, char *err)
 		    strcmp(values[v].name, "cpu.cfs_quota_us") != 0)
 			continue;
 		snprintf(path, sizeof(path), "validate/%s", values[v].name);
-		if (read_at(hiers[ctrl_hier[values[v].ctrl]].topfd, path, buf, sizeof(buf)) < 0 ||
-		    strcmp(strip_nl(buf), values[v].value) != 0) {
+		if (bench_read_at(hiers[ctrl_hier[values[v].ctrl]].topfd, path, buf, sizeof(buf)) < 0 ||
+		    strcmp(bench_strip(buf), values[v].value) != 0) {
 			set_err(err, "after cgroup_create_cgroup, %s is not %s", values[v].name, values[v].value);
 			a->free_cgroup(&cg);
 			return -EIO;
@@ -1064,7 +966,7 @@ static int validate_get(struct cgapi *a, char *err)
 	}
 	cc = a->get_controller(cg, "cpu");
 	r = a->get_value_string(cc, "cpu.shares", &val);
-	if (r != 0 || !val || strcmp(strip_nl(val), "512") != 0) {
+	if (r != 0 || !val || strcmp(bench_strip(val), "512") != 0) {
 		set_err(err, "cgroup_get_cgroup(%s): cpu.shares is %s, not 512", full,
 			r == 0 && val ? val : "missing");
 		free(val);
@@ -1172,22 +1074,6 @@ static int run_op(int impl, int op, int first, int n)
 			return api_get(&apis[impl], first, n, err);
 		}
 	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median_of(const double *v, int n)
-{
-	double s[MAX_REPS];
-	if (n <= 0)
-		return 0;
-	memcpy(s, v, sizeof(double) * (size_t)n);
-	qsort(s, (size_t)n, sizeof(double), cmp_double);
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static void json_str(FILE *f, const char *s)
@@ -1519,11 +1405,11 @@ int main(int argc, char **argv)
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench-cgroup: needs root (creates cgroups); skipped\n");
-		return EXIT_SKIP;
+		return BENCH_EXIT_SKIP;
 	}
 	if (discover(err) < 0) {
 		fprintf(stderr, "bench-cgroup: host not supported: %s; skipped\n", err);
-		return EXIT_SKIP;
+		return BENCH_EXIT_SKIP;
 	}
 
 	install_signal_handlers();
@@ -1598,7 +1484,7 @@ int main(int argc, char **argv)
 					double t0, t1;
 					if (!res->enabled || res->failed || res->op_failed[op])
 						continue;
-					t0 = now_us();
+					t0 = bench_now_us();
 					if (run_op(i, op, first, n) < 0) {
 						res->op_failed[op] = true;
 						fprintf(stderr, "bench-cgroup: %s %s: %s\n", impl_titles[i],
@@ -1606,7 +1492,7 @@ int main(int argc, char **argv)
 						move_back();
 						continue;
 					}
-					t1 = now_us();
+					t1 = bench_now_us();
 					spent[i] += t1 - t0;
 				}
 			}
@@ -1615,7 +1501,7 @@ int main(int argc, char **argv)
 					results[i].runs[op][results[i].nruns[op]++] = spent[i] / iters[op];
 		}
 		for (int i = 0; i < N_IMPL; i++)
-			results[i].median[op] = median_of(results[i].runs[op], results[i].nruns[op]);
+			results[i].median[op] = bench_median(results[i].runs[op], results[i].nruns[op]);
 		if (!json)
 			fprintf(stderr, "bench-cgroup: %s done\n", op_keys[op]);
 	}

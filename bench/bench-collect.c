@@ -40,12 +40,10 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -59,258 +57,50 @@
 #include "lve-internal.h"
 #include "stats.h"
 
-#define EXIT_SKIP 77
-#define MAX_H 8
+#include "bench-common.h"
+
 #define MAX_COUNTS 8
 
-struct hier {
-	char mount[256];
-	int version;
-	uint32_t ctrls;
-	char own[PATH_MAX]; /* no leading '/' ("" = root) */
-	int topfd;
-	bool cpuset_v1;
-};
-
-static struct hier H[MAX_H];
-static int nh;
-static char top[40];
-static char tmpdir[64];
-static volatile sig_atomic_t stop;
 static pid_t lved_pid;
-
-static const int our_ctrls[] = { CG_CTRL_CPU, CG_CTRL_CPUACCT, CG_CTRL_CPUSET, CG_CTRL_MEMORY,
-				 CG_CTRL_BLKIO, CG_CTRL_IO, CG_CTRL_PIDS };
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("bench-collect: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
-static int own_cgroup(int version, const char *ctrl, char *out, size_t size)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
-	char line[4096];
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-		bool match = false;
-
-		if (!c2)
-			continue;
-		*c2 = 0;
-		if (version == 2) {
-			match = c2 == c1 + 1;
-		} else {
-			char *save = NULL;
-
-			for (char *t = strtok_r(c1 + 1, ",", &save); t; t = strtok_r(NULL, ",", &save))
-				if (!strcmp(t, ctrl))
-					match = true;
-		}
-		if (match) {
-			char *p = c2 + 1;
-
-			p[strcspn(p, "\n")] = 0;
-			snprintf(out, size, "%s", p + strspn(p, "/"));
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-static void copy_file_at(int from, int to, const char *name)
-{
-	char buf[4096];
-
-	if (ol_read_at(from, name, buf, sizeof(buf)) < 0)
-		return;
-	ol_strip(buf);
-	if (buf[0])
-		(void)ol_write_at(to, name, buf);
-}
-
-/* <own>/top and <own>/top/lved in every hierarchy with our controllers. */
-static int setup_hiers(void)
-{
-	struct cg_sys *sys;
-	uint8_t rnd[4];
-	int r;
-
-	if (cgroup_init() != 0)
-		return -ENODEV;
-	sys = cg_sys_get();
-	if (!sys)
-		return -ENODEV;
-	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
-		return -EIO;
-	snprintf(top, sizeof(top), "olbench-collect-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
-	for (size_t i = 0; i < ELEMENTSOF(our_ctrls); i++) {
-		int c = our_ctrls[i], m = sys->ctrl_mount[c], k;
-		const struct cg_mount *mt;
-
-		if (m < 0)
-			continue;
-		mt = &sys->mounts[m];
-		for (k = 0; k < nh; k++)
-			if (!strcmp(H[k].mount, mt->path))
-				break;
-		if (k == nh) {
-			if (nh == MAX_H)
-				return -E2BIG;
-			snprintf(H[k].mount, sizeof(H[k].mount), "%s", mt->path);
-			H[k].version = mt->version == CGROUP_V2 ? 2 : 1;
-			H[k].topfd = -1;
-			r = own_cgroup(H[k].version, cg_ctrl_name(c), H[k].own, sizeof(H[k].own));
-			if (r < 0)
-				return r;
-			nh++;
-		}
-		H[k].ctrls |= 1u << c;
-		if (c == CG_CTRL_CPUSET && H[k].version == 1)
-			H[k].cpuset_v1 = true;
-	}
-	if (nh == 0)
-		return -ENODEV;
-	for (int k = 0; k < nh; k++) {
-		char path[sizeof(H[0].mount) + sizeof(H[0].own) + 2];
-		_cleanup_close_ int ownfd = -1, lfd = -1;
-
-		snprintf(path, sizeof(path), "%.255s/%.4095s", H[k].mount, H[k].own);
-		ownfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (ownfd < 0)
-			return -errno;
-		if (mkdirat(ownfd, top, 0755) < 0)
-			return -errno;
-		H[k].topfd = openat(ownfd, top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (H[k].topfd < 0)
-			return -errno;
-		if (H[k].cpuset_v1) {
-			copy_file_at(ownfd, H[k].topfd, "cpuset.cpus");
-			copy_file_at(ownfd, H[k].topfd, "cpuset.mems");
-		}
-		if (H[k].version == 2)
-			(void)ol_write_at(H[k].topfd, "cgroup.subtree_control", "+cpu +io +memory +pids");
-		/* lved's own group (its kernel memory is read from here) */
-		if (mkdirat(H[k].topfd, "lved", 0755) < 0)
-			return -errno;
-		lfd = openat(H[k].topfd, "lved", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (lfd >= 0 && H[k].cpuset_v1) {
-			copy_file_at(H[k].topfd, lfd, "cpuset.cpus");
-			copy_file_at(H[k].topfd, lfd, "cpuset.mems");
-		}
-	}
-	return 0;
-}
-
-static void rmtree_at(int pfd, const char *name)
-{
-	int fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-	DIR *d;
-	struct dirent *de;
-
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			rmtree_at(dirfd(d), de->d_name);
-	closedir(d);
-	(void)unlinkat(pfd, name, AT_REMOVEDIR);
-}
 
 static void cleanup(void)
 {
-	char cmd[128];
-
 	if (lved_pid > 0) {
 		kill(lved_pid, SIGKILL);
 		waitpid(lved_pid, NULL, 0);
 		lved_pid = 0;
 	}
-	for (int k = 0; k < nh; k++) {
-		char path[sizeof(H[0].mount) + sizeof(H[0].own) + 2];
-		int ownfd;
-
-		H[k].topfd = safe_close(H[k].topfd);
-		snprintf(path, sizeof(path), "%.255s/%.4095s", H[k].mount, H[k].own);
-		ownfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (ownfd >= 0) {
-			rmtree_at(ownfd, top);
-			close(ownfd);
-		}
-	}
-	if (tmpdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-		(void)!system(cmd);
-		tmpdir[0] = 0;
-	}
+	bench_cleanup(false);
 }
 
+/* <own>/top and <own>/top/lved in every hierarchy with our controllers. */
+static int setup_hiers(void)
+{
+	int r = bench_hiers_find();
+
+	if (r <= 0)
+		return r == 0 ? -ENODEV : r;
+	r = bench_subtree_make("olbench-collect");
+	if (r < 0)
+		return r;
+	/* lved's own group (its kernel memory is read from here) */
+	return bench_subgroup_make("lved", false, NULL);
+}
+
+/* openlve.conf (LVEs in <top>/lveroot) and lved's lvestats2 in the temp dir. */
 static int write_conf(void)
 {
-	char buf[8192], path[128];
-	size_t len = 0;
+	char path[sizeof(bench_tmpdir) + 16];
 	FILE *f;
+	int r = bench_conf_write("lveroot");
 
-	for (int k = 0; k < nh; k++)
-		for (size_t i = 0; i < ELEMENTSOF(our_ctrls); i++) {
-			int c = our_ctrls[i];
-
-			if (!(H[k].ctrls & (1u << c)))
-				continue;
-			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "cgroup_root.%s = %s%s%s/lveroot\n",
-						cg_ctrl_name(c), H[k].own, H[k].own[0] ? "/" : "", top);
-			if (len >= sizeof(buf))
-				return -E2BIG;
-		}
-	len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-				"state_dir = %s/state\nve_cfg = %s/ve.cfg\nsysconfig = %s/cloudlinux\n"
-				"info_file = %s/info\nlist_file = %s/list\n",
-				tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
-	if (len >= sizeof(buf))
-		return -E2BIG;
-	snprintf(path, sizeof(path), "%s/openlve.conf", tmpdir);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/lvestats2", bench_tmpdir);
 	f = fopen(path, "we");
 	if (!f)
 		return -errno;
-	fputs(buf, f);
-	if (fclose(f) != 0)
-		return -EIO;
-	setenv("OPENLVE_CONF", path, 1);
-	snprintf(path, sizeof(path), "%s/lvestats2", tmpdir);
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "interval=1\ninfo_period=300\nsqlite_path=%s/lvestats2.db\n", tmpdir);
+	fprintf(f, "interval=1\ninfo_period=300\nsqlite_path=%s/lvestats2.db\n", bench_tmpdir);
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
@@ -454,7 +244,7 @@ static int bare_open(struct olve *h, uint32_t n, struct bare *b)
 static double bare_pass(struct bare *b)
 {
 	static char buf[4096]; /* the collector's buffer size (it grows only for longer files) */
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	size_t kept = b->n;
 
 	for (size_t i = 0; i < kept; i++)
@@ -469,29 +259,7 @@ static double bare_pass(struct bare *b)
 		}
 		b->n = kept;
 	}
-	return now_s() - t0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-	       ((double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec) / 1e6;
+	return bench_now_s() - t0;
 }
 
 #define ROUNDS 2
@@ -509,13 +277,13 @@ static int time_passes(struct lve_collector *c, uint32_t n, int reps, struct ser
 	int r = lve_collector_pass(c, 1000000, &s);
 
 	free(s);
-	for (int i = 0; r >= 0 && i < reps && !stop && sr->n < 128; i++) {
-		double c0 = cpu_s(), t0 = now_s();
+	for (int i = 0; r >= 0 && i < reps && !bench_stop && sr->n < 128; i++) {
+		double c0 = bench_cpu_s(), t0 = bench_now_s();
 
 		s = NULL;
 		r = lve_collector_pass(c, (int64_t)(i + 2) * 1000000, &s);
-		sr->t[sr->n++] = now_s() - t0;
-		sr->cpu += cpu_s() - c0;
+		sr->t[sr->n++] = bench_now_s() - t0;
+		sr->cpu += bench_cpu_s() - c0;
 		free(s);
 		if (r >= 0 && (uint32_t)r != n) {
 			fprintf(stderr, "bench-collect: a pass gave %d samples, want %" PRIu32 "\n", r, n);
@@ -545,7 +313,7 @@ static int measure(struct olve *h, uint32_t n, int reps)
 
 	if (reps > 64)
 		reps = 64;
-	for (int round = 0; round < ROUNDS && !stop; round++) {
+	for (int round = 0; round < ROUNDS && !bench_stop; round++) {
 		struct lve_collector *c = NULL;
 		struct lve_sample *s = NULL;
 		struct bare b = { 0 };
@@ -554,10 +322,10 @@ static int measure(struct olve *h, uint32_t n, int reps)
 		r = lve_collector_new(h, &c);
 		if (r < 0)
 			return r;
-		t0 = now_s();
+		t0 = bench_now_s();
 		r = lve_collector_pass(c, 0, &s);
 		if (round == 0)
-			t_first = now_s() - t0;
+			t_first = bench_now_s() - t0;
 		free(s);
 		if (r >= 0)
 			r = time_passes(c, n, reps, &quiet);
@@ -581,7 +349,7 @@ static int measure(struct olve *h, uint32_t n, int reps)
 			bare_fds = b.n;
 			bare_transient = n - b.kept_to;
 			bare_pass(&b); /* warm-up */
-			for (int i = 0; i < reps && !stop && bare.n < 128; i++)
+			for (int i = 0; i < reps && !bench_stop && bare.n < 128; i++)
 				bare.t[bare.n++] = bare_pass(&b);
 		}
 		bare_free(&b);
@@ -591,7 +359,7 @@ static int measure(struct olve *h, uint32_t n, int reps)
 	if (quiet.n == 0 || full.n == 0 || bare.n == 0)
 		return -EINTR;
 	{
-		double mq = median(quiet.t, quiet.n), mf = median(full.t, full.n), mb = median(bare.t, bare.n);
+		double mq = bench_median(quiet.t, quiet.n), mf = bench_median(full.t, full.n), mb = bench_median(bare.t, bare.n);
 
 		printf("%7" PRIu32 " %-6s %8" PRIu64 " %8zu %9" PRIu32 " %11.1f %11.2f %9.2f %6.2f %8.1f %11.2f\n", n,
 		       "lved", fds_quiet, bare_fds, st.n_transient, t_first * 1e3, mq * 1e3, mb * 1e3, mb > 0 ? mq / mb : 0,
@@ -616,9 +384,9 @@ static int measure(struct olve *h, uint32_t n, int reps)
 static int create_lves(struct olve *h, uint32_t from, uint32_t to, double *secs)
 {
 	struct olve_limits none = { 0 };
-	double t0 = now_s();
+	double t0 = bench_now_s();
 
-	for (uint32_t id = from; id <= to && !stop; id++) {
+	for (uint32_t id = from; id <= to && !bench_stop; id++) {
 		int r = olve_apply(h, id, &none);
 
 		if (r < 0) {
@@ -628,8 +396,8 @@ static int create_lves(struct olve *h, uint32_t from, uint32_t to, double *secs)
 		/* the handle's per-LVE fd cache would hold 13 fds per LVE: not what lved holds */
 		olve_lve_forget(h, id);
 	}
-	*secs = now_s() - t0;
-	return stop ? -EINTR : 0;
+	*secs = bench_now_s() - t0;
+	return bench_stop ? -EINTR : 0;
 }
 
 /* ----------------------------------------------------------------- lved */
@@ -661,16 +429,6 @@ static int find_lved(char *out, size_t size)
 	return -ENOENT;
 }
 
-/* Whole small /proc file into buf. */
-static int read_abs(const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	return ol_pread_all(fd, buf, size);
-}
-
 struct procstat {
 	double cpu;      /* utime + stime, s */
 	long rss_kb, hwm_kb;
@@ -686,14 +444,14 @@ static int read_proc(pid_t pid, struct procstat *ps)
 	struct dirent *de;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_abs(path, buf, sizeof(buf)) < 0)
+	if (bench_read_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
 		return -ESRCH;
 	p = strrchr(buf, ')');
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &stt) != 2)
 		return -EINVAL;
 	ps->cpu = (double)(ut + stt) / (double)(tck > 0 ? tck : 100);
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_abs(path, buf, sizeof(buf)) < 0)
+	if (bench_read_at(AT_FDCWD, path, buf, sizeof(buf)) < 0)
 		return -ESRCH;
 	p = strstr(buf, "VmRSS:");
 	ps->rss_kb = p ? strtol(p + 6, NULL, 10) : 0;
@@ -716,21 +474,21 @@ static long long lved_kmem(void)
 	int mem = -1;
 	char buf[8192];
 
-	for (int k = 0; k < nh; k++)
-		if (H[k].ctrls & (1u << CG_CTRL_MEMORY))
+	for (int k = 0; k < bench_nhier; k++)
+		if (bench_hier_has(&bench_hier[k], "memory"))
 			mem = k;
-	if (mem < 0 || H[mem].topfd < 0)
+	if (mem < 0 || bench_hier[mem].topfd < 0)
 		return -1;
-	if (H[mem].version == 1) {
-		if (ol_read_at(H[mem].topfd, "lved/memory.kmem.usage_in_bytes", buf, sizeof(buf)) < 0)
+	if (bench_hier[mem].version == 1) {
+		if (ol_read_at(bench_hier[mem].topfd, "lved/memory.kmem.usage_in_bytes", buf, sizeof(buf)) < 0)
 			return -1;
 		return strtoll(buf, NULL, 10);
 	}
-	if (ol_read_at(H[mem].topfd, "lved/memory.stat", buf, sizeof(buf)) >= 0) {
+	if (ol_read_at(bench_hier[mem].topfd, "lved/memory.stat", buf, sizeof(buf)) >= 0) {
 		char *p = strstr(buf, "\nkernel ");
 
 		if (!strncmp(buf, "kernel ", 7))
-			p = buf - 1;
+			return strtoll(buf + 7, NULL, 10);
 		if (p)
 			return strtoll(p + 8, NULL, 10);
 	}
@@ -739,9 +497,9 @@ static long long lved_kmem(void)
 
 static bool wait_ready(int nfd, double timeout)
 {
-	double end = now_s() + timeout;
+	double end = bench_now_s() + timeout;
 
-	while (now_s() < end && !stop) {
+	while (bench_now_s() < end && !bench_stop) {
 		struct pollfd p = { .fd = nfd, .events = POLLIN };
 		char buf[512];
 		ssize_t n;
@@ -772,11 +530,11 @@ static int run_daemon(uint32_t n, int seconds)
 		fprintf(stderr, "bench-collect: lved not found (OPENLVE_BUILD_ROOT): daemon run skipped\n");
 		return 0;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", tmpdir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", bench_tmpdir);
 	nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (nfd < 0 || bind(nfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
-	snprintf(conf, sizeof(conf), "%s/lvestats2", tmpdir);
+	snprintf(conf, sizeof(conf), "%s/lvestats2", bench_tmpdir);
 	lved_pid = fork();
 	if (lved_pid < 0)
 		return -errno;
@@ -784,8 +542,8 @@ static int run_daemon(uint32_t n, int seconds)
 		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
-		for (int k = 0; k < nh; k++)
-			if (ol_write_at(H[k].topfd, "lved/cgroup.procs", "0") < 0)
+		for (int k = 0; k < bench_nhier; k++)
+			if (ol_write_at(bench_hier[k].topfd, "lved/cgroup.procs", "0") < 0)
 				_exit(126);
 		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
 		if (null >= 0)
@@ -799,15 +557,15 @@ static int run_daemon(uint32_t n, int seconds)
 	}
 	if (read_proc(lved_pid, &a) < 0)
 		return -ESRCH;
-	t0 = now_s();
-	for (int i = 0; i < seconds * 10 && !stop; i++) {
+	t0 = bench_now_s();
+	for (int i = 0; i < seconds * 10 && !bench_stop; i++) {
 		struct timespec ts = { 0, 100000000 };
 
 		nanosleep(&ts, NULL);
 	}
 	if (read_proc(lved_pid, &b) < 0)
 		return -ESRCH;
-	t1 = now_s();
+	t1 = bench_now_s();
 	kmem = lved_kmem();
 	kill(lved_pid, SIGTERM);
 	waitpid(lved_pid, &st, 0);
@@ -903,7 +661,7 @@ int main(int argc, char **argv)
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench-collect: needs root (skipped)\n");
-		return EXIT_SKIP;
+		return BENCH_EXIT_SKIP;
 	}
 	/* ~12 fds per LVE: as many as this host allows (lved does the same) */
 	rl.rlim_cur = rl.rlim_max = 1048576;
@@ -912,57 +670,53 @@ int main(int argc, char **argv)
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	(void)getrlimit(RLIMIT_NOFILE, &rl);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/olbench-collect-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		tmpdir[0] = 0;
-		return die("cannot make a temporary directory: %s", strerror(errno));
-	}
+	bench_catch_signals(NULL);
+	r = bench_tmpdir_make("olbench-collect");
+	if (r < 0)
+		return bench_die("cannot make a temporary directory: %s", strerror(-r));
 	r = setup_hiers();
 	if (r == -ENODEV) {
 		cleanup();
 		fprintf(stderr, "bench-collect: no cgroup hierarchy with our controllers (skipped)\n");
-		return EXIT_SKIP;
+		return BENCH_EXIT_SKIP;
 	}
 	if (r < 0) {
 		cleanup();
-		return die("cannot create the benchmark groups: %s", strerror(-r));
+		return bench_die("cannot create the benchmark groups: %s", strerror(-r));
 	}
 	r = write_conf();
 	if (r < 0) {
 		cleanup();
-		return die("cannot write the configuration: %s", strerror(-r));
+		return bench_die("cannot write the configuration: %s", strerror(-r));
 	}
 	r = olve_open(&h, 0);
 	if (r < 0) {
 		cleanup();
-		return die("olve_open: %s", strerror(-r));
+		return bench_die("olve_open: %s", strerror(-r));
 	}
 	printf("bench-collect: %d hierarchies, %d CPUs, %" PRIu32 " timed passes each (median)\n", h->n_hier,
 	       h->ncpus, reps);
 	HEADER();
 	fflush(stdout);
-	for (int i = 0; i < ncounts && !stop; i++) {
+	for (int i = 0; i < ncounts && !bench_stop; i++) {
 		double secs;
 
 		r = create_lves(h, made + 1, counts[i], &secs);
 		if (r < 0) {
-			rc = die("cannot create the LVEs: %s", strerror(-r));
+			rc = bench_die("cannot create the LVEs: %s", strerror(-r));
 			goto out;
 		}
 		made = counts[i];
 		r = measure(h, counts[i], (int)reps);
 		if (r < 0) {
-			rc = die("measuring %" PRIu32 " LVEs: %s", counts[i], strerror(-r));
+			rc = bench_die("measuring %" PRIu32 " LVEs: %s", counts[i], strerror(-r));
 			goto out;
 		}
 		if (daemon && !daemon_done && counts[i] == 1000) {
 			daemon_done = true;
 			r = run_daemon(counts[i], (int)seconds);
 			if (r < 0) {
-				rc = die("lved run: %s", strerror(-r));
+				rc = bench_die("lved run: %s", strerror(-r));
 				goto out;
 			}
 			if (i + 1 < ncounts) {

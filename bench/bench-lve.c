@@ -28,7 +28,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -36,19 +35,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lve/lve-ctl.h"
 #include "lve/openlve.h"
 
-#define EXIT_SKIP 77
-#define MAXH 16
+#include "bench-common.h"
+
 #define LVE_ID 1
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -57,301 +53,29 @@
 #define BENCH_DLFLAGS (RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND)
 #endif
 
-struct hier {
-	char mount[512];
-	int version;
-	char ctrls[256]; /* ours only, space separated */
-	char own[1024];  /* own cgroup path, "/..." */
-	char root[1600]; /* absolute path of the random subtree */
-	char rel[1100];  /* subtree relative to the mount, "/..." */
-	dev_t dev;
-};
-
-static struct hier H[MAXH];
-static int NH;
-static char tmpdir[256];
-static volatile sig_atomic_t got_signal;
 static pid_t worker;
 
-static const char *const our_ctrls[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids" };
-
-static bool is_ours(const char *c)
+static void kill_worker(int sig)
 {
-	for (size_t i = 0; i < sizeof(our_ctrls) / sizeof(our_ctrls[0]); i++)
-		if (!strcmp(c, our_ctrls[i]))
-			return true;
-	return false;
-}
-
-static int read_file(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n, len = 0;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = read(fd, buf + len, size - 1 - (size_t)len)) > 0)
-		len += n;
-	close(fd);
-	buf[len] = 0;
-	return n < 0 ? -errno : (int)len;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n < 0 ? -errno : 0;
-}
-
-static void strip_nl(char *s)
-{
-	size_t n = strlen(s);
-
-	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
-		s[--n] = 0;
-}
-
-/* The path of a hierarchy (v2: "0::", v1: a controller of it) in /proc/self/cgroup. */
-static int own_path(const char *text, const struct hier *h, char *out, size_t size)
-{
-	char first[64] = "";
-
-	if (h->version == 1)
-		sscanf(h->ctrls, "%63s", first);
-	for (const char *line = text; *line;) {
-		const char *nl = strchrnul(line, '\n');
-		const char *c1 = memchr(line, ':', (size_t)(nl - line));
-		const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(nl - c1 - 1)) : NULL;
-		bool match = false;
-
-		if (c2 && h->version == 2)
-			match = c2 == c1 + 1;
-		else if (c2) {
-			char list[256];
-			size_t n = (size_t)(c2 - c1 - 1);
-
-			if (n < sizeof(list)) {
-				char *save = NULL;
-
-				memcpy(list, c1 + 1, n);
-				list[n] = 0;
-				for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-					if (!strcmp(t, first))
-						match = true;
-			}
-		}
-		if (match && (size_t)(nl - c2 - 1) < size) {
-			memcpy(out, c2 + 1, (size_t)(nl - c2 - 1));
-			out[nl - c2 - 1] = 0;
-			return 0;
-		}
-		line = *nl ? nl + 1 : nl;
-	}
-	return -ENOENT;
-}
-
-static int find_hierarchies(void)
-{
-	char *mi = malloc(1 << 20), pc[8192];
-	char *save = NULL;
-
-	if (!mi)
-		return -ENOMEM;
-	if (read_file("/proc/self/mountinfo", mi, 1 << 20) < 0 || read_file("/proc/self/cgroup", pc, sizeof(pc)) < 0) {
-		free(mi);
-		return -EIO;
-	}
-	for (char *line = strtok_r(mi, "\n", &save); line && NH < MAXH; line = strtok_r(NULL, "\n", &save)) {
-		char mnt[512], fstype[64], opts[512], *dash = strstr(line, " - ");
-		struct hier *h = &H[NH];
-		struct stat st;
-		bool dup = false;
-
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %511s", mnt) != 1 ||
-		    sscanf(dash + 3, "%63s %*s %511s", fstype, opts) != 2)
-			continue;
-		memset(h, 0, sizeof(*h));
-		snprintf(h->mount, sizeof(h->mount), "%s", mnt);
-		if (!strcmp(fstype, "cgroup2")) {
-			char path[700], avail[512], *s2 = NULL;
-
-			h->version = 2;
-			snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
-			if (read_file(path, avail, sizeof(avail)) < 0)
-				continue;
-			strip_nl(avail);
-			for (char *t = strtok_r(avail, " ", &s2); t; t = strtok_r(NULL, " ", &s2))
-				if (is_ours(t))
-					snprintf(h->ctrls + strlen(h->ctrls), sizeof(h->ctrls) - strlen(h->ctrls), "%s%s",
-						 h->ctrls[0] ? " " : "", t);
-		} else if (!strcmp(fstype, "cgroup")) {
-			char *s2 = NULL;
-
-			h->version = 1;
-			for (char *t = strtok_r(opts, ",", &s2); t; t = strtok_r(NULL, ",", &s2))
-				if (is_ours(t))
-					snprintf(h->ctrls + strlen(h->ctrls), sizeof(h->ctrls) - strlen(h->ctrls), "%s%s",
-						 h->ctrls[0] ? " " : "", t);
-		} else {
-			continue;
-		}
-		if (!h->ctrls[0] || stat(mnt, &st) < 0)
-			continue;
-		for (int i = 0; i < NH; i++)
-			dup |= H[i].dev == st.st_dev;
-		if (dup)
-			continue;
-		h->dev = st.st_dev;
-		if (own_path(pc, h, h->own, sizeof(h->own)) < 0)
-			continue;
-		NH++;
-	}
-	free(mi);
-	return NH;
-}
-
-/* ---------------------------------------------------------------- setup */
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
-static void kill_tasks(const char *dir)
-{
-	char path[2048], buf[65536], *save = NULL;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return;
-	for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
-		kill(atoi(t), SIGKILL);
-}
-
-static int rmdir_tree(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP) {
-		for (int k = 0; k < 50 && rmdir(path) < 0 && errno == EBUSY; k++) {
-			kill_tasks(path);
-			usleep(20000);
-		}
-	}
-	return 0;
-}
-
-static void cleanup(void)
-{
-	for (int i = 0; i < NH; i++)
-		if (H[i].root[0] && strstr(H[i].root, "/olbench-lve-"))
-			nftw(H[i].root, rmdir_tree, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static void on_signal(int sig)
-{
-	got_signal = sig;
+	(void)sig;
 	if (worker > 0)
 		kill(worker, SIGKILL);
 }
 
-static int copy_cpuset(const char *from, const char *to)
-{
-	const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+/* ---------------------------------------------------------------- setup */
 
-	for (int k = 0; k < 2; k++) {
-		char p[2048], v[4096];
-
-		snprintf(p, sizeof(p), "%s/%s", from, files[k]);
-		if (read_file(p, v, sizeof(v)) < 0)
-			return -EIO;
-		strip_nl(v);
-		snprintf(p, sizeof(p), "%s/%s", to, files[k]);
-		if (write_file(p, v) < 0)
-			return -EIO;
-	}
-	return 0;
-}
-
+/* The subtree with the worker's "home" group; the LVE root is <subtree>/lveroot. */
 static int setup(void)
 {
-	char name[32], conf[16384], path[512];
-	uint32_t rnd;
-	size_t len = 0;
-	FILE *f;
+	int r = bench_tmpdir_make("olbench-lve");
 
-	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-		rnd = (uint32_t)getpid() * 2654435761u;
-	snprintf(name, sizeof(name), "olbench-lve-%08x", rnd);
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/olbench-lve-XXXXXX");
-	if (!mkdtemp(tmpdir)) {
-		tmpdir[0] = 0;
-		return -errno;
-	}
-	for (int i = 0; i < NH; i++) {
-		struct hier *h = &H[i];
-		char parent[1600], home[1700], *save = NULL, ctrls[256];
-
-		snprintf(h->rel, sizeof(h->rel), "%s/%s", strcmp(h->own, "/") ? h->own : "", name);
-		snprintf(parent, sizeof(parent), "%s%s", h->mount, strcmp(h->own, "/") ? h->own : "");
-		snprintf(h->root, sizeof(h->root), "%s%s", h->mount, h->rel);
-		if (mkdir(h->root, 0755) < 0) {
-			h->root[0] = 0;
-			return -errno;
-		}
-		snprintf(home, sizeof(home), "%s/home", h->root);
-		if (h->version == 1 && strstr(h->ctrls, "cpuset") && copy_cpuset(parent, h->root) < 0)
-			return -EIO;
-		if (h->version == 2) {
-			char sc[512] = "", *s2 = NULL;
-
-			snprintf(ctrls, sizeof(ctrls), "%s", h->ctrls);
-			for (char *t = strtok_r(ctrls, " ", &s2); t; t = strtok_r(NULL, " ", &s2))
-				snprintf(sc + strlen(sc), sizeof(sc) - strlen(sc), "%s+%s", sc[0] ? " " : "", t);
-			snprintf(path, sizeof(path), "%s/cgroup.subtree_control", h->root);
-			if (write_file(path, sc) < 0)
-				return -EIO;
-		}
-		if (mkdir(home, 0755) < 0)
-			return -errno;
-		if (h->version == 1 && strstr(h->ctrls, "cpuset") && copy_cpuset(h->root, home) < 0)
-			return -EIO;
-		snprintf(ctrls, sizeof(ctrls), "%s", h->ctrls);
-		for (char *t = strtok_r(ctrls, " ", &save); t; t = strtok_r(NULL, " ", &save))
-			len += (size_t)snprintf(conf + len, sizeof(conf) - len, "cgroup_root.%s = %s/lveroot\n", t,
-						h->rel + 1);
-		if (len >= sizeof(conf))
-			return -E2BIG;
-	}
-	len += (size_t)snprintf(conf + len, sizeof(conf) - len,
-				"state_dir = %s/state\nve_cfg = %s/ve.cfg\nsysconfig = %s/sysconfig\n"
-				"info_file = %s/info\nlist_file = %s/list\n",
-				tmpdir, tmpdir, tmpdir, tmpdir, tmpdir);
-	if (len >= sizeof(conf))
-		return -E2BIG;
-	snprintf(path, sizeof(path), "%s/openlve.conf", tmpdir);
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fputs(conf, f);
-	if (fclose(f) != 0)
-		return -EIO;
-	setenv("OPENLVE_CONF", path, 1);
-	return 0;
+	if (r >= 0)
+		r = bench_subtree_make("olbench-lve");
+	if (r >= 0)
+		r = bench_subgroup_make("home", false, NULL);
+	if (r >= 0)
+		r = bench_conf_write("lveroot");
+	return r;
 }
 
 /* -------------------------------------------------------------- measure */
@@ -367,40 +91,19 @@ struct cgapi {
 
 struct groups {
 	int n;
-	struct cgroup *in[MAXH], *out[MAXH];
+	struct cgroup *in[BENCH_MAX_HIER], *out[BENCH_MAX_HIER];
 };
 
-static double now_us(void)
+/* The cgroup path of every hierarchy (index as bench_hier) in a /proc/.../cgroup text. */
+static int paths_of(const char *text, char paths[BENCH_MAX_HIER][1200])
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* The cgroup path of every hierarchy (index as H) in a /proc/.../cgroup text. */
-static int paths_of(const char *text, char paths[MAXH][1200])
-{
-	for (int i = 0; i < NH; i++)
-		if (own_path(text, &H[i], paths[i], sizeof(paths[i])) < 0)
+	for (int i = 0; i < bench_nhier; i++)
+		if (bench_hier_path(&bench_hier[i], text, paths[i], sizeof(paths[i])) < 0)
 			return -ENOENT;
 	return 0;
 }
 
-static int open_tasks(const struct hier *h, const char *path)
+static int open_tasks(const struct bench_hier *h, const char *path)
 {
 	char p[2048];
 
@@ -425,12 +128,12 @@ static int load_libcgroup(struct cgapi *a, const char *name)
 }
 
 /* One struct cgroup per distinct path, holding the controllers of those hierarchies. */
-static int make_groups(struct cgapi *a, char paths[MAXH][1200], struct cgroup **out, int *n)
+static int make_groups(struct cgapi *a, char paths[BENCH_MAX_HIER][1200], struct cgroup **out, int *n)
 {
-	bool done[MAXH] = { false };
+	bool done[BENCH_MAX_HIER] = { false };
 
 	*n = 0;
-	for (int i = 0; i < NH; i++) {
+	for (int i = 0; i < bench_nhier; i++) {
 		struct cgroup *cg;
 
 		if (done[i])
@@ -438,13 +141,13 @@ static int make_groups(struct cgapi *a, char paths[MAXH][1200], struct cgroup **
 		cg = a->new_cgroup(paths[i]);
 		if (!cg)
 			return -ENOMEM;
-		for (int j = i; j < NH; j++) {
+		for (int j = i; j < bench_nhier; j++) {
 			char ctrls[256], *save = NULL;
 
 			if (strcmp(paths[j], paths[i]))
 				continue;
 			done[j] = true;
-			snprintf(ctrls, sizeof(ctrls), "%s", H[j].ctrls);
+			snprintf(ctrls, sizeof(ctrls), "%s", bench_hier[j].ctrls);
 			for (char *t = strtok_r(ctrls, " ", &save); t; t = strtok_r(NULL, " ", &save))
 				if (!a->add_controller(cg, t))
 					return -EINVAL;
@@ -457,9 +160,9 @@ static int make_groups(struct cgapi *a, char paths[MAXH][1200], struct cgroup **
 static int run_worker(long iters, int reps, bool use_libcgroup)
 {
 	char home_text[8192], lve_text[8192], buf[8192], tid[16];
-	static char home[MAXH][1200], lve[MAXH][1200];
-	int in_fd[MAXH], out_fd[MAXH], ng_in = 0, ng_out = 0;
-	struct cgroup *g_in[MAXH], *g_out[MAXH];
+	static char home[BENCH_MAX_HIER][1200], lve[BENCH_MAX_HIER][1200];
+	int in_fd[BENCH_MAX_HIER], out_fd[BENCH_MAX_HIER], ng_in = 0, ng_out = 0;
+	struct cgroup *g_in[BENCH_MAX_HIER], *g_out[BENCH_MAX_HIER];
 	double t_bare[64], t_olve[64], t_seed[64], t_cg[64];
 	struct liblve *inst = NULL;
 	struct cgapi cg;
@@ -470,12 +173,11 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 	int r, isz;
 
 	/* into home, everywhere */
-	for (int i = 0; i < NH; i++) {
-		char p[2048];
-
-		snprintf(p, sizeof(p), "%s/home/cgroup.procs", H[i].root);
-		if (write_file(p, "0") < 0) {
-			fprintf(stderr, "bench-lve: cannot move into %s: %s\n", p, strerror(errno));
+	for (int i = 0; i < bench_nhier; i++) {
+		r = bench_write_at(bench_hier[i].topfd, "home/cgroup.procs", "0");
+		if (r < 0) {
+			fprintf(stderr, "bench-lve: cannot move into %s%s/%s/home: %s\n", bench_hier[i].mount,
+				strcmp(bench_hier[i].own, "/") ? bench_hier[i].own : "", bench_top, strerror(-r));
 			return 1;
 		}
 	}
@@ -491,25 +193,25 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 		fprintf(stderr, "bench-lve: lve_instance_init failed\n");
 		return 1;
 	}
-	read_file("/proc/thread-self/cgroup", home_text, sizeof(home_text));
+	bench_read_at(AT_FDCWD, "/proc/thread-self/cgroup", home_text, sizeof(home_text));
 	r = olve_enter(h, LVE_ID, 0, &cookie);
 	if (r < 0) {
 		fprintf(stderr, "bench-lve: olve_enter: %s\n", strerror(-r));
 		return 1;
 	}
-	read_file("/proc/thread-self/cgroup", lve_text, sizeof(lve_text));
+	bench_read_at(AT_FDCWD, "/proc/thread-self/cgroup", lve_text, sizeof(lve_text));
 	olve_leave(h, cookie);
-	read_file("/proc/thread-self/cgroup", buf, sizeof(buf));
+	bench_read_at(AT_FDCWD, "/proc/thread-self/cgroup", buf, sizeof(buf));
 	if (strcmp(buf, home_text) || !strcmp(lve_text, home_text) || paths_of(home_text, home) < 0 ||
 	    paths_of(lve_text, lve) < 0) {
 		fprintf(stderr, "bench-lve: olve_enter/olve_leave did not move the thread as expected\n");
 		return 1;
 	}
-	for (int i = 0; i < NH; i++) {
-		in_fd[i] = open_tasks(&H[i], lve[i]);
-		out_fd[i] = open_tasks(&H[i], home[i]);
+	for (int i = 0; i < bench_nhier; i++) {
+		in_fd[i] = open_tasks(&bench_hier[i], lve[i]);
+		out_fd[i] = open_tasks(&bench_hier[i], home[i]);
 		if (in_fd[i] < 0 || out_fd[i] < 0) {
-			fprintf(stderr, "bench-lve: open tasks of %s: %s\n", H[i].mount, strerror(errno));
+			fprintf(stderr, "bench-lve: open tasks of %s: %s\n", bench_hier[i].mount, strerror(errno));
 			return 1;
 		}
 	}
@@ -520,11 +222,11 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 
 			for (int k = 0; k < ng_in; k++)
 				ok &= cg.attach(g_in[k]) == 0;
-			read_file("/proc/thread-self/cgroup", buf, sizeof(buf));
+			bench_read_at(AT_FDCWD, "/proc/thread-self/cgroup", buf, sizeof(buf));
 			ok &= !strcmp(buf, lve_text);
 			for (int k = 0; k < ng_out; k++)
 				ok &= cg.attach(g_out[k]) == 0;
-			read_file("/proc/thread-self/cgroup", buf, sizeof(buf));
+			bench_read_at(AT_FDCWD, "/proc/thread-self/cgroup", buf, sizeof(buf));
 			ok &= !strcmp(buf, home_text);
 			have_cg = ok;
 			if (!ok)
@@ -538,33 +240,33 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 	for (int rep = 0; rep < reps; rep++) {
 		double t0;
 
-		t0 = now_us();
+		t0 = bench_now_us();
 		for (long k = 0; k < iters; k++) {
-			for (int i = 0; i < NH; i++)
+			for (int i = 0; i < bench_nhier; i++)
 				if (write(in_fd[i], tid, tl) < 0)
 					return 1;
-			for (int i = 0; i < NH; i++)
+			for (int i = 0; i < bench_nhier; i++)
 				if (write(out_fd[i], tid, tl) < 0)
 					return 1;
 		}
-		t_bare[rep] = (now_us() - t0) / (double)iters;
+		t_bare[rep] = (bench_now_us() - t0) / (double)iters;
 
-		t0 = now_us();
+		t0 = bench_now_us();
 		for (long k = 0; k < iters; k++)
 			if (olve_enter(h, LVE_ID, 0, &cookie) < 0 || olve_leave(h, cookie) < 0)
 				return 1;
-		t_olve[rep] = (now_us() - t0) / (double)iters;
+		t_olve[rep] = (bench_now_us() - t0) / (double)iters;
 
-		t0 = now_us();
+		t0 = bench_now_us();
 		for (long k = 0; k < iters; k++)
 			if (lve_enter(inst, LVE_ID, UINT32_MAX, UINT32_MAX, &cookie) < 0 || lve_leave(inst, &cookie) < 0)
 				return 1;
-		t_seed[rep] = (now_us() - t0) / (double)iters;
+		t_seed[rep] = (bench_now_us() - t0) / (double)iters;
 
 		if (have_cg) {
 			long n = iters / 4 > 0 ? iters / 4 : 1;
 
-			t0 = now_us();
+			t0 = bench_now_us();
 			for (long k = 0; k < n; k++) {
 				for (int g = 0; g < ng_in; g++)
 					if (cg.attach(g_in[g]) != 0)
@@ -573,19 +275,19 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 					if (cg.attach(g_out[g]) != 0)
 						return 1;
 			}
-			t_cg[rep] = (now_us() - t0) / (double)n;
+			t_cg[rep] = (bench_now_us() - t0) / (double)n;
 		}
 	}
 
 	{
-		double bare = median(t_bare, reps), olve = median(t_olve, reps), seed = median(t_seed, reps);
-		double lcg = have_cg ? median(t_cg, reps) : 0;
+		double bare = bench_median(t_bare, reps), olve = bench_median(t_olve, reps), seed = bench_median(t_seed, reps);
+		double lcg = have_cg ? bench_median(t_cg, reps) : 0;
 		struct utsname u;
 
 		uname(&u);
-		printf("bench-lve: enter+leave round trip of one thread, %d hierarchies (", NH);
-		for (int i = 0; i < NH; i++)
-			printf("%s%s v%d", i ? ", " : "", H[i].ctrls, H[i].version);
+		printf("bench-lve: enter+leave round trip of one thread, %d hierarchies (", bench_nhier);
+		for (int i = 0; i < bench_nhier; i++)
+			printf("%s%s v%d", i ? ", " : "", bench_hier[i].ctrls, bench_hier[i].version);
 		printf("), kernel %s\n", u.release);
 		printf("  %ld round trips x %d reps, median per round trip; EP limit 20 (slot lock on)\n", iters, reps);
 		printf("  %-44s %9.2f us\n", "bare write(2) on kept fds", bare);
@@ -607,14 +309,14 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 	}
 	/* where the floor goes: the bare round trip per hierarchy */
 	printf("  bare round trip per hierarchy:");
-	for (int i = 0; i < NH; i++) {
+	for (int i = 0; i < bench_nhier; i++) {
 		long n = iters / 2 > 0 ? iters / 2 : 1;
-		double t0 = now_us();
+		double t0 = bench_now_us();
 
 		for (long k = 0; k < n; k++)
 			if (write(in_fd[i], tid, tl) < 0 || write(out_fd[i], tid, tl) < 0)
 				return 1;
-		printf(" %s %.1f us%s", H[i].ctrls, (now_us() - t0) / (double)n, i + 1 < NH ? "," : "\n");
+		printf(" %s %.1f us%s", bench_hier[i].ctrls, (bench_now_us() - t0) / (double)n, i + 1 < bench_nhier ? "," : "\n");
 	}
 	lve_instance_destroy(inst);
 	free(inst);
@@ -635,7 +337,6 @@ int main(int argc, char **argv)
 	long iters = 20000;
 	int reps = 5, c, st = 0, r;
 	bool use_cg = true;
-	struct sigaction sa = { .sa_handler = on_signal };
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -665,19 +366,17 @@ int main(int argc, char **argv)
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench-lve: needs root: skipped\n");
-		return EXIT_SKIP;
+		return BENCH_EXIT_SKIP;
 	}
-	if (find_hierarchies() <= 0) {
+	if (bench_hiers_find() <= 0) {
 		fprintf(stderr, "bench-lve: no cgroup hierarchy with controllers: skipped\n");
-		return EXIT_SKIP;
+		return BENCH_EXIT_SKIP;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bench_catch_signals(kill_worker);
 	r = setup();
 	if (r < 0) {
 		fprintf(stderr, "bench-lve: setting up the test groups: %s\n", strerror(-r));
-		cleanup();
+		bench_cleanup(true);
 		return 1;
 	}
 	fflush(NULL);
@@ -689,13 +388,13 @@ int main(int argc, char **argv)
 		_exit(rc);
 	}
 	if (worker < 0) {
-		cleanup();
+		bench_cleanup(true);
 		return 1;
 	}
 	while (waitpid(worker, &st, 0) < 0 && errno == EINTR)
 		;
-	cleanup();
-	if (got_signal)
+	bench_cleanup(true);
+	if (bench_stop)
 		return 1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }

@@ -10,7 +10,13 @@
  * maintains the rollups; its time per pass is reported). Then it times
  * lve_db_query() over 10 minutes, 1 day, 30 days (all LVEs) and 30 days of
  * one LVE, and the lveinfo binary end to end (--period 30d --json) when
- * OPENLVE_BUILD_ROOT points at the build.
+ * OPENLVE_BUILD_ROOT points at the build. Before the queries, retention
+ * runs with tiers raw 24 h, minutes 2 d (what the bulk history holds),
+ * history 60 d, so queries are planned over recorded horizons as in
+ * production. Last, the size: the file, bytes per row of each table
+ * (SQLite's dbstat), and the projected size of 30 days of 5-second samples
+ * with every table kept 30 days (no tiers) against the default tiers
+ * (raw 24 h, minutes 7 d).
  *
  *   bench-lveinfo [--lves N] [--days D] [--keep]
  */
@@ -20,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,23 +33,7 @@
 #include "db-internal.h"
 #include "stats.h"
 
-/* CPU time of this process (user + system), seconds: robust against a loaded machine. */
-static double cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-	       (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench-common.h"
 
 static void fill(struct lve_sample *s, uint32_t id, int64_t ts, unsigned k)
 {
@@ -124,9 +113,9 @@ static double time_query(struct lve_db *db, int64_t from, int64_t to, uint32_t i
 
 	for (int i = 0; i < reps; i++) {
 		struct lve_agg *a = NULL;
-		double t0 = now_s(), c0 = cpu_s();
+		double t0 = bench_now_s(), c0 = bench_cpu_s();
 		int r = lve_db_query(db, &(struct lve_query){ .from = from, .to = to, .id = id }, &a);
-		double dt = now_s() - t0, dc = cpu_s() - c0;
+		double dt = bench_now_s() - t0, dc = bench_cpu_s() - c0;
 
 		free(a);
 		if (r < 0) {
@@ -148,7 +137,7 @@ static double time_lveinfo(const char *exe, const char *conf, const char *dbpath
 	pid_t pid;
 
 	fflush(stdout);
-	t0 = now_s();
+	t0 = bench_now_s();
 	pid = fork();
 	int st;
 
@@ -163,7 +152,63 @@ static double time_lveinfo(const char *exe, const char *conf, const char *dbpath
 	}
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return -1;
-	return now_s() - t0;
+	return bench_now_s() - t0;
+}
+
+/*
+ * The file's size, bytes per row of each table (dbstat; skipped when this
+ * SQLite lacks it), and the size 30 days of 5 s samples of `lves` LVEs
+ * would take with and without the retention tiers.
+ */
+static void print_sizes(const char *path, unsigned lves, unsigned days)
+{
+	static const char *const tables[4] = { "lve_raw", "lve_minute", "lve_hour", "lve_day" };
+	const double per_day[4] = { 86400.0 / 5, 1440, 24, 1 };
+	/* days kept: every table 30 days (no tiers) / raw 24 h, minutes 7 d, the rest 30 d */
+	const double before_days[4] = { days, days, days, days }, after_days[4] = { 1, 7, days, days };
+	double bpr[4] = { 0 }, before = 0, after = 0, file = 0;
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	char sql[256];
+
+	if (sqlite3_open_v2(path, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(h, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		file = (double)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	for (int i = 0; i < 4; i++) {
+		double bytes = 0, rows = 0;
+
+		snprintf(sql, sizeof(sql), "SELECT sum(pgsize) FROM dbstat WHERE name = '%s'", tables[i]);
+		if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
+			printf("bench-lveinfo: database %.1f MiB (no dbstat in this SQLite: no per-table sizes)\n",
+			       file / 1048576);
+			goto out;
+		}
+		if (sqlite3_step(st) == SQLITE_ROW)
+			bytes = sqlite3_column_double(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tables[i]);
+		if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+			rows = sqlite3_column_double(st, 0);
+		sqlite3_finalize(st);
+		st = NULL;
+		bpr[i] = rows > 0 ? bytes / rows : 0;
+		before += bpr[i] * per_day[i] * before_days[i] * lves;
+		after += bpr[i] * per_day[i] * after_days[i] * lves;
+	}
+	printf("bench-lveinfo: database %.1f MiB; bytes per row: raw %.0f, minute %.0f, hour %.0f, day %.0f\n",
+	       file / 1048576, bpr[0], bpr[1], bpr[2], bpr[3]);
+	printf("bench-lveinfo: size of %u LVEs x %u days of 5 s samples (projected from bytes per row): "
+	       "every table %u days %.1f GiB, tiers raw 24 h + minutes 7 d + hours/days %u d %.2f GiB\n",
+	       lves, days, days, before / 1073741824.0, days, after / 1073741824.0);
+out:
+	sqlite3_finalize(st);
+	sqlite3_close(h);
 }
 
 int main(int argc, char **argv)
@@ -171,7 +216,8 @@ int main(int argc, char **argv)
 	unsigned lves = 1000, days = 30;
 	bool keep = false;
 	char dir[] = "/tmp/bench-lveinfo-XXXXXX", path[256], exe[512];
-	struct lvestats_conf conf = { .db_type = "sqlite", .server_id = "localhost", .keep_history_days = 60 };
+	struct lvestats_conf conf = { .db_type = "sqlite", .server_id = "localhost", .keep_history_days = 60,
+				      .keep_raw_hours = 24, .keep_minute_days = 2 };
 	struct lve_db *db = NULL;
 	sqlite3 *h = NULL;
 	int64_t now = (int64_t)time(NULL) / 3600 * 3600 + 1800; /* mid-hour: every table is used */
@@ -211,7 +257,7 @@ int main(int argc, char **argv)
 	if (sqlite3_open(path, &h) != SQLITE_OK)
 		return 1;
 	sqlite3_busy_timeout(h, 5000);
-	t0 = now_s();
+	t0 = bench_now_s();
 	int64_t hour_now = now / 3600 * 3600, min_now = now / 60 * 60;
 	/* hours strictly before the current hour, minutes of the last 2 days before the current hour */
 	if (bulk_rollup(h, "lve_hour", hour_now - (int64_t)days * 86400, hour_now - 3600, 3600, 720, lves) < 0 ||
@@ -238,17 +284,17 @@ int main(int argc, char **argv)
 	}
 	sqlite3_close(h);
 	printf("bench-lveinfo: %u LVEs, %u days of hourly and daily rows, 2 days of minute rows: built in %.1f s\n",
-	       lves, days, now_s() - t0);
+	       lves, days, bench_now_s() - t0);
 
 	/* the last hour as 5 s passes through lve_db_insert (raw + rollups) */
 	pass = calloc(lves, sizeof(*pass));
 	if (!pass)
 		return 1;
-	double c0 = cpu_s();
-	t0 = now_s();
+	double c0 = bench_cpu_s();
+	t0 = bench_now_s();
 	unsigned npass = 0;
 	for (int64_t ts = hour_now - 3600 + 5; ts <= now; ts += 5, npass++) {
-		double p0 = now_s(), dt;
+		double p0 = bench_now_s(), dt;
 
 		for (uint32_t id = 1; id <= lves; id++)
 			fill(&pass[id - 1], id, ts, (unsigned)ts);
@@ -257,15 +303,23 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bench-lveinfo: insert: %s (%s)\n", strerror(-r), lve_db_errmsg(db));
 			return 1;
 		}
-		dt = now_s() - p0;
+		dt = bench_now_s() - p0;
 		if (dt > worst)
 			worst = dt;
 	}
-	t_ins = now_s() - t0;
+	t_ins = bench_now_s() - t0;
 	printf("bench-lveinfo: lve_db_insert: %u passes of %u LVEs, %.2f ms per pass (CPU %.2f ms, worst wall %.2f ms), "
 	       "%.0f samples/s\n",
-	       npass, lves, t_ins * 1000 / npass, (cpu_s() - c0) * 1000 / npass, worst * 1000, (double)npass * lves / t_ins);
+	       npass, lves, t_ins * 1000 / npass, (bench_cpu_s() - c0) * 1000 / npass, worst * 1000, (double)npass * lves / t_ins);
 	(void)min_now;
+	t0 = bench_now_s();
+	r = lve_db_retention(db, now);
+	if (r < 0) {
+		fprintf(stderr, "bench-lveinfo: retention: %s (%s)\n", strerror(-r), lve_db_errmsg(db));
+		return 1;
+	}
+	printf("bench-lveinfo: lve_db_retention (raw 24 h, minutes 2 d, history 60 d): %d rows removed in %.1f ms\n", r,
+	       (bench_now_s() - t0) * 1000);
 	lve_db_close(db);
 
 	/* queries through a reader handle, like lveinfo */
@@ -323,6 +377,7 @@ int main(int argc, char **argv)
 			       best * 1000);
 		}
 	}
+	print_sizes(path, lves, days);
 	free(pass);
 	if (keep)
 		printf("bench-lveinfo: database kept at %s\n", path);

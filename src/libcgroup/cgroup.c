@@ -420,30 +420,6 @@ _public_ int cgroup_add_value_string(struct cgroup_controller *controller, const
 	return 0;
 }
 
-_public_ int cgroup_add_value_int64(struct cgroup_controller *controller, const char *name,
-				    int64_t value)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%" PRId64, value);
-	return cgroup_add_value_string(controller, name, buf);
-}
-
-_public_ int cgroup_add_value_uint64(struct cgroup_controller *controller, const char *name,
-				     u_int64_t value)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%" PRIu64, (uint64_t)value);
-	return cgroup_add_value_string(controller, name, buf);
-}
-
-_public_ int cgroup_add_value_bool(struct cgroup_controller *controller, const char *name,
-				   bool value)
-{
-	return cgroup_add_value_string(controller, name, value ? "1" : "0");
-}
-
 _public_ int cgroup_set_value_string(struct cgroup_controller *controller, const char *name,
 				     const char *value)
 {
@@ -464,28 +440,69 @@ _public_ int cgroup_set_value_string(struct cgroup_controller *controller, const
 	return 0;
 }
 
-_public_ int cgroup_set_value_int64(struct cgroup_controller *controller, const char *name,
-				    int64_t value)
+/*
+ * The typed adders and setters store the value as text: through
+ * cgroup_add_value_string (set false) or cgroup_set_value_string (set true).
+ */
+static int cg_put_text(struct cgroup_controller *controller, const char *name, const char *text,
+		       bool set)
+{
+	return set ? cgroup_set_value_string(controller, name, text) :
+		     cgroup_add_value_string(controller, name, text);
+}
+
+static int cg_put_int64(struct cgroup_controller *controller, const char *name, int64_t value,
+			bool set)
 {
 	char buf[32];
 
 	snprintf(buf, sizeof(buf), "%" PRId64, value);
-	return cgroup_set_value_string(controller, name, buf);
+	return cg_put_text(controller, name, buf, set);
+}
+
+static int cg_put_uint64(struct cgroup_controller *controller, const char *name, uint64_t value,
+			 bool set)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, value);
+	return cg_put_text(controller, name, buf, set);
+}
+
+_public_ int cgroup_add_value_int64(struct cgroup_controller *controller, const char *name,
+				    int64_t value)
+{
+	return cg_put_int64(controller, name, value, false);
+}
+
+_public_ int cgroup_add_value_uint64(struct cgroup_controller *controller, const char *name,
+				     u_int64_t value)
+{
+	return cg_put_uint64(controller, name, (uint64_t)value, false);
+}
+
+_public_ int cgroup_add_value_bool(struct cgroup_controller *controller, const char *name,
+				   bool value)
+{
+	return cg_put_text(controller, name, value ? "1" : "0", false);
+}
+
+_public_ int cgroup_set_value_int64(struct cgroup_controller *controller, const char *name,
+				    int64_t value)
+{
+	return cg_put_int64(controller, name, value, true);
 }
 
 _public_ int cgroup_set_value_uint64(struct cgroup_controller *controller, const char *name,
 				     u_int64_t value)
 {
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%" PRIu64, (uint64_t)value);
-	return cgroup_set_value_string(controller, name, buf);
+	return cg_put_uint64(controller, name, (uint64_t)value, true);
 }
 
 _public_ int cgroup_set_value_bool(struct cgroup_controller *controller, const char *name,
 				   bool value)
 {
-	return cgroup_set_value_string(controller, name, value ? "1" : "0");
+	return cg_put_text(controller, name, value ? "1" : "0", true);
 }
 
 /* Look a value up for the getters: 0 and *v, or an ECG* code. */
@@ -497,6 +514,32 @@ static int cg_get_value(struct cgroup_controller *controller, const char *name, 
 	*v = cg_controller_find(controller, name);
 	if (!*v)
 		return ECGROUPVALUENOTEXIST;
+	return 0;
+}
+
+/*
+ * A numeric value for the getters: 0 and the number in *i (signed) or else
+ * *u (written only then), "max" giving the type's maximum when max_ok; or an
+ * ECG* code.
+ */
+static int cg_get_number(struct cgroup_controller *controller, const char *name, const void *out,
+			 bool max_ok, int64_t *i, uint64_t *u)
+{
+	const struct cg_value *v;
+	int r;
+
+	r = cg_get_value(controller, name, out, &v);
+	if (r)
+		return r;
+	if (max_ok && strcmp(v->value, "max") == 0) {
+		if (i)
+			*i = INT64_MAX;
+		else
+			*u = UINT64_MAX;
+		return 0;
+	}
+	if (i ? ol_parse_i64(v->value, i) < 0 : ol_parse_u64(v->value, u) < 0)
+		return ECGINVAL;
 	return 0;
 }
 
@@ -520,51 +563,23 @@ _public_ int cgroup_get_value_string(struct cgroup_controller *controller, const
 _public_ int cgroup_get_value_int64(struct cgroup_controller *controller, const char *name,
 				    int64_t *value)
 {
-	const struct cg_value *v;
-	int64_t x;
-	int r;
-
-	r = cg_get_value(controller, name, value, &v);
-	if (r)
-		return r;
-	if (strcmp(v->value, "max") == 0)
-		x = INT64_MAX;
-	else if (ol_parse_i64(v->value, &x) < 0)
-		return ECGINVAL;
-	*value = x;
-	return 0;
+	return cg_get_number(controller, name, value, true, value, NULL);
 }
 
 _public_ int cgroup_get_value_uint64(struct cgroup_controller *controller, const char *name,
 				     u_int64_t *value)
 {
-	const struct cg_value *v;
-	uint64_t x;
-	int r;
-
-	r = cg_get_value(controller, name, value, &v);
-	if (r)
-		return r;
-	if (strcmp(v->value, "max") == 0)
-		x = UINT64_MAX;
-	else if (ol_parse_u64(v->value, &x) < 0)
-		return ECGINVAL;
-	*value = x;
-	return 0;
+	return cg_get_number(controller, name, value, true, NULL, value);
 }
 
 _public_ int cgroup_get_value_bool(struct cgroup_controller *controller, const char *name,
 				   bool *value)
 {
-	const struct cg_value *v;
 	int64_t x;
-	int r;
+	int r = cg_get_number(controller, name, value, false, &x, NULL);
 
-	r = cg_get_value(controller, name, value, &v);
 	if (r)
 		return r;
-	if (ol_parse_i64(v->value, &x) < 0)
-		return ECGINVAL;
 	*value = x != 0;
 	return 0;
 }

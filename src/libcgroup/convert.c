@@ -847,19 +847,28 @@ struct v1_dev_ctx {
 	int key;
 };
 
+/* A line "MAJ:MIN N" of a v1 per-device file (blkio.throttle.*, *weight_device). */
+static int parse_v1_dev_value(char *line, uint32_t *maj, uint32_t *min, uint64_t *v)
+{
+	char *tok[2] = { NULL, NULL };
+
+	if (split_tokens(line, tok, 2) != 2)
+		return -EINVAL;
+	if (parse_devnum(tok[0], maj, min) < 0 || parse_u64_token(tok[1], v) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 /* "MAJ:MIN N" of a v1 per-device file; N = 0 -> no limit / default. */
 static int parse_v1_dev_line(char *line, void *ud)
 {
 	struct v1_dev_ctx *c = ud;
 	struct io_dev *d;
-	char *tok[2] = { NULL, NULL };
 	uint32_t maj, min;
 	uint64_t v;
 	int r;
 
-	if (split_tokens(line, tok, 2) != 2)
-		return -EINVAL;
-	if (parse_devnum(tok[0], &maj, &min) < 0 || parse_u64_token(tok[1], &v) < 0)
+	if (parse_v1_dev_value(line, &maj, &min, &v) < 0)
 		return -EINVAL;
 	r = io_dev_get(c->set, maj, min, &d);
 	if (r < 0)
@@ -952,12 +961,47 @@ static char *text_close(struct text *t)
 	return t->buf;
 }
 
+/* Close t and emit its text as setting `name`. */
+static int text_emit(struct conv *cv, const char *name, struct text *t)
+{
+	_cleanup_free_ char *out = text_close(t);
+
+	return out ? emit(cv, name, out, true) : -ENOMEM;
+}
+
+/*
+ * The v1 per-device file `name` for key k of set (sorted): "MAJ:MIN N" for
+ * each device with k set, N = 0 for no limit, else its value (through to_v1
+ * when given). Nothing when no device has k set.
+ */
+static int emit_v1_dev_file(struct conv *cv, const char *name, const struct io_set *set, int k,
+			    uint64_t (*to_v1)(uint64_t))
+{
+	struct text t;
+	int r = text_open(&t);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct io_dev *d = &set->d[i];
+
+		if (d->st[k] == IO_UNSET)
+			continue;
+		text_line(&t, "%" PRIu32 ":%" PRIu32 " %" PRIu64, d->maj, d->min,
+			  d->st[k] == IO_NOLIMIT ? 0 : to_v1 ? to_v1(d->val[k]) : d->val[k]);
+	}
+	if (!t.any) {
+		free(text_close(&t));
+		return 0;
+	}
+	return text_emit(cv, name, &t);
+}
+
 static int conv_io_max_to_v2(struct conv *cv)
 {
 	struct io_set set = { 0 };
 	struct text t;
 	bool any_file = false, any_value = false;
-	_cleanup_free_ char *out = NULL;
 	int r = 0;
 
 	for (int k = 0; k < IO_NKEYS; k++) {
@@ -999,8 +1043,7 @@ static int conv_io_max_to_v2(struct conv *cv)
 				fprintf(t.f, " %s=%" PRIu64, io_keys[k], d->val[k]);
 		}
 	}
-	out = text_close(&t);
-	r = out ? emit(cv, "io.max", out, true) : -ENOMEM;
+	r = text_emit(cv, "io.max", &t);
 out:
 	io_set_free(&set);
 	return r;
@@ -1024,32 +1067,8 @@ static int conv_io_max_to_v1(struct conv *cv, const char *value)
 		goto out;
 	}
 	io_set_sort(&set);
-	for (int k = 0; k < IO_NKEYS; k++) {
-		_cleanup_free_ char *out = NULL;
-		struct text t;
-
-		r = text_open(&t);
-		if (r < 0)
-			goto out;
-		for (size_t i = 0; i < set.n; i++) {
-			const struct io_dev *d = &set.d[i];
-
-			if (d->st[k] == IO_UNSET)
-				continue;
-			text_line(&t, "%" PRIu32 ":%" PRIu32 " %" PRIu64, d->maj, d->min,
-				  d->st[k] == IO_NOLIMIT ? 0 : d->val[k]);
-		}
-		out = text_close(&t);
-		if (!out) {
-			r = -ENOMEM;
-			goto out;
-		}
-		if (*out) {
-			r = emit(cv, io_v1_files[k], out, true);
-			if (r < 0)
-				goto out;
-		}
-	}
+	for (int k = 0; k < IO_NKEYS && r >= 0; k++)
+		r = emit_v1_dev_file(cv, io_v1_files[k], &set, k, NULL);
 out:
 	io_set_free(&set);
 	return r;
@@ -1115,14 +1134,11 @@ static int parse_v1_weight_line(char *line, void *ud)
 {
 	struct weight_ctx *c = ud;
 	struct io_dev *d;
-	char *tok[2] = { NULL, NULL };
 	uint32_t maj, min;
 	uint64_t v;
 	int r;
 
-	if (split_tokens(line, tok, 2) != 2)
-		return -EINVAL;
-	if (parse_devnum(tok[0], &maj, &min) < 0 || parse_u64_token(tok[1], &v) < 0)
+	if (parse_v1_dev_value(line, &maj, &min, &v) < 0)
 		return -EINVAL;
 	if (v != 0 && weight_check(c, v, CGROUP_V1) < 0)
 		return -EINVAL;
@@ -1184,7 +1200,6 @@ static int conv_weight_to_v2(struct conv *cv, const struct weight_scale *sc)
 	const char *dev = in_get(cv, sc->v1_device);
 	struct io_set set = { 0 };
 	struct weight_ctx c = { .sc = sc, .set = &set };
-	_cleanup_free_ char *out = NULL;
 	struct text t;
 	int r = 0;
 
@@ -1216,8 +1231,7 @@ static int conv_weight_to_v2(struct conv *cv, const struct weight_scale *sc)
 			text_line(&t, "%" PRIu32 ":%" PRIu32 " %" PRIu64, set.d[i].maj, set.d[i].min,
 				  set.d[i].val[0]);
 	}
-	out = text_close(&t);
-	r = out ? emit(cv, sc->v2, out, true) : -ENOMEM;
+	r = text_emit(cv, sc->v2, &t);
 out:
 	io_set_free(&set);
 	return r;
@@ -1227,8 +1241,6 @@ static int conv_weight_to_v1(struct conv *cv, const struct weight_scale *sc, con
 {
 	struct io_set set = { 0 };
 	struct weight_ctx c = { .sc = sc, .set = &set };
-	_cleanup_free_ char *out = NULL;
-	struct text t;
 	int r;
 
 	if (is_blank(value)) {
@@ -1247,17 +1259,8 @@ static int conv_weight_to_v1(struct conv *cv, const struct weight_scale *sc, con
 		if (r < 0)
 			goto out;
 	}
-	if (set.n == 0)
-		goto out;
 	io_set_sort(&set);
-	r = text_open(&t);
-	if (r < 0)
-		goto out;
-	for (size_t i = 0; i < set.n; i++)
-		text_line(&t, "%" PRIu32 ":%" PRIu32 " %" PRIu64, set.d[i].maj, set.d[i].min,
-			  set.d[i].st[0] == IO_NOLIMIT ? 0 : sc->to_v1(set.d[i].val[0]));
-	out = text_close(&t);
-	r = out ? emit(cv, sc->v1_device, out, true) : -ENOMEM;
+	r = emit_v1_dev_file(cv, sc->v1_device, &set, 0, sc->to_v1);
 out:
 	io_set_free(&set);
 	return r;

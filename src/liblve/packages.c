@@ -121,6 +121,42 @@ static bool next_line(struct line_iter *it, const char **s, size_t *n)
 	return true;
 }
 
+/*
+ * The next entry of a list in script output: 1 (the line in *s, *n), 0 at
+ * the end, or -EINVAL for an empty line (err says `expected` was expected).
+ */
+static int next_entry(struct line_iter *it, const char **s, size_t *n, const char *expected,
+                      struct pkg_error *err)
+{
+	if (!next_line(it, s, n))
+		return 0;
+	if (*n == 0) {
+		set_err(err, it->no, "line %d: empty line (expected %s)", it->no, expected);
+		return -EINVAL;
+	}
+	return 1;
+}
+
+/*
+ * Room for `need` elements of `size` bytes in the array v of capacity *cap
+ * (doubled, from `first`). Returns the array (*cap updated) or NULL when out
+ * of memory (v is left as it was).
+ */
+static void *grow(void *v, size_t need, size_t *cap, size_t size, size_t first)
+{
+	size_t nc = *cap;
+	void *nv;
+
+	if (need <= nc)
+		return v;
+	while (nc < need)
+		nc = nc ? nc * 2 : first;
+	nv = realloc(v, nc * size);
+	if (nv)
+		*cap = nc;
+	return nv;
+}
+
 static int parse_uid(const char *s, size_t n, uint32_t *out)
 {
 	uint64_t v = 0;
@@ -179,16 +215,11 @@ int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out, struct
 	r = check_text(text, len, err);
 	if (r < 0)
 		return r;
-	while (next_line(&it, &s, &n)) {
+	while ((r = next_entry(&it, &s, &n, "\"UID PACKAGE\"", err)) > 0) {
 		size_t i = 0, j;
+		struct pkg_entry *nv;
 		uint32_t uid;
 
-		if (n == 0) {
-			set_err(err, it.no, "line %d: empty line (expected \"UID PACKAGE\")",
-			        it.no);
-			r = -EINVAL;
-			goto fail;
-		}
 		while (i < n && !is_blank(s[i]))
 			i++;
 		r = parse_uid(s, i, &uid);
@@ -210,17 +241,12 @@ int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out, struct
 			r = -EINVAL;
 			goto fail;
 		}
-		if (m.n == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			struct pkg_entry *nv = realloc(m.v, nc * sizeof(*nv));
-
-			if (!nv) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			m.v = nv;
-			cap = nc;
+		nv = grow(m.v, m.n + 1, &cap, sizeof(*nv), 64);
+		if (!nv) {
+			r = -ENOMEM;
+			goto fail;
 		}
+		m.v = nv;
 		m.v[m.n].uid = uid;
 		m.v[m.n].package = strndup(s + j, n - j);
 		if (!m.v[m.n].package) {
@@ -229,6 +255,8 @@ int pkg_parse_list_all(const char *text, size_t len, struct pkg_map *out, struct
 		}
 		m.n++;
 	}
+	if (r < 0)
+		goto fail;
 	if (m.n)
 		qsort(m.v, m.n, sizeof(*m.v), cmp_entry);
 	for (size_t i = 1; i < m.n; i++)
@@ -256,29 +284,22 @@ int pkg_parse_uids(const char *text, size_t len, uint32_t **uids, struct pkg_err
 	r = check_text(text, len, err);
 	if (r < 0)
 		return r;
-	while (next_line(&it, &s, &n)) {
-		uint32_t uid;
+	while ((r = next_entry(&it, &s, &n, "a user id", err)) > 0) {
+		uint32_t uid, *nv;
 
-		if (n == 0) {
-			set_err(err, it.no, "line %d: empty line (expected a user id)", it.no);
-			return -EINVAL;
-		}
 		if (parse_uid(s, n, &uid) < 0) {
 			set_err(err, it.no, "line %d: \"%.*s\" is not a user id", it.no,
 			        (int)(n > 40 ? 40 : n), s);
 			return -EINVAL;
 		}
-		if (cnt == cap) {
-			size_t nc = cap ? cap * 2 : 64;
-			uint32_t *nv = realloc(v, nc * sizeof(*nv));
-
-			if (!nv)
-				return -ENOMEM;
-			v = nv;
-			cap = nc;
-		}
+		nv = grow(v, cnt + 1, &cap, sizeof(*nv), 64);
+		if (!nv)
+			return -ENOMEM;
+		v = nv;
 		v[cnt++] = uid;
 	}
+	if (r < 0)
+		return r;
 	if (cnt > INT_MAX)
 		return -E2BIG;
 	if (cnt)
@@ -304,12 +325,9 @@ int pkg_parse_names(const char *text, size_t len, struct pkg_names *out, struct 
 	r = check_text(text, len, err);
 	if (r < 0)
 		return r;
-	while (next_line(&it, &s, &n)) {
-		if (n == 0) {
-			set_err(err, it.no, "line %d: empty line (expected a package name)", it.no);
-			r = -EINVAL;
-			goto fail;
-		}
+	while ((r = next_entry(&it, &s, &n, "a package name", err)) > 0) {
+		char **nv;
+
 		if (!name_valid_n(s, n)) {
 			set_err(err, it.no, "line %d: not a valid package name", it.no);
 			r = -EINVAL;
@@ -322,17 +340,12 @@ int pkg_parse_names(const char *text, size_t len, struct pkg_names *out, struct 
 				r = -EINVAL;
 				goto fail;
 			}
-		if (m.n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			char **nv = realloc(m.v, nc * sizeof(*nv));
-
-			if (!nv) {
-				r = -ENOMEM;
-				goto fail;
-			}
-			m.v = nv;
-			cap = nc;
+		nv = grow(m.v, m.n + 1, &cap, sizeof(*nv), 16);
+		if (!nv) {
+			r = -ENOMEM;
+			goto fail;
 		}
+		m.v = nv;
 		m.v[m.n] = strndup(s, n);
 		if (!m.v[m.n]) {
 			r = -ENOMEM;
@@ -340,6 +353,8 @@ int pkg_parse_names(const char *text, size_t len, struct pkg_names *out, struct 
 		}
 		m.n++;
 	}
+	if (r < 0)
+		goto fail;
 	*out = m;
 	return 0;
 fail:
@@ -358,13 +373,12 @@ int pkg_parse_one(const char *text, size_t len, char **name, struct pkg_error *e
 	r = check_text(text, len, err);
 	if (r < 0)
 		return r;
-	if (!next_line(&it, &s, &n)) {
+	r = next_entry(&it, &s, &n, "a package name", err);
+	if (r < 0)
+		return r;
+	if (r == 0) {
 		*name = NULL; /* no output: the user has no package */
 		return 0;
-	}
-	if (n == 0) {
-		set_err(err, 1, "line 1: empty line (expected a package name)");
-		return -EINVAL;
 	}
 	if (!name_valid_n(s, n)) {
 		set_err(err, 1, "line 1: not a valid package name");
@@ -439,16 +453,14 @@ static int read_small(int fd, size_t max, char **out)
 		ssize_t n;
 
 		if (got + 1 >= cap) {
-			size_t nc = cap ? cap * 2 : 4096;
 			char *nb;
 
 			if (cap > max)
 				return -EFBIG;
-			nb = realloc(buf, nc);
+			nb = grow(buf, got + 2, &cap, 1, 4096);
 			if (!nb)
 				return -ENOMEM;
 			buf = nb;
-			cap = nc;
 		}
 		n = read(fd, buf + got, cap - got - 1);
 		if (n < 0) {
@@ -692,20 +704,18 @@ int pkg_script_run(const char *script, const char *arg, int timeout_ms, char **o
 		if (r == 0)
 			continue;
 		if (got + 4096 + 1 > cap) {
-			size_t nc = cap ? cap * 2 : 16384;
 			char *nb;
 
 			if (cap >= PKG_OUTPUT_MAX + 4096) {
 				r = -EFBIG;
 				break;
 			}
-			nb = realloc(buf, nc);
+			nb = grow(buf, got + 4096 + 1, &cap, 1, 16384);
 			if (!nb) {
 				r = -ENOMEM;
 				break;
 			}
 			buf = nb;
-			cap = nc;
 		}
 		n = read(rd, buf + got, cap - got - 1);
 		if (n < 0) {

@@ -46,6 +46,7 @@
 #define RATELIMIT_USEC (60 * USEC)
 #define DB_RETRY_USEC (60 * USEC)
 #define RETENTION_USEC (3600 * USEC)
+#define RETENTION_BACKLOG_USEC (60 * USEC) /* the last run ran out of its time budget */
 
 /* ---------------------------------------------------------------- logging */
 
@@ -411,10 +412,13 @@ static int do_pass(struct lved *d, bool force_info)
 #ifdef HAVE_LVE_DB
 	db_store(d, s, (size_t)n);
 	if (d->db && mono_usec() >= d->next_retention) {
-		d->next_retention = mono_usec() + RETENTION_USEC;
+		struct lve_db_status rst;
+
 		if ((r = lve_db_retention(d->db, now / USEC)) < 0)
 			log_rl(RL_DB_RETENTION, "cannot remove history older than %u days: %s", d->conf.keep_history_days,
 			       strerror(-r));
+		lve_db_status(d->db, &rst);
+		d->next_retention = mono_usec() + (r >= 0 && rst.retention_pending ? RETENTION_BACKLOG_USEC : RETENTION_USEC);
 	}
 #endif
 	if (force_info || d->next_info == 0 || now >= d->next_info)
@@ -501,7 +505,8 @@ static void reload(struct lved *d)
 #ifdef HAVE_LVE_DB
 	if (strcmp(nc.db_type, d->conf.db_type) || !same_str(nc.connect_string, d->conf.connect_string) ||
 	    !same_str(nc.sqlite_path, d->conf.sqlite_path) || strcmp(nc.server_id, d->conf.server_id) ||
-	    nc.keep_history_days != d->conf.keep_history_days) {
+	    nc.keep_history_days != d->conf.keep_history_days || nc.keep_raw_hours != d->conf.keep_raw_hours ||
+	    nc.keep_minute_days != d->conf.keep_minute_days) {
 		db_finish(d);
 		lve_db_close(d->db);
 		d->db = NULL;

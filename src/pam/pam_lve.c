@@ -102,57 +102,42 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct lv
 	return 0;
 }
 
-/* getpwnam_r with a growing buffer: 0, -ENOENT, or -errno. */
-static int lookup_user(const char *name, uid_t *uid, gid_t *gid)
+/*
+ * User `name` (getpwnam_r: *uid and its primary group *gid) or, with group,
+ * group `name` (getgrnam_r: its *gid; uid unused), with a growing buffer:
+ * 0, -ENOENT, or -errno.
+ */
+static int lookup_name(const char *name, bool group, uid_t *uid, gid_t *gid)
 {
-	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+	long hint = sysconf(group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
 	size_t size = hint > 0 ? (size_t)hint : 4096;
 
 	for (;;) {
 		_cleanup_free_ char *buf = malloc(size);
-		struct passwd pw, *res = NULL;
+		struct passwd pw, *pwres = NULL;
+		struct group gr, *grres = NULL;
 		int r;
 
 		if (!buf)
 			return -ENOMEM;
-		r = getpwnam_r(name, &pw, buf, size, &res);
+		if (group)
+			r = getgrnam_r(name, &gr, buf, size, &grres);
+		else
+			r = getpwnam_r(name, &pw, buf, size, &pwres);
 		if (r == ERANGE && size < BUF_MAX) {
 			size *= 2;
 			continue;
 		}
 		if (r != 0)
 			return -r;
-		if (!res)
+		if (group ? !grres : !pwres)
 			return -ENOENT;
-		*uid = pw.pw_uid;
-		*gid = pw.pw_gid;
-		return 0;
-	}
-}
-
-/* gid of group `name`: 0, -ENOENT, or -errno. */
-static int lookup_group(const char *name, gid_t *gid)
-{
-	long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
-	size_t size = hint > 0 ? (size_t)hint : 4096;
-
-	for (;;) {
-		_cleanup_free_ char *buf = malloc(size);
-		struct group gr, *res = NULL;
-		int r;
-
-		if (!buf)
-			return -ENOMEM;
-		r = getgrnam_r(name, &gr, buf, size, &res);
-		if (r == ERANGE && size < BUF_MAX) {
-			size *= 2;
-			continue;
+		if (group) {
+			*gid = gr.gr_gid;
+		} else {
+			*uid = pw.pw_uid;
+			*gid = pw.pw_gid;
 		}
-		if (r != 0)
-			return -r;
-		if (!res)
-			return -ENOENT;
-		*gid = gr.gr_gid;
 		return 0;
 	}
 }
@@ -205,7 +190,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
 		pam_syslog(pamh, LOG_ERR, "cannot determine the user: %s", pam_strerror(pamh, r));
 		return PAM_SESSION_ERR;
 	}
-	r = lookup_user(user, &uid, &pgid);
+	r = lookup_name(user, false, &uid, &pgid);
 	if (r < 0) {
 		pam_syslog(pamh, LOG_ERR, "cannot look up user '%s': %s", user,
 			   r == -ENOENT ? "no such user" : strerror(-r));
@@ -214,7 +199,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
 	if (uid == 0 || (uint32_t)uid < a.min_uid)
 		return PAM_SUCCESS;
 	if (a.excluded) {
-		r = lookup_group(a.excluded, &xgid);
+		r = lookup_name(a.excluded, true, NULL, &xgid);
 		if (r == 0) {
 			r = user_in_group(user, pgid, xgid);
 			if (r < 0) {

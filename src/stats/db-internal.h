@@ -112,6 +112,7 @@ struct lve_db {
 	uint32_t keep_raw_hours;  /* <= 24 * keep_minute_days */
 	int64_t ret_span[LVE_LEVELS]; /* retention chunk, seconds of ts/t (halved on a server timeout) */
 	bool ret_pending;
+	int ret_budget_ms, ret_chunks;
 	char *sqlite_path;
 	struct lve_pg_conninfo *pg;
 

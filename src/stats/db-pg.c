@@ -440,32 +440,48 @@ static int pg_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
 	return r;
 }
 
-static int pg_retention(struct lve_db *db, int64_t cutoff, uint64_t *removed)
+static int pg_oldest(struct lve_db *db, int level, int64_t *out)
 {
-	char sql[1024], b[LVE_LEVELS][24];
-	const char *vals[1 + LVE_LEVELS];
+	const char *vals[1] = { db->server_id };
 	PGresult *res = NULL;
-	size_t len = 0;
+	char sql[128];
 	int r;
 
-	/* one statement: atomic. raw: ts < cutoff; rollups: t + secs <= cutoff */
-	vals[0] = db->server_id;
-	for (int l = 0; l < LVE_LEVELS; l++) {
-		snprintf(b[l], sizeof(b[l]), "%" PRId64, l ? cutoff - lve_level_secs[l] : cutoff);
-		vals[1 + l] = b[l];
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len,
-					"%s d%d AS (DELETE FROM %s WHERE server_id = $1 AND %s $%d RETURNING 1)",
-					l ? "," : "WITH", l, lve_level_table[l], l ? "t <=" : "ts <", 2 + l);
-	}
-	len += (size_t)snprintf(sql + len, sizeof(sql) - len, " SELECT 0");
-	for (int l = 0; l < LVE_LEVELS; l++)
-		len += (size_t)snprintf(sql + len, sizeof(sql) - len, " + (SELECT count(*) FROM d%d)", l);
-	if (len >= sizeof(sql))
-		return -ENAMETOOLONG;
-	r = pg_run(db, sql, 1 + LVE_LEVELS, vals, &res);
+	/* the primary key (server_id, ts|t, id) answers this with one index seek */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE server_id = $1 ORDER BY 1 LIMIT 1", level ? "t" : "ts",
+		 lve_level_table[level]);
+	r = pg_run(db, sql, 1, vals, &res);
 	if (r < 0)
 		return r;
-	*removed = PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	*out = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : INT64_MAX;
+	PQclear(res);
+	return 0;
+}
+
+static int pg_retention(struct lve_db *db, int level, int64_t before, int64_t horizon, uint64_t *removed)
+{
+	char sql[512], b[24], h[24], key[64];
+	const char *vals[4] = { db->server_id, b, key, h };
+	PGresult *res = NULL;
+	int r;
+
+	/*
+	 * One statement, so atomic: the delete and the horizon, which only
+	 * moves forward (rows older than the largest one are gone).
+	 */
+	snprintf(b, sizeof(b), "%" PRId64, before);
+	snprintf(h, sizeof(h), "%" PRId64, horizon);
+	lve_horizon_key(key, sizeof(key), level, db->server_id);
+	snprintf(sql, sizeof(sql),
+		 "WITH d AS (DELETE FROM %s WHERE server_id = $1 AND %s < $2::bigint RETURNING 1), "
+		 "m AS (INSERT INTO lve_meta (k, v) VALUES ($3::text, $4::text) ON CONFLICT (k) DO UPDATE SET "
+		 "v = GREATEST(lve_meta.v::bigint, EXCLUDED.v::bigint)::text RETURNING 1) "
+		 "SELECT (SELECT count(*) FROM d), (SELECT count(*) FROM m)",
+		 lve_level_table[level], level ? "t" : "ts");
+	r = pg_run(db, sql, 4, vals, &res);
+	if (r < 0)
+		return r;
+	*removed += PQntuples(res) == 1 ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
 	PQclear(res);
 	return 0;
 }
@@ -483,8 +499,32 @@ static int64_t val64(PGresult *res, int row, int col)
 	return (int64_t)v;
 }
 
-static int pg_query(struct lve_db *db, const char *sid, const struct lve_query_plan *pl, uint32_t id,
-		    struct lve_agg **out, size_t *nout)
+/* server_id's recorded horizons (LVE_NO_HORIZON when absent), in the caller's transaction. */
+static int pg_horizons(struct lve_db *db, const char *sid, int64_t h[LVE_LEVELS])
+{
+	char keys[LVE_LEVELS][64];
+	const char *vals[LVE_LEVELS];
+	PGresult *res = NULL;
+	int r;
+
+	for (int l = 0; l < LVE_LEVELS; l++) {
+		lve_horizon_key(keys[l], sizeof(keys[l]), l, sid);
+		vals[l] = keys[l];
+		h[l] = LVE_NO_HORIZON;
+	}
+	r = pg_run(db, "SELECT k, v::bigint FROM lve_meta WHERE k IN ($1, $2, $3, $4)", LVE_LEVELS, vals, &res);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < PQntuples(res); i++)
+		for (int l = 0; l < LVE_LEVELS; l++)
+			if (!strcmp(PQgetvalue(res, i, 0), keys[l]))
+				h[l] = val64(res, i, 1);
+	PQclear(res);
+	return 0;
+}
+
+static int pg_query_plan(struct lve_db *db, const char *sid, const struct lve_query_plan *pl, uint32_t id,
+			 struct lve_agg **out, size_t *nout)
 {
 	struct pg *p = db->be;
 	enum { NB = 4 * LVE_LEVELS };
@@ -533,11 +573,50 @@ static int pg_query(struct lve_db *db, const char *sid, const struct lve_query_p
 	return 0;
 }
 
+/*
+ * The horizons and the aggregate in one REPEATABLE READ snapshot: a
+ * retention committed in between cannot remove rows the plan relies on.
+ */
+static int pg_query(struct lve_db *db, const char *sid, int64_t from, int64_t to, uint32_t id,
+		    struct lve_agg **out, size_t *nout, struct lve_query_span *used)
+{
+	struct lve_query_plan plan;
+	_cleanup_free_ struct lve_agg *a = NULL;
+	char msg[sizeof(db->msg)];
+	int64_t h[LVE_LEVELS];
+	size_t n = 0;
+	int r;
+
+	r = pg_run(db, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", 0, NULL, NULL);
+	if (r < 0)
+		return r;
+	r = pg_horizons(db, sid, h);
+	if (r >= 0) {
+		lve_query_plan_tiered(from, to, h, &plan, &used->from, &used->to);
+		r = pg_query_plan(db, sid, &plan, id, &a, &n);
+	}
+	if (r >= 0)
+		r = pg_run(db, "COMMIT", 0, NULL, NULL);
+	if (r < 0) {
+		/* end the failed transaction (a lost connection took it along); keep the first error's text */
+		if (db->be) {
+			memcpy(msg, db->msg, sizeof(msg));
+			(void)pg_run(db, "ROLLBACK", 0, NULL, NULL);
+			memcpy(db->msg, msg, sizeof(msg));
+		}
+		return r;
+	}
+	*out = TAKE_PTR(a);
+	*nout = n;
+	return 0;
+}
+
 const struct lve_db_ops lve_db_pg_ops = {
 	.connect = pg_connect_full,
 	.disconnect = pg_disconnect,
 	.connected = pg_connected,
 	.insert = pg_insert,
+	.oldest = pg_oldest,
 	.retention = pg_retention,
 	.query = pg_query,
 	.recreate = NULL,

@@ -23,7 +23,16 @@
 #include "db-internal.h"
 
 /* ST_ROLL + level - 1: rollup upserts; ST_Q + 2 * level (+1 with id): range reads */
-enum { ST_BEGIN, ST_COMMIT, ST_ROLLBACK, ST_RAW, ST_ROLL, ST_Q = ST_ROLL + LVE_LEVELS - 1, ST__MAX = ST_Q + 2 * LVE_LEVELS };
+enum {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_RAW,
+	ST_HORIZON,
+	ST_ROLL,
+	ST_Q = ST_ROLL + LVE_LEVELS - 1,
+	ST__MAX = ST_Q + 2 * LVE_LEVELS
+};
 
 struct sq {
 	sqlite3 *db;
@@ -353,39 +362,74 @@ fail:
 	return r;
 }
 
-static int exec_changes(struct lve_db *db, struct sq *q, const char *sql, const char *sid, int64_t v, uint64_t *n)
+/* One statement with ?1 text and ?2, ?3 integers (ignored when absent). */
+static int exec_bound(struct lve_db *db, struct sq *q, const char *sql, const char *a1, int64_t a2, int64_t a3,
+		      uint64_t *changes)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+	int np = rc == SQLITE_OK ? sqlite3_bind_parameter_count(st) : 0;
 
-	rc = rc ?: sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
-	rc = rc ?: sqlite3_bind_int64(st, 2, v);
+	rc = rc ?: sqlite3_bind_text(st, 1, a1, -1, SQLITE_STATIC);
+	if (np >= 2)
+		rc = rc ?: sqlite3_bind_int64(st, 2, a2);
+	if (np >= 3)
+		rc = rc ?: sqlite3_bind_int64(st, 3, a3);
 	rc = rc ?: step_done(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_OK)
 		return sq_err(db, q->db, rc, "retention");
-	*n += (uint64_t)sqlite3_changes64(q->db);
+	if (changes)
+		*changes += (uint64_t)sqlite3_changes64(q->db);
 	return 0;
 }
 
-static int sq_retention(struct lve_db *db, int64_t cutoff, uint64_t *removed)
+static int sq_oldest(struct lve_db *db, int level, int64_t *out)
 {
 	struct sq *q = db->be;
+	sqlite3_stmt *st = NULL;
+	char sql[128];
+	int rc;
+
+	/* the primary key (server_id, ts|t, id) answers this with one seek */
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE server_id = ?1 ORDER BY 1 LIMIT 1", level ? "t" : "ts",
+		 lve_level_table[level]);
+	rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+	rc = rc ?: sqlite3_bind_text(st, 1, db->server_id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE) {
+			*out = INT64_MAX;
+			rc = SQLITE_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : sq_err(db, q->db, rc, "retention");
+}
+
+static int sq_retention(struct lve_db *db, int level, int64_t before, int64_t horizon, uint64_t *removed)
+{
+	struct sq *q = db->be;
+	char sql[160], key[64];
 	uint64_t n = 0;
 	int rc, r;
 
 	rc = step_done(q->st[ST_BEGIN]);
 	if (rc != SQLITE_OK)
 		return sq_err(db, q->db, rc, "begin");
-	r = 0;
-	for (int l = 0; l < LVE_LEVELS && r >= 0; l++) {
-		char sql[128];
-
-		/* raw: ts < cutoff; rollups: the whole bucket before it, t + secs <= cutoff */
-		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE server_id = ?1 AND %s", lve_level_table[l],
-			 l ? "t <= ?2" : "ts < ?2");
-		r = exec_changes(db, q, sql, db->server_id, l ? cutoff - lve_level_secs[l] : cutoff, &n);
-	}
+	snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE server_id = ?1 AND %s < ?2", lve_level_table[level],
+		 level ? "t" : "ts");
+	r = exec_bound(db, q, sql, db->server_id, before, 0, &n);
+	lve_horizon_key(key, sizeof(key), level, db->server_id);
+	/* the horizon only moves forward: rows older than the largest one are gone */
+	if (r >= 0)
+		r = exec_bound(db, q,
+			       "INSERT INTO lve_meta (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET "
+			       "v = max(CAST(v AS INTEGER), CAST(excluded.v AS INTEGER))",
+			       key, horizon, 0, NULL);
 	if (r >= 0) {
 		rc = step_done(q->st[ST_COMMIT]);
 		if (rc != SQLITE_OK)
@@ -396,7 +440,42 @@ static int sq_retention(struct lve_db *db, int64_t cutoff, uint64_t *removed)
 			step_done(q->st[ST_ROLLBACK]);
 		return r;
 	}
-	*removed = n;
+	*removed += n;
+	return 0;
+}
+
+/* server_id's recorded horizons (LVE_NO_HORIZON when absent), inside the caller's transaction. */
+static int read_horizons(struct lve_db *db, struct sq *q, const char *sid, int64_t h[LVE_LEVELS])
+{
+	sqlite3_stmt *st;
+	int rc, r;
+
+	if (!q->st[ST_HORIZON]) {
+		r = prep(db, q, ST_HORIZON, "SELECT CAST(v AS INTEGER) FROM lve_meta WHERE k = ?1");
+		if (r < 0)
+			return r;
+	}
+	st = q->st[ST_HORIZON];
+	for (int l = 0; l < LVE_LEVELS; l++) {
+		char key[64];
+
+		lve_horizon_key(key, sizeof(key), l, sid);
+		sqlite3_reset(st);
+		rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+		if (rc != SQLITE_OK)
+			return sq_err(db, q->db, rc, "bind");
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			h[l] = sqlite3_column_int64(st, 0);
+		else if (rc == SQLITE_DONE)
+			h[l] = LVE_NO_HORIZON;
+		else {
+			r = sq_err(db, q->db, rc, "query");
+			sqlite3_reset(st);
+			return r;
+		}
+	}
+	sqlite3_reset(st);
 	return 0;
 }
 
@@ -405,22 +484,27 @@ static int sq_retention(struct lve_db *db, int64_t cutoff, uint64_t *removed)
  * b-tree) and calls an aggregate function per column and row, ~3x the cost
  * of this loop (measured over 30 days x 1,000 LVEs of hourly rows).
  */
-static int sq_query(struct lve_db *db, const char *sid, const struct lve_query_plan *p, uint32_t id,
-		    struct lve_agg **out, size_t *nout)
+static int sq_query(struct lve_db *db, const char *sid, int64_t from, int64_t to, uint32_t id,
+		    struct lve_agg **out, size_t *nout, struct lve_query_span *used)
 {
 	struct sq *q = db->be;
 	struct lve_acc *acc = NULL;
+	struct lve_query_plan plan, *p = &plan;
+	int64_t h[LVE_LEVELS];
 	int rc, r;
 
 	r = lve_acc_new(&acc);
 	if (r < 0)
 		return r;
-	/* one read transaction: every range sees one snapshot */
+	/* one read transaction: the horizons and every range see one snapshot */
 	rc = sqlite3_exec(q->db, "BEGIN", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		r = sq_err(db, q->db, rc, "begin");
 		goto out;
 	}
+	r = read_horizons(db, q, sid, h);
+	if (r >= 0)
+		lve_query_plan_tiered(from, to, h, p, &used->from, &used->to);
 	for (int b = 0; b < 2 * LVE_LEVELS && r >= 0; b++) {
 		int l = b / 2, idx = ST_Q + 2 * l + (id != 0);
 		const int64_t *rg = p->r[l][b % 2];
@@ -526,6 +610,7 @@ const struct lve_db_ops lve_db_sqlite_ops = {
 	.disconnect = sq_disconnect,
 	.connected = sq_connected,
 	.insert = sq_insert,
+	.oldest = sq_oldest,
 	.retention = sq_retention,
 	.query = sq_query,
 	.recreate = sq_recreate,

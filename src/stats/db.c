@@ -472,7 +472,7 @@ static bool plan_fits(const struct lve_query_plan *p, const int64_t keep[LVE_LEV
 void lve_query_plan_tiered(int64_t from, int64_t to, const int64_t horizon[LVE_LEVELS], struct lve_query_plan *p,
 			   int64_t *from_used, int64_t *to_used)
 {
-	int64_t keep[LVE_LEVELS], lo, f = 0, t;
+	int64_t keep[LVE_LEVELS], lo, f = 0, t = to;
 	int lf;
 
 	from = clamp_ts(from);
@@ -500,11 +500,13 @@ void lve_query_plan_tiered(int64_t from, int64_t to, const int64_t horizon[LVE_L
 	 * from: down to the bucket of the finest level that holds it. It exists:
 	 * lo >= keep[day], which is a day boundary (or no horizon at all).
 	 */
-	for (lf = 0; lf < LVE_LEVELS; lf++) {
+	for (lf = 0; lf < LVE_LEVELS - 1; lf++) {
 		f = floor_to(lo, lve_level_secs[lf]);
 		if (f >= keep[lf])
 			break;
 	}
+	if (lf == LVE_LEVELS - 1)
+		f = floor_to(lo, lve_level_secs[lf]);
 	/*
 	 * to: up to the finest bucket whose plan fits. The one of from's level
 	 * always fits: then every finer part is empty and every other part
@@ -871,6 +873,8 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 	if ((uint64_t)db->keep_raw_hours > (uint64_t)db->keep_minute_days * 24)
 		db->keep_raw_hours = db->keep_minute_days * 24;
 	/* retention chunks of about 180 buckets per LVE: 15 min of 5 s samples, 3 h of minutes, ... */
+	db->ret_budget_ms = LVE_DB_RETENTION_BUDGET_MS;
+	db->ret_chunks = INT32_MAX;
 	db->ret_span[0] = 900;
 	for (int l = 1; l < LVE_LEVELS; l++)
 		db->ret_span[l] = 180 * lve_level_secs[l];
@@ -955,8 +959,13 @@ void lve_db_close(struct lve_db *db)
 
 int lve_db_tune(struct lve_db *db, const struct lve_db_tuning *t)
 {
-	if (!db || !t || t->busy_ms < 0 || t->connect_ms < 0 || t->query_ms < 0 || t->queue_max_age < 0)
+	if (!db || !t || t->busy_ms < 0 || t->connect_ms < 0 || t->query_ms < 0 || t->queue_max_age < 0 ||
+	    t->retention_budget_ms < 0 || t->retention_chunks < 0)
 		return -EINVAL;
+	if (t->retention_budget_ms)
+		db->ret_budget_ms = t->retention_budget_ms;
+	if (t->retention_chunks)
+		db->ret_chunks = t->retention_chunks;
 	if (t->busy_ms)
 		db->busy_ms = t->busy_ms;
 	if (t->connect_ms)
@@ -1048,7 +1057,7 @@ int lve_db_retention(struct lve_db *db, int64_t now)
 	bool recreated = false;
 	uint64_t removed = 0;
 	int64_t horizon[LVE_LEVELS], deadline;
-	int r;
+	int r, chunks = 0;
 
 	if (!db || now < 0 || now > LVE_TS_LIMIT)
 		return -EINVAL;
@@ -1057,7 +1066,7 @@ int lve_db_retention(struct lve_db *db, int64_t now)
 	horizon[0] = now - (int64_t)db->keep_raw_hours * 3600;
 	horizon[1] = now - (int64_t)db->keep_minute_days * 86400;
 	horizon[2] = horizon[3] = now - (int64_t)db->keep_days * 86400;
-	deadline = lve_db_now_usec() + (int64_t)LVE_DB_RETENTION_BUDGET_MS * 1000;
+	deadline = lve_db_now_usec() + (int64_t)db->ret_budget_ms * 1000;
 	db->ret_pending = false;
 	/* finest first: lve_raw is where the rows are */
 	for (int l = 0; l < LVE_LEVELS; l++) {
@@ -1067,13 +1076,19 @@ int lve_db_retention(struct lve_db *db, int64_t now)
 
 		for (;;) {
 			int64_t oldest = INT64_MAX, before = end;
+			uint64_t had = removed;
 
+			/* at least one chunk per call, more within the budget (counted: chunks that deleted) */
+			if (chunks && (chunks >= db->ret_chunks || lve_db_now_usec() >= deadline)) {
+				db->ret_pending = true;
+				goto done;
+			}
 			r = open_backend(db, &recreated);
 			if (r >= 0)
 				r = db->ops->oldest(db, l, &oldest);
 			if (r < 0)
 				return r;
-			if (oldest < end && end - oldest > db->ret_span[l])
+			if (oldest < end - db->ret_span[l])
 				before = oldest + db->ret_span[l];
 			/* the horizon recorded for a chunk is where it stopped deleting */
 			r = db->ops->retention(db, l, before, l ? before + secs - 1 : before, &removed);
@@ -1083,14 +1098,12 @@ int lve_db_retention(struct lve_db *db, int64_t now)
 			}
 			if (r < 0)
 				return r;
+			chunks += removed > had;
 			if (before == end)
 				break;
-			if (lve_db_now_usec() >= deadline) {
-				db->ret_pending = true;
-				return removed > INT32_MAX ? INT32_MAX : (int)removed;
-			}
 		}
 	}
+done:
 	return removed > INT32_MAX ? INT32_MAX : (int)removed;
 }
 

@@ -30,6 +30,8 @@ enum {
 	K_SERVER_ID,
 	K_INTERVAL,
 	K_KEEP,
+	K_KEEP_RAW,
+	K_KEEP_MINUTE,
 	K_INFO_PERIOD,
 	K_INFO_FILE,
 	K_PROM,
@@ -43,6 +45,8 @@ static const char *const key_names[K_COUNT] = {
 	[K_SERVER_ID] = "server_id",
 	[K_INTERVAL] = "interval",
 	[K_KEEP] = "keep_history_days",
+	[K_KEEP_RAW] = "keep_raw_hours",
+	[K_KEEP_MINUTE] = "keep_minute_days",
 	[K_INFO_PERIOD] = "info_period",
 	[K_INFO_FILE] = "info_file",
 	[K_PROM] = "prometheus_listen",
@@ -197,6 +201,10 @@ static int conf_set(struct lvestats_conf *c, int key, const char *v)
 		return parse_range(v, 1, 3600, &c->interval);
 	case K_KEEP:
 		return parse_range(v, 1, 36500, &c->keep_history_days);
+	case K_KEEP_RAW:
+		return parse_range(v, 1, 8760, &c->keep_raw_hours);
+	case K_KEEP_MINUTE:
+		return parse_range(v, 1, 36500, &c->keep_minute_days);
 	case K_INFO_PERIOD:
 		return parse_range(v, 1, 86400, &c->info_period);
 	case K_INFO_FILE:
@@ -228,6 +236,8 @@ static void conf_init(struct lvestats_conf *c)
 	c->interval = 5;
 	c->info_period = 300;
 	c->keep_history_days = 60;
+	c->keep_raw_hours = 24;
+	c->keep_minute_days = 7;
 }
 
 /* Whole-file rules, after every line was read. */
@@ -248,6 +258,11 @@ static int conf_finish(struct lvestats_conf *c, bool sqlite_given)
 	}
 	if (!c->sqlite_path && set_str(&c->sqlite_path, DEFAULT_SQLITE) < 0)
 		return -ENOMEM;
+	/* a finer table never outlives a coarser one (given or default) */
+	if (c->keep_minute_days > c->keep_history_days)
+		c->keep_minute_days = c->keep_history_days;
+	if (c->keep_raw_hours > c->keep_minute_days * 24)
+		c->keep_raw_hours = c->keep_minute_days * 24;
 	return 0;
 }
 

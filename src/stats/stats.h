@@ -292,7 +292,7 @@ int lve_db_retention(struct lve_db *db, int64_t now);
  * samples; older passes are dropped first (counted in lve_db_status().dropped_samples). A sample
  * whose (server_id, id, ts) is already stored is ignored (rollups too).
  *
- * lve_db_retention(): tiered, like lve-stats: each table has its own horizon,
+ * lve_db_retention(): tiered, each table has its own horizon:
  *   raw     now - keep_raw_hours * 3600      rows with ts < horizon go
  *   minute  now - keep_minute_days * 86400   rows whose bucket ended by it
  *   hour    now - keep_history_days * 86400  (t + 60 / 3600 / 86400 <= horizon)
@@ -306,7 +306,8 @@ int lve_db_retention(struct lve_db *db, int64_t now);
  * transaction), for at most LVE_DB_RETENTION_BUDGET_MS; what is left is
  * flagged in lve_db_status().retention_pending and done by the next call. A
  * chunk the PostgreSQL server cancels (statement timeout) is retried at half
- * the size. Returns the rows removed from the four tables together.
+ * the size. Every call does at least one chunk. Returns the rows removed
+ * from the four tables together.
  */
 #define LVE_DB_RECREATED 1
 #define LVE_DB_FLUSH_BUDGET_MS 1000
@@ -343,6 +344,8 @@ struct lve_db_tuning {
 	int query_ms;         /* PostgreSQL statement deadline, default 3000 (readers 30000) */
 	size_t queue_max_samples;
 	int64_t queue_max_age;/* seconds */
+	int retention_budget_ms; /* lve_db_retention() time budget, default LVE_DB_RETENTION_BUDGET_MS */
+	int retention_chunks;    /* at most this many chunks that delete rows per call, default unlimited */
 };
 int lve_db_tune(struct lve_db *db, const struct lve_db_tuning *t);
 
@@ -396,8 +399,9 @@ struct lve_agg {
  * to the finest bucket that keeps every part exact (at most the one of
  * from). A from older than everything kept becomes the start of the oldest
  * day kept. lve_db_query_span() reports the range actually aggregated
- * (used->from <= from, used->to >= to unless nothing is kept there: then
- * used->from = used->to = to); lve_db_query() is it with used NULL.
+ * (used->to >= to; used->from <= from unless from was older than all
+ * history; used->from = used->to = to when nothing of the range is kept);
+ * lve_db_query() is it with used NULL.
  * Ranges are clamped to +-2^62 seconds.
  */
 struct lve_query {

@@ -715,6 +715,16 @@ static int ncpus_online(const struct ctx *c)
 /* ---------------------------------------------------------- validation */
 
 /* Warn when NPROC < EP + 15 (both limited): entries would fail on fork first. */
+/* The row of the effective limits in ve.cfg of LVE id with package pkg (0, NULL: the defaults). */
+static void effective_row(struct ctx *c, const struct vecfg *cfg, uint32_t id, const char *pkg,
+                          struct row *row)
+{
+	struct vecfg_limits v;
+
+	vecfg_effective(cfg, id, pkg, &v);
+	row_from_vecfg(row, &v, ctx_mhz(c), ncpus_online(c));
+}
+
 static void check_nproc_ep(const struct vecfg_limits *eff, const char *who)
 {
 	if ((eff->mask & VECFG_F_NPROC) && (eff->mask & VECFG_F_EP) && eff->nproc && eff->ep &&
@@ -760,23 +770,39 @@ static int push_defaults(struct ctx *c, const struct vecfg *cfg)
 	return 0;
 }
 
+/*
+ * Apply ve.cfg to each LVE of ids (uid 0, root, has none: skipped), with package pkg, else its
+ * package in pm (if any), each failure reported; the handle keeps no fds of them. Returns 0 or
+ * an exit code; *failed: how many failed.
+ */
+static int apply_each(struct ctx *c, const struct vecfg *cfg, const uint32_t *ids, size_t n,
+                      const struct pkg_map *pm, const char *pkg, size_t *failed)
+{
+	int rc = 0;
+
+	*failed = 0;
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		if (ids[i] == 0)
+			continue;
+		r = vecfg_apply_one(c->h, cfg, ids[i],
+		                    pkg ? pkg : pm ? pkg_map_lookup(pm, ids[i]) : NULL, ctx_mhz(c));
+		olve_lve_forget(c->h, ids[i]);
+		if (r < 0) {
+			rc = apply_fail(ids[i], r);
+			(*failed)++;
+		}
+	}
+	return rc;
+}
+
 static int apply_ids(struct ctx *c, const struct vecfg *cfg, const struct pkg_map *pm,
                      const uint32_t *ids, size_t n)
 {
-	size_t failed = 0;
-	int rc = 0;
+	size_t failed;
+	int rc = apply_each(c, cfg, ids, n, pm, NULL, &failed);
 
-	for (size_t i = 0; i < n; i++) {
-		int r = vecfg_apply_one(c->h, cfg, ids[i], pm ? pkg_map_lookup(pm, ids[i]) : NULL,
-		                        ctx_mhz(c));
-
-		olve_lve_forget(c->h, ids[i]);
-
-		if (r < 0) {
-			rc = apply_fail(ids[i], r);
-			failed++;
-		}
-	}
 	if (failed && n > 1)
 		fail(EXIT_RUNTIME, "%zu of %zu LVEs failed (see above)", failed, n);
 	return rc;
@@ -1263,13 +1289,11 @@ static int cmd_limits(struct ctx *c, int argc, char **argv)
 		return fail(EXIT_USAGE, "limits needs one argument: an LVE id or \"default\"");
 	if (!strcmp(argv[0], "default")) {
 		_cleanup_vecfg_ struct vecfg *cfg = NULL;
-		struct vecfg_limits v;
 
 		r = load_cfg(c, &cfg);
 		if (r)
 			return r;
-		vecfg_effective(cfg, 0, NULL, &v);
-		row_from_vecfg(&row, &v, ctx_mhz(c), ncpus_online(c));
+		effective_row(c, cfg, 0, NULL, &row);
 		snprintf(row.id, sizeof(row.id), "default");
 	} else {
 		if (parse_id(argv[0], &id) < 0)
@@ -1303,7 +1327,6 @@ static int cmd_list(struct ctx *c, bool by_user)
 	_cleanup_free_ uint32_t *ids = NULL;
 	struct table t = {.json = c->o.json, .extra_name = "PACKAGE"};
 	struct pkg_map pm = {0};
-	struct vecfg_limits v;
 	struct row row;
 	int n, r;
 
@@ -1319,16 +1342,14 @@ static int cmd_list(struct ctx *c, bool by_user)
 		return fail(EXIT_RUNTIME, "out of memory");
 	}
 	table_begin(&t);
-	vecfg_effective(cfg, 0, NULL, &v);
-	row_from_vecfg(&row, &v, ctx_mhz(c), ncpus_online(c));
+	effective_row(c, cfg, 0, NULL, &row);
 	snprintf(row.id, sizeof(row.id), "default");
 	table_row(&t, &row, NULL);
 	for (int i = 0; i < n; i++) {
 		const char *pkg = pkg_map_lookup(&pm, ids[i]);
 		struct passwd *pw;
 
-		vecfg_effective(cfg, ids[i], pkg, &v);
-		row_from_vecfg(&row, &v, ctx_mhz(c), ncpus_online(c));
+		effective_row(c, cfg, ids[i], pkg, &row);
 		if (by_user && (pw = getpwuid((uid_t)ids[i])))
 			snprintf(row.id, sizeof(row.id), "%s", pw->pw_name);
 		else
@@ -1391,27 +1412,26 @@ static int package_users(struct ctx *c, const char *name, uint32_t **uids, size_
 	return 0;
 }
 
-/* Apply the limits of package `name` to its users. */
-static int apply_package_users(struct ctx *c, const struct vecfg *cfg, const char *name,
-                               const uint32_t *uids, size_t n)
+/*
+ * After a change of package `name` in cfg (locked): its users from the panel (asked first: a
+ * failing script changes nothing), cfg stored, the package's limits applied to them.
+ */
+static int store_and_apply_package(struct ctx *c, const struct vecfg *cfg, const char *name)
 {
+	_cleanup_free_ uint32_t *uids = NULL;
+	size_t n = 0, failed;
 	int r;
 
-	if (n == 0)
-		return 0;
+	r = package_users(c, name, &uids, &n);
+	if (r)
+		return r;
+	r = store_cfg(c, cfg);
+	if (r || n == 0)
+		return r;
 	r = ctx_open(c);
 	if (r)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		int ar;
-
-		if (uids[i] == 0)
-			continue; /* root has no LVE */
-		ar = vecfg_apply_one(c->h, cfg, uids[i], name, ctx_mhz(c));
-		olve_lve_forget(c->h, uids[i]);
-		if (ar < 0)
-			r = apply_fail(uids[i], ar);
-	}
+	r = apply_each(c, cfg, uids, n, NULL, name, &failed);
 	if (r)
 		return r;
 	return write_list_file(c);
@@ -1421,9 +1441,7 @@ static int cmd_package_set(struct ctx *c, int argc, char **argv)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	_cleanup_close_ int lockfd = -1;
-	_cleanup_free_ uint32_t *uids = NULL;
 	struct vecfg_limits eff;
-	size_t n = 0;
 	int r;
 
 	if (argc != 1)
@@ -1443,22 +1461,13 @@ static int cmd_package_set(struct ctx *c, int argc, char **argv)
 		            strerror(-r));
 	vecfg_effective(cfg, UINT32_MAX, argv[0], &eff);
 	check_nproc_ep(&eff, argv[0]);
-	/* ask the panel before writing: a failing script changes nothing */
-	r = package_users(c, argv[0], &uids, &n);
-	if (r)
-		return r;
-	r = store_cfg(c, cfg);
-	if (r)
-		return r;
-	return apply_package_users(c, cfg, argv[0], uids, n);
+	return store_and_apply_package(c, cfg, argv[0]);
 }
 
 static int cmd_package_delete(struct ctx *c, int argc, char **argv)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	_cleanup_close_ int lockfd = -1;
-	_cleanup_free_ uint32_t *uids = NULL;
-	size_t n = 0;
 	int r;
 
 	if (argc != 1)
@@ -1474,13 +1483,7 @@ static int cmd_package_delete(struct ctx *c, int argc, char **argv)
 		return 0;
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot delete package %s: %s", argv[0], strerror(-r));
-	r = package_users(c, argv[0], &uids, &n);
-	if (r)
-		return r;
-	r = store_cfg(c, cfg);
-	if (r)
-		return r;
-	return apply_package_users(c, cfg, argv[0], uids, n);
+	return store_and_apply_package(c, cfg, argv[0]);
 }
 
 static int cmd_package_list(struct ctx *c, int argc, char **argv)
@@ -1489,7 +1492,6 @@ static int cmd_package_list(struct ctx *c, int argc, char **argv)
 	struct table t = {.json = c->o.json};
 	struct pkg_names names = {0};
 	struct pkg_error e = {0};
-	struct vecfg_limits v;
 	struct row row;
 	int r;
 
@@ -1507,14 +1509,12 @@ static int cmd_package_list(struct ctx *c, int argc, char **argv)
 			return script_fail(c, r, &e);
 	}
 	table_begin(&t);
-	vecfg_effective(cfg, 0, NULL, &v);
-	row_from_vecfg(&row, &v, ctx_mhz(c), ncpus_online(c));
+	effective_row(c, cfg, 0, NULL, &row);
 	snprintf(row.id, sizeof(row.id), "VE_DEFAULT");
 	table_row(&t, &row, NULL);
 	/* the panel's packages (in its order), then packages only ve.cfg knows */
 	for (size_t i = 0; i < names.n; i++) {
-		vecfg_effective(cfg, UINT32_MAX, names.v[i], &v);
-		row_from_vecfg(&row, &v, ctx_mhz(c), ncpus_online(c));
+		effective_row(c, cfg, UINT32_MAX, names.v[i], &row);
 		snprintf(row.id, sizeof(row.id), "%s", names.v[i]);
 		table_row(&t, &row, NULL);
 	}
@@ -1526,8 +1526,7 @@ static int cmd_package_list(struct ctx *c, int argc, char **argv)
 			seen = !strcmp(names.v[j], p);
 		if (seen)
 			continue;
-		vecfg_effective(cfg, UINT32_MAX, p, &v);
-		row_from_vecfg(&row, &v, ctx_mhz(c), ncpus_online(c));
+		effective_row(c, cfg, UINT32_MAX, p, &row);
 		snprintf(row.id, sizeof(row.id), "%s", p);
 		table_row(&t, &row, NULL);
 	}
@@ -1541,7 +1540,6 @@ static int cmd_paneluserslimits(struct ctx *c, int argc, char **argv)
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	struct table t = {.json = c->o.json, .extra_name = "PACKAGE"};
 	struct pkg_map pm = {0};
-	struct vecfg_limits v;
 	struct row row;
 	int r;
 
@@ -1564,8 +1562,7 @@ static int cmd_paneluserslimits(struct ctx *c, int argc, char **argv)
 	for (size_t i = 0; i < pm.n; i++) {
 		struct passwd *pw = getpwuid((uid_t)pm.v[i].uid);
 
-		vecfg_effective(cfg, pm.v[i].uid, pm.v[i].package, &v);
-		row_from_vecfg(&row, &v, ctx_mhz(c), ncpus_online(c));
+		effective_row(c, cfg, pm.v[i].uid, pm.v[i].package, &row);
 		if (pw)
 			snprintf(row.id, sizeof(row.id), "%" PRIu32 ":%s", pm.v[i].uid,
 			         pw->pw_name);

@@ -595,6 +595,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct lvestats_conf conf = { 0 };
 	struct lve_db *db = NULL;
+	struct lve_query_span used;
 	_cleanup_free_ struct lve_agg *a = NULL;
 	int64_t now = (int64_t)time(NULL), from = 0, to = 0;
 	unsigned errline = 0;
@@ -646,8 +647,9 @@ int main(int argc, char **argv)
 		lvestats_conf_free(&conf);
 		return rc;
 	}
-	r = lve_db_query(db, &(struct lve_query){ .server_id = o.server_id, .from = from, .to = to, .id = o.id },
-			 &a);
+	/* old ranges come back widened to the rollups' buckets: print the range used */
+	r = lve_db_query_span(db, &(struct lve_query){ .server_id = o.server_id, .from = from, .to = to, .id = o.id },
+			      &a, &used);
 	if (r < 0) {
 		if (lve_db_errmsg(db)[0])
 			rc = fail("%s", lve_db_errmsg(db));
@@ -678,7 +680,7 @@ int main(int argc, char **argv)
 		qsort(a, n, sizeof(*a), cmp_agg);
 	if (o.limit > 0 && (size_t)o.limit < n)
 		n = (size_t)o.limit;
-	print_rows(&o, a, n, from, to, o.server_id ? o.server_id : conf.server_id);
+	print_rows(&o, a, n, used.from, used.to, o.server_id ? o.server_id : conf.server_id);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		rc = fail("writing output: %s", strerror(errno));
 out:

@@ -135,7 +135,7 @@ static void one_direction(struct cgroup *cg, struct cgroup_controller *in, enum 
 
 static void run_input(const uint8_t *data, size_t size)
 {
-	char *buf = malloc(size + 1);
+	char *buf = fuzz_text(data, size, NULL);
 	struct cgroup *cg = cgroup_new_cgroup("fuzz");
 	struct cgroup *out = cgroup_new_cgroup("fuzz");
 	struct cgroup_controller *in;
@@ -144,8 +144,6 @@ static void run_input(const uint8_t *data, size_t size)
 
 	if (!buf || !cg || !out)
 		goto done;
-	memcpy(buf, data, size);
-	buf[size] = 0;
 	in = cgroup_add_controller(cg, "blkio");
 	if (!in || !cgroup_add_controller(cg, "out") || !cgroup_add_controller(cg, "again") ||
 	    !cgroup_add_controller(cg, "back"))

@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,4 +27,25 @@ static inline void fuzz_check(bool ok, const char *what)
 		fprintf(stderr, "%s: invariant violated: %s\n", program_invocation_short_name, what);
 		abort();
 	}
+}
+
+/*
+ * The input as a NUL-terminated string, malloc'd (NULL when out of memory).
+ * lines (may be NULL): 1 + the number of '\n' before the first NUL.
+ */
+static inline char *fuzz_text(const uint8_t *data, size_t size, unsigned *lines)
+{
+	char *text = malloc(size + 1);
+
+	if (!text)
+		return NULL;
+	memcpy(text, data, size);
+	text[size] = 0;
+	if (lines) {
+		*lines = 1;
+		for (size_t i = 0; i < size && text[i]; i++)
+			if (text[i] == '\n')
+				(*lines)++;
+	}
+	return text;
 }

@@ -110,11 +110,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 4096)
 		return 0;
-	s = malloc(size + 1);
+	s = fuzz_text(data, size, NULL);
 	if (!s)
 		return 0;
-	memcpy(s, data, size);
-	s[size] = 0;
 	fuzz_time(s);
 	fuzz_period(s);
 	fuzz_connect(s);

@@ -41,17 +41,12 @@ static void check_listen(const char *l)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lvestats_conf a, b, untouched;
-	unsigned line_a = 0, line_b = 0, lines = 1;
-	char *text = malloc(size + 1);
+	unsigned line_a = 0, line_b = 0, lines;
+	char *text = fuzz_text(data, size, &lines);
 	int ra, rb;
 
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
-	for (size_t i = 0; i < size && text[i]; i++)
-		if (text[i] == '\n')
-			lines++;
 
 	memset(&a, 0x5a, sizeof(a));
 	untouched = a;

@@ -57,15 +57,13 @@ static void check_sys(const struct cg_sys *sys)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = malloc(size + 1);
+	char *text = fuzz_text(data, size, NULL);
 	const char *ctrls = NULL;
 	struct cg_sys sys;
 	size_t first;
 
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = 0;
 	first = strlen(text);
 	if (first < size)
 		ctrls = text + first + 1; /* after the first NUL */

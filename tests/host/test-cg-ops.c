@@ -19,25 +19,6 @@
 
 /* ------------------------------------------------------------ helpers */
 
-static int ver(const char *ctrl)
-{
-	const struct cgtest_hier *h = cgtest_hier_for(ctrl);
-
-	return h ? h->version : 0;
-}
-
-/* Kernel content of <group>/<file> with one trailing newline removed. */
-static int kread(const char *ctrl, const char *group, const char *file, char *buf, size_t size)
-{
-	int r = cgtest_read(ctrl, group, file, buf, size);
-
-	if (r < 0)
-		return r;
-	if (r > 0 && buf[r - 1] == '\n')
-		buf[--r] = 0;
-	return r;
-}
-
 /* A struct cgroup with the given controllers (NULL-terminated list). */
 static struct cgroup *mkcg(const char *name, const char *const *ctrls)
 {
@@ -56,12 +37,12 @@ static struct cgroup *mkcg(const char *name, const char *const *ctrls)
 /* The cpu weight setting of the cpu hierarchy's version and a non-default value for it. */
 static const char *cpu_weight_name(void)
 {
-	return ver("cpu") == 2 ? "cpu.weight" : "cpu.shares";
+	return cgtest_version("cpu") == 2 ? "cpu.weight" : "cpu.shares";
 }
 
 static const char *cpu_weight_value(void)
 {
-	return ver("cpu") == 2 ? "50" : "512";
+	return cgtest_version("cpu") == 2 ? "50" : "512";
 }
 
 static bool has_value(struct cgroup_controller *c, const char *name)
@@ -165,11 +146,11 @@ TEST(create_writes_directories_and_values)
 	ASSERT(!cgtest_exists("pids", "g1"));
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), 0);
 	ASSERT(cgtest_exists("pids", "g1"));
-	ASSERT_OK(kread("pids", "g1", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "g1", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "50");
 	if (cgtest_has_ctrl("cpu")) {
 		ASSERT(cgtest_exists("cpu", "g1"));
-		ASSERT_OK(kread("cpu", "g1", cpu_weight_name(), buf, sizeof(buf)));
+		ASSERT_OK(cgtest_read_value("cpu", "g1", cpu_weight_name(), buf, sizeof(buf)));
 		ASSERT_STREQ(buf, cpu_weight_value());
 	}
 	/* only the hierarchies of the group's controllers */
@@ -209,7 +190,7 @@ TEST(create_existing_group_updates_values)
 	ASSERT(cg);
 	ASSERT_EQ(cgroup_add_value_string(cgroup_get_controller(cg, "pids"), "pids.max", "33"), 0);
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), 0);
-	ASSERT_OK(kread("pids", "pre", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "pre", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "33");
 	cgroup_free(&cg);
 	return 0;
@@ -235,10 +216,10 @@ TEST(create_with_bad_value_keeps_group_and_good_values)
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), ECGCANTSETVALUE);
 	ASSERT_EQ(cgroup_get_last_errno(), EINVAL);
 	ASSERT(cgtest_exists("pids", "bad"));
-	ASSERT_OK(kread("pids", "bad", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "bad", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "max");
 	if (cgtest_has_ctrl("cpu")) {
-		ASSERT_OK(kread("cpu", "bad", cpu_weight_name(), buf, sizeof(buf)));
+		ASSERT_OK(cgtest_read_value("cpu", "bad", cpu_weight_name(), buf, sizeof(buf)));
 		ASSERT_STREQ(buf, cpu_weight_value());
 	}
 	cgroup_free(&cg);
@@ -254,9 +235,9 @@ TEST(create_retries_order_dependent_values)
 
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("memory");
-	if (ver("memory") != 1)
+	if (cgtest_version("memory") != 1)
 		SKIP("memsw ordering exists on cgroup v1 only");
-	if (kread("memory", "", "memory.memsw.limit_in_bytes", buf, sizeof(buf)) < 0)
+	if (cgtest_read_value("memory", "", "memory.memsw.limit_in_bytes", buf, sizeof(buf)) < 0)
 		SKIP("no swap accounting (memory.memsw.*)");
 	cg = mkcg("ord", ctrls);
 	ASSERT(cg);
@@ -265,9 +246,9 @@ TEST(create_retries_order_dependent_values)
 	ASSERT_EQ(cgroup_add_value_string(c, "memory.memsw.limit_in_bytes", "67108864"), 0);
 	ASSERT_EQ(cgroup_add_value_string(c, "memory.limit_in_bytes", "33554432"), 0);
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), 0);
-	ASSERT_OK(kread("memory", "ord", "memory.limit_in_bytes", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("memory", "ord", "memory.limit_in_bytes", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "33554432");
-	ASSERT_OK(kread("memory", "ord", "memory.memsw.limit_in_bytes", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("memory", "ord", "memory.memsw.limit_in_bytes", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "67108864");
 	cgroup_free(&cg);
 	return 0;
@@ -281,17 +262,17 @@ TEST(create_v2_enables_controllers_down_to_parent)
 
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("pids");
-	if (ver("pids") != 2)
+	if (cgtest_version("pids") != 2)
 		SKIP("pids is not on cgroup v2 here");
 	cg = mkcg("p/q", ctrls);
 	ASSERT(cg);
 	ASSERT_EQ(cgroup_add_value_string(cgroup_get_controller(cg, "pids"), "pids.max", "9"), 0);
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), 0);
-	ASSERT_OK(kread("pids", "p", "cgroup.subtree_control", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "p", "cgroup.subtree_control", buf, sizeof(buf)));
 	ASSERT(strstr(buf, "pids"));
-	ASSERT_OK(kread("pids", "p/q", "cgroup.subtree_control", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "p/q", "cgroup.subtree_control", buf, sizeof(buf)));
 	ASSERT(!strstr(buf, "pids")); /* the group itself stays a leaf */
-	ASSERT_OK(kread("pids", "p/q", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "p/q", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "9");
 	cgroup_free(&cg);
 	return 0;
@@ -326,7 +307,7 @@ TEST(create_applies_owners_and_masked_modes)
 
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("pids");
-	task = ver("pids") == 1 ? "tasks" : "cgroup.threads";
+	task = cgtest_version("pids") == 1 ? "tasks" : "cgroup.threads";
 	/* a reference group for the kernel's default modes */
 	ref = mkcg("ref", ctrls);
 	ASSERT(ref);
@@ -528,7 +509,7 @@ static int check_controller_against_kernel(struct cgroup_controller *c, const ch
 			TAP_FAIL("%s/%s readable but not read by cgroup_get_cgroup", group,
 				 de->d_name);
 		/* compare only stable files (counters may move between the reads) */
-		r = kread(ctrl, group, de->d_name, buf2, sizeof(buf2));
+		r = cgtest_read_value(ctrl, group, de->d_name, buf2, sizeof(buf2));
 		if (r >= 0 && strcmp(buf, buf2) == 0 && strcmp(v, buf) != 0) {
 			fprintf(stderr, "# %s: lib \"%s\" kernel \"%s\"\n", de->d_name, v, buf);
 			free(v);
@@ -584,9 +565,9 @@ TEST(get_reads_exactly_what_the_kernel_holds)
 
 		ASSERT(name);
 		/* the controller keeps the caller's name; its files are the kernel's */
-		if (!strcmp(name, "io") && ver("io") == 1)
+		if (!strcmp(name, "io") && cgtest_version("io") == 1)
 			name = "blkio";
-		else if (!strcmp(name, "blkio") && ver("blkio") == 2)
+		else if (!strcmp(name, "blkio") && cgtest_version("blkio") == 2)
 			name = "io";
 		if (check_controller_against_kernel(c, name, "gr"))
 			return 1;
@@ -674,7 +655,7 @@ TEST(get_namespace_root_group)
 	ASSERT(rd);
 	ASSERT_EQ(cgroup_get_cgroup(rd), 0);
 	ASSERT_EQ(cgroup_get_value_string(cgroup_get_controller(rd, "pids"), "pids.max", &v), 0);
-	ASSERT_OK(kread("pids", "", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(v, buf);
 	ASSERT_STREQ(v, "123");
 	free(v);
@@ -704,18 +685,18 @@ TEST(modify_writes_dirty_values_only)
 	c = cgroup_get_controller(rd, "pids");
 	ASSERT_EQ(cgroup_set_value_string(c, "pids.max", "20"), 0);
 	ASSERT_EQ(cgroup_modify_cgroup(rd), 0);
-	ASSERT_OK(kread("pids", "mod", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "mod", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "20");
 
 	/* written values are clean now: a second modify must not rewrite them */
 	ASSERT_OK(cgtest_write("pids", "mod", "pids.max", "30"));
 	ASSERT_EQ(cgroup_modify_cgroup(rd), 0);
-	ASSERT_OK(kread("pids", "mod", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "mod", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "30");
 
 	ASSERT_EQ(cgroup_set_value_int64(c, "pids.max", 40), 0);
 	ASSERT_EQ(cgroup_modify_cgroup(rd), 0);
-	ASSERT_OK(kread("pids", "mod", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "mod", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "40");
 	cgroup_free(&rd);
 	cgroup_free(&cg);
@@ -776,11 +757,11 @@ TEST(modify_errors_unknown_readonly_invalid)
 	ASSERT_EQ(cgroup_add_value_string(c, "pids.max", "12abc"), 0);
 	ASSERT_EQ(cgroup_modify_cgroup(m), ECGCANTSETVALUE);
 	ASSERT_EQ(cgroup_get_last_errno(), EINVAL);
-	ASSERT_OK(kread("pids", "me", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "me", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "15");
 	ASSERT_EQ(cgroup_set_value_string(c, "pids.max", "16"), 0);
 	ASSERT_EQ(cgroup_modify_cgroup(m), 0);
-	ASSERT_OK(kread("pids", "me", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "me", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "16");
 	cgroup_free(&m);
 
@@ -877,7 +858,7 @@ TEST(delete_moves_tasks_to_parent)
 	pid = cgtest_fork_in("par/kid", sleeper, NULL);
 	ASSERT_OK(pid);
 	ASSERT(cgtest_pid_in("pids", "par/kid", pid));
-	if (ver("pids") == 2) {
+	if (cgtest_version("pids") == 2) {
 		/*
 		 * v2: "par" enables pids for its children, so it may not hold
 		 * processes ("no internal processes"): the move fails, nothing
@@ -913,7 +894,7 @@ TEST(delete_recursive_moves_threads_and_forks)
 
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("pids");
-	if (ver("pids") == 2)
+	if (cgtest_version("pids") == 2)
 		SKIP("v2: the namespace root enables controllers, it cannot take the tasks");
 	cg = mkcg("busy/deep", ctrls);
 	ASSERT(cg);
@@ -1206,17 +1187,17 @@ TEST(create_from_parent_inherits_values)
 		sscanf(h->ctrls, "%63s", first);
 		ASSERT_EQ(cgtest_exists(first, "fp/child"), cgtest_exists(first, "fp"));
 	}
-	ASSERT_OK(kread("pids", "fp/child", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "fp/child", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "41");
 	if (cgtest_has_ctrl("cpu")) {
-		ASSERT_OK(kread("cpu", "fp", cpu_weight_name(), want, sizeof(want)));
-		ASSERT_OK(kread("cpu", "fp/child", cpu_weight_name(), buf, sizeof(buf)));
+		ASSERT_OK(cgtest_read_value("cpu", "fp", cpu_weight_name(), want, sizeof(want)));
+		ASSERT_OK(cgtest_read_value("cpu", "fp/child", cpu_weight_name(), buf, sizeof(buf)));
 		ASSERT_STREQ(buf, want);
 	}
 	cgroup_free(&c);
 
 	/* only writable settings are inherited: a pids-only parent copies cleanly on v1 */
-	if (ver("pids") == 1) {
+	if (cgtest_version("pids") == 1) {
 		struct cgroup *pp = mkcg("fpp", ctrls);
 		struct cgroup_controller *pc;
 
@@ -1228,7 +1209,7 @@ TEST(create_from_parent_inherits_values)
 		ASSERT(c);
 		ASSERT_EQ(cgroup_create_cgroup_from_parent(c, 0), 0);
 		ASSERT_EQ(cgroup_get_controller_count(c), 1);
-		ASSERT_OK(kread("pids", "fpp/c", "pids.max", buf, sizeof(buf)));
+		ASSERT_OK(cgtest_read_value("pids", "fpp/c", "pids.max", buf, sizeof(buf)));
 		ASSERT_STREQ(buf, "17");
 		cgroup_free(&c);
 		cgroup_free(&pp);

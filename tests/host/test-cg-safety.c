@@ -23,24 +23,6 @@
 #include "macro.h"
 #include "tap.h"
 
-static int ver(const char *ctrl)
-{
-	const struct cgtest_hier *h = cgtest_hier_for(ctrl);
-
-	return h ? h->version : 0;
-}
-
-static int kread(const char *ctrl, const char *group, const char *file, char *buf, size_t size)
-{
-	int r = cgtest_read(ctrl, group, file, buf, size);
-
-	if (r < 0)
-		return r;
-	if (r > 0 && buf[r - 1] == '\n')
-		buf[--r] = 0;
-	return r;
-}
-
 static bool path_exists(const char *p)
 {
 	struct stat st;
@@ -314,7 +296,8 @@ TEST(symlinks_and_foreign_mounts_are_never_followed)
 	CGTEST_PREPARE();
 	ctrl = cgtest_has_ctrl("cpu") ? "cpu" : "pids";
 	CGTEST_REQUIRE_CTRL(ctrl);
-	val = !strcmp(ctrl, "pids") ? "pids.max" : (ver("cpu") == 1 ? "cpu.shares" : "cpu.weight");
+	val = !strcmp(ctrl, "pids") ? "pids.max"
+				    : (cgtest_version("cpu") == 1 ? "cpu.shares" : "cpu.weight");
 	r = setup_foreign_mount(&o, ctrl);
 	if (r == -EPERM || r == -ENOSYS) {
 		outside_remove(&o);
@@ -448,7 +431,7 @@ TEST(values_the_kernel_refuses)
 		ASSERT_EQ(cgroup_set_value_string(c, "pids.max", bad[i]), 0);
 		ASSERT_EQ(cgroup_modify_cgroup(cg), ECGCANTSETVALUE);
 		ASSERT(cgroup_get_last_errno() != 0);
-		ASSERT_OK(kread("pids", "val", "pids.max", buf, sizeof(buf)));
+		ASSERT_OK(cgtest_read_value("pids", "val", "pids.max", buf, sizeof(buf)));
 		ASSERT_STREQ(buf, "8");
 	}
 	cgroup_free(&cg);
@@ -459,7 +442,7 @@ TEST(values_the_kernel_refuses)
 	ASSERT_EQ(cgroup_add_value_string(c, "pids.max", "lots"), 0);
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), ECGCANTSETVALUE);
 	ASSERT(cgtest_exists("pids", "val2"));
-	ASSERT_OK(kread("pids", "val2", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "val2", "pids.max", buf, sizeof(buf)));
 	ASSERT_STREQ(buf, "max");
 	cgroup_free(&cg);
 
@@ -469,7 +452,7 @@ TEST(values_the_kernel_refuses)
 	ASSERT_EQ(cgroup_add_value_string(c, "../pids.max", "1"), ECGINVAL);
 	ASSERT_EQ(cgroup_add_value_string(c, "/etc/passwd", "1"), ECGINVAL);
 	cgroup_free(&cg);
-	ASSERT_OK(kread("pids", "", "pids.max", buf, sizeof(buf)));
+	ASSERT_OK(cgtest_read_value("pids", "", "pids.max", buf, sizeof(buf)));
 	ASSERT(strcmp(buf, "1") != 0);
 	return 0;
 }
@@ -486,24 +469,24 @@ TEST(read_only_files)
 	CGTEST_REQUIRE_CTRL("pids");
 	ro[n_ro++] = "pids.current";
 	ro[n_ro++] = "pids.events";
-	if (ver("pids") == 2)
+	if (cgtest_version("pids") == 2)
 		ro[n_ro++] = "cgroup.controllers";
 	cg = cgroup_new_cgroup("ro");
 	ASSERT(cg && cgroup_add_controller(cg, "pids"));
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), 0);
 	cgroup_free(&cg);
 	for (int i = 0; i < n_ro; i++) {
-		ASSERT_OK(kread("pids", "ro", ro[i], before, sizeof(before)));
+		ASSERT_OK(cgtest_read_value("pids", "ro", ro[i], before, sizeof(before)));
 		cg = cgroup_new_cgroup("ro");
 		ASSERT(cg && (c = cgroup_add_controller(cg, "pids")));
 		ASSERT_EQ(cgroup_add_value_string(c, ro[i], "5"), 0);
 		ASSERT_EQ(cgroup_modify_cgroup(cg), ECGCANTSETVALUE);
 		ASSERT(cgroup_get_last_errno() != 0);
-		ASSERT_OK(kread("pids", "ro", ro[i], after, sizeof(after)));
+		ASSERT_OK(cgtest_read_value("pids", "ro", ro[i], after, sizeof(after)));
 		ASSERT_STREQ(after, before);
 		cgroup_free(&cg);
 	}
-	if (cgtest_has_ctrl("memory") && ver("memory") == 1) {
+	if (cgtest_has_ctrl("memory") && cgtest_version("memory") == 1) {
 		cg = cgroup_new_cgroup("ro");
 		ASSERT(cg && (c = cgroup_add_controller(cg, "memory")));
 		ASSERT_EQ(cgroup_create_cgroup(cg, 0), 0);

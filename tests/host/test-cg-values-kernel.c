@@ -17,24 +17,6 @@
 #include "lve/libcgroup.h"
 #include "tap.h"
 
-static int ver(const char *ctrl)
-{
-	const struct cgtest_hier *h = cgtest_hier_for(ctrl);
-
-	return h ? h->version : 0;
-}
-
-static int kread(const char *ctrl, const char *group, const char *file, char *buf, size_t size)
-{
-	int r = cgtest_read(ctrl, group, file, buf, size);
-
-	if (r < 0)
-		return r;
-	if (r > 0 && buf[r - 1] == '\n')
-		buf[--r] = 0;
-	return r;
-}
-
 /* Create `group` with one controller and no values. */
 static int mkgroup(const char *group, const char *ctrl)
 {
@@ -104,7 +86,7 @@ static int roundtrip(const char *group, const char *ctrl, const char *name, cons
 	char kernel[4096], *lib = NULL;
 
 	ASSERT_EQ(set1(group, ctrl, name, value), 0);
-	ASSERT_OK(kread(ctrl, group, name, kernel, sizeof(kernel)));
+	ASSERT_OK(cgtest_read_value(ctrl, group, name, kernel, sizeof(kernel)));
 	if (expect)
 		ASSERT_STREQ(kernel, expect);
 	ASSERT_EQ(get1(group, ctrl, name, &lib), 0);
@@ -144,7 +126,7 @@ TEST(cpu_weight_own_version)
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("cpu");
 	ASSERT_EQ(mkgroup("c", "cpu"), 0);
-	if (ver("cpu") == 1)
+	if (cgtest_version("cpu") == 1)
 		return roundtrip("c", "cpu", "cpu.shares", "512", "512");
 	return roundtrip("c", "cpu", "cpu.weight", "50", "50");
 }
@@ -154,7 +136,7 @@ TEST(cpu_quota_unlimited)
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("cpu");
 	ASSERT_EQ(mkgroup("q", "cpu"), 0);
-	if (ver("cpu") == 1) {
+	if (cgtest_version("cpu") == 1) {
 		if (roundtrip("q", "cpu", "cpu.cfs_period_us", "100000", "100000") ||
 		    roundtrip("q", "cpu", "cpu.cfs_quota_us", "50000", "50000") ||
 		    roundtrip("q", "cpu", "cpu.cfs_quota_us", "-1", "-1"))
@@ -205,18 +187,18 @@ TEST(cpu_weight_other_version_is_translated)
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("cpu");
 	ASSERT_EQ(mkgroup("t", "cpu"), 0);
-	if (ver("cpu") == 1) {
+	if (cgtest_version("cpu") == 1) {
 		name = "cpu.weight", value = "50", target = "cpu.shares";
 	} else {
 		name = "cpu.shares", value = "512", target = "cpu.weight";
 	}
-	want = converted("cpu", name, value, ver("cpu"), target);
+	want = converted("cpu", name, value, cgtest_version("cpu"), target);
 	if (!want)
 		SKIP("cgroup_convert_cgroup() does not translate %s yet", name);
-	ASSERT_OK(kread("cpu", "t", target, before, sizeof(before)));
+	ASSERT_OK(cgtest_read_value("cpu", "t", target, before, sizeof(before)));
 	ASSERT(strcmp(before, want) != 0); /* the write must be visible */
 	ASSERT_EQ(set1("t", "cpu", name, value), 0);
-	ASSERT_OK(kread("cpu", "t", target, kernel, sizeof(kernel)));
+	ASSERT_OK(cgtest_read_value("cpu", "t", target, kernel, sizeof(kernel)));
 	ASSERT_STREQ(kernel, want);
 	free(want);
 	return 0;
@@ -230,12 +212,12 @@ TEST(memory_limit_with_other_version_name)
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("memory");
 	ASSERT_EQ(mkgroup("m", "memory"), 0);
-	if (ver("memory") == 1)
+	if (cgtest_version("memory") == 1)
 		name = "memory.max", target = "memory.limit_in_bytes";
 	else
 		name = "memory.limit_in_bytes", target = "memory.max";
 	ASSERT_EQ(set1("m", "memory", name, "67108864"), 0);
-	ASSERT_OK(kread("memory", "m", target, kernel, sizeof(kernel)));
+	ASSERT_OK(cgtest_read_value("memory", "m", target, kernel, sizeof(kernel)));
 	ASSERT_STREQ(kernel, "67108864");
 	/* and read back under the kernel's own name */
 	{
@@ -258,7 +240,7 @@ TEST(untranslatable_setting_is_reported_the_rest_written)
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("memory");
 	ASSERT_EQ(mkgroup("mx", "memory"), 0);
-	if (ver("memory") == 1) /* memory.high has no v1 counterpart */
+	if (cgtest_version("memory") == 1) /* memory.high has no v1 counterpart */
 		conv = "memory.max", target = "memory.limit_in_bytes", none = "memory.high";
 	else /* memory.swappiness has no v2 counterpart */
 		conv = "memory.limit_in_bytes", target = "memory.max", none = "memory.swappiness";
@@ -267,7 +249,7 @@ TEST(untranslatable_setting_is_reported_the_rest_written)
 	ASSERT_EQ(cgroup_add_value_string(c, none, "1000000"), 0);
 	ASSERT_EQ(cgroup_add_value_string(c, conv, "50331648"), 0);
 	ASSERT_EQ(cgroup_modify_cgroup(cg), ECGROUPVALUENOTEXIST);
-	ASSERT_OK(kread("memory", "mx", target, kernel, sizeof(kernel)));
+	ASSERT_OK(cgtest_read_value("memory", "mx", target, kernel, sizeof(kernel)));
 	ASSERT_STREQ(kernel, "50331648");
 	cgroup_free(&cg);
 	return 0;
@@ -280,16 +262,16 @@ TEST(memory_limit_unlimited)
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("memory");
 	ASSERT_EQ(mkgroup("mu", "memory"), 0);
-	if (ver("memory") == 1) {
+	if (cgtest_version("memory") == 1) {
 		char dflt[64];
 
-		ASSERT_OK(kread("memory", "mu", "memory.limit_in_bytes", dflt, sizeof(dflt)));
+		ASSERT_OK(cgtest_read_value("memory", "mu", "memory.limit_in_bytes", dflt, sizeof(dflt)));
 		if (roundtrip("mu", "memory", "memory.limit_in_bytes", "33554432", "33554432"))
 			return 1;
 		/* -1 is stored as the kernel's "unlimited" number: read back what it holds */
 		if (roundtrip("mu", "memory", "memory.limit_in_bytes", "-1", dflt))
 			return 1;
-		ASSERT_OK(kread("memory", "mu", "memory.limit_in_bytes", kernel, sizeof(kernel)));
+		ASSERT_OK(cgtest_read_value("memory", "mu", "memory.limit_in_bytes", kernel, sizeof(kernel)));
 		ASSERT(strcmp(kernel, "33554432") != 0);
 		return 0;
 	}
@@ -307,8 +289,10 @@ TEST(cpuset_empty_value_round_trip)
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("cpuset");
 	ASSERT_EQ(mkgroup("cs", "cpuset"), 0);
-	if (kread("cpuset", "", ver("cpuset") == 2 ? "cpuset.cpus.effective" : "cpuset.cpus", cpus,
-		  sizeof(cpus)) < 0 || !cpus[0])
+	if (cgtest_read_value("cpuset", "",
+			      cgtest_version("cpuset") == 2 ? "cpuset.cpus.effective" : "cpuset.cpus",
+			      cpus, sizeof(cpus)) < 0 ||
+	    !cpus[0])
 		SKIP("no cpus visible in the test root");
 	/* the first cpu of the available set */
 	cpus[strcspn(cpus, ",-")] = 0;
@@ -331,9 +315,9 @@ TEST(multiline_values_are_whole)
 	file = strcmp(ctrl, "memory") ? "cpu.stat" : "memory.stat";
 	ASSERT_EQ(mkgroup("ml", ctrl), 0);
 	for (int tries = 0; tries < 5; tries++) {
-		ASSERT_OK(kread(ctrl, "ml", file, kernel, sizeof(kernel)));
+		ASSERT_OK(cgtest_read_value(ctrl, "ml", file, kernel, sizeof(kernel)));
 		ASSERT_EQ(get1("ml", ctrl, file, &v), 0);
-		ASSERT_OK(kread(ctrl, "ml", file, again, sizeof(again)));
+		ASSERT_OK(cgtest_read_value(ctrl, "ml", file, again, sizeof(again)));
 		if (!strcmp(kernel, again))
 			break;
 		free(v);
@@ -395,7 +379,7 @@ TEST(io_throttle_per_device)
 	if (!find_disk(dev, sizeof(dev)))
 		SKIP("no block device");
 	ASSERT_EQ(mkgroup("io", ctrl), 0);
-	if (ver(ctrl) == 1) {
+	if (cgtest_version(ctrl) == 1) {
 		snprintf(val, sizeof(val), "%s 1048576", dev);
 		if (roundtrip("io", ctrl, "blkio.throttle.read_bps_device", val, val))
 			return 1;
@@ -407,7 +391,7 @@ TEST(io_throttle_per_device)
 	snprintf(val, sizeof(val), "%s rbps=1048576", dev);
 	if (set1("io", ctrl, "io.max", val) != 0)
 		SKIP("io.max refused for %s", dev);
-	ASSERT_OK(kread(ctrl, "io", "io.max", kernel, sizeof(kernel)));
+	ASSERT_OK(cgtest_read_value(ctrl, "io", "io.max", kernel, sizeof(kernel)));
 	snprintf(val, sizeof(val), "%s rbps=1048576 ", dev);
 	ASSERT(strncmp(kernel, val, strlen(val)) == 0);
 	{
@@ -424,7 +408,7 @@ TEST(freezer_state)
 {
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("freezer");
-	if (ver("freezer") != 1)
+	if (cgtest_version("freezer") != 1)
 		SKIP("freezer is a v1 controller");
 	ASSERT_EQ(mkgroup("fz", "freezer"), 0);
 	if (roundtrip("fz", "freezer", "freezer.state", "FROZEN", "FROZEN") ||
@@ -448,7 +432,7 @@ TEST(create_writes_typed_values)
 	ASSERT(c);
 	ASSERT_EQ(cgroup_add_value_uint64(c, "pids.max", 1234), 0);
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), 0);
-	ASSERT_OK(kread("pids", "ty", "pids.max", kernel, sizeof(kernel)));
+	ASSERT_OK(cgtest_read_value("pids", "ty", "pids.max", kernel, sizeof(kernel)));
 	ASSERT_STREQ(kernel, "1234");
 	cgroup_free(&cg);
 	cg = cgroup_new_cgroup("ty");
@@ -496,7 +480,7 @@ TEST(get_then_modify_round_trip_unchanged)
 	{
 		char kernel[64];
 
-		ASSERT_OK(kread("pids", "rt", "pids.max", kernel, sizeof(kernel)));
+		ASSERT_OK(cgtest_read_value("pids", "rt", "pids.max", kernel, sizeof(kernel)));
 		ASSERT_STREQ(kernel, "max");
 	}
 	cgroup_free(&cg);

@@ -23,6 +23,7 @@
 
 #include "db-internal.h"
 #include "stats.h"
+#include "lve-sample.h"
 #include "tap.h"
 
 /* ------------------------------------------------------------- server */
@@ -215,36 +216,13 @@ static bool rollups_consistent(const char *sid)
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return lvetest_rnd(&rng_state);
 }
 
+/* A sample with pseudo-random values of every field. */
 static struct lve_sample mk(uint32_t id, int64_t ts)
 {
-	struct lve_sample s = { .id = id, .ts = ts, .interval = 5 };
-
-	s.aCPU = (uint32_t)(rnd() % 40000);
-	s.lCPU = (uint32_t)(rnd() % 3) * 10000;
-	s.CPUf = rnd() % 4;
-	s.aEP = (uint32_t)(rnd() % 30);
-	s.lEP = 20;
-	s.EPf = rnd() % 3;
-	s.aVMem = rnd() % (1ull << 40);
-	s.aPMem = rnd() % (1ull << 33);
-	s.lPMem = (rnd() % 4) << 30;
-	s.PMemF = rnd() % 5;
-	s.aNproc = (uint32_t)(rnd() % 200);
-	s.lNproc = 100;
-	s.aIO = rnd() % (1ull << 30);
-	s.lIO = 1ull << 20;
-	s.aIOPS = (uint32_t)(rnd() % 5000);
-	s.lIOPS = 1024;
-	s.IOPSf = rnd() % 2;
-	s.nprocs = 3;
-	s.nthreads = 7;
-	return s;
+	return lvetest_sample(&rng_state, id, ts);
 }
 
 static void alarm_handler(int sig)
@@ -540,6 +518,156 @@ TEST(retention_and_duplicates)
 	lve_db_close(db);
 	/* other servers' rows were not touched */
 	ASSERT(q1("SELECT count(*) FROM lve_raw WHERE server_id = 'web1'") >= 0);
+	return 0;
+}
+
+static int64_t fl(int64_t v, int64_t m)
+{
+	int64_t r = v % m;
+
+	return r < 0 ? v - r - m : v - r;
+}
+
+/*
+ * Tiers raw 6 h, minutes 1 d, history 2 d over 3 days of passes of two
+ * LVEs: each table loses exactly its rows older than its horizon, the
+ * horizons land in lve_meta, the other server's rows stay, and random
+ * ranges (also across the horizons) equal the brute force over the range
+ * the query reports, which is widened only as the retention rules allow.
+ */
+TEST(tiered_retention_and_queries_across_horizons)
+{
+	const int64_t T0 = 1700006400, now = T0 + 3 * 86400 + 1234;
+	const int64_t h[LVE_LEVELS] = { now - 6 * 3600, now - 86400, now - 2 * 86400, now - 2 * 86400 };
+	enum { MAXS = 2000 };
+	struct lve_sample *s = calloc(MAXS, sizeof(*s));
+	struct lvestats_conf c = conf_pg(pg_cs, "tier", 2);
+	struct lve_db *db = NULL, *other = NULL;
+	int64_t before, after, keep_raw = 0;
+	char sql[512];
+	size_t n = 0;
+	int bad = 0, widened = 0, r;
+
+	ASSERT(s);
+	PG_REQUIRE();
+	GUARD(240);
+	c.keep_raw_hours = 6;
+	c.keep_minute_days = 1;
+	ASSERT_EQ(lve_db_open(&c, &db), 0);
+	ASSERT_EQ(open_pg("tier2", &other), 0);
+	for (int64_t k = 0; T0 + k * 300 < now - 600 && n + 2 < MAXS; k++) {
+		int64_t ts = T0 + k * 300 + k % 7;
+
+		s[n] = mk(1, ts);
+		s[n + 1] = mk(2, ts);
+		ASSERT_EQ(lve_db_insert(db, s + n, 2), 0);
+		if (k < 50)
+			ASSERT_EQ(lve_db_insert(other, s + n, 1), 0);
+		n += 2;
+	}
+	ASSERT(rollups_consistent("tier"));
+	before = q1("SELECT (SELECT count(*) FROM lve_raw) + (SELECT count(*) FROM lve_minute) + "
+		    "(SELECT count(*) FROM lve_hour) + (SELECT count(*) FROM lve_day)");
+	r = lve_db_retention(db, now);
+	ASSERT(r > 0);
+	after = q1("SELECT (SELECT count(*) FROM lve_raw) + (SELECT count(*) FROM lve_minute) + "
+		   "(SELECT count(*) FROM lve_hour) + (SELECT count(*) FROM lve_day)");
+	ASSERT_EQ(r, before - after);
+	/* per table: nothing older than its horizon, everything newer */
+	for (size_t i = 0; i < n; i++)
+		keep_raw += s[i].ts >= h[0];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_raw WHERE server_id = 'tier' AND ts < %lld", (long long)h[0]);
+	ASSERT_EQ(q1(sql), 0);
+	ASSERT_EQ(q1("SELECT count(*) FROM lve_raw WHERE server_id = 'tier'"), keep_raw);
+	for (int l = 1; l < LVE_LEVELS; l++) {
+		int64_t want = 0, secs = lve_level_secs[l];
+
+		/* samples come in pairs (LVE 1 and 2) at rising ts: count distinct buckets of LVE 1 */
+		for (size_t i = 0; i < n; i += 2)
+			want += fl(s[i].ts, secs) + secs > h[l] && (i == 0 || fl(s[i].ts, secs) != fl(s[i - 2].ts, secs));
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE server_id = 'tier' AND t + %lld <= %lld",
+			 lve_level_table[l], (long long)secs, (long long)h[l]);
+		ASSERT_EQ(q1(sql), 0);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE server_id = 'tier'", lve_level_table[l]);
+		if (q1(sql) != 2 * want)
+			TAP_FAIL("%s: %lld rows, want %lld", lve_level_table[l], (long long)q1(sql), (long long)(2 * want));
+	}
+	for (int l = 0; l < LVE_LEVELS; l++) {
+		snprintf(sql, sizeof(sql), "SELECT v::bigint FROM lve_meta WHERE k = 'horizon.%s.tier'", lve_level_table[l]);
+		ASSERT_EQ(q1(sql), h[l]);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_meta WHERE k = 'horizon.%s.tier2'", lve_level_table[l]);
+		ASSERT_EQ(q1(sql), 0);
+	}
+	/* the other server's rows stay */
+	ASSERT_EQ(q1("SELECT count(*) FROM lve_raw WHERE server_id = 'tier2'"), 50);
+	ASSERT_EQ(q1("SELECT sum(n) FROM lve_day WHERE server_id = 'tier2'"), 50);
+
+	for (int iter = 0; iter < 80 && !bad; iter++) {
+		int64_t from = T0 - 50 + (int64_t)(rnd() % (3 * 86400)), to, lo, g;
+		int64_t day0 = fl(h[3], 86400), cnt[3] = { 0 }, sum[3] = { 0 }, mx[3] = { 0 }, flt[3] = { 0 };
+		uint32_t id = iter % 3 ? 0 : 1;
+		struct lve_query_span u = { 0, 0 };
+		struct lve_agg *a = NULL;
+		int want = 0;
+
+		to = from + (int64_t)(rnd() % (iter % 2 ? 200000 : 5000));
+		if (iter % 4 == 3) {
+			from = h[rnd() % LVE_LEVELS] + (int64_t)(rnd() % 121) - 60;
+			to = from + (int64_t)(rnd() % 20000);
+		}
+		r = lve_db_query_span(db, &(struct lve_query){ .from = from, .to = to, .id = id }, &a, &u);
+		/* the range covered, from the retention rules */
+		lo = from > day0 ? from : day0;
+		g = lo >= h[0] ? 1 : fl(lo, 60) + 60 > h[1] ? 60 : fl(lo, 3600) + 3600 > h[2] ? 3600 : 86400;
+		if (to <= day0 ? (u.from != to || u.to != to)
+			       : (u.from != fl(lo, g) || u.to < to || u.to - to >= g)) {
+			fprintf(stderr, "# [%lld, %lld): covered [%lld, %lld)\n", (long long)from, (long long)to,
+				(long long)u.from, (long long)u.to);
+			bad = 1;
+		}
+		widened += u.from != from || u.to != to;
+		for (size_t i = 0; i < n; i++)
+			if (s[i].ts >= u.from && s[i].ts < u.to && (!id || s[i].id == id)) {
+				cnt[s[i].id]++;
+				sum[s[i].id] += s[i].aCPU;
+				mx[s[i].id] = s[i].lPMem > (uint64_t)mx[s[i].id] ? (int64_t)s[i].lPMem : mx[s[i].id];
+				flt[s[i].id] += (int64_t)s[i].CPUf;
+			}
+		want = (cnt[1] > 0) + (cnt[2] > 0);
+		if (r != want) {
+			fprintf(stderr, "# [%lld, %lld) id %u: %d rows, want %d (%s)\n", (long long)from, (long long)to, id, r,
+				want, lve_db_errmsg(db));
+			bad = 1;
+		}
+		for (int i = 0; i < r && !bad; i++) {
+			uint32_t x = a[i].id;
+
+			if (x < 1 || x > 2 || (int64_t)a[i].n != cnt[x] || a[i].v[LVE_COL_ACPU] != (double)sum[x] / (double)cnt[x] ||
+			    a[i].v[LVE_COL_LPMEM] != (double)mx[x] || a[i].v[LVE_COL_CPUF] != (double)flt[x]) {
+				fprintf(stderr, "# [%lld, %lld) id %u: mismatch\n", (long long)from, (long long)to, x);
+				bad = 1;
+			}
+		}
+		free(a);
+	}
+	ASSERT_EQ(bad, 0);
+	ASSERT(widened > 10);
+	/* nothing more to remove; a reader handle sees the same horizons */
+	ASSERT_EQ(lve_db_retention(db, now), 0);
+	lve_db_close(db);
+	lve_db_close(other);
+	ASSERT_EQ(lve_db_open_flags(&c, LVE_DB_READONLY, &db), 0);
+	{
+		struct lve_query_span u = { 0, 0 };
+		struct lve_agg *a = NULL;
+
+		r = lve_db_query_span(db, &(struct lve_query){ .from = h[0] - 25, .to = h[0] + 1 }, &a, &u);
+		ASSERT(r >= 0);
+		ASSERT(u.from == fl(h[0] - 25, 60) && u.to == fl(h[0] + 1, 60) + 60);
+		free(a);
+	}
+	lve_db_close(db);
+	free(s);
 	return 0;
 }
 

@@ -480,6 +480,68 @@ TEST(lveinfo_json_and_csv)
 	return 0;
 }
 
+/*
+ * Tiers raw 1 h, minutes 1 d, history 2 d, retention run at
+ * now = D + 2 d + 5 h + 1830 (D a UTC midnight): raw horizon h0 = now - 1 h.
+ * A range older than h0 comes back widened to whole minutes and --json
+ * says so; one inside raw's reach keeps its bounds.
+ */
+TEST(lveinfo_json_reports_the_widened_range)
+{
+	const int64_t D = 1700006400, now = D + 2 * 86400 + 5 * 3600 + 1830, h0 = now - 3600;
+	static const struct {
+		int64_t off;
+		uint32_t cpu;
+	} pts[] = { { -30, 100 }, { -10, 200 }, { 10, 600 }, { 40, 5000 } };
+	struct lvestats_conf c = { .db_type = "sqlite", .server_id = "localhost", .keep_history_days = 2,
+				   .keep_minute_days = 1, .keep_raw_hours = 1, .interval = 5 };
+	struct lve_db *db = NULL;
+	char text[1024], from[32], to[32], want[128];
+
+	if (!lte_base[0])
+		TAP_FAIL("no test base directory");
+	snprintf(dbdir, sizeof(dbdir), "%s/db-XXXXXX", lte_base);
+	ASSERT(mkdtemp(dbdir) != NULL);
+	snprintf(dbfile, sizeof(dbfile), "%s/lvestats2.db", dbdir);
+	snprintf(conffile, sizeof(conffile), "%s/lvestats2", dbdir);
+	snprintf(text, sizeof(text), "db_type=sqlite\nsqlite_path=%s\nkeep_raw_hours=1\nkeep_minute_days=1\n"
+		 "keep_history_days=2\n", dbfile);
+	ASSERT_OK(write_text(conffile, text));
+	c.sqlite_path = dbfile;
+	ASSERT_EQ(lve_db_open(&c, &db), 0);
+	for (size_t i = 0; i < ELEMENTSOF(pts); i++) {
+		struct lve_sample s = smp(7, h0 + pts[i].off, pts[i].cpu, 10000, 0, 0);
+
+		ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
+	}
+	ASSERT(lve_db_retention(db, now) > 0);
+	lve_db_close(db);
+
+	/* [h0 - 25, h0 + 19] -> [h0 - 30, h0 + 29]: three samples, (1 + 2 + 6) / 3 % */
+	snprintf(from, sizeof(from), "@%" PRId64, h0 - 25);
+	snprintf(to, sizeof(to), "@%" PRId64, h0 + 19);
+	LVEINFO(&R, "--from", from, "--to", to, "--json", "--show-columns", "aCPU");
+	ASSERT_EQ(R.code, 0);
+	ASSERT(json_valid(R.out));
+	snprintf(want, sizeof(want), "{\"from\": %" PRId64 ", \"to\": %" PRId64 ", ", h0 - 30, h0 + 29);
+	if (strncmp(R.out, want, strlen(want)))
+		TAP_FAIL("got %.120s, want %s", R.out, want);
+	ASSERT(strstr(R.out, "{\"ID\": 7, \"aCPU\": 3.00}") != NULL);
+	/* the same widening behind --csv */
+	LVEINFO(&R, "--from", from, "--to", to, "--csv", "--show-columns", "aCPU");
+	ASSERT_STREQ(R.out, "ID,aCPU\n7,3.00\n");
+	/* inside raw's reach: the range as asked, two samples */
+	snprintf(from, sizeof(from), "@%" PRId64, h0 + 5);
+	snprintf(to, sizeof(to), "@%" PRId64, h0 + 44);
+	LVEINFO(&R, "--from", from, "--to", to, "--json", "--show-columns", "aCPU");
+	ASSERT_EQ(R.code, 0);
+	snprintf(want, sizeof(want), "{\"from\": %" PRId64 ", \"to\": %" PRId64 ", ", h0 + 5, h0 + 44);
+	if (strncmp(R.out, want, strlen(want)))
+		TAP_FAIL("got %.120s, want %s", R.out, want);
+	ASSERT(strstr(R.out, "{\"ID\": 7, \"aCPU\": 28.00}") != NULL);
+	return 0;
+}
+
 TEST(lveinfo_bad_options_exit_2)
 {
 	static const char *const bad[][4] = {

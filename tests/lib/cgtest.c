@@ -1051,6 +1051,13 @@ bool cgtest_has_ctrl(const char *controller)
 	return cgtest_hier_for(controller) != NULL;
 }
 
+int cgtest_version(const char *controller)
+{
+	const struct cgtest_hier *h = cgtest_hier_for(controller);
+
+	return h ? h->version : 0;
+}
+
 const char *cgtest_ctrl_missing_reason(const char *controller)
 {
 	if (!S || !S->prepared)
@@ -1213,6 +1220,16 @@ int cgtest_read(const char *controller, const char *group, const char *file, cha
 		return fd;
 	r = read_file_at(fd, file, buf, size);
 	close(fd);
+	return r;
+}
+
+int cgtest_read_value(const char *controller, const char *group, const char *file, char *buf,
+		      size_t size)
+{
+	int r = cgtest_read(controller, group, file, buf, size);
+
+	if (r > 0 && buf[r - 1] == '\n')
+		buf[--r] = 0;
 	return r;
 }
 

@@ -98,6 +98,8 @@ const struct cgtest_hier *cgtest_hier(int i);
 /* The hierarchy holding `controller` ("cpu", "memory", "io" or "blkio", ...), or NULL. */
 const struct cgtest_hier *cgtest_hier_for(const char *controller);
 bool cgtest_has_ctrl(const char *controller);
+/* Version (1 or 2) of the hierarchy holding `controller`, 0 when absent. */
+int cgtest_version(const char *controller);
 /* Why cgtest_has_ctrl() is false, for SKIP messages. */
 const char *cgtest_ctrl_missing_reason(const char *controller);
 
@@ -114,6 +116,9 @@ char *cgtest_path(const char *controller, const char *group, const char *file);
 bool cgtest_exists(const char *controller, const char *group);
 int cgtest_mkdir(const char *controller, const char *group); /* NULL controller: every hierarchy */
 int cgtest_read(const char *controller, const char *group, const char *file, char *buf, size_t size);
+/* cgtest_read() with one trailing newline removed (the value as the kernel shows it). */
+int cgtest_read_value(const char *controller, const char *group, const char *file, char *buf,
+		      size_t size);
 int cgtest_write(const char *controller, const char *group, const char *file, const char *value);
 /* Number of pids listed in <group>/cgroup.procs, or -errno. */
 int cgtest_count_procs(const char *controller, const char *group);

@@ -28,6 +28,7 @@
 
 #include "db-internal.h"
 #include "stats.h"
+#include "lve-sample.h"
 #include "tap.h"
 
 /* ------------------------------------------------------------- helpers */
@@ -119,41 +120,13 @@ static int open_db(const char *path, struct lve_db **db)
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return lvetest_rnd(&rng_state);
 }
 
 /* A sample with pseudo-random values of every field. */
 static struct lve_sample mk(uint32_t id, int64_t ts)
 {
-	struct lve_sample s = { .id = id, .ts = ts, .interval = 5 };
-
-	s.aCPU = (uint32_t)(rnd() % 40000);
-	s.lCPU = (uint32_t)(rnd() % 3) * 10000;
-	s.CPUf = rnd() % 4;
-	s.aEP = (uint32_t)(rnd() % 30);
-	s.lEP = 20;
-	s.EPf = rnd() % 3;
-	s.aVMem = rnd() % (1ull << 40);
-	s.lVMem = rnd() % 2 ? 0 : (1ull << 32);
-	s.VMemF = rnd() % 2;
-	s.aPMem = rnd() % (1ull << 33);
-	s.lPMem = (rnd() % 4) << 30;
-	s.PMemF = rnd() % 5;
-	s.aNproc = (uint32_t)(rnd() % 200);
-	s.lNproc = 100;
-	s.NprocF = rnd() % 2;
-	s.aIO = rnd() % (1ull << 30);
-	s.lIO = 1ull << 20;
-	s.IOf = rnd() % 2;
-	s.aIOPS = (uint32_t)(rnd() % 5000);
-	s.lIOPS = 1024;
-	s.IOPSf = rnd() % 2;
-	s.nprocs = (uint32_t)(rnd() % 50);
-	s.nthreads = s.nprocs * 2;
-	return s;
+	return lvetest_sample(&rng_state, id, ts);
 }
 
 /* A scalar from the database, read with sqlite3 directly (-1 on error). */
@@ -253,17 +226,33 @@ static size_t oracle(const struct lve_sample *s, size_t n, int64_t from, int64_t
 	return k;
 }
 
-/* Compare lve_db_query over [from, to) with the oracle; 0 or 1 (printed). */
-static int check_range(struct lve_db *db, const struct lve_sample *s, size_t n, int64_t from, int64_t to, uint32_t id)
+/*
+ * lve_db_query_span over [from, to) against the oracle over the range the
+ * query reports it covered (*used, written when not NULL); 0 or 1 (printed).
+ * With used NULL the range must not have been changed.
+ */
+static int check_range_span(struct lve_db *db, const struct lve_sample *s, size_t n, int64_t from, int64_t to,
+			    uint32_t id, struct lve_query_span *used)
 {
 	struct oracle o[64];
 	struct lve_agg *a = NULL;
-	size_t k = oracle(s, n, from, to, id, o, ELEMENTSOF(o));
-	int r = lve_db_query(db, &(struct lve_query){ .from = from, .to = to, .id = id }, &a);
+	struct lve_query_span u = { INT64_MIN, INT64_MIN };
+	int r = lve_db_query_span(db, &(struct lve_query){ .from = from, .to = to, .id = id }, &a, &u);
+	size_t k;
 	int bad = 0;
 
+	if (r >= 0 && !used && (u.from != from || u.to != to)) {
+		fprintf(stderr, "# [%lld, %lld): covered [%lld, %lld) with nothing trimmed\n", (long long)from,
+			(long long)to, (long long)u.from, (long long)u.to);
+		free(a);
+		return 1;
+	}
+	if (used)
+		*used = u;
+	k = oracle(s, n, u.from, u.to, id, o, ELEMENTSOF(o));
 	if (r < 0 || (size_t)r != k) {
-		fprintf(stderr, "# [%lld, %lld) id %u: %d rows, expected %zu\n", (long long)from, (long long)to, id, r, k);
+		fprintf(stderr, "# [%lld, %lld) as [%lld, %lld) id %u: %d rows, expected %zu\n", (long long)from,
+			(long long)to, (long long)u.from, (long long)u.to, id, r, k);
 		free(a);
 		return 1;
 	}
@@ -275,6 +264,8 @@ static int check_range(struct lve_db *db, const struct lve_sample *s, size_t n, 
 			if (o[j].id == a[i].id)
 				x = &o[j];
 		if (!x || (int64_t)a[i].n != x->n || (i && a[i].id <= a[i - 1].id)) {
+			fprintf(stderr, "# [%lld, %lld) as [%lld, %lld): LVE %u count\n", (long long)from, (long long)to,
+				(long long)u.from, (long long)u.to, a[i].id);
 			bad = 1;
 			break;
 		}
@@ -294,6 +285,60 @@ static int check_range(struct lve_db *db, const struct lve_sample *s, size_t n, 
 	}
 	free(a);
 	return bad;
+}
+
+/* Compare lve_db_query over [from, to) with the oracle (nothing trimmed: the range is kept); 0 or 1. */
+static int check_range(struct lve_db *db, const struct lve_sample *s, size_t n, int64_t from, int64_t to, uint32_t id)
+{
+	return check_range_span(db, s, n, from, to, id, NULL);
+}
+
+static int64_t fl(int64_t v, int64_t m)
+{
+	int64_t r = v % m;
+
+	return r < 0 ? v - r - m : v - r;
+}
+
+static int64_t cl(int64_t v, int64_t m)
+{
+	return fl(v, m) == v ? v : fl(v, m) + m;
+}
+
+/*
+ * Is `u` the range lve_db_query may cover for [from, to) when retention
+ * removed, per table, what lies before h[] (INT64_MIN: nothing): raw ts <
+ * h0, rollup buckets with t + secs <= h? From the retention rules alone:
+ * from goes to the oldest kept day when older; else down to the bucket of
+ * the finest table that still holds it; to up by less than that bucket.
+ * 0 or 1 (printed).
+ */
+static int check_span(int64_t from, int64_t to, const int64_t h[LVE_LEVELS], struct lve_query_span u)
+{
+	int64_t day0 = h[3] == INT64_MIN ? INT64_MIN : fl(h[3], 86400), lo, g;
+
+	if (to <= day0 || from == to) {
+		if (u.from == to && u.to == to)
+			return 0;
+		fprintf(stderr, "# [%lld, %lld) before the history: covered [%lld, %lld)\n", (long long)from, (long long)to,
+			(long long)u.from, (long long)u.to);
+		return 1;
+	}
+	lo = from > day0 ? from : day0;
+	if (h[0] == INT64_MIN || lo >= h[0])
+		g = 1;
+	else if (h[1] == INT64_MIN || fl(lo, 60) + 60 > h[1])
+		g = 60;
+	else if (h[2] == INT64_MIN || fl(lo, 3600) + 3600 > h[2])
+		g = 3600;
+	else
+		g = 86400;
+	if (u.from != fl(lo, g) || u.to < to || u.to > cl(to, g) || (u.to != to && u.to % 60)) {
+		fprintf(stderr, "# [%lld, %lld) (bucket %lld): covered [%lld, %lld)\n", (long long)from, (long long)to,
+			(long long)g, (long long)u.from, (long long)u.to);
+		return 1;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------- parsers */
@@ -456,6 +501,103 @@ TEST(query_plan_exact_cover)
 					}
 			}
 		ASSERT_EQ(total, to > from ? to - from : 0);
+	}
+	return 0;
+}
+
+/*
+ * The tiered plan: every part on its level's buckets, disjoint, covering
+ * exactly the range it reports, and read only where its table still holds
+ * every row (raw: ts >= h0; a rollup: buckets with t + secs > h). Horizons
+ * in retention's order (finer ones newer) and, every fourth time, in any
+ * order (the plan must still only read what is kept).
+ */
+TEST(query_plan_tiered_reads_only_kept_rows)
+{
+	for (int iter = 0; iter < 40000; iter++) {
+		const int64_t base = 1700000000;
+		int64_t h[LVE_LEVELS], from = base + (int64_t)(rnd() % (20 * 86400)), to, f = 0, t = 0, total = 0;
+		struct lve_query_plan p;
+
+		h[2] = h[3] = base + (int64_t)(rnd() % (6 * 86400));
+		h[1] = h[2] + (int64_t)(rnd() % (5 * 86400));
+		h[0] = h[1] + (int64_t)(rnd() % (2 * 86400));
+		if (iter % 4 == 3)
+			for (int l = 0; l < LVE_LEVELS; l++)
+				h[l] = rnd() % 5 == 0 ? LVE_NO_HORIZON : base + (int64_t)(rnd() % (12 * 86400));
+		else if (iter % 7 == 0) {
+			/* a finer table trimmed as far as the coarse ones */
+			h[1] = h[2];
+			if (rnd() % 2)
+				h[0] = h[1];
+		}
+		switch (iter % 5) {
+		case 0: to = from + (int64_t)(rnd() % 120); break;
+		case 1: to = from + (int64_t)(rnd() % 7200); break;
+		case 2: to = from + (int64_t)(rnd() % (3 * 86400)); break;
+		case 3: {
+			/* around a horizon */
+			int64_t x = h[rnd() % LVE_LEVELS];
+
+			if (x != LVE_NO_HORIZON)
+				from = x + (int64_t)(rnd() % 7) - 3;
+			to = from + (int64_t)(rnd() % 100000);
+			break;
+		}
+		default: to = from + (int64_t)(rnd() % (10 * 86400));
+		}
+		lve_query_plan_tiered(from, to, h, &p, &f, &t);
+		ASSERT(f <= t);
+		if (iter % 4 != 3 && check_span(from, to, h, (struct lve_query_span){ f, t }))
+			TAP_FAIL("iteration %d", iter);
+		for (int l = 0; l < LVE_LEVELS; l++)
+			for (int k = 0; k < 2; k++) {
+				int64_t a = p.r[l][k][0], b = p.r[l][k][1];
+
+				if (a >= b)
+					continue;
+				ASSERT(a >= f && b <= t);
+				ASSERT_EQ(fl(a, lve_level_secs[l]), a);
+				ASSERT_EQ(fl(b, lve_level_secs[l]), b);
+				/* the table holds all of it */
+				if (h[l] != LVE_NO_HORIZON) {
+					if (l == 0 && a < h[0])
+						TAP_FAIL("raw part [%lld, %lld) before horizon %lld", (long long)a, (long long)b,
+							 (long long)h[0]);
+					if (l > 0 && a + lve_level_secs[l] <= h[l])
+						TAP_FAIL("%s part from %lld: bucket removed (horizon %lld)", lve_level_table[l],
+							 (long long)a, (long long)h[l]);
+				}
+				total += b - a;
+				for (int l2 = 0; l2 < LVE_LEVELS; l2++)
+					for (int k2 = 0; k2 < 2; k2++) {
+						int64_t c = p.r[l2][k2][0], d = p.r[l2][k2][1];
+
+						if ((l2 != l || k2 != k) && c < d)
+							ASSERT(b <= c || d <= a);
+					}
+			}
+		ASSERT_EQ(total, t - f);
+		/* to is never moved when from is still in raw's reach */
+		if (iter % 4 != 3 && from >= h[0] && from >= fl(h[3], 86400))
+			if (f != from || t != to)
+				TAP_FAIL("[%lld, %lld) covered as [%lld, %lld); horizons %lld %lld %lld %lld", (long long)from,
+					 (long long)to, (long long)f, (long long)t, (long long)h[0], (long long)h[1],
+					 (long long)h[2], (long long)h[3]);
+	}
+	/* nothing trimmed: the plain plan, the range unchanged */
+	{
+		const int64_t none[LVE_LEVELS] = { LVE_NO_HORIZON, LVE_NO_HORIZON, LVE_NO_HORIZON, LVE_NO_HORIZON };
+		struct lve_query_plan p, q;
+		int64_t f = 0, t = 0;
+
+		lve_query_plan_tiered(1700000007, 1700300011, none, &p, &f, &t);
+		lve_query_plan_make(1700000007, 1700300011, &q);
+		ASSERT(!memcmp(&p, &q, sizeof(p)));
+		ASSERT(f == 1700000007 && t == 1700300011);
+		/* absurd bounds are clamped, not overflowed */
+		lve_query_plan_tiered(INT64_MIN, INT64_MAX, none, &p, &f, &t);
+		ASSERT(f == -((int64_t)1 << 62) && t == ((int64_t)1 << 62));
 	}
 	return 0;
 }
@@ -631,63 +773,460 @@ TEST(duplicate_sample_is_ignored)
 	return 0;
 }
 
-TEST(retention_deletes_exactly_the_old_rows)
+static struct lvestats_conf conf_tiers(const char *path, const char *sid, uint32_t raw_hours, uint32_t minute_days,
+				       uint32_t days)
 {
-	const int64_t now = 1700000000, cutoff = now - 2 * 86400;
+	struct lvestats_conf c = conf_for(path, sid, days);
+
+	c.keep_raw_hours = raw_hours;
+	c.keep_minute_days = minute_days;
+	return c;
+}
+
+/* The horizon recorded for a table of `sid`, INT64_MIN when there is none (read with sqlite3 directly). */
+static int64_t horizon_of(const char *path, int level, const char *sid)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_meta WHERE k = 'horizon.%s.%s'", lve_level_table[level], sid);
+	if (q1(path, sql) != 1)
+		return INT64_MIN;
+	snprintf(sql, sizeof(sql), "SELECT CAST(v AS INTEGER) FROM lve_meta WHERE k = 'horizon.%s.%s'",
+		 lve_level_table[level], sid);
+	return q1(path, sql);
+}
+
+/* Distinct buckets of `secs` among ts[] that end after h (t + secs > h). */
+static int64_t buckets_after(const int64_t *ts, size_t n, int64_t secs, int64_t h)
+{
+	int64_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen |= fl(ts[j], secs) == fl(ts[i], secs);
+		if (!seen && fl(ts[i], secs) + secs > h)
+			k++;
+	}
+	return k;
+}
+
+static int64_t all_rows(const char *p)
+{
+	return q1(p, "SELECT (SELECT count(*) FROM lve_raw) + (SELECT count(*) FROM lve_minute) + "
+		     "(SELECT count(*) FROM lve_hour) + (SELECT count(*) FROM lve_day)");
+}
+
+/*
+ * keep_raw_hours 3, keep_minute_days 1, keep_history_days 2: each table
+ * loses exactly its rows older than its own horizon (raw ts < now - 3 h,
+ * minutes ended by now - 1 d, hours and days ended by now - 2 d), the
+ * horizons are recorded, only this server's rows go, and a run with an
+ * earlier clock moves nothing back.
+ */
+TEST(retention_tiers_delete_exactly_the_old_rows)
+{
+	const int64_t now = 1700001234;
+	const int64_t h[LVE_LEVELS] = { now - 3 * 3600, now - 86400, now - 2 * 86400, now - 2 * 86400 };
+	static const int64_t off[] = { -3601, -3600, -61, -60, -1, 0, 1, 59, 3599 };
 	struct lve_db *db = NULL, *other = NULL;
 	struct lvestats_conf c;
 	struct lve_sample s;
 	const char *p;
 	char sql[256];
-	int64_t before, after, ts_list[] = { cutoff - 86400 * 3, cutoff - 3601, cutoff - 3600, cutoff - 61, cutoff - 60,
-					     cutoff - 1, cutoff, cutoff + 1, cutoff + 59, now };
+	int64_t ts[64], before, after;
+	size_t n = 0;
 	int r;
 
 	TMPDIR();
 	p = dbpath("stats.db");
-	c = conf_for(p, "localhost", 2);
+	/* around every horizon, plus something ancient and now */
+	for (int l = 0; l < 3; l++)
+		for (size_t i = 0; i < ELEMENTSOF(off); i++)
+			ts[n++] = h[l] + off[i];
+	ts[n++] = h[3] - 5 * 86400;
+	ts[n++] = now;
+	c = conf_tiers(p, "localhost", 3, 1, 2);
 	ASSERT_EQ(lve_db_open(&c, &db), 0);
-	c = conf_for(p, "srv2", 2);
+	c = conf_tiers(p, "srv2", 3, 1, 2);
 	ASSERT_EQ(lve_db_open(&c, &other), 0);
-	for (size_t i = 0; i < ELEMENTSOF(ts_list); i++) {
-		s = mk(1, ts_list[i]);
+	for (size_t i = 0; i < n; i++) {
+		s = mk(1, ts[i]);
 		ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
-		s = mk(2, ts_list[i]);
+		s = mk(2, ts[i]);
 		ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
 		ASSERT_EQ(lve_db_insert(other, &s, 1), 0);
 	}
-	before = q1(p, "SELECT (SELECT count(*) FROM lve_raw) + (SELECT count(*) FROM lve_minute) + "
-		       "(SELECT count(*) FROM lve_hour) + (SELECT count(*) FROM lve_day)");
+	ASSERT(rollups_consistent(p));
+	before = all_rows(p);
 	r = lve_db_retention(db, now);
 	ASSERT_OK(r);
-	after = q1(p, "SELECT (SELECT count(*) FROM lve_raw) + (SELECT count(*) FROM lve_minute) + "
-		      "(SELECT count(*) FROM lve_hour) + (SELECT count(*) FROM lve_day)");
+	after = all_rows(p);
 	ASSERT_EQ(r, before - after);
-	/* raw: ts < cutoff gone (6 timestamps x 2 LVEs), the rest stays */
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_raw WHERE server_id = 'localhost' AND ts < %lld",
-		 (long long)cutoff);
-	ASSERT_EQ(q1(p, sql), 0);
-	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw WHERE server_id = 'localhost'"), 2 * 4);
-	/* rollups: buckets that end by the cutoff are gone, the others stay */
-	for (int l = 1; l < LVE_LEVELS; l++) {
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE server_id = 'localhost' AND t + %lld <= %lld",
-			 lve_level_table[l], (long long)lve_level_secs[l], (long long)cutoff);
+
+	/* raw: ts < h0 gone, every other sample of both LVEs stays */
+	{
+		int64_t keep = 0;
+
+		for (size_t i = 0; i < n; i++)
+			keep += ts[i] >= h[0];
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_raw WHERE server_id = 'localhost' AND ts < %lld",
+			 (long long)h[0]);
 		ASSERT_EQ(q1(p, sql), 0);
-		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE server_id = 'localhost' AND t + %lld > %lld",
-			 lve_level_table[l], (long long)lve_level_secs[l], (long long)cutoff);
-		ASSERT(q1(p, sql) > 0);
+		ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw WHERE server_id = 'localhost'"), 2 * keep);
+		ASSERT(keep > 0 && keep < (int64_t)n);
 	}
-	/* cutoff - 1 is in the minute [cutoff - 60, cutoff): that minute ended at the cutoff -> removed */
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_minute WHERE server_id = 'localhost' AND t = %lld",
-		 (long long)(cutoff - 60));
+	/* rollups: the buckets that ended by their table's horizon are gone, the others all stay */
+	for (int l = 1; l < LVE_LEVELS; l++) {
+		int64_t want = buckets_after(ts, n, lve_level_secs[l], h[l]);
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE server_id = 'localhost' AND t + %lld <= %lld",
+			 lve_level_table[l], (long long)lve_level_secs[l], (long long)h[l]);
+		ASSERT_EQ(q1(p, sql), 0);
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s WHERE server_id = 'localhost'", lve_level_table[l]);
+		if (q1(p, sql) != 2 * want)
+			TAP_FAIL("%s: %lld rows, want %lld", lve_level_table[l], (long long)q1(p, sql), (long long)(2 * want));
+		/* and they still hold every sample of their buckets */
+		snprintf(sql, sizeof(sql), "SELECT min(n) FROM %s WHERE server_id = 'localhost'", lve_level_table[l]);
+		ASSERT(q1(p, sql) >= 1);
+	}
+	/* the minute table lost minutes the hour table kept: the tiers differ */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_minute WHERE server_id = 'localhost' AND t < %lld",
+		 (long long)(h[1] - 3600));
 	ASSERT_EQ(q1(p, sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_hour WHERE server_id = 'localhost' AND t < %lld",
+		 (long long)(h[1] - 3600));
+	ASSERT(q1(p, sql) > 0);
+	/* horizons recorded per table and server */
+	for (int l = 0; l < LVE_LEVELS; l++) {
+		ASSERT_EQ(horizon_of(p, l, "localhost"), h[l]);
+		ASSERT_EQ(horizon_of(p, l, "srv2"), INT64_MIN);
+	}
 	/* the other server's rows are untouched */
-	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw WHERE server_id = 'srv2'"), (int64_t)ELEMENTSOF(ts_list));
-	/* again: nothing more */
+	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw WHERE server_id = 'srv2'"), (int64_t)n);
+	ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_day WHERE server_id = 'srv2'"), (int64_t)n);
+	/* again: nothing more; an earlier clock neither deletes nor moves a horizon back */
 	ASSERT_EQ(lve_db_retention(db, now), 0);
+	ASSERT_EQ(lve_db_retention(db, now - 7200), 0);
+	for (int l = 0; l < LVE_LEVELS; l++)
+		ASSERT_EQ(horizon_of(p, l, "localhost"), h[l]);
+	ASSERT_EQ(all_rows(p), after);
+	/* an hour later: one more hour of raw rows goes */
+	r = lve_db_retention(db, now + 3600);
+	ASSERT(r > 0);
+	ASSERT_EQ(horizon_of(p, 0, "localhost"), h[0] + 3600);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_raw WHERE server_id = 'localhost' AND ts < %lld",
+		 (long long)(h[0] + 3600));
+	ASSERT_EQ(q1(p, sql), 0);
 	ASSERT_ERR(lve_db_retention(db, -1), EINVAL);
+	ASSERT_ERR(lve_db_retention(NULL, now), EINVAL);
 	lve_db_close(db);
 	lve_db_close(other);
+	ASSERT(integrity_ok(p));
+	return 0;
+}
+
+/* The default tiers and the clamping of the handle's horizons. */
+TEST(retention_default_and_clamped_tiers)
+{
+	const int64_t now = 1700001234;
+	struct lve_db *db = NULL;
+	struct lvestats_conf c;
+	struct lve_sample s = mk(1, now);
+	const char *p;
+
+	TMPDIR();
+	p = dbpath("stats.db");
+	/* 0 = defaults: 24 h, 7 d, 60 d */
+	c = conf_tiers(p, "localhost", 0, 0, 0);
+	ASSERT_EQ(lve_db_open(&c, &db), 0);
+	ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
+	ASSERT_OK(lve_db_retention(db, now));
+	lve_db_close(db);
+	ASSERT_EQ(horizon_of(p, 0, "localhost"), now - 24 * 3600);
+	ASSERT_EQ(horizon_of(p, 1, "localhost"), now - 7 * 86400);
+	ASSERT_EQ(horizon_of(p, 2, "localhost"), now - 60 * 86400);
+	ASSERT_EQ(horizon_of(p, 3, "localhost"), now - 60 * 86400);
+	/* finer tiers longer than coarser ones are clamped: raw 100 h -> 2 d -> 2 d */
+	c = conf_tiers(p, "b", 100, 30, 2);
+	ASSERT_EQ(lve_db_open(&c, &db), 0);
+	ASSERT_OK(lve_db_retention(db, now));
+	lve_db_close(db);
+	for (int l = 0; l < LVE_LEVELS; l++)
+		ASSERT_EQ(horizon_of(p, l, "b"), now - 2 * 86400);
+	return 0;
+}
+
+/*
+ * Hand-computed answers across the horizons (keep_raw_hours 1,
+ * keep_minute_days 1, keep_history_days 2), LVE 1's aCPU only:
+ *   D = a UTC midnight, now = D + 2 d + 5 h + 1830 s:
+ *   h0 = now - 1 h = D + 2 d + 4 h + 1830 (raw), h1 = now - 1 d (minute),
+ *   h2 = h3 = now - 2 d = D + 5 h + 1830 (hour, day).
+ */
+TEST(query_across_horizons_hand_computed)
+{
+	const int64_t D = 1700006400, now = D + 2 * 86400 + 5 * 3600 + 1830;
+	const int64_t h0 = now - 3600, h1 = now - 86400;
+	const struct {
+		int64_t ts;
+		uint32_t cpu;
+	} smp[] = {
+		{ h0 - 30, 100 }, { h0 - 10, 200 }, { h0 + 10, 400 }, { h0 + 40, 800 },                /* raw edge */
+		{ h1 - 1000, 1000 }, { h1 + 1170, 3000 }, { D + 86400 + 6 * 3600 + 5, 5 },             /* minute edge */
+		{ D + 100, 7 }, { D + 20000, 20000 },                                                   /* day edge */
+	};
+	const struct {
+		int64_t from, to;     /* asked */
+		int64_t ufrom, uto;   /* covered */
+		uint64_t n;
+		double acpu;
+	} q[] = {
+		/* older than raw: whole minutes [h0 - 30, h0 + 30), from lve_minute (raw rows gone) */
+		{ h0 - 25, h0 + 20, h0 - 30, h0 + 30, 3, 700.0 / 3 },
+		/* inside raw's reach: exact */
+		{ h0 + 5, h0 + 45, h0 + 5, h0 + 45, 2, 600 },
+		{ h0, h0 + 11, h0, h0 + 11, 1, 400 },
+		/* older than the minute horizon: whole hours */
+		{ h1 - 1000, h1 - 900, D + 86400 + 5 * 3600, D + 86400 + 6 * 3600, 2, 2000 },
+		/* older than the hour horizon: the day; before all history: from the first day kept */
+		{ D - 86400, D + 3600, D, D + 86400, 2, 10003.5 },
+		{ D + 50, D + 150, D, D + 86400, 2, 10003.5 },
+		/* a range wholly before the history: nothing, covered [to, to) */
+		{ D - 3 * 86400, D - 86400, D - 86400, D - 86400, 0, 0 },
+	};
+	struct lve_db *db = NULL;
+	struct lvestats_conf c;
+	const char *p;
+	char sql[256];
+
+	TMPDIR();
+	p = dbpath("stats.db");
+	c = conf_tiers(p, "localhost", 1, 1, 2);
+	ASSERT_EQ(lve_db_open(&c, &db), 0);
+	for (size_t i = 0; i < ELEMENTSOF(smp); i++) {
+		struct lve_sample s = { .id = 1, .ts = smp[i].ts, .interval = 5, .aCPU = smp[i].cpu };
+
+		ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
+	}
+	/* before retention every range is exact, nothing widened */
+	{
+		struct lve_agg *a = NULL;
+		struct lve_query_span u;
+
+		ASSERT_EQ(lve_db_query_span(db, &(struct lve_query){ .from = h0 - 25, .to = h0 + 20 }, &a, &u), 1);
+		ASSERT(u.from == h0 - 25 && u.to == h0 + 20);
+		ASSERT_EQ(a[0].n, 2);
+		free(a);
+	}
+	ASSERT(lve_db_retention(db, now) > 0);
+	/* the old raw rows really are gone: answers come from the rollups */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_raw WHERE ts < %lld", (long long)h0);
+	ASSERT_EQ(q1(p, sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_minute WHERE t < %lld", (long long)(h1 - 60));
+	ASSERT_EQ(q1(p, sql), 0);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM lve_hour WHERE t = %lld", (long long)D);
+	ASSERT_EQ(q1(p, sql), 0);
+	for (size_t i = 0; i < ELEMENTSOF(q); i++) {
+		struct lve_agg *a = NULL;
+		struct lve_query_span u = { 0, 0 };
+		int r = lve_db_query_span(db, &(struct lve_query){ .from = q[i].from, .to = q[i].to, .id = 0 }, &a, &u);
+
+		if (u.from != q[i].ufrom || u.to != q[i].uto)
+			TAP_FAIL("query %zu: covered [%lld, %lld), want [%lld, %lld)", i, (long long)(u.from - D),
+				 (long long)(u.to - D), (long long)(q[i].ufrom - D), (long long)(q[i].uto - D));
+		if (q[i].n == 0) {
+			ASSERT_EQ(r, 0);
+			continue;
+		}
+		ASSERT_EQ(r, 1);
+		if (a[0].n != q[i].n || a[0].v[LVE_COL_ACPU] != q[i].acpu)
+			TAP_FAIL("query %zu: n %llu aCPU %.17g, want %llu %.17g", i, (unsigned long long)a[0].n,
+				 a[0].v[LVE_COL_ACPU], (unsigned long long)q[i].n, q[i].acpu);
+		free(a);
+	}
+	/* a reader handle (lveinfo) answers the same */
+	lve_db_close(db);
+	ASSERT_EQ(lve_db_open_flags(&c, LVE_DB_READONLY, &db), 0);
+	{
+		struct lve_agg *a = NULL;
+		struct lve_query_span u;
+
+		ASSERT_EQ(lve_db_query_span(db, &(struct lve_query){ .from = h1 - 1000, .to = h1 - 900, .id = 1 }, &a, &u), 1);
+		ASSERT(u.from == D + 86400 + 5 * 3600 && u.to == D + 86400 + 6 * 3600);
+		ASSERT(a[0].v[LVE_COL_ACPU] == 2000);
+		free(a);
+	}
+	lve_db_close(db);
+	return 0;
+}
+
+/* Random history of 5 days with ~3,600 passes; s[] holds it. */
+static size_t random_history(struct lve_db *db, int64_t T0, int days, struct lve_sample *s, size_t cap)
+{
+	size_t n = 0;
+
+	for (int64_t ts = T0; ts < T0 + days * 86400 && n + 6 < cap; ts += 20 + (int64_t)(rnd() % 200)) {
+		size_t k = 1 + rnd() % 6, first = n;
+
+		if (rnd() % 4 == 0)
+			ts += (60 - ts % 60) % 60;
+		for (size_t i = 0; i < k; i++)
+			s[n++] = mk((uint32_t)(1 + i * 3 + rnd() % 3), ts);
+		for (size_t i = first; i < n; i++)
+			for (size_t j = first; j < i; j++)
+				if (s[i].id == s[j].id)
+					s[i].id += 100;
+		if (lve_db_insert(db, s + first, n - first) != 0)
+			return 0;
+	}
+	return n;
+}
+
+/* A random range around [lo, hi), of the kinds of query_equals_brute_force. */
+static void random_range(int iter, int64_t lo, int64_t hi, const struct lve_sample *s, size_t n, int64_t *from,
+			 int64_t *to)
+{
+	int64_t f = lo - 100 + (int64_t)(rnd() % (uint64_t)(hi - lo + 200)), t;
+
+	switch (iter % 6) {
+	case 5: {
+		int64_t x = s[rnd() % n].ts, y = s[rnd() % n].ts;
+
+		f = x < y ? x : y;
+		t = x < y ? y : x;
+		break;
+	}
+	case 0: t = f + (int64_t)(rnd() % 300); break;
+	case 1: t = f + (int64_t)(rnd() % 10000); break;
+	case 2: t = f + (int64_t)(rnd() % (3 * 86400)); break;
+	case 3:
+		f -= fl(f, 60) == f ? 0 : f - fl(f, 60);
+		t = f + 60 * (int64_t)(rnd() % 3000);
+		break;
+	default:
+		f = fl(f, 86400);
+		t = f + 86400 * (int64_t)(1 + rnd() % 3) + (int64_t)(rnd() % 2) * 3600;
+	}
+	*from = f;
+	*to = t;
+}
+
+/*
+ * Tiers raw 30 h, minutes 2 d, history 4 d over 5 days of random history:
+ * every random range's answer equals the brute force over the range the
+ * query reports, and that range is the one the retention rules allow.
+ */
+TEST(query_across_horizons_equals_brute_force)
+{
+	const int64_t T0 = 1700000000 - 1700000000 % 86400 - 3 * 3600, now = T0 + 5 * 86400 + 1241;
+	const int64_t h[LVE_LEVELS] = { now - 30 * 3600, now - 2 * 86400, now - 4 * 86400, now - 4 * 86400 };
+	size_t n, cap = 20000;
+	struct lve_sample *s = calloc(cap, sizeof(*s));
+	struct lve_db *db = NULL;
+	struct lvestats_conf c;
+	int bad = 0, widened = 0;
+	const char *p;
+
+	ASSERT(s);
+	TMPDIR();
+	p = dbpath("stats.db");
+	c = conf_tiers(p, "localhost", 30, 2, 4);
+	ASSERT_EQ(lve_db_open(&c, &db), 0);
+	n = random_history(db, T0, 5, s, cap);
+	ASSERT(n > 3000);
+	ASSERT(lve_db_retention(db, now) > 0);
+	for (int l = 0; l < LVE_LEVELS; l++)
+		ASSERT_EQ(horizon_of(p, l, "localhost"), h[l]);
+	for (int iter = 0; iter < 600 && !bad; iter++) {
+		struct lve_query_span u;
+		int64_t from, to;
+		uint32_t id = iter % 3 == 0 ? s[rnd() % n].id : 0;
+
+		random_range(iter, T0, now, s, n, &from, &to);
+		if (iter % 10 == 9) {
+			/* right at a horizon */
+			from = h[rnd() % LVE_LEVELS] + (int64_t)(rnd() % 121) - 60;
+			to = from + (int64_t)(rnd() % 200000);
+		}
+		bad = check_range_span(db, s, n, from, to, id, &u);
+		bad = bad ?: check_span(from, to, h, u);
+		widened += u.from != from || u.to != to;
+	}
+	lve_db_close(db);
+	free(s);
+	ASSERT_EQ(bad, 0);
+	ASSERT(widened > 100); /* the test went past the horizons */
+	return 0;
+}
+
+/*
+ * A backlog (8 hours of raw rows, 1 hour kept) removed one chunk per call
+ * (retention_chunks 1): pending until done, each call's horizons recorded,
+ * and every query between the calls exact.
+ */
+TEST(retention_in_chunks_keeps_queries_exact)
+{
+	const int64_t T0 = 1700006400, now = T0 + 8 * 3600 + 617;
+	size_t n = 0, cap = 6000;
+	struct lve_sample *s = calloc(cap, sizeof(*s));
+	struct lve_db *db = NULL;
+	struct lve_db_status st;
+	struct lvestats_conf c;
+	int64_t last[LVE_LEVELS] = { INT64_MIN, INT64_MIN, INT64_MIN, INT64_MIN }, keep = 0;
+	int calls = 0, bad = 0, r;
+	const char *p;
+
+	ASSERT(s);
+	TMPDIR();
+	p = dbpath("stats.db");
+	c = conf_tiers(p, "localhost", 1, 1, 1);
+	ASSERT_EQ(lve_db_open(&c, &db), 0);
+	for (int64_t ts = T0; ts < T0 + 8 * 3600; ts += 10) {
+		s[n] = mk(1, ts);
+		s[n + 1] = mk(2, ts);
+		ASSERT_EQ(lve_db_insert(db, s + n, 2), 0);
+		n += 2;
+	}
+	ASSERT_OK(lve_db_tune(db, &(struct lve_db_tuning){ .retention_chunks = 1 }));
+	ASSERT_ERR(lve_db_tune(db, &(struct lve_db_tuning){ .retention_chunks = -1 }), EINVAL);
+	ASSERT_ERR(lve_db_tune(db, &(struct lve_db_tuning){ .retention_budget_ms = -1 }), EINVAL);
+	do {
+		int64_t h[LVE_LEVELS];
+
+		r = lve_db_retention(db, now);
+		ASSERT_OK(r);
+		lve_db_status(db, &st);
+		calls++;
+		for (int l = 0; l < LVE_LEVELS; l++) {
+			h[l] = horizon_of(p, l, "localhost");
+			ASSERT(h[l] >= last[l]); /* only forward */
+			last[l] = h[l];
+		}
+		for (int k = 0; k < 6 && !bad; k++) {
+			struct lve_query_span u;
+			int64_t from, to;
+
+			random_range(k, T0, now, s, n, &from, &to);
+			bad = check_range_span(db, s, n, from, to, k % 2 ? 1 : 0, &u);
+			bad = bad ?: check_span(from, to, h, u);
+		}
+		ASSERT_EQ(bad, 0);
+	} while (st.retention_pending && calls < 1000);
+	ASSERT(calls > 20);
+	ASSERT(!st.retention_pending);
+	ASSERT_EQ(last[0], now - 3600);
+	for (size_t i = 0; i < n; i++)
+		keep += s[i].ts >= now - 3600;
+	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw"), keep);
+	/* a call with the default budget finds nothing left */
+	ASSERT_OK(lve_db_tune(db, &(struct lve_db_tuning){ .retention_chunks = 1000000 }));
+	ASSERT_EQ(lve_db_retention(db, now), 0);
+	lve_db_status(db, &st);
+	ASSERT(!st.retention_pending);
+	lve_db_close(db);
+	free(s);
 	ASSERT(integrity_ok(p));
 	return 0;
 }

@@ -26,6 +26,8 @@ TEST(defaults)
 	ASSERT_EQ(c.interval, 5);
 	ASSERT_EQ(c.info_period, 300);
 	ASSERT_EQ(c.keep_history_days, 60);
+	ASSERT_EQ(c.keep_raw_hours, 24);
+	ASSERT_EQ(c.keep_minute_days, 7);
 	ASSERT_STREQ(c.sqlite_path, "/var/lve/lvestats2.db");
 	ASSERT(c.connect_string == NULL);
 	ASSERT(c.prometheus_listen == NULL);
@@ -69,6 +71,8 @@ TEST(all_keys)
 				      "server_id='web-01.eu'\n"
 				      "interval=1\n"
 				      "keep_history_days=36500\n"
+				      "keep_raw_hours=8760\n"
+				      "keep_minute_days=400\n"
 				      "info_period=86400\n"
 				      "info_file=/srv/lve/info\n"
 				      "prometheus_listen=[::1]:9595\n"
@@ -79,6 +83,8 @@ TEST(all_keys)
 	ASSERT_STREQ(c.server_id, "web-01.eu");
 	ASSERT_EQ(c.interval, 1);
 	ASSERT_EQ(c.keep_history_days, 36500);
+	ASSERT_EQ(c.keep_raw_hours, 8760);
+	ASSERT_EQ(c.keep_minute_days, 400);
 	ASSERT_EQ(c.info_period, 86400);
 	ASSERT_STREQ(c.info_file, "/srv/lve/info");
 	ASSERT_STREQ(c.prometheus_listen, "[::1]:9595");
@@ -103,6 +109,42 @@ TEST(all_keys)
 	ASSERT_OK(lvestats_conf_parse("sqlite_path=/a/b\nconnect_string=whatever\n", &c, NULL));
 	ASSERT_STREQ(c.sqlite_path, "/a/b");
 	lvestats_conf_free(&c);
+	return 0;
+}
+
+/* Tiered retention: each horizon within its range, finer ones clamped to the coarser. */
+TEST(retention_keys_and_clamping)
+{
+	static const struct {
+		const char *text;
+		uint32_t days, minute_days, raw_hours;
+	} cases[] = {
+		{ "keep_raw_hours=1\nkeep_minute_days=1\nkeep_history_days=1\n", 1, 1, 1 },
+		{ "keep_raw_hours=8760\nkeep_minute_days=36500\nkeep_history_days=36500\n", 36500, 36500, 8760 },
+		{ "keep_raw_hours = 48\nkeep_minute_days = \"14\"\n", 60, 14, 48 },
+		/* defaults clamped to a short history: minutes to 3 days, raw to 72 h -> 24 h default stays */
+		{ "keep_history_days=3\n", 3, 3, 24 },
+		{ "keep_history_days=1\n", 1, 1, 24 },
+		/* given values clamped too */
+		{ "keep_history_days=2\nkeep_minute_days=30\n", 2, 2, 24 },
+		{ "keep_minute_days=1\nkeep_raw_hours=100\n", 60, 1, 24 },
+		{ "keep_minute_days=2\nkeep_raw_hours=8760\n", 60, 2, 48 },
+		{ "keep_history_days=1\nkeep_minute_days=36500\nkeep_raw_hours=8760\n", 1, 1, 24 },
+		/* order of the lines does not matter */
+		{ "keep_raw_hours=8760\nkeep_history_days=5\n", 5, 5, 120 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lvestats_conf c;
+
+		ASSERT_OK(lvestats_conf_parse(cases[i].text, &c, NULL));
+		if (c.keep_history_days != cases[i].days || c.keep_minute_days != cases[i].minute_days ||
+		    c.keep_raw_hours != cases[i].raw_hours)
+			TAP_FAIL("%s: got %u %u %u", cases[i].text, c.keep_history_days, c.keep_minute_days,
+				 c.keep_raw_hours);
+		ASSERT(c.keep_raw_hours <= 24 * c.keep_minute_days && c.keep_minute_days <= c.keep_history_days);
+		lvestats_conf_free(&c);
+	}
 	return 0;
 }
 
@@ -145,6 +187,9 @@ TEST(bad_values)
 		"prometheus_listen=unix:/run/", "prometheus_listen=:9595",
 		"prometheus_listen=unix:/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		"no_such_key=1", "interval", "=5", "interval=1\x01", "interval=\"5",
+		"keep_raw_hours=0", "keep_raw_hours=8761", "keep_raw_hours=-1", "keep_raw_hours=24h",
+		"keep_raw_hours=", "keep_raw_hours=1.5", "keep_raw_hours=99999999999999999999", "keep_minute_days=0",
+		"keep_minute_days=36501", "keep_minute_days=7d", "keep_minute_days=", "keep_minute_days= 7 x",
 	};
 
 	for (size_t i = 0; i < sizeof(one_line) / sizeof(one_line[0]); i++)
@@ -152,6 +197,8 @@ TEST(bad_values)
 	/* the line number counts comments and blank lines */
 	ASSERT_EQ(bad("# c\n\ninterval=1\nserver_id=x\ninterval=2\n", 5), 0);     /* duplicate */
 	ASSERT_EQ(bad("db_type=sqlite\r\nbogus line\r\n", 2), 0);
+	ASSERT_EQ(bad("keep_raw_hours=2\nkeep_minute_days=3\nkeep_raw_hours=2\n", 3), 0);
+	ASSERT_EQ(bad("keep_minute_days=3\nkeep_raw_hours=1\nKeep_minute_days=3\n", 3), 0);
 	/* whole-file errors: line 0 */
 	ASSERT_EQ(bad("db_type=postgresql\n", 0), 0);                         /* no connect_string */
 	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=nouser\n", 0), 0);
