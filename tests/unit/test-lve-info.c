@@ -18,23 +18,39 @@
 #include "stats.h"
 #include "tap.h"
 
+static char basedir[32];
 static char tmpdir[64];
 
-static int mktmp(void)
+/* Tests run in forked children that _exit: the parent owns one base dir,
+ * created before and removed after all tests (tap hooks). */
+static int base_before_all(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "/tmp/olt-info-XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -errno;
+	snprintf(basedir, sizeof(basedir), "/tmp/olt-info-XXXXXX");
+	return mkdtemp(basedir) ? 0 : 1;
 }
 
-static void rmtmp(void)
+static void base_after_all(void)
 {
 	char cmd[128];
 
-	if (tmpdir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	if (basedir[0]) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", basedir);
 		if (system(cmd) != 0)
-			fprintf(stderr, "# cannot remove %s\n", tmpdir);
+			fprintf(stderr, "# cannot remove %s\n", basedir);
 	}
+}
+
+static const struct tap_hooks base_hooks = { .before_all = base_before_all, .after_all = base_after_all };
+
+__attribute__((constructor)) static void base_register(void)
+{
+	tap_register_hooks(&base_hooks);
+}
+
+static int mktmp(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "%s/XXXXXX", basedir);
+	return mkdtemp(tmpdir) ? 0 : -errno;
 }
 
 static struct olve_limits defaults_cl(void)
@@ -256,7 +272,6 @@ TEST(write_atomic_and_mode)
 	struct stat st;
 
 	ASSERT_OK(mktmp());
-	atexit(rmtmp);
 	/* the last directory is created when missing */
 	snprintf(path, sizeof(path), "%s/lve/info", tmpdir);
 	ASSERT_OK(lve_info_write(path, "0,1\n", 4));
@@ -304,7 +319,6 @@ TEST(write_reader_never_sees_partial)
 	long reads = 0, bad = 0;
 
 	ASSERT_OK(mktmp());
-	atexit(rmtmp);
 	snprintf(path, sizeof(path), "%s/info", tmpdir);
 	ASSERT_OK(lve_info_write(path, a, la));
 	ASSERT_OK(pipe(pfd));
@@ -364,7 +378,6 @@ TEST(clean_temps)
 	int fd;
 
 	ASSERT_OK(mktmp());
-	atexit(rmtmp);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", tmpdir, files[i]);
 		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
