@@ -5,8 +5,9 @@
 # Kernel command line: olve.mode=v2|legacy  [olve.shell=1]
 #   v2      cgroup2 at /sys/fs/cgroup, cpuset cpu io memory pids enabled
 #           in the root's cgroup.subtree_control
-#   legacy  tmpfs at /sys/fs/cgroup, each v1 controller mounted on its own
-#           at /sys/fs/cgroup/<controller> (no cgroup2 mount)
+#   legacy  tmpfs at /sys/fs/cgroup, v1 controllers mounted as systemd does on
+#           legacy distributions: /sys/fs/cgroup/<controller>, with cpu,cpuacct
+#           and net_cls,net_prio co-mounted and symlinked (no cgroup2 mount)
 # Then each test binary listed in /etc/olve/tests ("name path" lines) runs
 # as root in the root cgroup; its stdout, stderr and exit code go to the
 # serial console between markers that olve-vm.py parses:
@@ -57,11 +58,21 @@ v2)
 	;;
 legacy)
 	mount -t tmpfs -o mode=755 cgroup /sys/fs/cgroup || die "mount tmpfs on /sys/fs/cgroup failed"
+	# The layout systemd gives legacy distributions: cpu and cpuacct share one
+	# hierarchy (so do net_cls and net_prio), reached through symlinks.
 	while read -r name hier num enabled; do
 		case "$name" in '#'*) continue ;; esac
 		[ "$enabled" = 1 ] || continue
-		mkdir -p "/sys/fs/cgroup/$name"
-		mount -t cgroup -o "$name" cgroup "/sys/fs/cgroup/$name" || die "mount v1 $name failed"
+		case "$name" in
+		cpu | cpuacct) opts=cpu,cpuacct ;;
+		net_cls | net_prio) opts=net_cls,net_prio ;;
+		*) opts=$name ;;
+		esac
+		if [ ! -d "/sys/fs/cgroup/$opts" ]; then
+			mkdir -p "/sys/fs/cgroup/$opts"
+			mount -t cgroup -o "$opts" cgroup "/sys/fs/cgroup/$opts" || die "mount v1 $opts failed"
+		fi
+		[ "$opts" = "$name" ] || [ -e "/sys/fs/cgroup/$name" ] || ln -s "$opts" "/sys/fs/cgroup/$name"
 	done </proc/cgroups
 	;;
 *)
