@@ -272,42 +272,10 @@ fail:
 static int read_file(const char *path, char **out, size_t *len)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	_cleanup_free_ char *buf = NULL;
-	size_t cap = 4096, got = 0;
 
 	if (fd < 0)
 		return -errno;
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		ssize_t n;
-
-		if (got + 1 >= cap) {
-			char *nb;
-
-			if (cap >= (1u << 20))
-				return -EFBIG; /* a config file is small */
-			nb = realloc(buf, cap * 2);
-			if (!nb)
-				return -ENOMEM;
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + got, cap - 1 - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = 0;
-	*len = got;
-	*out = TAKE_PTR(buf);
-	return 0;
+	return ol_read_full_fd(fd, 1u << 20, out, len); /* a config file is small */
 }
 
 int olve_conf_load(const char *path, struct olve_conf *out, unsigned *errline)

@@ -330,14 +330,11 @@ int ol_read_at(int dirfd, const char *file, char *buf, size_t size)
 	return ol_pread_all(fd, buf, size);
 }
 
-int ol_read_full_at(int dirfd, const char *file, char **out, size_t *len)
+int ol_read_full_fd(int fd, size_t max, char **out, size_t *len)
 {
-	_cleanup_close_ int fd = open_file_beneath(dirfd, file, O_RDONLY);
 	_cleanup_free_ char *buf = NULL;
 	size_t cap = 4096, got = 0;
 
-	if (fd < 0)
-		return fd;
 	buf = malloc(cap);
 	if (!buf)
 		return -ENOMEM;
@@ -346,7 +343,8 @@ int ol_read_full_at(int dirfd, const char *file, char **out, size_t *len)
 
 		if (got + 1 >= cap) {
 			char *nb;
-			if (cap > (SIZE_MAX / 2))
+
+			if (cap > max || cap > (SIZE_MAX / 2))
 				return -EFBIG;
 			nb = realloc(buf, cap * 2);
 			if (!nb)
@@ -363,12 +361,23 @@ int ol_read_full_at(int dirfd, const char *file, char **out, size_t *len)
 		if (n == 0)
 			break;
 		got += (size_t)n;
+		if (got > max)
+			return -EFBIG;
 	}
 	buf[got] = 0;
 	if (len)
 		*len = got;
 	*out = TAKE_PTR(buf);
 	return 0;
+}
+
+int ol_read_full_at(int dirfd, const char *file, char **out, size_t *len)
+{
+	_cleanup_close_ int fd = open_file_beneath(dirfd, file, O_RDONLY);
+
+	if (fd < 0)
+		return fd;
+	return ol_read_full_fd(fd, SIZE_MAX / 2, out, len);
 }
 
 int ol_write_fd(int fd, const char *s, size_t len)

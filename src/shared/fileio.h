@@ -49,6 +49,8 @@ int ol_open_dir_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
 int ol_read_at(int dirfd, const char *file, char *buf, size_t size);
 /* pread from offset 0 of an open fd into buf (NUL-terminated). Returns length. */
 int ol_pread_all(int fd, char *buf, size_t size);
+/* Read an open fd to its end, at most max bytes (-EFBIG beyond); *out is malloc'd, NUL-terminated. */
+int ol_read_full_fd(int fd, size_t max, char **out, size_t *len);
 /* Read a whole file of any size; *out is malloc'd and NUL-terminated. */
 int ol_read_full_at(int dirfd, const char *file, char **out, size_t *len);
 /* Open file below dirfd (no symlink follow) with O_WRONLY, write s in one write(2). */
