@@ -9,7 +9,6 @@
 #pragma once
 
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,46 +19,9 @@
 #include "cgtest.h"
 #include "tap.h"
 
-/*
- * Temp files: the parent test process makes one base dir before the first
- * test (each test's child puts its conf and state dir below it) and removes
- * it after the last one, also when interrupted (tap.h hooks).
- */
-static char lte_base[128];
+/* Temp files: each test's conf and state dir live in a tap_mktemp() dir,
+ * removed by the tap framework after the last test (also when interrupted). */
 static char lte_dir[256];
-
-static int lte_rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-static int lte_before_all(void)
-{
-	snprintf(lte_base, sizeof(lte_base), "/tmp/olt-lve-XXXXXX");
-	if (!mkdtemp(lte_base)) {
-		lte_base[0] = 0;
-		return -1;
-	}
-	return 0;
-}
-
-static void lte_after_all(void)
-{
-	if (lte_base[0])
-		nftw(lte_base, lte_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	lte_base[0] = 0;
-}
-
-static const struct tap_hooks lte_hooks = { .before_all = lte_before_all, .after_all = lte_after_all };
-
-__attribute__((constructor)) static void lte_register(void)
-{
-	tap_register_hooks(&lte_hooks);
-}
 
 static bool lte_ctrl_ours(const char *c)
 {
@@ -79,11 +41,9 @@ static int lte_setup(void)
 	FILE *f;
 	int r;
 
-	if (!lte_base[0])
-		return -ENOENT;
-	snprintf(lte_dir, sizeof(lte_dir), "%s/XXXXXX", lte_base);
-	if (!mkdtemp(lte_dir))
-		return -errno;
+	r = tap_mktemp(lte_dir, sizeof(lte_dir));
+	if (r < 0)
+		return r;
 	for (int i = 0; i < cgtest_n_hiers(); i++) {
 		const struct cgtest_hier *hi = cgtest_hier(i);
 		char ctrls[256], *save = NULL;

@@ -284,11 +284,9 @@ static int make_db(int64_t now)
 	char text[1024];
 	int r, k = 0;
 
-	if (!lte_base[0])
-		return -ENOENT;
-	snprintf(dbdir, sizeof(dbdir), "%s/db-XXXXXX", lte_base);
-	if (!mkdtemp(dbdir))
-		return -errno;
+	r = tap_mktemp(dbdir, sizeof(dbdir));
+	if (r < 0)
+		return r;
 	snprintf(dbfile, sizeof(dbfile), "%s/lvestats2.db", dbdir);
 	snprintf(conffile, sizeof(conffile), "%s/lvestats2", dbdir);
 	snprintf(text, sizeof(text), "# test\ndb_type=sqlite\nsqlite_path=%s\nserver_id=localhost\n", dbfile);
@@ -498,10 +496,7 @@ TEST(lveinfo_json_reports_the_widened_range)
 	struct lve_db *db = NULL;
 	char text[1024], from[32], to[32], want[128];
 
-	if (!lte_base[0])
-		TAP_FAIL("no test base directory");
-	snprintf(dbdir, sizeof(dbdir), "%s/db-XXXXXX", lte_base);
-	ASSERT(mkdtemp(dbdir) != NULL);
+	ASSERT_OK(tap_mktemp(dbdir, sizeof(dbdir)));
 	snprintf(dbfile, sizeof(dbfile), "%s/lvestats2.db", dbdir);
 	snprintf(conffile, sizeof(conffile), "%s/lvestats2", dbdir);
 	snprintf(text, sizeof(text), "db_type=sqlite\nsqlite_path=%s\nkeep_raw_hours=1\nkeep_minute_days=1\n"

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "tap.h"
 
+#include <ftw.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 /* The child writes its skip reason here so the parent can print it. */
 static char *shared_reason;
@@ -14,6 +16,29 @@ static volatile pid_t running_child;
 static volatile sig_atomic_t after_all_done;
 
 static const int term_signals[] = { SIGINT, SIGTERM, SIGHUP };
+
+/* One temp base dir per test binary, made by the parent before the tests
+ * (children _exit, so they cannot clean up) and removed after all. */
+static char tmp_base[64];
+
+static int tmp_rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+int tap_mktemp(char *buf, size_t size)
+{
+	int n;
+
+	if (!tmp_base[0])
+		return -ENOENT;
+	n = snprintf(buf, size, "%s/XXXXXX", tmp_base);
+	if (n < 0 || (size_t)n >= size)
+		return -ENAMETOOLONG;
+	return mkdtemp(buf) ? 0 : -errno;
+}
 
 int tap_register_hooks(const struct tap_hooks *h)
 {
@@ -35,6 +60,8 @@ static void run_after_all(void)
 	if (after_all_done)
 		return;
 	after_all_done = 1;
+	if (tmp_base[0] && getpid() == parent_pid)
+		nftw(tmp_base, tmp_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	for (int i = n_hooks - 1; i >= 0; i--)
 		if (hooks[i]->after_all)
 			hooks[i]->after_all();
@@ -93,8 +120,10 @@ int tap_main(int argc, char **argv)
 		perror("mmap");
 		return 1;
 	}
-	if (n_hooks > 0)
-		install_signals();
+	snprintf(tmp_base, sizeof(tmp_base), "/tmp/olt-tap-XXXXXX");
+	if (!mkdtemp(tmp_base))
+		tmp_base[0] = 0;
+	install_signals();
 
 	for (int i = 0; i < tap_n_tests; i++)
 		if (!filter || strstr(tap_tests[i].name, filter))

@@ -113,6 +113,14 @@ extern char tap_skip_reason[256];
 int tap_main(int argc, char **argv);
 
 /*
+ * A fresh temp directory for the calling test: "<base>/XXXXXX", where the
+ * binary's base dir is made by the parent before the tests and removed with
+ * everything in it after all tests (and on SIGINT/SIGTERM/SIGHUP).
+ * 0 or -errno; buf is written on success.
+ */
+int tap_mktemp(char *buf, size_t size);
+
+/*
  * Optional per-binary hooks (e.g. tests/lib/cgtest.c registers its cleanup
  * from a constructor). All run in the parent test process, never in a
  * test's child, except child_init:

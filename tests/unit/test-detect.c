@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
-#include <ftw.h>
 #include <sys/stat.h>
 
 #include "lve/openlve.h"
@@ -11,26 +10,10 @@
 
 static char root[PATH_MAX];
 
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-static void remove_root(void)
-{
-	if (root[0])
-		nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A temp root per test, removed when the test's process exits. */
+/* A fresh root per test, removed by the tap framework after all tests. */
 static int make_root(void)
 {
-	snprintf(root, sizeof(root), "/tmp/olt-detect-XXXXXX");
-	if (!mkdtemp(root))
-		return -errno;
-	return 0;
+	return tap_mktemp(root, sizeof(root));
 }
 
 static int sub(const char *rel, char *out, size_t n)
@@ -58,7 +41,6 @@ TEST(token_present_absent)
 	ASSERT_EQ(unlink(p), 0);
 	ASSERT_EQ(mkdir(p, 0755), 0); /* a directory named like the token is not the token */
 	ASSERT_EQ(olve_cagefs_inside(root), 0);
-	remove_root();
 	return 0;
 }
 
@@ -86,7 +68,6 @@ TEST(symlinks_do_not_count)
 	ASSERT_OK(sub("elsewhere/.cagefs.token", target, sizeof(target)));
 	ASSERT_EQ(symlink(target, p), 0); /* symlinked token */
 	ASSERT_EQ(olve_cagefs_inside(root), 0);
-	remove_root();
 	return 0;
 }
 

@@ -18,39 +18,12 @@
 #include "stats.h"
 #include "tap.h"
 
-static char basedir[32];
 static char tmpdir[64];
 
-/* Tests run in forked children that _exit: the parent owns one base dir,
- * created before and removed after all tests (tap hooks). */
-static int base_before_all(void)
-{
-	snprintf(basedir, sizeof(basedir), "/tmp/olt-info-XXXXXX");
-	return mkdtemp(basedir) ? 0 : 1;
-}
-
-static void base_after_all(void)
-{
-	char cmd[128];
-
-	if (basedir[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", basedir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "# cannot remove %s\n", basedir);
-	}
-}
-
-static const struct tap_hooks base_hooks = { .before_all = base_before_all, .after_all = base_after_all };
-
-__attribute__((constructor)) static void base_register(void)
-{
-	tap_register_hooks(&base_hooks);
-}
-
+/* A fresh dir per test, removed by the tap framework after all tests. */
 static int mktmp(void)
 {
-	snprintf(tmpdir, sizeof(tmpdir), "%s/XXXXXX", basedir);
-	return mkdtemp(tmpdir) ? 0 : -errno;
+	return tap_mktemp(tmpdir, sizeof(tmpdir));
 }
 
 static struct olve_limits defaults_cl(void)
