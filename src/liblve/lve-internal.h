@@ -350,6 +350,8 @@ struct liblve {
 
 /* The boundary of both liblve APIs: -EACCES becomes -EPERM, everything else passes. */
 _hidden_ int liblve_err(int r);
+/* liblve_err, and errno = the positive error when negative: every public return of seed.c / abi1.c. */
+_hidden_ int liblve_ret(int r);
 /* Initialize / tear down caller memory as an instance (opens / closes its handle). */
 _hidden_ int liblve_instance_setup(struct liblve *lve);
 _hidden_ void liblve_instance_teardown(struct liblve *lve);
