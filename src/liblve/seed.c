@@ -19,7 +19,10 @@
  *                        unchanged, other negatives -EINVAL; creates the LVE
  *                        when absent.
  *   lve_instance_init()  NULL: the size of struct liblve to allocate (> 0);
- *                        else initializes that memory (opens a handle).
+ *                        else initializes that memory (opens a handle with
+ *                        OLVE_OPEN_DELEGATE: initialised as root, the
+ *                        instance keeps the right to enter and leave in
+ *                        children that drop privileges, see priv.c).
  *   lve_enter()          uid and gid must be (uint32_t)-1 (-EINVAL otherwise);
  *                        NULL cookie -EFAULT; see olve_enter for the rest
  *                        (-EPERM, -E2BIG, -EINVAL for id 0).
@@ -76,12 +79,22 @@ _hidden_ int liblve_handle(struct liblve *lve, struct olve **out)
 	return r;
 }
 
+/* Unloaded (dlclose on a web server's reload) or exiting: the process-wide handle goes too. */
+__attribute__((destructor)) static void seed_fini(void)
+{
+	pthread_mutex_lock(&g_seed_lock);
+	olve_close(g_seed_h);
+	g_seed_h = NULL;
+	pthread_mutex_unlock(&g_seed_lock);
+}
+
 _hidden_ int liblve_instance_setup(struct liblve *lve)
 {
 	struct olve *h = NULL;
 	int r;
 
-	r = olve_open(&h, 0);
+	/* web-server modules init as root, then their children drop privileges (priv.c) */
+	r = olve_open(&h, OLVE_OPEN_DELEGATE);
 	if (r < 0)
 		return r;
 	memset(lve, 0, sizeof(*lve));
@@ -115,7 +128,7 @@ _hidden_ int liblve_enter(struct liblve *lve, uint32_t id, uint32_t flags, uint3
 	r = liblve_handle(lve, &h);
 	if (r < 0)
 		return liblve_err(r);
-	if (lve && olve_privileged() && !olve_thread_entered(NULL))
+	if (lve && olve_may_enter(h) && !olve_thread_entered(NULL))
 		liblve_fault_baseline(lve, id);
 	r = olve_enter(h, id, flags, &c);
 	if (r < 0)
