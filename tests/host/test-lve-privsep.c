@@ -158,6 +158,45 @@ static int run_child(int (*fn)(void *), void *arg, bool keep_saved_root)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
 }
 
+/*
+ * Placement from /proc/<...>/cgroup text: the number of lines (hierarchies)
+ * whose cgroup is lveroot/lve<id>; id 0: lines inside any LVE. Independent
+ * of which hierarchies the test framework found (another program may move
+ * a controller to the cgroup2 mount while this runs).
+ */
+static int text_inside(const char *text, uint32_t id)
+{
+	char buf[8192], want[64];
+	int n = 0;
+
+	snprintf(buf, sizeof(buf), "%s", text);
+	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		size_t ll = strlen(l), wl = strlen(want);
+
+		if (id ? (ll >= wl && !strcmp(l + ll - wl, want)) : strstr(l, "/lveroot/lve") != NULL)
+			n++;
+	}
+	return n;
+}
+
+static int path_inside(const char *path, uint32_t id)
+{
+	char buf[8192];
+
+	if (lte_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	return text_inside(buf, id);
+}
+
+/* The calling thread is in LVE id (id 0: in no LVE). */
+static bool self_in(uint32_t id)
+{
+	int n = path_inside("/proc/thread-self/cgroup", id);
+
+	return id ? n > 0 && path_inside("/proc/thread-self/cgroup", 0) == n : n == 0;
+}
+
 /* -------------------------------------------- children enter and leave */
 
 struct ctx {
@@ -171,7 +210,7 @@ struct thr {
 	pthread_barrier_t *in, *out;
 	pid_t tid;
 	int rc;
-	int inside; /* lte_self_inside(id) while in */
+	int inside; /* self_in(id) while in */
 };
 
 static void *thr_enter(void *p)
@@ -181,7 +220,7 @@ static void *thr_enter(void *p)
 
 	t->tid = (pid_t)syscall(SYS_gettid);
 	t->rc = t->c->a->enter_flags(t->c->lve, t->id, &cookie, 0);
-	t->inside = t->rc == 0 ? lte_self_inside(t->id) : -1;
+	t->inside = t->rc == 0 ? self_in(t->id) : -1;
 	pthread_barrier_wait(t->in);  /* everybody inside (or refused) at once */
 	pthread_barrier_wait(t->out); /* the main thread checked placement */
 	if (t->rc == 0 && t->c->a->exit_(t->c->lve, &cookie) < 0)
@@ -191,12 +230,10 @@ static void *thr_enter(void *p)
 
 static int task_inside(pid_t tid, uint32_t id)
 {
-	char path[96], buf[8192];
+	char path[96];
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/cgroup", (int)tid);
-	if (lte_read(path, buf, sizeof(buf)) < 0)
-		return -1;
-	return lte_inside(buf, id);
+	return path_inside(path, id);
 }
 
 static int child_requests(void *arg)
@@ -212,7 +249,7 @@ static int child_requests(void *arg)
 	for (int round = 0; round < 3; round++) {
 		/* LVE 42 did not exist before the drop: the broker creates it */
 		ASSERT_OK(a->enter_flags(c->lve, 42, &cookie, 0));
-		ASSERT(lte_self_inside(42) > 0);
+		ASSERT(self_in(42));
 		ASSERT_EQ(a->is_in(c->lve), 1);
 		ASSERT_OK(a->check_fault(c->lve, &mask));
 		ASSERT_EQ(mask, 0);
@@ -224,7 +261,7 @@ static int child_requests(void *arg)
 		ASSERT_STREQ(after, before);
 	}
 	ASSERT_OK(a->enter_flags(c->lve, 43, &cookie, LVE_NO_MAXENTER));
-	ASSERT(lte_self_inside(43) > 0);
+	ASSERT(self_in(43));
 	ASSERT_OK(a->exit_(c->lve, &cookie));
 	ASSERT_ERRNO(a->exit_(c->lve, &cookie), ESRCH);
 	/* still no right to change limits or move other tasks */
@@ -302,7 +339,7 @@ static int child_ep(void *arg)
 	}
 	/* EP 2 is full: E2BIG with errno E2BIG, the calling thread stays out */
 	ASSERT_ERRNO(c->a->enter_flags(c->lve, 41, &cookie, 0), E2BIG);
-	ASSERT_EQ(lte_self_inside(0), 0);
+	ASSERT_EQ(self_in(0), true);
 	/* LVE_NO_MAXENTER is not counted */
 	ASSERT_OK(c->a->enter_flags(c->lve, 41, &cookie, LVE_NO_MAXENTER));
 	ASSERT_OK(c->a->exit_(c->lve, &cookie));
@@ -428,19 +465,7 @@ static int esc_visit(const char *path, const struct stat *st, int type, struct F
 /* Hierarchies (lines of /proc/self/cgroup) in which this process is in lveroot/lve<id>. */
 static int esc_inside(uint32_t id)
 {
-	char buf[8192], want[64];
-	int n = 0;
-
-	if (lte_read("/proc/self/cgroup", buf, sizeof(buf)) < 0)
-		return -1;
-	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
-	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		size_t ll = strlen(l), wl = strlen(want);
-
-		if (ll >= wl && !strcmp(l + ll - wl, want))
-			n++;
-	}
-	return n;
+	return path_inside("/proc/self/cgroup", id);
 }
 
 /* The CGI: exec()ed by a web child that is inside LVE `id`; exit code = refusals that did not happen. */
@@ -516,12 +541,16 @@ static int escapee(uint32_t id)
 	return esc_fail > 99 ? 99 : esc_fail;
 }
 
+static int reload_main(void);
+
 __attribute__((constructor)) static void escapee_main(void)
 {
 	const char *e = getenv("OLVE_PRIVSEP_ESCAPEE");
 
 	if (e && *e)
 		_exit(escapee((uint32_t)strtoul(e, NULL, 10)));
+	if (getenv("OLVE_PRIVSEP_RELOAD"))
+		_exit(reload_main());
 }
 
 struct esc_arg {
@@ -604,7 +633,7 @@ static int child_never_initialised(void *arg)
 	} else {
 		ASSERT(errno != 0);
 	}
-	ASSERT_EQ(lte_self_inside(0), 0);
+	ASSERT_EQ(self_in(0), true);
 	return 0;
 }
 
@@ -648,7 +677,7 @@ static int count_brokers(void)
 	char buf[65536], *save = NULL;
 	int n = 0;
 
-	if (cgtest_read(NULL, "home", "cgroup.procs", buf, sizeof(buf)) < 0)
+	if (cgtest_read("cpu", "home", "cgroup.procs", buf, sizeof(buf)) < 0)
 		return -1;
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char path[64], comm[64] = "";
@@ -680,12 +709,16 @@ static int one_cycle(void)
 	return 0;
 }
 
-static int body_reload(void *arg)
+/*
+ * Runs re-executed with glibc's tcache off (GLIBC_TUNABLES), so that the
+ * heap bytes in use (mallinfo2) are exactly the live allocations: a tcache
+ * keeps freed chunks counted as in use.
+ */
+static int reload_main(void)
 {
 	size_t heap1, heap100;
 	int fds1, fds100;
 
-	(void)arg;
 	ASSERT_EQ(one_cycle(), 0);
 	ASSERT_EQ(one_cycle(), 0); /* glibc's own first-dlopen allocations are done now */
 	fds1 = count_fds();
@@ -697,6 +730,28 @@ static int body_reload(void *arg)
 	fprintf(stderr, "# fds %d -> %d, heap in use %zu -> %zu bytes\n", fds1, fds100, heap1, heap100);
 	ASSERT_EQ(fds100, fds1);
 	ASSERT_EQ(heap100, heap1);
+	return 0;
+}
+
+static int body_reload(void *arg)
+{
+	pid_t pid;
+	int st;
+
+	(void)arg;
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		char *argv[] = { (char *)"reload", NULL };
+
+		setenv("OLVE_PRIVSEP_RELOAD", "1", 1);
+		setenv("GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", 1);
+		execv("/proc/self/exe", argv);
+		_exit(95);
+	}
+	ASSERT_EQ(waitpid(pid, &st, 0), pid);
+	ASSERT(WIFEXITED(st));
+	ASSERT_EQ(WEXITSTATUS(st), 0);
 	/* every instance's broker ends once its last holder closed the socket */
 	for (int i = 0; i < 100 && count_brokers() > 0; i++)
 		usleep(50000);
