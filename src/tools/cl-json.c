@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cl-json.h"
@@ -97,5 +98,51 @@ int clj_each_item(const char *arg, int (*fn)(const char *item, void *ud), void *
 		if (r < 0)
 			return r;
 	}
+	return 0;
+}
+
+int clj_parse_time_unit(const char *s, int64_t *secs)
+{
+	int64_t total = 0;
+
+	if (!strcasecmp(s, "dynamic")) {
+		*secs = 0;
+		return 0;
+	}
+	if (!*s)
+		return -EINVAL;
+	while (*s) {
+		int64_t n = 0;
+		const char *p = s;
+
+		while (*p >= '0' && *p <= '9') {
+			if (n > INT32_MAX / 10)
+				return -EINVAL;
+			n = n * 10 + (*p - '0');
+			p++;
+		}
+		if (p == s)
+			return -EINVAL;
+		switch (*p) {
+		case 0:
+		case 'm':
+			total += n * 60;
+			break;
+		case 'h':
+			total += n * 3600;
+			break;
+		case 'd':
+			total += n * 86400;
+			break;
+		default:
+			return -EINVAL;
+		}
+		s = *p ? p + 1 : p;
+		if (total > (int64_t)INT32_MAX)
+			return -EINVAL;
+	}
+	if (total <= 0)
+		return -EINVAL;
+	*secs = total;
 	return 0;
 }

@@ -31,3 +31,8 @@ uint32_t clj_uid_max(void);
  * and call fn for each non-empty item; stops at the first negative return.
  */
 int clj_each_item(const char *arg, int (*fn)(const char *item, void *ud), void *ud);
+/*
+ * lve-stats 2's --time-unit: "1h30m", "1d12h", "45m", "90" (minutes without
+ * a suffix) -> seconds (> 0); "dynamic" -> 0. -EINVAL otherwise.
+ */
+int clj_parse_time_unit(const char *s, int64_t *secs);

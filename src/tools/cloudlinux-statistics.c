@@ -326,44 +326,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* "1h30m", "90", "1d12h" (minutes when no suffix) -> seconds; "dynamic" -> 0. */
-static int parse_time_unit(const char *s, int64_t *secs_out)
-{
-	int64_t total = 0;
-
-	if (!strcasecmp(s, "dynamic")) {
-		*secs_out = 0;
-		return 0;
-	}
-	while (*s) {
-		int64_t n = 0;
-		const char *p = s;
-
-		while (*p >= '0' && *p <= '9') {
-			if (n > INT32_MAX / 10)
-				return -EINVAL;
-			n = n * 10 + (*p - '0');
-			p++;
-		}
-		if (p == s)
-			return -EINVAL;
-		switch (*p) {
-		case 0: total += n * 60; s = p; continue;
-		case 'm': total += n * 60; break;
-		case 'h': total += n * 3600; break;
-		case 'd': total += n * 86400; break;
-		default: return -EINVAL;
-		}
-		s = p + 1;
-		if (total > (int64_t)INT32_MAX)
-			return -EINVAL;
-	}
-	if (total <= 0)
-		return -EINVAL;
-	*secs_out = total;
-	return 0;
-}
-
 /* ---------------------------------------------------------------- output */
 
 /* The value of section k, kind 0 usage / 1 limit / 2 faults, in the documented units. */
@@ -528,7 +490,7 @@ static int detailed(const struct opts *o, struct lve_db *db, const char *sid, in
 {
 	int64_t unit = 60, nb;
 
-	if (o->time_unit && parse_time_unit(o->time_unit, &unit) < 0)
+	if (o->time_unit && clj_parse_time_unit(o->time_unit, &unit) < 0)
 		return clj_error(TOOL, "--time-unit: '%s' is not like 1h, 1h30m, 90 (minutes) or dynamic",
 				 o->time_unit);
 	if (unit == 0) {

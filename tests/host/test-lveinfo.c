@@ -340,7 +340,26 @@ TEST(lveinfo_default_range_table)
 	LVEINFO(&R, "-l", "0");
 	ASSERT_EQ(R.code, 0);
 	ASSERT(!strncmp(R.out, "ID", 2) || !strncmp(R.out, " ", 1));
-	ASSERT(strstr(R.out, "aCPU") && strstr(R.out, "lCPU") && strstr(R.out, "CPUf") && strstr(R.out, "IOPSf"));
+	/* the documented column order (lve-stats' v1 output): golden header */
+	{
+		char hdr[512];
+		size_t k = 0;
+		bool sp = true;
+
+		for (const char *p = R.out; *p && *p != '\n' && k + 1 < sizeof(hdr); p++) {
+			if (*p == ' ') {
+				if (!sp && k)
+					hdr[k++] = ' ';
+				sp = true;
+			} else {
+				hdr[k++] = *p;
+				sp = false;
+			}
+		}
+		hdr[k] = 0;
+		ASSERT_STREQ(hdr, "ID aCPU mCPU lCPU aIO mIO lIO aEP mEP lEP aVMem mVMem lVMem aPMem mPMem lPMem "
+				  "aNproc mNproc lNproc EPf VMemF PMemF NprocF");
+	}
 	ASSERT(!strstr(R.out, "anyF")); /* not a default column */
 	ASSERT_EQ(lines(R.out), 1 + 3 + 15);
 	/* default order aCPU, largest first: 2 (90%), 1 (20%), 3 (5%), 114 ... */
@@ -369,10 +388,10 @@ TEST(lveinfo_period_from_to_id)
 
 	MAKE_DB(now);
 	/* 30 minutes: LVE 2 = (90 + 10) / 2 */
-	LVEINFO(&R, "--period", "30m", "--id", "2", "--csv", "--show-columns", "aCPU,lCPU,aPMem");
+	LVEINFO(&R, "--period", "30m", "--id", "2", "--time-unit", "1d", "--csv", "--show-columns", "aCPU,lCPU,aPMem");
 	ASSERT_EQ(R.code, 0);
 	ASSERT_STREQ(R.out, "ID,aCPU,lCPU,aPMem\n2,50.00,100.00,10485760\n");
-	LVEINFO(&R, "--period", "5m", "--id", "2", "--csv", "--show-columns", "aCPU");
+	LVEINFO(&R, "--period", "5m", "--id", "2", "--time-unit", "1d", "--csv", "--show-columns", "aCPU");
 	ASSERT_STREQ(R.out, "ID,aCPU\n2,90.00\n");
 	/* --from/--to (inclusive) around the old sample only */
 	snprintf(from, sizeof(from), "@%" PRId64, now - 1300);
@@ -385,7 +404,7 @@ TEST(lveinfo_period_from_to_id)
 	ASSERT_EQ(R.code, 0);
 	ASSERT_EQ(lines(R.out), 1);
 	/* LVE 1 over both its samples */
-	LVEINFO(&R, "--id", "1", "--csv", "--show-columns", "aCPU,PMemF,anyF,aPMem,lPMem");
+	LVEINFO(&R, "--id", "1", "--time-unit", "1h", "--csv", "--show-columns", "aCPU,PMemF,anyF,aPMem,lPMem");
 	ASSERT_STREQ(R.out, "ID,aCPU,PMemF,anyF,aPMem,lPMem\n1,20.00,3,3,209715200,1073741824\n");
 	/* --user: uid as LVE id */
 	LVEINFO(&R, "--user", "root");
@@ -416,8 +435,14 @@ TEST(lveinfo_order_and_filters)
 	ASSERT_STREQ(R.out, "ID,PMemF\n1,3\n");
 	LVEINFO(&R, "--by-fault", "anyF", "--csv", "--show-columns", "anyF");
 	ASSERT_STREQ(R.out, "ID,anyF\n3,5\n1,3\n");
-	LVEINFO(&R, "--by-fault", "mem", "nproc", "--csv", "--show-columns", "anyF");
+	LVEINFO(&R, "--by-fault", "pmem", "nproc", "--csv", "--show-columns", "anyF");
 	ASSERT_STREQ(R.out, "ID,anyF\n1,3\n3,5\n"); /* sorted by the first alias (PMemF) */
+	/* lve-stats 2: "mem" is VIRTUAL memory faults (none here), "pmem" physical */
+	LVEINFO(&R, "--by-fault", "mem", "nproc", "--csv", "--show-columns", "anyF");
+	ASSERT_STREQ(R.out, "ID,anyF\n3,5\n");
+	LVEINFO(&R, "--by-fault", "mem", "--csv");
+	ASSERT_STREQ(R.out, "ID,aCPU,mCPU,lCPU,aIO,mIO,lIO,aEP,mEP,lEP,aVMem,mVMem,lVMem,aPMem,mPMem,lPMem,"
+			    "aNproc,mNproc,lNproc,EPf,VMemF,PMemF,NprocF\n");
 	LVEINFO(&R, "--by-fault", "anyF", "--threshold", "4", "--csv", "--show-columns", "anyF");
 	ASSERT_STREQ(R.out, "ID,anyF\n3,5\n");
 	LVEINFO(&R, "--by-fault", "EPf", "--csv");
@@ -446,7 +471,7 @@ TEST(lveinfo_json_and_csv)
 	ASSERT_EQ(R.code, 0);
 	ASSERT(json_valid(R.out));
 	ASSERT(strstr(R.out, "\"server_id\": \"localhost\"") != NULL);
-	ASSERT(strstr(R.out, "{\"ID\": 1, \"aCPU\": 20.00, \"lCPU\": 100.00, \"CPUf\": 0,") != NULL);
+	ASSERT(strstr(R.out, "{\"ID\": 1, \"aCPU\": 20.00, \"mCPU\": \"-\", \"lCPU\": 100.00, \"aIO\": ") != NULL);
 	ASSERT(strstr(R.out, "\"PMemF\": 3") != NULL);
 	ASSERT(strstr(R.out, "\"ID\": 114") != NULL);
 	LVEINFO(&R, "--json", "--id", "999");
@@ -460,8 +485,8 @@ TEST(lveinfo_json_and_csv)
 
 	LVEINFO(&R, "--csv", "-l", "0");
 	ASSERT_EQ(R.code, 0);
-	ASSERT(!strncmp(R.out, "ID,aCPU,lCPU,CPUf,aEP,lEP,EPf,aVMem,lVMem,VMemF,aPMem,lPMem,PMemF,aNproc,lNproc,NprocF,"
-			    "aIO,lIO,IOf,aIOPS,lIOPS,IOPSf\n", 103));
+	ASSERT(!strncmp(R.out, "ID,aCPU,mCPU,lCPU,aIO,mIO,lIO,aEP,mEP,lEP,aVMem,mVMem,lVMem,aPMem,mPMem,lPMem,"
+			    "aNproc,mNproc,lNproc,EPf,VMemF,PMemF,NprocF\n", 120));
 	ASSERT_EQ(lines(R.out), 1 + 18);
 	for (const char *l = R.out; *l;) {
 		int c = 0;
@@ -474,7 +499,7 @@ TEST(lveinfo_json_and_csv)
 		ASSERT_EQ(c, commas);
 		l = e + 1;
 	}
-	ASSERT_EQ(commas, 21);
+	ASSERT_EQ(commas, 22);
 	return 0;
 }
 
