@@ -7,12 +7,21 @@
 
 /* ------------------------------------------------------------- output */
 
+char lvectl_first_error[512];
+
 int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("lvectl: ", stderr);
 	va_start(ap, fmt);
+	if (!lvectl_first_error[0]) {
+		va_list aq;
+
+		va_copy(aq, ap);
+		vsnprintf(lvectl_first_error, sizeof(lvectl_first_error), fmt, aq);
+		va_end(aq);
+	}
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
@@ -265,6 +274,10 @@ void check_nproc_ep(const struct vecfg_limits *eff, const char *who)
 		warn("%s: NPROC %" PRIu32 " is less than EP %" PRIu32 " + 15; set --nproc=%" PRIu64
 		     " or more so that entries do not fail for lack of processes",
 		     who, eff->nproc, eff->ep, (uint64_t)eff->ep + 15);
+	if ((eff->mask & VECFG_F_PMEM) && eff->pmem_pages && eff->pmem_pages < PMEM_WARN_PAGES)
+		warn("%s: PMEM %" PRIu64 "K is very small; processes of this LVE may be killed for lack of "
+		     "memory (16M is the least that runs a PHP worker)",
+		     who, eff->pmem_pages * 4);
 }
 
 /* ---------------------------------------------------------- applying */

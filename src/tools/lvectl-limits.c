@@ -149,7 +149,8 @@ static int set_section(struct vecfg *cfg, const struct vecfg_key *key,
 	return 0;
 }
 
-static int set_lve(struct ctx *c, uint32_t id, const char *who)
+/* user: the name to record with --save-username (NULL: the uid's name, if any). */
+static int set_lve(struct ctx *c, uint32_t id, const char *who, const char *user)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	_cleanup_close_ int lockfd = -1;
@@ -179,6 +180,20 @@ static int set_lve(struct ctx *c, uint32_t id, const char *who)
 	r = set_section(cfg, &(struct vecfg_key){.kind = VECFG_LVE, .id = id}, &c->o.set, pv);
 	if (r < 0)
 		return fail(EXIT_USAGE, "set %s: %s (nothing was changed)", who, strerror(-r));
+	if (c->o.save_username) {
+		struct passwd *pw = user ? NULL : getpwuid((uid_t)id);
+		const char *name = user ? user : pw ? pw->pw_name : NULL;
+
+		if (!name)
+			return fail(EXIT_USAGE,
+			            "set %s --save-username: no user has uid %" PRIu32
+			            " (nothing was changed)",
+			            who, id);
+		r = vecfg_set_user(cfg, id, name);
+		if (r < 0)
+			return fail(EXIT_RUNTIME, "set %s: cannot record the user name: %s", who,
+			            strerror(-r));
+	}
 	vecfg_effective(cfg, id, pkg, &eff);
 	check_nproc_ep(&eff, who);
 	r = store_cfg(c, cfg);
@@ -279,7 +294,7 @@ int cmd_set(struct ctx *c, int argc, char **argv)
 	if (parse_id(argv[0], &id) < 0)
 		return fail(EXIT_USAGE, "set: \"%s\" is not an LVE id (1..%u) or \"default\"",
 		            argv[0], UINT32_MAX - 1);
-	return set_lve(c, id, argv[0]);
+	return set_lve(c, id, argv[0], NULL);
 }
 
 int cmd_set_user(struct ctx *c, int argc, char **argv)
@@ -295,7 +310,7 @@ int cmd_set_user(struct ctx *c, int argc, char **argv)
 	r = user_uid(argv[0], &uid);
 	if (r)
 		return r;
-	return set_lve(c, uid, argv[0]);
+	return set_lve(c, uid, argv[0], argv[0]);
 }
 
 static int delete_lve(struct ctx *c, uint32_t id)

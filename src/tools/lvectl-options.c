@@ -119,6 +119,8 @@ enum {
 	OPT_JSON,
 	OPT_TIMEOUT,
 	OPT_HELP,
+	OPT_SAVE_USER,
+	OPT_VERSION,
 };
 
 static int parse_speed(const char *s, struct vecfg_limits *l)
@@ -161,13 +163,15 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	        {"help", no_argument, NULL, OPT_HELP},
+	        {"save-username", no_argument, NULL, OPT_SAVE_USER},
+	        {"version", no_argument, NULL, OPT_VERSION},
 	        {NULL, 0, NULL, 0},
 	};
 	struct vecfg_limits given = {0};
 	int ch, r;
 
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1 || optind < argc) {
+	while ((ch = getopt_long(argc, argv, "+:hv", longopts, NULL)) != -1 || optind < argc) {
 		const char *name = NULL;
 
 		if (ch == -1) {
@@ -252,6 +256,11 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 				            "or 1t (0 = unlimited)%s",
 				            name, optarg,
 				            r == -ERANGE ? "; the value is too large" : "");
+			if (p && p < PMEM_MIN_PAGES)
+				return fail(EXIT_USAGE,
+				            "--%s=%s: at least 1M (no process can start with less); 0 = "
+				            "unlimited",
+				            name, optarg);
 			if (ch == OPT_PMEM) {
 				given.mask |= VECFG_F_PMEM;
 				given.pmem_pages = p;
@@ -279,6 +288,13 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 			o->timeout_s = (int)v;
 			break;
 		}
+		case OPT_SAVE_USER:
+			o->save_username = true;
+			break;
+		case OPT_VERSION:
+		case 'v':
+			o->version = true;
+			break;
 		case OPT_HELP:
 		case 'h':
 			usage(stdout);

@@ -194,7 +194,7 @@ void row_from_vecfg(struct row *r, const struct vecfg_limits *v, uint32_t mhz, i
 	snprintf(r->cpu, sizeof(r->cpu), "-");
 }
 
-static void json_str(FILE *f, const char *s)
+void json_str(FILE *f, const char *s)
 {
 	fputc('"', f);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {

@@ -24,16 +24,16 @@ void usage(FILE *f)
 	      "  apply-many              apply to the LVE ids read from standard input\n"
 	      "  set ID|default OPTIONS  save limits to ve.cfg and apply them\n"
 	      "  set-user NAME OPTIONS   the same for the LVE of user NAME\n"
-	      "  list                    limits of the defaults and every configured LVE\n"
+	      "  list                    limits of the defaults, every configured and every loaded LVE\n"
 	      "  list-user               the same, with user names\n"
-	      "  limits ID|default       limits in force for LVE ID (read from the kernel)\n"
+	      "  limits [ID|default]     limits in force for LVE ID, or every loaded LVE (kernel)\n"
 	      "  delete ID               remove LVE ID's own limits (it falls back to defaults)\n"
 	      "  delete-user NAME        the same for user NAME\n"
 	      "  destroy ID|all          remove LVE ID / every LVE from the kernel (kills its "
 	      "tasks)\n"
 	      "  destroy-many            destroy the LVE ids read from standard input\n"
 	      "  package-set PKG OPTIONS save limits of package PKG and apply them to its users\n"
-	      "  package-list            limits of every package\n"
+	      "  package-list            limits of every package (also: all-package-list)\n"
 	      "  package-delete PKG      remove package PKG's limits\n"
 	      "  paneluserslimits        limits of every control panel user\n"
 	      "  limit PID ID            move process PID into LVE ID\n"
@@ -42,6 +42,7 @@ void usage(FILE *f)
 	      "  ubc                     OpenVZ /proc/user_beancounters view (Version: 2.5)\n"
 	      "  detect                  LVE available?, LVE version, list file, inside CageFS?\n"
 	      "  version                 lvectl version\n"
+	      "  help                    this text\n"
 	      "  lve-version             version of the LVE interface (/proc/lve/list format)\n"
 	      "\n"
 	      "Options:\n"
@@ -58,8 +59,11 @@ void usage(FILE *f)
 	      "  --save-all-parameters   store values even when equal to the inherited ones\n"
 	      "  --timeout=SECONDS       package script timeout (default: "
 	      "CUSTOM_GETPACKAGE_TIMEOUT or 10)\n"
-	      "  --json                  JSON output\n"
-	      "  --help                  this text\n"
+	      "  --save-username         set/set-user: record the user name in ve.cfg\n"
+	      "  --json                  JSON output; changes answer {\"status\": \"OK\"}, failures\n"
+	      "                          {\"status\": \"ERROR\", \"msg\": TEXT}\n"
+	      "  -h, --help              this text (also: lvectl help)\n"
+	      "  -v, --version           lvectl version\n"
 	      "0 means unlimited. Exit status: 0 ok, 1 failure, 2 usage error. See lvectl(8).\n",
 	      f);
 }
@@ -68,32 +72,59 @@ struct command {
 	const char *name;
 	int (*fn)(struct ctx *c, int argc, char **argv);
 	bool takes_limits;
+	bool changes; /* with --json it answers {"status": "OK"} on success */
 };
 
+static int cmd_help(struct ctx *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
 static const struct command commands[] = {
-        {"apply", cmd_apply, false},
-        {"apply-many", cmd_apply_many, false},
-        {"set", cmd_set, true},
-        {"set-user", cmd_set_user, true},
-        {"list", cmd_list_cmd, false},
-        {"list-user", cmd_list_user, false},
-        {"limits", cmd_limits, false},
-        {"delete", cmd_delete, false},
-        {"delete-user", cmd_delete_user, false},
-        {"destroy", cmd_destroy, false},
-        {"destroy-many", cmd_destroy_many, false},
-        {"package-set", cmd_package_set, true},
-        {"package-list", cmd_package_list, false},
-        {"package-delete", cmd_package_delete, false},
-        {"paneluserslimits", cmd_paneluserslimits, false},
-        {"limit", cmd_limit, false},
-        {"release", cmd_release, false},
-        {"proc-list", cmd_proc_list, false},
-        {"ubc", cmd_ubc, false},
-        {"detect", cmd_detect, false},
-        {"version", cmd_version, false},
-        {"lve-version", cmd_lve_version, false},
+        {"apply", cmd_apply, false, true},
+        {"apply-many", cmd_apply_many, false, true},
+        {"set", cmd_set, true, true},
+        {"set-user", cmd_set_user, true, true},
+        {"list", cmd_list_cmd, false, false},
+        {"list-user", cmd_list_user, false, false},
+        {"limits", cmd_limits, false, false},
+        {"delete", cmd_delete, false, true},
+        {"delete-user", cmd_delete_user, false, true},
+        {"destroy", cmd_destroy, false, true},
+        {"destroy-many", cmd_destroy_many, false, true},
+        {"package-set", cmd_package_set, true, true},
+        {"package-list", cmd_package_list, false, false},
+        {"all-package-list", cmd_package_list, false, false},
+        {"package-delete", cmd_package_delete, false, true},
+        {"paneluserslimits", cmd_paneluserslimits, false, false},
+        {"limit", cmd_limit, false, true},
+        {"release", cmd_release, false, true},
+        {"proc-list", cmd_proc_list, false, false},
+        {"ubc", cmd_ubc, false, false},
+        {"detect", cmd_detect, false, false},
+        {"version", cmd_version, false, false},
+        {"lve-version", cmd_lve_version, false, false},
+        {"help", cmd_help, false, false},
 };
+
+/* --json: {"status": "OK"} after a change, {"status": "ERROR", "msg": TEXT} after a failure. */
+static int json_answer(const struct opts *o, const struct command *cmd, int r)
+{
+	if (!o->json)
+		return r;
+	if (r) {
+		fputs("{\"status\": \"ERROR\", \"msg\": ", stdout);
+		json_str(stdout, lvectl_first_error[0] ? lvectl_first_error : "failed");
+		fputs("}\n", stdout);
+	} else if (cmd && cmd->changes) {
+		fputs("{\"status\": \"OK\"}\n", stdout);
+	}
+	return r;
+}
 
 int main(int argc, char **argv)
 {
@@ -104,34 +135,48 @@ int main(int argc, char **argv)
 
 	r = parse_options(argc, argv, &c.o, &nargs);
 	if (r)
-		return r;
+		return json_answer(&c.o, NULL, r);
 	/* argv[1 .. nargs-1] now holds the non-option words in order */
+	if (nargs < 2 && c.o.version) {
+		argv[1] = (char *)"version";
+		nargs = 2;
+	}
 	if (nargs < 2) {
-		usage(stderr);
-		return fail(EXIT_USAGE, "no command given (see lvectl --help)");
+		if (!c.o.json)
+			usage(stderr);
+		return json_answer(&c.o, NULL, fail(EXIT_USAGE, "no command given (see lvectl --help)"));
 	}
 	for (size_t i = 0; i < ELEMENTSOF(commands); i++)
 		if (!strcmp(commands[i].name, argv[1]))
 			cmd = &commands[i];
 	if (!cmd)
-		return fail(EXIT_USAGE, "unknown command \"%s\" (see lvectl --help)", argv[1]);
+		return json_answer(&c.o, NULL,
+		                   fail(EXIT_USAGE, "unknown command \"%s\" (see lvectl --help)", argv[1]));
 	if (!cmd->takes_limits && (c.o.set.mask || c.o.unlimited))
-		return fail(EXIT_USAGE,
-		            "%s does not take limit options (they belong to set, set-user and "
-		            "package-set)",
-		            cmd->name);
-	if (cmd->fn != cmd_version && cmd->fn != cmd_lve_version) {
+		return json_answer(&c.o, cmd,
+		                   fail(EXIT_USAGE,
+		                        "%s does not take limit options (they belong to set, set-user and "
+		                        "package-set)",
+		                        cmd->name));
+	if (c.o.save_username && cmd->fn != cmd_set && cmd->fn != cmd_set_user)
+		return json_answer(&c.o, cmd,
+		                   fail(EXIT_USAGE, "--save-username belongs to set and set-user"));
+	if (cmd->fn != cmd_version && cmd->fn != cmd_lve_version && cmd->fn != cmd_help) {
 		r = olve_conf_load(NULL, &c.conf, &errline);
 		if (r < 0) {
 			const char *env = secure_getenv("OPENLVE_CONF");
 
 			if (r == -EINVAL)
-				return fail(EXIT_RUNTIME,
-				            "bad openlve configuration %s line %u (fix it)",
-				            env ? env : SYSCONFDIR "/openlve/openlve.conf",
-				            errline);
-			return fail(EXIT_RUNTIME, "cannot read the openlve configuration %s: %s",
-			            env ? env : SYSCONFDIR "/openlve/openlve.conf", strerror(-r));
+				return json_answer(&c.o, cmd,
+				                   fail(EXIT_RUNTIME,
+				                        "bad openlve configuration %s line %u (fix it)",
+				                        env ? env : SYSCONFDIR "/openlve/openlve.conf",
+				                        errline));
+			return json_answer(&c.o, cmd,
+			                   fail(EXIT_RUNTIME,
+			                        "cannot read the openlve configuration %s: %s",
+			                        env ? env : SYSCONFDIR "/openlve/openlve.conf",
+			                        strerror(-r)));
 		}
 	}
 	r = cmd->fn(&c, nargs - 2, argv + 2);
@@ -139,6 +184,7 @@ int main(int argc, char **argv)
 		olve_close(c.h);
 	pkg_script_free(&c.script);
 	olve_conf_free(&c.conf);
+	r = json_answer(&c.o, cmd, r);
 	if (fflush(stdout) != 0 && !r)
 		r = fail(EXIT_RUNTIME, "cannot write the output: %s", strerror(errno));
 	return r;

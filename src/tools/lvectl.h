@@ -30,7 +30,9 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
 #define NPROC_MAX    4194304u /* the kernel's PID_MAX_LIMIT: pids.max accepts up to this */
-#define LIST_VERSION 6
+#define LIST_VERSION 6 /* the /proc/lve/list format served in full (no IOPS columns: those are 8+) */
+#define PMEM_MIN_PAGES 256u     /* 1 MiB: below it no process can start in the LVE */
+#define PMEM_WARN_PAGES 4096u   /* 16 MiB: warn below (one PHP worker needs tens of MB) */
 
 /* ------------------------------------------------------------ context */
 
@@ -39,6 +41,8 @@ struct opts {
 	bool unlimited;
 	bool save_all;
 	bool json;
+	bool save_username; /* --save-username: user="NAME" on the <lve> section */
+	bool version;       /* -v / --version */
 	int timeout_s; /* 0: from sysconfig */
 };
 
@@ -82,6 +86,8 @@ int store_cfg(struct ctx *c, const struct vecfg *cfg);
 void effective_row(struct ctx *c, const struct vecfg *cfg, uint32_t id, const char *pkg,
                    struct row *row);
 void check_nproc_ep(const struct vecfg_limits *eff, const char *who);
+/* --json: the first failure's text (for the {"status": "ERROR"} answer), "" none. */
+extern char lvectl_first_error[512];
 int apply_fail_note(uint32_t id, int r, const char *note);
 int apply_fail(uint32_t id, int r);
 int push_defaults(struct ctx *c, const struct vecfg *cfg);
@@ -105,6 +111,7 @@ void table_begin(struct table *t);
 void table_row(struct table *t, const struct row *r, const char *extra);
 void table_end(struct table *t);
 int ncpus_online(const struct ctx *c);
+void json_str(FILE *f, const char *s);
 
 /* lvectl-limits.c */
 int cmd_apply(struct ctx *c, int argc, char **argv);
