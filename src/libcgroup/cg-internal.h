@@ -10,6 +10,14 @@
  *              namespaces; dirfds of every hierarchy root
  *   ops.c      create / modify / delete / get / procs / chmod (kernel side)
  *   attach.c   attach tasks and processes
+ *   iter.c     iterators; cg_root_lookup() (controller name -> root of names)
+ *   tasks.c    moving tasks by path, by thread group, by cgrules.conf rules
+ *   rules.c    cgrules.conf parser and rule cache
+ *   config.c   cgconfig.conf parser, load/unload, defaults, templates
+ *   tools.c    cgxget/cgxset: version-converting get and set
+ *   systemd.c  systemd scopes over sd-bus
+ *   log.c      logger callback and level; cg_log()
+ *   version.c  cgroup_version()
  *
  * Internal functions return 0/positive or -errno unless their comment says
  * they return an ECG* code. Exported symbols are only the public libcgroup
@@ -189,3 +197,28 @@ _hidden_ int cg_open_group(int ctrl, const char *name, int flags, mode_t mode);
 
 /* Close and free the attach fd cache of cg (cgroup_free must call it). */
 _hidden_ void cg_attach_cache_drop(struct cgroup *cg);
+
+/* ------------------------------------------------------------ roots (iter.c) */
+
+/* Where the group names of one controller (or "name=X" hierarchy) are rooted. */
+struct cg_root {
+	int fd;                    /* borrowed dirfd: namespace root or mount */
+	int mount;                 /* index into cg_sys_get()->mounts */
+	int ctrl;                  /* resolved controller, -1 for a named v1 hierarchy */
+	enum cg_version_t version; /* CGROUP_V1 or CGROUP_V2 */
+	char path[4096];           /* absolute path of fd: mount point [+ "/" namespace] */
+};
+
+/* Resolve a controller name. Returns 0 or an ECG* code (errno recorded). */
+_hidden_ int cg_root_lookup(const char *controller, struct cg_root *out);
+/* "/a/b" -> "a/b", "/" "." -> "" (names relative to the root). */
+_hidden_ const char *cg_name_rel(const char *name);
+/* Open group `name` below root (OL_OPEN_* flags): an fd, or MINUS an ECG* code. */
+_hidden_ int cg_group_open(const struct cg_root *root, const char *name, int flags);
+/* mount.c: every mount point of hierarchy mount_index (strv, in-use one first). -errno. */
+_hidden_ int cg_hier_mount_paths(int mount_index, char ***ret);
+
+/* ------------------------------------------------------------------ log.c */
+
+/* Send a message to the application's logger (if any, and level allows). */
+_hidden_ void cg_log(int loglevel, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
