@@ -222,3 +222,85 @@ _hidden_ int cg_hier_mount_paths(int mount_index, char ***ret);
 
 /* Send a message to the application's logger (if any, and level allows). */
 _hidden_ void cg_log(int loglevel, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- rules.c */
+
+#define CG_RULE_CTRL_MAX 32
+
+struct cg_rule {
+	char *key;      /* "user", "@group", "*", or "%" (continuation) */
+	char *procname; /* NULL: any process */
+	char *ctrl[CG_RULE_CTRL_MAX];
+	int n_ctrl;
+	char *dest; /* destination template */
+	bool ignore;
+	bool cont;
+	uid_t uid; /* resolved at load: (uid_t)-2 any, (uid_t)-1 none */
+	gid_t gid;
+	unsigned line;
+};
+
+struct cg_rules {
+	struct cg_rule *v;
+	int n, cap;
+};
+
+/* Parse cgrules.conf text (pure: no NSS). -EINVAL with *err_line set on bad syntax. */
+_hidden_ int cg_rules_parse(const char *text, size_t len, struct cg_rules *out, unsigned *err_line);
+_hidden_ void cg_rules_free(struct cg_rules *rs);
+/* Move pid by the first matching rule (cache with CGFLAG_USECACHE). 0 or an ECG* code. */
+_hidden_ int cg_rules_apply(uid_t uid, gid_t gid, const char *procname, pid_t pid, int flags);
+
+/* --------------------------------------------------------------- config.c */
+
+/*
+ * Make group `name` (with controllers ctrls, NULL-terminated) exist: when a
+ * template named `tmpl` is configured, from it; otherwise plainly. A group
+ * that exists is left alone. 0 or an ECG* code.
+ */
+_hidden_ int cg_template_ensure(const char *name, const char *tmpl, const char *const *ctrls,
+				bool use_cache);
+
+#define CONF_GROUPS_MAX 4096
+
+struct cg_perms {
+	uid_t tasks_uid;
+	gid_t tasks_gid;
+	uid_t control_uid;
+	gid_t control_gid;
+	mode_t control_dperm;
+	mode_t control_fperm;
+	mode_t task_fperm;
+	bool set;
+};
+
+struct cg_conf_group {
+	char *name;
+	bool is_template;
+	struct cgroup *cg; /* controllers and settings */
+	struct cg_perms perms;
+};
+
+/* One "key = value;" of a mount, namespace or systemd section. */
+struct cg_conf_kv {
+	char *section;
+	char *key;
+	char *value;
+};
+
+struct cg_conf {
+	struct cg_conf_group *groups;
+	int n_groups;
+	struct cg_conf_kv *kv;
+	int n_kv;
+	struct cg_perms defaults;
+};
+
+/* Parse cgconfig.conf text. -EINVAL (with *err_line) on bad syntax, -ENOMEM. */
+_hidden_ int cg_conf_parse(const char *text, size_t len, struct cg_conf *out, unsigned *err_line);
+_hidden_ void cg_conf_free(struct cg_conf *c);
+
+/* -------------------------------------------------------------- systemd.c */
+
+/* Create the scope of the options collected by cgroup_alloc/add_systemd_opts. 0 or ECG*. */
+_hidden_ int cg_systemd_apply_opts(void);
