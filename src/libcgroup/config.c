@@ -621,7 +621,7 @@ _public_ int cgroup_config_unload_config(const char *pathname, int flags)
 		if (c.groups[i].is_template)
 			continue;
 		r = cgroup_delete_cgroup_ext(c.groups[i].cg, flags);
-		if (r == ECGROUPNOTEXIST)
+		if (r == ECGOTHER && cgroup_get_last_errno() == ENOENT)
 			continue; /* already gone */
 		if (r && !ret)
 			ret = r;
@@ -660,7 +660,7 @@ _public_ int cgroup_unload_cgroups(void)
 		}
 		r = cgroup_delete_cgroup_ext(cg, CGFLAG_DELETE_RECURSIVE | CGFLAG_DELETE_IGNORE_MIGRATION);
 		cgroup_free(&cg);
-		if (r && r != ECGROUPNOTEXIST && !ret)
+		if (r && !(r == ECGOTHER && cgroup_get_last_errno() == ENOENT) && !ret)
 			ret = r;
 	}
 	return ret;
