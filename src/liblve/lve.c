@@ -465,12 +465,13 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 	long n;
 	int r;
 
-	if (!out || (flags & ~OLVE_OPEN_NOCREATE))
+	if (!out || (flags & ~(OLVE_OPEN_NOCREATE | OLVE_OPEN_DELEGATE)))
 		return -EINVAL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->statefd = -1;
+	h->brokerfd = -1;
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		h->hier[i].rootfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
@@ -494,6 +495,11 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 		goto fail;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	h->ncpus = n > 0 ? (int)n : 1;
+	if ((flags & OLVE_OPEN_DELEGATE) && olve_privileged()) {
+		r = olve_broker_start(h); /* priv.c */
+		if (r < 0)
+			goto fail;
+	}
 	*out = h;
 	return 0;
 fail:
@@ -542,6 +548,7 @@ _public_ void olve_close(struct olve *h)
 		free(h->hier[i].root);
 	}
 	safe_close(h->statefd);
+	safe_close(h->brokerfd);
 	olve_conf_free(&h->conf);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -754,7 +761,8 @@ int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds *
 		*out = f;
 		return 0;
 	}
-	r = lve_open(h, id, create, &f);
+	/* an unprivileged child of a delegating opener: root-opened fds from the broker (priv.c) */
+	r = olve_broker_wanted(h) ? olve_broker_lve(h, id, create, &f) : lve_open(h, id, create, &f);
 	if (r < 0) {
 		pthread_mutex_unlock(&h->lock);
 		return r;
