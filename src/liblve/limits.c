@@ -765,6 +765,7 @@ struct write_ctx {
 	struct olve_lve_fds *f;
 	const struct olve_limits *lim;
 	int err;
+	bool initial; /* only when no limits were ever recorded (creation, lve.c) */
 };
 
 /* Write the settings for the fields in lim->mask; record which fields failed. */
@@ -779,6 +780,8 @@ static int write_locked(struct olve_state *st, void *ud)
 	bool pending[OLVE_MAX_HIER * 64] = { false };
 	int nd, r = 0;
 
+	if (c->initial && st->limits.mask)
+		return 0; /* someone completed the LVE meanwhile: keep their limits */
 	nd = scan_host_disks(&devs);
 	if (nd < 0)
 		return nd;
@@ -859,6 +862,19 @@ out:
 int olve_limits_write(struct olve *h, struct olve_lve_fds *f, const struct olve_limits *lim)
 {
 	struct write_ctx c = { .h = h, .f = f, .lim = lim };
+	int r;
+
+	if (f->statefd < 0)
+		return -EACCES;
+	r = olve_state_update(f->statefd, write_locked, &c);
+	if (r < 0)
+		return r;
+	return c.err;
+}
+
+int olve_limits_write_initial(struct olve *h, struct olve_lve_fds *f, const struct olve_limits *lim)
+{
+	struct write_ctx c = { .h = h, .f = f, .lim = lim, .initial = true };
 	int r;
 
 	if (f->statefd < 0)
