@@ -238,21 +238,24 @@ static int state_open_name(int dirfd, const char *name, bool create)
 		return r;
 	if (create) {
 		struct olve_state st;
-		struct stat sb;
 
+		/* the common case, a valid header: a read lock (readers never wait for each other) */
 		pthread_mutex_lock(&state_mutex);
-		r = header_lock(fd, F_WRLCK);
+		r = header_lock(fd, F_RDLCK);
 		if (r == 0) {
-			if (fstat(fd, &sb) < 0)
-				r = -errno;
-			else if (!S_ISREG(sb.st_mode))
-				r = -EINVAL;
-			else if (header_pread(fd, &st) < 0) {
-				/* a new file: the state is derived data, (re)initialize it */
-				state_init(&st);
-				r = header_pwrite(fd, &st);
-			}
+			r = header_pread(fd, &st) == 0 ? 1 : 0;
 			header_unlock(fd);
+		}
+		if (r == 0) {
+			r = header_lock(fd, F_WRLCK);
+			if (r == 0) {
+				if (header_pread(fd, &st) < 0) {
+					/* a new file: the state is derived data, (re)initialize it */
+					state_init(&st);
+					r = header_pwrite(fd, &st);
+				}
+				header_unlock(fd);
+			}
 		}
 		pthread_mutex_unlock(&state_mutex);
 		if (r < 0)

@@ -86,7 +86,14 @@ int wrap_sanitize(void)
 				continue;
 		}
 		inf.rlim_cur = inf.rlim_max = caller.rl[res].rlim_max;
-		(void)setrlimit(res, &inf); /* not privileged: at least the soft limit up to the hard one */
+		(void)setrlimit(res, &inf); /* no CAP_SYS_RESOURCE: at least the soft limit up to the hard one */
+	}
+	/* a file size limit that stayed: writes fail with EFBIG (a clean error), no SIGXFSZ */
+	{
+		struct rlimit fs;
+
+		if (getrlimit(RLIMIT_FSIZE, &fs) == 0 && fs.rlim_cur != RLIM_INFINITY)
+			(void)signal(SIGXFSZ, SIG_IGN);
 	}
 	caller.saved = true;
 	return 0;
@@ -122,6 +129,8 @@ static int child_restore_caller(void)
 	for (int sig = 1; sig < _NSIG; sig++)
 		if (caller.ignored[sig])
 			(void)signal(sig, SIG_IGN);
+	if (!caller.ignored[SIGXFSZ])
+		(void)signal(SIGXFSZ, SIG_DFL); /* ours may be SIG_IGN (wrap_sanitize) */
 	return 0;
 }
 
