@@ -928,6 +928,9 @@ _public_ int olve_get_limits(struct olve *h, uint32_t id, struct olve_limits *ou
 		return r;
 	if (f->statefd >= 0 && olve_state_read(f->statefd, &st) < 0)
 		memset(&st, 0, sizeof(st));
+	/* no access to the state file (it is root's, 0600): EP and VMEM as the LVE list shows them */
+	if (f->statefd < 0 && olve_state_public_limits(h, id, &st.ep_limit, &st.vmem_limit) < 0)
+		st.ep_limit = 0, st.vmem_limit = 0;
 	/* the kernel has one CPU number (the effective SPEED); the parts come from the record */
 	if (res.mask & OLVE_L_SPEED) {
 		if (st.limits.mask & OLVE_L_CPU) {

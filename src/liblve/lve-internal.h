@@ -323,6 +323,11 @@ _hidden_ int olve_state_update(int fd, int (*fn)(struct olve_state *st, void *ud
 _hidden_ int olve_state_add_fault(int fd, size_t offset_of_counter);
 /* Number of EP slots currently taken (see OLVE_SLOT_BASE); opens its own description. */
 _hidden_ int olve_state_count_slots(struct olve *h, uint32_t id);
+/*
+ * EP limit and VMEM (bytes) of `id` for callers that cannot open state
+ * files: from the world-readable list file (row `id`, else row 0). -ENOENT.
+ */
+_hidden_ int olve_state_public_limits(struct olve *h, uint32_t id, uint32_t *ep, uint64_t *vmem);
 /* Remove the state file of `id` (-ENOENT if absent). */
 _hidden_ int olve_state_remove(struct olve *h, uint32_t id);
 

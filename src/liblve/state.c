@@ -543,3 +543,61 @@ _public_ int olve_get_flags(struct olve *h, uint32_t id, uint32_t *flags)
 	*flags = st.flags;
 	return 0;
 }
+
+/* ------------------------------------------------- readers without access */
+
+/*
+ * EP and VMEM of `id` for a caller that cannot open state files (mode
+ * 0600): the world-readable LVE list (list_file, the /proc/lve/list
+ * stand-in lvectl keeps up to date; columns LVE ... lMEM lEP, lMEM in
+ * 4 KiB pages), the row of `id`, else row 0 (the defaults new LVEs get).
+ * 0, -ENOENT (no list or no row), -errno.
+ */
+int olve_state_public_limits(struct olve *h, uint32_t id, uint32_t *ep, uint64_t *vmem)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	bool found = false, have_def = false;
+	uint64_t def_vmem = 0, got_vmem = 0;
+	uint32_t def_ep = 0, got_ep = 0;
+	int r;
+
+	if (!h || !ep || !vmem)
+		return -EINVAL;
+	if (!h->conf.list_file)
+		return -ENOENT;
+	fd = open(h->conf.list_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	r = ol_read_full_fd(fd, 64 << 20, &text, NULL);
+	if (r < 0)
+		return r;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[10], *save2 = NULL;
+		uint64_t v[3];
+		int n = 0;
+
+		if (strchr(line, ':'))
+			continue; /* the header */
+		for (char *t = strtok_r(line, "\t", &save2); t && n < 10; t = strtok_r(NULL, "\t", &save2))
+			f[n++] = t;
+		if (n < 9 || ol_parse_u64(f[0], &v[0]) < 0 || ol_parse_u64(f[7], &v[1]) < 0 ||
+		    ol_parse_u64(f[8], &v[2]) < 0 || v[2] > UINT32_MAX || v[1] > UINT64_MAX / 4096)
+			continue;
+		if (v[0] == id) {
+			got_ep = (uint32_t)v[2];
+			got_vmem = v[1] * 4096;
+			found = true;
+		} else if (v[0] == 0) {
+			def_ep = (uint32_t)v[2];
+			def_vmem = v[1] * 4096;
+			have_def = true;
+		}
+	}
+	if (!found && !have_def)
+		return -ENOENT;
+	*ep = found ? got_ep : def_ep;
+	*vmem = found ? got_vmem : def_vmem;
+	return 0;
+}

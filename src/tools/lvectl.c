@@ -73,6 +73,18 @@ static const char *hint(int r)
 		return " (the file system is read-only)";
 	case ENOSPC:
 		return " (no space left: free some and retry)";
+	case ENOLCK: {
+		/* [issue 14] a state file stayed locked past OLVE_LOCK_TIMEOUT_MS */
+		static char buf[160];
+		pid_t holder = olve_state_lock_holder();
+
+		if (holder > 0)
+			snprintf(buf, sizeof(buf), " (an LVE state file is locked by pid %d: check that process)",
+			         (int)holder);
+		else
+			snprintf(buf, sizeof(buf), " (an LVE state file stayed locked: see syslog)");
+		return buf;
+	}
 	default:
 		return "";
 	}
@@ -100,7 +112,8 @@ static void usage(FILE *f)
 	      "  package-list            limits of every package\n"
 	      "  package-delete PKG      remove package PKG's limits\n"
 	      "  paneluserslimits        limits of every control panel user\n"
-	      "  limit PID ID            move process PID into LVE ID\n"
+	      "  limit PID ID            move process PID into LVE ID (PID 1, kernel threads and\n"
+	      "                          root's processes only with --force)\n"
 	      "  release PID             move process PID out of its LVE\n"
 	      "  proc-list               the /proc/lve/list table (version 6)\n"
 	      "  ubc                     OpenVZ /proc/user_beancounters view (Version: 2.5)\n"
@@ -123,6 +136,7 @@ static void usage(FILE *f)
 	      "  --timeout=SECONDS       package script timeout (default: "
 	      "CUSTOM_GETPACKAGE_TIMEOUT or 10)\n"
 	      "  --json                  JSON output\n"
+	      "  --force                 limit: also PID 1, kernel threads, root's processes\n"
 	      "  --help                  this text\n"
 	      "0 means unlimited. Exit status: 0 ok, 1 failure, 2 usage error. See lvectl(8).\n",
 	      f);
@@ -232,6 +246,7 @@ struct opts {
 	bool unlimited;
 	bool save_all;
 	bool json;
+	bool force;    /* limit: no protected-process check */
 	int timeout_s; /* 0: from sysconfig */
 };
 
@@ -1601,9 +1616,15 @@ static int cmd_limit(struct ctx *c, int argc, char **argv)
 	r = ctx_open(c);
 	if (r)
 		return r;
-	r = olve_enter_pid(c->h, id, pid);
+	r = olve_enter_pid_flags(c->h, id, pid, c->o.force ? OLVE_ENTER_PID_FORCE : 0);
 	if (r == -ESRCH)
 		return fail(EXIT_RUNTIME, "no process %d (check the PID)", (int)pid);
+	if (r == -EPERM && !c->o.force && geteuid() == 0)
+		return fail(EXIT_RUNTIME,
+		            "refusing to move process %d into LVE %" PRIu32
+		            ": it is PID 1, a kernel thread or root's, or the LVE is disabled "
+		            "(--force moves system processes)",
+		            (int)pid, id);
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot move process %d into LVE %" PRIu32 ": %s%s",
 		            (int)pid, id, strerror(-r), hint(r));
@@ -1738,6 +1759,7 @@ enum {
 	OPT_JSON,
 	OPT_TIMEOUT,
 	OPT_HELP,
+	OPT_FORCE,
 };
 
 static int parse_speed(const char *s, struct vecfg_limits *l)
@@ -1780,6 +1802,7 @@ static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	        {"help", no_argument, NULL, OPT_HELP},
+	        {"force", no_argument, NULL, OPT_FORCE},
 	        {NULL, 0, NULL, 0},
 	};
 	struct vecfg_limits given = {0};
@@ -1898,6 +1921,9 @@ static int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 			o->timeout_s = (int)v;
 			break;
 		}
+		case OPT_FORCE:
+			o->force = true;
+			break;
 		case OPT_HELP:
 		case 'h':
 			usage(stdout);
@@ -1988,6 +2014,13 @@ int main(int argc, char **argv)
 			return fail(EXIT_RUNTIME, "cannot read the openlve configuration %s: %s",
 			            env ? env : SYSCONFDIR "/openlve/openlve.conf", strerror(-r));
 		}
+	}
+	/* [issue 14] temp files of a killed lvectl next to ve.cfg and the list file */
+	if (geteuid() == 0) {
+		if (c.conf.ve_cfg)
+			(void)ol_clean_stale_temps(c.conf.ve_cfg);
+		if (c.conf.list_file)
+			(void)ol_clean_stale_temps(c.conf.list_file);
 	}
 	r = cmd->fn(&c, nargs - 2, argv + 2);
 	if (c.h)

@@ -1105,4 +1105,52 @@ static int body_evil_conf(void *arg)
 }
 HOSTILE_TEST(evil_openlve_conf_ignored, body_evil_conf)
 
+/* ------------------------------------------------------------ lvectl (6) */
+
+static int body_lvectl(void *arg)
+{
+	_cleanup_free_ char *lvectl = tool_path("lvectl");
+	struct olve *h = NULL;
+	struct result res;
+	char script[2 * PATH_MAX], cmd[2 * PATH_MAX], stale[PATH_MAX], live[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	(void)arg;
+	if (!lvectl)
+		SKIP("lvectl not built");
+	ASSERT_OK(prepare(&h, DEF_EP));
+	/* temp files of a killed lvectl: a dead writer's are removed, a live one's kept */
+	snprintf(stale, sizeof(stale), "%s/.ve.cfg.999999999.1.tmp", lte_dir);
+	snprintf(live, sizeof(live), "%s/.list.%d.2.tmp", lte_dir, (int)getpid());
+	fd = open(stale, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT(fd >= 0);
+	close(fd);
+	fd = open(live, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	ASSERT(fd >= 0);
+	close(fd);
+	/* root sets EP 7 for the customer */
+	snprintf(cmd, sizeof(cmd), "%s set %u --maxEntryProcs=7 >/dev/null", lvectl, (unsigned)user_uid);
+	ASSERT_EQ(sh(cmd), 0);
+	ASSERT(stat(stale, &st) < 0 && errno == ENOENT);
+	ASSERT_OK(stat(live, &st));
+	/* PID 1 is refused without --force, and stays where it is */
+	snprintf(cmd, sizeof(cmd), "%s limit 1 %u 2>/dev/null", lvectl, (unsigned)user_uid);
+	ASSERT_EQ(sh(cmd), 1);
+	ASSERT(lte_pid_inside(1, user_uid) <= 0);
+	snprintf(cmd, sizeof(cmd), "%s limit 1 %u 2>&1 | grep -q 'refusing to move process 1'", lvectl,
+		 (unsigned)user_uid);
+	ASSERT_EQ(sh(cmd), 0);
+	/* the customer reads its EP limit (state files are root's, the list is public) */
+	snprintf(script, sizeof(script), "OPENLVE_CONF=%s/openlve.conf %s limits %u --json", lte_dir, lvectl,
+		 (unsigned)user_uid);
+	USER_RUN(&res, script);
+	diag("lvectl limits as the customer: %s", res.out);
+	ASSERT_EQ(res.status, 0);
+	ASSERT(strstr(res.out, "\"EP\":\"7\""));
+	olve_close(h);
+	return 0;
+}
+HOSTILE_TEST(lvectl_limit_refuses_pid1_and_customer_sees_ep, body_lvectl)
+
 TAP_MAIN()
