@@ -52,6 +52,18 @@ const char *hint(int r)
 		return " (the file system is read-only)";
 	case ENOSPC:
 		return " (no space left: free some and retry)";
+	case ENOLCK: {
+		/* [issue 14] a state file stayed locked past OLVE_LOCK_TIMEOUT_MS */
+		static char buf[160];
+		pid_t holder = olve_state_lock_holder();
+
+		if (holder > 0)
+			snprintf(buf, sizeof(buf), " (an LVE state file is locked by pid %d: check that process)",
+			         (int)holder);
+		else
+			snprintf(buf, sizeof(buf), " (an LVE state file stayed locked: see syslog)");
+		return buf;
+	}
 	default:
 		return "";
 	}

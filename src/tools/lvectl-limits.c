@@ -465,9 +465,15 @@ int cmd_limit(struct ctx *c, int argc, char **argv)
 	r = ctx_open(c);
 	if (r)
 		return r;
-	r = olve_enter_pid(c->h, id, pid);
+	r = olve_enter_pid_flags(c->h, id, pid, c->o.force ? OLVE_ENTER_PID_FORCE : 0);
 	if (r == -ESRCH)
 		return fail(EXIT_RUNTIME, "no process %d (check the PID)", (int)pid);
+	if (r == -EPERM && !c->o.force && geteuid() == 0)
+		return fail(EXIT_RUNTIME,
+		            "refusing to move process %d into LVE %" PRIu32
+		            ": it is PID 1, a kernel thread or root's, or the LVE is disabled "
+		            "(--force moves system processes)",
+		            (int)pid, id);
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot move process %d into LVE %" PRIu32 ": %s%s",
 		            (int)pid, id, strerror(-r), hint(r));

@@ -43,6 +43,7 @@ struct opts {
 	bool json;
 	bool save_username; /* --save-username: user="NAME" on the <lve> section */
 	bool version;       /* -v / --version */
+	bool force;         /* limit: no protected-process check */
 	int timeout_s; /* 0: from sysconfig */
 };
 
