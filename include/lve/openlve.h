@@ -194,6 +194,14 @@ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *cookie);
 int olve_leave(struct olve *h, uint32_t cookie);
 /* Admin: move process `pid` (all its threads) into / out of an LVE. */
 int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid);
+/*
+ * olve_enter_pid with a safety check: without OLVE_ENTER_PID_FORCE, PID 1,
+ * kernel threads and processes with real or effective uid 0 are refused
+ * (-EPERM). olve_enter_pid() itself does not check (pam_lve moves root's
+ * session process). Unknown flag bits -EINVAL.
+ */
+#define OLVE_ENTER_PID_FORCE 0x1
+int olve_enter_pid_flags(struct olve *h, uint32_t id, pid_t pid, uint32_t flags);
 int olve_leave_pid(struct olve *h, pid_t pid);
 /* LVE id the calling thread is in (per /proc/thread-self/cgroup, first hierarchy), 0 when none. */
 int olve_current(struct olve *h, uint32_t *id);

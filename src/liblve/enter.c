@@ -1182,6 +1182,70 @@ static void pid_origin_free(struct pid_origin *o)
 	free(o);
 }
 
+/*
+ * Processes an administrator almost never means to limit: PID 1, kernel
+ * threads (PF_KTHREAD in /proc/<pid>/stat, or children of kthreadd) and
+ * processes with real or effective uid 0 (daemons, root's shells).
+ * -EPERM for those, 0 otherwise, -ESRCH when gone.
+ */
+#define PF_KTHREAD_ 0x00200000u
+static int pid_protected(pid_t pid)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int fd = -1;
+	unsigned pflags = 0;
+	int ppid = 0;
+	const char *p;
+	ssize_t n;
+
+	if (pid == 1)
+		return -EPERM;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d %*d %*d %*d %*d %u", &ppid, &pflags) != 2)
+		return -EIO;
+	if ((pflags & PF_KTHREAD_) || ppid == 2 || pid == 2)
+		return -EPERM;
+	safe_close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	p = strstr(buf, "\nUid:");
+	if (p) {
+		unsigned ruid = 1, euid = 1;
+
+		if (sscanf(p + 5, "%u %u", &ruid, &euid) == 2 && (ruid == 0 || euid == 0))
+			return -EPERM;
+	}
+	return 0;
+}
+
+_public_ int olve_enter_pid_flags(struct olve *h, uint32_t id, pid_t pid, uint32_t flags)
+{
+	int r;
+
+	if (!h || id == 0 || pid <= 0 || (flags & ~(uint32_t)OLVE_ENTER_PID_FORCE))
+		return -EINVAL;
+	if (!(flags & OLVE_ENTER_PID_FORCE)) {
+		r = pid_protected(pid);
+		if (r < 0)
+			return r;
+	}
+	return olve_enter_pid(h, id, pid);
+}
+
 _public_ int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid)
 {
 	_cleanup_free_ char *text = NULL;

@@ -34,6 +34,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lve/openlve.h"
 #include "macro.h"
@@ -262,6 +263,12 @@ _hidden_ void olve_limits_merge(struct olve_limits *dst, const struct olve_limit
  * returned (-EBUSY: v1 memory cannot shrink below the usage).
  */
 _hidden_ int olve_limits_write(struct olve *h, struct olve_lve_fds *f, const struct olve_limits *lim);
+/*
+ * The same, but only while the state record holds no limits yet (mask 0:
+ * an LVE being created, or one whose creator died before its limits were
+ * recorded); 0 without writing when someone recorded limits meanwhile.
+ */
+_hidden_ int olve_limits_write_initial(struct olve *h, struct olve_lve_fds *f, const struct olve_limits *lim);
 
 /* ----------------------------------------------------------------- state */
 
@@ -297,6 +304,15 @@ struct olve_state {
  * initialized (header: magic, version, zeros). -ENOENT without create.
  */
 _hidden_ int olve_state_open(struct olve *h, uint32_t id, bool create);
+/*
+ * Longest wait for a state header lock. Only root can open state files
+ * (mode 0600), so a lock held longer means a stuck or hostile root
+ * process: the call fails with -ENOLCK and one syslog line names the pids
+ * holding the file open; olve_state_lock_holder() returns the first (0:
+ * none known) to the calling thread, for tools to print.
+ */
+#define OLVE_LOCK_TIMEOUT_MS 5000
+_hidden_ pid_t olve_state_lock_holder(void);
 /* Read the header (under an OFD read lock). -EBADMSG if short or not ours. Not from inside an update's fn. */
 _hidden_ int olve_state_read(int fd, struct olve_state *out);
 /*
@@ -310,6 +326,11 @@ _hidden_ int olve_state_update(int fd, int (*fn)(struct olve_state *st, void *ud
 _hidden_ int olve_state_add_fault(int fd, size_t offset_of_counter);
 /* Number of EP slots currently taken (see OLVE_SLOT_BASE); opens its own description. */
 _hidden_ int olve_state_count_slots(struct olve *h, uint32_t id);
+/*
+ * EP limit and VMEM (bytes) of `id` for callers that cannot open state
+ * files: from the world-readable list file (row `id`, else row 0). -ENOENT.
+ */
+_hidden_ int olve_state_public_limits(struct olve *h, uint32_t id, uint32_t *ep, uint64_t *vmem);
 /* Remove the state file of `id` (-ENOENT if absent). */
 _hidden_ int olve_state_remove(struct olve *h, uint32_t id);
 
