@@ -39,6 +39,7 @@
 
 #include "cg-internal.h"
 #include "fileio.h"
+#include "limits-store.h"
 #include "lve-internal.h"
 
 #define ROOT_MAX_DEPTH 64
@@ -713,7 +714,7 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 	if (fresh) {
 		struct olve_limits d;
 
-		r = olve_defaults_get(h, &d);
+		r = olve_limits_for_new(h, id, &d); /* ve.cfg's limits (limits-store.h) */
 		if (r >= 0)
 			r = olve_limits_write(h, f, &d);
 		if (r < 0)

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "limits-store.h"
 #include "lve-internal.h"
 #include "lve/lve-ctl.h"
 #include "lve/ubstat.h"
@@ -432,6 +433,70 @@ static int lock_and_load(struct ctx *c, int *lockfd, struct vecfg **cfg)
 	return load_cfg(c, cfg);
 }
 
+/*
+ * Compile ve.cfg into the limits store (limits-store.h) that liblve reads
+ * when it creates an LVE: the effective defaults, every <lve id> and every
+ * panel user whose package has a <package> section. Caller holds the
+ * ve.cfg lock (shared at least). Returns 0 or an exit code.
+ */
+static int compile_store(struct ctx *c, const struct vecfg *cfg)
+{
+	_cleanup_free_ struct olve_store_entry *v = NULL;
+	_cleanup_free_ uint32_t *ids = NULL;
+	struct pkg_map pm = {0};
+	struct vecfg_limits eff;
+	struct olve_limits d;
+	size_t n = 0;
+	int nids, r;
+
+	vecfg_effective(cfg, 0, NULL, &eff);
+	r = vecfg_to_olve(&eff, ctx_mhz(c), &d);
+	if (r < 0)
+		olve_limits_default(&d); /* a frequency on a CPU of unknown speed: checked per LVE below */
+	nids = vecfg_lve_ids(cfg, &ids);
+	if (nids < 0)
+		return fail(EXIT_RUNTIME, "cannot list the LVEs of %s: %s", c->conf.ve_cfg,
+		            strerror(-nids));
+	r = ctx_pkg_map(c, &pm); /* a failing script is reported there; the store stays as it was */
+	if (r)
+		return r;
+	v = calloc((size_t)nids + pm.n + 1, sizeof(*v));
+	if (!v) {
+		pkg_map_free(&pm);
+		return fail(EXIT_RUNTIME, "out of memory");
+	}
+	/* <lve id> sections (with their package, if any), then package users without a section */
+	for (size_t i = 0; i < (size_t)nids + pm.n; i++) {
+		uint32_t id = i < (size_t)nids ? ids[i] : pm.v[i - (size_t)nids].uid;
+		const char *pkg = pkg_map_lookup(&pm, id);
+		struct vecfg_limits s;
+
+		if (id == 0)
+			continue;
+		if (i >= (size_t)nids) {
+			if (bsearch(&id, ids, (size_t)nids, sizeof(*ids), cmp_uid))
+				continue; /* has its own section: done above */
+			if (vecfg_get(cfg, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = pkg}, &s) < 0)
+				continue; /* the package sets nothing: the defaults apply */
+		}
+		vecfg_effective(cfg, id, pkg, &eff);
+		r = vecfg_to_olve(&eff, ctx_mhz(c), &v[n].limits);
+		if (r < 0) {
+			warn("LVE %" PRIu32 ": its SPEED is a frequency but this CPU's maximum frequency "
+			     "is unknown; LVEs created before lvectl apply get the default limits", id);
+			continue;
+		}
+		v[n++].id = id;
+	}
+	pkg_map_free(&pm);
+	r = olve_store_write(c->conf.limits_file, &d, v, n);
+	if (r < 0)
+		return fail(EXIT_RUNTIME, "cannot write the limits store %s: %s%s (LVEs created from now "
+		            "on may get old limits; fix the cause and run lvectl apply all)",
+		            c->conf.limits_file, strerror(-r), hint(r));
+	return 0;
+}
+
 static int store_cfg(struct ctx *c, const struct vecfg *cfg)
 {
 	int r = vecfg_store(c->conf.ve_cfg, cfg);
@@ -439,7 +504,7 @@ static int store_cfg(struct ctx *c, const struct vecfg *cfg)
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot write %s: %s%s (nothing was changed)",
 		            c->conf.ve_cfg, strerror(-r), hint(r));
-	return 0;
+	return compile_store(c, cfg);
 }
 
 /* -------------------------------------------------------- /proc/lve/list */
@@ -862,6 +927,7 @@ static int read_ids(uint32_t **ids, size_t *n)
 
 static int cmd_apply(struct ctx *c, int argc, char **argv)
 {
+	_cleanup_close_ int lockfd = -1;
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	struct pkg_map pm = {0};
 	uint32_t id = 0;
@@ -873,11 +939,20 @@ static int cmd_apply(struct ctx *c, int argc, char **argv)
 	if (strcmp(argv[0], "all") != 0 && parse_id(argv[0], &id) < 0)
 		return fail(EXIT_USAGE, "apply: \"%s\" is not an LVE id (1..%u) or \"all\"",
 		            argv[0], UINT32_MAX - 1);
+	lockfd = vecfg_lock(c->conf.ve_cfg, false, false);
+	if (lockfd < 0 && lockfd != -ENOENT)
+		return fail(EXIT_RUNTIME, "cannot lock %s: %s%s", c->conf.ve_cfg, strerror(-lockfd),
+		            hint(lockfd));
 	r = load_cfg(c, &cfg);
 	if (r)
 		return r;
 	if (!strcmp(argv[0], "all")) {
 		struct vecfg_apply_result res;
+
+		/* after a reboot or a copied ve.cfg: LVEs created lazily get these limits too */
+		r = compile_store(c, cfg);
+		if (r)
+			return r;
 
 		r = ctx_pkg_map(c, &pm);
 		if (r)
