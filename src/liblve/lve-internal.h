@@ -48,7 +48,7 @@
  *   cgroup_root              LVE root below every mount (relative; no "..")
  *   cgroup_root.<controller> override for the hierarchy holding <controller>
  *                            (cpu cpuacct cpuset memory blkio io pids)
- *   state_dir ve_cfg sysconfig info_file list_file   absolute paths
+ *   state_dir ve_cfg sysconfig info_file list_file limits_file   absolute paths
  *   fd_cache_size            LVEs whose fds a handle keeps open (decimal
  *                            0..65536, default 256; 0: none, every call
  *                            opens them afresh); see struct olve_lve_fds
@@ -65,6 +65,9 @@ struct olve_conf {
 	char *sysconfig;                           /* default "/etc/sysconfig/cloudlinux" */
 	char *info_file;                           /* default "/var/lve/info" */
 	char *list_file;                           /* /proc/lve/list stand-in, default "<state_dir>/list" */
+	char *limits_file;                         /* limits store (limits-store.h), default
+	                                              "/var/lib/openlve/limits", "<ve_cfg>.limits"
+	                                              when ve_cfg is not the default */
 	unsigned fd_cache_size;                    /* default OLVE_FD_CACHE_DEFAULT */
 	bool fd_cache_size_set;                    /* given in the file (duplicate check) */
 };

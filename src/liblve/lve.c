@@ -40,6 +40,7 @@
 
 #include "cg-internal.h"
 #include "fileio.h"
+#include "limits-store.h"
 #include "lve-internal.h"
 #include "pathsafe.h"
 
@@ -691,8 +692,7 @@ static bool errno_is_perm(int r)
  */
 static int creation_limits(struct olve *h, uint32_t id, struct olve_limits *out)
 {
-	(void)id;
-	return olve_defaults_get(h, out);
+	return olve_limits_for_new(h, id, out); /* ve.cfg's limits (limits-store.h) */
 }
 
 /*

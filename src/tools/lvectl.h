@@ -73,6 +73,7 @@ struct table {
 /* lvectl-common.c */
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *hint(int r);
+int compile_store(struct ctx *c, const struct vecfg *cfg);
 int ctx_open_note(struct ctx *c, const char *note);
 int ctx_open(struct ctx *c);
 uint32_t ctx_mhz(struct ctx *c);

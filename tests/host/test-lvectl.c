@@ -959,6 +959,117 @@ TEST(limit_and_release_pid)
 	return 0;
 }
 
+/*
+ * After a reboot (cgroups gone, the state dir on tmpfs empty) LVEs are created
+ * lazily by liblve - a web request, a login - before anything ran lvectl
+ * apply: they get ve.cfg's limits through the limits store, never the
+ * built-in ones. Simulated: destroy all, remove the runtime defaults record,
+ * then let `lvectl limit PID ID` create the LVEs (it enters a process).
+ */
+static int lazy_create(uint32_t id, pid_t worker)
+{
+	char pid[16], sid[16];
+
+	snprintf(pid, sizeof(pid), "%d", (int)worker);
+	snprintf(sid, sizeof(sid), "%" PRIu32, id);
+	if (LVECTL(&R, "limit", pid, sid) < 0 || R.status != 0) {
+		fprintf(stderr, "# lvectl limit %s %s: %d %s\n", pid, sid, R.status, R.err);
+		return -1;
+	}
+	if (LVECTL(&R, "release", pid) < 0 || R.status != 0)
+		return -1;
+	return 0;
+}
+
+TEST(lazy_lves_get_vecfg_limits_after_reboot)
+{
+	uint32_t u[1] = {0};
+	char body[1024];
+	int fds[2];
+	pid_t holder, worker = 0;
+	uint64_t v;
+	bool have_user;
+
+	ENV_SETUP();
+	have_user = some_uids(u, 1) == 1;
+	if (have_user) {
+		snprintf(body, sizeof(body),
+		         "#!/bin/sh\ncase \"$1\" in\n"
+		         "--list-all) printf '%" PRIu32 " gold\\n' ;;\n"
+		         "--userid=%" PRIu32 ") echo gold ;;\n"
+		         "--userid=*) ;;\n"
+		         "--package=gold) echo %" PRIu32 " ;;\n"
+		         "--package=*) ;;\n"
+		         "--list-packages) echo gold ;;\n"
+		         "*) exit 9 ;;\nesac\n",
+		         u[0], u[0], u[0]);
+		ASSERT_OK(set_script(body, 0));
+		ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=96m"));
+		ASSERT_EQ(R.status, 0);
+	}
+	ASSERT_OK(LVECTL(&R, "set", "default", "--pmem=200m", "--nproc=70"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "1201", "--pmem=50m"));
+	ASSERT_EQ(R.status, 0);
+	/* the store sits beside this test's ve.cfg (openlve.conf(5): limits_file) */
+	ASSERT_OK(access(path_in("container/ve.cfg.limits"), R_OK));
+
+	/* "reboot" */
+	ASSERT_OK(LVECTL(&R, "destroy", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT(!lve_exists_anywhere(1201) && !lve_exists_anywhere(1202));
+
+	ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+	holder = cgtest_fork_in("home", parent_in_home, fds);
+	ASSERT(holder > 0);
+	ASSERT_EQ(read(fds[0], &worker, sizeof(worker)), (ssize_t)sizeof(worker));
+
+	ASSERT_OK(lazy_create(1201, worker)); /* its own <lve> section */
+	ASSERT_OK(kernel_pmem(1201, &v));
+	ASSERT_EQ(v, 50ULL << 20);
+	ASSERT_OK(kernel_nproc(1201, &v));
+	ASSERT_EQ(v, 70);
+	ASSERT_OK(lazy_create(1202, worker)); /* not in ve.cfg: its <defaults> */
+	ASSERT_OK(kernel_pmem(1202, &v));
+	ASSERT_EQ(v, 200ULL << 20);
+	ASSERT_OK(kernel_nproc(1202, &v));
+	ASSERT_EQ(v, 70);
+	if (have_user) { /* a panel user of package gold */
+		ASSERT_OK(lazy_create(u[0], worker));
+		ASSERT_OK(kernel_pmem(u[0], &v));
+		ASSERT_EQ(v, 96ULL << 20);
+	}
+
+	/* every change of ve.cfg reaches the store at once */
+	ASSERT_OK(LVECTL(&R, "set", "1203", "--pmem=30m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "destroy", "1203"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(lazy_create(1203, worker));
+	ASSERT_OK(kernel_pmem(1203, &v));
+	ASSERT_EQ(v, 30ULL << 20);
+
+	/* a damaged store never blocks creation: the defaults for new LVEs apply */
+	ASSERT_OK(write_file(path_in("container/ve.cfg.limits"), "garbage", 0644));
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT_OK(lazy_create(1204, worker));
+	ASSERT_OK(kernel_pmem(1204, &v));
+	ASSERT_EQ(v, 1ULL << 30);
+	/* lvectl apply all rebuilds it */
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "destroy", "1201"));
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT_OK(lazy_create(1201, worker));
+	ASSERT_OK(kernel_pmem(1201, &v));
+	ASSERT_EQ(v, 50ULL << 20);
+
+	kill(worker, SIGKILL);
+	cgtest_wait(holder);
+	return 0;
+}
+
 TEST(unlimited_and_nproc_warning)
 {
 	uint64_t v;
