@@ -544,18 +544,25 @@ static int openlve_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
 	return OK;
 }
 
-static int openlve_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+/* After the whole configuration was read (also for apache2 -t). */
+static int openlve_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
-	const struct srv_conf *c = srv_of(s);
-
 	for (server_rec *v = s; v; v = v->next) {
 		const struct srv_conf *vc = srv_of(v);
 
 		if (vc->mode == MODE_PATH && !vc->path_re) {
-			ap_log_error(APLOG_MARK, APLOG_CRIT, 0, v, "LVEParseMode PATH needs LVEPathRegexp");
+			ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_CRIT, 0, v,
+				     "mod_openlve: LVEParseMode PATH needs LVEPathRegexp");
 			return HTTP_INTERNAL_SERVER_ERROR;
 		}
 	}
+	return OK;
+}
+
+static int openlve_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+	const struct srv_conf *c = srv_of(s);
+
 	if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG)
 		return OK; /* the first, config-check pass: no instance yet */
 	if (g_lve)
@@ -582,6 +589,7 @@ static int openlve_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 static void openlve_register_hooks(apr_pool_t *p)
 {
 	ap_hook_pre_config(openlve_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+	ap_hook_check_config(openlve_check_config, NULL, NULL, APR_HOOK_MIDDLE);
 	/* Before mod_cgid's post_config forks its daemon. */
 	ap_hook_post_config(openlve_post_config, NULL, NULL, APR_HOOK_REALLY_FIRST);
 	ap_hook_handler(openlve_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
