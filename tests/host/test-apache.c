@@ -673,7 +673,7 @@ TEST(event_proxy_fcgi_php_fpm_pool_placed)
 	NEED_APACHE();
 	if (access(PHPFPM, X_OK) < 0)
 		SKIP("php8.2-fpm is not installed (scripts/install-deps.sh)");
-	if (users_make() < 0) {
+	if (users_make() < 0 || !users_have_names()) {
 		users_remove();
 		SKIP("useradd is not available");
 	}
