@@ -996,6 +996,26 @@ TEST(lvetop_batch_output)
 		close(master);
 	}
 
+	/* user names in the ID column (as CloudLinux's lvetop), -i / --ids for numbers */
+	{
+		struct passwd *pw1 = getpwuid(1);
+		char want[64];
+
+		ASSERT(pw1);
+		ASSERT_OK(olve_apply(h, 1, &lim));
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "-o", "ID", NULL }));
+		ASSERT_EQ(R.code, 0);
+		snprintf(want, sizeof(want), "\n%10s ", pw1->pw_name);
+		ASSERT(strstr(R.out, want));
+		ASSERT(strstr(R.out, "\n       701 ")); /* no user 701: the number */
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "--ids", NULL }));
+		ASSERT(strstr(R.out, "\n         1 ") && !strstr(R.out, want));
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "--json", "-d", "0.1", NULL }));
+		snprintf(want, sizeof(want), "\"USER\": \"%s\"", pw1->pw_name);
+		ASSERT(json_valid(R.out) && strstr(R.out, want) && strstr(R.out, "\"USER\": null"));
+		ASSERT_OK(olve_destroy(h, 1));
+	}
+
 	/* bad options */
 	static const char *const bad[][3] = { { "-d", "0" }, { "-d", "abc" }, { "-n", "0" }, { "-o", "nope" },
 					      { "--bogus" }, { "-d" }, { "-l", "-2" }, { "-d", "1e3" } };
