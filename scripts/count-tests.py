@@ -4,6 +4,8 @@ check them against the committed expectations, print the counts per
 environment and the closing line 'N passed, N failed, N skipped'.
 
   scripts/count-tests.py [--strict] BUILD...
+  scripts/count-tests.py --floors BUILD...   print "ENV TEST PASSED" lines of
+                                             a run (to raise tests/min-counts.txt)
 
 A case is one TAP 'ok'/'not ok' line ('# SKIP' = skipped); a TAP plan
 '1..0 # SKIP' is one skipped case named '*'; a test that printed no TAP
@@ -136,9 +138,11 @@ def cases(test):
 
 def main(argv):
     strict = '--strict' in argv
-    builds = [a for a in argv if a != '--strict']
+    print_floors = '--floors' in argv
+    builds = [a for a in argv if a not in ('--strict', '--floors')]
     skips = load_skips()
-    floors = load_floors()
+    floors = {} if print_floors else load_floors()
+    seen = {}
     passed = failed = skipped = 0
     problems = []
     for build in builds:
@@ -175,6 +179,7 @@ def main(argv):
                             c[1] += 1
                         else:
                             c[2] += 1
+        seen.update(per_test)
         # every environment of this build's flavour is expected: a suite that
         # vanished (e.g. -Dvm_tests=disabled) misses its floors
         for (env, name), floor in sorted(floors.items()):
@@ -198,6 +203,10 @@ def main(argv):
             passed += p
             failed += f
             skipped += s
+    if print_floors:
+        for (env, name), n in sorted(seen.items()):
+            print(f'{env} {name} {n}')
+        return 0
     for pr in problems:
         print(f'count-tests: {"FAIL" if strict else "warning (fails in CI)"}: {pr}')
     print(f'{passed} passed, {failed} failed, {skipped} skipped')
