@@ -153,6 +153,13 @@ struct cg_sys {
  */
 _hidden_ int cg_parse_mountinfo(const char *mountinfo, const char *v2_controllers, struct cg_sys *sys);
 _hidden_ void cg_sys_free(struct cg_sys *sys);
+/*
+ * The fds the process-wide state of cgroup_init() keeps open (mount and
+ * namespace dirfds) into fds (at most max); the count, 0 before
+ * cgroup_init, -E2BIG when more than max. For a process that closes every
+ * other fd (liblve's broker).
+ */
+_hidden_ int cg_sys_fds(int *fds, int max);
 
 /* The process-wide state loaded by cgroup_init(); NULL before. */
 _hidden_ struct cg_sys *cg_sys_get(void);

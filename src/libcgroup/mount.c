@@ -436,7 +436,16 @@ int cg_parse_mountinfo(const char *mountinfo, const char *v2_controllers, struct
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cg_sys *g_sys; /* published once, with release order; never freed */
+/*
+ * Published once, with release order; freed by the library destructor
+ * (cg_sys_fini): a web server's `apachectl graceful` dlclose()s liblve and
+ * dlopen()s it again on every reload, so the mount fds and the memory must
+ * go with the image (issue 7: 10 fds leaked per reload before). Readers
+ * never hold the pointer across calls into the library, so only a thread
+ * still inside the library while it is unloaded or while exit() runs could
+ * see it go, which is the caller's bug in both cases.
+ */
+static struct cg_sys *g_sys;
 static unsigned g_ns_gen;
 
 struct cg_sys *cg_sys_get(void)
@@ -565,6 +574,44 @@ _public_ int cgroup_init(void)
 	__atomic_store_n(&g_sys, sys, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&init_lock);
 	return 0;
+}
+
+__attribute__((destructor)) static void cg_sys_fini(void)
+{
+	struct cg_sys *sys;
+
+	pthread_mutex_lock(&init_lock);
+	sys = __atomic_exchange_n(&g_sys, NULL, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&init_lock);
+	if (sys) {
+		cg_sys_free(sys);
+		free(sys);
+	}
+}
+
+int cg_sys_fds(int *fds, int max)
+{
+	const struct cg_sys *sys = cg_sys_get();
+	int n = 0;
+
+	if (!sys)
+		return 0;
+	for (int i = 0; i < sys->n_mounts; i++)
+		if (sys->mounts[i].fd >= 0) {
+			if (n >= max)
+				return -E2BIG;
+			fds[n++] = sys->mounts[i].fd;
+		}
+	for (int c = 0; c < CG_CTRL_COUNT; c++) {
+		int fd = __atomic_load_n(&sys->ns_fd[c], __ATOMIC_ACQUIRE);
+
+		if (sys->ns[c] && fd >= 0) {
+			if (n >= max)
+				return -E2BIG;
+			fds[n++] = fd;
+		}
+	}
+	return n;
 }
 
 /* ------------------------------------------------------------ lookups */
