@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -1061,19 +1062,71 @@ TEST(systemd_scopes_options_and_default_file)
 
 /* ====================================================== named v1 hierarchy */
 
-static char named_dir[256];
+/*
+ * The hierarchy's mount point and options live in a MAP_SHARED page, so the
+ * parent test process can remove it after the test's child ended, even
+ * when the test failed half way (tap after_each hook).
+ */
+static struct named_state {
+	char dir[256];
+	char opts[64];
+	char last[64]; /* "name=X" of the last hierarchy, for the check after cleanup */
+} *named;
+#define named_dir (named->dir)
+#define named_opts (named->opts)
 
+static bool named_alive(const char *name)
+{
+	char buf[8192], want[80];
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	snprintf(want, sizeof(want), ":%s:", name);
+	return strstr(buf, want) != NULL;
+}
+
+/*
+ * Remove the private hierarchy: its groups, then the mount. A v1 hierarchy
+ * unmounted while a removed group is still dying stays alive (and
+ * unreachable) in the kernel, so mount it again and retry until it is gone.
+ */
 static void named_cleanup(void)
 {
-	if (named_dir[0]) {
+	const char *name = named_opts + strlen("none,");
+
+	if (!named_dir[0])
+		return;
+	for (int i = 0; i < 100; i++) {
 		char sub[400];
 
 		snprintf(sub, sizeof(sub), "%s/grp/kid", named_dir);
 		rmdir(sub);
 		snprintf(sub, sizeof(sub), "%s/grp", named_dir);
 		rmdir(sub);
-		umount2(named_dir, MNT_DETACH);
+		umount2(named_dir, 0);
+		/* a removed group can take a moment to die */
+		for (int k = 0; k < 10 && named_alive(name); k++)
+			usleep(20000);
+		if (!named_alive(name))
+			break;
+		if (mount("cgroup", named_dir, "cgroup", 0, named_opts) < 0)
+			break;
 	}
+	named_dir[0] = 0;
+}
+
+static const struct tap_hooks named_hooks = { .after_each = named_cleanup, .after_all = named_cleanup };
+
+__attribute__((constructor)) static void named_init(void)
+{
+	named = mmap(NULL, sizeof(*named), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (named == MAP_FAILED)
+		abort();
+	memset(named, 0, sizeof(*named));
+	tap_register_hooks(&named_hooks);
 }
 
 TEST(named_v1_hierarchy_create_modify_delete)
@@ -1088,12 +1141,10 @@ TEST(named_v1_hierarchy_create_modify_delete)
 	snprintf(ctrl, sizeof(ctrl), "name=%s", name);
 	ASSERT_OK(tap_mktemp(named_dir, sizeof(named_dir)));
 	/* a private named hierarchy, before cgroup_init() so the library sees it */
-	{
-		char opts[64];
-
-		snprintf(opts, sizeof(opts), "none,%s", ctrl);
-		if (mount("cgroup", named_dir, "cgroup", 0, opts) < 0)
-			SKIP("cannot mount a named cgroup v1 hierarchy here: %s", strerror(errno));
+	snprintf(named_opts, sizeof(named_opts), "none,%s", ctrl);
+	if (mount("cgroup", named_dir, "cgroup", 0, named_opts) < 0) {
+		named_dir[0] = 0;
+		SKIP("cannot mount a named cgroup v1 hierarchy here: %s", strerror(errno));
 	}
 	CGTEST_SETUP();
 
@@ -1136,8 +1187,16 @@ TEST(named_v1_hierarchy_create_modify_delete)
 	cg = mkcg("x", (const char *const[]){ "name=olt-not-mounted", NULL });
 	ASSERT_EQ(cgroup_create_cgroup(cg, 0), ECGROUPSUBSYSNOTMOUNTED);
 	cgroup_free(&cg);
-	named_cleanup();
-	named_dir[0] = 0;
+	/* the parent removes the hierarchy after this child (and its fds) is gone */
+	snprintf(named->last, sizeof(named->last), "%s", ctrl);
+	return 0;
+}
+
+TEST(named_v1_hierarchy_is_gone_after_the_test)
+{
+	if (!named->last[0])
+		SKIP("no named hierarchy was made");
+	ASSERT(!named_alive(named->last));
 	return 0;
 }
 
