@@ -636,7 +636,8 @@ _public_ int cgroup_config_unload_config(const char *pathname, int flags)
 		cg_conf_free(&c);
 		return r;
 	}
-	qsort(c.groups, (size_t)c.n_groups, sizeof(*c.groups), cmp_group_desc);
+	if (c.n_groups > 1)
+		qsort(c.groups, (size_t)c.n_groups, sizeof(*c.groups), cmp_group_desc);
 	for (int i = 0; i < c.n_groups; i++) {
 		if (c.groups[i].is_template)
 			continue;

@@ -325,7 +325,8 @@ static int rules_load(struct cg_rules *out)
 				}
 				n++;
 			}
-			qsort(names, (size_t)n, sizeof(*names), cmp_str);
+			if (n > 1)
+				qsort(names, (size_t)n, sizeof(*names), cmp_str);
 			r = 0;
 			for (int i = 0; i < n && r == 0; i++) {
 				r = load_file(dirfd(d), names[i], &all);
