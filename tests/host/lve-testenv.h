@@ -141,9 +141,17 @@ static int lte_inside(const char *text, unsigned id)
 	int inside = 0, ours = 0;
 	bool v2 = false;
 
-	for (int i = 0; i < cgtest_n_hiers(); i++)
-		if (cgtest_hier(i)->version == 2)
-			v2 = true;
+	/* a v2 hierarchy counts when it serves one of ours (hybrid hosts may put e.g. hugetlb there) */
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		char ctrls[256], *save = NULL;
+
+		if (cgtest_hier(i)->version != 2)
+			continue;
+		snprintf(ctrls, sizeof(ctrls), "%s", cgtest_hier(i)->ctrls);
+		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
+			if (lte_ctrl_ours(c))
+				v2 = true;
+	}
 	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
 	for (const char *line = text; *line;) {
 		const char *nl = strchrnul(line, '\n');
