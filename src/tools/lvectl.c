@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "pathsafe.h"
 #include "lve-internal.h"
 #include "lve/lve-ctl.h"
 #include "lve/ubstat.h"
@@ -269,7 +270,14 @@ static int ctx_open_note(struct ctx *c, const char *note)
 		return 0;
 	r = olve_open(&c->h, 0);
 	if (r < 0) {
+		char why[512] = "";
+
 		c->h = NULL;
+		/* [issue 14] root refuses a state dir another user controls: say which path */
+		if (r == -EPERM && geteuid() == 0 && c->conf.state_dir &&
+		    ol_path_trusted(c->conf.state_dir, why, sizeof(why)) < 0 && why[0])
+			return fail(EXIT_RUNTIME, "refusing the state directory: %s (it must be root's and not "
+			            "writable by group or others)", why);
 		return fail(EXIT_RUNTIME, "cannot open the LVE cgroups and state (%s): %s%s%s",
 		            c->conf.state_dir ? c->conf.state_dir : "?", strerror(-r), hint(r),
 		            note);
@@ -561,6 +569,15 @@ static int write_list_file(struct ctx *c)
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot read the LVE table for %s: %s%s", path,
 		            strerror(-r), hint(r));
+	/* [issue 14] root writes it: refuse a path another user controls */
+	if (geteuid() == 0 && path[0] == '/') {
+		char why[512] = "";
+
+		r = ol_path_trusted(path, why, sizeof(why));
+		if (r < 0 && r != -ENOENT)
+			return fail(EXIT_RUNTIME, "limits are in force, but %s is not safe to write: %s (fix its "
+			            "ownership/modes)", path, why[0] ? why : strerror(-r));
+	}
 	slash = strrchr(path, '/');
 	dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : strdup("/");
 	if (!dir)
