@@ -9,6 +9,7 @@ PKGS="
   libcgroup-dev
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   pamtester valgrind python3 sqlite3
+  clang libclang-rt-14-dev
   postgresql
   jq python3-jsonschema
   libmariadb-dev mariadb-server
