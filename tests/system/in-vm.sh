@@ -67,6 +67,12 @@ cpu_usage_us() { # cumulative CPU time of LVE $1 in microseconds
 throttled() { awk '$1 == "nr_throttled" { print $2 }' "$(cgdir "$1" cpu)/cpu.stat"; }
 # the LVE id a /proc/PID/cgroup text names (0 = none)
 lve_of() { grep -o "/lve/lve[0-9]*" | head -1 | sed 's|.*/lve||; s|^$|0|' | grep . || echo 0; }
+unit_active() { # unit: is-active, else its status and journal as diagnostics
+	systemctl is-active -q "$1" && return 0
+	systemctl status --no-pager "$1" 2>&1 | tail -15
+	journalctl -b --no-pager -u "$1" 2>&1 | tail -15
+	return 1
+}
 expect_eq() { # description, got, want
 	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; diag "got '$2', expected '$3'"; fi
 }
@@ -96,7 +102,7 @@ if [ "$stage" = 1 ]; then
 	sync
 	check "$MODE: dpkg -i the .debs" dpkg -i $D/debs/*.deb
 	check "$MODE: openlve.service and lved.service enabled" systemctl is-enabled openlve.service lved.service
-	check "$MODE: openlve.service active after install" systemctl is-active openlve.service
+	check "$MODE: openlve.service active after install" unit_active openlve.service
 	check "$MODE: /etc/container/ve.cfg created by the package" test -s /etc/container/ve.cfg
 	check "$MODE: pam_lve.so in the multiarch security dir" test -f /usr/lib/x86_64-linux-gnu/security/pam_lve.so
 	groupadd admins
@@ -123,8 +129,8 @@ for _ in $(seq 120); do
 	systemctl is-active -q openlve.service && systemctl is-active -q lved.service && break
 	sleep 1
 done
-check "$MODE: openlve.service active after the reboot" systemctl is-active openlve.service
-check "$MODE: lved active after the reboot" systemctl is-active lved.service
+check "$MODE: openlve.service active after the reboot" unit_active openlve.service
+check "$MODE: lved active after the reboot" unit_active lved.service
 expect_eq "$MODE: after the reboot LVE 1001 has SPEED 20% (no manual step)" "$(cpu_quota 1001)" 20000
 expect_eq "$MODE: after the reboot LVE 1001 has PMEM 128M" "$(pmem 1001)" 134217728
 
@@ -161,7 +167,7 @@ su - cust1 -c 'exec sleep 900' >/dev/null 2>&1 &
 for _ in $(seq 20); do pid=$(pgrep -u cust1 -x sleep | head -1); [ -n "$pid" ] && break; sleep 0.5; done
 expect_eq "$MODE: customer process runs in LVE 1001" "$(lve_of < /proc/$pid/cgroup)" 1001
 check "$MODE: systemctl restart lved" systemctl restart lved.service
-check "$MODE: lved active after its restart" systemctl is-active lved.service
+check "$MODE: lved active after its restart" unit_active lved.service
 check "$MODE: restart of lved killed no customer process" kill -0 "$pid"
 check "$MODE: systemctl restart openlve" systemctl restart openlve.service
 check "$MODE: restart of openlve killed no customer process" kill -0 "$pid"

@@ -181,6 +181,7 @@ def main():
     if os.geteuid() != 0:
         skip_or_fail('needs root')
     for prog, pkg in (('qemu-system-x86_64', 'qemu-system-x86'), ('mmdebstrap', 'mmdebstrap'),
+                      ('lintian', 'lintian'),
                       ('dpkg-buildpackage', 'dpkg-dev'), ('dh', 'debhelper'), ('mkfs.ext4', 'e2fsprogs')):
         if not shutil.which(prog):
             skip_or_fail(f'{prog} not found (package {pkg}; scripts/install-deps.sh)')
@@ -194,6 +195,11 @@ def main():
         t0 = time.time()
         debs = build_debs(source, work)
         log(f'built {len(debs)} .debs ({time.time() - t0:.0f} s)')
+        # lintian (errors fail) runs beside the VMs
+        changes = glob.glob(os.path.join(work, '*.changes'))
+        lint = subprocess.Popen(['lintian', '--fail-on', 'error'] + changes,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) \
+            if shutil.which('lintian') and changes else None
         t0 = time.time()
         img = make_image(rootfs, debs, work)
         log(f'disk image ready ({time.time() - t0:.0f} s)')
@@ -216,6 +222,16 @@ def main():
                 with open(console, errors='replace') as f:
                     for l in f.read().replace('\r', '').splitlines()[-60:]:
                         print('#   ' + l)
+        if lint:
+            out = lint.communicate()[0]
+            results.append('ok' if lint.returncode == 0 else 'not ok')
+            print(('ok' if lint.returncode == 0 else 'not ok') +
+                  f' {len(results)} - lintian: the .debs have no errors', flush=True)
+            for l in out.splitlines():
+                print('# lintian: ' + l)
+        else:
+            results.append('not ok')
+            print(f'not ok {len(results)} - lintian: not installed (scripts/install-deps.sh)')
     except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
         results.append('not ok')
         msg = str(e)
