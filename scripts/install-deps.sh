@@ -10,6 +10,7 @@ PKGS="
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   pamtester valgrind python3 sqlite3
   postgresql
+  jq python3-jsonschema
   mmdebstrap debhelper dpkg-dev lintian e2fsprogs
 "
 if [ "$(id -u)" -ne 0 ]; then

@@ -1148,4 +1148,103 @@ TEST(speed_as_frequency)
 	return 0;
 }
 
+/* limits without an id, list of loaded LVEs, version/help, all-package-list. */
+TEST(limits_all_list_loaded_version_help)
+{
+	ENV_SETUP();
+	ASSERT_OK(LVECTL(&R, "set", "1040", "--pmem=64m"));
+	ASSERT_EQ(R.status, 0);
+	/* 1041 runs with the default limits: loaded, no section of its own */
+	ASSERT_OK(LVECTL(&R, "apply", "1041"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "limits"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, " default ") && strstr(R.out, " 1040 ") && strstr(R.out, " 1041 "));
+	ASSERT(strstr(R.out, "64M"));
+	ASSERT_OK(LVECTL(&R, "limits", "--json"));
+	ASSERT(strstr(R.out, "{\"ID\":\"1041\","));
+	ASSERT_OK(LVECTL(&R, "list"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, " 1040 ") && strstr(R.out, " 1041 "));
+	ASSERT_OK(LVECTL(&R, "limits", "1", "2"));
+	ASSERT_EQ(R.status, 2);
+	/* version: command, -v, --version; help: command, -h */
+	ASSERT_OK(LVECTL(&R, "version"));
+	ASSERT(R.status == 0 && !strncmp(R.out, "lvectl (openlve) ", 17));
+	ASSERT_OK(LVECTL(&R, "-v"));
+	ASSERT(R.status == 0 && !strncmp(R.out, "lvectl (openlve) ", 17));
+	ASSERT_OK(LVECTL(&R, "--version"));
+	ASSERT(R.status == 0 && !strncmp(R.out, "lvectl (openlve) ", 17));
+	ASSERT_OK(LVECTL(&R, "help"));
+	ASSERT(R.status == 0 && strstr(R.out, "Usage: lvectl"));
+	ASSERT_OK(LVECTL(&R, "-h"));
+	ASSERT(R.status == 0 && strstr(R.out, "Usage: lvectl"));
+	/* all-package-list = package-list (no resellers) */
+	ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=128m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "all-package-list"));
+	ASSERT(R.status == 0 && strstr(R.out, "VE_DEFAULT") && strstr(R.out, " gold ") && strstr(R.out, "128M"));
+	/* lve-version and the list file's version agree */
+	ASSERT_OK(LVECTL(&R, "lve-version"));
+	ASSERT_STREQ(R.out, "6\n");
+	{
+		char *list = read_file(path_in("list"));
+
+		ASSERT(list && !strncmp(list, "6:LVE\t", 6));
+		free(list);
+	}
+	return 0;
+}
+
+/* --json answers of changing commands, JSON errors, --save-username, PMEM and NPROC validation. */
+TEST(json_answers_save_username_validation)
+{
+	struct passwd *pw = getpwuid(1);
+	char *cfg, want[128];
+
+	ENV_SETUP();
+	ASSERT(pw);
+	ASSERT_OK(LVECTL(&R, "set", "1050", "--speed=50%", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_STREQ(R.out, "{\"status\": \"OK\"}\n");
+	ASSERT_OK(LVECTL(&R, "destroy", "1050", "--json"));
+	ASSERT_STREQ(R.out, "{\"status\": \"OK\"}\n");
+	ASSERT_OK(LVECTL(&R, "destroy", "1050", "--json"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(!strncmp(R.out, "{\"status\": \"ERROR\", \"msg\": \"LVE 1050 does not exist", 51));
+	ASSERT_OK(LVECTL(&R, "set", "x", "--json", "--pmem=1g"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(!strncmp(R.out, "{\"status\": \"ERROR\", \"msg\": ", 27));
+	ASSERT_OK(LVECTL(&R, "list", "--json"));
+	ASSERT(!strncmp(R.out, "{\"data\":[", 9)); /* a listing answers its data */
+	/* --save-username: set-user records the name; set ID records the uid's */
+	ASSERT_OK(LVECTL(&R, "set-user", pw->pw_name, "--pmem=128m", "--save-username"));
+	ASSERT_EQ(R.status, 0);
+	cfg = read_file(path_in("container/ve.cfg"));
+	snprintf(want, sizeof(want), "<lve id=\"1\" user=\"%s\">", pw->pw_name);
+	ASSERT(cfg && strstr(cfg, want));
+	free(cfg);
+	ASSERT_OK(LVECTL(&R, "set", "4000000", "--pmem=128m", "--save-username"));
+	ASSERT_EQ(R.status, 2); /* no user has that uid: nothing changed */
+	cfg = read_file(path_in("container/ve.cfg"));
+	ASSERT(cfg && !strstr(cfg, "4000000"));
+	free(cfg);
+	ASSERT_OK(LVECTL(&R, "list", "--save-username"));
+	ASSERT_EQ(R.status, 2);
+	/* PMEM that leaves no room for a process is refused, a tiny one warned */
+	ASSERT_OK(LVECTL(&R, "set", "1051", "--pmem=10K"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(err_is_one_line(R.err) && strstr(R.err, "at least 1M"));
+	ASSERT(!lve_exists_anywhere(1051));
+	ASSERT_OK(LVECTL(&R, "set", "1051", "--pmem=8M"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.err, "warning") && strstr(R.err, "PMEM"));
+	/* NPROC < EP + 15: the documented warning, limits still applied */
+	ASSERT_OK(LVECTL(&R, "set", "1052", "--nproc=20", "--maxEntryProcs=10"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.err, "NPROC 20 is less than EP 10 + 15"));
+	ASSERT(lve_exists_anywhere(1052));
+	return 0;
+}
+
 TAP_MAIN()

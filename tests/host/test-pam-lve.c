@@ -493,7 +493,8 @@ TEST(pamtester_every_argument_form)
 	ASSERT_EQ(getrandom(&rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
 	snprintf(service, sizeof(service), "openlve-test-%016" PRIx64, rnd);
 	snprintf(pamd_file, sizeof(pamd_file), "/etc/pam.d/%s", service);
-	atexit(pamd_remove);
+	/* the parent test process removes it even when this test crashes */
+	ASSERT_OK(tap_cleanup_path(pamd_file));
 
 	/* the probe records the cgroups of its parent, pamtester, during the session */
 	snprintf(probe, sizeof(probe), "%s/probe.sh", lte_dir);
