@@ -11,7 +11,7 @@ PKGS="
   pamtester valgrind python3 sqlite3
   postgresql
   jq python3-jsonschema
-  mmdebstrap debhelper dpkg-dev lintian e2fsprogs
+  mmdebstrap debhelper dpkg-dev lintian e2fsprogs apache2-dev
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2

@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.environ.get('OPENLVE_SYSTEM_CACHE', '/var/cache/openlve-system')
 TIMEOUT = int(os.environ.get('OPENLVE_SYSTEM_TIMEOUT', '1200'))
 REQUIRE = os.environ.get('OPENLVE_REQUIRE_VM') == '1'
-PACKAGES = ['openlve', 'liblve0', 'libopenlve-cgroup1', 'liblve-dev', 'libpam-lve']
+PACKAGES = ['openlve', 'liblve0', 'libopenlve-cgroup1', 'liblve-dev', 'libpam-lve', 'libapache2-mod-openlve']
 
 UNIT = """[Unit]
 Description=openlve system test (tests/system/in-vm.sh)
