@@ -13,6 +13,7 @@ PKGS="
   postgresql
   jq python3-jsonschema
   libmariadb-dev mariadb-server
+  mmdebstrap debhelper dpkg-dev lintian e2fsprogs apache2-dev
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2
