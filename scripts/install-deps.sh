@@ -10,6 +10,7 @@ PKGS="
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   pamtester valgrind python3 sqlite3
   postgresql
+  jq python3-jsonschema
   apache2 apache2-dev php8.2-fpm
 "
 if [ "$(id -u)" -ne 0 ]; then
