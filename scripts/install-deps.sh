@@ -10,6 +10,7 @@ PKGS="
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   pamtester valgrind python3 sqlite3
   postgresql
+  jq python3-jsonschema
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2

@@ -29,6 +29,7 @@
 #include "lve-internal.h"
 #include "packages.h"
 #include "vecfg.h"
+#include "pathsafe.h"
 
 #define VECFG_FILE_MAX (128u << 20)
 #define N_FIELDS       8
@@ -1086,6 +1087,32 @@ undo:
 	return r;
 }
 
+int vecfg_set_user(struct vecfg *c, uint32_t id, const char *user)
+{
+	struct vecfg_key key = {.kind = VECFG_LVE, .id = id};
+	struct sect *s, fresh;
+	size_t pos = 0;
+	int r;
+
+	if (id == 0 || !user || strlen(user) > 255 || !ol_component_valid(user) || ol_name_check(user) < 0)
+		return -EINVAL;
+	s = find_sect(c, &key, &pos);
+	if (s)
+		return xmlSetProp(s->node, BAD_CAST "user", BAD_CAST user) ? 0 : -ENOMEM;
+	r = sect_create(c, &key, &fresh);
+	if (r < 0)
+		return r;
+	if (!xmlSetProp(fresh.node, BAD_CAST "user", BAD_CAST user))
+		r = -ENOMEM;
+	else
+		r = index_insert(c, &fresh, pos);
+	if (r < 0) {
+		xmlUnlinkNode(fresh.node);
+		xmlFreeNode(fresh.node);
+	}
+	return r;
+}
+
 int vecfg_unset(struct vecfg *c, const struct vecfg_key *key, uint32_t mask)
 {
 	struct sect *s = find_sect(c, key, NULL);
@@ -1162,7 +1189,22 @@ static int open_parent(const char *path, bool create_dir, const char **base)
 			return -errno;
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	/*
+	 * root reads limits from here and writes them back: a ve.cfg (or its
+	 * directory) another user can change would let that user set its own
+	 * limits (StrictModes, pathsafe.h). -EPERM; a symlinked ve.cfg too.
+	 */
+	if (geteuid() == 0 && path[0] == '/') {
+		int r = ol_path_trusted(path, NULL, 0);
+
+		if (r < 0 && r != -ENOENT) {
+			close(fd);
+			return r == -ELOOP ? -EPERM : r;
+		}
+	}
+	return fd;
 }
 
 int vecfg_lock(const char *path, bool exclusive, bool create_dir)

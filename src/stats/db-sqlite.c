@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "db-internal.h"
+#include "pathsafe.h"
 
 /* ST_ROLL + level - 1: rollup upserts; ST_Q + 2 * level (+1 with id): range reads */
 enum {
@@ -275,6 +276,15 @@ static int sq_connect(struct lve_db *db)
 			return -e;
 		}
 	} else {
+		char why[512];
+
+		/* root writes here: refuse a path another user controls (pathsafe.h) */
+		if (geteuid() == 0 && db->sqlite_path[0] == '/' &&
+		    (r = ol_path_trusted(db->sqlite_path, why, sizeof(why))) < 0 && r != -ENOENT) {
+			lve_db_set_msg(db, "%s: refusing an unsafe database path: %s", db->sqlite_path,
+				       r == -EPERM || r == -ELOOP ? why : strerror(-r));
+			return -EPERM;
+		}
 		r = precreate(db);
 		if (r < 0)
 			return r;
@@ -284,7 +294,7 @@ static int sq_connect(struct lve_db *db)
 		return -ENOMEM;
 	rc = sqlite3_open_v2(db->sqlite_path, &q->db,
 			     (ro ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-				     SQLITE_OPEN_NOMUTEX,
+				     SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
 			     NULL);
 	if (rc != SQLITE_OK) {
 		r = sq_err(db, q->db, rc, "open");

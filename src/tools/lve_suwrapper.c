@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	uint32_t id = 0, flags = 0;
 	int c, r, ret;
 
-	if (wrap_std_fds() < 0)
+	if (wrap_std_fds() < 0 || wrap_sanitize() < 0)
 		return WRAP_EXIT_FAIL;
 	while ((c = getopt_long(argc, argv, "+nhV", opts, NULL)) != -1) {
 		switch (c) {
