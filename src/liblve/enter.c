@@ -974,8 +974,13 @@ static int move_back(struct ent_thread *t, int n)
 	return ret;
 }
 
-/* Move the calling thread (or process) into lve in every hierarchy; t->nmoved counts the moves. */
-static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct ent_thread *t, bool whole)
+/*
+ * Move the calling thread (or process) into lve in every hierarchy (a
+ * cpuset-only v1 hierarchy only when the LVE has a CPU mask); t->nmoved
+ * counts the hierarchies passed, skipped ones have wfd -1.
+ */
+static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct ent_thread *t, bool whole,
+		   bool cpumask)
 {
 	for (int i = 0; i < h->n_hier; i++) {
 		const struct olve_hier *hr = &h->hier[i];
@@ -983,6 +988,11 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		_cleanup_close_ int own_in = -1;
 		int in_fd = lve->tasksfd[i], r;
 
+		if (!cpumask && olve_hier_cpuset_only(hr)) {
+			t->whole[i] = false;
+			t->wfd[i] = -1;
+			continue;
+		}
 		t->whole[i] = w;
 		t->tasks[i] = hr->tasks;
 		t->wfd[i] = t->o[i].fd;
@@ -1069,14 +1079,14 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		t->vmem = true;
 	}
 
-	r = move_in(h, lve, t, whole);
+	r = move_in(h, lve, t, whole, st.cpumask != 0);
 	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
 		/* The LVE was removed behind our back: reopen it once. */
 		olve_lve_put(h, TAKE_PTR(lve));
 		olve_lve_forget(h, id);
 		r = olve_lve_get(h, id, true, &lve);
 		if (r == 0)
-			r = move_in(h, lve, t, whole);
+			r = move_in(h, lve, t, whole, st.cpumask != 0);
 	}
 	if (r < 0) {
 		(void)move_back(t, t->nmoved);

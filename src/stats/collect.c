@@ -15,11 +15,12 @@
  * nothing ran in it, so no counter that needs a running task (throttling,
  * fork and charge failures, IO, EP, processes, threads) can have moved and
  * the previous values stand; that pass costs one pread. Every
- * LVE_COLLECT_RESCAN passes (staggered by id) a quiet LVE's memory charge
- * (reclaim moves it) and its task count (a sleeping task moved in or out by
- * someone else) are read again, and v2 io.stat (writeback of its pages);
- * every 5 x LVE_COLLECT_RESCAN passes its state file (limits set while it
- * was idle).
+ * LVE_COLLECT_RESCAN passes (staggered by id; every LVE_COLLECT_IDLE_REREAD
+ * passes once it has been quiet that long and its files are closed) a quiet
+ * LVE's memory charge (reclaim moves it) and its task count (a sleeping task
+ * moved in or out by someone else) are read again, and v2 io.stat
+ * (writeback of its pages); every LVE_COLLECT_IDLE_REREAD passes its state
+ * file (limits set while it was idle).
  * The other files, read when the LVE is not quiet, are opened on demand
  * beneath the hierarchy's LVE root (openat2 RESOLVE_BENEATH), kept while
  * the LVE is busy and closed (with the state file) after
@@ -421,6 +422,9 @@ struct ent {
 	bool fds_open;
 	bool quiet;     /* the last pass was quiet */
 };
+
+/* Passes between re-reads of a long-idle LVE's memory, tasks and state file (5 min at 5 s). */
+#define LVE_COLLECT_IDLE_REREAD (LVE_COLLECT_RESCAN * 5)
 
 struct lve_collector {
 	struct olve *h;
@@ -1098,7 +1102,7 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 			if (quiet)
 				break;
 		}
-		r = read_one(c, e, s, raw, &m, true);
+		r = read_one(c, e, s, raw, &m, e->have_prev);
 		if (r < 0)
 			return r;
 		read_first[s] = true;
@@ -1112,7 +1116,8 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 		/* idle for a while: give back the detail fds (each pins a kernel seq_file buffer) */
 		if (++e->quiet_passes == LVE_COLLECT_RESCAN)
 			ent_close_details(c, e);
-		if ((c->pass_no + e->id) % LVE_COLLECT_RESCAN == 0) {
+		if ((c->pass_no + e->id) % (e->quiet_passes < LVE_COLLECT_RESCAN ? LVE_COLLECT_RESCAN
+										  : LVE_COLLECT_IDLE_REREAD) == 0) {
 			static const int slow[] = { S_MEM_CUR, S_IO_STAT, S_PIDS_CUR, S_THREADS };
 			bool keep = e->quiet_passes < LVE_COLLECT_RESCAN;
 
@@ -1122,8 +1127,8 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 					return r;
 			}
 		}
-		/* limits changed while idle (lvectl set): seen within 5 minutes, at once when it runs */
-		if ((c->pass_no + e->id) % (LVE_COLLECT_RESCAN * 5) == 0 || !e->lim_valid) {
+		/* limits changed while idle (lvectl set): seen within LVE_COLLECT_IDLE_REREAD passes, at once when it runs */
+		if ((c->pass_no + e->id) % LVE_COLLECT_IDLE_REREAD == 0 || !e->lim_valid) {
 			read_state(c, e, now_sec, false, raw);
 			if (e->quiet_passes >= LVE_COLLECT_RESCAN)
 				close_fd(c, &e->statefd);
@@ -1134,7 +1139,8 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 	for (int s = 0; s < S_COUNT; s++) {
 		if (read_first[s] || s == S_PROCS)
 			continue;
-		r = read_one(c, e, s, raw, &m, true);
+		/* the first pass over an LVE (lved starting: all of them) keeps nothing but its probe */
+		r = read_one(c, e, s, raw, &m, e->have_prev);
 		if (r < 0)
 			return r;
 	}
@@ -1148,7 +1154,7 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 	raw->nprocs = 0;
 	raw->vmem = 0;
 	raw->ep = 0;
-	r = read_one(c, e, S_PROCS, raw, &m, true);
+	r = read_one(c, e, S_PROCS, raw, &m, e->have_prev);
 	if (r < 0)
 		return r;
 	if (r > 0) {
@@ -1156,6 +1162,8 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 		raw->vmem = vmem_of(c, raw->nprocs);
 	}
 	read_state(c, e, now_sec, true, raw);
+	if (!e->have_prev)
+		close_fd(c, &e->statefd);
 	return 0;
 }
 
