@@ -165,6 +165,7 @@ static struct rlimit g_vmem_saved;
 static struct pid_origin *g_pids;
 static int g_n_pids;
 static __thread struct ent_thread *t_cur;
+static _Atomic int g_statfd = -1; /* /proc/self/stat of this process (process_threads) */
 
 /* --------------------------------------------------------------- helpers */
 
@@ -252,6 +253,12 @@ static void atfork_child(void)
 
 	atomic_fetch_add(&g_fork_gen, 1);
 	atomic_store(&g_entries, 0);
+	{
+		int sfd = atomic_exchange(&g_statfd, -1);
+
+		if (sfd >= 0)
+			close(sfd);
+	}
 	g_vmem_users = 0;
 	pool_forget_all();
 	for (t = g_threads; t; t = next) {
@@ -304,6 +311,12 @@ __attribute__((destructor)) static void enter_fini(void)
 	g_threads = NULL;
 	t_cur = NULL;
 	pool_forget_all();
+	{
+		int sfd = atomic_exchange(&g_statfd, -1);
+
+		if (sfd >= 0)
+			close(sfd);
+	}
 	while (g_pids) {
 		struct pid_origin *o = g_pids;
 
@@ -982,18 +995,30 @@ static int move_back(struct ent_thread *t, int n)
 	return ret;
 }
 
-/* Threads of the calling process (field 20 of /proc/self/stat), or -errno. */
+/*
+ * Threads of the calling process (field 20 of /proc/self/stat), or -errno.
+ * The file stays open (g_statfd: one pread per v2 entry); the fork child
+ * closes it (it names the parent) and opens its own on first use.
+ */
 static int process_threads(void)
 {
 	char buf[1024];
-	_cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
 	const char *p;
 	ssize_t n;
-	int threads = 0;
+	int threads = 0, fd = atomic_load(&g_statfd);
 
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
+	if (fd < 0) {
+		int expect = -1;
+
+		fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (!atomic_compare_exchange_strong(&g_statfd, &expect, fd)) {
+			close(fd);
+			fd = expect;
+		}
+	}
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	if (n <= 0)
 		return n < 0 ? -errno : -EIO;
 	buf[n] = 0;
