@@ -119,9 +119,15 @@ struct olve;
  * the controllers it can for the LVEs below it (see lve.c for which
  * ancestors may be touched). -ENODEV: no usable hierarchy.
  * flags: 0, or OLVE_OPEN_NOCREATE to fail with -ENOENT instead of creating
- * the LVE root or the state directory (nothing is written).
+ * the LVE root or the state directory (nothing is written), and/or
+ * OLVE_OPEN_DELEGATE: when the caller is privileged (euid 0 or
+ * CAP_SYS_ADMIN), processes forked from it keep the right to olve_enter /
+ * olve_leave through this handle after they drop privileges (a small
+ * privileged broker process serves them; nothing survives execve). See
+ * liblve(3), section "Privileges". Ignored when the caller is unprivileged.
  */
 #define OLVE_OPEN_NOCREATE 0x1
+#define OLVE_OPEN_DELEGATE 0x2
 int olve_open(struct olve **out, unsigned flags);
 void olve_close(struct olve *h);
 
@@ -188,6 +194,14 @@ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *cookie);
 int olve_leave(struct olve *h, uint32_t cookie);
 /* Admin: move process `pid` (all its threads) into / out of an LVE. */
 int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid);
+/*
+ * olve_enter_pid with a safety check: without OLVE_ENTER_PID_FORCE, PID 1,
+ * kernel threads and processes with real or effective uid 0 are refused
+ * (-EPERM). olve_enter_pid() itself does not check (pam_lve moves root's
+ * session process). Unknown flag bits -EINVAL.
+ */
+#define OLVE_ENTER_PID_FORCE 0x1
+int olve_enter_pid_flags(struct olve *h, uint32_t id, pid_t pid, uint32_t flags);
 int olve_leave_pid(struct olve *h, pid_t pid);
 /* LVE id the calling thread is in (per /proc/thread-self/cgroup, first hierarchy), 0 when none. */
 int olve_current(struct olve *h, uint32_t *id);

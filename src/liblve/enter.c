@@ -5,9 +5,16 @@
  * What moves
  *   cgroup v1 hierarchies: the calling THREAD (its tid is written to the
  *   LVE's `tasks`), or the whole process with OLVE_ENTER_PROCESS (its pid to
- *   `cgroup.procs`). cgroup v2: always the whole process (`cgroup.procs`):
- *   on v2 the domain controllers (memory, io) cannot split the threads of
- *   one process across cgroups, so a thread entry there moves its process.
+ *   `cgroup.procs`). cgroup v2: the domain controllers (memory, io) cannot
+ *   split the threads of one process across cgroups, so a single-threaded
+ *   caller (prefork child, CGI) and OLVE_ENTER_PROCESS move the whole
+ *   process (`cgroup.procs`), while a thread of a multi-threaded process
+ *   (Apache event/worker, LiteSpeed) is entered WITHOUT moving anything on
+ *   the v2 hierarchy: the entry holds its EP slot (exact, -E2BIG past the
+ *   limit) and VMEM, the process and its other threads stay where they are
+ *   and are never throttled by one customer's limits; CPU, memory, IO and
+ *   NPROC do not apply to such an entry (one syslog line per process says
+ *   so). The thread count is read from /proc/self/stat at each v2 entry.
  *   (A cgroup2 mount without controllers, as in hybrid mode, is not among
  *   the handle's hierarchies: it limits nothing.)
  *   An entry that moves the whole process (v2, OLVE_ENTER_PROCESS) excludes
@@ -44,9 +51,14 @@
  * LVE's VMEM (never above the hard limit), and the last one to leave
  * restores the saved value.
  *
- * Only euid 0 or CAP_SYS_ADMIN may enter or leave (checked explicitly:
- * cgroup files opened by root stay writable after privileges are dropped).
- * Refusals are -EPERM, never -EACCES.
+ * Who may enter or leave: priv.c decides (olve_may_enter). Privileged
+ * callers open every file themselves. An unprivileged child of a process
+ * that opened its handle privileged with OLVE_OPEN_DELEGATE gets the same
+ * fds opened by root from priv.c's broker: the LVE's (through the handle's
+ * cache, lve.c), its thread's origin (origin_resolve) and each EP pool fd
+ * (pool_get); each once, then they are kept. A thread may leave an entry
+ * it made through such a handle after dropping privileges; otherwise
+ * leaving needs privilege like entering. Refusals are -EPERM, never -EACCES.
  *
  * Hot path (enter or leave): no /proc read, no allocation, no path
  * building: a credential check, one pread of the state header, one OFD
@@ -54,7 +66,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -65,6 +76,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -127,6 +139,7 @@ struct ent_thread {
 	struct ep_pool *pool;
 	int slotfd, slot;
 	bool vmem;
+	bool delegated; /* entered through a delegating handle: may leave unprivileged */
 };
 
 struct pid_origin {
@@ -154,18 +167,6 @@ static int g_n_pids;
 static __thread struct ent_thread *t_cur;
 
 /* --------------------------------------------------------------- helpers */
-
-_hidden_ bool olve_privileged(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (geteuid() == 0)
-		return true;
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return false;
-	return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
-}
 
 static int err_perm(int r)
 {
@@ -279,13 +280,38 @@ static void enter_once(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+static void pid_origin_free(struct pid_origin *o);
+
+/*
+ * The library is being unloaded (a web server's graceful reload dlclose()s
+ * it) or the process exits: its key destructor must not run later, and the
+ * state of every thread (origin fds), the EP pools and the enter_pid
+ * records go with the image, so a dlclose/dlopen cycle leaks nothing.
+ */
 __attribute__((destructor)) static void enter_fini(void)
 {
-	/* The library is being unloaded: its key destructor must not run later. */
+	struct ent_thread *t, *next;
+
 	if (g_key_ok) {
 		pthread_key_delete(g_key);
 		g_key_ok = false;
 	}
+	pthread_mutex_lock(&g_lock);
+	for (t = g_threads; t; t = next) {
+		next = t->next;
+		thread_free(t);
+	}
+	g_threads = NULL;
+	t_cur = NULL;
+	pool_forget_all();
+	while (g_pids) {
+		struct pid_origin *o = g_pids;
+
+		g_pids = o->next;
+		pid_origin_free(o);
+	}
+	g_n_pids = 0;
+	pthread_mutex_unlock(&g_lock);
 }
 
 static void thread_identity(struct ent_thread *t)
@@ -322,6 +348,7 @@ static void thread_reset(struct ent_thread *t)
 	t->slotfd = -1;
 	t->slot = -1;
 	t->vmem = false;
+	t->delegated = false;
 	t->ebits = 0;
 	t->gen = atomic_load(&g_fork_gen);
 	thread_identity(t);
@@ -373,8 +400,8 @@ static struct ent_thread *thread_peek(void)
 
 /* -------------------------------------------------- /proc/<pid>/cgroup */
 
-/* Whole /proc/thread-self/cgroup (pid 0) or /proc/<pid>/cgroup; *out malloc'd. */
-static int proc_cgroup_read(pid_t pid, char **out)
+/* Whole /proc/thread-self/cgroup (pid 0), /proc/<pid>/cgroup (tid 0) or /proc/<pid>/task/<tid>/cgroup. */
+static int proc_cgroup_read_task(pid_t pid, pid_t tid, char **out)
 {
 	char path[64];
 	_cleanup_close_ int fd = -1;
@@ -383,8 +410,10 @@ static int proc_cgroup_read(pid_t pid, char **out)
 
 	if (pid == 0)
 		snprintf(path, sizeof(path), "/proc/thread-self/cgroup");
-	else
+	else if (tid == 0)
 		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/cgroup", (int)pid, (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -418,6 +447,11 @@ static int proc_cgroup_read(pid_t pid, char **out)
 	buf[len] = 0;
 	*out = TAKE_PTR(buf);
 	return 0;
+}
+
+static int proc_cgroup_read(pid_t pid, char **out)
+{
+	return proc_cgroup_read_task(pid, 0, out);
 }
 
 /* The path of hierarchy hr in a /proc/<pid>/cgroup text, copied into out. -ENOENT when absent. */
@@ -543,6 +577,71 @@ static bool origin_fresh(const struct olve *h, const struct ent_thread *t)
 	return d >= 0 && d < ORIGIN_RECHECK_NS;
 }
 
+/* Every origin fd of the thread, opened by priv.c's broker (unprivileged child of a delegating opener). */
+static int origin_from_broker(const struct olve *h, struct ent_thread *t)
+{
+	int fds[OLVE_MAX_HIER];
+	char *paths[OLVE_MAX_HIER];
+	int r = olve_broker_origin(h, (pid_t)syscall(SYS_gettid), fds, paths);
+
+	if (r < 0)
+		return r;
+	for (int i = 0; i < h->n_hier; i++) {
+		origin_clear(&t->o[i]);
+		t->o[i].fd = fds[i];
+		t->o[i].mountfd = h->hier[i].mountfd;
+		t->o[i].path = paths[i];
+	}
+	for (int i = h->n_hier; i < OLVE_MAX_HIER; i++)
+		origin_clear(&t->o[i]);
+	t->n = h->n_hier;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t->checked);
+	t->origin_ok = true;
+	return 0;
+}
+
+_hidden_ int olve_origin_open(struct olve *h, pid_t pid, pid_t tid, int fds[static OLVE_MAX_HIER],
+			      char *paths[static OLVE_MAX_HIER])
+{
+	_cleanup_free_ char *text = NULL;
+	int r, n = 0;
+
+	if (!h || pid <= 0 || tid <= 0 || h->n_hier <= 0 || h->n_hier > OLVE_MAX_HIER)
+		return -EINVAL;
+	/* the task dir exists only when tid is a thread of pid */
+	r = proc_cgroup_read_task(pid, tid, &text);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	for (; n < h->n_hier; n++) {
+		const struct olve_hier *hr = &h->hier[n];
+		char path[PATH_MAX];
+
+		r = proc_cgroup_path(text, hr, path, sizeof(path));
+		if (r == 0 && path_lve_id(path, hr->root))
+			r = -EPERM;
+		if (r == 0)
+			r = open_cgroup_file(hr->mountfd, path, hr->version == 2 ? "cgroup.procs" : "tasks");
+		if (r >= 0) {
+			fds[n] = r;
+			paths[n] = strdup(path);
+			r = paths[n] ? 0 : -ENOMEM;
+			if (r < 0)
+				safe_close(fds[n]);
+		}
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		for (int i = 0; i < n; i++) {
+			safe_close(fds[i]);
+			free(paths[i]);
+			paths[i] = NULL;
+		}
+		return r;
+	}
+	return 0;
+}
+
 /* Re-read /proc/thread-self/cgroup: -EPERM when inside an LVE, else refresh the origin fds. */
 static int origin_resolve(const struct olve *h, struct ent_thread *t)
 {
@@ -569,6 +668,8 @@ static int origin_resolve(const struct olve *h, struct ent_thread *t)
 		if (t->o[i].fd >= 0 && t->o[i].mountfd == hr->mountfd && t->o[i].path &&
 		    !strcmp(t->o[i].path, path))
 			continue;
+		if (olve_broker_wanted(h))
+			return origin_from_broker(h, t);
 		fd = open_cgroup_file(hr->mountfd, path, hr->version == 2 ? "cgroup.procs" : "tasks");
 		if (fd < 0)
 			return fd;
@@ -683,7 +784,7 @@ static int pool_get(struct olve *h, uint32_t id, const struct olve_lve_fds *lve,
 	if (!p)
 		return -ENOMEM;
 
-	fd = olve_state_open(h, id, false);
+	fd = olve_broker_wanted(h) ? olve_broker_state(h, id) : olve_state_open(h, id, false);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &nst) < 0 || nst.st_dev != st.st_dev || nst.st_ino != st.st_ino) {
@@ -881,8 +982,48 @@ static int move_back(struct ent_thread *t, int n)
 	return ret;
 }
 
-/* Move the calling thread (or process) into lve in every hierarchy; t->nmoved counts the moves. */
-static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct ent_thread *t, bool whole)
+/* Threads of the calling process (field 20 of /proc/self/stat), or -errno. */
+static int process_threads(void)
+{
+	char buf[1024];
+	_cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	const char *p;
+	ssize_t n;
+	int threads = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+	 *  cutime cstime priority nice num_threads" */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
+			 &threads) != 1 || threads <= 0)
+		return -EIO;
+	return threads;
+}
+
+static void log_thread_entries_once(void)
+{
+	static atomic_bool said;
+
+	if (!atomic_exchange(&said, true))
+		syslog(LOG_NOTICE | LOG_USER,
+		       "openlve: process %d: cgroup v2 keeps a process's threads in one memory/io cgroup, so "
+		       "entries of its threads into LVEs are counted in EP only (CPU, memory, IO and NPROC "
+		       "limits apply to single-threaded entries)",
+		       (int)getpid());
+}
+
+/*
+ * Move the calling thread (or process) into lve in every hierarchy; t->nmoved counts the moves.
+ * ep_only: v2 hierarchies are not written (a thread of a multi-threaded process).
+ */
+static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct ent_thread *t, bool whole,
+		   bool ep_only)
 {
 	for (int i = 0; i < h->n_hier; i++) {
 		const struct olve_hier *hr = &h->hier[i];
@@ -893,6 +1034,11 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		t->whole[i] = w;
 		t->tasks[i] = hr->tasks;
 		t->wfd[i] = t->o[i].fd;
+		if (ep_only && hr->version == 2) {
+			t->wfd[i] = -1; /* nothing to move back */
+			t->nmoved = i + 1;
+			continue;
+		}
 		if (w && hr->version != 2) {
 			/* Whole process on v1: cgroup.procs of the LVE and of the origin. */
 			own_in = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -926,14 +1072,14 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
 	struct olve_state st;
 	struct ent_thread *t;
-	bool whole;
+	bool whole, v2 = false, ep_only = false;
 	int r;
 
 	if (!h || id == 0 || (flags & ~(uint32_t)ENTER_FLAGS_ALL))
 		return -EINVAL;
 	if (!cookie)
 		return -EFAULT;
-	if (!olve_privileged())
+	if (!olve_may_enter(h))
 		return -EPERM;
 	r = thread_get(&t);
 	if (r < 0)
@@ -949,7 +1095,18 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	whole = (flags & OLVE_ENTER_PROCESS) != 0;
 	for (int i = 0; i < h->n_hier; i++)
 		if (h->hier[i].version == 2)
+			v2 = true;
+	if (v2 && !whole) {
+		r = process_threads();
+		if (r < 0)
+			return r;
+		if (r > 1) {
+			ep_only = true;
+			log_thread_entries_once();
+		} else {
 			whole = true;
+		}
+	}
 	r = entries_take(whole, &t->ebits);
 	if (r < 0)
 		return r;
@@ -976,14 +1133,14 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		t->vmem = true;
 	}
 
-	r = move_in(h, lve, t, whole);
+	r = move_in(h, lve, t, whole, ep_only);
 	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
 		/* The LVE was removed behind our back: reopen it once. */
 		olve_lve_put(h, TAKE_PTR(lve));
 		olve_lve_forget(h, id);
 		r = olve_lve_get(h, id, true, &lve);
 		if (r == 0)
-			r = move_in(h, lve, t, whole);
+			r = move_in(h, lve, t, whole, ep_only);
 	}
 	if (r < 0) {
 		(void)move_back(t, t->nmoved);
@@ -991,6 +1148,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	}
 
 	t->entered = true;
+	t->delegated = h->brokerfd >= 0;
 	t->id = id;
 	t->seq++;
 	t->cookie = t->salt ^ (t->seq * 0x9E3779B9u);
@@ -1014,7 +1172,7 @@ _public_ int olve_leave(struct olve *h, uint32_t cookie)
 		return -ESRCH;
 	if (cookie != t->cookie)
 		return -EINVAL;
-	if (!olve_privileged())
+	if (!t->delegated && !olve_privileged())
 		return -EPERM;
 	r = move_back(t, t->nmoved);
 	thread_release_entry(t, true);
@@ -1086,6 +1244,70 @@ static void pid_origin_free(struct pid_origin *o)
 	for (int i = 0; i < o->n; i++)
 		free(o->path[i]);
 	free(o);
+}
+
+/*
+ * Processes an administrator almost never means to limit: PID 1, kernel
+ * threads (PF_KTHREAD in /proc/<pid>/stat, or children of kthreadd) and
+ * processes with real or effective uid 0 (daemons, root's shells).
+ * -EPERM for those, 0 otherwise, -ESRCH when gone.
+ */
+#define PF_KTHREAD_ 0x00200000u
+static int pid_protected(pid_t pid)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int fd = -1;
+	unsigned pflags = 0;
+	int ppid = 0;
+	const char *p;
+	ssize_t n;
+
+	if (pid == 1)
+		return -EPERM;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %*c %d %*d %*d %*d %*d %u", &ppid, &pflags) != 2)
+		return -EIO;
+	if ((pflags & PF_KTHREAD_) || ppid == 2 || pid == 2)
+		return -EPERM;
+	safe_close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -ESRCH;
+	buf[n] = 0;
+	p = strstr(buf, "\nUid:");
+	if (p) {
+		unsigned ruid = 1, euid = 1;
+
+		if (sscanf(p + 5, "%u %u", &ruid, &euid) == 2 && (ruid == 0 || euid == 0))
+			return -EPERM;
+	}
+	return 0;
+}
+
+_public_ int olve_enter_pid_flags(struct olve *h, uint32_t id, pid_t pid, uint32_t flags)
+{
+	int r;
+
+	if (!h || id == 0 || pid <= 0 || (flags & ~(uint32_t)OLVE_ENTER_PID_FORCE))
+		return -EINVAL;
+	if (!(flags & OLVE_ENTER_PID_FORCE)) {
+		r = pid_protected(pid);
+		if (r < 0)
+			return r;
+	}
+	return olve_enter_pid(h, id, pid);
 }
 
 _public_ int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid)

@@ -765,6 +765,7 @@ struct write_ctx {
 	struct olve_lve_fds *f;
 	const struct olve_limits *lim;
 	int err;
+	bool initial; /* only when no limits were ever recorded (creation, lve.c) */
 };
 
 /* Write the settings for the fields in lim->mask; record which fields failed. */
@@ -779,6 +780,8 @@ static int write_locked(struct olve_state *st, void *ud)
 	bool pending[OLVE_MAX_HIER * 64] = { false };
 	int nd, r = 0;
 
+	if (c->initial && st->limits.mask)
+		return 0; /* someone completed the LVE meanwhile: keep their limits */
 	nd = scan_host_disks(&devs);
 	if (nd < 0)
 		return nd;
@@ -869,6 +872,19 @@ int olve_limits_write(struct olve *h, struct olve_lve_fds *f, const struct olve_
 	return c.err;
 }
 
+int olve_limits_write_initial(struct olve *h, struct olve_lve_fds *f, const struct olve_limits *lim)
+{
+	struct write_ctx c = { .h = h, .f = f, .lim = lim, .initial = true };
+	int r;
+
+	if (f->statefd < 0)
+		return -EACCES;
+	r = olve_state_update(f->statefd, write_locked, &c);
+	if (r < 0)
+		return r;
+	return c.err;
+}
+
 _public_ int olve_apply(struct olve *h, uint32_t id, const struct olve_limits *lim)
 {
 	struct olve_lve_fds *f;
@@ -912,6 +928,9 @@ _public_ int olve_get_limits(struct olve *h, uint32_t id, struct olve_limits *ou
 		return r;
 	if (f->statefd >= 0 && olve_state_read(f->statefd, &st) < 0)
 		memset(&st, 0, sizeof(st));
+	/* no access to the state file (it is root's, 0600): EP and VMEM as the LVE list shows them */
+	if (f->statefd < 0 && olve_state_public_limits(h, id, &st.ep_limit, &st.vmem_limit) < 0)
+		st.ep_limit = 0, st.vmem_limit = 0;
 	/* the kernel has one CPU number (the effective SPEED); the parts come from the record */
 	if (res.mask & OLVE_L_SPEED) {
 		if (st.limits.mask & OLVE_L_CPU) {

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,9 @@
 
 #include "cg-internal.h"
 #include "fileio.h"
+#include "limits-store.h"
 #include "lve-internal.h"
+#include "pathsafe.h"
 
 #define ROOT_MAX_DEPTH 64
 #define DESTROY_TIMEOUT_MS 5000
@@ -424,15 +427,27 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/*
+ * <state_dir>/lve. A privileged caller (who writes there) refuses a state
+ * dir that someone else could change (ol_path_trusted: a user owning it
+ * could plant files or symlinks and set its own EP to 0): -EPERM.
+ */
 static int open_state_dir(struct olve *h, bool create)
 {
 	_cleanup_close_ int fd = -1;
+	bool priv = olve_privileged();
+	char lvedir[PATH_MAX];
 	int r;
 
 	if (create) {
 		r = mkdir_p(h->conf.state_dir);
 		if (r < 0)
 			return r;
+	}
+	if (priv) {
+		r = ol_path_trusted(h->conf.state_dir, NULL, 0);
+		if (r < 0)
+			return r == -ELOOP ? -EPERM : r;
 	}
 	fd = open(h->conf.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -441,6 +456,13 @@ static int open_state_dir(struct olve *h, bool create)
 	if (r < 0)
 		return r;
 	h->statefd = r;
+	if (priv) {
+		if (snprintf(lvedir, sizeof(lvedir), "%s/lve", h->conf.state_dir) >= (int)sizeof(lvedir))
+			return -ENAMETOOLONG;
+		r = ol_path_trusted(lvedir, NULL, 0);
+		if (r < 0)
+			return r == -ELOOP ? -EPERM : r;
+	}
 	return 0;
 }
 
@@ -465,12 +487,13 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 	long n;
 	int r;
 
-	if (!out || (flags & ~OLVE_OPEN_NOCREATE))
+	if (!out || (flags & ~(OLVE_OPEN_NOCREATE | OLVE_OPEN_DELEGATE)))
 		return -EINVAL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->statefd = -1;
+	h->brokerfd = -1;
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		h->hier[i].rootfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
@@ -494,6 +517,11 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 		goto fail;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	h->ncpus = n > 0 ? (int)n : 1;
+	if ((flags & OLVE_OPEN_DELEGATE) && olve_privileged()) {
+		r = olve_broker_start(h); /* priv.c */
+		if (r < 0)
+			goto fail;
+	}
 	*out = h;
 	return 0;
 fail:
@@ -542,6 +570,7 @@ _public_ void olve_close(struct olve *h)
 		free(h->hier[i].root);
 	}
 	safe_close(h->statefd);
+	safe_close(h->brokerfd);
 	olve_conf_free(&h->conf);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -657,6 +686,57 @@ static bool errno_is_perm(int r)
 	return r == -EACCES || r == -EPERM || r == -EROFS;
 }
 
+/*
+ * Limits of an LVE created now. The one place to read them: the defaults
+ * record (lvectl's "default" line of ve.cfg).
+ */
+static int creation_limits(struct olve *h, uint32_t id, struct olve_limits *out)
+{
+	return olve_limits_for_new(h, id, out); /* ve.cfg's limits (limits-store.h) */
+}
+
+/*
+ * Creation is all or nothing, whatever kills the creating process or
+ * whatever resource limit stops it half-way (SIGKILL, SIGXFSZ from
+ * RLIMIT_FSIZE, a full fd table): an LVE is complete when its state record
+ * holds the limits it was given (limits.mask != 0; olve_limits_write()
+ * records them under the header lock after the kernel accepted them).
+ * Every privileged open checks the record before handing out the fds:
+ *   - `fresh` (this call made a directory): the creation limits are written
+ *     in full (a record left over from a destroy that died half-way is
+ *     overwritten, so new cgroups never run on a stale record);
+ *   - no record yet (the creator died between mkdir and the record): the
+ *     LVE is treated as new and gets its creation limits now, unless
+ *     another process records limits first (olve_limits_write_initial);
+ *     v1 cpuset directories of such an LVE get their parent's cpus/mems.
+ * Nobody can enter an LVE before this ran: every enter path goes through
+ * olve_lve_get(). Returns 0 or -errno (the caller then fails the open).
+ */
+static int lve_complete(struct olve *h, struct olve_lve_fds *f, bool fresh)
+{
+	struct olve_limits lim;
+	struct olve_state st;
+	int r;
+
+	if (!fresh && olve_state_read(f->statefd, &st) == 0 && st.limits.mask)
+		return 0;
+	if (!fresh) {
+		for (int i = 0; i < h->n_hier; i++) {
+			const struct olve_hier *hr = &h->hier[i];
+
+			if (hr->version == 1 && (hr->ctrls & (1u << CG_CTRL_CPUSET))) {
+				r = cpuset_inherit(hr->rootfd, f->dirfd[i]);
+				if (r < 0)
+					return r;
+			}
+		}
+	}
+	r = creation_limits(h, f->id, &lim);
+	if (r < 0)
+		return r;
+	return fresh ? olve_limits_write(h, f, &lim) : olve_limits_write_initial(h, f, &lim);
+}
+
 static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fds **out)
 {
 	struct olve_lve_fds *f;
@@ -710,12 +790,8 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 		goto fail;
 	f->statefd = r < 0 ? -1 : r;
 
-	if (fresh) {
-		struct olve_limits d;
-
-		r = olve_defaults_get(h, &d);
-		if (r >= 0)
-			r = olve_limits_write(h, f, &d);
+	if (f->statefd >= 0) {
+		r = lve_complete(h, f, fresh);
 		if (r < 0)
 			goto fail;
 	}
@@ -754,7 +830,8 @@ int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds *
 		*out = f;
 		return 0;
 	}
-	r = lve_open(h, id, create, &f);
+	/* an unprivileged child of a delegating opener: root-opened fds from the broker (priv.c) */
+	r = olve_broker_wanted(h) ? olve_broker_lve(h, id, create, &f) : lve_open(h, id, create, &f);
 	if (r < 0) {
 		pthread_mutex_unlock(&h->lock);
 		return r;

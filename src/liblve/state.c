@@ -9,6 +9,15 @@
  * process share when they use the same fd. So every header access also
  * holds a process-wide mutex: without it a reader in one thread could turn
  * another thread's write lock into a read lock (same owner) and drop it.
+ *
+ * Who may touch the files (SECURITY.md): state files are mode 0600, owned
+ * by root; files of an older install (0644) are narrowed when root opens
+ * them. Nobody else can open them, so nobody else can take a lock on a
+ * header or on EP slot bytes. Root still never waits for a header lock
+ * without bound: the lock is polled (F_OFD_SETLK) for OLVE_LOCK_TIMEOUT_MS
+ * and then the call fails with -ENOLCK, after one syslog line (LOG_ERR)
+ * naming the processes that hold the file open (olve_state_lock_holder()
+ * gives the first to tools, which print it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +25,11 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <dirent.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -24,6 +37,96 @@
 
 static pthread_mutex_t state_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+static _Thread_local pid_t lock_holder;
+
+pid_t olve_state_lock_holder(void)
+{
+	return lock_holder;
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Pids of other processes having the file behind fd open (through any fd),
+ * at most n of them, by a scan of /proc/<pid>/fd. The number found.
+ * For the administrator message only: it is slow on a busy host.
+ */
+static int file_openers(int fd, pid_t *out, int n)
+{
+	_cleanup_closedir_ DIR *proc = NULL;
+	struct dirent *de;
+	struct stat want;
+	int found = 0;
+
+	if (fstat(fd, &want) < 0)
+		return 0;
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (found < n && (de = readdir(proc))) {
+		_cleanup_closedir_ DIR *fds = NULL;
+		struct dirent *fe;
+		char path[64];
+		int pfd;
+		long pid = strtol(de->d_name, NULL, 10);
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+		pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			continue;
+		fds = fdopendir(pfd);
+		if (!fds) {
+			close(pfd);
+			continue;
+		}
+		while ((fe = readdir(fds))) {
+			struct stat sb;
+
+			if (fe->d_name[0] == '.')
+				continue;
+			if (fstatat(dirfd(fds), fe->d_name, &sb, 0) == 0 && sb.st_dev == want.st_dev &&
+			    sb.st_ino == want.st_ino) {
+				out[found++] = (pid_t)pid;
+				break;
+			}
+		}
+	}
+	return found;
+}
+
+/* Log who blocks a header lock (one line, LOG_ERR) and remember the first for tools. */
+static void report_holder(int fd)
+{
+	pid_t pids[8];
+	char list[128] = "";
+	char target[64], path[PATH_MAX] = "?";
+	size_t len = 0;
+	ssize_t pl;
+	int n = file_openers(fd, pids, 8);
+
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	pl = readlink(target, path, sizeof(path) - 1);
+	path[pl > 0 ? pl : 1] = 0;
+	for (int i = 0; i < n && len < sizeof(list); i++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d", i ? " " : "", (int)pids[i]);
+	lock_holder = n > 0 ? pids[0] : 0;
+	syslog(LOG_ERR | LOG_AUTHPRIV,
+	       "openlve: state file %s locked for more than %d ms; held open by pid(s) %s; giving up",
+	       path, OLVE_LOCK_TIMEOUT_MS, n ? list : "(unknown)");
+}
+
+/*
+ * Lock (F_RDLCK/F_WRLCK) or unlock the header, never blocking for more
+ * than OLVE_LOCK_TIMEOUT_MS: -ENOLCK then (holder logged).
+ */
 static int header_lock(int fd, short type)
 {
 	struct flock fl = {
@@ -32,12 +135,32 @@ static int header_lock(int fd, short type)
 		.l_start = 0,
 		.l_len = sizeof(struct olve_state),
 	};
+	long deadline = 0;
+	long wait_us = 50;
 
-	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0) {
-		if (errno != EINTR)
+	lock_holder = 0;
+	for (;;) {
+		struct timespec ts;
+
+		if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EACCES)
 			return -errno;
+		if (!deadline)
+			deadline = mono_ms() + OLVE_LOCK_TIMEOUT_MS;
+		else if (mono_ms() >= deadline) {
+			report_holder(fd);
+			return -ENOLCK;
+		}
+		/* writers hold the header for microseconds: back off from 50 us to 20 ms */
+		ts.tv_sec = 0;
+		ts.tv_nsec = wait_us * 1000;
+		nanosleep(&ts, NULL);
+		if (wait_us < 20000)
+			wait_us *= 2;
 	}
-	return 0;
 }
 
 static void header_unlock(int fd)
@@ -78,6 +201,27 @@ static int header_pwrite(int fd, const struct olve_state *st)
 	return (size_t)n == sizeof(*st) ? 0 : -EIO;
 }
 
+/*
+ * A state file must be a regular root-owned file (a FIFO or device planted
+ * in a state dir someone else could write must not be used: O_NONBLOCK
+ * keeps the open itself from hanging). A wider mode of an older install
+ * is narrowed to 0600.
+ */
+static int state_fd_check(int fd)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	if (!S_ISREG(sb.st_mode))
+		return -EINVAL;
+	if (sb.st_uid != geteuid() && sb.st_uid != 0)
+		return -EPERM;
+	if ((sb.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		return -errno;
+	return 0;
+}
+
 /* Open/create a state file by name; a new file (or a foreign/short one) gets a fresh header. */
 static int state_open_name(int dirfd, const char *name, bool create)
 {
@@ -86,26 +230,32 @@ static int state_open_name(int dirfd, const char *name, bool create)
 
 	if (dirfd < 0)
 		return -EBADF;
-	fd = openat(dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT : 0), 0644);
+	fd = openat(dirfd, name, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | (create ? O_CREAT : 0), 0600);
 	if (fd < 0)
 		return -errno;
+	r = state_fd_check(fd);
+	if (r < 0)
+		return r;
 	if (create) {
 		struct olve_state st;
-		struct stat sb;
 
+		/* the common case, a valid header: a read lock (readers never wait for each other) */
 		pthread_mutex_lock(&state_mutex);
-		r = header_lock(fd, F_WRLCK);
+		r = header_lock(fd, F_RDLCK);
 		if (r == 0) {
-			if (fstat(fd, &sb) < 0)
-				r = -errno;
-			else if (!S_ISREG(sb.st_mode))
-				r = -EINVAL;
-			else if (header_pread(fd, &st) < 0) {
-				/* a new file: the state is derived data, (re)initialize it */
-				state_init(&st);
-				r = header_pwrite(fd, &st);
-			}
+			r = header_pread(fd, &st) == 0 ? 1 : 0;
 			header_unlock(fd);
+		}
+		if (r == 0) {
+			r = header_lock(fd, F_WRLCK);
+			if (r == 0) {
+				if (header_pread(fd, &st) < 0) {
+					/* a new file: the state is derived data, (re)initialize it */
+					state_init(&st);
+					r = header_pwrite(fd, &st);
+				}
+				header_unlock(fd);
+			}
 		}
 		pthread_mutex_unlock(&state_mutex);
 		if (r < 0)
@@ -294,12 +444,20 @@ int olve_defaults_get(struct olve *h, struct olve_limits *out)
 	if (!h || !out)
 		return -EINVAL;
 	olve_limits_default(&d);
-	fd = openat(h->statefd, OLVE_STATE_DEFAULT, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = openat(h->statefd, OLVE_STATE_DEFAULT, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno != ENOENT)
 			return -errno;
 		*out = d;
 		return 0;
+	}
+	{
+		struct stat sb;
+
+		if (fstat(fd, &sb) < 0)
+			return -errno;
+		if (!S_ISREG(sb.st_mode) || (sb.st_uid != 0 && sb.st_uid != geteuid()))
+			return -EPERM;
 	}
 	/* read-only description: a plain pread; writers replace the header in one pwrite */
 	pthread_mutex_lock(&state_mutex);
@@ -383,5 +541,63 @@ _public_ int olve_get_flags(struct olve *h, uint32_t id, uint32_t *flags)
 	if (r < 0)
 		return r;
 	*flags = st.flags;
+	return 0;
+}
+
+/* ------------------------------------------------- readers without access */
+
+/*
+ * EP and VMEM of `id` for a caller that cannot open state files (mode
+ * 0600): the world-readable LVE list (list_file, the /proc/lve/list
+ * stand-in lvectl keeps up to date; columns LVE ... lMEM lEP, lMEM in
+ * 4 KiB pages), the row of `id`, else row 0 (the defaults new LVEs get).
+ * 0, -ENOENT (no list or no row), -errno.
+ */
+int olve_state_public_limits(struct olve *h, uint32_t id, uint32_t *ep, uint64_t *vmem)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	bool found = false, have_def = false;
+	uint64_t def_vmem = 0, got_vmem = 0;
+	uint32_t def_ep = 0, got_ep = 0;
+	int r;
+
+	if (!h || !ep || !vmem)
+		return -EINVAL;
+	if (!h->conf.list_file)
+		return -ENOENT;
+	fd = open(h->conf.list_file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	r = ol_read_full_fd(fd, 64 << 20, &text, NULL);
+	if (r < 0)
+		return r;
+	for (char *save = NULL, *line = strtok_r(text, "\n", &save); line && !found;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[10], *save2 = NULL;
+		uint64_t v[3];
+		int n = 0;
+
+		if (strchr(line, ':'))
+			continue; /* the header */
+		for (char *t = strtok_r(line, "\t", &save2); t && n < 10; t = strtok_r(NULL, "\t", &save2))
+			f[n++] = t;
+		if (n < 9 || ol_parse_u64(f[0], &v[0]) < 0 || ol_parse_u64(f[7], &v[1]) < 0 ||
+		    ol_parse_u64(f[8], &v[2]) < 0 || v[2] > UINT32_MAX || v[1] > UINT64_MAX / 4096)
+			continue;
+		if (v[0] == id) {
+			got_ep = (uint32_t)v[2];
+			got_vmem = v[1] * 4096;
+			found = true;
+		} else if (v[0] == 0) {
+			def_ep = (uint32_t)v[2];
+			def_vmem = v[1] * 4096;
+			have_def = true;
+		}
+	}
+	if (!found && !have_def)
+		return -ENOENT;
+	*ep = found ? got_ep : def_ep;
+	*vmem = found ? got_vmem : def_vmem;
 	return 0;
 }

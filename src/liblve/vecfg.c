@@ -29,6 +29,7 @@
 #include "lve-internal.h"
 #include "packages.h"
 #include "vecfg.h"
+#include "pathsafe.h"
 
 #define VECFG_FILE_MAX (128u << 20)
 #define N_FIELDS       8
@@ -1188,7 +1189,22 @@ static int open_parent(const char *path, bool create_dir, const char **base)
 			return -errno;
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	/*
+	 * root reads limits from here and writes them back: a ve.cfg (or its
+	 * directory) another user can change would let that user set its own
+	 * limits (StrictModes, pathsafe.h). -EPERM; a symlinked ve.cfg too.
+	 */
+	if (geteuid() == 0 && path[0] == '/') {
+		int r = ol_path_trusted(path, NULL, 0);
+
+		if (r < 0 && r != -ENOENT) {
+			close(fd);
+			return r == -ELOOP ? -EPERM : r;
+		}
+	}
+	return fd;
 }
 
 int vecfg_lock(const char *path, bool exclusive, bool create_dir)

@@ -2,6 +2,7 @@
 #include "fileio.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -460,6 +461,64 @@ int ol_write_atomic_at(int dirfd, const char *file, const void *data, size_t len
 fail:
 	(void)unlinkat(dirfd, tmp, 0);
 	return r;
+}
+
+/* ".<file>.<tid>.<seq>.tmp" of ol_write_atomic_at: the tid, or 0 when name is not one of file's. */
+static long temp_tid(const char *name, const char *file)
+{
+	size_t fl = strlen(file);
+	const char *p;
+	char *end;
+	long tid;
+
+	if (name[0] != '.' || strncmp(name + 1, file, fl) || name[1 + fl] != '.')
+		return 0;
+	p = name + 2 + fl;
+	if (*p < '0' || *p > '9')
+		return 0;
+	tid = strtol(p, &end, 10);
+	if (*end != '.' || end[1] < '0' || end[1] > '9')
+		return 0;
+	strtoul(end + 1, &end, 10);
+	return strcmp(end, ".tmp") ? 0 : tid;
+}
+
+int ol_clean_stale_temps(const char *path)
+{
+	_cleanup_free_ char *dir = NULL;
+	_cleanup_closedir_ DIR *d = NULL;
+	const char *slash, *file;
+	struct dirent *de;
+	int n = 0;
+
+	if (!path || path[0] != '/')
+		return -EINVAL;
+	slash = strrchr(path, '/');
+	file = slash + 1;
+	if (!ol_component_valid(file))
+		return -EINVAL;
+	dir = slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return -ENOMEM;
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((errno = 0, de = readdir(d))) {
+		char proc[64];
+		long tid = temp_tid(de->d_name, file);
+
+		if (tid <= 0)
+			continue;
+		/* a live thread of that id may still be writing it */
+		snprintf(proc, sizeof(proc), "/proc/%ld", tid);
+		if (access(proc, F_OK) == 0 || errno != ENOENT)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+		else if (errno != ENOENT)
+			return -errno;
+	}
+	return errno ? -errno : n;
 }
 
 static bool only_trailing_newline(const char *end)

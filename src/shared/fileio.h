@@ -61,6 +61,13 @@ int ol_write_fd(int fd, const char *s, size_t len);
 /* Atomically replace dirfd/file: temp file, fsync, rename, fsync dir. */
 int ol_write_atomic_at(int dirfd, const char *file, const void *data, size_t len, mode_t mode);
 
+/*
+ * Remove the temp files ol_write_atomic_at left next to `path` (absolute)
+ * when its writer died (".<name>.<tid>.<seq>.tmp" whose thread id no
+ * longer exists). Returns the number removed.
+ */
+int ol_clean_stale_temps(const char *path);
+
 /* Strict number parsing: whole string (a trailing '\n' allowed), no sign for u64. */
 int ol_parse_u64(const char *s, uint64_t *out);
 int ol_parse_i64(const char *s, int64_t *out);

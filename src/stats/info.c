@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "pathsafe.h"
 #include "macro.h"
 #include "stats.h"
 
@@ -381,6 +382,12 @@ int lve_info_write(const char *path, const char *text, size_t len)
 	}
 	if (dfd < 0)
 		return -errno;
+	/* root writes here: refuse a directory another user controls (pathsafe.h) */
+	if (geteuid() == 0) {
+		r = ol_path_trusted(path, NULL, 0);
+		if (r < 0)
+			return r == -ELOOP ? -EPERM : r;
+	}
 	return ol_write_atomic_at(dfd, base, text ? text : "", len, 0644);
 }
 

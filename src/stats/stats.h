@@ -54,6 +54,8 @@ struct lve_sample {
 	uint32_t aIOPS, lIOPS; uint64_t IOPSf;
 	uint32_t nprocs;  /* processes (thread groups) now, for lvetop */
 	uint32_t nthreads;/* threads now */
+	bool quiet;       /* nothing ran in the LVE during the interval (collector): the
+			   * store folds identical quiet samples into one raw row */
 };
 
 /*

@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	bool as_root;
 	int c, r, ret;
 
-	if (wrap_std_fds() < 0)
+	if (wrap_std_fds() < 0 || wrap_sanitize() < 0)
 		return WRAP_EXIT_FAIL;
 	while ((c = getopt_long(argc, argv, "+fnhV", opts, NULL)) != -1) {
 		switch (c) {

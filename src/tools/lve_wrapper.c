@@ -13,7 +13,11 @@
  * anyway); lve_wrapper itself reads no environment variable while
  * privileged (glibc's secure mode ignores OPENLVE_CONF, LD_* and friends).
  * The wrapper stays alive, holding one EP slot of the LVE while the
- * command runs, and exits with its status (wrapper-common.h).
+ * command runs, and exits with its status (wrapper-common.h). Before any
+ * privileged work it lifts the resource limits and resets the signals the
+ * caller set (wrap_sanitize; the command gets them back), and it takes
+ * root as its real and saved uid too (wrap_become_root): the caller
+ * cannot signal or kill it, so the EP slot lives as long as the command.
  *
  * Refused: root (uid 0 has no LVE; use lve_suwrapper), and a caller that
  * is already inside another LVE (it could otherwise leave it).
@@ -58,7 +62,7 @@ int main(int argc, char **argv)
 	uid_t uid;
 	int c, r, ret;
 
-	if (wrap_std_fds() < 0)
+	if (wrap_std_fds() < 0 || wrap_sanitize() < 0)
 		return WRAP_EXIT_FAIL;
 	while ((c = getopt_long(argc, argv, "+hV", opts, NULL)) != -1) {
 		switch (c) {
@@ -87,6 +91,12 @@ int main(int argc, char **argv)
 	r = wrap_cred_from_caller(&cred);
 	if (r < 0) {
 		wrap_err(prog, "cannot read the caller's groups: %s", strerror(-r));
+		return WRAP_EXIT_FAIL;
+	}
+	/* as su does: a wrapper the caller cannot kill keeps the EP slot as long as the command runs */
+	if (geteuid() == 0 && (r = wrap_become_root()) < 0) {
+		wrap_err(prog, "cannot switch to root: %s", strerror(-r));
+		wrap_cred_free(&cred);
 		return WRAP_EXIT_FAIL;
 	}
 	r = olve_open(&h, 0);

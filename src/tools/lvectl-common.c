@@ -3,6 +3,7 @@
  * lvectl: shared context of every command: errors and hints, ve.cfg
  * load/lock/store, the package script, applying ve.cfg to LVEs, ids from stdin.
  */
+#include "limits-store.h"
 #include "lvectl.h"
 
 /* ------------------------------------------------------------- output */
@@ -53,6 +54,18 @@ const char *hint(int r)
 		return " (the file system is read-only)";
 	case ENOSPC:
 		return " (no space left: free some and retry)";
+	case ENOLCK: {
+		/* [issue 14] a state file stayed locked past OLVE_LOCK_TIMEOUT_MS */
+		static char buf[160];
+		pid_t holder = olve_state_lock_holder();
+
+		if (holder > 0)
+			snprintf(buf, sizeof(buf), " (an LVE state file is locked by pid %d: check that process)",
+			         (int)holder);
+		else
+			snprintf(buf, sizeof(buf), " (an LVE state file stayed locked: see syslog)");
+		return buf;
+	}
 	default:
 		return "";
 	}
@@ -245,6 +258,70 @@ int lock_and_load(struct ctx *c, int *lockfd, struct vecfg **cfg)
 	return load_cfg(c, cfg);
 }
 
+/*
+ * Compile ve.cfg into the limits store (limits-store.h) that liblve reads
+ * when it creates an LVE: the effective defaults, every <lve id> and every
+ * panel user whose package has a <package> section. Caller holds the
+ * ve.cfg lock (shared at least). Returns 0 or an exit code.
+ */
+int compile_store(struct ctx *c, const struct vecfg *cfg)
+{
+	_cleanup_free_ struct olve_store_entry *v = NULL;
+	_cleanup_free_ uint32_t *ids = NULL;
+	struct pkg_map pm = {0};
+	struct vecfg_limits eff;
+	struct olve_limits d;
+	size_t n = 0;
+	int nids, r;
+
+	vecfg_effective(cfg, 0, NULL, &eff);
+	r = vecfg_to_olve(&eff, ctx_mhz(c), &d);
+	if (r < 0)
+		olve_limits_default(&d); /* a frequency on a CPU of unknown speed: checked per LVE below */
+	nids = vecfg_lve_ids(cfg, &ids);
+	if (nids < 0)
+		return fail(EXIT_RUNTIME, "cannot list the LVEs of %s: %s", c->conf.ve_cfg,
+		            strerror(-nids));
+	r = ctx_pkg_map(c, &pm); /* a failing script is reported there; the store stays as it was */
+	if (r)
+		return r;
+	v = calloc((size_t)nids + pm.n + 1, sizeof(*v));
+	if (!v) {
+		pkg_map_free(&pm);
+		return fail(EXIT_RUNTIME, "out of memory");
+	}
+	/* <lve id> sections (with their package, if any), then package users without a section */
+	for (size_t i = 0; i < (size_t)nids + pm.n; i++) {
+		uint32_t id = i < (size_t)nids ? ids[i] : pm.v[i - (size_t)nids].uid;
+		const char *pkg = pkg_map_lookup(&pm, id);
+		struct vecfg_limits s;
+
+		if (id == 0)
+			continue;
+		if (i >= (size_t)nids) {
+			if (bsearch(&id, ids, (size_t)nids, sizeof(*ids), cmp_uid))
+				continue; /* has its own section: done above */
+			if (vecfg_get(cfg, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = pkg}, &s) < 0)
+				continue; /* the package sets nothing: the defaults apply */
+		}
+		vecfg_effective(cfg, id, pkg, &eff);
+		r = vecfg_to_olve(&eff, ctx_mhz(c), &v[n].limits);
+		if (r < 0) {
+			warn("LVE %" PRIu32 ": its SPEED is a frequency but this CPU's maximum frequency "
+			     "is unknown; LVEs created before lvectl apply get the default limits", id);
+			continue;
+		}
+		v[n++].id = id;
+	}
+	pkg_map_free(&pm);
+	r = olve_store_write(c->conf.limits_file, &d, v, n);
+	if (r < 0)
+		return fail(EXIT_RUNTIME, "cannot write the limits store %s: %s%s (LVEs created from now "
+		            "on may get old limits; fix the cause and run lvectl apply all)",
+		            c->conf.limits_file, strerror(-r), hint(r));
+	return 0;
+}
+
 int store_cfg(struct ctx *c, const struct vecfg *cfg)
 {
 	int r = vecfg_store(c->conf.ve_cfg, cfg);
@@ -252,7 +329,7 @@ int store_cfg(struct ctx *c, const struct vecfg *cfg)
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot write %s: %s%s (nothing was changed)",
 		            c->conf.ve_cfg, strerror(-r), hint(r));
-	return 0;
+	return compile_store(c, cfg);
 }
 
 /* ---------------------------------------------------------- validation */

@@ -9,6 +9,7 @@
 
 int cmd_apply(struct ctx *c, int argc, char **argv)
 {
+	_cleanup_close_ int lockfd = -1;
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	struct pkg_map pm = {0};
 	uint32_t id = 0;
@@ -20,11 +21,20 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 	if (strcmp(argv[0], "all") != 0 && parse_id(argv[0], &id) < 0)
 		return fail(EXIT_USAGE, "apply: \"%s\" is not an LVE id (1..%u) or \"all\"",
 		            argv[0], UINT32_MAX - 1);
+	lockfd = vecfg_lock(c->conf.ve_cfg, false, false);
+	if (lockfd < 0 && lockfd != -ENOENT)
+		return fail(EXIT_RUNTIME, "cannot lock %s: %s%s", c->conf.ve_cfg, strerror(-lockfd),
+		            hint(lockfd));
 	r = load_cfg(c, &cfg);
 	if (r)
 		return r;
 	if (!strcmp(argv[0], "all")) {
 		struct vecfg_apply_result res;
+
+		/* after a reboot or a copied ve.cfg: LVEs created lazily get these limits too */
+		r = compile_store(c, cfg);
+		if (r)
+			return r;
 
 		r = ctx_pkg_map(c, &pm);
 		if (r)
@@ -465,9 +475,15 @@ int cmd_limit(struct ctx *c, int argc, char **argv)
 	r = ctx_open(c);
 	if (r)
 		return r;
-	r = olve_enter_pid(c->h, id, pid);
+	r = olve_enter_pid_flags(c->h, id, pid, c->o.force ? OLVE_ENTER_PID_FORCE : 0);
 	if (r == -ESRCH)
 		return fail(EXIT_RUNTIME, "no process %d (check the PID)", (int)pid);
+	if (r == -EPERM && !c->o.force && geteuid() == 0)
+		return fail(EXIT_RUNTIME,
+		            "refusing to move process %d into LVE %" PRIu32
+		            ": it is PID 1, a kernel thread or root's, or the LVE is disabled "
+		            "(--force moves system processes)",
+		            (int)pid, id);
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot move process %d into LVE %" PRIu32 ": %s%s",
 		            (int)pid, id, strerror(-r), hint(r));

@@ -119,6 +119,7 @@ enum {
 	OPT_JSON,
 	OPT_TIMEOUT,
 	OPT_HELP,
+	OPT_FORCE,
 	OPT_SAVE_USER,
 	OPT_VERSION,
 };
@@ -163,6 +164,7 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 	        {"json", no_argument, NULL, OPT_JSON},
 	        {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	        {"help", no_argument, NULL, OPT_HELP},
+	        {"force", no_argument, NULL, OPT_FORCE},
 	        {"save-username", no_argument, NULL, OPT_SAVE_USER},
 	        {"version", no_argument, NULL, OPT_VERSION},
 	        {NULL, 0, NULL, 0},
@@ -294,6 +296,9 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 		case OPT_VERSION:
 		case 'v':
 			o->version = true;
+			break;
+		case OPT_FORCE:
+			o->force = true;
 			break;
 		case OPT_HELP:
 		case 'h':

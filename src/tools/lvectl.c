@@ -36,7 +36,8 @@ void usage(FILE *f)
 	      "  package-list            limits of every package (also: all-package-list)\n"
 	      "  package-delete PKG      remove package PKG's limits\n"
 	      "  paneluserslimits        limits of every control panel user\n"
-	      "  limit PID ID            move process PID into LVE ID\n"
+	      "  limit PID ID            move process PID into LVE ID (PID 1, kernel threads and\n"
+	      "                          root's processes only with --force)\n"
 	      "  release PID             move process PID out of its LVE\n"
 	      "  proc-list               the /proc/lve/list table (version 6)\n"
 	      "  ubc                     OpenVZ /proc/user_beancounters view (Version: 2.5)\n"
@@ -62,6 +63,7 @@ void usage(FILE *f)
 	      "  --save-username         set/set-user: record the user name in ve.cfg\n"
 	      "  --json                  JSON output; changes answer {\"status\": \"OK\"}, failures\n"
 	      "                          {\"status\": \"ERROR\", \"msg\": TEXT}\n"
+	      "  --force                 limit: also PID 1, kernel threads, root's processes\n"
 	      "  -h, --help              this text (also: lvectl help)\n"
 	      "  -v, --version           lvectl version\n"
 	      "0 means unlimited. Exit status: 0 ok, 1 failure, 2 usage error. See lvectl(8).\n",
@@ -178,6 +180,13 @@ int main(int argc, char **argv)
 			                        env ? env : SYSCONFDIR "/openlve/openlve.conf",
 			                        strerror(-r)));
 		}
+	}
+	/* [issue 14] temp files of a killed lvectl next to ve.cfg and the list file */
+	if (geteuid() == 0) {
+		if (c.conf.ve_cfg)
+			(void)ol_clean_stale_temps(c.conf.ve_cfg);
+		if (c.conf.list_file)
+			(void)ol_clean_stale_temps(c.conf.list_file);
 	}
 	r = cmd->fn(&c, nargs - 2, argv + 2);
 	if (c.h)

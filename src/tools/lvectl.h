@@ -43,6 +43,7 @@ struct opts {
 	bool json;
 	bool save_username; /* --save-username: user="NAME" on the <lve> section */
 	bool version;       /* -v / --version */
+	bool force;         /* limit: no protected-process check */
 	int timeout_s; /* 0: from sysconfig */
 };
 
@@ -72,6 +73,7 @@ struct table {
 /* lvectl-common.c */
 int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *hint(int r);
+int compile_store(struct ctx *c, const struct vecfg *cfg);
 int ctx_open_note(struct ctx *c, const char *note);
 int ctx_open(struct ctx *c);
 uint32_t ctx_mhz(struct ctx *c);

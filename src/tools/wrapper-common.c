@@ -10,6 +10,11 @@
  * stays alive to report its status. The signals are blocked from before
  * the child exists until the handlers are in place; the child gets the
  * caller's mask and dispositions back before exec.
+ *
+ * What a caller controls is neutralised first (wrap_sanitize): resource
+ * limits, blocked and ignored signals. lve_wrapper then drops its real uid
+ * for root (wrap_become_root) so the caller cannot kill the wrapper and
+ * free the EP slot it holds for the command.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,6 +39,100 @@
 
 static const int fwd_signals[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2, SIGINT, SIGQUIT };
 static volatile sig_atomic_t fwd_pid;
+
+/* What the caller gave us (wrap_sanitize), handed back to the command. */
+static struct {
+	bool saved;
+	struct rlimit rl[RLIM_NLIMITS];
+	bool rl_ok[RLIM_NLIMITS];
+	sigset_t mask;
+	bool ignored[_NSIG];
+} caller;
+
+int wrap_sanitize(void)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	sigset_t none;
+
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, &caller.mask) < 0)
+		return -errno;
+	sigemptyset(&dfl.sa_mask);
+	for (int sig = 1; sig < _NSIG; sig++) {
+		struct sigaction old;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (sigaction(sig, NULL, &old) < 0)
+			continue; /* glibc's reserved real-time signals */
+		caller.ignored[sig] = old.sa_handler == SIG_IGN;
+		(void)sigaction(sig, &dfl, NULL);
+	}
+	for (int res = 0; res < RLIM_NLIMITS; res++) {
+		struct rlimit inf = { RLIM_INFINITY, RLIM_INFINITY };
+
+		if (getrlimit(res, &caller.rl[res]) < 0)
+			continue;
+		caller.rl_ok[res] = true;
+		if (res == RLIMIT_CORE)
+			continue; /* never raised: no core file of a privileged process */
+		if (setrlimit(res, &inf) == 0)
+			continue;
+		/* RLIMIT_NOFILE cannot be infinite: the kernel's ceiling, else the hard limit */
+		if (res == RLIMIT_NOFILE) {
+			struct rlimit big = { 1048576, 1048576 };
+
+			if (setrlimit(res, &big) == 0)
+				continue;
+		}
+		inf.rlim_cur = inf.rlim_max = caller.rl[res].rlim_max;
+		(void)setrlimit(res, &inf); /* no CAP_SYS_RESOURCE: at least the soft limit up to the hard one */
+	}
+	/* a file size limit that stayed: writes fail with EFBIG (a clean error), no SIGXFSZ */
+	{
+		struct rlimit fs;
+
+		if (getrlimit(RLIMIT_FSIZE, &fs) == 0 && fs.rlim_cur != RLIM_INFINITY)
+			(void)signal(SIGXFSZ, SIG_IGN);
+	}
+	caller.saved = true;
+	return 0;
+}
+
+int wrap_become_root(void)
+{
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/* In the child: the caller's limits, never above what is in force now (the LVE's VMEM). */
+static int child_restore_caller(void)
+{
+	if (!caller.saved)
+		return 0;
+	for (int res = 0; res < RLIM_NLIMITS; res++) {
+		struct rlimit now, want;
+
+		if (!caller.rl_ok[res] || getrlimit(res, &now) < 0)
+			continue;
+		want = caller.rl[res];
+		if (now.rlim_cur < want.rlim_cur)
+			want.rlim_cur = now.rlim_cur;
+		if (now.rlim_max < want.rlim_max)
+			want.rlim_max = now.rlim_max;
+		if (want.rlim_cur > want.rlim_max)
+			want.rlim_cur = want.rlim_max;
+		if (setrlimit(res, &want) < 0)
+			return -errno;
+	}
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (caller.ignored[sig])
+			(void)signal(sig, SIG_IGN);
+	if (!caller.ignored[SIGXFSZ])
+		(void)signal(SIGXFSZ, SIG_DFL); /* ours may be SIG_IGN (wrap_sanitize) */
+	return 0;
+}
 
 struct child_ctx {
 	char *const *argv;
@@ -145,7 +245,10 @@ static int child_exec(void *ud)
 	int r;
 
 	/* The dispositions are the caller's (ours are installed after the spawn). */
-	if (sigprocmask(SIG_SETMASK, ctx->mask, NULL) < 0)
+	r = child_restore_caller();
+	if (r < 0)
+		return r;
+	if (sigprocmask(SIG_SETMASK, caller.saved ? &caller.mask : ctx->mask, NULL) < 0)
 		return -errno;
 	if (ctx->cred && ctx->cred->drop) {
 		r = child_drop(ctx->cred);

@@ -30,6 +30,27 @@ struct wrap_cred {
 	gid_t *groups; /* the caller's supplementary groups (getgroups at start) */
 };
 
+/*
+ * First thing in main(), before anything privileged: save the caller's
+ * resource limits, signal mask and ignored signals, then lift every
+ * resource limit (a setuid program must not be stopped half-way by a limit
+ * its caller chose: `ulimit -f 0` kills with SIGXFSZ while a state file is
+ * written, a tiny RLIMIT_NOFILE or RLIMIT_CPU stops it between two steps),
+ * reset every signal to its default action and unblock all. The command
+ * gets the caller's limits (never above what the LVE sets, e.g. VMEM),
+ * mask and ignored signals back before exec (wrap_run). 0 or -errno.
+ */
+int wrap_sanitize(void);
+
+/*
+ * lve_wrapper, after wrap_cred_from_caller(): become root in the real and
+ * saved uid/gid too, so the caller can no longer signal the wrapper
+ * (kill(2) needs the sender's uid to match the target's real or saved
+ * uid). The wrapper holds the command's EP slot: a user who could SIGKILL
+ * it would free the slot while the command keeps running. 0 or -errno.
+ */
+int wrap_become_root(void);
+
 /* Make sure fds 0, 1 and 2 are open (/dev/null), so nothing we open lands there. 0 or -errno. */
 int wrap_std_fds(void);
 /*

@@ -326,6 +326,19 @@ static int kernel_pmem(uint32_t id, uint64_t *v)
 	return kread_u64("memory", id, is_v2("memory") ? "memory.max" : "memory.limit_in_bytes", v);
 }
 
+/*
+ * The PMEM limit the kernel holds for LVE id, where the memory controller
+ * has a test root (not on a host whose memory hierarchy is protected and
+ * hidden, cgtest.h; both VM modes have it).
+ */
+#define CHECK_PMEM(id, want)                                                     \
+	do {                                                                     \
+		if (cgtest_has_ctrl("memory")) {                                 \
+			ASSERT_OK(kernel_pmem(id, &v));                          \
+			ASSERT_EQ(v, want);                                      \
+		}                                                                \
+	} while (0)
+
 static int kernel_nproc(uint32_t id, uint64_t *v)
 {
 	return kread_u64("pids", id, "pids.max", v);
@@ -424,8 +437,7 @@ TEST(set_applies_and_saves)
 
 	/* the kernel */
 	ASSERT(lve_exists_anywhere(1000));
-	ASSERT_OK(kernel_pmem(1000, &v));
-	ASSERT_EQ(v, 256ULL << 20);
+	CHECK_PMEM(1000, 256ULL << 20);
 	ASSERT_OK(kernel_nproc(1000, &v));
 	ASSERT_EQ(v, 40);
 	ASSERT_OK(kernel_cpu_quota(1000, &v));
@@ -446,7 +458,8 @@ TEST(set_applies_and_saves)
 	ASSERT_EQ(R.status, 0);
 	ASSERT(strstr(R.out, "\"ID\":\"1000\""));
 	ASSERT(strstr(R.out, "\"SPEED\":\"50\""));
-	ASSERT(strstr(R.out, "\"PMEM\":\"256M\""));
+	if (cgtest_has_ctrl("memory")) /* read from the kernel: needs the hierarchy (cgtest.h) */
+		ASSERT(strstr(R.out, "\"PMEM\":\"256M\""));
 	ASSERT(strstr(R.out, "\"NPROC\":\"40\""));
 	ASSERT(strstr(R.out, "\"EP\":\"10\""));
 	ASSERT(strstr(R.out, "\"IOPS\":\"300\""));
@@ -466,7 +479,9 @@ TEST(set_applies_and_saves)
 		/* LVE EP lCPU lIO: 50% of one core; lEP 10, lMEMPHY 65536 pages, lNPROC 40 */
 		snprintf(want, sizeof(want), "\n1000\t0\t%d\t2048\t", (50 + ncpus() - 1) / ncpus());
 		ASSERT(strstr(list, want));
-		ASSERT(strstr(list, "\t10\t") && strstr(list, "\t65536\t"));
+		ASSERT(strstr(list, "\t10\t"));
+		if (cgtest_has_ctrl("memory"))
+			ASSERT(strstr(list, "\t65536\t"));
 	}
 	free(list);
 	ASSERT_OK(LVECTL(&R, "proc-list"));
@@ -484,19 +499,16 @@ TEST(set_default_reaches_existing_lves)
 	ASSERT_OK(LVECTL(&R, "apply", "1001"));
 	ASSERT_EQ(R.status, 0);
 	/* built-in default PMEM 1 GiB */
-	ASSERT_OK(kernel_pmem(1001, &v));
-	ASSERT_EQ(v, 1ULL << 30);
+	CHECK_PMEM(1001, 1ULL << 30);
 	ASSERT_OK(LVECTL(&R, "set", "1002", "--pmem=512m"));
 	ASSERT_EQ(R.status, 0);
 	ASSERT_OK(LVECTL(&R, "set", "default", "--speed=100%", "--pmem=128m", "--nproc=77"));
 	ASSERT_EQ(R.status, 0);
-	ASSERT_OK(kernel_pmem(1001, &v));
-	ASSERT_EQ(v, 128ULL << 20);
+	CHECK_PMEM(1001, 128ULL << 20);
 	ASSERT_OK(kernel_nproc(1001, &v));
 	ASSERT_EQ(v, 77);
 	/* its own value wins; the new default NPROC reaches it */
-	ASSERT_OK(kernel_pmem(1002, &v));
-	ASSERT_EQ(v, 512ULL << 20);
+	CHECK_PMEM(1002, 512ULL << 20);
 	ASSERT_OK(kernel_nproc(1002, &v));
 	ASSERT_EQ(v, 77);
 	ASSERT_OK(LVECTL(&R, "limits", "default"));
@@ -506,8 +518,7 @@ TEST(set_default_reaches_existing_lves)
 	/* delete: 1002 falls back to the defaults */
 	ASSERT_OK(LVECTL(&R, "delete", "1002"));
 	ASSERT_EQ(R.status, 0);
-	ASSERT_OK(kernel_pmem(1002, &v));
-	ASSERT_EQ(v, 128ULL << 20);
+	CHECK_PMEM(1002, 128ULL << 20);
 	return 0;
 }
 
@@ -550,16 +561,14 @@ TEST(apply_all_from_a_cloudlinux_file)
 		want = 50000;
 	ASSERT_OK(kernel_cpu_quota(532, &v));
 	ASSERT_EQ(v, want * 10);
-	ASSERT_OK(kernel_pmem(532, &v));
-	ASSERT_EQ(v, 1ULL << 30);
+	CHECK_PMEM(532, 1ULL << 30);
 	ASSERT_OK(kernel_nproc(532, &v));
 	ASSERT_EQ(v, UINT64_MAX); /* nproc 0 = unlimited */
 	/* 533: SPEED 150% replaces the default CPU, capped by the default NCPU 1; its own PMEM and
 	 * NPROC */
 	ASSERT_OK(kernel_cpu_quota(533, &v));
 	ASSERT_EQ(v, 100000);
-	ASSERT_OK(kernel_pmem(533, &v));
-	ASSERT_EQ(v, 128ULL << 20);
+	CHECK_PMEM(533, 128ULL << 20);
 	ASSERT_OK(kernel_nproc(533, &v));
 	ASSERT_EQ(v, 250);
 	/* VMEM and EP from <defaults> (kept in openlve's state) */
@@ -718,8 +727,7 @@ TEST(hanging_package_script_is_killed)
 	after = read_file(path_in("container/ve.cfg"));
 	ASSERT(after);
 	ASSERT_STREQ(after, before);
-	ASSERT_OK(kernel_pmem(1000, &v));
-	ASSERT_EQ(v, 64ULL << 20);
+	CHECK_PMEM(1000, 64ULL << 20);
 	/* the script's background child died with it */
 	pidtext = read_file(path_in("bg.pid"));
 	ASSERT(pidtext);
@@ -818,10 +826,8 @@ TEST(package_limits_reach_users)
 	ASSERT_OK(set_script(body, 0));
 	ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=96m", "--nproc=60"));
 	ASSERT_EQ(R.status, 0);
-	ASSERT_OK(kernel_pmem(u[0], &v));
-	ASSERT_EQ(v, 96ULL << 20);
-	ASSERT_OK(kernel_pmem(u[1], &v));
-	ASSERT_EQ(v, 96ULL << 20);
+	CHECK_PMEM(u[0], 96ULL << 20);
+	CHECK_PMEM(u[1], 96ULL << 20);
 	ASSERT(!lve_exists_anywhere(u[2])); /* silver has no limits of its own yet */
 
 	/* the user's own limit beats the package's, field by field */
@@ -833,8 +839,7 @@ TEST(package_limits_reach_users)
 		ASSERT_OK(LVECTL(&R, "set", id, "--pmem=40m"));
 		ASSERT_EQ(R.status, 0);
 	}
-	ASSERT_OK(kernel_pmem(u[1], &v));
-	ASSERT_EQ(v, 40ULL << 20);
+	CHECK_PMEM(u[1], 40ULL << 20);
 	ASSERT_OK(kernel_nproc(u[1], &v));
 	ASSERT_EQ(v, 60);
 
@@ -845,10 +850,8 @@ TEST(package_limits_reach_users)
 	ASSERT_EQ(R.status, 0);
 	ASSERT_OK(LVECTL(&R, "apply", "all"));
 	ASSERT_EQ(R.status, 0);
-	ASSERT_OK(kernel_pmem(u[2], &v));
-	ASSERT_EQ(v, 72ULL << 20);
-	ASSERT_OK(kernel_pmem(u[0], &v));
-	ASSERT_EQ(v, 96ULL << 20);
+	CHECK_PMEM(u[2], 72ULL << 20);
+	CHECK_PMEM(u[0], 96ULL << 20);
 
 	ASSERT_OK(LVECTL(&R, "package-list"));
 	ASSERT_EQ(R.status, 0);
@@ -861,8 +864,7 @@ TEST(package_limits_reach_users)
 	/* package-delete: users fall back to the defaults (1 GiB) */
 	ASSERT_OK(LVECTL(&R, "package-delete", "gold"));
 	ASSERT_EQ(R.status, 0);
-	ASSERT_OK(kernel_pmem(u[0], &v));
-	ASSERT_EQ(v, 1ULL << 30);
+	CHECK_PMEM(u[0], 1ULL << 30);
 	return 0;
 }
 
@@ -909,8 +911,7 @@ TEST(concurrent_sets_all_land)
 			snprintf(pm, sizeof(pm), "\"PMEM\":\"%dM\"", 16 + i);
 			ASSERT(row && strstr(row, pm) && strstr(row, pm) < strstr(row, "}"));
 		}
-		ASSERT_OK(kernel_pmem(2001 + (uint32_t)i, &v));
-		ASSERT_EQ(v, (uint64_t)(16 + i) << 20);
+		CHECK_PMEM(2001 + (uint32_t)i, (uint64_t)(16 + i) << 20);
 	}
 	return 0;
 }
@@ -946,7 +947,7 @@ TEST(limit_and_release_pid)
 	ASSERT_OK(LVECTL(&R, "limit", pid, "1234"));
 	ASSERT_EQ(R.status, 0);
 	ASSERT(cgtest_pid_in("pids", "lveroot/lve1234", worker));
-	ASSERT(cgtest_pid_in("memory", "lveroot/lve1234", worker));
+	ASSERT(!cgtest_has_ctrl("memory") || cgtest_pid_in("memory", "lveroot/lve1234", worker));
 	ASSERT_OK(LVECTL(&R, "release", pid));
 	ASSERT_EQ(R.status, 0);
 	ASSERT(!cgtest_pid_in("pids", "lveroot/lve1234", worker));
@@ -959,6 +960,117 @@ TEST(limit_and_release_pid)
 	return 0;
 }
 
+/*
+ * After a reboot (cgroups gone, the state dir on tmpfs empty) LVEs are created
+ * lazily by liblve - a web request, a login - before anything ran lvectl
+ * apply: they get ve.cfg's limits through the limits store, never the
+ * built-in ones. Simulated: destroy all, remove the runtime defaults record,
+ * then let `lvectl limit PID ID` create the LVEs (it enters a process).
+ */
+static int lazy_create(uint32_t id, pid_t worker)
+{
+	char pid[16], sid[16];
+
+	snprintf(pid, sizeof(pid), "%d", (int)worker);
+	snprintf(sid, sizeof(sid), "%" PRIu32, id);
+	if (LVECTL(&R, "limit", pid, sid) < 0 || R.status != 0) {
+		fprintf(stderr, "# lvectl limit %s %s: %d %s\n", pid, sid, R.status, R.err);
+		return -1;
+	}
+	if (LVECTL(&R, "release", pid) < 0 || R.status != 0)
+		return -1;
+	return 0;
+}
+
+TEST(lazy_lves_get_vecfg_limits_after_reboot)
+{
+	uint32_t u[1] = {0};
+	char body[1024];
+	int fds[2];
+	pid_t holder, worker = 0;
+	uint64_t v;
+	bool have_user;
+
+	ENV_SETUP();
+	have_user = some_uids(u, 1) == 1;
+	if (have_user) {
+		snprintf(body, sizeof(body),
+		         "#!/bin/sh\ncase \"$1\" in\n"
+		         "--list-all) printf '%" PRIu32 " gold\\n' ;;\n"
+		         "--userid=%" PRIu32 ") echo gold ;;\n"
+		         "--userid=*) ;;\n"
+		         "--package=gold) echo %" PRIu32 " ;;\n"
+		         "--package=*) ;;\n"
+		         "--list-packages) echo gold ;;\n"
+		         "*) exit 9 ;;\nesac\n",
+		         u[0], u[0], u[0]);
+		ASSERT_OK(set_script(body, 0));
+		ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=96m"));
+		ASSERT_EQ(R.status, 0);
+	}
+	ASSERT_OK(LVECTL(&R, "set", "default", "--pmem=200m", "--nproc=70"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "1201", "--pmem=50m"));
+	ASSERT_EQ(R.status, 0);
+	/* the store sits beside this test's ve.cfg (openlve.conf(5): limits_file) */
+	ASSERT_OK(access(path_in("container/ve.cfg.limits"), R_OK));
+
+	/* "reboot" */
+	ASSERT_OK(LVECTL(&R, "destroy", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT(!lve_exists_anywhere(1201) && !lve_exists_anywhere(1202));
+
+	ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+	holder = cgtest_fork_in("home", parent_in_home, fds);
+	ASSERT(holder > 0);
+	ASSERT_EQ(read(fds[0], &worker, sizeof(worker)), (ssize_t)sizeof(worker));
+
+	ASSERT_OK(lazy_create(1201, worker)); /* its own <lve> section */
+	ASSERT_OK(kernel_pmem(1201, &v));
+	ASSERT_EQ(v, 50ULL << 20);
+	ASSERT_OK(kernel_nproc(1201, &v));
+	ASSERT_EQ(v, 70);
+	ASSERT_OK(lazy_create(1202, worker)); /* not in ve.cfg: its <defaults> */
+	ASSERT_OK(kernel_pmem(1202, &v));
+	ASSERT_EQ(v, 200ULL << 20);
+	ASSERT_OK(kernel_nproc(1202, &v));
+	ASSERT_EQ(v, 70);
+	if (have_user) { /* a panel user of package gold */
+		ASSERT_OK(lazy_create(u[0], worker));
+		ASSERT_OK(kernel_pmem(u[0], &v));
+		ASSERT_EQ(v, 96ULL << 20);
+	}
+
+	/* every change of ve.cfg reaches the store at once */
+	ASSERT_OK(LVECTL(&R, "set", "1203", "--pmem=30m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "destroy", "1203"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(lazy_create(1203, worker));
+	ASSERT_OK(kernel_pmem(1203, &v));
+	ASSERT_EQ(v, 30ULL << 20);
+
+	/* a damaged store never blocks creation: the defaults for new LVEs apply */
+	ASSERT_OK(write_file(path_in("container/ve.cfg.limits"), "garbage", 0644));
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT_OK(lazy_create(1204, worker));
+	ASSERT_OK(kernel_pmem(1204, &v));
+	ASSERT_EQ(v, 1ULL << 30);
+	/* lvectl apply all rebuilds it */
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "destroy", "1201"));
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT_OK(lazy_create(1201, worker));
+	ASSERT_OK(kernel_pmem(1201, &v));
+	ASSERT_EQ(v, 50ULL << 20);
+
+	kill(worker, SIGKILL);
+	cgtest_wait(holder);
+	return 0;
+}
+
 TEST(unlimited_and_nproc_warning)
 {
 	uint64_t v;
@@ -966,8 +1078,10 @@ TEST(unlimited_and_nproc_warning)
 	ENV_SETUP();
 	ASSERT_OK(LVECTL(&R, "set", "1010", "--unlimited"));
 	ASSERT_EQ(R.status, 0);
-	ASSERT_OK(kernel_pmem(1010, &v));
-	ASSERT(v >= (1ULL << 62)); /* "max" / PAGE_COUNTER_MAX */
+	if (cgtest_has_ctrl("memory")) {
+		ASSERT_OK(kernel_pmem(1010, &v));
+		ASSERT(v >= (1ULL << 62)); /* "max" / PAGE_COUNTER_MAX */
+	}
 	ASSERT_OK(kernel_nproc(1010, &v));
 	ASSERT_EQ(v, UINT64_MAX);
 	ASSERT_OK(kernel_cpu_quota(1010, &v));

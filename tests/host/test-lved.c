@@ -368,10 +368,14 @@ TEST(once_info_lines)
 {
 	uint64_t rows[MAXROWS][NF];
 	const uint64_t *a, *b;
-	int n;
+	int n, nburn;
 
 	SETUP();
-	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	/* enough burners that, unthrottled, they would use >= 25% of all cores
+	 * (one burner is only 100/ncpus %): the 10% bound below can fail anywhere */
+	nburn = (ncpus + 3) / 4;
+	for (int i = 0; i < nburn; i++)
+		ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
 	ASSERT(cgtest_fork_in("lveroot/lve1002", nap, NULL) > 0);
 	ASSERT_OK(write_conf("interval=1\ninfo_period=300\n"));
 	ASSERT_EQ(run_once(), 0);
@@ -397,10 +401,12 @@ TEST(once_info_lines)
 	ASSERT(a[3] <= a[4]);
 	ASSERT_EQ(a[4], (uint64_t)ncpus * 1000); /* CPU limit: SPEED ncpus*10% */
 	ASSERT_EQ(a[6], 0);               /* VMEM limit: unlimited */
-	ASSERT_EQ(a[9], 65536);           /* 256 MiB in 4 KiB pages */
-	ASSERT(a[10] > 0);                /* PMEM in use */
+	if (cgtest_has_ctrl("memory")) { /* else hidden (protected, cgtest.h) */
+		ASSERT_EQ(a[9], 65536);   /* 256 MiB in 4 KiB pages */
+		ASSERT(a[10] > 0);        /* PMEM in use */
+	}
 	ASSERT_EQ(a[12], 50);             /* NPROC limit */
-	ASSERT(a[13] >= 1);               /* the burner */
+	ASSERT(a[13] >= (uint64_t)nburn); /* the burners */
 	ASSERT_EQ(a[15], 0);
 	ASSERT_EQ(a[17], 2048);           /* IO KB/s */
 	ASSERT_EQ(a[18], 500);            /* IOPS */
@@ -411,7 +417,7 @@ TEST(once_info_lines)
 	ASSERT_EQ(b[4], (uint64_t)ncpus * 5000);
 	ASSERT(b[5] > 0);                 /* VMEM of its process, pages */
 	ASSERT_EQ(b[6], 262144);          /* 1 GiB VMEM limit */
-	ASSERT_EQ(b[9], 131072);          /* 512 MiB */
+	ASSERT(!cgtest_has_ctrl("memory") || b[9] == 131072); /* 512 MiB */
 	ASSERT_EQ(b[12], 80);
 	ASSERT(b[13] >= 1);
 	ASSERT_EQ(b[17], 4096);
@@ -456,7 +462,8 @@ TEST(fd_budget_transient)
 	ASSERT(a && b);
 	ASSERT(a[3] > 0);
 	ASSERT_EQ(a[4], (uint64_t)ncpus * 1000);
-	ASSERT_EQ(a[9], 65536);
+	if (cgtest_has_ctrl("memory")) /* else hidden (protected, cgtest.h): no limit held */
+		ASSERT_EQ(a[9], 65536);
 	ASSERT(a[13] >= 1);
 	ASSERT_EQ(b[6], 262144);
 	ASSERT(b[13] >= 1);
@@ -563,7 +570,8 @@ TEST(daemon_notify_prom)
 	ASSERT(!strncmp(resp, "HTTP/1.0 200 OK\r\n", 17));
 	ASSERT(strstr(resp, "Content-Type: text/plain; version=0.0.4"));
 	ASSERT(strstr(resp, "openlve_lve_cpu_usage_ratio{lve=\"1001\"} "));
-	ASSERT(strstr(resp, "openlve_lve_memory_limit_bytes{lve=\"1001\"} 268435456\n"));
+	if (cgtest_has_ctrl("memory"))
+		ASSERT(strstr(resp, "openlve_lve_memory_limit_bytes{lve=\"1001\"} 268435456\n"));
 	ASSERT(strstr(resp, "openlve_lve_tasks_limit{lve=\"1001\"} 50\n"));
 	/* the burner is throttled at 10% of all cores: CPU faults (throttled periods) grow */
 	for (end = now_ms() + 20000; now_ms() < end; sleep_ms(300)) {
@@ -955,14 +963,14 @@ TEST(delegated_leaf)
 	ASSERT(getrandom(rnd, sizeof(rnd), 0) == sizeof(rnd));
 	snprintf(deleg_dir, sizeof(deleg_dir), "%s%s%solt-lved-%02x%02x%02x%02x%02x%02x", mnt, own,
 		 strcmp(own, "/") ? "/" : "", rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-	atexit(deleg_cleanup);
+	/* removed by the test framework's parent even if this test crashes */
+	ASSERT_OK(tap_cleanup_path(deleg_dir));
+	/* root on a mounted cgroup2: neither may fail (xattrs on cgroupfs: kernel >= 5.7) */
 	if (mkdir(deleg_dir, 0755) < 0)
-		SKIP("cannot create a cgroup2 group: %s", strerror(errno));
+		TAP_FAIL("cannot create the cgroup2 group %s: %s", deleg_dir, strerror(errno));
 	r = setxattr(deleg_dir, "trusted.delegate", "1", 1, 0);
-	if (r < 0) {
-		deleg_cleanup();
-		SKIP("cgroup2 has no trusted xattrs here: %s", strerror(errno));
-	}
+	if (r < 0)
+		TAP_FAIL("setxattr trusted.delegate on %s: %s", deleg_dir, strerror(errno));
 	snprintf(procs, sizeof(procs), "%s/cgroup.procs", deleg_dir);
 	nfd = notify_open(npath, sizeof(npath));
 	ASSERT(nfd >= 0);

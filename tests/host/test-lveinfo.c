@@ -816,39 +816,9 @@ TEST(db_disk_full_then_catch_up)
 /* Every controller liblve uses must have a cgtest root, or it would write outside. */
 static const char *uncovered(void)
 {
-	static char why[256];
-	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids" };
-	char buf[8192], ctl[1024];
+	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids", NULL };
 
-	if (lte_read("/proc/self/cgroup", buf, sizeof(buf)) < 0)
-		return "cannot read /proc/self/cgroup";
-	for (size_t i = 0; i < ELEMENTSOF(ours); i++) {
-		char pat1[32], pat2[32], pat3[32];
-
-		/* ":ctrl:", ":ctrl," or ",ctrl:" or ",ctrl," in a v1 line */
-		snprintf(pat1, sizeof(pat1), ":%s:", ours[i]);
-		snprintf(pat2, sizeof(pat2), ":%s,", ours[i]);
-		snprintf(pat3, sizeof(pat3), ",%s", ours[i]);
-		bool listed = strstr(buf, pat1) || strstr(buf, pat2);
-		for (const char *p = buf; !listed && (p = strstr(p, pat3)); p++)
-			listed = p[strlen(pat3)] == ':' || p[strlen(pat3)] == ',';
-		if (listed && !cgtest_has_ctrl(ours[i])) {
-			snprintf(why, sizeof(why), "v1 controller %s has no test root", ours[i]);
-			return why;
-		}
-	}
-	if (lte_read("/sys/fs/cgroup/unified/cgroup.controllers", ctl, sizeof(ctl)) > 1 ||
-	    lte_read("/sys/fs/cgroup/cgroup.controllers", ctl, sizeof(ctl)) > 1) {
-		char *save = NULL;
-
-		for (char *t = strtok_r(ctl, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-			for (size_t i = 0; i < ELEMENTSOF(ours); i++)
-				if (!strcmp(t, ours[i]) && !cgtest_has_ctrl(t)) {
-					snprintf(why, sizeof(why), "cgroup2 controller %s has no test root", t);
-					return why;
-				}
-	}
-	return NULL;
+	return cgtest_uncovered(ours);
 }
 
 static void *spin(void *arg)
