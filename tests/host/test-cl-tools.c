@@ -305,6 +305,32 @@ TEST(statistics_errors)
 	return 0;
 }
 
+/* lvestats2's hide_lve_more_than_maxuid: LVEs above UID_MAX are left out. */
+TEST(statistics_hide_lve_more_than_maxuid)
+{
+	struct lvestats_conf c = { .db_type = "sqlite", .server_id = "localhost", .keep_history_days = 60,
+				   .interval = 5 };
+	struct lve_db *db = NULL;
+	struct lve_sample x = smp(4000000, (int64_t)time(NULL) - 10, 100, 0);
+	char text[1024];
+	struct run j;
+
+	ASSERT_OK(setup_db());
+	c.sqlite_path = dbfile;
+	ASSERT_EQ(lve_db_open(&c, &db), 0);
+	ASSERT_EQ(lve_db_insert(db, &x, 1), 0);
+	lve_db_close(db);
+	STATS("--json");
+	ASSERT_OK(jq(&R, "[.users[].id] | sort", &j));
+	ASSERT_STREQ(j.out, "[1,2,3,4000000]\n");
+	snprintf(text, sizeof(text), "sqlite_path=%s\nhide_lve_more_than_maxuid=true\n", dbfile);
+	ASSERT_OK(write_text(conffile, text));
+	STATS("--json");
+	ASSERT_OK(jq(&R, "[.users[].id] | sort", &j));
+	ASSERT_STREQ(j.out, "[1,2,3]\n");
+	return 0;
+}
+
 /* The panel-style script: jq over cloudlinux-statistics, awk over /var/lve/info. */
 TEST(panel_script_jq_and_awk)
 {
