@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="
   build-essential meson ninja-build pkg-config git
   libxml2-dev libsqlite3-dev libpam0g-dev libpq-dev libsystemd-dev
-  libcgroup-dev
+  libcgroup-dev libcairo2-dev libssl-dev
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   pamtester valgrind python3 sqlite3
   clang libclang-rt-14-dev
