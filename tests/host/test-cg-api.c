@@ -420,17 +420,16 @@ static int threaded(void *arg)
 
 	for (int i = 0; i < 3; i++)
 		pthread_create(&th.t[i], NULL, idle_thread, NULL);
-	/* any thread id of ours: the last directory of /proc/self/task */
+	/* any thread id of ours other than the process's: from /proc/self/task */
 	{
-		char path[64];
+		DIR *d = opendir("/proc/self/task");
+		struct dirent *de;
 
-		for (pid_t t = getpid() + 3; t > getpid(); t--) {
-			snprintf(path, sizeof(path), "/proc/self/task/%d", (int)t);
-			if (access(path, F_OK) == 0) {
-				tid = t;
-				break;
-			}
-		}
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] != '.' && atoi(de->d_name) != getpid())
+				tid = atoi(de->d_name);
+		if (d)
+			closedir(d);
 	}
 	if (write(fd[1], &tid, sizeof(tid)) != sizeof(tid))
 		return 1;
