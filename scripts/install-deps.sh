@@ -9,9 +9,11 @@ PKGS="
   libcgroup-dev
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   pamtester valgrind python3 sqlite3
+  clang libclang-rt-14-dev
   postgresql
   jq python3-jsonschema
   libmariadb-dev mariadb-server
+  mmdebstrap debhelper dpkg-dev lintian e2fsprogs apache2-dev
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2

@@ -254,8 +254,16 @@ static int load_conf(const char *path, struct lvestats_conf *out)
 	unsigned line = 0;
 	int r = lvestats_conf_load(path, out, &line);
 
-	if (r == -EINVAL && line)
-		log_msg(LOG_ERR, "%s:%u: invalid line (see lvestats2(5))", path ? path : LVESTATS_CONF_DEFAULT, line);
+	const char *key = r == -EINVAL ? lvestats_conf_error_key() : NULL;
+
+	if (key && !strcmp(key, "connect_string"))
+		log_msg(LOG_ERR,
+			"%s:%u: invalid connect_string: expected USER:PASSWORD@HOST[:PORT]/DATABASE "
+			"(libpq key=value strings are not accepted; see lvestats2(5))",
+			path ? path : LVESTATS_CONF_DEFAULT, line);
+	else if (r == -EINVAL && line)
+		log_msg(LOG_ERR, "%s:%u: invalid line%s%s (see lvestats2(5))", path ? path : LVESTATS_CONF_DEFAULT,
+			line, key ? ": bad value of " : "", key ? key : "");
 	else if (r < 0)
 		log_msg(LOG_ERR, "cannot load %s: %s", path ? path : LVESTATS_CONF_DEFAULT, strerror(-r));
 	return r;

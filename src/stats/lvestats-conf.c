@@ -270,6 +270,14 @@ static void conf_init(struct lvestats_conf *c)
 	c->keep_minute_days = 7;
 }
 
+/* [issue 14] the key of the last failed parse in this thread (lvestats_conf_error_key) */
+static _Thread_local const char *err_key;
+
+const char *lvestats_conf_error_key(void)
+{
+	return err_key;
+}
+
 /* Whole-file rules, after every line was read. */
 static int conf_finish(struct lvestats_conf *c, bool sqlite_given)
 {
@@ -277,14 +285,18 @@ static int conf_finish(struct lvestats_conf *c, bool sqlite_given)
 
 	if (sqlite && c->connect_string && !sqlite_given) {
 		/* lve-stats 2 keeps the sqlite file name in connect_string */
-		if (check_abs_path(c->connect_string) < 0)
+		if (check_abs_path(c->connect_string) < 0) {
+			err_key = key_names[K_CONNECT];
 			return -EINVAL;
+		}
 		if (set_str(&c->sqlite_path, c->connect_string) < 0)
 			return -ENOMEM;
 	}
 	if (!sqlite) {
-		if (!c->connect_string || check_connect(c->connect_string) < 0)
+		if (!c->connect_string || check_connect(c->connect_string) < 0) {
+			err_key = key_names[K_CONNECT];
 			return -EINVAL;
+		}
 	}
 	if (!c->sqlite_path && set_str(&c->sqlite_path, DEFAULT_SQLITE) < 0)
 		return -ENOMEM;
@@ -337,11 +349,12 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 {
 	struct lvestats_conf c;
 	bool seen[K_COUNT] = { false };
-	unsigned line = 0;
+	unsigned line = 0, line_of[K_COUNT] = { 0 };
 	int r = 0;
 
 	if (!text || !out)
 		return -EINVAL;
+	err_key = NULL;
 	conf_init(&c);
 	for (const char *p = text; *p;) {
 		const char *end = strchrnul(p, '\n');
@@ -351,6 +364,7 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 		int key = -1;
 
 		line++;
+		err_key = NULL;
 		p = *end ? end + 1 : end;
 		if (!l) {
 			r = -ENOMEM;
@@ -382,6 +396,8 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 		for (int i = 0; i < K_COUNT; i++)
 			if (!strcmp(k, key_names[i]))
 				key = i;
+		if (key >= 0)
+			err_key = key_names[key];
 		if (key < 0) {
 			bool ignored = false;
 
@@ -400,15 +416,22 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 			goto fail_line;
 		}
 		seen[key] = true;
+		line_of[key] = line;
 		r = conf_set(&c, key, v);
 		if (r < 0)
 			goto fail_line;
 	}
+	err_key = NULL;
 	r = conf_finish(&c, seen[K_SQLITE]);
 	if (r < 0) {
+		/* a whole-file rule: the line of the key it is about (0 when that key is absent) */
 		line = 0;
+		for (int i = 0; i < K_COUNT; i++)
+			if (err_key && !strcmp(err_key, key_names[i]))
+				line = line_of[i];
 		goto fail_line;
 	}
+	err_key = NULL;
 	*out = c;
 	return 0;
 fail_line:

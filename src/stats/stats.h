@@ -114,6 +114,13 @@ struct lvestats_conf {
 int lvestats_conf_load(const char *path, struct lvestats_conf *out, unsigned *errline);
 int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *errline);
 void lvestats_conf_free(struct lvestats_conf *c);
+/*
+ * After a failed lvestats_conf_load/parse in this thread: the key the
+ * error is about ("connect_string", ...), NULL when it is not about one
+ * key (a line without '=', an unknown key). The line is in *errline (0 for
+ * a required key that is missing).
+ */
+const char *lvestats_conf_error_key(void);
 
 /* ------------------------------------------------------------ collector */
 /*

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "pathsafe.h"
 #include "lve-internal.h"
 #include "lve/lve-ctl.h"
 #include "lve/ubstat.h"
