@@ -278,7 +278,9 @@ int lve_db_retention(struct lve_db *db, int64_t now);
  * synchronous=NORMAL, busy timeout 200 ms, prepared statements kept) or
  * "postgresql" (conf->connect_string, see lve_db_parse_connect_string;
  * every row carries conf->server_id so a fleet reports into one database).
- * "mysql" is -EOPNOTSUPP. Schema: src/stats/db-internal.h.
+ * "mysql" (conf->connect_string, the same format; db-mysql.c, MySQL or
+ * MariaDB through libmariadb; -EOPNOTSUPP in a build without it).
+ * Schema: src/stats/db-internal.h.
  *
  * lve_db_open(): a writer's open succeeds even when the database cannot be
  * reached now (server down, file locked): the error shows in

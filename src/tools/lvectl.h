@@ -90,6 +90,11 @@ void effective_row(struct ctx *c, const struct vecfg *cfg, uint32_t id, const ch
 void check_nproc_ep(const struct vecfg_limits *eff, const char *who);
 /* --json: the first failure's text (for the {"status": "ERROR"} answer), "" none. */
 extern char lvectl_first_error[512];
+/* The program name in error lines ("lvectl"; cloudlinux-limits shares these files). */
+extern const char *lvectl_prog;
+/* Set ve.cfg's limits of LVE id from c->o.set (validated, applied, list file written). */
+int lvectl_set_lve(struct ctx *c, uint32_t id, const char *who, const char *user);
+int lvectl_set_default(struct ctx *c);
 int apply_fail_note(uint32_t id, int r, const char *note);
 int apply_fail(uint32_t id, int r);
 int push_defaults(struct ctx *c, const struct vecfg *cfg);

@@ -1250,4 +1250,67 @@ TEST(json_answers_save_username_validation)
 	return 0;
 }
 
+/* cloudlinux-limits: get/set with CloudLinux's options, the same ve.cfg and kernel as lvectl. */
+TEST(cloudlinux_limits_get_set)
+{
+	char saved[sizeof(lvectl_path)], *cfg;
+	struct passwd *pw = getpwuid(1);
+	uint64_t v;
+
+	ENV_SETUP();
+	ASSERT(pw);
+	memcpy(saved, lvectl_path, sizeof(saved));
+	snprintf(strrchr(lvectl_path, '/') + 1, sizeof(lvectl_path) - (size_t)(strrchr(lvectl_path, '/') + 1 - lvectl_path),
+	         "cloudlinux-limits");
+	/* set by LVE id: saved to ve.cfg and applied to the kernel */
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "1060", "--pmem", "256m", "--maxEntryProcs", "30", "--nproc", "60",
+	                 "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!strncmp(R.out, "{\"result\": \"success\", \"timestamp\": ", 35));
+	ASSERT_OK(kernel_pmem(1060, &v));
+	ASSERT_EQ(v, 256ull << 20);
+	/* get: the LVE's effective limits in bytes, and only the keys asked for */
+	ASSERT_OK(LVECTL(&R, "get", "--lve-id", "1060", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "{\"id\": 1060, \"username\": \"-\", \"package\": \"\", \"limits\": {\"speed\": "));
+	ASSERT(strstr(R.out, "\"pmem\": 268435456") && strstr(R.out, "\"maxEntryProcs\": 30") &&
+	       strstr(R.out, "\"nproc\": 60"));
+	ASSERT_OK(LVECTL(&R, "get", "--lve-id", "1060", "--limits", "pmem,maxEntryProcs", "--human-readable-numbers",
+	                 "--json"));
+	ASSERT(strstr(R.out, "\"limits\": {\"pmem\": \"256M\", \"maxEntryProcs\": 30}}"));
+	/* DEFAULT and --username */
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "DEFAULT", "--speed", "50%", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "--username", pw->pw_name, "--io", "2048", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "get", "--json"));
+	ASSERT(strstr(R.out, "{\"id\": \"DEFAULT\", \"username\": \"DEFAULT\""));
+	ASSERT(strstr(R.out, "\"speed\": 50.00"));
+	ASSERT(strstr(R.out, "{\"id\": 1, \"username\": "));
+	ASSERT(strstr(R.out, "\"io\": 2048"));
+	/* --default: back to the inherited value */
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "1060", "--default", "pmem", "--json"));
+	ASSERT_EQ(R.status, 0);
+	cfg = read_file(path_in("container/ve.cfg"));
+	ASSERT(cfg && strstr(cfg, "<lve id=\"1060\">") && !strstr(cfg, "<pmem limit=\"65536\"/>"));
+	free(cfg);
+	ASSERT_OK(kernel_pmem(1060, &v));
+	ASSERT_EQ(v, 1ull << 30); /* the built-in default PMEM */
+	/* errors: the cloudlinux-* error object, exit 2 / 1, nothing changed */
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "1060", "--cagefs", "enabled", "--json"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(strstr(R.out, "\"result\": \"An error occured: \\\"%(error_text)s\\\"\"") && strstr(R.out, "CageFS"));
+	ASSERT_OK(LVECTL(&R, "set", "--username", "no-such-user-olt", "--io", "1", "--json"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(strstr(R.out, "No such user: no-such-user-olt"));
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "1060", "--pmem", "10K", "--json"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT_OK(LVECTL(&R, "enable-reseller-limits", "--reseller-name", "r1", "--json"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT_OK(LVECTL(&R, "get", "--speed", "10%"));
+	ASSERT_EQ(R.status, 2);
+	memcpy(lvectl_path, saved, sizeof(saved));
+	return 0;
+}
+
 TAP_MAIN()

@@ -635,11 +635,13 @@ TEST(lveinfo_errors_exit_1_and_never_write)
 	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT(strstr(R.err, ":2:") != NULL);
-	snprintf(text, sizeof(text), "db_type=mysql\nconnect_string=u:p@h/db\n");
+	/* mysql: a server that is not there is one clear line */
+	snprintf(text, sizeof(text), "db_type=mysql\nconnect_string=u:p@127.0.0.1:1/db\n");
 	ASSERT_OK(write_text(path, text));
 	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
 	ASSERT_EQ(R.code, 1);
-	ASSERT(strstr(R.err, "mysql") != NULL);
+	ASSERT_EQ(lines(R.err), 1);
+	ASSERT(strstr(R.err, "MySQL server 127.0.0.1") != NULL);
 	return 0;
 }
 
@@ -964,6 +966,26 @@ TEST(lvetop_batch_output)
 		ASSERT(strstr(buf, "\033[?25l") != NULL);
 		ASSERT(n >= 6 && strstr(buf + n - 6, "\033[?25h") != NULL);
 		close(master);
+	}
+
+	/* user names in the ID column (as CloudLinux's lvetop), -i / --ids for numbers */
+	{
+		struct passwd *pw1 = getpwuid(1);
+		char want[64];
+
+		ASSERT(pw1);
+		ASSERT_OK(olve_apply(h, 1, &lim));
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "-o", "ID", NULL }));
+		ASSERT_EQ(R.code, 0);
+		snprintf(want, sizeof(want), "\n%10s ", pw1->pw_name);
+		ASSERT(strstr(R.out, want));
+		ASSERT(strstr(R.out, "\n       701 ")); /* no user 701: the number */
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "--ids", NULL }));
+		ASSERT(strstr(R.out, "\n         1 ") && !strstr(R.out, want));
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "--json", "-d", "0.1", NULL }));
+		snprintf(want, sizeof(want), "\"USER\": \"%s\"", pw1->pw_name);
+		ASSERT(json_valid(R.out) && strstr(R.out, want) && strstr(R.out, "\"USER\": null"));
+		ASSERT_OK(olve_destroy(h, 1));
 	}
 
 	/* bad options */
