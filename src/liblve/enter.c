@@ -1019,11 +1019,13 @@ static void log_thread_entries_once(void)
 }
 
 /*
- * Move the calling thread (or process) into lve in every hierarchy; t->nmoved counts the moves.
+ * Move the calling thread (or process) into lve in every hierarchy (a
+ * cpuset-only v1 hierarchy only when the LVE has a CPU mask); t->nmoved
+ * counts the hierarchies passed, skipped ones have wfd -1.
  * ep_only: v2 hierarchies are not written (a thread of a multi-threaded process).
  */
 static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct ent_thread *t, bool whole,
-		   bool ep_only)
+		   bool ep_only, bool cpumask)
 {
 	for (int i = 0; i < h->n_hier; i++) {
 		const struct olve_hier *hr = &h->hier[i];
@@ -1031,6 +1033,11 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		_cleanup_close_ int own_in = -1;
 		int in_fd = lve->tasksfd[i], r;
 
+		if (!cpumask && olve_hier_cpuset_only(hr)) {
+			t->whole[i] = false;
+			t->wfd[i] = -1;
+			continue;
+		}
 		t->whole[i] = w;
 		t->tasks[i] = hr->tasks;
 		t->wfd[i] = t->o[i].fd;
@@ -1133,14 +1140,14 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		t->vmem = true;
 	}
 
-	r = move_in(h, lve, t, whole, ep_only);
+	r = move_in(h, lve, t, whole, ep_only, st.cpumask != 0);
 	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
 		/* The LVE was removed behind our back: reopen it once. */
 		olve_lve_put(h, TAKE_PTR(lve));
 		olve_lve_forget(h, id);
 		r = olve_lve_get(h, id, true, &lve);
 		if (r == 0)
-			r = move_in(h, lve, t, whole, ep_only);
+			r = move_in(h, lve, t, whole, ep_only, st.cpumask != 0);
 	}
 	if (r < 0) {
 		(void)move_back(t, t->nmoved);

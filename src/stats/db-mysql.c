@@ -152,8 +152,8 @@ static char *schema_sql(void)
 
 	qb_printf(&b, "CREATE TABLE IF NOT EXISTS lve_meta (k VARCHAR(64) NOT NULL PRIMARY KEY, "
 		      "v VARCHAR(256) NOT NULL) ENGINE=InnoDB;\n");
-	qb_printf(&b, "CREATE TABLE IF NOT EXISTS lve_raw (server_id VARCHAR(10) NOT NULL, id %s, ts %s, secs %s",
-		  big, big, big);
+	qb_printf(&b, "CREATE TABLE IF NOT EXISTS lve_raw (server_id VARCHAR(10) NOT NULL, id %s, ts %s, "
+		      "n BIGINT NOT NULL DEFAULT 1, secs %s", big, big, big);
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		qb_printf(&b, ", %s %s", lve_fields[i].col, big);
 	qb_printf(&b, ", nprocs %s, nthreads %s, PRIMARY KEY (server_id, ts, id)) ENGINE=InnoDB;\n", big, big);
@@ -237,17 +237,17 @@ static int my_connect(struct lve_db *db)
 	return r;
 }
 
-/* The rollup upsert of one sample at a level. */
-static void rollup_sql(struct qbuf *b, const struct lve_db *db, int l, const struct lve_sample *s)
+/* The rollup upsert of one rollup row at a level: sums added, limits kept at their maximum. */
+static void rollup_sql(struct qbuf *b, const struct lve_db *db, int l, const struct lve_rollrow *r)
 {
 	qb_printf(b, "INSERT INTO %s (server_id, id, t, n, secs", lve_level_table[l]);
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		qb_printf(b, ", %s%s", lve_fields[i].col, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
-	qb_printf(b, ") VALUES ('%s', %" PRIu32 ", %" PRId64 ", 1, %" PRIu32, db->server_id, s->id, lve_bucket(s->ts, l),
-		  s->interval);
+	qb_printf(b, ") VALUES ('%s', %" PRIu32 ", %" PRId64 ", %" PRId64 ", %" PRId64, db->server_id, r->id, r->t,
+		  r->n, r->secs);
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
-		qb_printf(b, ", %" PRId64, lve_field_get(s, i));
-	qb_printf(b, ") ON DUPLICATE KEY UPDATE n = n + 1, secs = secs + VALUES(secs)");
+		qb_printf(b, ", %" PRId64, r->v[i]);
+	qb_printf(b, ") ON DUPLICATE KEY UPDATE n = n + VALUES(n), secs = secs + VALUES(secs)");
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
 		const char *c = lve_fields[i].col;
 
@@ -260,39 +260,102 @@ static void rollup_sql(struct qbuf *b, const struct lve_db *db, int l, const str
 	}
 }
 
-static int my_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
+/* One pass (raw rows, a run of identical quiet samples as one row with n, and rollup rows) in one transaction. */
+static int my_insert(struct lve_db *db, const struct lve_pass *p)
 {
 	struct my *m = db->be;
 	int r;
 
 	r = my_exec(db, "START TRANSACTION", "begin");
-	for (size_t i = 0; i < n && r >= 0; i++) {
+	for (size_t i = 0; i < p->nraw && r >= 0; i++) {
+		const struct lve_rawrow *w = &p->raw[i];
 		struct qbuf b = { 0 };
 
-		qb_printf(&b, "INSERT IGNORE INTO lve_raw (server_id, id, ts, secs");
+		qb_printf(&b, "INSERT IGNORE INTO lve_raw (server_id, id, ts, n, secs");
 		for (unsigned k = 0; k < LVE_COL_ANYF; k++)
 			qb_printf(&b, ", %s", lve_fields[k].col);
-		qb_printf(&b, ", nprocs, nthreads) VALUES ('%s', %" PRIu32 ", %" PRId64 ", %" PRIu32, db->server_id,
-			  s[i].id, s[i].ts, s[i].interval);
+		qb_printf(&b, ", nprocs, nthreads) VALUES ('%s', %" PRIu32 ", %" PRId64 ", %" PRId64 ", %" PRId64,
+			  db->server_id, w->s.id, w->s.ts, w->n, w->secs);
 		for (unsigned k = 0; k < LVE_COL_ANYF; k++)
-			qb_printf(&b, ", %" PRId64, lve_field_get(&s[i], k));
-		qb_printf(&b, ", %" PRIu32 ", %" PRIu32 ")", s[i].nprocs, s[i].nthreads);
-		if (b.oom) {
-			free(b.p);
-			r = -ENOMEM;
-			break;
-		}
-		r = my_exec(db, b.p, "insert");
+			qb_printf(&b, ", %" PRId64, lve_field_get(&w->s, k));
+		qb_printf(&b, ", %" PRIu32 ", %" PRIu32 ")", w->s.nprocs, w->s.nthreads);
+		r = b.oom ? -ENOMEM : my_exec(db, b.p, "insert");
 		free(b.p);
-		if (r < 0 || !db->be || mysql_affected_rows(m->c) != 1)
-			continue; /* error, or already stored: no rollup */
-		for (int l = 1; l < LVE_LEVELS && r >= 0; l++) {
+	}
+	for (int l = 1; l < LVE_LEVELS && r >= 0; l++)
+		for (size_t i = 0; i < p->nroll[l] && r >= 0; i++) {
 			struct qbuf u = { 0 };
 
-			rollup_sql(&u, db, l, &s[i]);
+			rollup_sql(&u, db, l, &p->roll[l][i]);
 			r = u.oom ? -ENOMEM : my_exec(db, u.p, "rollup");
 			free(u.p);
 		}
+	if (!db->be)
+		return r < 0 ? r : -ECONNRESET;
+	if (r >= 0)
+		return my_exec(db, "COMMIT", "commit");
+	mysql_query(m->c, "ROLLBACK");
+	return r;
+}
+
+/*
+ * After a crash: rebuild server_id's rollups from the newest raw row's
+ * bucket on, level by level from the finer one (db.c's recover SQL with
+ * its two parameters written in).
+ */
+static int my_recover(struct lve_db *db)
+{
+	struct my *m = db->be;
+	MYSQL_RES *res;
+	MYSQL_ROW row;
+	struct qbuf q = { 0 };
+	int64_t newest = -1;
+	int r;
+
+	r = my_exec(db, "START TRANSACTION", "begin");
+	if (r < 0)
+		return r;
+	qb_printf(&q, "SELECT max(ts) FROM lve_raw WHERE server_id = '%s'", db->server_id);
+	r = q.oom ? -ENOMEM : my_exec(db, q.p, "recover");
+	free(q.p);
+	if (r >= 0) {
+		res = mysql_store_result(m->c);
+		if (!res)
+			r = my_err(db, m->c, "recover");
+		else {
+			row = mysql_fetch_row(res);
+			if (row && row[0])
+				newest = strtoll(row[0], NULL, 10);
+			mysql_free_result(res);
+		}
+	}
+	for (int l = 1; l < LVE_LEVELS && r >= 0 && newest >= 0; l++) {
+		_cleanup_free_ char *ins = lve_sql_recover(LVE_SQL_SQLITE, l);
+		struct qbuf d = { 0 }, x = { 0 };
+		int64_t from = lve_bucket(newest, l);
+
+		if (!ins) {
+			r = -ENOMEM;
+			break;
+		}
+		qb_printf(&d, "DELETE FROM %s WHERE server_id = '%s' AND t >= %" PRId64, lve_level_table[l],
+			  db->server_id, from);
+		r = d.oom ? -ENOMEM : my_exec(db, d.p, "recover");
+		free(d.p);
+		/* ?1 = server_id, ?2 = the bucket the finer level is read from */
+		for (const char *c = ins; *c && r >= 0; c++) {
+			if (c[0] == '?' && c[1] == '1') {
+				qb_printf(&x, "'%s'", db->server_id);
+				c++;
+			} else if (c[0] == '?' && c[1] == '2') {
+				qb_printf(&x, "%" PRId64, from);
+				c++;
+			} else
+				qb_printf(&x, "%c", *c);
+		}
+		if (r >= 0)
+			r = x.oom ? -ENOMEM : my_exec(db, x.p, "recover");
+		free(x.p);
 	}
 	if (!db->be)
 		return r < 0 ? r : -ECONNRESET;
@@ -401,9 +464,18 @@ static int my_query(struct lve_db *db, const char *sid, int64_t from, int64_t to
 
 		if (rg[0] >= rg[1])
 			continue;
-		qb_printf(&q, "SELECT id, %s", l ? "n" : "1");
-		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
-			qb_printf(&q, ", %s%s", lve_fields[i].col, l && lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+		/* a raw row stands for n identical samples: its usage and faults count n times */
+		qb_printf(&q, "SELECT id, n");
+		for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+			const char *c = lve_fields[i].col;
+
+			if (lve_fields[i].kind == LVE_FK_LIMIT)
+				qb_printf(&q, ", %s", c);
+			else if (!l)
+				qb_printf(&q, ", %s * n", c);
+			else
+				qb_printf(&q, ", %s%s", c, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+		}
 		qb_printf(&q, " FROM %s WHERE server_id = '%s' AND %s >= %" PRId64 " AND %s < %" PRId64,
 			  lve_level_table[l], sid, l ? "t" : "ts", rg[0], l ? "t" : "ts", rg[1]);
 		if (id)
@@ -445,6 +517,7 @@ const struct lve_db_ops lve_db_mysql_ops = {
 	.disconnect = my_disconnect,
 	.connected = my_connected,
 	.insert = my_insert,
+	.recover = my_recover,
 	.oldest = my_oldest,
 	.retention = my_retention,
 	.query = my_query,

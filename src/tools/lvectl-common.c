@@ -80,7 +80,14 @@ int ctx_open_note(struct ctx *c, const char *note)
 		return 0;
 	r = olve_open(&c->h, 0);
 	if (r < 0) {
+		char why[512] = "";
+
 		c->h = NULL;
+		/* [issue 14] root refuses a state dir another user controls: say which path */
+		if (r == -EPERM && geteuid() == 0 && c->conf.state_dir &&
+		    ol_path_trusted(c->conf.state_dir, why, sizeof(why)) < 0 && why[0])
+			return fail(EXIT_RUNTIME, "refusing the state directory: %s (it must be root's and not "
+			            "writable by group or others)", why);
 		return fail(EXIT_RUNTIME, "cannot open the LVE cgroups and state (%s): %s%s%s",
 		            c->conf.state_dir ? c->conf.state_dir : "?", strerror(-r), hint(r),
 		            note);

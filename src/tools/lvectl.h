@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "pathsafe.h"
 #include "lve-internal.h"
 #include "lve/lve-ctl.h"
 #include "lve/ubstat.h"
@@ -44,6 +45,9 @@ struct opts {
 	bool save_username; /* --save-username: user="NAME" on the <lve> section */
 	bool version;       /* -v / --version */
 	bool force;         /* limit: no protected-process check */
+	uint32_t ttl;          /* usage-url: seconds the link stays valid, 0 = default */
+	const char *base_url;  /* usage-url: where the page is reached */
+	const char *secret_file; /* usage-url: the link-signing secret */
 	int timeout_s; /* 0: from sysconfig */
 };
 
@@ -147,6 +151,8 @@ int cmd_paneluserslimits(struct ctx *c, int argc, char **argv);
 
 /* lvectl-info.c */
 int cmd_detect(struct ctx *c, int argc, char **argv);
+/* lvectl-web.c */
+int cmd_usage_url(struct ctx *c, int argc, char **argv);
 int cmd_ubc(struct ctx *c, int argc, char **argv);
 int cmd_version(struct ctx *c, int argc, char **argv);
 int cmd_lve_version(struct ctx *c, int argc, char **argv);

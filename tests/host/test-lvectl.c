@@ -944,7 +944,11 @@ TEST(limit_and_release_pid)
 	ASSERT(holder > 0);
 	ASSERT_EQ(read(fds[0], &worker, sizeof(worker)), (ssize_t)sizeof(worker));
 	snprintf(pid, sizeof(pid), "%d", (int)worker);
+	/* the worker is root's: refused without --force (issue 14) */
 	ASSERT_OK(LVECTL(&R, "limit", pid, "1234"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(!cgtest_pid_in("pids", "lveroot/lve1234", worker));
+	ASSERT_OK(LVECTL(&R, "limit", pid, "1234", "--force"));
 	ASSERT_EQ(R.status, 0);
 	ASSERT(cgtest_pid_in("pids", "lveroot/lve1234", worker));
 	ASSERT(!cgtest_has_ctrl("memory") || cgtest_pid_in("memory", "lveroot/lve1234", worker));

@@ -439,10 +439,10 @@ TEST(fd_budget_transient)
 	int n;
 
 	SETUP();
-	/* 30 more LVEs with lower ids take the fd budget (about 100 of 200): 1001-1003 go over it */
+	/* 120 more LVEs with lower ids take the fd budget (100 of 200, one per LVE): 1001-1003 go over it */
 	olve_limits_default(&def);
 	ASSERT_OK(olve_open(&h, 0));
-	for (uint32_t id = 1; id <= 30; id++)
+	for (uint32_t id = 1; id <= 120; id++)
 		ASSERT_OK(olve_apply(h, id, &def));
 	olve_close(h);
 	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
@@ -454,7 +454,13 @@ TEST(fd_budget_transient)
 	r.argv[3] = (char *)"--once";
 	pid = cgtest_fork_in("home", exec_lved, &r);
 	ASSERT(pid > 0);
-	ASSERT_EQ(wait_exit(pid, 60000), 0);
+	if (wait_exit(pid, 60000) != 0) {
+		static char lb[1 << 16];
+
+		if (read_all(log_path, lb, sizeof(lb)) >= 0)
+			fprintf(stderr, "# lved: %.2000s\n", lb);
+		TAP_FAIL("lved --once failed");
+	}
 	ASSERT(log_has("LVEs read without kept fds (RLIMIT_NOFILE 200)"));
 	n = info_load(rows, MAXROWS);
 	a = row_of(rows, n, 1001);
