@@ -27,6 +27,9 @@
  * worker never writes to a group it did not create.
  *
  *   bench-lve [--quick] [--iters N] [--reps N] [--no-libcgroup]
+ *   (in the test VM, OPENLVE_VM_MODE set: --quick sizes by default; run it
+ *   there with tests/vm/olve-vm.py run --mode v2 --build-root BUILD
+ *   --exe bench/bench-lve)
  *
  * Exit: 0 ran (targets are reported, never asserted), 1 error, 2 usage,
  * 77 cannot run here (not root, no cgroup hierarchy with controllers).
@@ -445,6 +448,12 @@ int main(int argc, char **argv)
 	};
 	long iters = 20000;
 	int reps = 5, c, st = 0, r;
+
+	/* inside the test VM (tests/vm, emulated): the --quick sizes, no libcgroup there */
+	if (getenv("OPENLVE_VM_MODE")) {
+		iters = 2000;
+		reps = 3;
+	}
 	bool use_cg = true;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
