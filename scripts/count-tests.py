@@ -1,53 +1,208 @@
 #!/usr/bin/env python3
-"""Count individual test cases from meson's testlog.json of each build dir.
+"""Count individual test cases from meson's testlog.json of each build dir,
+check them against the committed expectations, print the counts per
+environment and the closing line 'N passed, N failed, N skipped'.
 
-TAP tests contribute one case per 'ok'/'not ok' line ('# SKIP' counts as
-skipped); a TAP plan '1..0 # SKIP' counts as one skipped case; a test that
-printed no TAP line counts by its meson result. Prints the closing line
-'N passed, N failed, N skipped' and exits 1 when anything failed.
+  scripts/count-tests.py [--strict] BUILD...
+
+A case is one TAP 'ok'/'not ok' line ('# SKIP' = skipped); a TAP plan
+'1..0 # SKIP' is one skipped case named '*'; a test that printed no TAP
+line counts by its meson result; a test that crashed or bailed out after
+its last TAP line adds one failed case.
+
+Environments: 'unit', 'host' (suite of the meson test), 'vm-v2' and
+'vm-legacy' (tests named vm-v2/... and vm-legacy/...); a build with
+-Db_sanitize appends '-asan' ('unit-asan', 'host-asan').
+
+Checks (tests/expected-skips.txt and tests/min-counts.txt, formats there):
+  - every skipped case must be listed as expected for its environment, and
+    its printed reason must contain the listed reason;
+  - every (environment, test) with a floor must have passed at least that
+    many cases -- a test binary that vanished passes 0;
+  - every environment must reach the sum of its floors.
+With --strict (scripts/test.sh passes it in CI: CI=true or
+OPENLVE_REQUIRE_VM=1) a violation fails the run: an unexpected skip counts
+as a failed case, a floor not reached as one failed case. Without it they
+are printed as warnings. Exit 1 when anything failed.
 """
+import fnmatch
 import json
+import os
 import re
 import sys
 
-passed = failed = skipped = 0
-OK = re.compile(r'^(not )?ok\b(.*)$')
-for build in sys.argv[1:]:
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SKIPS_FILE = os.path.join(SRC, 'tests', 'expected-skips.txt')
+FLOORS_FILE = os.path.join(SRC, 'tests', 'min-counts.txt')
+ENVS = ('unit', 'host', 'vm-v2', 'vm-legacy', 'unit-asan', 'host-asan')
+OK = re.compile(r'^(not )?ok\b\s*\d*\s*(?:-\s*)?(.*)$')
+
+
+def data_lines(path):
     try:
-        lines = open(f'{build}/meson-logs/testlog.json').read().splitlines()
+        with open(path) as f:
+            for n, line in enumerate(f, 1):
+                line = line.strip()
+                if line and not line.startswith('#'):
+                    yield n, line
     except OSError as e:
-        print(f'count-tests: no test log in {build}: {e}', file=sys.stderr)
-        failed += 1
-        continue
-    for line in lines:
-        t = json.loads(line)
-        out = t.get('stdout') or ''
-        p = f = s = 0
-        plan_skip = False
-        for l in out.splitlines():
-            m = OK.match(l.strip())
-            if m:
-                if m.group(1):
-                    f += 1
-                elif re.search(r'#\s*skip', m.group(2), re.I):
-                    s += 1
-                else:
-                    p += 1
-            elif re.match(r'^1\.\.0\b.*#\s*skip', l.strip(), re.I):
-                plan_skip = True
-        result = t.get('result', '')
-        if p + f + s == 0:
-            if plan_skip or result == 'SKIP':
-                s = 1
-            elif result in ('OK', 'EXPECTEDFAIL'):
-                p = 1
+        sys.exit(f'count-tests: cannot read {path}: {e}')
+
+
+def load_skips():
+    """[(env pattern, test, case, reason)]"""
+    out = []
+    for n, line in data_lines(SKIPS_FILE):
+        f = line.split(None, 3)
+        if len(f) < 4:
+            sys.exit(f'count-tests: {SKIPS_FILE}:{n}: want "environment test case reason"')
+        out.append((f[0], f[1], f[2], f[3].strip()))
+    return out
+
+
+def load_floors():
+    """{(env, test): min passed}"""
+    out = {}
+    for n, line in data_lines(FLOORS_FILE):
+        f = line.split()
+        if len(f) != 3 or not f[2].isdigit() or f[0] not in ENVS:
+            sys.exit(f'count-tests: {FLOORS_FILE}:{n}: want "environment test min-passed" '
+                     f'(environments: {", ".join(ENVS)})')
+        out[(f[0], f[1])] = int(f[2])
+    return out
+
+
+def env_matches(pattern, env):
+    return any(fnmatch.fnmatchcase(env, p) for p in pattern.split(','))
+
+
+def sanitized(build):
+    try:
+        with open(f'{build}/meson-info/intro-buildoptions.json') as f:
+            for o in json.load(f):
+                if o.get('name') == 'b_sanitize':
+                    return o.get('value') not in ('none', '', None, [])
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+def env_of(test, asan):
+    name = test.get('name', '')
+    for m in ('vm-v2', 'vm-legacy'):
+        if name.startswith(m + '/'):
+            return m, name[len(m) + 1:]
+    suites = [s.split(':', 1)[-1] for s in test.get('suite', [])]
+    for s in ('host', 'unit'):
+        if s in suites:
+            return s + ('-asan' if asan else ''), name
+    return None, name
+
+
+def cases(test):
+    """[(status, case name, skip reason)] status: pass / fail / skip"""
+    out = []
+    plan_skip = None
+    for l in (test.get('stdout') or '').splitlines():
+        l = l.strip()
+        m = OK.match(l)
+        if m:
+            rest = m.group(2)
+            name, _, directive = rest.partition('#')
+            name = name.strip()
+            d = directive.strip()
+            if m.group(1):
+                out.append(('fail', name, ''))
+            elif re.match(r'skip\b', d, re.I):
+                out.append(('skip', name, d[4:].strip()))
             else:
-                f = 1
-        elif result not in ('OK', 'SKIP', 'EXPECTEDFAIL') and f == 0:
-            # crashed or bailed out after its last TAP line
-            f = 1
-        passed += p
-        failed += f
-        skipped += s
-print(f'{passed} passed, {failed} failed, {skipped} skipped')
-sys.exit(1 if failed else 0)
+                out.append(('pass', name, ''))
+        else:
+            m = re.match(r'^1\.\.0\b.*#\s*skip\b\s*(.*)$', l, re.I)
+            if m:
+                plan_skip = m.group(1)
+    result = test.get('result', '')
+    if not out:
+        if plan_skip is not None or result == 'SKIP':
+            out.append(('skip', '*', plan_skip or ''))
+        elif result in ('OK', 'EXPECTEDFAIL'):
+            out.append(('pass', '*', ''))
+        else:
+            out.append(('fail', '*', f'meson result {result}'))
+    elif result not in ('OK', 'SKIP', 'EXPECTEDFAIL') and not any(s == 'fail' for s, _, _ in out):
+        out.append(('fail', '(exit)', f'meson result {result} after the last TAP line'))
+    return out
+
+
+def main(argv):
+    strict = '--strict' in argv
+    builds = [a for a in argv if a != '--strict']
+    skips = load_skips()
+    floors = load_floors()
+    passed = failed = skipped = 0
+    problems = []
+    for build in builds:
+        try:
+            lines = open(f'{build}/meson-logs/testlog.json').read().splitlines()
+        except OSError as e:
+            print(f'count-tests: no test log in {build}: {e}', file=sys.stderr)
+            failed += 1
+            continue
+        asan = sanitized(build)
+        per_env = {}    # env -> [pass, fail, skip, expected skips]
+        per_test = {}   # (env, test) -> passed
+        for line in lines:
+            t = json.loads(line)
+            env, name = env_of(t, asan)
+            for status, case, reason in cases(t):
+                if env is None:
+                    continue
+                c = per_env.setdefault(env, [0, 0, 0, 0])
+                if status == 'pass':
+                    c[0] += 1
+                    per_test[(env, name)] = per_test.get((env, name), 0) + 1
+                elif status == 'fail':
+                    c[1] += 1
+                else:
+                    ok = [s for s in skips if env_matches(s[0], env) and s[1] == name
+                          and s[2] in (case, '*') and s[3].lower() in reason.lower()]
+                    if ok:
+                        c[3] += 1
+                        c[2] += 1
+                    else:
+                        problems.append(f'{build}: unexpected skip: {env} {name} {case}: {reason}')
+                        if strict:
+                            c[1] += 1
+                        else:
+                            c[2] += 1
+        # every environment of this build's flavour is expected: a suite that
+        # vanished (e.g. -Dvm_tests=disabled) misses its floors
+        for (env, name), floor in sorted(floors.items()):
+            if env.endswith('-asan') != asan:
+                continue
+            got = per_test.get((env, name), 0)
+            if got < floor:
+                problems.append(f'{build}: {env} {name}: {got} cases passed, floor {floor}'
+                                + (' (the test vanished)' if got == 0 else ''))
+                if strict:
+                    per_env.setdefault(env, [0, 0, 0, 0])[1] += 1
+        for env in ENVS:
+            floor = sum(v for (fe, _), v in floors.items() if fe == env)
+            if env.endswith('-asan') != asan or (env not in per_env and not floor):
+                continue
+            p, f, s, e = per_env.get(env, [0, 0, 0, 0])
+            if p < floor:
+                problems.append(f'{build}: {env}: {p} cases passed, floor {floor}')
+            print(f'count-tests: {build:<12} {env:<10} {p:4d} passed {f:3d} failed '
+                  f'{s:3d} skipped ({e} expected)  floor {floor}')
+            passed += p
+            failed += f
+            skipped += s
+    for pr in problems:
+        print(f'count-tests: {"FAIL" if strict else "warning (fails in CI)"}: {pr}')
+    print(f'{passed} passed, {failed} failed, {skipped} skipped')
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))

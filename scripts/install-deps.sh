@@ -11,6 +11,7 @@ PKGS="
   pamtester valgrind python3 sqlite3
   clang libclang-rt-14-dev
   postgresql
+  jq python3-jsonschema
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2

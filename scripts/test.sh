@@ -7,6 +7,14 @@
 #   scripts/test.sh [--no-deps] [--quick]
 #     --no-deps  skip scripts/install-deps.sh
 #     --quick    one build only (no sanitizer build)
+#
+# In CI (CI=true or OPENLVE_REQUIRE_VM=1; .ci/run) nothing may quietly not
+# run: the VM suite is required (-Dvm_tests=enabled, OPENLVE_REQUIRE_VM=1),
+# a test that cannot be built stops configure (-Drequire_all_tests=true),
+# and scripts/count-tests.py --strict fails on any skip not listed in
+# tests/expected-skips.txt and on case counts below tests/min-counts.txt.
+# Every option is passed explicitly, so `meson setup --reconfigure` of an
+# existing build dir cannot keep an earlier -Dvm_tests=disabled.
 set -u
 cd "$(dirname "$0")/.."
 SRC=$(pwd)
@@ -24,6 +32,17 @@ if [ "$DEPS" = 1 ]; then
 	"$SRC/scripts/install-deps.sh" || { echo "test.sh: dependency install failed" >&2; exit 1; }
 fi
 
+CI_MODE=0
+case "${CI:-}" in true | 1 | yes) CI_MODE=1 ;; esac
+[ "${OPENLVE_REQUIRE_VM:-}" = 1 ] && CI_MODE=1
+if [ "$CI_MODE" = 1 ]; then
+	export OPENLVE_REQUIRE_VM=1
+	VM_TESTS=enabled REQUIRE_ALL=true STRICT=--strict
+	[ "$QUICK" = 1 ] && { echo "test.sh: --quick is not allowed in CI (the sanitizer build is part of the run)" >&2; exit 2; }
+else
+	VM_TESTS=auto REQUIRE_ALL=false STRICT=
+fi
+
 rc=0
 builds="build-test"
 setup_build() { # dir, extra args...
@@ -36,15 +55,18 @@ setup_build() { # dir, extra args...
 	ninja -C "$d" >"$d.build.log" 2>&1 || { tail -50 "$d.build.log"; echo "test.sh: build of $d failed" >&2; return 1; }
 }
 
-setup_build build-test -Dwerror=true -Dbuildtype=debugoptimized || exit 1
+setup_build build-test -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=none -Dtests=true \
+	-Dbench=true -Dvm_tests=$VM_TESTS -Drequire_all_tests=$REQUIRE_ALL || exit 1
 meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm || rc=1
 
 if [ "$QUICK" = 0 ]; then
 	builds="$builds build-asan"
-	setup_build build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false -Dbench=false -Dvm_tests=disabled || exit 1
+	setup_build build-asan -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dtests=true -Dbench=false -Dvm_tests=disabled -Drequire_all_tests=$REQUIRE_ALL || exit 1
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite host || rc=1
 fi
 
-python3 "$SRC/scripts/count-tests.py" $builds || rc=1
+# shellcheck disable=SC2086
+python3 "$SRC/scripts/count-tests.py" $STRICT $builds || rc=1
 exit $rc

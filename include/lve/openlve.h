@@ -119,9 +119,15 @@ struct olve;
  * the controllers it can for the LVEs below it (see lve.c for which
  * ancestors may be touched). -ENODEV: no usable hierarchy.
  * flags: 0, or OLVE_OPEN_NOCREATE to fail with -ENOENT instead of creating
- * the LVE root or the state directory (nothing is written).
+ * the LVE root or the state directory (nothing is written), and/or
+ * OLVE_OPEN_DELEGATE: when the caller is privileged (euid 0 or
+ * CAP_SYS_ADMIN), processes forked from it keep the right to olve_enter /
+ * olve_leave through this handle after they drop privileges (a small
+ * privileged broker process serves them; nothing survives execve). See
+ * liblve(3), section "Privileges". Ignored when the caller is unprivileged.
  */
 #define OLVE_OPEN_NOCREATE 0x1
+#define OLVE_OPEN_DELEGATE 0x2
 int olve_open(struct olve **out, unsigned flags);
 void olve_close(struct olve *h);
 

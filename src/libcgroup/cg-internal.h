@@ -10,6 +10,14 @@
  *              namespaces; dirfds of every hierarchy root
  *   ops.c      create / modify / delete / get / procs / chmod (kernel side)
  *   attach.c   attach tasks and processes
+ *   iter.c     iterators; cg_root_lookup() (controller name -> root of names)
+ *   tasks.c    moving tasks by path, by thread group, by cgrules.conf rules
+ *   rules.c    cgrules.conf parser and rule cache
+ *   config.c   cgconfig.conf parser, load/unload, defaults, templates
+ *   tools.c    cgxget/cgxset: version-converting get and set
+ *   systemd.c  systemd scopes over sd-bus
+ *   log.c      logger callback and level; cg_log()
+ *   version.c  cgroup_version()
  *
  * Internal functions return 0/positive or -errno unless their comment says
  * they return an ECG* code. Exported symbols are only the public libcgroup
@@ -145,6 +153,13 @@ struct cg_sys {
  */
 _hidden_ int cg_parse_mountinfo(const char *mountinfo, const char *v2_controllers, struct cg_sys *sys);
 _hidden_ void cg_sys_free(struct cg_sys *sys);
+/*
+ * The fds the process-wide state of cgroup_init() keeps open (mount and
+ * namespace dirfds) into fds (at most max); the count, 0 before
+ * cgroup_init, -E2BIG when more than max. For a process that closes every
+ * other fd (liblve's broker).
+ */
+_hidden_ int cg_sys_fds(int *fds, int max);
 
 /* The process-wide state loaded by cgroup_init(); NULL before. */
 _hidden_ struct cg_sys *cg_sys_get(void);
@@ -189,3 +204,110 @@ _hidden_ int cg_open_group(int ctrl, const char *name, int flags, mode_t mode);
 
 /* Close and free the attach fd cache of cg (cgroup_free must call it). */
 _hidden_ void cg_attach_cache_drop(struct cgroup *cg);
+
+/* ------------------------------------------------------------ roots (iter.c) */
+
+/* Where the group names of one controller (or "name=X" hierarchy) are rooted. */
+struct cg_root {
+	int fd;                    /* borrowed dirfd: namespace root or mount */
+	int mount;                 /* index into cg_sys_get()->mounts */
+	int ctrl;                  /* resolved controller, -1 for a named v1 hierarchy */
+	enum cg_version_t version; /* CGROUP_V1 or CGROUP_V2 */
+	char path[4096];           /* absolute path of fd: mount point [+ "/" namespace] */
+};
+
+/* Resolve a controller name. Returns 0 or an ECG* code (errno recorded). */
+_hidden_ int cg_root_lookup(const char *controller, struct cg_root *out);
+/* "/a/b" -> "a/b", "/" "." -> "" (names relative to the root). */
+_hidden_ const char *cg_name_rel(const char *name);
+/* Open group `name` below root (OL_OPEN_* flags): an fd, or MINUS an ECG* code. */
+_hidden_ int cg_group_open(const struct cg_root *root, const char *name, int flags);
+/* mount.c: every mount point of hierarchy mount_index (strv, in-use one first). -errno. */
+_hidden_ int cg_hier_mount_paths(int mount_index, char ***ret);
+
+/* ------------------------------------------------------------------ log.c */
+
+/* Send a message to the application's logger (if any, and level allows). */
+_hidden_ void cg_log(int loglevel, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- rules.c */
+
+#define CG_RULE_CTRL_MAX 32
+
+struct cg_rule {
+	char *key;      /* "user", "@group", "*", or "%" (continuation) */
+	char *procname; /* NULL: any process */
+	char *ctrl[CG_RULE_CTRL_MAX];
+	int n_ctrl;
+	char *dest; /* destination template */
+	bool ignore;
+	bool cont;
+	uid_t uid; /* resolved at load: (uid_t)-2 any, (uid_t)-1 none */
+	gid_t gid;
+	unsigned line;
+};
+
+struct cg_rules {
+	struct cg_rule *v;
+	int n, cap;
+};
+
+/* Parse cgrules.conf text (pure: no NSS). -EINVAL with *err_line set on bad syntax. */
+_hidden_ int cg_rules_parse(const char *text, size_t len, struct cg_rules *out, unsigned *err_line);
+_hidden_ void cg_rules_free(struct cg_rules *rs);
+/* Move pid by the first matching rule (cache with CGFLAG_USECACHE). 0 or an ECG* code. */
+_hidden_ int cg_rules_apply(uid_t uid, gid_t gid, const char *procname, pid_t pid, int flags);
+
+/* --------------------------------------------------------------- config.c */
+
+/*
+ * Make group `name` (with controllers ctrls, NULL-terminated) exist: when a
+ * template named `tmpl` is configured, from it; otherwise plainly. A group
+ * that exists is left alone. 0 or an ECG* code.
+ */
+_hidden_ int cg_template_ensure(const char *name, const char *tmpl, const char *const *ctrls,
+				bool use_cache);
+
+#define CONF_GROUPS_MAX 4096
+
+struct cg_perms {
+	uid_t tasks_uid;
+	gid_t tasks_gid;
+	uid_t control_uid;
+	gid_t control_gid;
+	mode_t control_dperm;
+	mode_t control_fperm;
+	mode_t task_fperm;
+	bool set;
+};
+
+struct cg_conf_group {
+	char *name;
+	bool is_template;
+	struct cgroup *cg; /* controllers and settings */
+	struct cg_perms perms;
+};
+
+/* One "key = value;" of a mount, namespace or systemd section. */
+struct cg_conf_kv {
+	char *section;
+	char *key;
+	char *value;
+};
+
+struct cg_conf {
+	struct cg_conf_group *groups;
+	int n_groups;
+	struct cg_conf_kv *kv;
+	int n_kv;
+	struct cg_perms defaults;
+};
+
+/* Parse cgconfig.conf text. -EINVAL (with *err_line) on bad syntax, -ENOMEM. */
+_hidden_ int cg_conf_parse(const char *text, size_t len, struct cg_conf *out, unsigned *err_line);
+_hidden_ void cg_conf_free(struct cg_conf *c);
+
+/* -------------------------------------------------------------- systemd.c */
+
+/* Create the scope of the options collected by cgroup_alloc/add_systemd_opts. 0 or ECG*. */
+_hidden_ int cg_systemd_apply_opts(void);

@@ -157,7 +157,12 @@ _public_ struct cgroup *cgroup_new_cgroup(const char *name)
 		return NULL;
 	if (strcmp(name, ".") == 0)
 		name = "/";
-	if (ol_name_check(name) < 0)
+	/*
+	 * Any name is accepted here, as by libcgroup: a name that would leave
+	 * the hierarchy ("../x") is refused with ECGINVAL by every operation
+	 * that touches the kernel, which is where callers check for errors.
+	 */
+	if (strlen(name) > OL_NAME_MAX)
 		return NULL;
 
 	cg = calloc(1, sizeof(*cg));

@@ -17,46 +17,39 @@ static _Thread_local int cg_last_errno;
 #define CG_ERRBUF_SIZE 256
 static _Thread_local char cg_errbuf[CG_ERRBUF_SIZE];
 
+/* libcgroup 3.x's texts, verbatim: programs and scripts compare them. */
 static const char *const cg_messages[] = {
-	[ECGROUPNOTCOMPILED - ECGROUPNOTCOMPILED] = "Cgroup support is not compiled into the kernel",
-	[ECGROUPNOTMOUNTED - ECGROUPNOTCOMPILED] = "Cgroup is not mounted",
-	[ECGROUPNOTEXIST - ECGROUPNOTCOMPILED] = "Cgroup does not exist",
-	[ECGROUPNOTCREATED - ECGROUPNOTCOMPILED] = "Cgroup has not been created",
-	[ECGROUPSUBSYSNOTMOUNTED - ECGROUPNOTCOMPILED] =
-		"Cgroup, one of the needed controllers is not mounted",
-	[ECGROUPNOTOWNER - ECGROUPNOTCOMPILED] = "Cgroup, permission denied (request from a non-owner)",
-	[ECGROUPMULTIMOUNTED - ECGROUPNOTCOMPILED] =
-		"Cgroup, the controllers are bound to different mount points",
-	[ECGROUPNOTALLOWED - ECGROUPNOTCOMPILED] = "Cgroup, operation not allowed",
-	[ECGMAXVALUESEXCEEDED - ECGROUPNOTCOMPILED] =
-		"Cgroup, too many values for one controller (limit exceeded)",
-	[ECGCONTROLLEREXISTS - ECGROUPNOTCOMPILED] = "Cgroup, controller already exists",
-	[ECGVALUEEXISTS - ECGROUPNOTCOMPILED] = "Cgroup, value already exists",
-	[ECGINVAL - ECGROUPNOTCOMPILED] = "Cgroup, invalid argument or operation",
-	[ECGCONTROLLERCREATEFAILED - ECGROUPNOTCOMPILED] = "Cgroup, creation of the controller failed",
-	[ECGFAIL - ECGROUPNOTCOMPILED] = "Cgroup operation failed",
-	[ECGROUPNOTINITIALIZED - ECGROUPNOTCOMPILED] =
-		"Cgroup library is not initialized (call cgroup_init() first)",
-	[ECGROUPVALUENOTEXIST - ECGROUPNOTCOMPILED] =
-		"Cgroup, the requested parameter does not exist",
-	[ECGOTHER - ECGROUPNOTCOMPILED] = "Cgroup, generic error (see cgroup_get_last_errno())",
-	[ECGROUPNOTEQUAL - ECGROUPNOTCOMPILED] = "Cgroups are not equal",
-	[ECGCONTROLLERNOTEQUAL - ECGROUPNOTCOMPILED] = "Cgroup controllers are not equal",
-	[ECGROUPPARSEFAIL - ECGROUPNOTCOMPILED] = "Cgroup, parsing the rules failed",
-	[ECGROUPNORULES - ECGROUPNOTCOMPILED] = "Cgroup, the rules file does not exist",
-	[ECGMOUNTFAIL - ECGROUPNOTCOMPILED] = "Cgroup mounting failed",
-	[ECGSENTINEL - ECGROUPNOTCOMPILED] = "Cgroup, not an error (end of the error list)",
-	[ECGEOF - ECGROUPNOTCOMPILED] = "Cgroup, end of file or of the iterator",
-	[ECGCONFIGPARSEFAIL - ECGROUPNOTCOMPILED] = "Cgroup, failed to parse the configuration file",
-	[ECGNAMESPACEPATHS - ECGROUPNOTCOMPILED] =
-		"Cgroup, multiple namespace paths for the same controller",
-	[ECGNAMESPACECONTROLLER - ECGROUPNOTCOMPILED] =
-		"Cgroup, the controller of the namespace does not exist",
-	[ECGMOUNTNAMESPACE - ECGROUPNOTCOMPILED] =
-		"Cgroup, the configuration needs a mount or a namespace section",
-	[ECGROUPUNSUPP - ECGROUPNOTCOMPILED] = "Cgroup, not supported by this kernel or setup",
-	[ECGCANTSETVALUE - ECGROUPNOTCOMPILED] = "Cgroup, setting a value failed",
-	[ECGNONEMPTY - ECGROUPNOTCOMPILED] = "Cgroup, failed to remove a non-empty group",
+	"Cgroup is not compiled in",
+	"Cgroup is not mounted",
+	"Cgroup does not exist",
+	"Cgroup has not been created",
+	"Cgroup one of the needed subsystems is not mounted",
+	"Cgroup, request came in from non owner",
+	"Cgroup controllers are bound to different mount points",
+	"Cgroup, operation not allowed",
+	"Cgroup value set exceeds maximum",
+	"Cgroup controller already exists",
+	"Cgroup value already exists",
+	"Cgroup invalid operation",
+	"Cgroup, creation of controller failed",
+	"Cgroup operation failed",
+	"Cgroup not initialized",
+	"Cgroup, requested group parameter does not exist",
+	"Cgroup generic error",
+	"Cgroup values are not equal",
+	"Cgroup controllers are different",
+	"Cgroup parsing failed",
+	"Cgroup, rules file does not exist",
+	"Cgroup mounting failed",
+	"",
+	"End of File or iterator",
+	"Failed to parse config file",
+	"Have multiple paths for the same namespace",
+	"Controller in namespace does not exist",
+	"Either mount or namespace keyword has to be specified in the configuration file",
+	"This kernel does not support this feature",
+	"Value setting does not succeed",
+	"Failed to remove a non-empty group",
 };
 
 _Static_assert(ELEMENTSOF(cg_messages) == ECGNONEMPTY - ECGROUPNOTCOMPILED + 1,
@@ -117,21 +110,17 @@ static const char *cg_errno_text(int e)
 _public_ const char *cgroup_strerror(int code)
 {
 	if (code >= ECGROUPNOTCOMPILED && code <= ECGNONEMPTY) {
-		if (code == ECGOTHER && cg_last_errno != 0) {
-			char tmp[CG_ERRBUF_SIZE];
-			const char *e = strerror_r(cg_last_errno, tmp, sizeof(tmp));
-
-			snprintf(cg_errbuf, sizeof(cg_errbuf), "Cgroup, generic error: %s", e);
-			return cg_errbuf;
-		}
+		/* libcgroup: ECGOTHER is the text of the errno behind it */
+		if (code == ECGOTHER)
+			return cg_errno_text(cg_last_errno);
 		return cg_messages[code - ECGROUPNOTCOMPILED];
 	}
+	/* openlve extension: an errno (or -errno) gives its strerror text */
 	if (code >= 0 && code < ECGROUPNOTCOMPILED)
 		return cg_errno_text(code);
-	/* A -errno that leaked out of an internal call. */
 	if (code < 0 && code != INT_MIN && -code < ECGROUPNOTCOMPILED)
 		return cg_errno_text(-code);
-	return "unknown error";
+	return "Invalid error code";
 }
 
 _public_ int cgroup_get_last_errno(void)

@@ -21,7 +21,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cg-internal.h"
@@ -434,7 +436,16 @@ int cg_parse_mountinfo(const char *mountinfo, const char *v2_controllers, struct
 
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t ns_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cg_sys *g_sys; /* published once, with release order; never freed */
+/*
+ * Published once, with release order; freed by the library destructor
+ * (cg_sys_fini): a web server's `apachectl graceful` dlclose()s liblve and
+ * dlopen()s it again on every reload, so the mount fds and the memory must
+ * go with the image (issue 7: 10 fds leaked per reload before). Readers
+ * never hold the pointer across calls into the library, so only a thread
+ * still inside the library while it is unloaded or while exit() runs could
+ * see it go, which is the caller's bug in both cases.
+ */
+static struct cg_sys *g_sys;
 static unsigned g_ns_gen;
 
 struct cg_sys *cg_sys_get(void)
@@ -563,6 +574,44 @@ _public_ int cgroup_init(void)
 	__atomic_store_n(&g_sys, sys, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&init_lock);
 	return 0;
+}
+
+__attribute__((destructor)) static void cg_sys_fini(void)
+{
+	struct cg_sys *sys;
+
+	pthread_mutex_lock(&init_lock);
+	sys = __atomic_exchange_n(&g_sys, NULL, __ATOMIC_ACQ_REL);
+	pthread_mutex_unlock(&init_lock);
+	if (sys) {
+		cg_sys_free(sys);
+		free(sys);
+	}
+}
+
+int cg_sys_fds(int *fds, int max)
+{
+	const struct cg_sys *sys = cg_sys_get();
+	int n = 0;
+
+	if (!sys)
+		return 0;
+	for (int i = 0; i < sys->n_mounts; i++)
+		if (sys->mounts[i].fd >= 0) {
+			if (n >= max)
+				return -E2BIG;
+			fds[n++] = sys->mounts[i].fd;
+		}
+	for (int c = 0; c < CG_CTRL_COUNT; c++) {
+		int fd = __atomic_load_n(&sys->ns_fd[c], __ATOMIC_ACQUIRE);
+
+		if (sys->ns[c] && fd >= 0) {
+			if (n >= max)
+				return -E2BIG;
+			fds[n++] = fd;
+		}
+	}
+	return n;
 }
 
 /* ------------------------------------------------------------ lookups */
@@ -883,5 +932,60 @@ _public_ int cgroup_set_namespace(const char *controller, const char *path)
 	}
 	__atomic_add_fetch(&g_ns_gen, 1, __ATOMIC_ACQ_REL);
 	pthread_mutex_unlock(&ns_lock);
+	return 0;
+}
+
+/* ------------------------------------------ all mount points (issue 13) */
+
+/*
+ * Every mount point of hierarchy `mount_index` (bind mounts included), in
+ * mountinfo order, the one in use first: a NULL-terminated strv. Same
+ * hierarchy = same device as the kept mount's root (or the cgroup2 mount).
+ */
+int cg_hier_mount_paths(int mount_index, char ***ret)
+{
+	const struct cg_sys *sys = cg_sys_get();
+	struct parse_state st = { .dedup = false, .max = MOUNT_LINES_MAX };
+	_cleanup_free_ char *text = NULL;
+	_cleanup_strv_free_ char **list = NULL;
+	const struct cg_mount *want;
+	struct cg_sys all;
+	struct stat sb;
+	unsigned long long dev;
+	int r, n = 0;
+
+	if (!sys)
+		return -ENODEV;
+	if (mount_index < 0 || mount_index >= sys->n_mounts)
+		return -EINVAL;
+	want = &sys->mounts[mount_index];
+	if (fstat(want->fd, &sb) < 0)
+		return -errno;
+	dev = ((unsigned long long)major(sb.st_dev) << 32) ^ minor(sb.st_dev);
+	r = read_mountinfo(&text);
+	if (r < 0)
+		return r;
+	r = parse_text(text, &st, &all);
+	if (r < 0)
+		return r;
+	list = calloc((size_t)all.n_mounts + 2, sizeof(char *));
+	r = list ? 0 : -ENOMEM;
+	if (r == 0) {
+		list[n] = strdup(want->path);
+		r = list[n++] ? 0 : -ENOMEM;
+	}
+	for (int i = 0; r == 0 && i < all.n_mounts; i++) {
+		const struct cg_mount *m = &all.mounts[i];
+
+		if (!same_hierarchy(m, st.devs[i], want, dev) || !strcmp(m->path, want->path))
+			continue;
+		list[n] = strdup(m->path);
+		r = list[n++] ? 0 : -ENOMEM;
+	}
+	free(st.devs);
+	cg_sys_free(&all);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(list);
 	return 0;
 }

@@ -22,10 +22,13 @@
  *                          cgroup v2 hierarchy for a controller-less group
  *   ECGROUPSUBSYSNOTMOUNTED a controller is unknown or not mounted/available
  *   ECGROUPNOTEXIST        the group does not exist
- *   ECGCANTSETVALUE        create/modify: a value could not be written
+ *   ECGCANTSETVALUE        modify: a value could not be written
  *   ECGROUPVALUENOTEXIST   modify: the setting does not exist (no such file)
  *   ECGROUPNOTEQUAL        create_from_parent: an inherited value failed
- *   ECGNONEMPTY            delete: tasks or children remain
+ *   ECGNONEMPTY            delete with CGFLAG_DELETE_EMPTY_ONLY: tasks or children
+ *   ECGOTHER               (errno EBUSY) delete: children or tasks remain;
+ *                          (errno ENOENT) delete: no such group; (errno of the
+ *                          write) create: a value was refused, the group removed
  *   others via cg_ecg_from_errno(); cgroup_get_last_errno() holds the errno.
  */
 #include <dirent.h>
@@ -57,7 +60,8 @@ static bool streq(const char *a, const char *b)
 /* ---------------------------------------------------------- hierarchies */
 
 struct hier {
-	int ctrl;                  /* controller used to open groups here */
+	int ctrl;                  /* controller used to open groups here, -1: named v1 hierarchy */
+	int mount;                 /* named hierarchy: index into cg_sys_get()->mounts */
 	uint32_t ctrls;            /* controllers of the request bound here */
 	enum cg_version_t version; /* CGROUP_V1 or CGROUP_V2 */
 	dev_t dev;                 /* identity of the root directory */
@@ -171,6 +175,35 @@ static int hier_add(struct hier_set *s, int ctrl)
 	return s->n++;
 }
 
+/* A named v1 hierarchy ("name=X", no controllers): returns the hierarchy index or -errno. */
+static int hier_add_named(struct hier_set *s, const char *name)
+{
+	const struct cg_sys *sys = cg_sys_get();
+	int ctrl = -1, idx = cg_hier_lookup(name, &ctrl);
+	struct stat st;
+
+	if (idx < 0)
+		return idx;
+	if (ctrl >= 0 || sys->mounts[idx].version != CGROUP_V1)
+		return -ENOENT;
+	for (int i = 0; i < s->n; i++)
+		if (s->h[i].ctrl < 0 && s->h[i].mount == idx)
+			return i;
+	if (s->n >= (int)ELEMENTSOF(s->h))
+		return -E2BIG;
+	if (fstat(cg_mount_root_fd(idx), &st) < 0)
+		return -errno;
+	s->h[s->n] = (struct hier){
+		.ctrl = -1,
+		.mount = idx,
+		.ctrls = 0,
+		.version = CGROUP_V1,
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+	};
+	return s->n++;
+}
+
 /*
  * The hierarchies covering the controllers of cgrp. A group without
  * controllers lives on the cgroup v2 hierarchy (libcgroup 3.x: "an empty
@@ -206,6 +239,17 @@ static int hier_set_build(struct hier_set *s, const struct cgroup *cgrp, bool al
 		if (!c || !c->name)
 			return ECGINVAL;
 		ctrl = cg_ctrl_lookup(c->name);
+		if (ctrl < 0 && !strncmp(c->name, "name=", 5)) {
+			hi = hier_add_named(s, c->name);
+			if (hi == -ENODEV)
+				return ECGROUPNOTINITIALIZED;
+			if (hi < 0) {
+				cg_fail_errno(hi);
+				return hi == -ENOENT ? ECGROUPSUBSYSNOTMOUNTED : cg_ecg_from_errno(hi);
+			}
+			s->of[i] = hi;
+			continue;
+		}
 		if (ctrl < 0) {
 			cg_fail_errno(-ENOENT);
 			return ECGROUPSUBSYSNOTMOUNTED;
@@ -273,9 +317,23 @@ static int group_open(int ctrl, const char *name, int flags, mode_t mode)
 	return fd;
 }
 
+/* Borrowed dirfd where the hierarchy's group names are rooted. */
+static int hier_root_fd(const struct hier *h)
+{
+	return h->ctrl >= 0 ? cg_ctrl_root_fd(h->ctrl, NULL) : cg_mount_root_fd(h->mount);
+}
+
 static int hier_open(const struct hier *h, const char *name, int flags, mode_t mode)
 {
-	return group_open(h->ctrl, name, flags, mode);
+	int root, fd;
+
+	if (h->ctrl >= 0)
+		return group_open(h->ctrl, name, flags, mode);
+	root = hier_root_fd(h);
+	if (root < 0)
+		return root;
+	fd = ol_open_dir_beneath(root, name ? name : "", flags, mode);
+	return fd == -ENOTDIR && !(flags & OL_OPEN_CREATE) ? -ENOENT : fd;
 }
 
 /*
@@ -304,26 +362,31 @@ static int open_parent(const struct hier *h, const char *name)
  * O_PATH: a full open (and close) of a cgroup directory costs about as much
  * as writing a value, and the fd only serves as the base of openat().
  */
-static int hier_create(const struct hier *h, const char *name, mode_t mode)
+static int hier_create(const struct hier *h, const char *name, mode_t mode, bool *created)
 {
 	_cleanup_close_ int pfd = -1;
 	const char *base = base_name(name);
 	int parent;
 
+	*created = false;
 	if (!*name)
 		return hier_open(h, "", OL_OPEN_PATH, 0);
 	if (!strchr(name, '/')) {
-		parent = cg_ctrl_root_fd(h->ctrl, NULL); /* borrowed */
+		parent = hier_root_fd(h); /* borrowed */
 		if (parent < 0)
 			return parent;
 	} else {
 		parent = pfd = open_parent(h, name);
-		if (parent == -ENOENT)
-			return group_open(h->ctrl, name, OL_OPEN_CREATE | OL_OPEN_PATH, mode);
+		if (parent == -ENOENT) {
+			*created = true; /* (some of) the path is new */
+			return hier_open(h, name, OL_OPEN_CREATE | OL_OPEN_PATH, mode);
+		}
 		if (parent < 0)
 			return parent;
 	}
-	if (mkdirat(parent, base, mode) < 0 && errno != EEXIST)
+	if (mkdirat(parent, base, mode) == 0)
+		*created = true;
+	else if (errno != EEXIST)
 		return -errno;
 	return ol_open_dir_beneath(parent, base, OL_OPEN_PATH, 0);
 }
@@ -529,13 +592,16 @@ static mode_t mode_masked(mode_t want, mode_t cur)
 	return want & (u | (u >> 3) | (u >> 6) | S_ISUID | S_ISGID | S_ISVTX);
 }
 
+/*
+ * The files that get tasks_uid/gid and task_fperm: v1 "tasks" only (v1
+ * cgroup.procs is a control file, owned by control_uid, as in libcgroup);
+ * v2 cgroup.procs and cgroup.threads.
+ */
 static bool is_task_file(enum cg_version_t v, const char *name)
 {
-	if (streq(name, "cgroup.procs"))
-		return true;
 	if (v == CGROUP_V1)
 		return streq(name, "tasks");
-	return streq(name, "cgroup.threads");
+	return streq(name, "cgroup.procs") || streq(name, "cgroup.threads");
 }
 
 /* chmod a regular file without following symlinks. */
@@ -560,10 +626,10 @@ static int chmod_at(int dirfd, const char *name, mode_t mode)
  * files tasks_uid/gid; modes are masked with the file's owner bits
  * (libcgroup). Returns the first -errno, after trying everything.
  */
-static int group_apply_owner(const struct cgroup *cgrp, int gfd, enum cg_version_t v)
+static int group_apply_owner(const struct cgroup *cgrp, int gfd, enum cg_version_t v, bool do_chown)
 {
-	bool ctl_own = cgrp->control_uid != NO_UID_GID || cgrp->control_gid != NO_UID_GID;
-	bool task_own = cgrp->tasks_uid != NO_UID_GID || cgrp->tasks_gid != NO_UID_GID;
+	bool ctl_own = do_chown && (cgrp->control_uid != NO_UID_GID || cgrp->control_gid != NO_UID_GID);
+	bool task_own = do_chown && (cgrp->tasks_uid != NO_UID_GID || cgrp->tasks_gid != NO_UID_GID);
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
 	struct stat st;
@@ -850,10 +916,30 @@ static void close_all(int *fds, int n)
 
 /* --------------------------------------------------------------- create */
 
+/* Remove group `name` of a hierarchy again (it was created by this call and holds no tasks). */
+static void hier_undo_create(const struct hier *h, const char *name)
+{
+	_cleanup_close_ int pfd = -1;
+	int parent;
+
+	if (!*name)
+		return;
+	parent = strchr(name, '/') ? (pfd = open_parent(h, name)) : hier_root_fd(h);
+	if (parent >= 0)
+		(void)unlinkat(parent, base_name(name), AT_REMOVEDIR);
+}
+
+/*
+ * libcgroup 3.x semantics: with ignore_ownership nothing is chown'ed (the
+ * permissions are still applied); a value the kernel refuses removes the
+ * group again (when this call created it) and returns ECGOTHER with the
+ * write's errno (EINVAL for a bad value).
+ */
 _public_ int cgroup_create_cgroup(struct cgroup *cgrp, int ignore_ownership)
 {
 	struct hier_set s;
 	int gfds[CG_CTRL_COUNT];
+	bool created[CG_CTRL_COUNT] = {};
 	struct write_plan plan = {};
 	int r, first = -1, ret = 0;
 
@@ -868,7 +954,7 @@ _public_ int cgroup_create_cgroup(struct cgroup *cgrp, int ignore_ownership)
 
 	/* 1. directories (missing parents too) and v2 controller enabling */
 	for (int i = 0; i < s.n; i++) {
-		gfds[i] = hier_create(&s.h[i], cgrp->name, GROUP_DIR_MODE);
+		gfds[i] = hier_create(&s.h[i], cgrp->name, GROUP_DIR_MODE, &created[i]);
 		if (gfds[i] < 0) {
 			r = gfds[i];
 			gfds[i] = -1;
@@ -889,12 +975,12 @@ _public_ int cgroup_create_cgroup(struct cgroup *cgrp, int ignore_ownership)
 		}
 	}
 
-	/* 2. owners and permissions */
+	/* 2. owners (unless ignore_ownership) and permissions */
 	for (int i = 0; i < s.n; i++) {
-		r = group_apply_owner(cgrp, gfds[i], s.h[i].version);
-		if (r < 0 && !ignore_ownership) {
-			ret = cg_ecg_from_errno(r);
-			goto out;
+		r = group_apply_owner(cgrp, gfds[i], s.h[i].version, !ignore_ownership);
+		if (r < 0) {
+			ret = cg_fail_errno(r);
+			goto undo;
 		}
 	}
 
@@ -902,11 +988,22 @@ _public_ int cgroup_create_cgroup(struct cgroup *cgrp, int ignore_ownership)
 	r = write_values(&plan, &s, cgrp, gfds, false, &first);
 	if (r < 0) {
 		ret = cg_ecg_from_errno(r);
-		goto out;
+		goto undo;
 	}
 	if (first >= 0) {
-		cg_fail_errno(plan.ops[first].err);
-		ret = ECGCANTSETVALUE;
+		ret = cg_fail_errno(plan.ops[first].err);
+		goto undo;
+	}
+	goto out;
+undo:
+	{
+		int saved = cgroup_get_last_errno();
+
+		close_all(gfds, s.n);
+		for (int i = s.n - 1; i >= 0; i--)
+			if (created[i])
+				hier_undo_create(&s.h[i], cgrp->name);
+		cg_fail_errno(saved);
 	}
 out:
 	write_plan_done(&plan);
@@ -1510,12 +1607,16 @@ static int delete_children(struct delete_ctx *ctx, int gfd, int depth)
 	return r;
 }
 
-/* ECG code for a failed rmdir/open step (busy -> ECGNONEMPTY). */
-static int delete_error(int r)
+/*
+ * ECG code for a failed rmdir/open step, as libcgroup 3.x: a busy group
+ * (children or tasks left) is ECGNONEMPTY with CGFLAG_DELETE_EMPTY_ONLY and
+ * ECGOTHER with errno EBUSY otherwise.
+ */
+static int delete_error(int r, int flags)
 {
 	if (r == -EBUSY || r == -ENOTEMPTY) {
-		cg_fail_errno(r);
-		return ECGNONEMPTY;
+		cg_fail_errno(-EBUSY);
+		return (flags & CGFLAG_DELETE_EMPTY_ONLY) ? ECGNONEMPTY : ECGOTHER;
 	}
 	if (r == -ESRCH || r == -EINVAL)
 		return cg_fail_errno(r);
@@ -1542,7 +1643,7 @@ static int delete_in_hier(const struct hier *h, const char *name, int flags)
 		parent = gfd; /* children's tasks go to the root itself */
 	} else {
 		if (!strchr(name, '/'))
-			parent = cg_ctrl_root_fd(h->ctrl, NULL); /* borrowed, identity checked */
+			parent = hier_root_fd(h); /* borrowed, identity checked */
 		else
 			parent = pfd = open_parent(h, name);
 		if (parent < 0)
@@ -1617,7 +1718,7 @@ _public_ int cgroup_delete_cgroup_ext(struct cgroup *cgrp, int flags)
 			continue;
 		found++;
 		if (r != 0) {
-			int code = r > 1 ? r : delete_error(r);
+			int code = r > 1 ? r : delete_error(r, flags);
 
 			/* ECGNONEMPTY yields to any other error (libcgroup) */
 			if (!first || (first == ECGNONEMPTY && code != ECGNONEMPTY)) {
@@ -1627,8 +1728,8 @@ _public_ int cgroup_delete_cgroup_ext(struct cgroup *cgrp, int flags)
 		}
 	}
 	if (!found) {
-		cg_fail_errno(-ENOENT);
-		return ECGROUPNOTEXIST;
+		/* libcgroup 3.x: a missing group is ECGOTHER with errno ENOENT */
+		return cg_fail_errno(-ENOENT);
 	}
 	if (first)
 		cg_fail_errno(first_errno);

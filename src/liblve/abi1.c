@@ -31,6 +31,11 @@
  *
  * Units of struct liblve_settings: see lve-ctl.h (SPEED 1/100 %, memory in
  * 4 KiB pages, cpu weight 1..100 = cpu.weight with 100 the default).
+ *
+ * errno: every function returning a negative error also sets errno to its
+ * positive value (modules decide on errno: EPERM "already inside" serves the
+ * request outside any LVE); success leaves errno alone. The public names are
+ * thin wrappers at the end of the file around static *_impl functions.
  */
 #include <errno.h>
 #include <limits.h>
@@ -124,7 +129,7 @@ _hidden_ void liblve_fault_baseline(struct liblve *lve, uint32_t id)
 	pthread_mutex_unlock(&lve->lock);
 }
 
-_public_ int lve_check_fault(struct liblve *lve, uint32_t *failmask)
+static int lve_check_fault_impl(struct liblve *lve, uint32_t *failmask)
 {
 	struct liblve_fault_snap now;
 	struct olve *h = NULL;
@@ -266,7 +271,7 @@ _public_ struct liblve *init_lve(liblve_alloc alloc, liblve_free free_fn)
 	return lve;
 }
 
-_public_ int destroy_lve(struct liblve *lve)
+static int destroy_lve_impl(struct liblve *lve)
 {
 	void (*free_fn)(void *);
 
@@ -279,18 +284,19 @@ _public_ int destroy_lve(struct liblve *lve)
 	return 0;
 }
 
-_public_ int lve_enter_flags(struct liblve *lve, uint32_t lve_id, uint32_t *cookie, enum liblve_enter_flags flags)
+static int lve_enter_flags_impl(struct liblve *lve, uint32_t lve_id, uint32_t *cookie,
+				enum liblve_enter_flags flags)
 {
 	return liblve_enter(lve, lve_id, (uint32_t)flags & LVE_ENTER_FLAGS_1_3, cookie);
 }
 
-_public_ int lve_exit(struct liblve *lve, uint32_t *cookie)
+static int lve_exit_impl(struct liblve *lve, uint32_t *cookie)
 {
 	return liblve_leave(lve, cookie);
 }
 
-_public_ int lve_setup_enter(struct liblve *lve, uint32_t ve_id, struct liblve_settings *set, uint32_t *cookie,
-			     enum liblve_enter_flags flags)
+static int lve_setup_enter_impl(struct liblve *lve, uint32_t ve_id, struct liblve_settings *set,
+				uint32_t *cookie, enum liblve_enter_flags flags)
 {
 	struct olve *h = NULL;
 	int r;
@@ -312,10 +318,10 @@ _public_ int lve_setup_enter(struct liblve *lve, uint32_t ve_id, struct liblve_s
 		if (r < 0)
 			return liblve_err(r);
 	}
-	return lve_enter_flags(lve, ve_id, cookie, flags);
+	return lve_enter_flags_impl(lve, ve_id, cookie, flags);
 }
 
-_public_ int is_in_lve(struct liblve *lve)
+static int is_in_lve_impl(struct liblve *lve)
 {
 	struct olve *h = NULL;
 	uint32_t id;
@@ -343,7 +349,7 @@ _public_ uint32_t lve_kapi_ver(struct liblve *lve)
 	return 6;
 }
 
-_public_ int lve_flush(struct liblve *lve, int all)
+static int lve_flush_impl(struct liblve *lve, int all)
 {
 	_cleanup_free_ uint32_t *ids = NULL;
 	struct olve *h = NULL;
@@ -371,7 +377,7 @@ _public_ int lve_flush(struct liblve *lve, int all)
 	return liblve_err(ret);
 }
 
-_public_ int lve_info(struct liblve *lve, uint32_t ve_id, struct liblve_info *info)
+static int lve_info_impl(struct liblve *lve, uint32_t ve_id, struct liblve_info *info)
 {
 	struct olve_limits lim;
 	struct olve *h = NULL;
@@ -396,7 +402,7 @@ _public_ int lve_info(struct liblve *lve, uint32_t ve_id, struct liblve_info *in
 	return 0;
 }
 
-_public_ int lve_setup_flags(struct liblve *lve, uint32_t ve_id, enum liblve_ve_flags flags)
+static int lve_setup_flags_impl(struct liblve *lve, uint32_t ve_id, enum liblve_ve_flags flags)
 {
 	struct olve *h = NULL;
 	int r;
@@ -411,7 +417,7 @@ _public_ int lve_setup_flags(struct liblve *lve, uint32_t ve_id, enum liblve_ve_
 	return liblve_err(olve_set_flags(h, ve_id, (flags & LVE_VE_DISABLE) ? OLVE_F_DISABLED : 0));
 }
 
-_public_ int lve_enter_pid(struct liblve *lve, uint32_t ve_id, pid_t pid)
+static int lve_enter_pid_impl(struct liblve *lve, uint32_t ve_id, pid_t pid)
 {
 	struct olve *h = NULL;
 	int r = liblve_handle(lve, &h);
@@ -421,7 +427,7 @@ _public_ int lve_enter_pid(struct liblve *lve, uint32_t ve_id, pid_t pid)
 	return liblve_err(olve_enter_pid(h, ve_id, pid));
 }
 
-_public_ int lve_leave_pid(struct liblve *lve, pid_t pid)
+static int lve_leave_pid_impl(struct liblve *lve, pid_t pid)
 {
 	struct olve *h = NULL;
 	int r = liblve_handle(lve, &h);
@@ -431,7 +437,7 @@ _public_ int lve_leave_pid(struct liblve *lve, pid_t pid)
 	return liblve_err(olve_leave_pid(h, pid));
 }
 
-_public_ int lve_start(struct liblve *lve)
+static int lve_start_impl(struct liblve *lve)
 {
 	struct olve *h = NULL;
 	int r;
@@ -442,4 +448,68 @@ _public_ int lve_start(struct liblve *lve)
 	if (r < 0)
 		return liblve_err(r);
 	return h->n_hier > 0 ? 0 : -ENODEV;
+}
+
+/* ------------------------------------------------ errno at the boundary */
+
+_public_ int lve_check_fault(struct liblve *lve, uint32_t *failmask)
+{
+	return liblve_ret(lve_check_fault_impl(lve, failmask));
+}
+
+_public_ int destroy_lve(struct liblve *lve)
+{
+	return liblve_ret(destroy_lve_impl(lve));
+}
+
+_public_ int lve_enter_flags(struct liblve *lve, uint32_t lve_id, uint32_t *cookie,
+			     enum liblve_enter_flags flags)
+{
+	return liblve_ret(lve_enter_flags_impl(lve, lve_id, cookie, flags));
+}
+
+_public_ int lve_exit(struct liblve *lve, uint32_t *cookie)
+{
+	return liblve_ret(lve_exit_impl(lve, cookie));
+}
+
+_public_ int lve_setup_enter(struct liblve *lve, uint32_t ve_id, struct liblve_settings *set, uint32_t *cookie,
+			     enum liblve_enter_flags flags)
+{
+	return liblve_ret(lve_setup_enter_impl(lve, ve_id, set, cookie, flags));
+}
+
+_public_ int is_in_lve(struct liblve *lve)
+{
+	return liblve_ret(is_in_lve_impl(lve));
+}
+
+_public_ int lve_flush(struct liblve *lve, int all)
+{
+	return liblve_ret(lve_flush_impl(lve, all));
+}
+
+_public_ int lve_info(struct liblve *lve, uint32_t ve_id, struct liblve_info *info)
+{
+	return liblve_ret(lve_info_impl(lve, ve_id, info));
+}
+
+_public_ int lve_setup_flags(struct liblve *lve, uint32_t ve_id, enum liblve_ve_flags flags)
+{
+	return liblve_ret(lve_setup_flags_impl(lve, ve_id, flags));
+}
+
+_public_ int lve_enter_pid(struct liblve *lve, uint32_t ve_id, pid_t pid)
+{
+	return liblve_ret(lve_enter_pid_impl(lve, ve_id, pid));
+}
+
+_public_ int lve_leave_pid(struct liblve *lve, pid_t pid)
+{
+	return liblve_ret(lve_leave_pid_impl(lve, pid));
+}
+
+_public_ int lve_start(struct liblve *lve)
+{
+	return liblve_ret(lve_start_impl(lve));
 }

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ void olve_conf_free(struct olve_conf *c)
 	free(c->sysconfig);
 	free(c->info_file);
 	free(c->list_file);
+	free(c->limits_file);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -123,6 +125,7 @@ static int conf_set(struct olve_conf *c, const char *key, const char *value)
 		{ "sysconfig", offsetof(struct olve_conf, sysconfig) },
 		{ "info_file", offsetof(struct olve_conf, info_file) },
 		{ "list_file", offsetof(struct olve_conf, list_file) },
+		{ "limits_file", offsetof(struct olve_conf, limits_file) },
 	};
 
 	if (!strcmp(key, "cgroup_root")) {
@@ -194,6 +197,16 @@ static int conf_defaults(struct olve_conf *c)
 		/* "/" as state_dir gives "/list", not "//list" */
 		memcpy(s + (n > 0 && c->state_dir[n - 1] == '/' ? n - 1 : n), "/list", sizeof("/list"));
 		c->list_file = s;
+	}
+	/* limits store (limits-store.h): the compiled form of ve_cfg, kept
+	 * beside it when ve_cfg is not the system one (tests, demo) */
+	if (!c->limits_file) {
+		if (!strcmp(c->ve_cfg, "/etc/container/ve.cfg"))
+			c->limits_file = strdup("/var/lib/openlve/limits");
+		else if (asprintf(&c->limits_file, "%s.limits", c->ve_cfg) < 0)
+			c->limits_file = NULL;
+		if (!c->limits_file)
+			return -ENOMEM;
 	}
 	return 0;
 }

@@ -44,9 +44,14 @@
  * LVE's VMEM (never above the hard limit), and the last one to leave
  * restores the saved value.
  *
- * Only euid 0 or CAP_SYS_ADMIN may enter or leave (checked explicitly:
- * cgroup files opened by root stay writable after privileges are dropped).
- * Refusals are -EPERM, never -EACCES.
+ * Who may enter or leave: priv.c decides (olve_may_enter). Privileged
+ * callers open every file themselves. An unprivileged child of a process
+ * that opened its handle privileged with OLVE_OPEN_DELEGATE gets the same
+ * fds opened by root from priv.c's broker: the LVE's (through the handle's
+ * cache, lve.c), its thread's origin (origin_resolve) and each EP pool fd
+ * (pool_get); each once, then they are kept. A thread may leave an entry
+ * it made through such a handle after dropping privileges; otherwise
+ * leaving needs privilege like entering. Refusals are -EPERM, never -EACCES.
  *
  * Hot path (enter or leave): no /proc read, no allocation, no path
  * building: a credential check, one pread of the state header, one OFD
@@ -54,7 +59,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/capability.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -127,6 +131,7 @@ struct ent_thread {
 	struct ep_pool *pool;
 	int slotfd, slot;
 	bool vmem;
+	bool delegated; /* entered through a delegating handle: may leave unprivileged */
 };
 
 struct pid_origin {
@@ -154,18 +159,6 @@ static int g_n_pids;
 static __thread struct ent_thread *t_cur;
 
 /* --------------------------------------------------------------- helpers */
-
-_hidden_ bool olve_privileged(void)
-{
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
-	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-
-	if (geteuid() == 0)
-		return true;
-	if (syscall(SYS_capget, &hdr, data) < 0)
-		return false;
-	return (data[CAP_TO_INDEX(CAP_SYS_ADMIN)].effective & CAP_TO_MASK(CAP_SYS_ADMIN)) != 0;
-}
 
 static int err_perm(int r)
 {
@@ -279,13 +272,38 @@ static void enter_once(void)
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
 }
 
+static void pid_origin_free(struct pid_origin *o);
+
+/*
+ * The library is being unloaded (a web server's graceful reload dlclose()s
+ * it) or the process exits: its key destructor must not run later, and the
+ * state of every thread (origin fds), the EP pools and the enter_pid
+ * records go with the image, so a dlclose/dlopen cycle leaks nothing.
+ */
 __attribute__((destructor)) static void enter_fini(void)
 {
-	/* The library is being unloaded: its key destructor must not run later. */
+	struct ent_thread *t, *next;
+
 	if (g_key_ok) {
 		pthread_key_delete(g_key);
 		g_key_ok = false;
 	}
+	pthread_mutex_lock(&g_lock);
+	for (t = g_threads; t; t = next) {
+		next = t->next;
+		thread_free(t);
+	}
+	g_threads = NULL;
+	t_cur = NULL;
+	pool_forget_all();
+	while (g_pids) {
+		struct pid_origin *o = g_pids;
+
+		g_pids = o->next;
+		pid_origin_free(o);
+	}
+	g_n_pids = 0;
+	pthread_mutex_unlock(&g_lock);
 }
 
 static void thread_identity(struct ent_thread *t)
@@ -322,6 +340,7 @@ static void thread_reset(struct ent_thread *t)
 	t->slotfd = -1;
 	t->slot = -1;
 	t->vmem = false;
+	t->delegated = false;
 	t->ebits = 0;
 	t->gen = atomic_load(&g_fork_gen);
 	thread_identity(t);
@@ -373,8 +392,8 @@ static struct ent_thread *thread_peek(void)
 
 /* -------------------------------------------------- /proc/<pid>/cgroup */
 
-/* Whole /proc/thread-self/cgroup (pid 0) or /proc/<pid>/cgroup; *out malloc'd. */
-static int proc_cgroup_read(pid_t pid, char **out)
+/* Whole /proc/thread-self/cgroup (pid 0), /proc/<pid>/cgroup (tid 0) or /proc/<pid>/task/<tid>/cgroup. */
+static int proc_cgroup_read_task(pid_t pid, pid_t tid, char **out)
 {
 	char path[64];
 	_cleanup_close_ int fd = -1;
@@ -383,8 +402,10 @@ static int proc_cgroup_read(pid_t pid, char **out)
 
 	if (pid == 0)
 		snprintf(path, sizeof(path), "/proc/thread-self/cgroup");
-	else
+	else if (tid == 0)
 		snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/cgroup", (int)pid, (int)tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -418,6 +439,11 @@ static int proc_cgroup_read(pid_t pid, char **out)
 	buf[len] = 0;
 	*out = TAKE_PTR(buf);
 	return 0;
+}
+
+static int proc_cgroup_read(pid_t pid, char **out)
+{
+	return proc_cgroup_read_task(pid, 0, out);
 }
 
 /* The path of hierarchy hr in a /proc/<pid>/cgroup text, copied into out. -ENOENT when absent. */
@@ -543,6 +569,71 @@ static bool origin_fresh(const struct olve *h, const struct ent_thread *t)
 	return d >= 0 && d < ORIGIN_RECHECK_NS;
 }
 
+/* Every origin fd of the thread, opened by priv.c's broker (unprivileged child of a delegating opener). */
+static int origin_from_broker(const struct olve *h, struct ent_thread *t)
+{
+	int fds[OLVE_MAX_HIER];
+	char *paths[OLVE_MAX_HIER];
+	int r = olve_broker_origin(h, (pid_t)syscall(SYS_gettid), fds, paths);
+
+	if (r < 0)
+		return r;
+	for (int i = 0; i < h->n_hier; i++) {
+		origin_clear(&t->o[i]);
+		t->o[i].fd = fds[i];
+		t->o[i].mountfd = h->hier[i].mountfd;
+		t->o[i].path = paths[i];
+	}
+	for (int i = h->n_hier; i < OLVE_MAX_HIER; i++)
+		origin_clear(&t->o[i]);
+	t->n = h->n_hier;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t->checked);
+	t->origin_ok = true;
+	return 0;
+}
+
+_hidden_ int olve_origin_open(struct olve *h, pid_t pid, pid_t tid, int fds[static OLVE_MAX_HIER],
+			      char *paths[static OLVE_MAX_HIER])
+{
+	_cleanup_free_ char *text = NULL;
+	int r, n = 0;
+
+	if (!h || pid <= 0 || tid <= 0 || h->n_hier <= 0 || h->n_hier > OLVE_MAX_HIER)
+		return -EINVAL;
+	/* the task dir exists only when tid is a thread of pid */
+	r = proc_cgroup_read_task(pid, tid, &text);
+	if (r < 0)
+		return r == -ENOENT ? -ESRCH : r;
+	for (; n < h->n_hier; n++) {
+		const struct olve_hier *hr = &h->hier[n];
+		char path[PATH_MAX];
+
+		r = proc_cgroup_path(text, hr, path, sizeof(path));
+		if (r == 0 && path_lve_id(path, hr->root))
+			r = -EPERM;
+		if (r == 0)
+			r = open_cgroup_file(hr->mountfd, path, hr->version == 2 ? "cgroup.procs" : "tasks");
+		if (r >= 0) {
+			fds[n] = r;
+			paths[n] = strdup(path);
+			r = paths[n] ? 0 : -ENOMEM;
+			if (r < 0)
+				safe_close(fds[n]);
+		}
+		if (r < 0)
+			break;
+	}
+	if (r < 0) {
+		for (int i = 0; i < n; i++) {
+			safe_close(fds[i]);
+			free(paths[i]);
+			paths[i] = NULL;
+		}
+		return r;
+	}
+	return 0;
+}
+
 /* Re-read /proc/thread-self/cgroup: -EPERM when inside an LVE, else refresh the origin fds. */
 static int origin_resolve(const struct olve *h, struct ent_thread *t)
 {
@@ -569,6 +660,8 @@ static int origin_resolve(const struct olve *h, struct ent_thread *t)
 		if (t->o[i].fd >= 0 && t->o[i].mountfd == hr->mountfd && t->o[i].path &&
 		    !strcmp(t->o[i].path, path))
 			continue;
+		if (olve_broker_wanted(h))
+			return origin_from_broker(h, t);
 		fd = open_cgroup_file(hr->mountfd, path, hr->version == 2 ? "cgroup.procs" : "tasks");
 		if (fd < 0)
 			return fd;
@@ -683,7 +776,7 @@ static int pool_get(struct olve *h, uint32_t id, const struct olve_lve_fds *lve,
 	if (!p)
 		return -ENOMEM;
 
-	fd = olve_state_open(h, id, false);
+	fd = olve_broker_wanted(h) ? olve_broker_state(h, id) : olve_state_open(h, id, false);
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &nst) < 0 || nst.st_dev != st.st_dev || nst.st_ino != st.st_ino) {
@@ -933,7 +1026,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		return -EINVAL;
 	if (!cookie)
 		return -EFAULT;
-	if (!olve_privileged())
+	if (!olve_may_enter(h))
 		return -EPERM;
 	r = thread_get(&t);
 	if (r < 0)
@@ -991,6 +1084,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	}
 
 	t->entered = true;
+	t->delegated = h->brokerfd >= 0;
 	t->id = id;
 	t->seq++;
 	t->cookie = t->salt ^ (t->seq * 0x9E3779B9u);
@@ -1014,7 +1108,7 @@ _public_ int olve_leave(struct olve *h, uint32_t cookie)
 		return -ESRCH;
 	if (cookie != t->cookie)
 		return -EINVAL;
-	if (!olve_privileged())
+	if (!t->delegated && !olve_privileged())
 		return -EPERM;
 	r = move_back(t, t->nmoved);
 	thread_release_entry(t, true);

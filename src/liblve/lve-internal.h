@@ -10,6 +10,8 @@
  *   state.c   per-LVE state file: flags, EP limit, VMEM, fault counters, EP
  *             slots; the defaults record; olve_set_flags / olve_get_flags
  *   enter.c   enter / leave / enter_pid / leave_pid
+ *   priv.c    who may enter / change LVEs; the privileged broker that hands
+ *             root-opened fds to a web server's unprivileged children
  *   seed.c    the seed API of lve-ctl.h
  *   abi1.c    the CloudLinux 1.x ABI of lve-ctl.h
  *   vecfg.c   /etc/container/ve.cfg (libxml2)      [used by lvectl, lved]
@@ -46,7 +48,7 @@
  *   cgroup_root              LVE root below every mount (relative; no "..")
  *   cgroup_root.<controller> override for the hierarchy holding <controller>
  *                            (cpu cpuacct cpuset memory blkio io pids)
- *   state_dir ve_cfg sysconfig info_file list_file   absolute paths
+ *   state_dir ve_cfg sysconfig info_file list_file limits_file   absolute paths
  *   fd_cache_size            LVEs whose fds a handle keeps open (decimal
  *                            0..65536, default 256; 0: none, every call
  *                            opens them afresh); see struct olve_lve_fds
@@ -63,6 +65,9 @@ struct olve_conf {
 	char *sysconfig;                           /* default "/etc/sysconfig/cloudlinux" */
 	char *info_file;                           /* default "/var/lve/info" */
 	char *list_file;                           /* /proc/lve/list stand-in, default "<state_dir>/list" */
+	char *limits_file;                         /* limits store (limits-store.h), default
+	                                              "/var/lib/openlve/limits", "<ve_cfg>.limits"
+	                                              when ve_cfg is not the default */
 	unsigned fd_cache_size;                    /* default OLVE_FD_CACHE_DEFAULT */
 	bool fd_cache_size_set;                    /* given in the file (duplicate check) */
 };
@@ -106,7 +111,8 @@ struct olve {
 	int statefd; /* O_DIRECTORY fd of <state_dir>/lve */
 	int ncpus;   /* online CPUs */
 	pthread_mutex_t lock;
-	void *cache; /* per-LVE fd cache, owned by lve.c */
+	void *cache;  /* per-LVE fd cache, owned by lve.c */
+	int brokerfd; /* priv.c: socket to the broker (OLVE_OPEN_DELEGATE), -1 */
 };
 
 /* Index of the hierarchy serving controller `ctrl` (io and blkio are one), or -1. */
@@ -336,6 +342,29 @@ _hidden_ int olve_defaults_get(struct olve *h, struct olve_limits *out);
 /* Merge the fields in lim->mask into the stored defaults. */
 _hidden_ int olve_defaults_set(struct olve *h, const struct olve_limits *lim);
 
+/* ------------------------------------------------------------------ priv */
+/* priv.c: the privilege model (see its header and liblve(3) "Privileges"). */
+
+/*
+ * euid 0, or CAP_SYS_ADMIN in the effective set: who may change LVEs and
+ * move other tasks. Checked explicitly: cgroup files opened by root stay
+ * writable after the process drops its privileges.
+ */
+_hidden_ bool olve_privileged(void);
+/* Privileged, or h was opened privileged with OLVE_OPEN_DELEGATE (h may be NULL): may enter. */
+_hidden_ bool olve_may_enter(const struct olve *h);
+/* Not privileged but h has a broker: LVE, state and origin fds come from it. */
+_hidden_ bool olve_broker_wanted(const struct olve *h);
+/* Fork the broker for h (privileged caller): h->brokerfd. */
+_hidden_ int olve_broker_start(struct olve *h);
+/* lve_open through the broker: *out a new entry (refs 1) with root-opened fds. */
+_hidden_ int olve_broker_lve(struct olve *h, uint32_t id, bool create, struct olve_lve_fds **out);
+/* A new open file description of LVE id's state file (O_RDWR|O_CLOEXEC), from the broker. */
+_hidden_ int olve_broker_state(struct olve *h, uint32_t id);
+/* The calling process's thread `tid`'s origin fds and paths (malloc'd), from the broker. */
+_hidden_ int olve_broker_origin(const struct olve *h, pid_t tid, int fds[static OLVE_MAX_HIER],
+				char *paths[static OLVE_MAX_HIER]);
+
 /* ----------------------------------------------------------------- enter */
 /*
  * enter.c (olve_enter/leave/enter_pid/leave_pid), seed.c (the seed API of
@@ -343,11 +372,13 @@ _hidden_ int olve_defaults_set(struct olve *h, const struct olve_limits *lim);
  */
 
 /*
- * euid 0, or CAP_SYS_ADMIN in the effective set: who may enter, leave and
- * change LVEs. Checked explicitly: cgroup files opened by root stay
- * writable after the process drops its privileges.
+ * The broker's side of an origin request: for thread `tid` of process
+ * `pid`, per hierarchy of h the O_WRONLY tasks (v1) / cgroup.procs (v2) fd
+ * of its cgroup and that cgroup's path (malloc'd). -ESRCH: tid is not a
+ * thread of pid; -EPERM: it is inside an LVE.
  */
-_hidden_ bool olve_privileged(void);
+_hidden_ int olve_origin_open(struct olve *h, pid_t pid, pid_t tid, int fds[static OLVE_MAX_HIER],
+			      char *paths[static OLVE_MAX_HIER]);
 /* True (and *id, may be NULL) when the calling thread is inside an LVE it entered itself. No syscall. */
 _hidden_ bool olve_thread_entered(uint32_t *id);
 
@@ -371,6 +402,8 @@ struct liblve {
 
 /* The boundary of both liblve APIs: -EACCES becomes -EPERM, everything else passes. */
 _hidden_ int liblve_err(int r);
+/* liblve_err, and errno = the positive error when negative: every public return of seed.c / abi1.c. */
+_hidden_ int liblve_ret(int r);
 /* Initialize / tear down caller memory as an instance (opens / closes its handle). */
 _hidden_ int liblve_instance_setup(struct liblve *lve);
 _hidden_ void liblve_instance_teardown(struct liblve *lve);

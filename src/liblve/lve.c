@@ -40,6 +40,7 @@
 
 #include "cg-internal.h"
 #include "fileio.h"
+#include "limits-store.h"
 #include "lve-internal.h"
 #include "pathsafe.h"
 
@@ -499,12 +500,13 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 	long n;
 	int r;
 
-	if (!out || (flags & ~OLVE_OPEN_NOCREATE))
+	if (!out || (flags & ~(OLVE_OPEN_NOCREATE | OLVE_OPEN_DELEGATE)))
 		return -EINVAL;
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->statefd = -1;
+	h->brokerfd = -1;
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		h->hier[i].rootfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
@@ -528,6 +530,11 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 		goto fail;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	h->ncpus = n > 0 ? (int)n : 1;
+	if ((flags & OLVE_OPEN_DELEGATE) && olve_privileged()) {
+		r = olve_broker_start(h); /* priv.c */
+		if (r < 0)
+			goto fail;
+	}
 	*out = h;
 	return 0;
 fail:
@@ -576,6 +583,7 @@ _public_ void olve_close(struct olve *h)
 		free(h->hier[i].root);
 	}
 	safe_close(h->statefd);
+	safe_close(h->brokerfd);
 	olve_conf_free(&h->conf);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -692,13 +700,13 @@ static bool errno_is_perm(int r)
 }
 
 /*
- * Limits of an LVE created now. The one place to read them: the defaults
- * record (lvectl's "default" line of ve.cfg).
+ * Limits of an LVE created now (or completed after its creator died): the
+ * one place to read them is the limits store, ve.cfg compiled by lvectl
+ * (limits-store.h), else the defaults.
  */
 static int creation_limits(struct olve *h, uint32_t id, struct olve_limits *out)
 {
-	(void)id;
-	return olve_defaults_get(h, out);
+	return olve_limits_for_new(h, id, out); /* ve.cfg's limits (limits-store.h) */
 }
 
 /*
@@ -838,7 +846,8 @@ int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds *
 		*out = f;
 		return 0;
 	}
-	r = lve_open(h, id, create, &f);
+	/* an unprivileged child of a delegating opener: root-opened fds from the broker (priv.c) */
+	r = olve_broker_wanted(h) ? olve_broker_lve(h, id, create, &f) : lve_open(h, id, create, &f);
 	if (r < 0) {
 		pthread_mutex_unlock(&h->lock);
 		return r;

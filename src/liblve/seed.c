@@ -19,7 +19,10 @@
  *                        unchanged, other negatives -EINVAL; creates the LVE
  *                        when absent.
  *   lve_instance_init()  NULL: the size of struct liblve to allocate (> 0);
- *                        else initializes that memory (opens a handle).
+ *                        else initializes that memory (opens a handle with
+ *                        OLVE_OPEN_DELEGATE: initialised as root, the
+ *                        instance keeps the right to enter and leave in
+ *                        children that drop privileges, see priv.c).
  *   lve_enter()          uid and gid must be (uint32_t)-1 (-EINVAL otherwise);
  *                        NULL cookie -EFAULT; see olve_enter for the rest
  *                        (-EPERM, -E2BIG, -EINVAL for id 0).
@@ -28,7 +31,9 @@
  *
  * The admin functions have no instance argument: they share one
  * process-wide handle, opened on first use. Every refusal for lack of
- * privilege is -EPERM (the boundary maps -EACCES).
+ * privilege is -EPERM (the boundary maps -EACCES). Every negative return
+ * also sets errno to its positive value (liblve_ret); success leaves errno
+ * alone. The public names wrap static *_impl functions (end of file).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -45,6 +50,14 @@ static struct olve *g_seed_h;
 _hidden_ int liblve_err(int r)
 {
 	return r == -EACCES ? -EPERM : r;
+}
+
+_hidden_ int liblve_ret(int r)
+{
+	r = liblve_err(r);
+	if (r < 0)
+		errno = -r;
+	return r;
 }
 
 _hidden_ int liblve_handle(struct liblve *lve, struct olve **out)
@@ -66,12 +79,22 @@ _hidden_ int liblve_handle(struct liblve *lve, struct olve **out)
 	return r;
 }
 
+/* Unloaded (dlclose on a web server's reload) or exiting: the process-wide handle goes too. */
+__attribute__((destructor)) static void seed_fini(void)
+{
+	pthread_mutex_lock(&g_seed_lock);
+	olve_close(g_seed_h);
+	g_seed_h = NULL;
+	pthread_mutex_unlock(&g_seed_lock);
+}
+
 _hidden_ int liblve_instance_setup(struct liblve *lve)
 {
 	struct olve *h = NULL;
 	int r;
 
-	r = olve_open(&h, 0);
+	/* web-server modules init as root, then their children drop privileges (priv.c) */
+	r = olve_open(&h, OLVE_OPEN_DELEGATE);
 	if (r < 0)
 		return r;
 	memset(lve, 0, sizeof(*lve));
@@ -105,7 +128,7 @@ _hidden_ int liblve_enter(struct liblve *lve, uint32_t id, uint32_t flags, uint3
 	r = liblve_handle(lve, &h);
 	if (r < 0)
 		return liblve_err(r);
-	if (lve && olve_privileged() && !olve_thread_entered(NULL))
+	if (lve && olve_may_enter(h) && !olve_thread_entered(NULL))
 		liblve_fault_baseline(lve, id);
 	r = olve_enter(h, id, flags, &c);
 	if (r < 0)
@@ -156,7 +179,7 @@ _public_ int lve_is_available(void)
 	return 0;
 }
 
-_public_ int lve_set_default(uint32_t cpu, uint32_t io)
+static int lve_set_default_impl(uint32_t cpu, uint32_t io)
 {
 	/* cpu is the default CPU limit (% of all cores): SPEED is lifted so it governs */
 	struct olve_limits lim = { .mask = OLVE_L_CPU | OLVE_L_SPEED | OLVE_L_IO, .cpu_pct = cpu, .speed = 0, .io = io };
@@ -171,7 +194,7 @@ _public_ int lve_set_default(uint32_t cpu, uint32_t io)
 	return liblve_err(olve_defaults_set(h, &lim));
 }
 
-_public_ int lve_create(uint32_t ve_id)
+static int lve_create_impl(uint32_t ve_id)
 {
 	struct olve_lve_fds *f;
 	struct olve *h = NULL;
@@ -190,7 +213,7 @@ _public_ int lve_create(uint32_t ve_id)
 	return liblve_err(r);
 }
 
-_public_ int lve_destroy(uint32_t ve_id)
+static int lve_destroy_impl(uint32_t ve_id)
 {
 	struct olve *h = NULL;
 	int r;
@@ -205,7 +228,7 @@ _public_ int lve_destroy(uint32_t ve_id)
 	return liblve_err(olve_destroy(h, ve_id));
 }
 
-_public_ int lve_setup(uint32_t ve_id, int32_t cpu, int32_t io)
+static int lve_setup_impl(uint32_t ve_id, int32_t cpu, int32_t io)
 {
 	struct olve_limits lim = { 0 };
 	struct olve *h = NULL;
@@ -232,14 +255,14 @@ _public_ int lve_setup(uint32_t ve_id, int32_t cpu, int32_t io)
 	return liblve_err(olve_apply(h, ve_id, &lim));
 }
 
-_public_ int lve_instance_init(struct liblve *lve)
+static int lve_instance_init_impl(struct liblve *lve)
 {
 	if (!lve)
 		return (int)sizeof(struct liblve);
 	return liblve_err(liblve_instance_setup(lve));
 }
 
-_public_ int lve_instance_destroy(struct liblve *lve)
+static int lve_instance_destroy_impl(struct liblve *lve)
 {
 	if (!lve || lve->magic != LIBLVE_MAGIC)
 		return -EINVAL;
@@ -247,7 +270,7 @@ _public_ int lve_instance_destroy(struct liblve *lve)
 	return 0;
 }
 
-_public_ int lve_enter(struct liblve *lve, uint32_t ve_id, uint32_t uid, uint32_t gid, uint32_t *cookie)
+static int lve_enter_impl(struct liblve *lve, uint32_t ve_id, uint32_t uid, uint32_t gid, uint32_t *cookie)
 {
 	if (!cookie)
 		return -EFAULT;
@@ -258,7 +281,49 @@ _public_ int lve_enter(struct liblve *lve, uint32_t ve_id, uint32_t uid, uint32_
 	return liblve_enter(lve, ve_id, 0, cookie);
 }
 
-_public_ int lve_leave(struct liblve *lve, uint32_t *cookie)
+static int lve_leave_impl(struct liblve *lve, uint32_t *cookie)
 {
 	return liblve_leave(lve, cookie);
+}
+
+/* ------------------------------------------------ errno at the boundary */
+
+_public_ int lve_set_default(uint32_t cpu, uint32_t io)
+{
+	return liblve_ret(lve_set_default_impl(cpu, io));
+}
+
+_public_ int lve_create(uint32_t ve_id)
+{
+	return liblve_ret(lve_create_impl(ve_id));
+}
+
+_public_ int lve_destroy(uint32_t ve_id)
+{
+	return liblve_ret(lve_destroy_impl(ve_id));
+}
+
+_public_ int lve_setup(uint32_t ve_id, int32_t cpu, int32_t io)
+{
+	return liblve_ret(lve_setup_impl(ve_id, cpu, io));
+}
+
+_public_ int lve_instance_init(struct liblve *lve)
+{
+	return lve ? liblve_ret(lve_instance_init_impl(lve)) : lve_instance_init_impl(lve);
+}
+
+_public_ int lve_instance_destroy(struct liblve *lve)
+{
+	return liblve_ret(lve_instance_destroy_impl(lve));
+}
+
+_public_ int lve_enter(struct liblve *lve, uint32_t ve_id, uint32_t uid, uint32_t gid, uint32_t *cookie)
+{
+	return liblve_ret(lve_enter_impl(lve, ve_id, uid, gid, cookie));
+}
+
+_public_ int lve_leave(struct liblve *lve, uint32_t *cookie)
+{
+	return liblve_ret(lve_leave_impl(lve, cookie));
 }

@@ -1087,6 +1087,32 @@ undo:
 	return r;
 }
 
+int vecfg_set_user(struct vecfg *c, uint32_t id, const char *user)
+{
+	struct vecfg_key key = {.kind = VECFG_LVE, .id = id};
+	struct sect *s, fresh;
+	size_t pos = 0;
+	int r;
+
+	if (id == 0 || !user || strlen(user) > 255 || !ol_component_valid(user) || ol_name_check(user) < 0)
+		return -EINVAL;
+	s = find_sect(c, &key, &pos);
+	if (s)
+		return xmlSetProp(s->node, BAD_CAST "user", BAD_CAST user) ? 0 : -ENOMEM;
+	r = sect_create(c, &key, &fresh);
+	if (r < 0)
+		return r;
+	if (!xmlSetProp(fresh.node, BAD_CAST "user", BAD_CAST user))
+		r = -ENOMEM;
+	else
+		r = index_insert(c, &fresh, pos);
+	if (r < 0) {
+		xmlUnlinkNode(fresh.node);
+		xmlFreeNode(fresh.node);
+	}
+	return r;
+}
+
 int vecfg_unset(struct vecfg *c, const struct vecfg_key *key, uint32_t mask)
 {
 	struct sect *s = find_sect(c, key, NULL);

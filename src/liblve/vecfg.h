@@ -129,6 +129,12 @@ _hidden_ int vecfg_get(const struct vecfg *c, const struct vecfg_key *key,
  */
 _hidden_ int vecfg_set(struct vecfg *c, const struct vecfg_key *key,
                        const struct vecfg_limits *lim);
+/*
+ * lvectl --save-username: the user="NAME" attribute of <lve id=ID> (the
+ * section is created when missing; NAME 1..255 bytes without control
+ * characters or '/'). Readers of ve.cfg ignore it; it records whose LVE it is.
+ */
+_hidden_ int vecfg_set_user(struct vecfg *c, uint32_t id, const char *user);
 /* Remove the elements of `mask` from a section (the section stays). -ENOENT if absent. */
 _hidden_ int vecfg_unset(struct vecfg *c, const struct vecfg_key *key, uint32_t mask);
 /* Remove a whole section. -ENOENT if absent; defaults cannot be deleted (-EINVAL). */

@@ -2,16 +2,19 @@
 /*
  * pam_lve.so - put a user's login session into the user's LVE (id = uid).
  *
- *   session required pam_lve.so [MIN_UID [CAGEFS_FLAG [EXCLUDED_GROUP]]]
+ *   session required pam_lve.so [MIN_UID [CAGEFS_FLAG [GROUP[,GROUP...]]]]
  *
  * Positional arguments as CloudLinux's module takes them
- * (`session required pam_lve.so 500 1 wheel`):
+ * (`session required pam_lve.so 500 1 wheel` or `... 500 1 wheel,admins`):
  *   MIN_UID         users with a smaller uid are left alone (default 500);
  *                   root (uid 0) is always left alone: there is no LVE 0
  *   CAGEFS_FLAG     0 or 1; accepted for compatibility, openlve has no CageFS
- *   EXCLUDED_GROUP  members of this group (primary or supplementary,
- *                   getgrouplist) are left alone; a group that does not
- *                   exist excludes nobody
+ *   GROUP,...       excluded groups, comma-separated (up to 64): members of
+ *                   any of them (primary or supplementary, getgrouplist) are
+ *                   left alone; a group that does not exist excludes nobody.
+ *                   An empty name ("wheel,", "a,,b") is a bad argument.
+ * The user checked is PAM_USER, the account the session is opened for (for
+ * su/sudo: the target account).
  * open_session moves the calling process - the PAM application's session
  * process, e.g. sshd's privileged session child or crond's job process,
  * with all its threads - into LVE uid (olve_enter_pid(getpid())), creating
@@ -46,12 +49,33 @@
 #define DEFAULT_MIN_UID 500
 #define BUF_MAX (1024 * 1024)
 #define GROUPS_MAX 65536
+#define EXCLUDED_MAX 64
+#define GROUP_NAME_MAX 255
 
 struct lve_args {
 	uint32_t min_uid;
 	int cagefs;
-	const char *excluded; /* NULL: none */
+	const char *excluded; /* comma-separated group names; NULL: none */
 };
+
+/* Check a GROUP[,GROUP...] argument: 1..EXCLUDED_MAX non-empty names without ':' or blanks. */
+static bool groups_arg_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (;;) {
+		size_t len = strcspn(s, ",");
+
+		if (len == 0 || len > GROUP_NAME_MAX || ++n > EXCLUDED_MAX)
+			return false;
+		for (size_t i = 0; i < len; i++)
+			if (s[i] == ':' || (unsigned char)s[i] <= ' ' || s[i] == 0x7f)
+				return false;
+		if (!s[len])
+			return true;
+		s += len + 1;
+	}
+}
 
 /* Decimal without sign, 0..UINT32_MAX. */
 static int parse_u32(const char *s, uint32_t *out)
@@ -77,7 +101,8 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct lv
 	a->cagefs = 0;
 	a->excluded = NULL;
 	if (argc > 3) {
-		pam_syslog(pamh, LOG_ERR, "too many arguments (%d); usage: pam_lve.so [MIN_UID [CAGEFS_FLAG [EXCLUDED_GROUP]]]",
+		pam_syslog(pamh, LOG_ERR,
+			   "too many arguments (%d); usage: pam_lve.so [MIN_UID [CAGEFS_FLAG [GROUP[,GROUP...]]]]",
 			   argc);
 		return -EINVAL;
 	}
@@ -93,8 +118,10 @@ static int parse_args(pam_handle_t *pamh, int argc, const char **argv, struct lv
 		a->cagefs = argv[1][0] == '1';
 	}
 	if (argc >= 3) {
-		if (!argv[2][0] || strlen(argv[2]) > 255 || strchr(argv[2], ':')) {
-			pam_syslog(pamh, LOG_ERR, "bad EXCLUDED_GROUP argument '%s'", argv[2]);
+		if (!groups_arg_valid(argv[2])) {
+			pam_syslog(pamh, LOG_ERR,
+				   "bad excluded groups argument '%s' (expected GROUP[,GROUP...], at most %d names)",
+				   argv[2], EXCLUDED_MAX);
 			return -EINVAL;
 		}
 		a->excluded = argv[2];
@@ -172,6 +199,41 @@ static int user_in_group(const char *user, gid_t pgid, gid_t gid)
 	}
 }
 
+/*
+ * Is `user` (primary group pgid) a member of one of the comma-separated
+ * groups `list` (validated by groups_arg_valid)? 1, 0, or -errno (logged).
+ */
+static int user_excluded(pam_handle_t *pamh, const char *user, gid_t pgid, const char *list)
+{
+	char name[GROUP_NAME_MAX + 1];
+
+	for (const char *s = list;;) {
+		size_t len = strcspn(s, ",");
+		gid_t xgid = 0;
+		int r;
+
+		memcpy(name, s, len);
+		name[len] = 0;
+		r = lookup_name(name, true, NULL, &xgid);
+		if (r == 0) {
+			r = user_in_group(user, pgid, xgid);
+			if (r < 0) {
+				pam_syslog(pamh, LOG_ERR, "cannot read the groups of user '%s': %s", user,
+					   strerror(-r));
+				return r;
+			}
+			if (r > 0)
+				return 1;
+		} else if (r != -ENOENT) {
+			pam_syslog(pamh, LOG_ERR, "cannot look up group '%s': %s", name, strerror(-r));
+			return r;
+		}
+		if (!s[len])
+			return 0;
+		s += len + 1;
+	}
+}
+
 _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct lve_args a;
@@ -179,7 +241,7 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
 	struct olve *h = NULL;
 	uint32_t fl = 0;
 	uid_t uid = 0;
-	gid_t pgid = 0, xgid = 0;
+	gid_t pgid = 0;
 	int r;
 
 	(void)flags;
@@ -199,19 +261,11 @@ _public_ int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const 
 	if (uid == 0 || (uint32_t)uid < a.min_uid)
 		return PAM_SUCCESS;
 	if (a.excluded) {
-		r = lookup_name(a.excluded, true, NULL, &xgid);
-		if (r == 0) {
-			r = user_in_group(user, pgid, xgid);
-			if (r < 0) {
-				pam_syslog(pamh, LOG_ERR, "cannot read the groups of user '%s': %s", user, strerror(-r));
-				return PAM_SESSION_ERR;
-			}
-			if (r > 0)
-				return PAM_SUCCESS;
-		} else if (r != -ENOENT) {
-			pam_syslog(pamh, LOG_ERR, "cannot look up group '%s': %s", a.excluded, strerror(-r));
+		r = user_excluded(pamh, user, pgid, a.excluded);
+		if (r < 0)
 			return PAM_SESSION_ERR;
-		}
+		if (r > 0)
+			return PAM_SUCCESS;
 	}
 
 	r = olve_open(&h, 0);

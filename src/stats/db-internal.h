@@ -5,10 +5,13 @@
  *
  * Schema (both backends; lower-case names so PostgreSQL needs no quoting):
  *
- *   lve_raw     one row per sample: server_id, id, ts, secs (= interval),
+ *   lve_raw     one row per sample, or per run of identical idle samples:
+ *               server_id, id, ts (of the run's first sample), n (samples,
+ *               1 unless a run; schema 2), secs (sum of their intervals),
  *               every usage/limit/fault field of struct lve_sample under its
- *               lower-cased name (acpu, lcpu, cpuf, ...), nprocs, nthreads.
- *               PRIMARY KEY (server_id, ts, id): a re-sent sample is ignored.
+ *               lower-cased name (acpu, lcpu, cpuf, ...) as in each sample,
+ *               nprocs, nthreads. A run never crosses a minute boundary.
+ *               PRIMARY KEY (server_id, ts, id).
  *   lve_minute  one row per (server_id, id, t = ts - ts % 60):
  *   lve_hour    ... t = ts - ts % 3600:
  *   lve_day     ... t = ts - ts % 86400 (UTC days):
@@ -20,12 +23,22 @@
  *               server (decimal unix seconds): lve_raw holds every sample
  *               with ts >= it, a rollup every bucket with t + secs > it.
  *
- * A sample is inserted into lve_raw and, only when that row is new, added
- * to its minute, hour and day rows, all in the pass's one transaction, so the
- * rollups always equal the aggregates of the raw rows they cover (until
- * retention removes raw rows). A sample that arrives after retention passed
- * its ts (a queue caught up late) lands in tables whose horizon it is older
- * than; queries never read those parts, so they stay exact.
+ * The writer (db.c) keeps per LVE, in memory, the open run of idle samples
+ * (struct lve_sample.quiet with the same values as the last one, inside one
+ * minute) and the open minute, hour and day buckets. A non-idle sample is a
+ * raw row of the pass at once; a run becomes one when it ends. A bucket is
+ * written when it closes (the first row of a later bucket, or the minute
+ * tick for LVEs that went silent), as an upsert that adds to the stored row,
+ * in the same transaction as the raw rows that closed it: a closed bucket
+ * always equals the aggregate of the raw rows it covers (until retention
+ * removes raw rows). lve_db_flush(), lve_db_close() and a query through the
+ * writer also write the open buckets as partial rows (later rows add to
+ * them). After a crash the open buckets are rebuilt when a writer connects:
+ * for each level, its rows from the bucket holding the newest raw ts on are
+ * replaced by the aggregate of the finer level (backend op recover).
+ * A row that arrives after retention passed its ts (a queue caught up late)
+ * lands in tables whose horizon it is older than; queries never read those
+ * parts, so they stay exact.
  */
 #pragma once
 
@@ -37,7 +50,7 @@
 #include "macro.h"
 #include "stats.h"
 
-#define LVE_DB_SCHEMA_VERSION 1
+#define LVE_DB_SCHEMA_VERSION 2 /* 2: lve_raw.n */
 
 /* Columns of struct lve_sample stored per sample (besides id, ts, interval). */
 enum lve_field_kind { LVE_FK_USAGE, LVE_FK_LIMIT, LVE_FK_FAULT };
@@ -52,12 +65,30 @@ extern const struct lve_field lve_fields[LVE_COL_ANYF] _hidden_;
 /* Field value as stored: unsigned clamped to INT64_MAX. */
 int64_t lve_field_get(const struct lve_sample *s, unsigned i) _hidden_;
 
-/* One pass waiting in memory. */
+#define LVE_LEVELS 4 /* lve_raw and the rollups, finest first (see below) */
+
+/* One raw row: a sample, or a run of n identical idle samples starting at s.ts. */
+struct lve_rawrow {
+	struct lve_sample s;
+	int64_t n, secs;
+};
+
+/* One rollup row (or the part of it to add): v = usage sums, limit maxima, fault sums. */
+struct lve_rollrow {
+	uint32_t id;
+	int64_t t, n, secs;
+	int64_t v[LVE_COL_ANYF];
+};
+
+/* What one transaction writes: raw rows and rollup rows (roll[0] unused). */
 struct lve_pass {
 	struct lve_pass *next;
-	int64_t ts;  /* newest sample ts of the pass */
-	size_t n;
-	struct lve_sample s[];
+	int64_t ts;  /* newest ts / t of the batch */
+	size_t n;    /* rows in all */
+	struct lve_rawrow *raw;
+	size_t nraw, capraw;
+	struct lve_rollrow *roll[LVE_LEVELS];
+	size_t nroll[LVE_LEVELS], caproll[LVE_LEVELS];
 };
 
 /*
@@ -66,7 +97,6 @@ struct lve_pass {
  * buckets it covers whole: r[level][0] and r[level][1] are half-open
  * ranges of ts (raw) or t (rollups), empty when a >= b.
  */
-#define LVE_LEVELS 4
 extern const char *const lve_level_table[LVE_LEVELS] _hidden_; /* "lve_raw", "lve_minute", ... */
 extern const int64_t lve_level_secs[LVE_LEVELS] _hidden_;      /* 1, 60, 3600, 86400 */
 struct lve_query_plan {
@@ -97,10 +127,16 @@ char *lve_sql_schema(enum lve_sql_style st) _hidden_;
  * limit: max, fault: sum). Ordered by id.
  */
 char *lve_sql_query(enum lve_sql_style st, bool with_id) _hidden_;
-/* One level's rows of one range (SQLite aggregates in C): id, n, the 21 columns. */
+/*
+ * Rebuild of `level`'s rows (1..3) from the finer level, from bucket start
+ * param 2 on (server_id param 1): INSERT INTO <level> SELECT ... GROUP BY.
+ */
+char *lve_sql_recover(enum lve_sql_style st, int level) _hidden_;
+/* One level's rows of one range (SQLite aggregates in C): id, n, the 21 columns (raw: not times n). */
 char *lve_sql_branch(enum lve_sql_style st, int level, int pa, int pid) _hidden_;
 
 struct lve_db_ops;
+struct lve_open;
 
 struct lve_db {
 	const struct lve_db_ops *ops;
@@ -120,7 +156,13 @@ struct lve_db {
 	int busy_ms, connect_ms, query_ms;
 	int64_t retry_at;
 
-	/* passes not stored yet, oldest first */
+	/* the writer's open runs and buckets (db.c), by LVE id */
+	struct lve_open *open;
+	size_t open_cap, open_used;
+	int64_t tick_minute;     /* minute of the last tick */
+	bool recovered;          /* recover() done on this handle */
+
+	/* batches not stored yet, oldest first */
 	struct lve_pass *head, *tail;
 	size_t q_passes, q_samples;
 	size_t max_samples;
@@ -138,8 +180,18 @@ struct lve_db_ops {
 	int (*connect)(struct lve_db *db);
 	void (*disconnect)(struct lve_db *db);
 	bool (*connected)(struct lve_db *db);
-	/* One pass in one transaction. -EUCLEAN: the database is corrupt. */
-	int (*insert)(struct lve_db *db, const struct lve_sample *s, size_t n);
+	/*
+	 * One batch in one transaction: raw rows inserted (a row already there
+	 * is ignored), rollup rows added to the stored ones (n, secs, usage and
+	 * fault sums added, limits max). -EUCLEAN: the database is corrupt.
+	 */
+	int (*insert)(struct lve_db *db, const struct lve_pass *p);
+	/*
+	 * After a crash: in one transaction, for level 1..3, delete server_id's
+	 * rows with t >= the bucket of the newest raw ts and insert the
+	 * aggregate of the finer level from there (lve_sql_recover).
+	 */
+	int (*recover)(struct lve_db *db);
 	/*
 	 * Oldest ts (raw) / t (rollups) of db->server_id's rows in a level's
 	 * table into *out, INT64_MAX when it has none.

@@ -280,35 +280,44 @@ lost:
 	return r;
 }
 
+/*
+ * The batch statement: raw rows ($2..$27: id, ts, secs, the 21 fields, n,
+ * nprocs, nthreads) inserted (present ones ignored), then for each rollup
+ * level 25 arrays (id, t, n, secs, the 21 sums/maxima) added to the stored
+ * rows; data-modifying CTEs, so one atomic statement.
+ */
+#define PG_RAW_COLS (3 + LVE_COL_ANYF + 3)
+#define PG_ROLL_COLS (4 + LVE_COL_ANYF)
+#define PG_NPARAMS (1 + PG_RAW_COLS + (LVE_LEVELS - 1) * PG_ROLL_COLS)
+
 static char *insert_sql(void)
 {
 	char *s = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&s, &len);
+	unsigned k = 2;
 
 	if (!f)
 		return NULL;
 	fprintf(f, "WITH ins AS (INSERT INTO lve_raw (server_id, id, ts, secs");
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		fprintf(f, ", %s", lve_fields[i].col);
-	fprintf(f, ", nprocs, nthreads) SELECT $1::text, * FROM unnest($2::bigint[]");
-	for (unsigned i = 3; i <= 5 + LVE_COL_ANYF + 1; i++)
-		fprintf(f, ", $%u::bigint[]", i);
-	fprintf(f, ") ON CONFLICT DO NOTHING RETURNING *)");
+	fprintf(f, ", n, nprocs, nthreads) SELECT $1::text, * FROM unnest(");
+	for (unsigned i = 0; i < PG_RAW_COLS; i++, k++)
+		fprintf(f, "%s$%u::bigint[]", i ? ", " : "", k);
+	fprintf(f, ") ON CONFLICT DO NOTHING RETURNING 1)");
 	for (int l = 1; l < LVE_LEVELS; l++) {
 		const char *t = lve_level_table[l];
-		int64_t secs = lve_level_secs[l];
 
 		/* the last rollup is the main statement, the others CTEs */
 		fprintf(f, l + 1 < LVE_LEVELS ? ", r%d AS (" : " ", l);
 		fprintf(f, "INSERT INTO %s (server_id, id, t, n, secs", t);
 		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 			fprintf(f, ", %s%s", lve_fields[i].col, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
-		fprintf(f, ") SELECT server_id, id, ts - ts %% %" PRId64 ", count(*), sum(secs)", secs);
-		for (unsigned i = 0; i < LVE_COL_ANYF; i++)
-			fprintf(f, ", %s(%s)", lve_fields[i].kind == LVE_FK_LIMIT ? "max" : "sum", lve_fields[i].col);
-		fprintf(f, " FROM ins GROUP BY server_id, id, ts - ts %% %" PRId64, secs);
-		fprintf(f, " ON CONFLICT (server_id, t, id) DO UPDATE SET n = %s.n + EXCLUDED.n, secs = %s.secs + "
+		fprintf(f, ") SELECT $1::text, * FROM unnest(");
+		for (unsigned i = 0; i < PG_ROLL_COLS; i++, k++)
+			fprintf(f, "%s$%u::bigint[]", i ? ", " : "", k);
+		fprintf(f, ") ON CONFLICT (server_id, t, id) DO UPDATE SET n = %s.n + EXCLUDED.n, secs = %s.secs + "
 			   "EXCLUDED.secs",
 			t, t);
 		for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
@@ -350,6 +359,21 @@ static int writer_setup(struct lve_db *db)
 	r = pg_run(db, "SELECT v FROM lve_meta WHERE k = 'schema_version'", 0, NULL, &res);
 	if (r < 0)
 		return r;
+	if (PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) == 1) {
+		/* schema 1 -> 2: runs of idle samples (lve_raw.n) */
+		char up[256];
+
+		PQclear(res);
+		snprintf(up, sizeof(up),
+			 "BEGIN; SELECT pg_advisory_xact_lock(%d); "
+			 "ALTER TABLE lve_raw ADD COLUMN IF NOT EXISTS n BIGINT NOT NULL DEFAULT 1; "
+			 "UPDATE lve_meta SET v = '%d' WHERE k = 'schema_version'; COMMIT;",
+			 PG_LOCK_KEY, LVE_DB_SCHEMA_VERSION);
+		r = pg_run(db, up, 0, NULL, NULL);
+		if (r < 0)
+			return r;
+		return 0;
+	}
 	if (PQntuples(res) == 1 && atoi(PQgetvalue(res, 0, 0)) != LVE_DB_SCHEMA_VERSION) {
 		lve_db_set_msg(db, "PostgreSQL server %s: schema version %s, this openlve knows %d", server_name(db),
 			       PQgetvalue(res, 0, 0), LVE_DB_SCHEMA_VERSION);
@@ -372,8 +396,35 @@ static int pg_connect_full(struct lve_db *db)
 	return r;
 }
 
-/* Text array "{1,2,3}" of one column of the pass. */
-static char *column_array(const struct lve_sample *s, size_t n, int col)
+/* Column c of raw row r, in insert_sql's order. */
+static int64_t raw_col(const struct lve_rawrow *r, unsigned c)
+{
+	if (c == 0)
+		return r->s.id;
+	if (c == 1)
+		return r->s.ts;
+	if (c == 2)
+		return r->secs;
+	if (c < 3 + LVE_COL_ANYF)
+		return lve_field_get(&r->s, c - 3);
+	if (c == 3 + LVE_COL_ANYF)
+		return r->n;
+	return c == 4 + LVE_COL_ANYF ? r->s.nprocs : r->s.nthreads;
+}
+
+static int64_t roll_col(const struct lve_rollrow *r, unsigned c)
+{
+	switch (c) {
+	case 0: return r->id;
+	case 1: return r->t;
+	case 2: return r->n;
+	case 3: return r->secs;
+	default: return r->v[c - 4];
+	}
+}
+
+/* Text array "{1,2,3}" of column c of n raw rows (roll NULL) or rollup rows. */
+static char *column_array(const struct lve_rawrow *raw, const struct lve_rollrow *roll, size_t n, unsigned c)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -382,23 +433,8 @@ static char *column_array(const struct lve_sample *s, size_t n, int col)
 	if (!f)
 		return NULL;
 	fputc('{', f);
-	for (size_t i = 0; i < n; i++) {
-		int64_t v;
-
-		if (col == -1)
-			v = s[i].id;
-		else if (col == -2)
-			v = s[i].ts;
-		else if (col == -3)
-			v = s[i].interval;
-		else if (col == -4)
-			v = s[i].nprocs;
-		else if (col == -5)
-			v = s[i].nthreads;
-		else
-			v = lve_field_get(&s[i], (unsigned)col);
-		fprintf(f, "%s%" PRId64, i ? "," : "", v);
-	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s%" PRId64, i ? "," : "", roll ? roll_col(&roll[i], c) : raw_col(&raw[i], c));
 	fputc('}', f);
 	if (fclose(f) != 0) {
 		free(buf);
@@ -407,36 +443,79 @@ static char *column_array(const struct lve_sample *s, size_t n, int col)
 	return buf;
 }
 
-static int pg_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
+static int pg_insert(struct lve_db *db, const struct lve_pass *ps)
 {
 	struct pg *p = db->be;
-	enum { NP = 1 + 3 + LVE_COL_ANYF + 2 };
-	char *arr[NP] = { 0 };
-	const char *vals[NP];
-	int r = 0, k = 0;
+	char *arr[PG_NPARAMS] = { 0 };
+	const char *vals[PG_NPARAMS];
+	int r = 0, k = 1;
 
-	if (n == 0)
+	if (ps->n == 0)
 		return 0;
 	if (!p->insert_sql) {
 		p->insert_sql = insert_sql();
 		if (!p->insert_sql)
 			return -ENOMEM;
 	}
-	vals[k++] = db->server_id;
-	arr[k] = column_array(s, n, -1), vals[k] = arr[k], k++;
-	arr[k] = column_array(s, n, -2), vals[k] = arr[k], k++;
-	arr[k] = column_array(s, n, -3), vals[k] = arr[k], k++;
-	for (int i = 0; i < LVE_COL_ANYF; i++)
-		arr[k] = column_array(s, n, i), vals[k] = arr[k], k++;
-	arr[k] = column_array(s, n, -4), vals[k] = arr[k], k++;
-	arr[k] = column_array(s, n, -5), vals[k] = arr[k], k++;
-	for (int i = 1; i < NP; i++)
+	vals[0] = db->server_id;
+	for (unsigned c = 0; c < PG_RAW_COLS; c++, k++)
+		vals[k] = arr[k] = column_array(ps->raw, NULL, ps->nraw, c);
+	for (int l = 1; l < LVE_LEVELS; l++)
+		for (unsigned c = 0; c < PG_ROLL_COLS; c++, k++)
+			vals[k] = arr[k] = column_array(NULL, ps->roll[l] ? ps->roll[l] : (const struct lve_rollrow *)"",
+							ps->nroll[l], c);
+	for (int i = 1; i < PG_NPARAMS; i++)
 		if (!arr[i])
 			r = -ENOMEM;
 	if (r == 0)
-		r = pg_run(db, p->insert_sql, NP, vals, NULL);
-	for (int i = 0; i < NP; i++)
+		r = pg_run(db, p->insert_sql, PG_NPARAMS, vals, NULL);
+	for (int i = 0; i < PG_NPARAMS; i++)
 		free(arr[i]);
+	return r;
+}
+
+static int64_t val64(PGresult *res, int row, int col);
+
+static int pg_recover(struct lve_db *db)
+{
+	const char *vals[2] = { db->server_id, NULL };
+	PGresult *res = NULL;
+	int64_t newest;
+	int r;
+
+	r = pg_run(db, "BEGIN", 0, NULL, NULL);
+	if (r < 0)
+		return r;
+	r = pg_run(db, "SELECT max(ts) FROM lve_raw WHERE server_id = $1", 1, vals, &res);
+	if (r < 0)
+		goto fail;
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return pg_run(db, "COMMIT", 0, NULL, NULL);
+	}
+	newest = val64(res, 0, 0);
+	PQclear(res);
+	for (int l = 1; l < LVE_LEVELS; l++) {
+		_cleanup_free_ char *ins = lve_sql_recover(LVE_SQL_PG, l);
+		char del[128], b[24];
+
+		if (!ins) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		snprintf(b, sizeof(b), "%" PRId64, lve_bucket(newest, l));
+		vals[1] = b;
+		snprintf(del, sizeof(del), "DELETE FROM %s WHERE server_id = $1 AND t >= $2::bigint", lve_level_table[l]);
+		r = pg_run(db, del, 2, vals, NULL);
+		if (r >= 0)
+			r = pg_run(db, ins, 2, vals, NULL);
+		if (r < 0)
+			goto fail;
+	}
+	return pg_run(db, "COMMIT", 0, NULL, NULL);
+fail:
+	if (db->be)
+		(void)pg_run(db, "ROLLBACK", 0, NULL, NULL);
 	return r;
 }
 
@@ -616,6 +695,7 @@ const struct lve_db_ops lve_db_pg_ops = {
 	.disconnect = pg_disconnect,
 	.connected = pg_connected,
 	.insert = pg_insert,
+	.recover = pg_recover,
 	.oldest = pg_oldest,
 	.retention = pg_retention,
 	.query = pg_query,

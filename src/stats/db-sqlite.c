@@ -109,10 +109,10 @@ static char *upsert_sql(const char *table)
 	fprintf(f, "INSERT INTO %s (server_id, id, t, n, secs", table);
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		fprintf(f, ", %s%s", lve_fields[i].col, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
-	fprintf(f, ") VALUES (?1, ?2, ?3, 1, ?4");
+	fprintf(f, ") VALUES (?1, ?2, ?3, ?%u, ?4", 5 + LVE_COL_ANYF);
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		fprintf(f, ", ?%u", 5 + i);
-	fprintf(f, ") ON CONFLICT (server_id, t, id) DO UPDATE SET n = n + 1, secs = secs + excluded.secs");
+	fprintf(f, ") ON CONFLICT (server_id, t, id) DO UPDATE SET n = n + excluded.n, secs = secs + excluded.secs");
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
 		const char *c = lve_fields[i].col;
 
@@ -141,10 +141,10 @@ static char *raw_sql(void)
 	fprintf(f, "INSERT OR IGNORE INTO lve_raw (server_id, id, ts, secs");
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		fprintf(f, ", %s", lve_fields[i].col);
-	fprintf(f, ", nprocs, nthreads) VALUES (?1, ?2, ?3, ?4");
+	fprintf(f, ", n, nprocs, nthreads) VALUES (?1, ?2, ?3, ?4");
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		fprintf(f, ", ?%u", 5 + i);
-	fprintf(f, ", ?%u, ?%u)", 5 + LVE_COL_ANYF, 6 + LVE_COL_ANYF);
+	fprintf(f, ", ?%u, ?%u, ?%u)", 5 + LVE_COL_ANYF, 6 + LVE_COL_ANYF, 7 + LVE_COL_ANYF);
 	if (fclose(f) != 0) {
 		free(s);
 		return NULL;
@@ -183,6 +183,21 @@ static int writer_setup(struct lve_db *db, struct sq *q)
 	if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
 		int v = sqlite3_column_int(st, 0);
 
+		if (v == 1) {
+			/* schema 1 -> 2: runs of idle samples (lve_raw.n) */
+			sqlite3_finalize(st);
+			st = NULL;
+			rc = sqlite3_exec(q->db,
+					  "ALTER TABLE lve_raw ADD COLUMN n INTEGER NOT NULL DEFAULT 1; "
+					  "UPDATE lve_meta SET v = '2' WHERE k = 'schema_version'",
+					  NULL, NULL, NULL);
+			if (rc != SQLITE_OK) {
+				r = sq_err(db, q->db, rc, "upgrade schema 1 to 2");
+				sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+				return r;
+			}
+			v = LVE_DB_SCHEMA_VERSION;
+		}
 		if (v != LVE_DB_SCHEMA_VERSION) {
 			lve_db_set_msg(db, "%s: schema version %d, this openlve knows %d", db->sqlite_path, v,
 				       LVE_DB_SCHEMA_VERSION);
@@ -313,21 +328,36 @@ static int sq_connect(struct lve_db *db)
 	return 0;
 }
 
-static int bind_sample(sqlite3_stmt *st, const char *sid, const struct lve_sample *s, int64_t t, bool raw)
+static int bind_raw(sqlite3_stmt *st, const char *sid, const struct lve_rawrow *r)
 {
+	const struct lve_sample *s = &r->s;
 	int rc;
 
 	sqlite3_reset(st);
 	rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
 	rc = rc ?: sqlite3_bind_int64(st, 2, s->id);
-	rc = rc ?: sqlite3_bind_int64(st, 3, t);
-	rc = rc ?: sqlite3_bind_int64(st, 4, s->interval);
+	rc = rc ?: sqlite3_bind_int64(st, 3, s->ts);
+	rc = rc ?: sqlite3_bind_int64(st, 4, r->secs);
 	for (unsigned i = 0; i < LVE_COL_ANYF && !rc; i++)
 		rc = sqlite3_bind_int64(st, 5 + (int)i, lve_field_get(s, i));
-	if (raw) {
-		rc = rc ?: sqlite3_bind_int64(st, 5 + LVE_COL_ANYF, s->nprocs);
-		rc = rc ?: sqlite3_bind_int64(st, 6 + LVE_COL_ANYF, s->nthreads);
-	}
+	rc = rc ?: sqlite3_bind_int64(st, 5 + LVE_COL_ANYF, r->n);
+	rc = rc ?: sqlite3_bind_int64(st, 6 + LVE_COL_ANYF, s->nprocs);
+	rc = rc ?: sqlite3_bind_int64(st, 7 + LVE_COL_ANYF, s->nthreads);
+	return rc;
+}
+
+static int bind_roll(sqlite3_stmt *st, const char *sid, const struct lve_rollrow *r)
+{
+	int rc;
+
+	sqlite3_reset(st);
+	rc = sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	rc = rc ?: sqlite3_bind_int64(st, 2, r->id);
+	rc = rc ?: sqlite3_bind_int64(st, 3, r->t);
+	rc = rc ?: sqlite3_bind_int64(st, 4, r->secs);
+	for (unsigned i = 0; i < LVE_COL_ANYF && !rc; i++)
+		rc = sqlite3_bind_int64(st, 5 + (int)i, r->v[i]);
+	rc = rc ?: sqlite3_bind_int64(st, 5 + LVE_COL_ANYF, r->n);
 	return rc;
 }
 
@@ -339,7 +369,7 @@ static int step_done(sqlite3_stmt *st)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
-static int sq_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
+static int sq_insert(struct lve_db *db, const struct lve_pass *p)
 {
 	struct sq *q = db->be;
 	int rc, r;
@@ -347,20 +377,19 @@ static int sq_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
 	rc = step_done(q->st[ST_BEGIN]);
 	if (rc != SQLITE_OK)
 		return sq_err(db, q->db, rc, "begin");
-	for (size_t i = 0; i < n; i++) {
-		rc = bind_sample(q->st[ST_RAW], db->server_id, &s[i], s[i].ts, true);
+	for (size_t i = 0; i < p->nraw; i++) {
+		rc = bind_raw(q->st[ST_RAW], db->server_id, &p->raw[i]);
 		rc = rc ?: step_done(q->st[ST_RAW]);
 		if (rc != SQLITE_OK)
 			goto fail;
-		if (sqlite3_changes(q->db) != 1)
-			continue; /* already stored: rollups have it too */
-		for (int l = 1; l < LVE_LEVELS && rc == SQLITE_OK; l++) {
-			rc = bind_sample(q->st[ST_ROLL + l - 1], db->server_id, &s[i], lve_bucket(s[i].ts, l), false);
-			rc = rc ?: step_done(q->st[ST_ROLL + l - 1]);
-		}
-		if (rc != SQLITE_OK)
-			goto fail;
 	}
+	for (int l = 1; l < LVE_LEVELS; l++)
+		for (size_t i = 0; i < p->nroll[l]; i++) {
+			rc = bind_roll(q->st[ST_ROLL + l - 1], db->server_id, &p->roll[l][i]);
+			rc = rc ?: step_done(q->st[ST_ROLL + l - 1]);
+			if (rc != SQLITE_OK)
+				goto fail;
+		}
 	rc = step_done(q->st[ST_COMMIT]);
 	if (rc != SQLITE_OK)
 		goto fail;
@@ -452,6 +481,49 @@ static int sq_retention(struct lve_db *db, int level, int64_t before, int64_t ho
 	}
 	*removed += n;
 	return 0;
+}
+
+static int sq_recover(struct lve_db *db)
+{
+	struct sq *q = db->be;
+	sqlite3_stmt *st = NULL;
+	int64_t newest = INT64_MIN;
+	int rc, r = 0;
+
+	rc = step_done(q->st[ST_BEGIN]);
+	if (rc != SQLITE_OK)
+		return sq_err(db, q->db, rc, "begin");
+	rc = sqlite3_prepare_v2(q->db, "SELECT max(ts) FROM lve_raw WHERE server_id = ?1", -1, &st, NULL);
+	rc = rc ?: sqlite3_bind_text(st, 1, db->server_id, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+			newest = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		r = sq_err(db, q->db, rc, "recover");
+	for (int l = 1; l < LVE_LEVELS && r >= 0 && newest != INT64_MIN; l++) {
+		_cleanup_free_ char *ins = lve_sql_recover(LVE_SQL_SQLITE, l);
+		char del[128];
+
+		if (!ins) {
+			r = -ENOMEM;
+			break;
+		}
+		snprintf(del, sizeof(del), "DELETE FROM %s WHERE server_id = ?1 AND t >= ?2", lve_level_table[l]);
+		r = exec_bound(db, q, del, db->server_id, lve_bucket(newest, l), 0, NULL);
+		if (r >= 0)
+			r = exec_bound(db, q, ins, db->server_id, lve_bucket(newest, l), 0, NULL);
+	}
+	if (r >= 0) {
+		rc = step_done(q->st[ST_COMMIT]);
+		if (rc != SQLITE_OK)
+			r = sq_err(db, q->db, rc, "commit");
+	}
+	if (r < 0 && !sqlite3_get_autocommit(q->db))
+		step_done(q->st[ST_ROLLBACK]);
+	return r;
 }
 
 /* server_id's recorded horizons (LVE_NO_HORIZON when absent), inside the caller's transaction. */
@@ -620,6 +692,7 @@ const struct lve_db_ops lve_db_sqlite_ops = {
 	.disconnect = sq_disconnect,
 	.connected = sq_connected,
 	.insert = sq_insert,
+	.recover = sq_recover,
 	.oldest = sq_oldest,
 	.retention = sq_retention,
 	.query = sq_query,

@@ -324,8 +324,8 @@ char *lve_sql_schema(enum lve_sql_style st)
 	sb_printf(&b, "CREATE TABLE IF NOT EXISTS lve_meta (k %s PRIMARY KEY, v %s NOT NULL);\n",
 		  st == LVE_SQL_PG ? "VARCHAR(64)" : "TEXT", st == LVE_SQL_PG ? "VARCHAR(256)" : "TEXT");
 	sb_printf(&b, "CREATE TABLE IF NOT EXISTS lve_raw (server_id %s NOT NULL, id %s NOT NULL, ts %s NOT NULL, "
-		      "secs %s NOT NULL",
-		  st == LVE_SQL_PG ? "VARCHAR(10)" : "TEXT", big, big, big);
+		      "n %s NOT NULL DEFAULT 1, secs %s NOT NULL",
+		  st == LVE_SQL_PG ? "VARCHAR(10)" : "TEXT", big, big, big, big);
 	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
 		sb_printf(&b, ", %s %s NOT NULL", lve_fields[i].col, big);
 	sb_printf(&b, ", nprocs %s NOT NULL, nthreads %s NOT NULL, PRIMARY KEY (server_id, ts, id))%s;\n", big, big,
@@ -349,15 +349,22 @@ static void param(struct sbuf *b, enum lve_sql_style st, int i)
 const char *const lve_level_table[LVE_LEVELS] = { "lve_raw", "lve_minute", "lve_hour", "lve_day" };
 const int64_t lve_level_secs[LVE_LEVELS] = { 1, 60, 3600, 86400 };
 
-/* Rows of one level in [param pa, param pa+1), raw rows count 1 each, rollups their n. */
+/* Rows of one level in [param pa, param pa+1), with their n (a raw run: its values times n). */
 static void query_branch(struct sbuf *b, enum lve_sql_style st, int level, int pa, int pid)
 {
 	bool raw = level == 0;
 
-	sb_printf(b, "SELECT id, %s AS n", raw ? "1" : "n");
-	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
-		sb_printf(b, ", %s%s AS c%u", lve_fields[i].col, !raw && lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "",
-			  i);
+	sb_printf(b, "SELECT id, n");
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+		const char *c = lve_fields[i].col;
+
+		if (lve_fields[i].kind == LVE_FK_LIMIT)
+			sb_printf(b, ", %s AS c%u", c, i);
+		else if (raw)
+			sb_printf(b, ", %s * n AS c%u", c, i);
+		else
+			sb_printf(b, ", %s%s AS c%u", c, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "", i);
+	}
 	sb_printf(b, " FROM %s WHERE server_id = ", lve_level_table[level]);
 	param(b, st, 1);
 	sb_printf(b, " AND %s >= ", raw ? "ts" : "t");
@@ -368,6 +375,37 @@ static void query_branch(struct sbuf *b, enum lve_sql_style st, int level, int p
 		sb_printf(b, " AND id = ");
 		param(b, st, pid);
 	}
+}
+
+char *lve_sql_recover(enum lve_sql_style st, int level)
+{
+	struct sbuf b = { 0 };
+	const char *tc = level == 1 ? "ts" : "t";
+	int64_t secs;
+
+	if (level < 1 || level >= LVE_LEVELS)
+		return NULL;
+	secs = lve_level_secs[level];
+	sb_printf(&b, "INSERT INTO %s (server_id, id, t, n, secs", lve_level_table[level]);
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		sb_printf(&b, ", %s%s", lve_fields[i].col, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+	sb_printf(&b, ") SELECT server_id, id, %s - %s %% %lld, SUM(n), SUM(secs)", tc, tc, (long long)secs);
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+		const char *c = lve_fields[i].col;
+
+		if (lve_fields[i].kind == LVE_FK_LIMIT)
+			sb_printf(&b, ", MAX(%s)", c);
+		else if (level == 1)
+			sb_printf(&b, ", SUM(%s * n)", c);
+		else
+			sb_printf(&b, ", SUM(%s%s)", c, lve_fields[i].kind == LVE_FK_USAGE ? "_sum" : "");
+	}
+	sb_printf(&b, " FROM %s WHERE server_id = ", lve_level_table[level - 1]);
+	param(&b, st, 1);
+	sb_printf(&b, " AND %s >= ", tc);
+	param(&b, st, 2);
+	sb_printf(&b, " GROUP BY server_id, id, %s - %s %% %lld", tc, tc, (long long)secs);
+	return sb_take(&b);
 }
 
 char *lve_sql_branch(enum lve_sql_style st, int level, int pa, int pid)
@@ -766,6 +804,16 @@ int lve_parse_period(const char *s, int64_t now, int64_t *from, int64_t *to)
 
 /* ---------------------------------------------------------------- queue */
 
+static void pass_free(struct lve_pass *p)
+{
+	if (!p)
+		return;
+	free(p->raw);
+	for (int l = 0; l < LVE_LEVELS; l++)
+		free(p->roll[l]);
+	free(p);
+}
+
 static void queue_pop(struct lve_db *db)
 {
 	struct lve_pass *p = db->head;
@@ -774,8 +822,8 @@ static void queue_pop(struct lve_db *db)
 	if (!db->head)
 		db->tail = NULL;
 	db->q_passes--;
-	db->q_samples -= p->n;
-	free(p);
+	db->q_samples -= p->nraw;
+	pass_free(p);
 }
 
 static void queue_trim(struct lve_db *db)
@@ -784,41 +832,318 @@ static void queue_trim(struct lve_db *db)
 
 	while (db->head && db->head != db->tail &&
 	       (db->q_samples > db->max_samples || db->head->ts < newest - db->max_age)) {
-		db->dropped += db->head->n;
+		db->dropped += db->head->nraw;
 		queue_pop(db);
 	}
-	/* a single pass above the bound is still kept: it is the newest */
+	/* a single batch above the bound is still kept: it is the newest */
 }
 
-static int queue_push(struct lve_db *db, const struct lve_sample *s, size_t n)
+/* Queue a batch (taken over; an empty one is freed). */
+static void queue_push(struct lve_db *db, struct lve_pass *p)
 {
-	struct lve_pass *p;
-	int64_t ts = INT64_MIN;
-
-	if (n > (SIZE_MAX - sizeof(*p)) / sizeof(*s))
-		return -ENOMEM;
-	p = malloc(sizeof(*p) + n * sizeof(*s));
-	if (!p)
-		return -ENOMEM;
+	if (!p->n) {
+		pass_free(p);
+		return;
+	}
 	p->next = NULL;
-	p->n = n;
-	memcpy(p->s, s, n * sizeof(*s));
-	for (size_t i = 0; i < n; i++)
-		if (s[i].ts > ts)
-			ts = s[i].ts;
-	p->ts = ts;
 	if (db->tail)
 		db->tail->next = p;
 	else
 		db->head = p;
 	db->tail = p;
 	db->q_passes++;
-	db->q_samples += n;
+	db->q_samples += p->nraw;
 	queue_trim(db);
+}
+
+/* ------------------------------------------------- open runs and buckets */
+
+/*
+ * Per LVE: the newest ts seen (a sample at or before it is a re-send and
+ * ignored), the open run of identical quiet samples, the open bucket of
+ * each rollup level (t == LVE_NO_BUCKET: none).
+ */
+#define LVE_NO_BUCKET INT64_MIN
+
+struct lve_open {
+	uint32_t id;
+	bool used;
+	bool run_open;
+	int64_t last_ts;
+	struct lve_rawrow run;
+	struct lve_rollrow b[LVE_LEVELS];
+};
+
+static bool sample_same(const struct lve_sample *a, const struct lve_sample *b)
+{
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++)
+		if (lve_field_get(a, i) != lve_field_get(b, i))
+			return false;
+	return a->nprocs == b->nprocs && a->nthreads == b->nthreads;
+}
+
+static int64_t mul_sat(int64_t v, int64_t n)
+{
+	int64_t r;
+
+	if (__builtin_mul_overflow(v, n, &r))
+		return INT64_MAX;
+	return r;
+}
+
+static struct lve_open *open_find(struct lve_open *t, size_t cap, uint32_t id)
+{
+	size_t i = acc_hash(id, cap);
+
+	while (t[i].used && t[i].id != id)
+		i = (i + 1) & (cap - 1);
+	return &t[i];
+}
+
+static void open_init(struct lve_open *o, uint32_t id)
+{
+	memset(o, 0, sizeof(*o));
+	o->used = true;
+	o->id = id;
+	o->last_ts = INT64_MIN;
+	for (int l = 0; l < LVE_LEVELS; l++)
+		o->b[l].t = LVE_NO_BUCKET;
+}
+
+static bool open_busy(const struct lve_open *o);
+
+/* Rebuild the table with room for `want` entries, keeping those busy or seen at keep_after or later. */
+static int open_rehash(struct lve_db *db, size_t want, int64_t keep_after)
+{
+	size_t cap = 1024;
+	struct lve_open *nt;
+
+	while (cap * 3 < want * 4 + 4) {
+		if (cap > SIZE_MAX / 2 / sizeof(*nt))
+			return -ENOMEM;
+		cap *= 2;
+	}
+	nt = calloc(cap, sizeof(*nt));
+	if (!nt)
+		return -ENOMEM;
+	db->open_used = 0;
+	for (size_t i = 0; i < db->open_cap; i++)
+		if (db->open[i].used && (db->open[i].last_ts >= keep_after || open_busy(&db->open[i]))) {
+			*open_find(nt, cap, db->open[i].id) = db->open[i];
+			db->open_used++;
+		}
+	free(db->open);
+	db->open = nt;
+	db->open_cap = cap;
 	return 0;
 }
 
+static int open_get(struct lve_db *db, uint32_t id, struct lve_open **out)
+{
+	struct lve_open *o;
+
+	if (!db->open || (db->open_used + 1) * 4 > db->open_cap * 3) {
+		int r = open_rehash(db, (db->open_used + 1) * 2, INT64_MIN);
+		if (r < 0)
+			return r;
+	}
+	o = open_find(db->open, db->open_cap, id);
+	if (!o->used) {
+		open_init(o, id);
+		db->open_used++;
+	}
+	*out = o;
+	return 0;
+}
+
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t nc;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	nc = *cap ? *cap * 2 : 256;
+	while (nc < need)
+		nc *= 2;
+	if (nc > SIZE_MAX / size)
+		return -ENOMEM;
+	nv = realloc(*v, nc * size);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = nc;
+	return 0;
+}
+
+static int batch_raw(struct lve_pass *p, const struct lve_rawrow *r)
+{
+	int e = grow((void **)&p->raw, &p->capraw, p->nraw + 1, sizeof(*p->raw));
+
+	if (e < 0)
+		return e;
+	p->raw[p->nraw++] = *r;
+	p->n++;
+	if (r->s.ts > p->ts)
+		p->ts = r->s.ts;
+	return 0;
+}
+
+static int batch_roll(struct lve_pass *p, int l, const struct lve_rollrow *r)
+{
+	int e = grow((void **)&p->roll[l], &p->caproll[l], p->nroll[l] + 1, sizeof(*p->roll[l]));
+
+	if (e < 0)
+		return e;
+	p->roll[l][p->nroll[l]++] = *r;
+	p->n++;
+	if (r->t > p->ts)
+		p->ts = r->t;
+	return 0;
+}
+
+static void roll_merge(struct lve_rollrow *b, const struct lve_rollrow *x)
+{
+	b->n = sat_add(b->n, x->n);
+	b->secs = sat_add(b->secs, x->secs);
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+		if (lve_fields[i].kind == LVE_FK_LIMIT) {
+			if (x->v[i] > b->v[i])
+				b->v[i] = x->v[i];
+		} else
+			b->v[i] = sat_add(b->v[i], x->v[i]);
+	}
+}
+
+static int roll_add(struct lve_open *o, int l, const struct lve_rollrow *x, struct lve_pass *p);
+
+/* Write level l's open bucket into the batch and fold it into level l + 1. */
+static int roll_close(struct lve_open *o, int l, struct lve_pass *p)
+{
+	struct lve_rollrow r = o->b[l];
+	int e;
+
+	if (r.t == LVE_NO_BUCKET)
+		return 0;
+	o->b[l].t = LVE_NO_BUCKET;
+	e = batch_roll(p, l, &r);
+	if (e >= 0 && l + 1 < LVE_LEVELS)
+		e = roll_add(o, l + 1, &r, p);
+	return e;
+}
+
+/* Add x (t: any time inside the bucket) to level l's bucket, closing another one first. */
+static int roll_add(struct lve_open *o, int l, const struct lve_rollrow *x, struct lve_pass *p)
+{
+	int64_t t = lve_bucket(x->t, l);
+	struct lve_rollrow *b = &o->b[l];
+
+	if (b->t != LVE_NO_BUCKET && b->t != t) {
+		int e = roll_close(o, l, p);
+		if (e < 0)
+			return e;
+	}
+	if (b->t == LVE_NO_BUCKET) {
+		*b = *x;
+		b->t = t;
+		return 0;
+	}
+	roll_merge(b, x);
+	return 0;
+}
+
+/* A raw row into the batch and its minute bucket. */
+static int emit_raw(struct lve_open *o, const struct lve_rawrow *r, struct lve_pass *p)
+{
+	struct lve_rollrow x = { .id = r->s.id, .t = r->s.ts, .n = r->n, .secs = r->secs };
+	int e = batch_raw(p, r);
+
+	if (e < 0)
+		return e;
+	for (unsigned i = 0; i < LVE_COL_ANYF; i++) {
+		int64_t v = lve_field_get(&r->s, i);
+
+		x.v[i] = lve_fields[i].kind == LVE_FK_LIMIT ? v : mul_sat(v, r->n);
+	}
+	return roll_add(o, 1, &x, p);
+}
+
+static int run_end(struct lve_open *o, struct lve_pass *p)
+{
+	if (!o->run_open)
+		return 0;
+	o->run_open = false;
+	return emit_raw(o, &o->run, p);
+}
+
+static int take_sample(struct lve_db *db, const struct lve_sample *x, struct lve_pass *p)
+{
+	struct lve_open *o;
+	int e = open_get(db, x->id, &o);
+
+	if (e < 0)
+		return e;
+	if (x->ts == o->last_ts)
+		return 0; /* the same sample sent again: stored already */
+	o->last_ts = x->ts;
+	if (x->quiet && o->run_open && lve_bucket(o->run.s.ts, 1) == lve_bucket(x->ts, 1) &&
+	    sample_same(&o->run.s, x)) {
+		o->run.n++;
+		o->run.secs += x->interval;
+		return 0;
+	}
+	e = run_end(o, p);
+	if (e < 0)
+		return e;
+	if (x->quiet) {
+		o->run = (struct lve_rawrow){ .s = *x, .n = 1, .secs = x->interval };
+		o->run_open = true;
+		return 0;
+	}
+	return emit_raw(o, &(struct lve_rawrow){ .s = *x, .n = 1, .secs = x->interval }, p);
+}
+
+static bool open_busy(const struct lve_open *o)
+{
+	if (o->run_open)
+		return true;
+	for (int l = 1; l < LVE_LEVELS; l++)
+		if (o->b[l].t != LVE_NO_BUCKET)
+			return true;
+	return false;
+}
+
+/*
+ * End runs of an earlier minute than now_ts's and write the buckets that
+ * ended by then (all of them when all); entries left with nothing open are
+ * dropped from the table (an LVE that went away).
+ */
+static int open_tick(struct lve_db *db, int64_t now_ts, bool all, struct lve_pass *p)
+{
+	int64_t m = lve_bucket(now_ts, 1);
+	int e = 0;
+
+	for (size_t i = 0; i < db->open_cap && e >= 0; i++) {
+		struct lve_open *o = &db->open[i];
+
+		if (!o->used)
+			continue;
+		if (o->run_open && (all || lve_bucket(o->run.s.ts, 1) < m))
+			e = run_end(o, p);
+		for (int l = 1; l < LVE_LEVELS && e >= 0; l++)
+			if (o->b[l].t != LVE_NO_BUCKET && (all || o->b[l].t + lve_level_secs[l] <= m))
+				e = roll_close(o, l, p);
+	}
+	/* keep the dedupe state of LVEs seen within the last minute */
+	if (e >= 0 && db->open_used > 0)
+		e = open_rehash(db, db->open_used, m - 60);
+	return e;
+}
+
 /* -------------------------------------------------------------- handle */
+
+static int take_all(struct lve_db *db);
+static int flush(struct lve_db *db, int64_t deadline, bool *recreated);
 
 /*
  * A writer whose last connection attempt timed out (a server that drops
@@ -838,12 +1163,21 @@ static int open_backend(struct lve_db *db, bool *recreated)
 		return db->last_error;
 	db->retry_at = 0;
 	r = db->ops->connect(db);
+	/* a fresh writer: rebuild the buckets a previous one left open (before anything of ours is stored) */
+	if (r >= 0 && !(db->flags & LVE_DB_READONLY) && !db->recovered) {
+		r = db->ops->recover(db);
+		if (r < 0)
+			db->ops->disconnect(db);
+		else
+			db->recovered = true;
+	}
 	if (r == -ETIMEDOUT && !(db->flags & LVE_DB_READONLY))
 		db->retry_at = lve_db_now_usec() + LVE_DB_RETRY_USEC;
 	if (r == -EUCLEAN && !(db->flags & LVE_DB_READONLY) && db->ops->recreate) {
 		r = db->ops->recreate(db);
 		if (r >= 0) {
 			db->recreated++;
+			db->recovered = true; /* a new, empty file */
 			*recreated = true;
 		}
 	}
@@ -864,6 +1198,7 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 	if (!db)
 		return -ENOMEM;
 	db->flags = flags;
+	db->tick_minute = INT64_MIN;
 	snprintf(db->server_id, sizeof(db->server_id), "%s", conf->server_id);
 	db->keep_days = conf->keep_history_days ? conf->keep_history_days : 60;
 	db->keep_minute_days = conf->keep_minute_days ? conf->keep_minute_days : 7;
@@ -948,10 +1283,17 @@ void lve_db_close(struct lve_db *db)
 {
 	if (!db)
 		return;
+	/* a writer still connected stores its open runs and buckets (no new connection attempt) */
+	if (db->ops && !(db->flags & LVE_DB_READONLY) && db->ops->connected(db) && take_all(db) >= 0) {
+		bool recreated = false;
+
+		(void)flush(db, lve_db_now_usec() + (int64_t)LVE_DB_FLUSH_BUDGET_MS * 1000, &recreated);
+	}
 	if (db->ops)
 		db->ops->disconnect(db);
 	while (db->head)
 		queue_pop(db);
+	free(db->open);
 	free(db->sqlite_path);
 	free(db->pg);
 	free(db);
@@ -993,7 +1335,7 @@ static int flush(struct lve_db *db, int64_t deadline, bool *recreated)
 			break;
 		r = open_backend(db, recreated);
 		if (r >= 0)
-			r = db->ops->insert(db, db->head->s, db->head->n);
+			r = db->ops->insert(db, db->head);
 		if (r == -EUCLEAN && db->ops->recreate && !retried) {
 			/* corrupt: move it aside, the queue goes into a new file */
 			db->ops->disconnect(db);
@@ -1017,6 +1359,46 @@ static int flush(struct lve_db *db, int64_t deadline, bool *recreated)
 	return 0;
 }
 
+/* Fold a pass into the open runs and buckets; what that closed is queued as one batch. */
+static int take_pass(struct lve_db *db, const struct lve_sample *s, size_t n)
+{
+	struct lve_pass *p = calloc(1, sizeof(*p));
+	int64_t newest = INT64_MIN;
+	int r = 0;
+
+	if (!p)
+		return -ENOMEM;
+	p->ts = INT64_MIN;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		r = take_sample(db, &s[i], p);
+		if (s[i].ts > newest)
+			newest = s[i].ts;
+	}
+	if (r >= 0 && n && lve_bucket(newest, 1) > db->tick_minute) {
+		db->tick_minute = lve_bucket(newest, 1);
+		r = open_tick(db, newest, false, p);
+	}
+	queue_push(db, p);
+	return r;
+}
+
+/* Everything open (runs, buckets) into the queue: partial rows, later rows add to them. */
+static int take_all(struct lve_db *db)
+{
+	struct lve_pass *p;
+	int r;
+
+	if (!db->open_used)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->ts = INT64_MIN;
+	r = open_tick(db, 0, true, p);
+	queue_push(db, p);
+	return r;
+}
+
 int lve_db_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
 {
 	bool recreated = false;
@@ -1027,7 +1409,7 @@ int lve_db_insert(struct lve_db *db, const struct lve_sample *s, size_t n)
 	if (db->flags & LVE_DB_READONLY)
 		return -EROFS;
 	if (n) {
-		r = queue_push(db, s, n);
+		r = take_pass(db, s, n);
 		if (r < 0)
 			return r;
 	}
@@ -1046,6 +1428,9 @@ int lve_db_flush(struct lve_db *db, int64_t budget_ms)
 		return -EINVAL;
 	if (db->flags & LVE_DB_READONLY)
 		return -EROFS;
+	r = take_all(db);
+	if (r < 0)
+		return r;
 	r = flush(db, budget_ms ? lve_db_now_usec() + budget_ms * 1000 : 0, &recreated);
 	if (r < 0)
 		return r;
@@ -1143,6 +1528,14 @@ int lve_db_query_span(struct lve_db *db, const struct lve_query *q, struct lve_a
 	sid = q->server_id ? q->server_id : db->server_id;
 	if (!server_id_ok(sid))
 		return -EINVAL;
+	if (!(db->flags & LVE_DB_READONLY)) {
+		/* the writer's open buckets first, so it sees what it was given */
+		r = take_all(db);
+		if (r >= 0)
+			r = flush(db, lve_db_now_usec() + (int64_t)LVE_DB_FLUSH_BUDGET_MS * 1000, &recreated);
+		if (r < 0)
+			return r;
+	}
 	r = open_backend(db, &recreated);
 	if (r < 0)
 		return r;

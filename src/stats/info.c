@@ -219,27 +219,22 @@ static uint64_t div_ceil(uint64_t v, uint64_t d)
 	return v / d + (v % d != 0);
 }
 
-/* CPU usage in hundredths of % of one core -> % of all cores (non-zero usage shows >= 1). */
-static uint64_t cpu_all_cores(uint64_t hundredths, int ncpus)
+/*
+ * CPU in /var/lve/info: SPEED units as lve-stats 2 writes them today,
+ * hundredths of a percent of ONE core (10000 = one core, 2500 = 25%).
+ * An unlimited LVE's limit is the whole machine (ncpus * 10000), and the
+ * average is never written above the limit (a reader computes usage/limit).
+ */
+static uint64_t cpu_limit_speed(uint64_t hundredths, int ncpus)
 {
-	uint64_t v = div_round(hundredths, 100u * (uint64_t)ncpus);
+	uint64_t all = 10000u * (uint64_t)ncpus;
 
-	if (hundredths && v == 0)
-		v = 1;
-	return v > 100 ? 100 : v;
+	return hundredths == 0 || hundredths > all ? all : hundredths;
 }
 
-/* CPU limit (effective SPEED) -> % of all cores; unlimited is 100. */
-static uint64_t cpu_limit_all_cores(uint64_t hundredths, int ncpus)
+static uint64_t cpu_usage_speed(uint64_t hundredths, uint64_t limit)
 {
-	uint64_t v;
-
-	if (hundredths == 0)
-		return 100;
-	v = div_round(hundredths, 100u * (uint64_t)ncpus);
-	if (v == 0)
-		v = 1;
-	return v > 100 ? 100 : v;
+	return hundredths > limit ? limit : hundredths;
 }
 
 /* The effective CPU limit of a limits record (as liblve enforces it): min of the non-zero parts. */
@@ -301,7 +296,7 @@ int lve_info_render(const struct olve_limits *defaults, int ncpus, const struct 
 
 	memset(f, 0, sizeof(f));
 	f[2] = (defaults->mask & OLVE_L_EP) ? defaults->ep : 0;
-	f[4] = cpu_limit_all_cores(effective_speed(defaults, ncpus), ncpus);
+	f[4] = cpu_limit_speed(effective_speed(defaults, ncpus), ncpus);
 	f[6] = (defaults->mask & OLVE_L_VMEM) ? div_ceil(defaults->vmem, INFO_PAGE) : 0;
 	f[9] = (defaults->mask & OLVE_L_PMEM) ? div_ceil(defaults->pmem, INFO_PAGE) : 0;
 	f[12] = (defaults->mask & OLVE_L_NPROC) ? defaults->nproc : 0;
@@ -317,8 +312,8 @@ int lve_info_render(const struct olve_limits *defaults, int ncpus, const struct 
 		f[0] = x->id;
 		f[1] = x->aEP;
 		f[2] = x->lEP;
-		f[3] = cpu_all_cores(x->aCPU, ncpus);
-		f[4] = cpu_limit_all_cores(x->lCPU, ncpus);
+		f[4] = cpu_limit_speed(x->lCPU, ncpus);
+		f[3] = cpu_usage_speed(x->aCPU, f[4]);
 		f[5] = div_round(x->aVMem, INFO_PAGE);
 		f[6] = div_ceil(x->lVMem, INFO_PAGE);
 		f[7] = x->VMemF;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,8 +22,15 @@
 #define CONF_MAX_SIZE (1024 * 1024)
 #define DEFAULT_SQLITE "/var/lve/lvestats2.db"
 
-/* lve-stats 2 keys that mean nothing to openlve: accepted so a CloudLinux file parses. */
-static const char *const ignored_keys[] = { "plugins", "db_timeout", "timeout", "mode", "disable_snapshots" };
+/*
+ * lve-stats 2 keys that mean nothing to openlve: accepted so a CloudLinux file
+ * parses, and named in lvestats_conf.ignored so the tools can say so once.
+ * Any other unknown key (a plugin's, a newer lve-stats') is treated the same:
+ * never fatal.
+ */
+static const char *const ignored_keys[] = { "plugins", "db_timeout", "timeout", "disable_snapshots",
+					    "use_big_uids", "logging_level", "collect_usernames",
+					    "lve_stats_log" };
 
 enum {
 	K_DB_TYPE,
@@ -36,6 +44,8 @@ enum {
 	K_INFO_FILE,
 	K_PROM,
 	K_SQLITE,
+	K_MODE,
+	K_HIDE_MAXUID,
 	K_COUNT
 };
 
@@ -51,6 +61,8 @@ static const char *const key_names[K_COUNT] = {
 	[K_INFO_FILE] = "info_file",
 	[K_PROM] = "prometheus_listen",
 	[K_SQLITE] = "sqlite_path",
+	[K_MODE] = "mode",
+	[K_HIDE_MAXUID] = "hide_lve_more_than_maxuid",
 };
 
 void lvestats_conf_free(struct lvestats_conf *c)
@@ -61,7 +73,8 @@ void lvestats_conf_free(struct lvestats_conf *c)
 	free(c->sqlite_path);
 	free(c->prometheus_listen);
 	free(c->info_file);
-	c->connect_string = c->sqlite_path = c->prometheus_listen = c->info_file = NULL;
+	free(c->ignored);
+	c->connect_string = c->sqlite_path = c->prometheus_listen = c->info_file = c->ignored = NULL;
 }
 
 static bool has_ctrl_chars(const char *s)
@@ -224,6 +237,22 @@ static int conf_set(struct lvestats_conf *c, int key, const char *v)
 		if (check_abs_path(v) < 0 || v[strlen(v) - 1] == '/')
 			return -EINVAL;
 		return set_str(&c->sqlite_path, v);
+	case K_MODE:
+		if (!strcasecmp(v, "v1") || !strcasecmp(v, "v2")) {
+			snprintf(c->mode, sizeof(c->mode), "v%c", v[1]);
+			return 0;
+		}
+		return -EINVAL;
+	case K_HIDE_MAXUID:
+		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") ||
+		    !strcasecmp(v, "on"))
+			c->hide_lve_more_than_maxuid = true;
+		else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") ||
+			 !strcasecmp(v, "off") || !v[0])
+			c->hide_lve_more_than_maxuid = false;
+		else
+			return -EINVAL;
+		return 0;
 	}
 	return -EINVAL;
 }
@@ -234,7 +263,8 @@ static void conf_init(struct lvestats_conf *c)
 	snprintf(c->db_type, sizeof(c->db_type), "sqlite");
 	snprintf(c->server_id, sizeof(c->server_id), "localhost");
 	c->interval = 5;
-	c->info_period = 300;
+	c->info_period = 5;
+	snprintf(c->mode, sizeof(c->mode), "v1");
 	c->keep_history_days = 60;
 	c->keep_raw_hours = 24;
 	c->keep_minute_days = 7;
@@ -275,6 +305,31 @@ static int conf_finish(struct lvestats_conf *c, bool sqlite_given)
 		c->keep_minute_days = c->keep_history_days;
 	if (c->keep_raw_hours > c->keep_minute_days * 24)
 		c->keep_raw_hours = c->keep_minute_days * 24;
+	return 0;
+}
+
+/* Append key to c->ignored ("a, b"), once. Keys are [A-Za-z0-9_.-], else shown as "?". */
+static int note_ignored(struct lvestats_conf *c, const char *key)
+{
+	size_t have = c->ignored ? strlen(c->ignored) : 0, n = strlen(key);
+	char safe[64];
+	char *p;
+
+	if (n >= sizeof(safe))
+		n = sizeof(safe) - 1;
+	for (size_t i = 0; i < n; i++)
+		safe[i] = isalnum((unsigned char)key[i]) || strchr("_.-", key[i]) ? key[i] : '?';
+	safe[n] = 0;
+	if (c->ignored) {
+		for (const char *q = c->ignored; (q = strstr(q, safe)); q += n)
+			if ((q == c->ignored || q[-1] == ' ') && (q[n] == ',' || !q[n]))
+				return 0;
+	}
+	p = realloc(c->ignored, have + n + 3);
+	if (!p)
+		return -ENOMEM;
+	snprintf(p + have, n + 3, "%s%s", have ? ", " : "", safe);
+	c->ignored = p;
 	return 0;
 }
 
@@ -334,6 +389,10 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 		v = eq + 1;
 		ol_strip(k);
 		v = unquote(v + strspn(v, " \t"));
+		if (!*k) {
+			r = -EINVAL; /* "=value": no key */
+			goto fail_line;
+		}
 		for (int i = 0; i < K_COUNT; i++)
 			if (!strcmp(k, key_names[i]))
 				key = i;
@@ -345,10 +404,12 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 			for (size_t i = 0; i < ELEMENTSOF(ignored_keys); i++)
 				if (!strcmp(k, ignored_keys[i]))
 					ignored = true;
-			if (ignored)
-				continue;
-			r = -EINVAL;
-			goto fail_line;
+			/* known or not, it is named once in c.ignored, never fatal */
+			(void)ignored;
+			r = note_ignored(&c, k);
+			if (r < 0)
+				goto fail;
+			continue;
 		}
 		if (seen[key]) {
 			r = -EINVAL;

@@ -54,6 +54,8 @@ struct lve_sample {
 	uint32_t aIOPS, lIOPS; uint64_t IOPSf;
 	uint32_t nprocs;  /* processes (thread groups) now, for lvetop */
 	uint32_t nthreads;/* threads now */
+	bool quiet;       /* nothing ran in the LVE during the interval (collector): the
+			   * store folds identical quiet samples into one raw row */
 };
 
 /*
@@ -71,14 +73,18 @@ struct lve_sample {
  *                      A finer horizon never exceeds a coarser one: after
  *                      parsing keep_minute_days is clamped to keep_history_days
  *                      and keep_raw_hours to 24 * keep_minute_days.
- *   info_period        seconds between /var/lve/info writes, 1..86400 (openlve)
+ *   info_period        seconds between /var/lve/info writes, 1..86400, default 5
+ *                      (lve-stats 2 rewrites it every 5 s; openlve)
  *   info_file          absolute path (openlve; default: openlve.conf's info_file)
  *   prometheus_listen  off | 127.0.0.1:PORT | [::1]:PORT | localhost:PORT |
  *                      unix:/ABSOLUTE/PATH (openlve; default off)
  *   sqlite_path        absolute path (openlve)
- *   plugins db_timeout timeout mode disable_snapshots   accepted, ignored
- *                      (lve-stats 2 keys that have no meaning here)
- * Unknown or duplicate keys, lines without '=' and bad values are -EINVAL
+ *   mode               v1 | v2: lveinfo's default output mode (-m), default v1
+ *   hide_lve_more_than_maxuid  true|false: readers skip LVEs above UID_MAX
+ *   plugins db_timeout timeout disable_snapshots use_big_uids logging_level
+ *   and any other key  accepted without effect, named in `ignored` ("a, b")
+ *                      so a tool can warn once; never fatal
+ * Duplicate keys, lines without '=' and bad values of the keys above are -EINVAL
  * with *errline = the 1-based line (0 when the error is about the whole
  * file, e.g. postgresql without connect_string).
  */
@@ -90,12 +96,15 @@ struct lvestats_conf {
 	char *sqlite_path;         /* default /var/lve/lvestats2.db */
 	char server_id[11];        /* <= 10 chars, default "localhost" */
 	uint32_t interval;         /* seconds, default 5 */
-	uint32_t info_period;      /* seconds between /var/lve/info writes, default 300 */
+	uint32_t info_period;      /* seconds between /var/lve/info writes, default 5 */
 	uint32_t keep_history_days;/* default 60: hour and day rollups */
 	uint32_t keep_raw_hours;   /* default 24: lve_raw (0 in a hand-made struct: 24) */
 	uint32_t keep_minute_days; /* default 7: lve_minute (0 in a hand-made struct: 7) */
 	char *prometheus_listen;   /* "127.0.0.1:9595" or "unix:/run/lved.sock" or NULL = off */
 	char *info_file;           /* NULL: openlve.conf's info_file (default /var/lve/info) */
+	char mode[4];              /* "v1" (default) or "v2" */
+	bool hide_lve_more_than_maxuid;
+	char *ignored;             /* keys accepted without effect, "a, b"; NULL: none */
 };
 /*
  * path NULL: LVESTATS_CONF_DEFAULT, and a missing default file gives the
@@ -212,8 +221,9 @@ int lve_period_take(struct lve_period *p, struct lve_sample **out);
 /*
  * Render /var/lve/info text (see lved(8)): the default limits line (id 0,
  * usage fields 0), then one line per sample, 20 comma-separated integers:
- *  0 id, 1 EP, 2 EP limit, 3 CPU % of all cores, 4 CPU limit % of all cores
- *  (100 when unlimited), 5 VMEM pages, 6 VMEM limit pages, 7 VMEM faults,
+ *  0 id, 1 EP, 2 EP limit, 3 CPU usage, 4 CPU limit, both in SPEED units
+ *  (hundredths of % of one core: 10000 = one core; unlimited = ncpus * 10000;
+ *  the usage is never above the limit), 5 VMEM pages, 6 VMEM limit pages, 7 VMEM faults,
  *  8 EP faults, 9 PMEM limit pages, 10 PMEM pages, 11 PMEM faults,
  *  12 NPROC limit, 13 NPROC, 14 NPROC faults, 15 reserved 0, 16 IO KB/s,
  *  17 IO limit KB/s, 18 IOPS limit, 19 IOPS. Pages are 4096 bytes.

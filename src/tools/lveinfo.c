@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
@@ -21,16 +22,35 @@
 
 #include "config.h"
 #include "macro.h"
+#include "cl-json.h"
 #include "stats.h"
 
 #define DEFAULT_RANGE 600 /* last 10 minutes */
+#define LIST_VERSION 6     /* the /proc/lve/list format lvectl serves (lve-version) */
 
 enum fmt { FMT_TABLE, FMT_JSON, FMT_CSV };
 
+/*
+ * lveinfo's columns: per resource r (0 CPU, 1 EP, 2 VMem, 3 PMem, 4 Nproc,
+ * 5 IO, 6 IOPS, the order of enum lve_col) a = average, m = max, u = average
+ * in % of the limit, l = limit, f = faults; anyF; From/To (time rows).
+ * The history keeps averages only: m columns are "unsupported" and print the
+ * --blank-value (lve-stats 2 marks them deprecated); ordering by one orders
+ * by the average.
+ */
+enum kind { K_AVG, K_MAX, K_PCT, K_LIM, K_FLT, K_ANYF, K_FROM, K_TO };
+struct col {
+	enum kind k;
+	int r;
+};
+static const char *const res_name[LVE_RES__MAX] = { "CPU", "EP", "VMem", "PMem", "Nproc", "IO", "IOPS" };
+#define MAX_COLS 64
+
 struct opts {
-	const char *from_s, *to_s, *period_s;
-	const char *config, *db_path, *server_id;
+	const char *from_s, *to_s, *period_s, *time_unit;
+	const char *config, *db_path, *server_id, *csv_path, *blank;
 	uint32_t id;
+	bool have_id;              /* --id or --user: time rows */
 	int order;                 /* enum lve_col, -1 default */
 	bool by_fault, by_usage;
 	bool fault_cols[LVE_COL__MAX];
@@ -40,40 +60,52 @@ struct opts {
 	double percent;
 	long limit;
 	enum fmt fmt;
-	int cols[LVE_COL__MAX];    /* columns shown, in order */
-	int ncols;
+	bool display_username, show_all, servers_info;
+	char compat[4];            /* "v1" / "v2", "" = from lvestats2 (mode) */
+	struct col cols[MAX_COLS]; /* columns given by --show-columns */
+	int ncols;                 /* 0: the default set of the mode */
 };
 
 static void usage(FILE *f)
 {
 	fputs("Usage: lveinfo [OPTIONS]\n"
-	      "Per-LVE averages, limits and faults over a time range, from lved's database.\n"
+	      "Per-LVE averages, limits and faults over a time range, from lved's database\n"
+	      "(lve-stats 2 options and column names).\n"
 	      "\n"
-	      "  -f, --from TIME          start (YYYY-MM-DD[ HH:MM[:SS]], @EPOCH, now)\n"
+	      "  -f, --from TIME          start ([YY]YY-MM-DD[ HH:MM[:SS]], @EPOCH, now)\n"
 	      "  -t, --to TIME            end, inclusive (default: now)\n"
 	      "      --period PERIOD      Ns|Nm|Nh|Nd, today, yesterday (default: 10m)\n"
-	      "      --id ID              only LVE ID\n"
-	      "  -u, --user NAME          only the LVE of user NAME (id = uid)\n"
+	      "      --id ID              only LVE ID, one row per --time-unit\n"
+	      "  -u, --user NAME          the same for the LVE of user NAME (id = uid)\n"
+	      "  -d, --display-username   show user names instead of LVE ids\n"
 	      "  -o, --order-by ALIAS     sort by ALIAS, largest first (default aCPU)\n"
-	      "      --by-fault ALIAS...  only LVEs with these faults (CPUf EPf VMemF PMemF NprocF\n"
-	      "                           IOf IOPSf anyF, or cpu ep vmem pmem mem nproc io iops any)\n"
-	      "      --threshold N        faults needed by --by-fault (default 1)\n"
-	      "      --by-usage ALIAS...  only LVEs whose average reached -p percent of the limit\n"
-	      "                           (aCPU aEP aVMem aPMem aNproc aIO aIOPS, or resource names)\n"
+	      "  -b, --by-usage ALIAS...  only LVEs whose average reached -p percent of the limit\n"
 	      "  -p, --percentage N       for --by-usage, 0..100 (default 90)\n"
+	      "      --by-fault ALIAS...  only LVEs with these faults (mcpu cpu CPUf, mem vmem VMemF,\n"
+	      "                           mep ep EPf, pmem PMemF, nproc NprocF, io IOf, iops IOPSf,\n"
+	      "                           any any_faults anyF)\n"
+	      "  -r, --threshold N        faults needed by --by-fault (default 1)\n"
 	      "  -l, --limit N            at most N rows (default 10, 0 = all)\n"
-	      "      --show-columns A,B   columns to print (default all but anyF)\n"
-	      "      --json | --csv       machine-readable output\n"
-	      "      --server-id ID       rows of this server (fleet database; default: configured)\n"
-	      "  -c, --config FILE        lve-stats configuration (default " LVESTATS_CONF_DEFAULT ")\n"
+	      "      --show-all           every column\n"
+	      "      --show-columns C...  these columns (space or comma separated; all)\n"
+	      "      --time-unit UNIT     row length with --id/--user: 1m (default), 1h30m, 1d, dynamic\n"
+	      "  -m, --compat v1|v2       column set: v1 a/m/l (default, or lvestats2 mode), v2 a/u/l/f\n"
+	      "      --blank-value [TEXT] shown for unsupported values (default -)\n"
+	      "  -j, --json               JSON output\n"
+	      "  -c, --csv [PATH]         CSV output, to PATH (default -: standard output)\n"
+	      "      --server_id ID       rows of this server (central database); also --server-id\n"
+	      "      --servers-info       the server id and its LVE version, and exit\n"
+	      "      --style user|admin   accepted, no effect (deprecated in lve-stats 2)\n"
+	      "      --config FILE        lve-stats configuration (default " LVESTATS_CONF_DEFAULT ")\n"
 	      "      --db FILE            read this SQLite file instead of the configured database\n"
 	      "  -h, --help               this text\n"
-	      "      --version            version\n"
+	      "  -v, --version            version\n"
 	      "\n"
-	      "Columns: aCPU lCPU CPUf aEP lEP EPf aVMem lVMem VMemF aPMem lPMem PMemF\n"
-	      "aNproc lNproc NprocF aIO lIO IOf aIOPS lIOPS IOPSf anyF (a = average,\n"
-	      "l = limit, 0 = unlimited, f = faults). CPU in % of one core, memory in\n"
-	      "bytes, IO in KB/s, IOPS in operations/s.\n",
+	      "Columns: ID From To, and for CPU EP VMem PMem Nproc IO IOPS: a (average), m (max;\n"
+	      "not kept: blank), u (average in % of the limit), l (limit, 0 = unlimited), faults\n"
+	      "CPUf EPf VMemF PMemF NprocF IOf IOPSf, anyF. Aliases (not case sensitive) also\n"
+	      "cpu_avg cpu_max total_cpu_faults ... any_faults. CPU in % of one core, memory in\n"
+	      "bytes, IO in KB/s, IOPS in operations/s. See lveinfo(8).\n",
 	      f);
 }
 
@@ -108,35 +140,127 @@ static int parse_ulong(const char *s, unsigned long long max, unsigned long long
 	return 0;
 }
 
-/* Resource name -> resource index 0..6, or -1. */
-static int resource(const char *s)
+static int res_of(const char *s)
 {
-	static const char *const names[][2] = { { "cpu", NULL }, { "ep", "mep" }, { "vmem", NULL },
-						{ "pmem", "mem" }, { "nproc", NULL }, { "io", NULL },
-						{ "iops", NULL } };
-
 	for (int i = 0; i < LVE_RES__MAX; i++)
-		if (!strcasecmp(s, names[i][0]) || (names[i][1] && !strcasecmp(s, names[i][1])))
+		if (!strcasecmp(s, res_name[i]))
 			return i;
 	return -1;
+}
+
+/* Long aliases of lve-stats 2: cpu, vmem, mep (EP), pmem, nproc, io, iops. */
+static int res_of_long(const char *s)
+{
+	static const char *const n[LVE_RES__MAX] = { "cpu", "mep", "vmem", "pmem", "nproc", "io", "iops" };
+
+	for (int i = 0; i < LVE_RES__MAX; i++)
+		if (!strcasecmp(s, n[i]))
+			return i;
+	return -1;
+}
+
+/* Column name (case-insensitive) or lve-stats alias -> struct col. */
+static int col_parse(const char *s, struct col *c)
+{
+	char base[16];
+	size_t n = strlen(s);
+	int r;
+
+	if (!strcasecmp(s, "anyF") || !strcasecmp(s, "any_faults")) {
+		*c = (struct col){ K_ANYF, 0 };
+		return 0;
+	}
+	if (!strcasecmp(s, "From") || !strcasecmp(s, "To")) {
+		*c = (struct col){ tolower((unsigned char)s[0]) == 'f' ? K_FROM : K_TO, 0 };
+		return 0;
+	}
+	/* aCPU mCPU uCPU lCPU */
+	if (n > 1 && strchr("amulAMUL", s[0]) && (r = res_of(s + 1)) >= 0) {
+		switch (tolower((unsigned char)s[0])) {
+		case 'a': *c = (struct col){ K_AVG, r }; break;
+		case 'm': *c = (struct col){ K_MAX, r }; break;
+		case 'u': *c = (struct col){ K_PCT, r }; break;
+		default: *c = (struct col){ K_LIM, r }; break;
+		}
+		return 0;
+	}
+	/* CPUf EPf VMemF ... */
+	for (r = 0; r < LVE_RES__MAX; r++)
+		if (!strcasecmp(s, lve_col_alias(3 * r + 2))) {
+			*c = (struct col){ K_FLT, r };
+			return 0;
+		}
+	/* cpu_avg cpu_max total_cpu_faults */
+	if (n > 4 && n < sizeof(base) + 4 && (!strcasecmp(s + n - 4, "_avg") || !strcasecmp(s + n - 4, "_max"))) {
+		memcpy(base, s, n - 4);
+		base[n - 4] = 0;
+		r = res_of_long(base);
+		if (r >= 0) {
+			*c = (struct col){ tolower((unsigned char)s[n - 3]) == 'a' ? K_AVG : K_MAX, r };
+			return 0;
+		}
+	}
+	if (n > 13 && n < sizeof(base) + 13 && !strncasecmp(s, "total_", 6) && !strcasecmp(s + n - 7, "_faults")) {
+		memcpy(base, s + 6, n - 13);
+		base[n - 13] = 0;
+		r = !strcasecmp(base, "ep") ? 1 : res_of_long(base);
+		if (r >= 0) {
+			*c = (struct col){ K_FLT, r };
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* The lve_col a column sorts and filters by (m: the average). */
+static int col_stat(const struct col *c)
+{
+	switch (c->k) {
+	case K_AVG:
+	case K_MAX:
+	case K_PCT: return 3 * c->r;
+	case K_LIM: return 3 * c->r + 1;
+	case K_FLT: return 3 * c->r + 2;
+	case K_ANYF: return LVE_COL_ANYF;
+	default: return -1;
+	}
 }
 
 /* One alias of --by-fault (want 2: fault) or --by-usage (want 0: usage). */
 static int filter_alias(const char *s, int want, struct opts *o)
 {
 	bool *set = want == 2 ? o->fault_cols : o->usage_cols;
-	int r = resource(s), c;
+	struct col col;
+	int c = -1, r;
 
-	if (r >= 0)
-		c = 3 * r + want;
-	else if (want == 2 && (!strcasecmp(s, "any") || !strcasecmp(s, "anyF")))
-		c = LVE_COL_ANYF;
-	else {
-		c = lve_col_parse(s);
-		if (c < 0 || (c == LVE_COL_ANYF && want != 2) || (c != LVE_COL_ANYF && c % 3 != want))
-			return bad("--%s: '%s' is not a %s alias", want == 2 ? "by-fault" : "by-usage", s,
-				   want == 2 ? "fault" : "usage");
+	if (want == 2) {
+		/* lve-stats 2: mcpu/cpu, mem/vmem (VMEM), mep/ep, pmem, nproc, io, iops, any */
+		static const char *const names[][2] = { { "mcpu", "cpu" }, { "ep", "mep" }, { "mem", "vmem" },
+							{ "pmem", NULL },  { "nproc", NULL }, { "io", NULL },
+							{ "iops", NULL } };
+
+		for (r = 0; r < LVE_RES__MAX; r++)
+			if (!strcasecmp(s, names[r][0]) || (names[r][1] && !strcasecmp(s, names[r][1])))
+				c = 3 * r + 2;
+		if (!strcasecmp(s, "any"))
+			c = LVE_COL_ANYF;
+	} else {
+		r = res_of_long(s);
+		if (r < 0 && !strcasecmp(s, "ep"))
+			r = 1;
+		if (r >= 0)
+			c = 3 * r;
 	}
+	if (c < 0 && col_parse(s, &col) == 0) {
+		c = col_stat(&col);
+		if (want == 2 && col.k != K_FLT && col.k != K_ANYF)
+			c = -1;
+		if (want == 0 && col.k != K_AVG && col.k != K_MAX)
+			c = -1;
+	}
+	if (c < 0)
+		return bad("--%s: '%s' is not a %s alias", want == 2 ? "by-fault" : "by-usage", s,
+			   want == 2 ? "fault" : "usage");
 	if (o->first_filter_col < 0)
 		o->first_filter_col = c;
 	set[c] = true;
@@ -170,45 +294,53 @@ static int show_list(const char *arg, struct opts *o)
 
 	if (!copy)
 		return -ENOMEM;
-	o->ncols = 0;
-	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		int c;
+	for (char *t = strtok_r(copy, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+		struct col c;
 
 		if (!strcasecmp(t, "ID"))
 			continue; /* always the first column */
-		c = lve_col_parse(t);
-		if (c < 0)
+		if (!strcasecmp(t, "all")) {
+			o->show_all = true;
+			continue;
+		}
+		if (col_parse(t, &c) < 0)
 			return bad("--show-columns: unknown column '%s'", t);
 		for (int i = 0; i < o->ncols; i++)
-			if (o->cols[i] == c)
+			if (o->cols[i].k == c.k && o->cols[i].r == c.r)
 				return bad("--show-columns: '%s' given twice", t);
+		if (o->ncols >= MAX_COLS)
+			return bad("--show-columns: too many columns");
 		o->cols[o->ncols++] = c;
 	}
-	if (o->ncols == 0)
-		return bad("--show-columns needs at least one column");
 	return 0;
 }
 
 enum opt_id {
 	O_FROM, O_TO, O_PERIOD, O_ID, O_USER, O_ORDER, O_BYFAULT, O_THRESH, O_BYUSAGE, O_PCT, O_LIMIT, O_SHOW,
-	O_JSON, O_CSV, O_SERVER, O_CONFIG, O_DB, O_HELP, O_VERSION,
+	O_JSON, O_CSV, O_SERVER, O_SERVER2, O_CONFIG, O_DB, O_HELP, O_VERSION, O_DISPLAY, O_SHOWALL,
+	O_TIMEUNIT, O_BLANK, O_SERVERS, O_COMPAT, O_STYLE, O_DBGOV,
 };
+enum arg_kind { A_NONE, A_REQ, A_OPT };
 static const struct {
 	const char *lng;
 	char shrt;
-	bool arg;
+	enum arg_kind arg;
 	enum opt_id id;
 } optv[] = {
-	{ "from", 'f', true, O_FROM },          { "to", 't', true, O_TO },
-	{ "period", 0, true, O_PERIOD },        { "id", 0, true, O_ID },
-	{ "user", 'u', true, O_USER },          { "order-by", 'o', true, O_ORDER },
-	{ "by-fault", 0, true, O_BYFAULT },     { "threshold", 0, true, O_THRESH },
-	{ "by-usage", 0, true, O_BYUSAGE },     { "percentage", 'p', true, O_PCT },
-	{ "limit", 'l', true, O_LIMIT },        { "show-columns", 0, true, O_SHOW },
-	{ "json", 'j', false, O_JSON },         { "csv", 0, false, O_CSV },
-	{ "server-id", 0, true, O_SERVER },     { "config", 'c', true, O_CONFIG },
-	{ "db", 0, true, O_DB },                { "help", 'h', false, O_HELP },
-	{ "version", 0, false, O_VERSION },
+	{ "from", 'f', A_REQ, O_FROM },          { "to", 't', A_REQ, O_TO },
+	{ "period", 0, A_REQ, O_PERIOD },        { "id", 0, A_REQ, O_ID },
+	{ "user", 'u', A_REQ, O_USER },          { "order-by", 'o', A_REQ, O_ORDER },
+	{ "by-fault", 0, A_REQ, O_BYFAULT },     { "threshold", 'r', A_REQ, O_THRESH },
+	{ "by-usage", 'b', A_REQ, O_BYUSAGE },   { "percentage", 'p', A_REQ, O_PCT },
+	{ "limit", 'l', A_REQ, O_LIMIT },        { "show-columns", 0, A_REQ, O_SHOW },
+	{ "json", 'j', A_NONE, O_JSON },         { "csv", 'c', A_OPT, O_CSV },
+	{ "server_id", 0, A_REQ, O_SERVER },     { "server-id", 0, A_REQ, O_SERVER2 },
+	{ "config", 0, A_REQ, O_CONFIG },        { "db", 0, A_REQ, O_DB },
+	{ "help", 'h', A_NONE, O_HELP },         { "version", 'v', A_NONE, O_VERSION },
+	{ "display-username", 'd', A_NONE, O_DISPLAY }, { "show-all", 0, A_NONE, O_SHOWALL },
+	{ "time-unit", 0, A_REQ, O_TIMEUNIT },   { "blank-value", 0, A_OPT, O_BLANK },
+	{ "servers-info", 0, A_NONE, O_SERVERS }, { "compat", 'm', A_REQ, O_COMPAT },
+	{ "style", 0, A_REQ, O_STYLE },          { "dbgov", 0, A_REQ, O_DBGOV },
 };
 
 /* 0 ok, 1 help/version printed, -EINVAL bad option (errbuf), -ENOMEM. */
@@ -218,10 +350,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	bool seen[ELEMENTSOF(optv)] = { 0 };
 	int r;
 
-	*o = (struct opts){ .order = -1, .first_filter_col = -1, .threshold = 1, .percent = 90, .limit = 10 };
-	for (int c = 0; c < LVE_COL_ANYF; c++)
-		o->cols[o->ncols++] = c;
-
+	*o = (struct opts){ .order = -1, .first_filter_col = -1, .threshold = 1, .percent = 90, .limit = 10,
+			    .blank = "-" };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *val = NULL;
 		size_t k;
@@ -242,7 +372,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 					break;
 			if (k == ELEMENTSOF(optv))
 				return bad("unknown option '%.*s'", (int)(len + 2), a);
-			if (eq && !optv[k].arg)
+			if (eq && optv[k].arg == A_NONE)
 				return bad("option '--%s' takes no value", optv[k].lng);
 			if (eq)
 				val = eq + 1;
@@ -253,17 +383,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			if (k == ELEMENTSOF(optv))
 				return bad("unknown option '-%c'", a[1]);
 			if (a[2]) {
-				if (!optv[k].arg)
+				if (optv[k].arg == A_NONE)
 					return bad("option '-%c' takes no value", a[1]);
 				val = a + 2;
 			}
 		}
-		if (optv[k].arg && !val) {
+		if (optv[k].arg == A_REQ && !val) {
 			if (i + 1 >= argc)
 				return bad("option '%s' needs a value", a);
 			val = argv[++i];
 		}
-		if (seen[k] && optv[k].id != O_BYFAULT && optv[k].id != O_BYUSAGE)
+		/* an optional value: the next word unless it looks like an option */
+		if (optv[k].arg == A_OPT && !val && i + 1 < argc && (argv[i + 1][0] != '-' || !strcmp(argv[i + 1], "-")))
+			val = argv[++i];
+		if (seen[k] && optv[k].id != O_BYFAULT && optv[k].id != O_BYUSAGE && optv[k].id != O_SHOW)
 			return bad("option '--%s' given twice", optv[k].lng);
 		seen[k] = true;
 
@@ -272,13 +405,19 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case O_TO: o->to_s = val; break;
 		case O_PERIOD: o->period_s = val; break;
 		case O_ID:
+			if (o->have_id)
+				return bad("--id and --user exclude each other");
 			if (parse_ulong(val, UINT32_MAX, &v) < 0 || v == 0)
 				return bad("--id: '%s' is not an LVE id (1..4294967295)", val);
 			o->id = (uint32_t)v;
+			o->have_id = true;
 			break;
 		case O_USER: {
 			struct passwd *pw = getpwnam(val);
 
+			if (o->have_id)
+				return bad("--id and --user exclude each other");
+			o->have_id = true;
 			if (!pw) {
 				if (parse_ulong(val, UINT32_MAX, &v) == 0 && v > 0) {
 					o->id = (uint32_t)v;
@@ -291,12 +430,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->id = pw->pw_uid;
 			break;
 		}
-		case O_ORDER:
-			r = lve_col_parse(val);
-			if (r < 0)
+		case O_ORDER: {
+			struct col c;
+
+			if (col_parse(val, &c) < 0 || col_stat(&c) < 0)
 				return bad("--order-by: unknown column '%s'", val);
-			o->order = r;
+			o->order = col_stat(&c);
 			break;
+		}
 		case O_BYFAULT:
 		case O_BYUSAGE: {
 			int want = optv[k].id == O_BYFAULT ? 2 : 0;
@@ -333,24 +474,36 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_SHOW:
 			r = show_list(val, o);
+			while (r >= 0 && i + 1 < argc && argv[i + 1][0] != '-')
+				r = show_list(argv[++i], o);
 			if (r < 0)
 				return r;
+			if (o->ncols == 0 && !o->show_all)
+				return bad("--show-columns needs at least one column");
 			break;
 		case O_JSON:
 		case O_CSV:
 			if (o->fmt != FMT_TABLE)
 				return bad("--json and --csv exclude each other");
 			o->fmt = optv[k].id == O_JSON ? FMT_JSON : FMT_CSV;
+			if (optv[k].id == O_CSV && val && strcmp(val, "-")) {
+				if (!*val)
+					return bad("--csv: empty path");
+				o->csv_path = val;
+			}
 			break;
-		case O_SERVER: {
+		case O_SERVER:
+		case O_SERVER2: {
 			size_t n = strlen(val);
 			bool ok = n >= 1 && n <= 10;
 
+			if (o->server_id)
+				return bad("--server_id given twice");
 			for (size_t j = 0; j < n && ok; j++)
 				ok = (val[j] >= 'a' && val[j] <= 'z') || (val[j] >= 'A' && val[j] <= 'Z') ||
 				     (val[j] >= '0' && val[j] <= '9') || val[j] == '.' || val[j] == '_' || val[j] == '-';
 			if (!ok)
-				return bad("--server-id: '%s' is not 1..10 of [A-Za-z0-9._-]", val);
+				return bad("--server_id: '%s' is not 1..10 of [A-Za-z0-9._-]", val);
 			o->server_id = val;
 			break;
 		}
@@ -362,6 +515,29 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_HELP: usage(stdout); return 1;
 		case O_VERSION: printf("lveinfo (openlve) %s\n", OPENLVE_VERSION); return 1;
+		case O_DISPLAY: o->display_username = true; break;
+		case O_SHOWALL: o->show_all = true; break;
+		case O_TIMEUNIT: {
+			int64_t t;
+
+			if (clj_parse_time_unit(val, &t) < 0)
+				return bad("--time-unit: '%s' is not like 1m, 1h30m, 1d12h, 90 (minutes) or dynamic", val);
+			o->time_unit = val;
+			break;
+		}
+		case O_BLANK: o->blank = val ? val : ""; break;
+		case O_SERVERS: o->servers_info = true; break;
+		case O_COMPAT:
+			if (strcasecmp(val, "v1") && strcasecmp(val, "v2"))
+				return bad("--compat: '%s' is not v1 or v2", val);
+			snprintf(o->compat, sizeof(o->compat), "v%c", val[1]);
+			break;
+		case O_STYLE:
+			if (strcmp(val, "user") && strcmp(val, "admin"))
+				return bad("--style: '%s' is not user or admin", val);
+			break; /* deprecated in lve-stats 2: no effect */
+		case O_DBGOV:
+			return bad("--dbgov: MySQL Governor statistics are not collected by openlve");
 		}
 	}
 	if (o->by_fault && o->by_usage)
@@ -373,6 +549,56 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (seen[O_THRESH] && !o->by_fault)
 		return bad("--threshold needs --by-fault");
 	return 0;
+}
+
+/* The columns shown: --show-columns, else the mode's set (brief or --show-all). */
+static int default_cols(const struct opts *o, const char *mode, struct col *out)
+{
+	/* v1: lve-stats' classic order (aCPU mCPU lCPU aIO mIO lIO aEP mEP lEP aVMem ... EPf VMemF PMemF NprocF) */
+	static const int v1_res[] = { 0, 5, 1, 2, 3, 4 };
+	/* v2: a u l f per resource */
+	static const int v2_res[] = { 0, 5, 6, 1, 3, 4 };
+	int n = 0;
+
+	if (o->have_id) {
+		out[n++] = (struct col){ K_FROM, 0 };
+		out[n++] = (struct col){ K_TO, 0 };
+	}
+	if (strcmp(mode, "v2")) {
+		for (size_t i = 0; i < ELEMENTSOF(v1_res); i++) {
+			out[n++] = (struct col){ K_AVG, v1_res[i] };
+			out[n++] = (struct col){ K_MAX, v1_res[i] };
+			out[n++] = (struct col){ K_LIM, v1_res[i] };
+		}
+		out[n++] = (struct col){ K_FLT, 1 };
+		out[n++] = (struct col){ K_FLT, 2 };
+		out[n++] = (struct col){ K_FLT, 3 };
+		out[n++] = (struct col){ K_FLT, 4 };
+		if (o->show_all) {
+			out[n++] = (struct col){ K_FLT, 0 };
+			out[n++] = (struct col){ K_FLT, 5 };
+			out[n++] = (struct col){ K_AVG, 6 };
+			out[n++] = (struct col){ K_MAX, 6 };
+			out[n++] = (struct col){ K_LIM, 6 };
+			out[n++] = (struct col){ K_FLT, 6 };
+			out[n++] = (struct col){ K_ANYF, 0 };
+		}
+		return n;
+	}
+	for (size_t i = 0; i < ELEMENTSOF(v2_res); i++) {
+		out[n++] = (struct col){ K_AVG, v2_res[i] };
+		out[n++] = (struct col){ K_PCT, v2_res[i] };
+		out[n++] = (struct col){ K_LIM, v2_res[i] };
+		out[n++] = (struct col){ K_FLT, v2_res[i] };
+	}
+	if (o->show_all) {
+		out[n++] = (struct col){ K_AVG, 2 };
+		out[n++] = (struct col){ K_PCT, 2 };
+		out[n++] = (struct col){ K_LIM, 2 };
+		out[n++] = (struct col){ K_FLT, 2 };
+		out[n++] = (struct col){ K_ANYF, 0 };
+	}
+	return n;
 }
 
 /* ----------------------------------------------------------------- range */
@@ -494,85 +720,181 @@ static void fmt_value(char *buf, size_t size, int c, double v, bool human)
 	}
 }
 
-static void print_json_str(const char *s)
+static void col_name(const struct col *c, char *buf, size_t size)
 {
-	putchar('"');
+	switch (c->k) {
+	case K_AVG: snprintf(buf, size, "%s", lve_col_alias(3 * c->r)); return;
+	case K_LIM: snprintf(buf, size, "%s", lve_col_alias(3 * c->r + 1)); return;
+	case K_FLT: snprintf(buf, size, "%s", lve_col_alias(3 * c->r + 2)); return;
+	case K_MAX: snprintf(buf, size, "m%s", res_name[c->r]); return;
+	case K_PCT: snprintf(buf, size, "u%s", res_name[c->r]); return;
+	case K_ANYF: snprintf(buf, size, "anyF"); return;
+	case K_FROM: snprintf(buf, size, "From"); return;
+	case K_TO: snprintf(buf, size, "To"); return;
+	}
+}
+
+/* A row: one LVE over the range, or one time bucket of one LVE. */
+struct row {
+	const struct lve_agg *a;
+	int64_t from, to; /* inclusive seconds */
+};
+
+/* The cell; *blank set when it is the blank value (unsupported), *str when a JSON string. */
+static void cell(const struct opts *o, const struct col *c, const struct row *w, char *buf, size_t size, bool human,
+		 bool *blank)
+{
+	*blank = false;
+	switch (c->k) {
+	case K_FROM:
+	case K_TO: {
+		time_t t = (time_t)(c->k == K_FROM ? w->from : w->to);
+		struct tm tm;
+
+		if (o->fmt == FMT_JSON) {
+			snprintf(buf, size, "%lld", (long long)t);
+			return;
+		}
+		localtime_r(&t, &tm);
+		strftime(buf, size, o->fmt == FMT_CSV ? "%Y-%m-%d %H:%M" : "%m-%d %H:%M", &tm);
+		return;
+	}
+	case K_MAX:
+		*blank = true;
+		snprintf(buf, size, "%s", o->blank);
+		return;
+	case K_PCT: {
+		double lim = w->a->v[3 * c->r + 1];
+
+		if (lim <= 0) {
+			*blank = true;
+			snprintf(buf, size, "%s", o->blank);
+		} else
+			snprintf(buf, size, "%.1f", w->a->v[3 * c->r] * 100.0 / lim);
+		return;
+	}
+	default: {
+		int st = col_stat(c);
+
+		if (st < 0 || st >= LVE_COL__MAX) {
+			*blank = true;
+			snprintf(buf, size, "%s", o->blank);
+		} else
+			fmt_value(buf, size, st, w->a->v[st], human);
+	}
+	}
+}
+
+static void print_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
 
 		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
+			fprintf(f, "\\%c", ch);
 		else if (ch < 0x20)
-			printf("\\u%04x", ch);
+			fprintf(f, "\\u%04x", ch);
 		else
-			putchar(ch);
+			fputc(ch, f);
 	}
-	putchar('"');
+	fputc('"', f);
 }
 
-static void print_rows(const struct opts *o, const struct lve_agg *a, size_t n, int64_t from, int64_t to,
-		       const char *sid)
+/* ID text: the LVE id, or with -d the user's name when there is one. */
+static bool id_text(const struct opts *o, uint32_t id, char *buf, size_t size)
 {
-	char buf[64];
-	const int *cols = o->cols, nc = o->ncols;
+	struct passwd *pw = o->display_username ? getpwuid((uid_t)id) : NULL;
+
+	if (pw) {
+		snprintf(buf, size, "%s", pw->pw_name);
+		return true;
+	}
+	snprintf(buf, size, "%" PRIu32, id);
+	return false;
+}
+
+static void print_rows(FILE *f, const struct opts *o, const struct col *cols, int nc, const struct row *w, size_t n,
+		       int64_t from, int64_t to, const char *sid)
+{
+	char buf[128], name[32];
+	bool blank;
 
 	if (o->fmt == FMT_JSON) {
-		printf("{\"from\": %" PRId64 ", \"to\": %" PRId64 ", \"server_id\": ", from, to - 1);
-		print_json_str(sid);
-		printf(", \"data\": [");
+		fprintf(f, "{\"from\": %" PRId64 ", \"to\": %" PRId64 ", \"server_id\": ", from, to - 1);
+		print_json_str(f, sid);
+		fprintf(f, ", \"data\": [");
 		for (size_t i = 0; i < n; i++) {
-			printf("%s\n  {\"ID\": %" PRIu32, i ? "," : "", a[i].id);
+			bool named = id_text(o, w[i].a->id, buf, sizeof(buf));
+
+			fprintf(f, "%s\n  {\"ID\": ", i ? "," : "");
+			if (named)
+				print_json_str(f, buf);
+			else
+				fputs(buf, f);
 			for (int j = 0; j < nc; j++) {
-				fmt_value(buf, sizeof(buf), cols[j], a[i].v[cols[j]], false);
-				printf(", \"%s\": %s", lve_col_alias(cols[j]), buf);
+				col_name(&cols[j], name, sizeof(name));
+				cell(o, &cols[j], &w[i], buf, sizeof(buf), false, &blank);
+				fprintf(f, ", \"%s\": ", name);
+				if (blank)
+					print_json_str(f, buf);
+				else
+					fputs(buf, f);
 			}
-			putchar('}');
+			fputc('}', f);
 		}
-		printf("%s]}\n", n ? "\n" : "");
+		fprintf(f, "%s]}\n", n ? "\n" : "");
 		return;
 	}
 	if (o->fmt == FMT_CSV) {
-		printf("ID");
-		for (int j = 0; j < nc; j++)
-			printf(",%s", lve_col_alias(cols[j]));
-		putchar('\n');
+		fprintf(f, "ID");
+		for (int j = 0; j < nc; j++) {
+			col_name(&cols[j], name, sizeof(name));
+			fprintf(f, ",%s", name);
+		}
+		fputc('\n', f);
 		for (size_t i = 0; i < n; i++) {
-			printf("%" PRIu32, a[i].id);
+			id_text(o, w[i].a->id, buf, sizeof(buf));
+			fputs(buf, f);
 			for (int j = 0; j < nc; j++) {
-				fmt_value(buf, sizeof(buf), cols[j], a[i].v[cols[j]], false);
-				printf(",%s", buf);
+				cell(o, &cols[j], &w[i], buf, sizeof(buf), false, &blank);
+				fprintf(f, ",%s", buf);
 			}
-			putchar('\n');
+			fputc('\n', f);
 		}
 		return;
 	}
 	/* table: widths from the header and every cell */
-	int w[LVE_COL__MAX + 1];
-	w[0] = 2;
+	int wd[MAX_COLS + 1];
+	wd[0] = 2;
 	for (size_t i = 0; i < n; i++) {
-		int k = snprintf(buf, sizeof(buf), "%" PRIu32, a[i].id);
-		if (k > w[0])
-			w[0] = k;
+		int k = (int)strlen((id_text(o, w[i].a->id, buf, sizeof(buf)), buf));
+		if (k > wd[0])
+			wd[0] = k;
 	}
 	for (int j = 0; j < nc; j++) {
-		w[j + 1] = (int)strlen(lve_col_alias(cols[j]));
+		col_name(&cols[j], name, sizeof(name));
+		wd[j + 1] = (int)strlen(name);
 		for (size_t i = 0; i < n; i++) {
-			fmt_value(buf, sizeof(buf), cols[j], a[i].v[cols[j]], true);
-			if ((int)strlen(buf) > w[j + 1])
-				w[j + 1] = (int)strlen(buf);
+			cell(o, &cols[j], &w[i], buf, sizeof(buf), true, &blank);
+			if ((int)strlen(buf) > wd[j + 1])
+				wd[j + 1] = (int)strlen(buf);
 		}
 	}
-	printf("%*s", w[0], "ID");
-	for (int j = 0; j < nc; j++)
-		printf(" %*s", w[j + 1], lve_col_alias(cols[j]));
-	putchar('\n');
+	fprintf(f, "%*s", wd[0], "ID");
+	for (int j = 0; j < nc; j++) {
+		col_name(&cols[j], name, sizeof(name));
+		fprintf(f, " %*s", wd[j + 1], name);
+	}
+	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
-		printf("%*" PRIu32, w[0], a[i].id);
+		id_text(o, w[i].a->id, buf, sizeof(buf));
+		fprintf(f, "%*s", wd[0], buf);
 		for (int j = 0; j < nc; j++) {
-			fmt_value(buf, sizeof(buf), cols[j], a[i].v[cols[j]], true);
-			printf(" %*s", w[j + 1], buf);
+			cell(o, &cols[j], &w[i], buf, sizeof(buf), true, &blank);
+			fprintf(f, " %*s", wd[j + 1], buf);
 		}
-		putchar('\n');
+		fputc('\n', f);
 	}
 }
 
@@ -590,6 +912,47 @@ __attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
 	return 1;
 }
 
+/* Time rows of one LVE: buckets of --time-unit over [from, to); empty buckets are left out. */
+static int time_rows(struct lve_db *db, const struct opts *o, const char *sid, int64_t from, int64_t to,
+		     struct lve_agg **aggs, struct row **rows, size_t *n)
+{
+	int64_t unit = 60, nb;
+	_cleanup_free_ struct lve_agg *av = NULL;
+	_cleanup_free_ struct row *rv = NULL;
+	size_t k = 0;
+
+	if (o->time_unit)
+		clj_parse_time_unit(o->time_unit, &unit); /* checked by parse_args */
+	if (unit == 0) /* dynamic: about 100 rows of whole minutes */
+		unit = ((to - from) / 100 + 59) / 60 * 60 ?: 60;
+	nb = (to - from + unit - 1) / unit;
+	if (nb > 1000000)
+		return bad("--time-unit: %lld rows are too many for this range; use a larger unit", (long long)nb);
+	av = calloc((size_t)(nb ?: 1), sizeof(*av));
+	rv = calloc((size_t)(nb ?: 1), sizeof(*rv));
+	if (!av || !rv)
+		return -ENOMEM;
+	for (int64_t b = from; b < to; b += unit) {
+		_cleanup_free_ struct lve_agg *a = NULL;
+		int64_t e = b + unit < to ? b + unit : to;
+		int r = lve_db_query(db, &(struct lve_query){ .server_id = sid, .from = b, .to = e, .id = o->id }, &a);
+
+		if (r < 0)
+			return r;
+		if (r == 0)
+			continue;
+		av[k] = a[0];
+		rv[k] = (struct row){ .from = b, .to = e - 1 };
+		k++;
+	}
+	for (size_t i = 0; i < k; i++)
+		rv[i].a = &av[i];
+	*aggs = TAKE_PTR(av);
+	*rows = TAKE_PTR(rv);
+	*n = k;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -597,10 +960,15 @@ int main(int argc, char **argv)
 	struct lve_db *db = NULL;
 	struct lve_query_span used;
 	_cleanup_free_ struct lve_agg *a = NULL;
+	_cleanup_free_ struct row *rows = NULL;
+	struct col dcols[MAX_COLS];
+	const struct col *cols;
 	int64_t now = (int64_t)time(NULL), from = 0, to = 0;
 	unsigned errline = 0;
-	size_t n, kept = 0;
-	int r, rc = 0;
+	size_t n = 0, kept = 0;
+	int r, rc = 0, nc;
+	FILE *out = stdout;
+	const char *sid;
 
 	r = parse_args(argc, argv, &o);
 	if (r == 1)
@@ -629,6 +997,16 @@ int main(int argc, char **argv)
 				    key ? key : "");
 		return fail("%s: %s", path, r == -EINVAL ? "invalid configuration" : strerror(-r));
 	}
+	if (conf.ignored)
+		fprintf(stderr, "lveinfo: warning: %s: keys without effect in openlve: %s\n",
+			o.config ? o.config : LVESTATS_CONF_DEFAULT, conf.ignored);
+	sid = o.server_id ? o.server_id : conf.server_id;
+	if (o.servers_info) {
+		/* the server this database is read for, and the LVE version it serves */
+		printf("%-10s %s\n%-10s %d\n", "server_id", "lve_version", sid, LIST_VERSION);
+		lvestats_conf_free(&conf);
+		return 0;
+	}
 	if (o.db_path) {
 		char *p = strdup(o.db_path);
 
@@ -640,11 +1018,19 @@ int main(int argc, char **argv)
 		conf.sqlite_path = p;
 		snprintf(conf.db_type, sizeof(conf.db_type), "sqlite");
 	}
+	if (o.ncols > 0) {
+		cols = o.cols;
+		nc = o.ncols;
+	} else {
+		nc = default_cols(&o, o.compat[0] ? o.compat : conf.mode, dcols);
+		cols = dcols;
+	}
 
 	r = lve_db_open_flags(&conf, LVE_DB_READONLY, &db);
 	if (r < 0) {
 		if (r == -EOPNOTSUPP)
-			rc = fail("db_type %s is not supported by openlve (use sqlite or postgresql)", conf.db_type);
+			rc = fail("db_type %s is not supported by this build of openlve (use sqlite or postgresql)",
+				  conf.db_type);
 		else if (r == -EINVAL)
 			rc = fail("invalid database settings (db_type, connect_string, sqlite_path or server_id)");
 		else
@@ -652,9 +1038,20 @@ int main(int argc, char **argv)
 		lvestats_conf_free(&conf);
 		return rc;
 	}
-	/* old ranges come back widened to the rollups' buckets: print the range used */
-	r = lve_db_query_span(db, &(struct lve_query){ .server_id = o.server_id, .from = from, .to = to, .id = o.id },
-			      &a, &used);
+	if (o.have_id) {
+		/* one LVE: a row per --time-unit (lve-stats 2's From To rows) */
+		r = time_rows(db, &o, o.server_id, from, to, &a, &rows, &n);
+		used = (struct lve_query_span){ from, to };
+		if (r == -EINVAL) {
+			fprintf(stderr, "lveinfo: %s (see lveinfo --help)\n", errbuf);
+			rc = 2;
+			goto out;
+		}
+	} else {
+		/* old ranges come back widened to the rollups' buckets: print the range used */
+		r = lve_db_query_span(db, &(struct lve_query){ .server_id = o.server_id, .from = from, .to = to },
+				      &a, &used);
+	}
 	if (r < 0) {
 		if (lve_db_errmsg(db)[0])
 			rc = fail("%s", lve_db_errmsg(db));
@@ -662,32 +1059,51 @@ int main(int argc, char **argv)
 			rc = fail("reading the statistics database: %s", strerror(-r));
 		goto out;
 	}
-	n = (size_t)r;
+	if (!o.have_id) {
+		uint32_t uid_max = conf.hide_lve_more_than_maxuid ? clj_uid_max() : UINT32_MAX;
 
-	for (size_t i = 0; i < n; i++) {
-		bool keep = true;
+		n = (size_t)r;
+		for (size_t i = 0; i < n; i++) {
+			bool keep = a[i].id <= uid_max;
 
-		if (o.by_fault)
-			keep = fault_match(&o, &a[i]);
-		else if (o.by_usage)
-			keep = usage_match(&o, &a[i]);
-		if (keep)
-			a[kept++] = a[i];
+			if (keep && o.by_fault)
+				keep = fault_match(&o, &a[i]);
+			else if (keep && o.by_usage)
+				keep = usage_match(&o, &a[i]);
+			if (keep)
+				a[kept++] = a[i];
+		}
+		n = kept;
+		if (o.order >= 0)
+			cmp_col = o.order;
+		else if (o.by_fault || o.by_usage)
+			cmp_col = o.first_filter_col;
+		else
+			cmp_col = LVE_COL_ACPU;
+		if (n > 1)
+			qsort(a, n, sizeof(*a), cmp_agg);
+		if (o.limit > 0 && (size_t)o.limit < n)
+			n = (size_t)o.limit;
+		rows = calloc(n ?: 1, sizeof(*rows));
+		if (!rows) {
+			rc = fail("out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			rows[i] = (struct row){ .a = &a[i], .from = used.from, .to = used.to - 1 };
 	}
-	n = kept;
-	if (o.order >= 0)
-		cmp_col = o.order;
-	else if (o.by_fault || o.by_usage)
-		cmp_col = o.first_filter_col;
-	else
-		cmp_col = LVE_COL_ACPU;
-	if (n > 1)
-		qsort(a, n, sizeof(*a), cmp_agg);
-	if (o.limit > 0 && (size_t)o.limit < n)
-		n = (size_t)o.limit;
-	print_rows(&o, a, n, used.from, used.to, o.server_id ? o.server_id : conf.server_id);
-	if (fflush(stdout) != 0 || ferror(stdout))
-		rc = fail("writing output: %s", strerror(errno));
+	if (o.csv_path) {
+		out = fopen(o.csv_path, "we");
+		if (!out) {
+			rc = fail("cannot write %s: %s", o.csv_path, strerror(errno));
+			goto out;
+		}
+	}
+	print_rows(out, &o, cols, nc, rows, n, used.from, used.to, sid);
+	if (fflush(out) != 0 || ferror(out))
+		rc = fail("writing %s: %s", o.csv_path ? o.csv_path : "output", strerror(errno));
+	if (out != stdout && fclose(out) != 0 && !rc)
+		rc = fail("writing %s: %s", o.csv_path, strerror(errno));
 out:
 	lve_db_close(db);
 	lvestats_conf_free(&conf);

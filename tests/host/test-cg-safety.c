@@ -64,10 +64,25 @@ TEST(dotdot_names_are_refused_by_every_entry_point)
 	snprintf(tmp, sizeof(tmp), "/tmp/%s", t);
 	ASSERT(!path_exists(tmp));
 
-	/* the struct cannot even be made: nothing can reach the kernel */
-	ASSERT(cgroup_new_cgroup(esc) == NULL);
-	for (size_t i = 0; i < ELEMENTSOF(escapes); i++)
-		ASSERT(cgroup_new_cgroup(escapes[i]) == NULL);
+	/*
+	 * libcgroup accepts any name in the structure; every operation that
+	 * would reach the kernel refuses it with ECGINVAL and creates nothing.
+	 */
+	for (size_t i = 0; i <= ELEMENTSOF(escapes); i++) {
+		const char *name = i < ELEMENTSOF(escapes) ? escapes[i] : esc;
+		struct cgroup *cg = cgroup_new_cgroup(name);
+
+		ASSERT(cg);
+		ASSERT(cgroup_add_controller(cg, "pids"));
+		ASSERT_EQ(cgroup_create_cgroup(cg, 0), ECGINVAL);
+		ASSERT_EQ(cgroup_create_cgroup_from_parent(cg, 0), ECGINVAL);
+		ASSERT_EQ(cgroup_modify_cgroup(cg), ECGINVAL);
+		ASSERT_EQ(cgroup_get_cgroup(cg), ECGINVAL);
+		ASSERT_EQ(cgroup_delete_cgroup(cg, 0), ECGINVAL);
+		ASSERT_EQ(cg_chmod_recursive(cg, 0700, 1, 0600, 1), ECGINVAL);
+		ASSERT_EQ(cgroup_attach_task_pid(cg, getpid()), ECGINVAL);
+		cgroup_free(&cg);
+	}
 
 	/* entry points taking a raw name check it themselves */
 	ASSERT_EQ(cgroup_get_procs(esc, "pids", &pids, &n), ECGINVAL);
@@ -144,7 +159,14 @@ TEST(overlong_names)
 	longcomp[sizeof(longcomp) - 1] = 0;
 
 	ASSERT(cgroup_new_cgroup(longpath) == NULL);
-	ASSERT(cgroup_new_cgroup(longcomp) == NULL);
+	{
+		/* a component longer than NAME_MAX can be named, but not created */
+		struct cgroup *cg = cgroup_new_cgroup(longcomp);
+
+		ASSERT(cg && cgroup_add_controller(cg, "pids"));
+		ASSERT_EQ(cgroup_create_cgroup(cg, 0), ECGINVAL);
+		cgroup_free(&cg);
+	}
 	ASSERT_EQ(cgroup_get_procs(longpath, "pids", &pids, &n), ECGINVAL);
 	ASSERT_EQ(cgroup_get_threads(longcomp, "pids", &pids, &n), ECGINVAL);
 	ASSERT(pids == NULL && n == -1);
@@ -436,14 +458,13 @@ TEST(values_the_kernel_refuses)
 	}
 	cgroup_free(&cg);
 
-	/* at creation: the group is made, the bad value is reported */
+	/* at creation (libcgroup 3.x): the new group is removed again, ECGOTHER/EINVAL */
 	cg = cgroup_new_cgroup("val2");
 	ASSERT(cg && (c = cgroup_add_controller(cg, "pids")));
 	ASSERT_EQ(cgroup_add_value_string(c, "pids.max", "lots"), 0);
-	ASSERT_EQ(cgroup_create_cgroup(cg, 0), ECGCANTSETVALUE);
-	ASSERT(cgtest_exists("pids", "val2"));
-	ASSERT_OK(cgtest_read_value("pids", "val2", "pids.max", buf, sizeof(buf)));
-	ASSERT_STREQ(buf, "max");
+	ASSERT_EQ(cgroup_create_cgroup(cg, 0), ECGOTHER);
+	ASSERT_EQ(cgroup_get_last_errno(), EINVAL);
+	ASSERT(!cgtest_exists("pids", "val2"));
 	cgroup_free(&cg);
 
 	/* a setting name that is a path: refused before the kernel */

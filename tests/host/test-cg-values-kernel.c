@@ -153,54 +153,30 @@ TEST(cpu_quota_unlimited)
  * The value cgroup_convert_cgroup() (the library's one translation) gives
  * setting `name`=`value` of `ctrl` for the other version. NULL if none.
  */
-static char *converted(const char *ctrl, const char *name, const char *value, int to_ver,
-		       const char *out_name)
-{
-	struct cgroup *in = cgroup_new_cgroup("x"), *out = cgroup_new_cgroup("x");
-	struct cgroup_controller *c;
-	char *v = NULL;
-
-	if (!in || !out)
-		goto done;
-	c = cgroup_add_controller(in, ctrl);
-	if (!c || cgroup_add_value_string(c, name, value) != 0)
-		goto done;
-	if (cgroup_convert_cgroup(out, to_ver == 2 ? CGROUP_V2 : CGROUP_V1, in,
-				  to_ver == 2 ? CGROUP_V1 : CGROUP_V2) != 0)
-		goto done;
-	for (int i = 0; i < cgroup_get_controller_count(out); i++) {
-		c = cgroup_get_controller_by_index(out, i);
-		if (cgroup_get_value_string(c, out_name, &v) == 0)
-			break;
-	}
-done:
-	cgroup_free(&in);
-	cgroup_free(&out);
-	return v;
-}
-
 TEST(cpu_weight_other_version_is_translated)
 {
-	const char *name, *value, *target;
-	char kernel[64], before[64], *want;
+	const char *name, *value, *target, *want;
+	char kernel[64], before[64];
 
 	CGTEST_SETUP();
 	CGTEST_REQUIRE_CTRL("cpu");
 	ASSERT_EQ(mkgroup("t", "cpu"), 0);
+	/*
+	 * Literal answers of the OCI runtime's documented linear mapping
+	 * (runc, crun, Kubernetes; src/libcgroup/convert.c):
+	 *   weight = 1 + (shares - 2) * 9999 / 262142   512 -> 1 + 5099490 / 262142 = 20
+	 *   shares = 2 + ceil((weight - 1) * 262142 / 9999)   50 -> 2 + ceil(1284.6) = 1287
+	 */
 	if (cgtest_version("cpu") == 1) {
-		name = "cpu.weight", value = "50", target = "cpu.shares";
+		name = "cpu.weight", value = "50", target = "cpu.shares", want = "1287";
 	} else {
-		name = "cpu.shares", value = "512", target = "cpu.weight";
+		name = "cpu.shares", value = "512", target = "cpu.weight", want = "20";
 	}
-	want = converted("cpu", name, value, cgtest_version("cpu"), target);
-	if (!want)
-		SKIP("cgroup_convert_cgroup() does not translate %s yet", name);
 	ASSERT_OK(cgtest_read_value("cpu", "t", target, before, sizeof(before)));
 	ASSERT(strcmp(before, want) != 0); /* the write must be visible */
 	ASSERT_EQ(set1("t", "cpu", name, value), 0);
 	ASSERT_OK(cgtest_read_value("cpu", "t", target, kernel, sizeof(kernel)));
 	ASSERT_STREQ(kernel, want);
-	free(want);
 	return 0;
 }
 
@@ -389,8 +365,8 @@ TEST(io_throttle_per_device)
 		return 0;
 	}
 	snprintf(val, sizeof(val), "%s rbps=1048576", dev);
-	if (set1("io", ctrl, "io.max", val) != 0)
-		SKIP("io.max refused for %s", dev);
+	/* the disk exists (find_disk): the library failing to write io.max is a failure */
+	ASSERT_EQ(set1("io", ctrl, "io.max", val), 0);
 	ASSERT_OK(cgtest_read_value(ctrl, "io", "io.max", kernel, sizeof(kernel)));
 	snprintf(val, sizeof(val), "%s rbps=1048576 ", dev);
 	ASSERT(strncmp(kernel, val, strlen(val)) == 0);

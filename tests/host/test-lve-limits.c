@@ -36,7 +36,6 @@
 #include "lve/openlve.h"
 
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
-#define SLOT_BASE 4096 /* EP slot bytes in the state file (lve-internal.h OLVE_SLOT_BASE) */
 
 /* ------------------------------------------------------------------ setup */
 
@@ -184,7 +183,8 @@ static int kid_main(void *p)
 	return a->fn(a->out, a->in, a->arg);
 }
 
-static int kid_start(struct kid *k, uint32_t id, int (*fn)(int out, int in, void *), void *arg)
+/* A kid in `group` (below the test roots). */
+static int kid_start_in(struct kid *k, const char *group, int (*fn)(int out, int in, void *), void *arg)
 {
 	int up[2], down[2];
 	struct kid_arg a = { .fn = fn, .arg = arg };
@@ -195,7 +195,7 @@ static int kid_start(struct kid *k, uint32_t id, int (*fn)(int out, int in, void
 	a.in = down[0];
 	a.close_a = up[0];
 	a.close_b = down[1];
-	k->pid = cgtest_fork_in(lvegrp(id), kid_main, &a);
+	k->pid = cgtest_fork_in(group, kid_main, &a);
 	close(up[1]);
 	close(down[0]);
 	if (k->pid < 0) {
@@ -206,6 +206,11 @@ static int kid_start(struct kid *k, uint32_t id, int (*fn)(int out, int in, void
 	k->rd = up[0];
 	k->wr = down[1];
 	return 0;
+}
+
+static int kid_start(struct kid *k, uint32_t id, int (*fn)(int out, int in, void *), void *arg)
+{
+	return kid_start_in(k, lvegrp(id), fn, arg);
 }
 
 /* Read one '\n'-terminated report line. */
@@ -792,98 +797,183 @@ static int io_target(char *file, size_t fsize, char *why, size_t wsize)
 
 struct io_arg {
 	const char *path;
+	bool write;
+	off_t base;           /* first byte used (raw device: a region of the scratch disk) */
 	size_t total, chunk;
 };
 
+/* O_DIRECT reads or writes of `chunk` bytes until `total`; reports "<bytes> <ops> <seconds>"
+ * counted from the end of the first op (it may pass before the throttle slice starts). */
 static int io_kid(int out, int in, void *arg)
 {
 	struct io_arg *a = arg;
 	void *buf;
-	int fd = open(a->path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	int fd = open(a->path, (a->write ? O_WRONLY : O_RDONLY) | O_DIRECT | O_CLOEXEC);
 	double t1 = 0, t2;
-	size_t done = 0, first = 0;
+	size_t done = 0, first = 0, ops = 0;
 
 	(void)in;
 	if (fd < 0 || posix_memalign(&buf, 4096, a->chunk))
 		return 3;
+	memset(buf, 0x5a, a->chunk);
 	while (done < a->total) {
-		ssize_t n = pread(fd, buf, a->chunk, (off_t)done);
+		ssize_t n = a->write ? pwrite(fd, buf, a->chunk, a->base + (off_t)done)
+				     : pread(fd, buf, a->chunk, a->base + (off_t)done);
 
 		if (n <= 0)
 			return 4;
 		done += (size_t)n;
 		if (!first) {
-			/* the first chunk may pass before the throttle slice starts: time from here */
 			first = done;
 			t1 = now_s();
+		} else {
+			ops++;
 		}
 	}
 	t2 = now_s();
-	say(out, "%zu %.6f\n", done - first, t2 - t1);
+	close(fd);
+	say(out, "%zu %zu %.6f\n", done - first, ops, t2 - t1);
 	return 0;
 }
 
-TEST(io_rate_measured)
+/*
+ * Measure what the kernel lets through in an LVE with limit `l` (io KB/s or
+ * iops): the child does O_DIRECT reads or writes on a real disk (a 4 MiB
+ * file written beforehand outside the LVE, or the VM's raw scratch disk).
+ * *rate gets KB/s (want_iops false) or ops/s. 0, 77 (skip: reason in why),
+ * or -1 after printing the failure.
+ */
+static int io_measure(uint32_t id, const struct olve_limits *l, bool wr, size_t total, size_t chunk,
+		      bool want_iops, double *rate, char *why, size_t wsize)
 {
 	struct olve *h = NULL;
-	struct olve_limits l = unlimited();
+	struct olve_limits got;
 	struct olve_usage u;
-	char path[512], why[256] = "no block device found", line[128];
-	struct io_arg a = { .total = 3u << 20, .chunk = 64u << 10 };
+	char path[512], line[128];
+	struct io_arg a = { .write = wr, .total = total, .chunk = chunk };
 	struct kid k;
-	size_t bytes;
-	double secs, rate;
+	size_t bytes, ops;
+	double secs;
 	int raw, rc;
 
-	LVE_SETUP();
-	if (!cgtest_has_ctrl("io") && !cgtest_has_ctrl("blkio"))
-		SKIP("no io/blkio controller");
-	raw = io_target(path, sizeof(path), why, sizeof(why));
+	if (!cgtest_has_ctrl("io") && !cgtest_has_ctrl("blkio")) {
+		snprintf(why, wsize, "no io/blkio controller");
+		return 77;
+	}
+	raw = io_target(path, sizeof(path), why, wsize);
 	if (raw < 0)
-		SKIP("no real block device for O_DIRECT: %s", why);
+		return 77;
 	if (raw == 0) {
-		/* a file on a real disk, written outside the LVE */
+		/* a file on a real disk, written outside the LVE; the test
+		 * framework's parent removes it even if this test crashes */
 		int fd = mkstemp(path);
 		char *blk = malloc(1 << 20);
 
-		ASSERT(fd >= 0 && blk);
+		if (fd < 0 || !blk || tap_cleanup_path(path) < 0) {
+			fprintf(stderr, "# io file %s: %s\n", path, strerror(errno));
+			return -1;
+		}
 		memset(blk, 0x33, 1 << 20);
 		for (int i = 0; i < 4; i++)
-			ASSERT_EQ(write(fd, blk, 1 << 20), 1 << 20);
-		ASSERT_OK(fsync(fd));
+			if (write(fd, blk, 1 << 20) != 1 << 20)
+				return -1;
+		if (fsync(fd) < 0)
+			return -1;
 		close(fd);
 		free(blk);
+	} else if (wr) {
+		a.base = 64 << 20; /* the scratch disk is the VM's own, fresh each boot */
 	}
 	a.path = path;
-	ASSERT_OK(olve_open(&h, 0));
-	l.io = 1024; /* KB/s */
-	ASSERT_OK(olve_apply(h, 77, &l));
-	{
-		struct olve_limits got;
-		ASSERT_OK(olve_get_limits(h, 77, &got));
-		/* a real disk exists (io_target found one): its limit must read back */
-		if (got.io != 1024 && raw == 0)
-			unlink(path);
-		ASSERT_EQ(got.io, 1024);
-		ASSERT_EQ(got.iops, 0);
+	if (olve_open(&h, 0) < 0 || olve_apply(h, id, l) < 0 || olve_get_limits(h, id, &got) < 0) {
+		fprintf(stderr, "# olve_open/apply/get_limits failed\n");
+		return -1;
 	}
-	ASSERT_OK(kid_start(&k, 77, io_kid, &a));
+	/* a real disk exists (io_target found one): the limits must read back */
+	if (got.io != l->io || got.iops != l->iops) {
+		fprintf(stderr, "# limits read back io %u iops %u, applied io %u iops %u\n", got.io, got.iops, l->io,
+			l->iops);
+		return -1;
+	}
+	if (kid_start(&k, id, io_kid, &a) < 0)
+		return -1;
 	rc = kid_line(&k, line, sizeof(line));
-	ASSERT_EQ(kid_finish(&k), 0);
-	if (raw == 0)
-		unlink(path);
-	ASSERT(rc > 0);
-	ASSERT_EQ(sscanf(line, "%zu %lf", &bytes, &secs), 2);
-	ASSERT(secs > 0);
-	rate = (double)bytes / secs / 1024.0;
-	ASSERT_OK(olve_usage(h, 77, &u));
-	printf("# IO 1024 KB/s: O_DIRECT read of %s: %zu bytes in %.3f s = %.0f KB/s; usage rbytes %" PRIu64
-	       " rios %" PRIu64 "\n",
-	       path, bytes, secs, rate, u.io_rbytes, u.io_rios);
-	ASSERT(rate >= 1024 * 0.85 && rate <= 1024 * 1.15);
-	ASSERT(u.io_rbytes >= bytes);
-	ASSERT(u.io_rios >= bytes / a.chunk);
+	if (kid_finish(&k) != 0 || rc <= 0 || sscanf(line, "%zu %zu %lf", &bytes, &ops, &secs) != 3 || secs <= 0) {
+		fprintf(stderr, "# the IO child failed (report \"%s\")\n", rc > 0 ? line : "");
+		return -1;
+	}
+	*rate = want_iops ? (double)ops / secs : (double)bytes / secs / 1024.0;
+	if (olve_usage(h, id, &u) < 0)
+		return -1;
+	printf("# %s io %u KB/s iops %u: O_DIRECT %s of %s: %zu bytes, %zu ops in %.3f s = %.0f %s; usage "
+	       "rbytes %" PRIu64 " wbytes %" PRIu64 " rios %" PRIu64 " wios %" PRIu64 "\n",
+	       wr ? "write" : "read", l->io, l->iops, wr ? "writes" : "reads", path, bytes, ops, secs, *rate,
+	       want_iops ? "ops/s" : "KB/s", u.io_rbytes, u.io_wbytes, u.io_rios, u.io_wios);
+	/* the kernel counted what went through */
+	if (wr ? (u.io_wbytes < bytes || u.io_wios < ops) : (u.io_rbytes < bytes || u.io_rios < ops)) {
+		fprintf(stderr, "# usage counters below what the child did\n");
+		return -1;
+	}
 	olve_close(h);
+	return 0;
+}
+
+#define IO_MEASURE(id, l, wr, total, chunk, iops, rate)                                        \
+	do {                                                                                      \
+		char _why[256] = "no block device found";                                          \
+		int _r = io_measure(id, l, wr, total, chunk, iops, rate, _why, sizeof(_why));       \
+		if (_r == 77)                                                                     \
+			SKIP("%s", _why);                                                         \
+		if (_r != 0)                                                                      \
+			TAP_FAIL("IO measurement failed (see above)");                            \
+	} while (0)
+
+TEST(io_rate_measured)
+{
+	struct olve_limits l = unlimited();
+	double rate;
+
+	LVE_SETUP();
+	l.io = 1024; /* KB/s */
+	IO_MEASURE(77, &l, false, 3u << 20, 64u << 10, false, &rate);
+	ASSERT(rate >= 1024 * 0.85 && rate <= 1024 * 1.15);
+	return 0;
+}
+
+TEST(io_write_rate_measured)
+{
+	struct olve_limits l = unlimited();
+	double rate;
+
+	LVE_SETUP();
+	l.io = 1024; /* KB/s, reads and writes */
+	IO_MEASURE(78, &l, true, 3u << 20, 64u << 10, false, &rate);
+	ASSERT(rate >= 1024 * 0.85 && rate <= 1024 * 1.15);
+	return 0;
+}
+
+TEST(iops_measured)
+{
+	struct olve_limits l = unlimited();
+	double rate;
+
+	LVE_SETUP();
+	l.iops = 100;
+	/* 4 KiB ops: bandwidth is no limit; 301 ops take ~3 s at 100/s */
+	IO_MEASURE(79, &l, false, 301u << 12, 4096, true, &rate);
+	ASSERT(rate >= 100 * 0.85 && rate <= 100 * 1.15);
+	return 0;
+}
+
+TEST(iops_write_measured)
+{
+	struct olve_limits l = unlimited();
+	double rate;
+
+	LVE_SETUP();
+	l.iops = 100;
+	IO_MEASURE(80, &l, true, 301u << 12, 4096, true, &rate);
+	ASSERT(rate >= 100 * 0.85 && rate <= 100 * 1.15);
 	return 0;
 }
 
@@ -922,15 +1012,32 @@ static int usage_kid(int out, int in, void *arg)
 	_exit(0);
 }
 
+/* A web-server worker: enters LVE *arg (its whole process), reports, waits, leaves. */
+static int ep_kid(int out, int in, void *arg)
+{
+	uint32_t id = *(uint32_t *)arg, cookie = 0;
+	struct olve *h = NULL;
+
+	if (olve_open(&h, 0) < 0)
+		return 3;
+	if (olve_enter(h, id, 0, &cookie) < 0)
+		return 4;
+	say(out, "in\n");
+	wait_parent(in);
+	if (olve_leave(h, cookie) < 0)
+		return 5;
+	olve_close(h);
+	return 0;
+}
+
 TEST(usage_counts_tasks_vmem_ep)
 {
 	struct olve *h = NULL;
 	struct olve_limits l = unlimited();
 	struct olve_usage u;
-	struct kid k;
-	char line[64], sf[512];
-	int fd1, fd2;
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 1 };
+	struct kid k, e1, e2;
+	char line[64];
+	uint32_t id = 31;
 
 	LVE_SETUP();
 	ASSERT_OK(olve_open(&h, 0));
@@ -941,24 +1048,20 @@ TEST(usage_counts_tasks_vmem_ep)
 	ASSERT_OK(kid_start(&k, 31, usage_kid, NULL));
 	ASSERT(kid_line(&k, line, sizeof(line)) > 0);
 
-	/* two entries hold EP slots (OFD locks in the state file) */
-	snprintf(sf, sizeof(sf), "%s/state/lve/31", lte_dir);
-	fd1 = open(sf, O_RDWR | O_CLOEXEC);
-	fd2 = open(sf, O_RDWR | O_CLOEXEC);
-	ASSERT(fd1 >= 0 && fd2 >= 0);
-	fl.l_start = SLOT_BASE;
-	ASSERT_OK(fcntl(fd1, F_OFD_SETLK, &fl));
-	fl.l_start = SLOT_BASE + 5;
-	ASSERT_OK(fcntl(fd2, F_OFD_SETLK, &fl));
-
+	/* two web-server workers enter the LVE through the public API: each holds an EP slot */
+	ASSERT_OK(kid_start_in(&e1, "home", ep_kid, &id));
+	ASSERT_OK(kid_start_in(&e2, "home", ep_kid, &id));
+	ASSERT(kid_line(&e1, line, sizeof(line)) > 0 && !strcmp(line, "in"));
+	ASSERT(kid_line(&e2, line, sizeof(line)) > 0 && !strcmp(line, "in"));
 	ASSERT_OK(olve_usage(h, 31, &u));
-	close(fd1);
-	close(fd2);
+	ASSERT_EQ(kid_finish(&e1), 0);
+	ASSERT_EQ(kid_finish(&e2), 0);
 	ASSERT_EQ(kid_finish(&k), 0);
 	printf("# usage: nproc %u processes %u vmem %" PRIu64 " MiB ep %u\n", u.nproc, u.nprocs_only, u.vmem >> 20,
 	       u.ep);
-	ASSERT_EQ(u.nproc, 5);       /* 2 processes, one with 3 more threads */
-	ASSERT_EQ(u.nprocs_only, 2);
+	/* 2 processes, one with 3 more threads, + the 2 entered workers */
+	ASSERT_EQ(u.nproc, 7);
+	ASSERT_EQ(u.nprocs_only, 4);
 	ASSERT(u.vmem >= 2 * (200ULL << 20)); /* the child and its fork both map 200 MiB */
 	ASSERT_EQ(u.ep, 2);
 	if (cgtest_has_ctrl("memory"))

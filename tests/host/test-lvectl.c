@@ -963,6 +963,117 @@ TEST(limit_and_release_pid)
 	return 0;
 }
 
+/*
+ * After a reboot (cgroups gone, the state dir on tmpfs empty) LVEs are created
+ * lazily by liblve - a web request, a login - before anything ran lvectl
+ * apply: they get ve.cfg's limits through the limits store, never the
+ * built-in ones. Simulated: destroy all, remove the runtime defaults record,
+ * then let `lvectl limit PID ID` create the LVEs (it enters a process).
+ */
+static int lazy_create(uint32_t id, pid_t worker)
+{
+	char pid[16], sid[16];
+
+	snprintf(pid, sizeof(pid), "%d", (int)worker);
+	snprintf(sid, sizeof(sid), "%" PRIu32, id);
+	if (LVECTL(&R, "limit", pid, sid) < 0 || R.status != 0) {
+		fprintf(stderr, "# lvectl limit %s %s: %d %s\n", pid, sid, R.status, R.err);
+		return -1;
+	}
+	if (LVECTL(&R, "release", pid) < 0 || R.status != 0)
+		return -1;
+	return 0;
+}
+
+TEST(lazy_lves_get_vecfg_limits_after_reboot)
+{
+	uint32_t u[1] = {0};
+	char body[1024];
+	int fds[2];
+	pid_t holder, worker = 0;
+	uint64_t v;
+	bool have_user;
+
+	ENV_SETUP();
+	have_user = some_uids(u, 1) == 1;
+	if (have_user) {
+		snprintf(body, sizeof(body),
+		         "#!/bin/sh\ncase \"$1\" in\n"
+		         "--list-all) printf '%" PRIu32 " gold\\n' ;;\n"
+		         "--userid=%" PRIu32 ") echo gold ;;\n"
+		         "--userid=*) ;;\n"
+		         "--package=gold) echo %" PRIu32 " ;;\n"
+		         "--package=*) ;;\n"
+		         "--list-packages) echo gold ;;\n"
+		         "*) exit 9 ;;\nesac\n",
+		         u[0], u[0], u[0]);
+		ASSERT_OK(set_script(body, 0));
+		ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=96m"));
+		ASSERT_EQ(R.status, 0);
+	}
+	ASSERT_OK(LVECTL(&R, "set", "default", "--pmem=200m", "--nproc=70"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "1201", "--pmem=50m"));
+	ASSERT_EQ(R.status, 0);
+	/* the store sits beside this test's ve.cfg (openlve.conf(5): limits_file) */
+	ASSERT_OK(access(path_in("container/ve.cfg.limits"), R_OK));
+
+	/* "reboot" */
+	ASSERT_OK(LVECTL(&R, "destroy", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT(!lve_exists_anywhere(1201) && !lve_exists_anywhere(1202));
+
+	ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+	holder = cgtest_fork_in("home", parent_in_home, fds);
+	ASSERT(holder > 0);
+	ASSERT_EQ(read(fds[0], &worker, sizeof(worker)), (ssize_t)sizeof(worker));
+
+	ASSERT_OK(lazy_create(1201, worker)); /* its own <lve> section */
+	ASSERT_OK(kernel_pmem(1201, &v));
+	ASSERT_EQ(v, 50ULL << 20);
+	ASSERT_OK(kernel_nproc(1201, &v));
+	ASSERT_EQ(v, 70);
+	ASSERT_OK(lazy_create(1202, worker)); /* not in ve.cfg: its <defaults> */
+	ASSERT_OK(kernel_pmem(1202, &v));
+	ASSERT_EQ(v, 200ULL << 20);
+	ASSERT_OK(kernel_nproc(1202, &v));
+	ASSERT_EQ(v, 70);
+	if (have_user) { /* a panel user of package gold */
+		ASSERT_OK(lazy_create(u[0], worker));
+		ASSERT_OK(kernel_pmem(u[0], &v));
+		ASSERT_EQ(v, 96ULL << 20);
+	}
+
+	/* every change of ve.cfg reaches the store at once */
+	ASSERT_OK(LVECTL(&R, "set", "1203", "--pmem=30m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "destroy", "1203"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(lazy_create(1203, worker));
+	ASSERT_OK(kernel_pmem(1203, &v));
+	ASSERT_EQ(v, 30ULL << 20);
+
+	/* a damaged store never blocks creation: the defaults for new LVEs apply */
+	ASSERT_OK(write_file(path_in("container/ve.cfg.limits"), "garbage", 0644));
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT_OK(lazy_create(1204, worker));
+	ASSERT_OK(kernel_pmem(1204, &v));
+	ASSERT_EQ(v, 1ULL << 30);
+	/* lvectl apply all rebuilds it */
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "destroy", "1201"));
+	ASSERT(unlink(path_in("state/lve/default")) == 0 || errno == ENOENT);
+	ASSERT_OK(lazy_create(1201, worker));
+	ASSERT_OK(kernel_pmem(1201, &v));
+	ASSERT_EQ(v, 50ULL << 20);
+
+	kill(worker, SIGKILL);
+	cgtest_wait(holder);
+	return 0;
+}
+
 TEST(unlimited_and_nproc_warning)
 {
 	uint64_t v;
@@ -1038,6 +1149,105 @@ TEST(speed_as_frequency)
 	ASSERT_EQ(R.status, 0);
 	ASSERT_OK(kernel_cpu_quota(1021, &v));
 	ASSERT_EQ(v, (500 * 10000 + mhz / 2) / mhz * 10);
+	return 0;
+}
+
+/* limits without an id, list of loaded LVEs, version/help, all-package-list. */
+TEST(limits_all_list_loaded_version_help)
+{
+	ENV_SETUP();
+	ASSERT_OK(LVECTL(&R, "set", "1040", "--pmem=64m"));
+	ASSERT_EQ(R.status, 0);
+	/* 1041 runs with the default limits: loaded, no section of its own */
+	ASSERT_OK(LVECTL(&R, "apply", "1041"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "limits"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, " default ") && strstr(R.out, " 1040 ") && strstr(R.out, " 1041 "));
+	ASSERT(strstr(R.out, "64M"));
+	ASSERT_OK(LVECTL(&R, "limits", "--json"));
+	ASSERT(strstr(R.out, "{\"ID\":\"1041\","));
+	ASSERT_OK(LVECTL(&R, "list"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, " 1040 ") && strstr(R.out, " 1041 "));
+	ASSERT_OK(LVECTL(&R, "limits", "1", "2"));
+	ASSERT_EQ(R.status, 2);
+	/* version: command, -v, --version; help: command, -h */
+	ASSERT_OK(LVECTL(&R, "version"));
+	ASSERT(R.status == 0 && !strncmp(R.out, "lvectl (openlve) ", 17));
+	ASSERT_OK(LVECTL(&R, "-v"));
+	ASSERT(R.status == 0 && !strncmp(R.out, "lvectl (openlve) ", 17));
+	ASSERT_OK(LVECTL(&R, "--version"));
+	ASSERT(R.status == 0 && !strncmp(R.out, "lvectl (openlve) ", 17));
+	ASSERT_OK(LVECTL(&R, "help"));
+	ASSERT(R.status == 0 && strstr(R.out, "Usage: lvectl"));
+	ASSERT_OK(LVECTL(&R, "-h"));
+	ASSERT(R.status == 0 && strstr(R.out, "Usage: lvectl"));
+	/* all-package-list = package-list (no resellers) */
+	ASSERT_OK(LVECTL(&R, "package-set", "gold", "--pmem=128m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "all-package-list"));
+	ASSERT(R.status == 0 && strstr(R.out, "VE_DEFAULT") && strstr(R.out, " gold ") && strstr(R.out, "128M"));
+	/* lve-version and the list file's version agree */
+	ASSERT_OK(LVECTL(&R, "lve-version"));
+	ASSERT_STREQ(R.out, "6\n");
+	{
+		char *list = read_file(path_in("list"));
+
+		ASSERT(list && !strncmp(list, "6:LVE\t", 6));
+		free(list);
+	}
+	return 0;
+}
+
+/* --json answers of changing commands, JSON errors, --save-username, PMEM and NPROC validation. */
+TEST(json_answers_save_username_validation)
+{
+	struct passwd *pw = getpwuid(1);
+	char *cfg, want[128];
+
+	ENV_SETUP();
+	ASSERT(pw);
+	ASSERT_OK(LVECTL(&R, "set", "1050", "--speed=50%", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_STREQ(R.out, "{\"status\": \"OK\"}\n");
+	ASSERT_OK(LVECTL(&R, "destroy", "1050", "--json"));
+	ASSERT_STREQ(R.out, "{\"status\": \"OK\"}\n");
+	ASSERT_OK(LVECTL(&R, "destroy", "1050", "--json"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(!strncmp(R.out, "{\"status\": \"ERROR\", \"msg\": \"LVE 1050 does not exist", 51));
+	ASSERT_OK(LVECTL(&R, "set", "x", "--json", "--pmem=1g"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(!strncmp(R.out, "{\"status\": \"ERROR\", \"msg\": ", 27));
+	ASSERT_OK(LVECTL(&R, "list", "--json"));
+	ASSERT(!strncmp(R.out, "{\"data\":[", 9)); /* a listing answers its data */
+	/* --save-username: set-user records the name; set ID records the uid's */
+	ASSERT_OK(LVECTL(&R, "set-user", pw->pw_name, "--pmem=128m", "--save-username"));
+	ASSERT_EQ(R.status, 0);
+	cfg = read_file(path_in("container/ve.cfg"));
+	snprintf(want, sizeof(want), "<lve id=\"1\" user=\"%s\">", pw->pw_name);
+	ASSERT(cfg && strstr(cfg, want));
+	free(cfg);
+	ASSERT_OK(LVECTL(&R, "set", "4000000", "--pmem=128m", "--save-username"));
+	ASSERT_EQ(R.status, 2); /* no user has that uid: nothing changed */
+	cfg = read_file(path_in("container/ve.cfg"));
+	ASSERT(cfg && !strstr(cfg, "4000000"));
+	free(cfg);
+	ASSERT_OK(LVECTL(&R, "list", "--save-username"));
+	ASSERT_EQ(R.status, 2);
+	/* PMEM that leaves no room for a process is refused, a tiny one warned */
+	ASSERT_OK(LVECTL(&R, "set", "1051", "--pmem=10K"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(err_is_one_line(R.err) && strstr(R.err, "at least 1M"));
+	ASSERT(!lve_exists_anywhere(1051));
+	ASSERT_OK(LVECTL(&R, "set", "1051", "--pmem=8M"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.err, "warning") && strstr(R.err, "PMEM"));
+	/* NPROC < EP + 15: the documented warning, limits still applied */
+	ASSERT_OK(LVECTL(&R, "set", "1052", "--nproc=20", "--maxEntryProcs=10"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.err, "NPROC 20 is less than EP 10 + 15"));
+	ASSERT(lve_exists_anywhere(1052));
 	return 0;
 }
 

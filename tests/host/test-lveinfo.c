@@ -24,6 +24,7 @@
 #include <inttypes.h>
 #include <poll.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <pty.h>
 #include <sched.h>
 #include <signal.h>
@@ -340,7 +341,26 @@ TEST(lveinfo_default_range_table)
 	LVEINFO(&R, "-l", "0");
 	ASSERT_EQ(R.code, 0);
 	ASSERT(!strncmp(R.out, "ID", 2) || !strncmp(R.out, " ", 1));
-	ASSERT(strstr(R.out, "aCPU") && strstr(R.out, "lCPU") && strstr(R.out, "CPUf") && strstr(R.out, "IOPSf"));
+	/* the documented column order (lve-stats' v1 output): golden header */
+	{
+		char hdr[512];
+		size_t k = 0;
+		bool sp = true;
+
+		for (const char *p = R.out; *p && *p != '\n' && k + 1 < sizeof(hdr); p++) {
+			if (*p == ' ') {
+				if (!sp && k)
+					hdr[k++] = ' ';
+				sp = true;
+			} else {
+				hdr[k++] = *p;
+				sp = false;
+			}
+		}
+		hdr[k] = 0;
+		ASSERT_STREQ(hdr, "ID aCPU mCPU lCPU aIO mIO lIO aEP mEP lEP aVMem mVMem lVMem aPMem mPMem lPMem "
+				  "aNproc mNproc lNproc EPf VMemF PMemF NprocF");
+	}
 	ASSERT(!strstr(R.out, "anyF")); /* not a default column */
 	ASSERT_EQ(lines(R.out), 1 + 3 + 15);
 	/* default order aCPU, largest first: 2 (90%), 1 (20%), 3 (5%), 114 ... */
@@ -369,10 +389,10 @@ TEST(lveinfo_period_from_to_id)
 
 	MAKE_DB(now);
 	/* 30 minutes: LVE 2 = (90 + 10) / 2 */
-	LVEINFO(&R, "--period", "30m", "--id", "2", "--csv", "--show-columns", "aCPU,lCPU,aPMem");
+	LVEINFO(&R, "--period", "30m", "--id", "2", "--time-unit", "1d", "--csv", "--show-columns", "aCPU,lCPU,aPMem");
 	ASSERT_EQ(R.code, 0);
 	ASSERT_STREQ(R.out, "ID,aCPU,lCPU,aPMem\n2,50.00,100.00,10485760\n");
-	LVEINFO(&R, "--period", "5m", "--id", "2", "--csv", "--show-columns", "aCPU");
+	LVEINFO(&R, "--period", "5m", "--id", "2", "--time-unit", "1d", "--csv", "--show-columns", "aCPU");
 	ASSERT_STREQ(R.out, "ID,aCPU\n2,90.00\n");
 	/* --from/--to (inclusive) around the old sample only */
 	snprintf(from, sizeof(from), "@%" PRId64, now - 1300);
@@ -385,7 +405,7 @@ TEST(lveinfo_period_from_to_id)
 	ASSERT_EQ(R.code, 0);
 	ASSERT_EQ(lines(R.out), 1);
 	/* LVE 1 over both its samples */
-	LVEINFO(&R, "--id", "1", "--csv", "--show-columns", "aCPU,PMemF,anyF,aPMem,lPMem");
+	LVEINFO(&R, "--id", "1", "--time-unit", "1h", "--csv", "--show-columns", "aCPU,PMemF,anyF,aPMem,lPMem");
 	ASSERT_STREQ(R.out, "ID,aCPU,PMemF,anyF,aPMem,lPMem\n1,20.00,3,3,209715200,1073741824\n");
 	/* --user: uid as LVE id */
 	LVEINFO(&R, "--user", "root");
@@ -416,8 +436,14 @@ TEST(lveinfo_order_and_filters)
 	ASSERT_STREQ(R.out, "ID,PMemF\n1,3\n");
 	LVEINFO(&R, "--by-fault", "anyF", "--csv", "--show-columns", "anyF");
 	ASSERT_STREQ(R.out, "ID,anyF\n3,5\n1,3\n");
-	LVEINFO(&R, "--by-fault", "mem", "nproc", "--csv", "--show-columns", "anyF");
+	LVEINFO(&R, "--by-fault", "pmem", "nproc", "--csv", "--show-columns", "anyF");
 	ASSERT_STREQ(R.out, "ID,anyF\n1,3\n3,5\n"); /* sorted by the first alias (PMemF) */
+	/* lve-stats 2: "mem" is VIRTUAL memory faults (none here), "pmem" physical */
+	LVEINFO(&R, "--by-fault", "mem", "nproc", "--csv", "--show-columns", "anyF");
+	ASSERT_STREQ(R.out, "ID,anyF\n3,5\n");
+	LVEINFO(&R, "--by-fault", "mem", "--csv");
+	ASSERT_STREQ(R.out, "ID,aCPU,mCPU,lCPU,aIO,mIO,lIO,aEP,mEP,lEP,aVMem,mVMem,lVMem,aPMem,mPMem,lPMem,"
+			    "aNproc,mNproc,lNproc,EPf,VMemF,PMemF,NprocF\n");
 	LVEINFO(&R, "--by-fault", "anyF", "--threshold", "4", "--csv", "--show-columns", "anyF");
 	ASSERT_STREQ(R.out, "ID,anyF\n3,5\n");
 	LVEINFO(&R, "--by-fault", "EPf", "--csv");
@@ -446,7 +472,7 @@ TEST(lveinfo_json_and_csv)
 	ASSERT_EQ(R.code, 0);
 	ASSERT(json_valid(R.out));
 	ASSERT(strstr(R.out, "\"server_id\": \"localhost\"") != NULL);
-	ASSERT(strstr(R.out, "{\"ID\": 1, \"aCPU\": 20.00, \"lCPU\": 100.00, \"CPUf\": 0,") != NULL);
+	ASSERT(strstr(R.out, "{\"ID\": 1, \"aCPU\": 20.00, \"mCPU\": \"-\", \"lCPU\": 100.00, \"aIO\": ") != NULL);
 	ASSERT(strstr(R.out, "\"PMemF\": 3") != NULL);
 	ASSERT(strstr(R.out, "\"ID\": 114") != NULL);
 	LVEINFO(&R, "--json", "--id", "999");
@@ -460,8 +486,8 @@ TEST(lveinfo_json_and_csv)
 
 	LVEINFO(&R, "--csv", "-l", "0");
 	ASSERT_EQ(R.code, 0);
-	ASSERT(!strncmp(R.out, "ID,aCPU,lCPU,CPUf,aEP,lEP,EPf,aVMem,lVMem,VMemF,aPMem,lPMem,PMemF,aNproc,lNproc,NprocF,"
-			    "aIO,lIO,IOf,aIOPS,lIOPS,IOPSf\n", 103));
+	ASSERT(!strncmp(R.out, "ID,aCPU,mCPU,lCPU,aIO,mIO,lIO,aEP,mEP,lEP,aVMem,mVMem,lVMem,aPMem,mPMem,lPMem,"
+			    "aNproc,mNproc,lNproc,EPf,VMemF,PMemF,NprocF\n", 122));
 	ASSERT_EQ(lines(R.out), 1 + 18);
 	for (const char *l = R.out; *l;) {
 		int c = 0;
@@ -474,7 +500,7 @@ TEST(lveinfo_json_and_csv)
 		ASSERT_EQ(c, commas);
 		l = e + 1;
 	}
-	ASSERT_EQ(commas, 21);
+	ASSERT_EQ(commas, 22);
 	return 0;
 }
 
@@ -614,6 +640,107 @@ TEST(lveinfo_errors_exit_1_and_never_write)
 	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT(strstr(R.err, "mysql") != NULL);
+	return 0;
+}
+
+/* The options of CloudLinux's lveinfo, each as its documentation describes it. */
+TEST(lveinfo_cloudlinux_options)
+{
+	char path[700], line[4096];
+	struct passwd *pw1 = getpwuid(1);
+	FILE *f;
+
+	MAKE_DB((int64_t)time(NULL));
+	/* -c PATH writes the CSV there, nothing on stdout; -c alone and -c - to stdout */
+	snprintf(path, sizeof(path), "%s/out.csv", dbdir);
+	LVEINFO(&R, "-c", path, "--show-columns", "aCPU", "-l", "1");
+	ASSERT_EQ(R.code, 0);
+	ASSERT_STREQ(R.out, "");
+	f = fopen(path, "re");
+	ASSERT(f);
+	ASSERT(fread(line, 1, sizeof(line) - 1, f) > 0);
+	fclose(f);
+	ASSERT(!strncmp(line, "ID,aCPU\n2,90.00\n", 16));
+	LVEINFO(&R, "-c", "--show-columns", "aCPU", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,aCPU\n2,90.00\n");
+	LVEINFO(&R, "--csv=-", "--show-columns", "aCPU", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,aCPU\n2,90.00\n");
+	/* --show-columns as separate words; aliases are not case sensitive; uCPU = % of the limit */
+	LVEINFO(&R, "--csv", "--show-columns", "acpu", "uCPU", "lcpu", "mCPU", "-o", "cpu_avg", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,aCPU,uCPU,lCPU,mCPU\n2,90.00,90.0,100.00,-\n");
+	/* --blank-value for what is not kept (max values) */
+	LVEINFO(&R, "--csv", "--show-columns", "mCPU", "--blank-value", "n/a", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,mCPU\n2,n/a\n");
+	LVEINFO(&R, "--csv", "--show-columns", "mCPU", "--blank-value", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,mCPU\n2,\n");
+	/* long aliases of -o */
+	LVEINFO(&R, "--csv", "--show-columns", "PMemF", "-o", "total_pmem_faults", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,PMemF\n1,3\n");
+	LVEINFO(&R, "--csv", "--show-columns", "aPMem", "-o", "pmem_avg", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,aPMem\n3,943718400\n");
+	LVEINFO(&R, "--csv", "--show-columns", "anyF", "-o", "any_faults", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,anyF\n3,5\n");
+	/* --by-fault aliases: mcpu/cpu, mep/ep, any_faults/any */
+	LVEINFO(&R, "--csv", "--show-columns", "anyF", "--by-fault", "any_faults");
+	ASSERT_STREQ(R.out, "ID,anyF\n3,5\n1,3\n");
+	LVEINFO(&R, "--csv", "--by-fault", "mcpu", "mep", "--show-columns", "anyF");
+	ASSERT_STREQ(R.out, "ID,anyF\n");
+	/* --by-usage long aliases, -b */
+	LVEINFO(&R, "--csv", "-b", "cpu_avg", "-p", "80", "--show-columns", "aCPU");
+	ASSERT_STREQ(R.out, "ID,aCPU\n2,90.00\n");
+	/* -d: user names (uid 1 exists on Debian) */
+	ASSERT(pw1);
+	LVEINFO(&R, "--csv", "-d", "--show-columns", "PMemF", "-o", "PMemF", "-l", "1");
+	snprintf(line, sizeof(line), "ID,PMemF\n%s,3\n", pw1->pw_name);
+	ASSERT_STREQ(R.out, line);
+	/* --show-all: every column, also CPUf, IOf, the IOPS group and anyF */
+	LVEINFO(&R, "--csv", "--show-all", "-l", "1");
+	ASSERT(!strncmp(R.out, "ID,aCPU,mCPU,lCPU,aIO,mIO,lIO,aEP,mEP,lEP,aVMem,mVMem,lVMem,aPMem,mPMem,lPMem,aNproc,"
+			       "mNproc,lNproc,EPf,VMemF,PMemF,NprocF,CPUf,IOf,aIOPS,mIOPS,lIOPS,IOPSf,anyF\n",
+			160));
+	LVEINFO(&R, "--csv", "--show-columns", "all", "-l", "1");
+	ASSERT(strstr(R.out, ",IOPSf,anyF\n"));
+	/* -m v2: a u l f per resource */
+	LVEINFO(&R, "--csv", "-m", "v2", "-l", "1");
+	ASSERT(!strncmp(R.out, "ID,aCPU,uCPU,lCPU,CPUf,aIO,uIO,lIO,IOf,aIOPS,uIOPS,lIOPS,IOPSf,aEP,uEP,lEP,EPf,aPMem,"
+			       "uPMem,lPMem,PMemF,aNproc,uNproc,lNproc,NprocF\n2,90.00,90.0,",
+			144));
+	/* --id: one row per --time-unit (default a minute) with From and To */
+	LVEINFO(&R, "--csv", "--id", "1");
+	ASSERT_EQ(R.code, 0);
+	ASSERT(!strncmp(R.out, "ID,From,To,aCPU,mCPU,lCPU,", 26));
+	ASSERT(lines(R.out) >= 2 && lines(R.out) <= 3); /* samples 10 s apart: one or two minutes */
+	LVEINFO(&R, "--json", "-u", pw1->pw_name, "-d", "--time-unit", "1h", "--show-columns", "From", "To", "aCPU");
+	ASSERT_EQ(R.code, 0);
+	ASSERT(json_valid(R.out));
+	snprintf(line, sizeof(line), "{\"ID\": \"%s\", \"From\": ", pw1->pw_name);
+	ASSERT(strstr(R.out, line));
+	ASSERT(strstr(R.out, "\"aCPU\": 20.00}"));
+	/* --server_id (and --server-id), --style (no effect), --servers-info, -v */
+	LVEINFO(&R, "--csv", "--server_id", "localhost", "--style", "admin", "--show-columns", "aCPU", "-l", "1");
+	ASSERT_STREQ(R.out, "ID,aCPU\n2,90.00\n");
+	LVEINFO(&R, "--csv", "--server_id", "other", "--show-columns", "aCPU");
+	ASSERT_STREQ(R.out, "ID,aCPU\n");
+	LVEINFO(&R, "--servers-info");
+	ASSERT_EQ(R.code, 0);
+	ASSERT(strstr(R.out, "localhost") && strstr(R.out, "6"));
+	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "-v", NULL }));
+	ASSERT_EQ(R.code, 0);
+	ASSERT(!strncmp(R.out, "lveinfo (openlve) ", 18));
+	/* a real-world command */
+	LVEINFO(&R, "--period=1d", "--by-fault", "any", "-d", "--show-all", "--json");
+	ASSERT_EQ(R.code, 0);
+	ASSERT(json_valid(R.out));
+	ASSERT(strstr(R.out, "\"anyF\": 5"));
+	/* bad values of the new options */
+	LVEINFO(&R, "-m", "v3");
+	ASSERT_EQ(R.code, 2);
+	LVEINFO(&R, "--time-unit", "5x");
+	ASSERT_EQ(R.code, 2);
+	LVEINFO(&R, "--style", "root");
+	ASSERT_EQ(R.code, 2);
+	LVEINFO(&R, "--id", "1", "-u", "root");
+	ASSERT_EQ(R.code, 2);
 	return 0;
 }
 

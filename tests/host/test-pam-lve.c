@@ -271,6 +271,12 @@ TEST(excluded_group_not_moved)
 	ASSERT_EQ(run_session("nobody", "500 0 nogroup", PAM_SUCCESS, false, 0, NULL), 0);
 	/* not a member of root: moved */
 	ASSERT_EQ(run_session("nobody", "500 1 root", PAM_SUCCESS, true, 0, NULL), 0);
+	/* comma-separated lists (CloudLinux's GROUP[,GROUP]): any member group excludes */
+	ASSERT_EQ(run_session("nobody", "500 1 wheel-olt-absent,nogroup", PAM_SUCCESS, false, 0, NULL), 0);
+	ASSERT_EQ(run_session("nobody", "500 1 nogroup,root", PAM_SUCCESS, false, 0, NULL), 0);
+	ASSERT_EQ(run_session("nobody", "500 1 root,wheel-olt-absent,nogroup", PAM_SUCCESS, false, 0, NULL), 0);
+	/* no listed group has the user: moved */
+	ASSERT_EQ(run_session("nobody", "500 1 root,wheel-olt-absent", PAM_SUCCESS, true, 0, NULL), 0);
 	return 0;
 }
 
@@ -278,7 +284,7 @@ TEST(bad_arguments_fail_and_log)
 {
 	static const char *const bad[] = {
 		"abc", "-5", "500x", "+500", "99999999999", "500 2", "500 yes", "500 1 nogroup extra", "500 -1",
-		"0x10", "500 1 a:b",
+		"0x10", "500 1 a:b", "500 1 nogroup,", "500 1 ,nogroup", "500 1 root,,nogroup", "500 1 ,",
 	};
 
 	LTE_SETUP();
@@ -463,7 +469,7 @@ static int pamtester_once(const char *prog, const char *service, const char *lin
 	return cgtest_run_in("home", exec_pamtester, &pr);
 }
 
-TEST(pamtester_session_moved)
+TEST(pamtester_every_argument_form)
 {
 	_cleanup_free_ char *mod = module_path();
 	const char *prog = find_program("pamtester"), *pam_exec = find_pam_exec();
@@ -487,7 +493,8 @@ TEST(pamtester_session_moved)
 	ASSERT_EQ(getrandom(&rnd, sizeof(rnd), 0), (ssize_t)sizeof(rnd));
 	snprintf(service, sizeof(service), "openlve-test-%016" PRIx64, rnd);
 	snprintf(pamd_file, sizeof(pamd_file), "/etc/pam.d/%s", service);
-	atexit(pamd_remove);
+	/* the parent test process removes it even when this test crashes */
+	ASSERT_OK(tap_cleanup_path(pamd_file));
 
 	/* the probe records the cgroups of its parent, pamtester, during the session */
 	snprintf(probe, sizeof(probe), "%s/probe.sh", lte_dir);
@@ -498,42 +505,44 @@ TEST(pamtester_session_moved)
 	ASSERT_EQ(fclose(f), 0);
 	ASSERT_OK(chmod(probe, 0755));
 
-	snprintf(lines, sizeof(lines), "session required %s 500\nsession required %s %s\n", mod, pam_exec, probe);
-	r = pamtester_once(prog, service, lines);
-	if (r != 0) {
-		pamd_remove();
-		TAP_FAIL("pamtester open_session: %d", r);
-	}
-	r = lte_read(out, text, sizeof(text));
-	if (r <= 0) {
-		pamd_remove();
-		TAP_FAIL("probe output missing");
-	}
-	if (lte_inside(text, USER_ID) <= 0) {
-		pamd_remove();
-		TAP_FAIL("pamtester not in LVE %d: %s", USER_ID, text);
-	}
+	/* every argument form: where was pamtester during the session? */
+	static const struct {
+		const char *args;
+		int inside; /* 1: in LVE 65534, 0: outside any LVE, -1: the session fails (outside) */
+	} forms[] = {
+		{ "", 1 },
+		{ "500", 1 },
+		{ "500 1", 1 },
+		{ "500 0 root", 1 },
+		{ "500 1 root,wheel-olt-absent", 1 },
+		{ "500 1 nogroup", 0 },
+		{ "500 1 wheel-olt-absent,nogroup", 0 },
+		{ "500 0 root,nogroup", 0 },
+		{ "70000", 0 },
+		{ "70000 1 root", 0 },
+		{ "abc", -1 },
+		{ "500 1 nogroup,", -1 },
+	};
+	for (size_t i = 0; i < ELEMENTSOF(forms); i++) {
+		unlink(out);
+		snprintf(lines, sizeof(lines), "session required %s %s\nsession required %s %s\n", mod,
+			 forms[i].args, pam_exec, probe);
+		r = pamtester_once(prog, service, lines);
+		text[0] = 0;
+		if (lte_read(out, text, sizeof(text)) <= 0) {
+			pamd_remove();
+			TAP_FAIL("'%s': probe output missing (pamtester %d)", forms[i].args, r);
+		}
+		/* "required" still runs the probe after a failed pam_lve: pamtester stayed outside */
+		bool where_ok = forms[i].inside > 0 ? lte_inside(text, USER_ID) > 0 : lte_inside(text, 0) == 0;
+		bool exit_ok = forms[i].inside < 0 ? (r > 0 && r < 256) : r == 0;
 
-	/* below MIN_UID: the probe sees pamtester outside any LVE */
-	unlink(out);
-	snprintf(lines, sizeof(lines), "session required %s 70000\nsession required %s %s\n", mod, pam_exec,
-		 probe);
-	r = pamtester_once(prog, service, lines);
-	if (r == 0)
-		r = lte_read(out, text, sizeof(text)) > 0 && lte_inside(text, 0) == 0 ? 0 : -1;
-	if (r != 0) {
-		pamd_remove();
-		TAP_FAIL("MIN_UID 70000: pamtester %d, probe: %s", r, text);
+		if (!where_ok || !exit_ok) {
+			pamd_remove();
+			TAP_FAIL("pam_lve.so '%s': pamtester exit %d, probe: %s", forms[i].args, r, text);
+		}
 	}
-
-	/* bad arguments: the session fails ("required" still runs the probe: pamtester stayed outside) */
-	unlink(out);
-	snprintf(lines, sizeof(lines), "session required %s abc\nsession required %s %s\n", mod, pam_exec, probe);
-	r = pamtester_once(prog, service, lines);
 	pamd_remove();
-	ASSERT(r > 0 && r < 256);
-	ASSERT(lte_read(out, text, sizeof(text)) > 0);
-	ASSERT_EQ(lte_inside(text, 0), 0);
 	return 0;
 }
 

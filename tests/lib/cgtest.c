@@ -13,7 +13,9 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -702,7 +704,59 @@ static void parent_cleanup(void)
 		cgtest_cleanup();
 }
 
+/*
+ * Before the first test (parent): a hierarchy whose own cgroup is
+ * protected gets no random root, so nothing may use it at all -- not the
+ * library under test either, which would otherwise place its groups at the
+ * mount's top. The test process therefore moves to a private mount
+ * namespace where those mounts are gone; children (and the tools they
+ * exec) inherit it. The hierarchy then reads as "not mounted".
+ */
+static char hidden[1024]; /* what hide_protected() unmounted, for skip reasons (inherited by children) */
+
+static int hide_protected(void)
+{
+	struct mnt *m = NULL;
+	char *proc_cgroup;
+	bool unshared = false;
+	int n = 0, r = 0;
+
+	if (geteuid() != 0 || parse_mounts(&m, &n) < 0)
+		return 0;
+	proc_cgroup = read_all("/proc/self/cgroup");
+	for (int i = 0; proc_cgroup && i < n && r == 0; i++) {
+		char *own = own_path(proc_cgroup, &m[i]);
+
+		if (own && is_protected(own)) {
+			if (!unshared) {
+				if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) {
+					r = -errno;
+					fprintf(stderr, "# cgtest: cannot hide the protected cgroup %s of %s: %s\n", own,
+						m[i].path, strerror(-r));
+				}
+				unshared = true;
+			}
+			if (r == 0 && umount2(m[i].path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT) {
+				r = -errno;
+				fprintf(stderr, "# cgtest: cannot unmount %s (own cgroup %s is protected): %s\n",
+					m[i].path, own, strerror(-r));
+			}
+			if (r == 0) {
+				size_t l = strlen(hidden);
+
+				snprintf(hidden + l, sizeof(hidden) - l, "%s%s (%s) hidden: own cgroup %s there is protected",
+					 l ? "; " : "", m[i].path, m[i].ctrls, own);
+			}
+		}
+		free(own);
+	}
+	free(proc_cgroup);
+	mnts_free(m, n);
+	return r;
+}
+
 static const struct tap_hooks cgtest_hooks = {
+	.before_all = hide_protected,
 	.after_each = parent_cleanup,
 	.after_all = parent_cleanup,
 };
@@ -715,7 +769,6 @@ __attribute__((constructor)) static void cgtest_init(void)
 	memset(S, 0, sizeof(*S));
 	S->owner = getpid();
 	tap_register_hooks(&cgtest_hooks);
-	atexit(parent_cleanup);
 }
 
 /* ------------------------------------------------------------ prepare */
@@ -879,7 +932,13 @@ int cgtest_prepare(void)
 	}
 	S->reason[0] = 0;
 	S->missing[0] = 0;
+	if (hidden[0])
+		add_missing("%s", hidden);
 	if (geteuid() != 0) {
+		if (tap_ci()) {
+			set_reason("needs root (creates cgroups), and CI must run as root");
+			return -EPERM;
+		}
 		set_reason("needs root (creates cgroups)");
 		return 1;
 	}
@@ -929,6 +988,12 @@ int cgtest_prepare(void)
 		own = own_path(proc_cgroup, &m[i]);
 		if (!own) {
 			add_missing("no own cgroup for %s in /proc/self/cgroup", m[i].path);
+			continue;
+		}
+		if (is_protected(own)) {
+			/* hidden from this process by hide_protected() before the tests */
+			add_missing("own cgroup %s in %s is protected (not ours to create groups in)", own, m[i].path);
+			free(own);
 			continue;
 		}
 		r = prepare_hier(&m[i], own, &S->h[S->n]);

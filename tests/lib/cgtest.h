@@ -22,9 +22,17 @@
  * every task still in the subtree is thawed and SIGKILLed, then the groups
  * are removed depth-first. Only groups below the root are ever removed.
  *
- * CGTEST_SETUP() skips the test (not fails) when not root or when no cgroup
- * hierarchy with controllers is mounted. Helpers that depend on setup
- * return NULL / -1 / -ENXIO before it.
+ * CGTEST_SETUP() skips the test when no cgroup hierarchy with controllers
+ * is usable, and when not root -- except in CI (tap_ci()), where not being
+ * root fails (and any skip not in tests/expected-skips.txt fails the run).
+ * Helpers that depend on setup return NULL / -1 / -ENXIO before it.
+ *
+ * Protected cgroups: a hierarchy whose own cgroup lies below a protected
+ * prefix (the workplace's "/process_api") is never touched -- no group is
+ * created there, nothing is moved there. Before the first test the parent
+ * process enters a private mount namespace and unmounts that hierarchy, so
+ * the library under test (and every tool the tests exec) sees it as not
+ * mounted; tests needing its controllers skip with that reason.
  *
  * Nothing here uses the library under test except cgroup_init() and
  * cgroup_set_namespace() in cgtest_setup(): paths, reads and writes below

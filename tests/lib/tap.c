@@ -1,13 +1,38 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "tap.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
 
-/* The child writes its skip reason here so the parent can print it. */
-static char *shared_reason;
+#ifndef CGROUP_SUPER_MAGIC
+#define CGROUP_SUPER_MAGIC 0x27e0eb
+#endif
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/*
+ * What a test's child tells the parent, in a MAP_SHARED page made before
+ * the first fork: the child's pid, whether the test function returned in
+ * that very process and with what, its skip reason, and the paths to
+ * remove after the test (tap_cleanup_path, from any process of the test).
+ */
+struct tap_shared {
+	pid_t test_pid;      /* the test's child (set by itself right after fork) */
+	int returned;        /* the test function returned in test_pid */
+	int rc;              /* what it returned */
+	pid_t stray;         /* another process returned through the test function */
+	char reason[1024];   /* skip reason */
+	int n_cleanup;
+	char cleanup[TAP_MAX_CLEANUP][512];
+};
+static struct tap_shared *shm;
 
 static const struct tap_hooks *hooks[TAP_MAX_HOOKS];
 static int n_hooks;
@@ -21,13 +46,6 @@ static const int term_signals[] = { SIGINT, SIGTERM, SIGHUP };
  * (children _exit, so they cannot clean up) and removed after all. */
 static char tmp_base[64];
 
-static int tmp_rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(path) : unlink(path);
-}
-
 int tap_mktemp(char *buf, size_t size)
 {
 	int n;
@@ -40,6 +58,171 @@ int tap_mktemp(char *buf, size_t size)
 	return mkdtemp(buf) ? 0 : -errno;
 }
 
+bool tap_ci(void)
+{
+	const char *ci = getenv("CI"), *vm = getenv("OPENLVE_REQUIRE_VM");
+
+	if (vm && !strcmp(vm, "1"))
+		return true;
+	return ci && (!strcmp(ci, "true") || !strcmp(ci, "1") || !strcmp(ci, "yes"));
+}
+
+int tap_cleanup_path(const char *path)
+{
+	int i;
+
+	if (!shm)
+		return -ENOMEM;
+	if (!path || path[0] != '/' || !path[1] || strstr(path, "/../") ||
+	    (strlen(path) >= 3 && !strcmp(path + strlen(path) - 3, "/..")) ||
+	    strlen(path) >= sizeof(shm->cleanup[0]))
+		return -EINVAL;
+	i = __atomic_fetch_add(&shm->n_cleanup, 1, __ATOMIC_SEQ_CST);
+	if (i >= TAP_MAX_CLEANUP)
+		return -ENOSPC;
+	snprintf(shm->cleanup[i], sizeof(shm->cleanup[i]), "%s", path);
+	return 0;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* SIGKILL every task of one cgroup directory (v1 tasks and procs, v2 procs). */
+static int cg_kill_tasks(int dirfd)
+{
+	static const char *const files[] = { "cgroup.procs", "tasks" };
+	int found = 0;
+
+	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char buf[16384];
+		ssize_t n;
+		int fd = openat(dirfd, files[f], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		for (char *p = buf, *e; *p; p = e) {
+			long pid = strtol(p, &e, 10);
+
+			if (e == p)
+				break;
+			if (pid > 0 && pid != getpid()) {
+				kill((pid_t)pid, SIGKILL);
+				found++;
+			}
+			while (*e == '\n')
+				e++;
+		}
+	}
+	return found;
+}
+
+/* Remove a cgroup directory depth-first, killing its tasks. 0 or -errno. */
+static int cg_remove(int parent_fd, const char *name, int depth)
+{
+	int fd, r = 0;
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > 64)
+		return -ELOOP;
+	fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(dup(fd));
+	while (d && (de = readdir(d))) {
+		int q;
+
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		q = cg_remove(fd, de->d_name, depth + 1);
+		if (q < 0 && !r)
+			r = q;
+	}
+	if (d)
+		closedir(d);
+	for (int t = 0; t < 250; t++) {
+		int fz = openat(fd, "cgroup.freeze", O_WRONLY | O_CLOEXEC);
+
+		if (fz >= 0) {
+			(void)!write(fz, "0", 1);
+			close(fz);
+		}
+		fz = openat(fd, "freezer.state", O_WRONLY | O_CLOEXEC);
+		if (fz >= 0) {
+			(void)!write(fz, "THAWED", 6);
+			close(fz);
+		}
+		cg_kill_tasks(fd);
+		if (unlinkat(parent_fd, name, AT_REMOVEDIR) == 0 || errno == ENOENT) {
+			close(fd);
+			return r;
+		}
+		if (errno != EBUSY)
+			break;
+		sleep_ms(20);
+	}
+	r = -errno;
+	close(fd);
+	return r;
+}
+
+static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Parent: remove what the test registered, newest first. */
+static void run_cleanup_paths(void)
+{
+	int n;
+
+	if (!shm)
+		return;
+	n = shm->n_cleanup < TAP_MAX_CLEANUP ? shm->n_cleanup : TAP_MAX_CLEANUP;
+	for (int i = n - 1; i >= 0; i--) {
+		const char *p = shm->cleanup[i];
+		struct stat st;
+		struct statfs sf;
+
+		if (!p[0] || lstat(p, &st) < 0)
+			continue;
+		if (!S_ISDIR(st.st_mode)) {
+			if (unlink(p) < 0)
+				fprintf(stderr, "# tap: cannot remove %s: %s\n", p, strerror(errno));
+		} else if (statfs(p, &sf) == 0 &&
+			   (sf.f_type == CGROUP_SUPER_MAGIC || sf.f_type == CGROUP2_SUPER_MAGIC)) {
+			char parent[512], *slash;
+			int pfd, r;
+
+			snprintf(parent, sizeof(parent), "%s", p);
+			slash = strrchr(parent, '/');
+			*slash = 0;
+			pfd = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			r = pfd < 0 ? -errno : cg_remove(pfd, slash + 1, 0);
+			if (pfd >= 0)
+				close(pfd);
+			if (r < 0)
+				fprintf(stderr, "# tap: cannot remove cgroup %s: %s\n", p, strerror(-r));
+		} else if (nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+			fprintf(stderr, "# tap: cannot remove %s: %s\n", p, strerror(errno));
+		}
+		shm->cleanup[i][0] = 0;
+	}
+	shm->n_cleanup = 0;
+}
+
 int tap_register_hooks(const struct tap_hooks *h)
 {
 	if (n_hooks >= TAP_MAX_HOOKS)
@@ -50,6 +233,7 @@ int tap_register_hooks(const struct tap_hooks *h)
 
 static void run_after_each(void)
 {
+	run_cleanup_paths();
 	for (int i = n_hooks - 1; i >= 0; i--)
 		if (hooks[i]->after_each)
 			hooks[i]->after_each();
@@ -60,8 +244,11 @@ static void run_after_all(void)
 	if (after_all_done)
 		return;
 	after_all_done = 1;
-	if (tmp_base[0] && getpid() == parent_pid)
-		nftw(tmp_base, tmp_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	if (getpid() != parent_pid)
+		return;
+	run_cleanup_paths();
+	if (tmp_base[0])
+		nftw(tmp_base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	for (int i = n_hooks - 1; i >= 0; i--)
 		if (hooks[i]->after_all)
 			hooks[i]->after_all();
@@ -115,8 +302,9 @@ int tap_main(int argc, char **argv)
 	(void)argv;
 	setvbuf(stdout, NULL, _IONBF, 0);
 	parent_pid = getpid();
-	shared_reason = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (shared_reason == MAP_FAILED) {
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED) {
+		shm = NULL;
 		perror("mmap");
 		return 1;
 	}
@@ -150,7 +338,11 @@ int tap_main(int argc, char **argv)
 			failed++;
 			continue;
 		}
-		shared_reason[0] = 0;
+		shm->test_pid = 0;
+		shm->returned = 0;
+		shm->rc = 1;
+		shm->stray = 0;
+		shm->reason[0] = 0;
 		fflush(stderr);
 		pid = fork();
 		if (pid < 0) {
@@ -159,16 +351,24 @@ int tap_main(int argc, char **argv)
 			continue;
 		}
 		if (pid == 0) {
+			pid_t me = getpid();
+
+			shm->test_pid = me;
 			reset_signals();
 			for (int h = 0; h < n_hooks; h++)
 				if (hooks[h]->child_init)
 					hooks[h]->child_init();
 			rc = t->fn();
-			if (rc == 77) {
-				strncpy(shared_reason, tap_skip_reason, 4095);
-				shared_reason[4095] = 0;
-			}
 			fflush(NULL);
+			if (getpid() != me) {
+				/* a process forked inside the test fell out of it */
+				shm->stray = getpid();
+				_exit(1);
+			}
+			if (rc == 77)
+				snprintf(shm->reason, sizeof(shm->reason), "%s", tap_skip_reason);
+			shm->rc = rc;
+			__atomic_store_n(&shm->returned, 1, __ATOMIC_SEQ_CST);
 			_exit(rc == 0 ? 0 : rc == 77 ? 77 : 1);
 		}
 		running_child = pid;
@@ -181,10 +381,18 @@ int tap_main(int argc, char **argv)
 			printf("not ok %d - %s # killed by signal %d (%s)\n", n, t->name, WTERMSIG(status),
 			       strsignal(WTERMSIG(status)));
 			failed++;
-		} else if (WEXITSTATUS(status) == 0) {
+		} else if (shm->stray) {
+			printf("not ok %d - %s # process %d forked by the test returned through the test function\n",
+			       n, t->name, (int)shm->stray);
+			failed++;
+		} else if (!shm->returned || shm->test_pid != pid) {
+			printf("not ok %d - %s # exited with status %d without returning from the test function\n",
+			       n, t->name, WEXITSTATUS(status));
+			failed++;
+		} else if (shm->rc == 0 && WEXITSTATUS(status) == 0) {
 			printf("ok %d - %s\n", n, t->name);
-		} else if (WEXITSTATUS(status) == 77) {
-			printf("ok %d - %s # SKIP %s\n", n, t->name, shared_reason);
+		} else if (shm->rc == 77 && WEXITSTATUS(status) == 77) {
+			printf("ok %d - %s # SKIP %s\n", n, t->name, shm->reason);
 		} else {
 			printf("not ok %d - %s\n", n, t->name);
 			failed++;

@@ -14,13 +14,28 @@
  *
  * A test returns 0 (pass), 77 (skip) or anything else (fail). Tests run in
  * a forked child so a crash or a leaked group in one test does not take down
- * the others; the child's exit code is the result. TAP_FILTER=substring runs
- * only matching tests.
+ * the others. The child records in shared memory that the test function
+ * returned and what it returned; only that counts: a child that exits
+ * (even with status 0) without the test function returning -- exit() in
+ * library code, a forked path that fell out of a helper -- fails, and so
+ * does a forked process that returns through the test function itself.
+ * TAP_FILTER=substring runs only matching tests.
+ *
+ * Skips are for a genuinely missing environment only. In CI (tap_ci():
+ * CI=true or OPENLVE_REQUIRE_VM=1) REQUIRE_ROOT() fails instead, and every
+ * skip that is not listed in tests/expected-skips.txt fails the run
+ * (scripts/count-tests.py). Something the library did wrong is never a skip.
+ *
+ * Anything a test creates outside tap_mktemp() and the cgtest.h roots
+ * (a file in /etc/pam.d, a cgroup elsewhere, a big data file) is registered
+ * with tap_cleanup_path() right before it is created: the parent process
+ * removes it when the test ends, whether it passed, failed or crashed.
  */
 #pragma once
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,11 +118,17 @@ extern char tap_skip_reason[256];
 		return 77;                                                       \
 	} while (0)
 
-/* Skip unless running as root. */
+/* True in CI: CI=true/1/yes or OPENLVE_REQUIRE_VM=1. A missing environment fails there. */
+bool tap_ci(void);
+
+/* Skip unless running as root; in CI (tap_ci()) not being root fails. */
 #define REQUIRE_ROOT()                                                           \
 	do {                                                                     \
-		if (geteuid() != 0)                                              \
+		if (geteuid() != 0) {                                            \
+			if (tap_ci())                                            \
+				TAP_FAIL("needs root, and CI must run as root"); \
 			SKIP("needs root");                                      \
+		}                                                                \
 	} while (0)
 
 int tap_main(int argc, char **argv);
@@ -119,6 +140,20 @@ int tap_main(int argc, char **argv);
  * 0 or -errno; buf is written on success.
  */
 int tap_mktemp(char *buf, size_t size);
+
+/*
+ * Remove `path` (absolute) in the parent process after the current test
+ * has ended -- passed, failed or crashed -- or, when called outside a test,
+ * after the last test; also on SIGINT/SIGTERM/SIGHUP. Register right before
+ * creating the thing (a path that does not exist then is simply skipped).
+ * A file or symlink is unlinked; a directory is removed with everything in
+ * it; a directory on a cgroup file system is removed depth-first after the
+ * tasks in it were SIGKILLed. Callable from any process of the test (the list
+ * is in shared memory). Returns 0, -EINVAL (not absolute, "..", "/") or
+ * -ENOSPC (TAP_MAX_CLEANUP paths per test).
+ */
+#define TAP_MAX_CLEANUP 32
+int tap_cleanup_path(const char *path);
 
 /*
  * Optional per-binary hooks (e.g. tests/lib/cgtest.c registers its cleanup

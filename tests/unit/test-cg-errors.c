@@ -33,6 +33,11 @@ TEST(strerror_every_code_has_own_message)
 	for (int code = ECGROUPNOTCOMPILED; code <= ECGNONEMPTY; code++) {
 		const char *m = cgroup_strerror(code);
 
+		if (code == ECGSENTINEL || code == ECGOTHER) {
+			/* reserved (libcgroup's text is ""), and ECGOTHER is strerror() */
+			msgs[code - ECGROUPNOTCOMPILED] = code == ECGOTHER ? "(errno)" : "(reserved)";
+			continue;
+		}
 		if (!m || !*m)
 			TAP_FAIL("no message for %d", code);
 		if (strcmp(m, "unknown error") == 0 || strncmp(m, "Unknown error", 13) == 0)
@@ -48,11 +53,15 @@ TEST(strerror_every_code_has_own_message)
 
 TEST(strerror_specific_texts)
 {
-	ASSERT(strstr(cgroup_strerror(ECGINVAL), "invalid"));
-	ASSERT(strstr(cgroup_strerror(ECGROUPNOTEXIST), "does not exist"));
-	ASSERT(strstr(cgroup_strerror(ECGNONEMPTY), "non-empty"));
-	ASSERT(strstr(cgroup_strerror(ECGROUPNOTINITIALIZED), "cgroup_init"));
-	ASSERT(strstr(cgroup_strerror(ECGSENTINEL), "not an error"));
+	/* libcgroup 3.x's exact texts */
+	ASSERT_STREQ(cgroup_strerror(ECGINVAL), "Cgroup invalid operation");
+	ASSERT_STREQ(cgroup_strerror(ECGROUPNOTEXIST), "Cgroup does not exist");
+	ASSERT_STREQ(cgroup_strerror(ECGNONEMPTY), "Failed to remove a non-empty group");
+	ASSERT_STREQ(cgroup_strerror(ECGROUPNOTINITIALIZED), "Cgroup not initialized");
+	ASSERT_STREQ(cgroup_strerror(ECGEOF), "End of File or iterator");
+	ASSERT_STREQ(cgroup_strerror(ECGSENTINEL), "");
+	ASSERT_STREQ(cgroup_strerror(ECGROUPSUBSYSNOTMOUNTED),
+		     "Cgroup one of the needed subsystems is not mounted");
 	return 0;
 }
 
@@ -64,7 +73,7 @@ TEST(strerror_out_of_range)
 		const char *m = cgroup_strerror(codes[i]);
 
 		ASSERT(m);
-		ASSERT_STREQ(m, "unknown error");
+		ASSERT_STREQ(m, "Invalid error code"); /* libcgroup's text */
 	}
 	return 0;
 }
@@ -95,10 +104,10 @@ TEST(fail_errno_records_and_returns_ecgother)
 	ASSERT_EQ(cg_fail_errno(INT_MIN), ECGOTHER); /* no overflow */
 	ASSERT(cgroup_get_last_errno() > 0);
 
-	/* ECGOTHER's message names the recorded errno */
+	/* ECGOTHER's message is exactly strerror() of the recorded errno (libcgroup) */
 	cg_fail_errno(-EMFILE);
 	snprintf(expect, sizeof(expect), "%s", strerror(EMFILE));
-	ASSERT(strstr(cgroup_strerror(ECGOTHER), expect));
+	ASSERT_STREQ(cgroup_strerror(ECGOTHER), expect);
 	return 0;
 }
 

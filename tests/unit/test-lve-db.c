@@ -170,11 +170,11 @@ static bool integrity_ok(const char *path)
 static bool rollups_consistent(const char *path)
 {
 	static const char *const sql[] = {
-		"SELECT (SELECT count(*) FROM lve_raw) = (SELECT coalesce(sum(n), 0) FROM lve_minute)",
-		"SELECT (SELECT count(*) FROM lve_raw) = (SELECT coalesce(sum(n), 0) FROM lve_hour)",
-		"SELECT (SELECT count(*) FROM lve_raw) = (SELECT coalesce(sum(n), 0) FROM lve_day)",
-		"SELECT (SELECT coalesce(sum(acpu), 0) FROM lve_raw) = (SELECT coalesce(sum(acpu_sum), 0) FROM lve_minute)",
-		"SELECT (SELECT coalesce(sum(pmemf), 0) FROM lve_raw) = (SELECT coalesce(sum(pmemf), 0) FROM lve_day)",
+		"SELECT (SELECT coalesce(sum(n), 0) FROM lve_raw) = (SELECT coalesce(sum(n), 0) FROM lve_minute)",
+		"SELECT (SELECT coalesce(sum(n), 0) FROM lve_raw) = (SELECT coalesce(sum(n), 0) FROM lve_hour)",
+		"SELECT (SELECT coalesce(sum(n), 0) FROM lve_raw) = (SELECT coalesce(sum(n), 0) FROM lve_day)",
+		"SELECT (SELECT coalesce(sum(acpu * n), 0) FROM lve_raw) = (SELECT coalesce(sum(acpu_sum), 0) FROM lve_minute)",
+		"SELECT (SELECT coalesce(sum(pmemf * n), 0) FROM lve_raw) = (SELECT coalesce(sum(pmemf), 0) FROM lve_day)",
 		"SELECT (SELECT coalesce(max(lpmem), 0) FROM lve_raw) = (SELECT coalesce(max(lpmem), 0) FROM lve_hour)",
 	};
 
@@ -623,6 +623,11 @@ TEST(rollups_equal_hand_computed_sums)
 	ASSERT_EQ(open_db(p, &db), 0);
 	ASSERT_EQ(lve_db_insert(db, s, 2), 0);
 	ASSERT_EQ(lve_db_insert(db, s + 2, 1), 0);
+	/* the minute of T is closed by the third sample; the open buckets are written by a flush */
+	snprintf(sql, sizeof(sql), "SELECT n * 1000000 + acpu_sum FROM lve_minute WHERE id = 7 AND t = %lld", (long long)T);
+	ASSERT_EQ(q1(p, sql), 2 * 1000000 + 300);
+	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_hour"), 0);
+	ASSERT_EQ(lve_db_flush(db, 0), 0);
 
 	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw"), 3);
 	snprintf(sql, sizeof(sql), "SELECT n * 1000000 + acpu_sum FROM lve_minute WHERE id = 7 AND t = %lld", (long long)T);
@@ -676,6 +681,158 @@ TEST(rollups_equal_hand_computed_sums)
 	return 0;
 }
 
+/*
+ * Idle LVEs: identical quiet samples become one raw row per minute with
+ * their count; any change, a busy sample or the next minute ends the run.
+ * Rollups and queries count every sample.
+ */
+TEST(quiet_samples_fold_into_runs)
+{
+	const int64_t T = 1700006400; /* a UTC midnight */
+	struct lve_db *db = NULL;
+	struct lve_agg *a = NULL;
+	const char *p;
+	int64_t n = 0, cpu = 0, pmem = 0;
+
+	TMPDIR();
+	p = dbpath("stats.db");
+	ASSERT_EQ(open_db(p, &db), 0);
+	/* 30 passes of 5 s from T + 5: quiet with aPMem 4096, except a busy one at T + 50 and a change at T + 100 */
+	for (int k = 1; k <= 30; k++) {
+		struct lve_sample s = { .id = 3, .ts = T + 5 * k, .interval = 5, .lPMem = 1 << 20, .aPMem = 4096,
+					.quiet = true };
+
+		if (k == 10) {
+			s.quiet = false;
+			s.aCPU = 900;
+		}
+		if (k >= 20)
+			s.aPMem = 8192;
+		ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
+		n++;
+		cpu += s.aCPU;
+		pmem += (int64_t)s.aPMem;
+	}
+	ASSERT_EQ(lve_db_flush(db, 0), 0);
+	/*
+	 * runs: T+5..T+45 (9), T+50 busy, T+55 (1, next minute T+60 ends it),
+	 * T+60..T+95 (8), T+100..T+115 (4; changed), T+120..T+150 (7)
+	 */
+	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw"), 6);
+	ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_raw"), 30);
+	ASSERT_EQ(q1(p, "SELECT n FROM lve_raw WHERE ts = 1700006405"), 9);
+	ASSERT_EQ(q1(p, "SELECT secs FROM lve_raw WHERE ts = 1700006405"), 45);
+	ASSERT_EQ(q1(p, "SELECT n FROM lve_raw WHERE ts = 1700006460"), 8);
+	ASSERT_EQ(q1(p, "SELECT n FROM lve_raw WHERE ts = 1700006520"), 7);
+	ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_minute"), 30);
+	ASSERT_EQ(q1(p, "SELECT apmem_sum FROM lve_hour"), pmem);
+	ASSERT(rollups_consistent(p));
+	ASSERT_EQ(lve_db_query(db, &(struct lve_query){ .from = T, .to = T + 86400 }, &a), 1);
+	ASSERT_EQ(a[0].n, (uint64_t)n);
+	ASSERT(a[0].v[LVE_COL_ACPU] == (double)cpu / (double)n);
+	ASSERT(a[0].v[LVE_COL_APMEM] == (double)pmem / (double)n);
+	free(a);
+	a = NULL;
+	/* a range of whole minutes of raw runs: [T + 60, T + 120) holds 12 samples */
+	ASSERT_EQ(lve_db_query(db, &(struct lve_query){ .from = T + 60, .to = T + 120 }, &a), 1);
+	ASSERT_EQ(a[0].n, 12);
+	ASSERT(a[0].v[LVE_COL_APMEM] == (8.0 * 4096 + 4 * 8192) / 12);
+	free(a);
+	lve_db_close(db);
+	return 0;
+}
+
+/* A writer that was killed leaves open buckets; the next writer rebuilds them from lve_raw. */
+TEST(killed_writer_buckets_rebuilt_from_raw)
+{
+	const int64_t T = 1700006400;
+	const char *p;
+	pid_t pid;
+	int status;
+
+	TMPDIR();
+	p = dbpath("stats.db");
+	pid = fork();
+	ASSERT(pid >= 0);
+	if (pid == 0) {
+		struct lve_db *db = NULL;
+
+		if (open_db(p, &db) < 0)
+			_exit(1);
+		/* 3 minutes of passes: the last minute, hour and day stay open in memory */
+		for (int k = 0; k < 36; k++) {
+			struct lve_sample s[2] = { mk(1, T + 5 * k), mk(2, T + 5 * k) };
+
+			if (lve_db_insert(db, s, 2) != 0)
+				_exit(2);
+		}
+		raise(SIGKILL);
+		_exit(3);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw"), 72);
+	ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_minute"), 48); /* two closed minutes of 2 LVEs */
+	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_hour"), 0);
+	{
+		struct lve_db *db = NULL;
+		struct lve_agg *a = NULL;
+
+		ASSERT_EQ(open_db(p, &db), 0);
+		ASSERT(rollups_consistent(p));
+		ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_day"), 72);
+		/* a later sample adds to the rebuilt rows, it does not replace them */
+		{
+			struct lve_sample s = mk(1, T + 200);
+
+			ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
+		}
+		ASSERT_EQ(lve_db_query(db, &(struct lve_query){ .from = T, .to = T + 86400, .id = 1 }, &a), 1);
+		ASSERT_EQ(a[0].n, 37);
+		free(a);
+		lve_db_close(db);
+		ASSERT(rollups_consistent(p));
+		ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_hour"), 73);
+	}
+	return 0;
+}
+
+/* A schema 1 file (no lve_raw.n) is upgraded by the first writer; its rows count once each. */
+TEST(schema_1_upgraded)
+{
+	const char *p;
+	sqlite3 *h = NULL;
+	struct lve_db *db = NULL;
+	struct lve_agg *a = NULL;
+	char *sql = NULL;
+
+	TMPDIR();
+	p = dbpath("stats.db");
+	ASSERT_EQ(sqlite3_open(p, &h), SQLITE_OK);
+	ASSERT(asprintf(&sql,
+			"CREATE TABLE lve_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);"
+			"INSERT INTO lve_meta VALUES ('schema_version', '1');"
+			"CREATE TABLE lve_raw (server_id TEXT NOT NULL, id INTEGER NOT NULL, ts INTEGER NOT NULL, secs INTEGER NOT NULL,"
+			" acpu, lcpu, cpuf, aep, lep, epf, avmem, lvmem, vmemf, apmem, lpmem, pmemf, anproc, lnproc, nprocf,"
+			" aio, lio, iof, aiops, liops, iopsf, nprocs, nthreads, PRIMARY KEY (server_id, ts, id)) WITHOUT ROWID;"
+			"INSERT INTO lve_raw VALUES ('localhost', 5, 1700000005, 5, 300,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0);"
+			"INSERT INTO lve_raw VALUES ('localhost', 5, 1700000010, 5, 100,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0);") > 0);
+	ASSERT_EQ(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_close(h);
+	ASSERT_EQ(open_db(p, &db), 0);
+	ASSERT_EQ(q1(p, "SELECT v FROM lve_meta WHERE k = 'schema_version'"), 2);
+	ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_raw"), 2);
+	/* the minute the old rows are in was rebuilt from them */
+	ASSERT_EQ(q1(p, "SELECT acpu_sum FROM lve_minute"), 400);
+	ASSERT_EQ(lve_db_query(db, &(struct lve_query){ .from = 1700000000, .to = 1700000020 }, &a), 1);
+	ASSERT_EQ(a[0].n, 2);
+	ASSERT(a[0].v[LVE_COL_ACPU] == 200);
+	free(a);
+	lve_db_close(db);
+	return 0;
+}
+
 /* Random history; every random range (all LVEs and one) equals the brute-force answer. */
 TEST(query_equals_brute_force)
 {
@@ -708,6 +865,7 @@ TEST(query_equals_brute_force)
 		ASSERT_EQ(lve_db_insert(db, s + first, n - first), 0);
 	}
 	ASSERT(n > 3000);
+	ASSERT_EQ(lve_db_flush(db, 0), 0);
 	ASSERT(rollups_consistent(p));
 	for (int iter = 0; iter < 600 && !bad; iter++) {
 		int64_t from = T0 - 100 + (int64_t)(rnd() % (4 * 86400 + 200)), to;
@@ -858,6 +1016,8 @@ TEST(retention_tiers_delete_exactly_the_old_rows)
 		ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
 		ASSERT_EQ(lve_db_insert(other, &s, 1), 0);
 	}
+	ASSERT_EQ(lve_db_flush(db, 0), 0);
+	ASSERT_EQ(lve_db_flush(other, 0), 0);
 	ASSERT(rollups_consistent(p));
 	before = all_rows(p);
 	r = lve_db_retention(db, now);
@@ -1458,7 +1618,13 @@ TEST(queue_is_bounded_oldest_dropped)
 	ASSERT_EQ(lve_db_flush(db, 0), 0);
 	lve_db_close(db);
 	ASSERT_EQ(q1(p, "SELECT count(*) FROM lve_raw WHERE ts >= 1700001000"), 10);
-	ASSERT(rollups_consistent(p));
+	/*
+	 * the raw rows of dropped passes are lost, not their part of the rollups
+	 * (accumulated in memory when the pass was taken): every sample taken
+	 */
+	ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_raw"), 30);
+	ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_day"), 80);
+	ASSERT_EQ(q1(p, "SELECT sum(n) FROM lve_minute"), 80);
 	alarm(0);
 	return 0;
 }
@@ -1503,14 +1669,15 @@ TEST(write_error_then_catch_up)
 	return 0;
 }
 
-static int writer_loop(const char *p)
+/* Writers of later rounds write later times, as a restarted lved does. */
+static int writer_loop(const char *p, int round)
 {
 	struct lve_db *db = NULL;
 	struct lve_sample pass[300];
 
 	if (open_db(p, &db) < 0)
 		return 1;
-	for (int64_t ts = 1700000000 + (int64_t)(rnd() % 100000) * 5;; ts += 5) {
+	for (int64_t ts = 1700000000 + (int64_t)round * 1000000 + (int64_t)(rnd() % 100000) * 5;; ts += 5) {
 		for (int i = 0; i < 300; i++)
 			pass[i] = mk((uint32_t)i + 1, ts);
 		lve_db_insert(db, pass, 300);
@@ -1534,7 +1701,7 @@ TEST(kill_9_mid_insert_never_corrupts)
 		pid = fork();
 		ASSERT(pid >= 0);
 		if (pid == 0)
-			_exit(writer_loop(p));
+			_exit(writer_loop(p, round));
 		nanosleep(&d, NULL);
 		ASSERT_EQ(kill(pid, SIGKILL), 0);
 		ASSERT_EQ(waitpid(pid, &status, 0), pid);
@@ -1542,6 +1709,13 @@ TEST(kill_9_mid_insert_never_corrupts)
 		if (access(p, F_OK) != 0)
 			continue; /* killed before the file existed */
 		ASSERT(integrity_ok(p));
+		/* the buckets the killed writer had open are rebuilt from lve_raw by the next writer */
+		{
+			struct lve_db *db = NULL;
+
+			ASSERT_EQ(open_db(p, &db), 0);
+			lve_db_close(db);
+		}
 		ASSERT(rollups_consistent(p));
 		/* whole passes only */
 		ASSERT_EQ(q1(p, "SELECT count(*) FROM (SELECT ts FROM lve_raw GROUP BY ts HAVING count(*) != 300)"), 0);
@@ -1673,6 +1847,7 @@ TEST(unusable_path_fails_inserts_not_open)
 	lve_db_status(db, &st);
 	ASSERT(st.last_error < 0);
 	ASSERT(lve_db_insert(db, &s, 1) < 0);
+	s.ts += 5;
 	ASSERT(lve_db_insert(db, &s, 1) < 0);
 	lve_db_status(db, &st);
 	ASSERT_EQ(st.queued_passes, 2);
@@ -1719,6 +1894,7 @@ TEST(pg_connect_timeout_then_backoff)
 	ASSERT_EQ(conns, 1);
 	/* within the backoff: fails without connecting */
 	ASSERT_ERR(lve_db_insert(db, &s, 1), ETIMEDOUT);
+	s.ts += 5;
 	ASSERT_ERR(lve_db_insert(db, &s, 1), ETIMEDOUT);
 	for (int a; (a = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0; conns++)
 		close(a);

@@ -86,9 +86,9 @@ TEST(render_hand_computed)
 	size_t len = 0;
 
 	ASSERT_OK(lve_info_render(&d, 4, &s, 1, &text, &len));
-	/* 4 CPUs: SPEED 100% = 25% of all cores; 1 GiB = 262144 pages */
-	ASSERT_STREQ(text, "0,0,20,0,25,0,0,0,0,262144,0,0,100,0,0,0,0,1024,1024,0\n"
-			   "1001,3,20,13,50,2560,0,1,2,131072,25600,3,100,7,4,0,1536,1024,1024,77\n");
+	/* CPU in SPEED units (10000 = one core, as lve-stats 2); 1 GiB = 262144 pages */
+	ASSERT_STREQ(text, "0,0,20,0,10000,0,0,0,0,262144,0,0,100,0,0,0,0,1024,1024,0\n"
+			   "1001,3,20,5000,20000,2560,0,1,2,131072,25600,3,100,7,4,0,1536,1024,1024,77\n");
 	ASSERT_EQ(len, strlen(text));
 	for (char *l = text; *l;) {
 		char *nl = strchr(l, '\n');
@@ -108,23 +108,24 @@ TEST(render_cpu_conversions)
 	char *text = NULL;
 	size_t len;
 
-	s[0].id = 1, s[0].aCPU = 1, s[0].lCPU = 0;          /* tiny usage shows 1; unlimited = 100 */
-	s[1].id = 2, s[1].aCPU = 0, s[1].lCPU = 80000;      /* 8 cores on 4: capped at 100 */
-	s[2].id = 3, s[2].aCPU = 40000, s[2].lCPU = 1;      /* all 4 cores: 100; tiny limit shows 1 */
+	s[0].id = 1, s[0].aCPU = 1, s[0].lCPU = 0;          /* unlimited = the whole machine (4 cores) */
+	s[1].id = 2, s[1].aCPU = 0, s[1].lCPU = 80000;      /* 8 cores on 4: capped at 40000 */
+	s[2].id = 3, s[2].aCPU = 40000, s[2].lCPU = 2500;   /* usage above the limit: written as the limit */
 	s[3].id = 4, s[3].lPMem = 4097, s[3].lVMem = 1, s[3].aPMem = 2047, s[3].aVMem = 2048; /* ceil / round */
 	d.mask = OLVE_L_CPU | OLVE_L_NCPU | OLVE_L_SPEED;
-	d.speed = 0, d.cpu_pct = 30, d.ncpu = 1;            /* min(30% of 4 cores, 1 core) = 1 core = 25% */
+	d.speed = 0, d.cpu_pct = 30, d.ncpu = 1;            /* min(30% of 4 cores, 1 core) = 1 core */
 	ASSERT_OK(lve_info_render(&d, 4, s, 4, &text, &len));
-	ASSERT_STREQ(text, "0,0,0,0,25,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0\n"
-			   "1,3,20,1,100,2560,0,1,2,131072,25600,3,100,7,4,0,1536,1024,1024,77\n"
-			   "2,3,20,0,100,2560,0,1,2,131072,25600,3,100,7,4,0,1536,1024,1024,77\n"
-			   "3,3,20,100,1,2560,0,1,2,131072,25600,3,100,7,4,0,1536,1024,1024,77\n"
-			   "4,3,20,13,50,1,1,1,2,2,0,3,100,7,4,0,1536,1024,1024,77\n");
+	ASSERT_STREQ(text, "0,0,0,0,10000,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0\n"
+			   "1,3,20,1,40000,2560,0,1,2,131072,25600,3,100,7,4,0,1536,1024,1024,77\n"
+			   "2,3,20,0,40000,2560,0,1,2,131072,25600,3,100,7,4,0,1536,1024,1024,77\n"
+			   "3,3,20,2500,2500,2560,0,1,2,131072,25600,3,100,7,4,0,1536,1024,1024,77\n"
+			   "4,3,20,5000,20000,1,1,1,2,2,0,3,100,7,4,0,1536,1024,1024,77\n");
 	free(text);
-	/* one CPU: half a core is 50% of all cores */
+	/* one CPU: an unlimited LVE's limit is that one core */
 	s[0] = sample_1001();
+	s[0].lCPU = 0;
 	ASSERT_OK(lve_info_render(&d, 1, s, 1, &text, &len));
-	ASSERT(strstr(text, "\n1001,3,20,50,100,"));
+	ASSERT(strstr(text, "\n1001,3,20,5000,10000,"));
 	free(text);
 	return 0;
 }
@@ -144,7 +145,7 @@ TEST(render_bad_input)
 	ASSERT_EQ(len, 7);
 	/* no LVEs: only the defaults line */
 	ASSERT_OK(lve_info_render(&d, 2, NULL, 0, &text, &len));
-	ASSERT_STREQ(text, "0,0,20,0,50,0,0,0,0,262144,0,0,100,0,0,0,0,1024,1024,0\n");
+	ASSERT_STREQ(text, "0,0,20,0,10000,0,0,0,0,262144,0,0,100,0,0,0,0,1024,1024,0\n");
 	free(text);
 	return 0;
 }

@@ -7,12 +7,15 @@
 #           in the root's cgroup.subtree_control
 #   legacy  tmpfs at /sys/fs/cgroup, v1 controllers mounted as systemd does on
 #           legacy distributions: /sys/fs/cgroup/<controller>, with cpu,cpuacct
-#           and net_cls,net_prio co-mounted and symlinked (no cgroup2 mount)
+#           and net_cls,net_prio co-mounted and symlinked, and the named
+#           hierarchy name=systemd without controllers (no cgroup2 mount)
 # Then each test binary listed in /etc/olve/tests ("name path" lines) runs
 # as root in the root cgroup; its stdout, stderr and exit code go to the
 # serial console between markers that olve-vm.py parses:
 #   @@OLVE-BEGIN <name> / @@OLVE-STDERR <name> / @@OLVE-END <name> <rc>
 # and finally @@OLVE-DONE. With olve.shell=1 a shell replaces the tests.
+# A piece of the image that did not come up (a module, /dev/vda) is reported
+# as "@@OLVE-MISSING what": with OPENLVE_REQUIRE_VM=1 every test then fails.
 
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -74,6 +77,9 @@ legacy)
 		fi
 		[ "$opts" = "$name" ] || [ -e "/sys/fs/cgroup/$name" ] || ln -s "$opts" "/sys/fs/cgroup/$name"
 	done </proc/cgroups
+	# and systemd's named hierarchy without controllers
+	mkdir -p /sys/fs/cgroup/systemd
+	mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd || die "mount name=systemd failed"
 	;;
 *)
 	die "unknown olve.mode '$MODE'"
@@ -84,7 +90,7 @@ esac
 if [ -f /etc/olve/modules ]; then
 	while read -r m; do
 		[ -n "$m" ] || continue
-		insmod "/lib/modules/$m" 2>/dev/null || say "insmod $m failed"
+		insmod "/lib/modules/$m" 2>/dev/null || echo "@@OLVE-MISSING insmod $m failed"
 	done </etc/olve/modules
 fi
 i=0
@@ -92,7 +98,7 @@ while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-[ -b /dev/vda ] || say "no /dev/vda"
+[ -b /dev/vda ] || echo "@@OLVE-MISSING no /dev/vda (the IO tests' scratch disk)"
 
 set -a
 [ -f /etc/olve/env ] && . /etc/olve/env

@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 
-RUNNER_VERSION = '1'
+RUNNER_VERSION = '2'
 MODES = ('v2', 'legacy')
 HERE = os.path.dirname(os.path.abspath(__file__))
 KERNEL_META = 'linux-image-cloud-amd64'
@@ -54,7 +54,8 @@ KERNEL_META = 'linux-image-cloud-amd64'
 WANT_MODULES = ('virtio_pci', 'virtio_blk')
 # Environment handed to the tests in the VM (fixed list: the initramfs, and
 # so the results key, must not depend on per-test noise like MALLOC_PERTURB_).
-PASS_ENV = ('OPENLVE_BUILD_ROOT', 'OPENLVE_SOURCE_ROOT', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS')
+PASS_ENV = ('OPENLVE_BUILD_ROOT', 'OPENLVE_SOURCE_ROOT', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS',
+            'OPENLVE_REQUIRE_VM', 'CI')
 QEMU = 'qemu-system-x86_64'
 MEM_MB = 512
 SMP = 2
@@ -322,8 +323,14 @@ class Cpio:
         return gzip.compress(out.getvalue(), compresslevel=6, mtime=0)
 
 
+def required():
+    return os.environ.get('OPENLVE_REQUIRE_VM') == '1'
+
+
 def build_initramfs(exes, aux, libs, syslibs, moddir, test_timeout):
+    """The image; cp.missing lists what could not be put in (a failure when required)."""
     cp = Cpio()
+    cp.missing = []
     for d in ('proc', 'sys', 'dev', 'tmp', 'run', 'root', 'etc/olve', 'mnt'):
         cp.add_dir(d)
     busybox = shutil.which('busybox') or '/bin/busybox'
@@ -333,8 +340,16 @@ def build_initramfs(exes, aux, libs, syslibs, moddir, test_timeout):
         cp.add_file('bin/busybox', f.read(), 0o755, src=busybox)
     with open(os.path.join(HERE, 'init.sh'), 'rb') as f:
         cp.add_file('init', f.read(), 0o755, src=os.path.join(HERE, 'init.sh'))
-    cp.add_file('etc/passwd', b'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
-    cp.add_file('etc/group', b'root:x:0:\nnogroup:x:65534:\n')
+    # A hosting server's user database: the web server's user and customers
+    # (lvectl package tests map users to packages; pam_lve sessions).
+    cp.add_file('etc/passwd', b'root:x:0:0:root:/root:/bin/sh\n'
+                b'www-data:x:33:33:www-data:/var/www:/bin/false\n'
+                b'customer1:x:5001:5001::/home/customer1:/bin/sh\n'
+                b'customer2:x:5002:5002::/home/customer2:/bin/sh\n'
+                b'customer3:x:5003:5003::/home/customer3:/bin/sh\n'
+                b'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
+    cp.add_file('etc/group', b'root:x:0:\nwww-data:x:33:\ncustomer1:x:5001:\ncustomer2:x:5002:\n'
+                b'customer3:x:5003:\nnogroup:x:65534:\n')
 
     needed = {}  # abs path -> mode
     for e in list(exes) + list(aux):
@@ -344,6 +359,9 @@ def build_initramfs(exes, aux, libs, syslibs, moddir, test_timeout):
         p = syslib_path(name)
         if p:
             extra.append(p)
+        else:
+            cp.missing.append(f'system library {name} not installed (ldconfig -p)')
+            log(f'{name} not found: tests that need it will skip (fail with OPENLVE_REQUIRE_VM=1)')
     for l in extra:
         needed.setdefault(l, 0o755)
     for b in [busybox] + list(needed):
@@ -359,6 +377,8 @@ def build_initramfs(exes, aux, libs, syslibs, moddir, test_timeout):
         with open(path, 'rb') as f:
             cp.add_file(path, f.read(), mode, src=path)
 
+    if not moddir:
+        cp.missing.append('no kernel modules directory in the kernel package (virtio_blk: no /dev/vda)')
     mods = module_closure(moddir, WANT_MODULES) if moddir else []
     for name, data, src in mods:
         cp.add_file(f'lib/modules/{name}', data, src=src)
@@ -440,10 +460,12 @@ def boot(cmd, logpath, timeout, echo=False):
 
 
 def parse_console(text):
-    """{name: {'rc', 'stdout', 'stderr'}}, done flag, fatal message."""
-    results, cur, part, done, fatal = {}, None, None, False, None
+    """{name: {'rc', 'stdout', 'stderr'}}, done flag, fatal message, missing pieces."""
+    results, cur, part, done, fatal, missing = {}, None, None, False, None, []
     for raw in text.replace('\r', '').split('\n'):
-        if raw.startswith('@@OLVE-BEGIN '):
+        if raw.startswith('@@OLVE-MISSING '):
+            missing.append(raw[len('@@OLVE-MISSING '):].strip())
+        elif raw.startswith('@@OLVE-BEGIN '):
             cur = raw.split(' ', 1)[1].strip()
             results[cur] = {'rc': None, 'stdout': [], 'stderr': [], 'seconds': None}
             part = 'stdout'
@@ -471,7 +493,7 @@ def parse_console(text):
     for r in results.values():
         r['stdout'] = '\n'.join(r['stdout']) + ('\n' if r['stdout'] else '')
         r['stderr'] = '\n'.join(r['stderr']) + ('\n' if r['stderr'] else '')
-    return results, done, fatal
+    return results, done, fatal, missing
 
 
 # ------------------------------------------------------------------ main
@@ -537,6 +559,7 @@ class Vm:
             write_atomic(self.initrd, cp.pack())
             write_atomic(keyfile, (key + '\n').encode())
         self.sources = cp.sources | {self.vmlinuz, os.path.abspath(__file__)}
+        self.missing = cp.missing
         self.scratch = os.path.join(self.dir, 'scratch.img')
         return key
 
@@ -551,7 +574,7 @@ class Vm:
         logpath = os.path.join(self.dir, 'console.log')
         log(f'booting {self.mode} VM ({self.pkg}, {self.accel}); console: {logpath}')
         text, secs, booted, timed_out = boot(cmd, logpath, timeout, echo=echo)
-        results, done, fatal = parse_console(text)
+        results, done, fatal, missing = parse_console(text)
         error = None
         if fatal:
             error = f'VM init failed: {fatal}'
@@ -563,6 +586,7 @@ class Vm:
             'key': key, 'session': session_id(), 'time': time.time(), 'seconds': round(secs, 2),
             'accel': self.accel, 'kernel': self.pkg, 'results': results, 'error': error,
             'boot_seconds': None if booted is None else round(booted, 2), 'log': logpath,
+            'missing': list(getattr(self, 'missing', [])) + missing,
         }
 
     def results(self):
@@ -613,7 +637,7 @@ def file_stats(paths):
 
 
 def unavailable(reason):
-    if os.environ.get('OPENLVE_REQUIRE_VM') == '1':
+    if required():
         print('1..1')
         print(f'not ok 1 - VM required (OPENLVE_REQUIRE_VM=1) but unavailable: {reason}')
         return 1
@@ -638,6 +662,16 @@ def cmd_test(args):
             sys.stderr.write(r['stdout'] + r['stderr'])
         log(info)
         return 1
+    if res.get('missing') and required():
+        # the image lacks something tests need: they may have skipped what CI must run
+        print('1..1')
+        print(f"not ok 1 - {args.name} in VM: image incomplete (OPENLVE_REQUIRE_VM=1): "
+              + '; '.join(res['missing']))
+        sys.stderr.write(r['stdout'] + r['stderr'])
+        log(info)
+        return 1
+    for m in res.get('missing') or []:
+        log(f'VM image incomplete: {m} (a failure with OPENLVE_REQUIRE_VM=1)')
     sys.stdout.write(r['stdout'])
     sys.stderr.write(r['stderr'])
     sys.stdout.flush()

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * limits-store.h - the limits store: ve.cfg compiled for liblve.
+ *
+ * liblve.so.0 has no XML parser (web servers and PAM stacks load it), yet an
+ * LVE that liblve creates lazily - on a web request, a login, a cron job,
+ * also in the seconds after a reboot before openlve.service ran `lvectl
+ * apply all` - must get the limits ve.cfg gives it, never the built-in
+ * defaults. lvectl therefore compiles ve.cfg (and the panel's uid -> package
+ * map) into a small binary file every time it changes ve.cfg or applies it,
+ * replaced atomically (temp file, fsync, rename); liblve reads it when it
+ * creates an LVE. Path: openlve.conf's limits_file (default
+ * /var/lib/openlve/limits; survives reboots, unlike the state dir).
+ *
+ * Format (host byte order; written and read on the same machine):
+ *   header  struct olve_store_header (32 bytes)
+ *   record  the effective defaults (<defaults> of ve.cfg over the built-in
+ *           ones), id 0
+ *   record  x count: effective limits of each LVE ve.cfg or a package names
+ *           (<lve id> sections, users whose package has a <package> section),
+ *           sorted by id, ids unique and non-zero
+ * The file size must be exactly 32 + (count + 1) * 64 bytes; every record's
+ * limits must pass olve_limits_check(). Anything else is -EBADMSG.
+ *
+ * Who uses what:
+ *   lvectl   olve_store_write() after every change of ve.cfg and on apply
+ *   liblve   olve_limits_for_new() when lve.c creates an LVE
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lve/openlve.h"
+#include "macro.h"
+
+struct olve;
+
+#define OLVE_STORE_MAGIC "OLVELIM"
+#define OLVE_STORE_VERSION 1
+#define OLVE_STORE_MAX_ENTRIES (1u << 24)
+
+struct olve_store_header {
+	char magic[8];         /* "OLVELIM\0" */
+	uint32_t version;      /* OLVE_STORE_VERSION */
+	uint32_t record_size;  /* sizeof(struct olve_store_record) */
+	uint32_t count;        /* records after the defaults record */
+	uint32_t reserved0;
+	uint64_t reserved1;
+};
+
+struct olve_store_record {
+	uint32_t id; /* 0 for the defaults record */
+	uint32_t mask;
+	uint32_t speed, cpu_pct, ncpu, io, iops, ep, nproc, cpu_weight;
+	uint64_t pmem, vmem;
+	uint64_t reserved;
+};
+
+/* One LVE's effective limits (input of olve_store_write). */
+struct olve_store_entry {
+	uint32_t id;
+	struct olve_limits limits;
+};
+
+/*
+ * Look up `id` in the store at `path`. Fills *defaults with the defaults
+ * record and, when the store has a record for id, *entry (and returns 1);
+ * returns 0 when id has none (entry untouched). -ENOENT: no store; -EBADMSG:
+ * not a valid store; -errno otherwise. id 0: defaults only (returns 0).
+ */
+_hidden_ int olve_store_lookup(const char *path, uint32_t id, struct olve_limits *defaults,
+                               struct olve_limits *entry);
+
+/*
+ * Replace the store at `path` atomically with `defaults` and the n entries
+ * (any order; sorted here). The parent directory is created (0755) when
+ * missing. -EINVAL: an id 0, a duplicate id or limits olve_limits_check
+ * refuses; nothing is written then.
+ */
+_hidden_ int olve_store_write(const char *path, const struct olve_limits *defaults,
+                              const struct olve_store_entry *v, size_t n);
+
+/*
+ * The limits a NEW LVE `id` gets (lve.c calls this when it created the
+ * cgroups): its store record if there is one; otherwise the defaults for
+ * new LVEs: the runtime record (<state_dir>/lve/default, olve_defaults_get:
+ * lve_set_default, `lvectl apply all`) when it exists, else the store's
+ * defaults record, else the built-in defaults. A missing or unreadable
+ * store falls back to olve_defaults_get (an LVE is never refused for it).
+ */
+_hidden_ int olve_limits_for_new(struct olve *h, uint32_t id, struct olve_limits *out);

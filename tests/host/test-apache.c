@@ -1,0 +1,762 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * test-apache - mod_openlve in the real Debian apache2 (prefork + mod_cgi,
+ * event + mod_cgid + mod_proxy_fcgi to the real php8.2-fpm), and
+ * openlve-placed putting PHP-FPM pool workers into their user's LVE.
+ *
+ * Every server is started by the test on 127.0.0.1 with a private port,
+ * configuration, runtime dir and LVE root (lve-testenv.h: OPENLVE_CONF in
+ * the environment Apache inherits), from the test's "home" cgroup, and
+ * stopped at the end. Apache runs as www-data after its root parent called
+ * init_lve (mod_openlve's post_config): the children enter per request
+ * unprivileged, as on a hosting server.
+ *
+ * What is checked (each against what the kernel and the clients saw):
+ *   - N concurrent slow requests (CGI, proxied PHP) over EP=k: exactly k
+ *     answered 200 and N-k answered 508 with Retry-After; the access log's
+ *     %{LVE_ID}y field names the LVE;
+ *   - EP slots come back after client aborts and after kill -9 of children;
+ *   - a CPU-burning CGI (prefork) / PHP script (FPM pool) in a SPEED 25%
+ *     LVE gets about 25% of a core (LVE cpu usage over wall time);
+ *   - a process storm from a pool worker stops at NPROC (pids.max);
+ *   - 50 graceful restarts leave the parent's open fd count unchanged;
+ *   - bad directives stop Apache's config test with a clear message.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "lve-testenv.h"
+#include "lve/openlve.h"
+#include "placed-testenv.h"
+
+#define LVE_CGI 4242001u /* LVEId of the CGI vhost (no user needed) */
+#define APACHE "/usr/sbin/apache2"
+#define PHPFPM "/usr/sbin/php-fpm8.2"
+#define MODDIR "/usr/lib/apache2/modules"
+
+struct web {
+	char dir[256];
+	int port;
+	pid_t fpm_master;
+};
+
+static struct web web;
+
+/* ---------------------------------------------------------------- helpers */
+
+static int write_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	return chmod(path, mode) < 0 ? -errno : 0;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port;
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+/*
+ * GET path; the status code (and Retry-After into *retry when given), or
+ * -errno. abort_ms > 0: close the connection that long after sending.
+ */
+static int http_get(const char *path, int abort_ms, int *retry)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct timeval tv = { 60, 0 };
+	char req[512], buf[8192];
+	size_t len = 0;
+	ssize_t n;
+	int fd, code = -EIO;
+
+	a.sin_port = htons((uint16_t)web.port);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		code = -errno;
+		close(fd);
+		return code;
+	}
+	snprintf(req, sizeof(req), "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return -EIO;
+	}
+	if (abort_ms > 0) {
+		struct linger l = { 1, 0 };
+
+		usleep((useconds_t)abort_ms * 1000);
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)); /* RST */
+		close(fd);
+		return 0;
+	}
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	close(fd);
+	if (sscanf(buf, "HTTP/1.%*d %d", &code) != 1)
+		return -EPROTO;
+	if (retry) {
+		const char *ra = strcasestr(buf, "\r\nRetry-After:");
+
+		*retry = ra ? atoi(ra + 14) : -1;
+	}
+	return code;
+}
+
+/* n concurrent GETs; counts of 200, 508 (with Retry-After 240) and others. */
+static void http_burst(const char *path, int n, int *ok, int *full, int *other)
+{
+	pid_t pids[64];
+
+	*ok = *full = *other = 0;
+	for (int i = 0; i < n && i < 64; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			int retry = -1, code = http_get(path, 0, &retry);
+
+			_exit(code == 200 ? 0 : code == 508 && retry == 240 ? 1 : 2);
+		}
+	}
+	for (int i = 0; i < n && i < 64; i++) {
+		int st = 0;
+
+		waitpid(pids[i], &st, 0);
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			(*ok)++;
+		else if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
+			(*full)++;
+		else
+			(*other)++;
+	}
+}
+
+static int lve_set(uint32_t id, uint32_t ep, uint32_t speed, uint32_t nproc)
+{
+	struct olve *h = NULL;
+	struct olve_limits lim;
+	int r;
+
+	r = olve_open(&h, 0);
+	if (r < 0)
+		return r;
+	olve_limits_default(&lim);
+	lim.mask |= OLVE_L_EP | OLVE_L_SPEED | OLVE_L_NPROC;
+	lim.ep = ep;
+	lim.speed = speed;
+	lim.nproc = nproc;
+	r = olve_apply(h, id, &lim);
+	olve_close(h);
+	return r;
+}
+
+static int lve_use(uint32_t id, struct olve_usage *u)
+{
+	struct olve *h = NULL;
+	int r = olve_open(&h, 0);
+
+	if (r < 0)
+		return r;
+	r = olve_usage(h, id, u);
+	olve_close(h);
+	return r;
+}
+
+/* Wait until LVE id holds no EP slot. 1 yes, 0 timeout. */
+static int wait_ep_free(uint32_t id, int timeout_ms)
+{
+	for (long long end = now_ms() + timeout_ms; now_ms() < end; usleep(50000)) {
+		struct olve_usage u;
+
+		if (lve_use(id, &u) == 0 && u.ep == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static pid_t apache_pid(void)
+{
+	char path[512], buf[32];
+
+	snprintf(path, sizeof(path), "%s/run/apache2.pid", web.dir);
+	if (lte_read(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return atoi(buf);
+}
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	for (struct dirent *de; (de = readdir(d));)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Number of "resuming normal operations" lines in the error log. */
+static int generations(void)
+{
+	char path[512];
+	static char buf[1 << 20];
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/logs/error.log", web.dir);
+	if (lte_read(path, buf, sizeof(buf)) < 0)
+		return -1;
+	for (const char *p = buf; (p = strstr(p, "resuming normal operations")); p++)
+		n++;
+	return n;
+}
+
+/*
+ * Write the tree: htdocs, cgi-bin (slow.cgi, burn.cgi, bomb.php...), the
+ * Apache config for `mpm` ("prefork" or "event"), optional FPM pool user.
+ */
+static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
+{
+	char conf[8192], p[600];
+	const char *lve_so = getenv("OPENLVE_BUILD_ROOT");
+	int r;
+
+	snprintf(web.dir, sizeof(web.dir), "/tmp/olve-apache-XXXXXX");
+	if (!mkdtemp(web.dir))
+		return -errno;
+	chmod(web.dir, 0755);
+	{
+		static const char *const subs[] = { "htdocs", "cgi-bin", "logs", "run", "htdocs/php" };
+
+		for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+			snprintf(p, sizeof(p), "%s/%s", web.dir, subs[i]);
+			if (mkdir(p, 0755) < 0)
+				return -errno;
+		}
+	}
+	snprintf(p, sizeof(p), "%s/run", web.dir);
+	chown(p, 33, 33);
+	web.port = free_port();
+	if (web.port <= 0)
+		return -EADDRNOTAVAIL;
+	snprintf(p, sizeof(p), "%s/cgi-bin", web.dir);
+	r = write_file(p, "slow.cgi", "#!/bin/sh\nsleep 4\nprintf 'Content-Type: text/plain\\r\\n\\r\\nslow\\n'\n", 0755);
+	if (r < 0)
+		return r;
+	r = write_file(p, "burn.cgi",
+		       "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+		       "timeout 5 sh -c 'while :; do :; done'\necho burned\n",
+		       0755);
+	if (r < 0)
+		return r;
+	r = write_file(p, "fast.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nfast\\n'\n", 0755);
+	if (r < 0)
+		return r;
+	snprintf(p, sizeof(p), "%s/htdocs/php", web.dir);
+	r = write_file(p, "slow.php", "<?php sleep(4); echo \"slow\\n\";\n", 0644);
+	if (r < 0)
+		return r;
+	r = write_file(p, "burn.php", "<?php $e = microtime(true) + 5; $i = 0; while (microtime(true) < $e) $i++; echo $i;\n",
+		       0644);
+	if (r < 0)
+		return r;
+	/* A bounded process storm (200 sleepers): stopped at NPROC inside the LVE. */
+	r = write_file(p, "storm.php",
+		       "<?php exec(\"sh -c 'for i in $(seq 200); do sleep 20 & done; wait' >/dev/null 2>&1 &\"); "
+		       "echo getmypid();\n",
+		       0644);
+	if (r < 0)
+		return r;
+	r = write_file(p, "whoami.php", "<?php echo getmypid(), \"\\n\";\n", 0644);
+	if (r < 0)
+		return r;
+
+	snprintf(conf, sizeof(conf),
+		 "ServerRoot %s\n"
+		 "DefaultRuntimeDir %s/run\n"
+		 "PidFile %s/run/apache2.pid\n"
+		 "Mutex file:%s/run default\n"
+		 "LoadModule mpm_%s_module " MODDIR "/mod_mpm_%s.so\n"
+		 "LoadModule authz_core_module " MODDIR "/mod_authz_core.so\n"
+		 "LoadModule alias_module " MODDIR "/mod_alias.so\n"
+		 "LoadModule mime_module " MODDIR "/mod_mime.so\nTypesConfig /etc/mime.types\n"
+		 "LoadModule %s " MODDIR "/mod_%s.so\n"
+		 "LoadModule proxy_module " MODDIR "/mod_proxy.so\n"
+		 "LoadModule proxy_fcgi_module " MODDIR "/mod_proxy_fcgi.so\n"
+		 "LoadModule openlve_module %s/src/apache/mod_openlve.so\n"
+		 "%s"
+		 "Listen 127.0.0.1:%d\n"
+		 "ServerName 127.0.0.1\n"
+		 "User www-data\nGroup www-data\n"
+		 "ErrorLog %s/logs/error.log\n"
+		 "LogLevel info\n"
+		 "LogFormat \"%%>s %%{LVE_ID}y %%U\" lve\n"
+		 "CustomLog %s/logs/access.log lve\n"
+		 "StartServers 2\nMaxRequestWorkers 64\nServerLimit 32\n"
+		 "DocumentRoot %s/htdocs\n"
+		 "<Directory />\n Require all granted\n</Directory>\n"
+		 "ScriptAlias /cgi-bin/ %s/cgi-bin/\n"
+		 "LVEId %u\n"
+		 "LVEErrorCode 508\nLVERetryAfter 240\n"
+		 "%s%s%s"
+		 "%s\n",
+		 web.dir, web.dir, web.dir, web.dir, mpm, mpm, !strcmp(mpm, "prefork") ? "cgi_module" : "cgid_module",
+		 !strcmp(mpm, "prefork") ? "cgi" : "cgid", lve_so ? lve_so : ".",
+		 !strcmp(mpm, "prefork") ? "" : "ThreadsPerChild 16\nScriptSock cgid.sock\n", web.port, web.dir,
+		 web.dir, web.dir, web.dir, LVE_CGI, fpm_user ? "<Location /php/>\n LVEUser " : "",
+		 fpm_user ? fpm_user : "", "",
+		 extra ? extra : "");
+	if (fpm_user) {
+		size_t len = strlen(conf);
+
+		snprintf(conf + len, sizeof(conf) - len,
+			 "\n</Location>\n"
+			 "<FilesMatch \"\\.php$\">\n"
+			 " SetHandler \"proxy:unix:%s/run/fpm.sock|fcgi://localhost\"\n"
+			 "</FilesMatch>\n",
+			 web.dir);
+	}
+	return write_file(web.dir, "apache2.conf", conf, 0644);
+}
+
+/* apache2 -t: 0 ok, else the exit status; the output into out. */
+static int apache_configtest(char *out, size_t size)
+{
+	char cmd[700];
+	FILE *f;
+	size_t n;
+	int st;
+
+	snprintf(cmd, sizeof(cmd), APACHE " -t -f %s/apache2.conf 2>&1", web.dir);
+	f = popen(cmd, "r");
+	if (!f)
+		return -errno;
+	n = fread(out, 1, size - 1, f);
+	out[n] = 0;
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 256;
+}
+
+static int start_body(void *arg)
+{
+	char conf[512];
+
+	snprintf(conf, sizeof(conf), "%s/apache2.conf", web.dir);
+	execl(APACHE, APACHE, "-f", conf, "-k", "start", (char *)NULL);
+	return 127;
+}
+
+static int apache_start(void)
+{
+	int r = cgtest_run_in("home", start_body, NULL);
+
+	if (r != 0)
+		return r < 0 ? r : -ECHILD;
+	for (long long end = now_ms() + 20000; now_ms() < end; usleep(50000))
+		if (apache_pid() > 0 && generations() >= 1 && http_get("/", 0, NULL) > 0)
+			return 0;
+	return -ETIMEDOUT;
+}
+
+static void apache_stop(void)
+{
+	pid_t p = apache_pid();
+
+	if (p > 0) {
+		kill(p, SIGTERM);
+		for (long long end = now_ms() + 15000; now_ms() < end && kill(p, 0) == 0; usleep(50000))
+			;
+		if (kill(p, 0) == 0)
+			kill(p, SIGKILL);
+	}
+}
+
+static int fpm_body(void *arg)
+{
+	char conf[512];
+
+	snprintf(conf, sizeof(conf), "%s/php-fpm.conf", web.dir);
+	execl(PHPFPM, PHPFPM, "-n", "-F", "-y", conf, (char *)NULL);
+	return 127;
+}
+
+static int fpm_start(const char *user)
+{
+	char conf[2048], sock[512];
+
+	snprintf(conf, sizeof(conf),
+		 "[global]\npid = %s/run/fpm.pid\nerror_log = %s/logs/fpm.log\ndaemonize = no\n"
+		 "[site]\nuser = %s\ngroup = nogroup\nlisten = %s/run/fpm.sock\n"
+		 "listen.owner = www-data\nlisten.group = www-data\nlisten.mode = 0600\n"
+		 "pm = static\npm.max_children = 6\n"
+		 "php_admin_value[memory_limit] = -1\n",
+		 web.dir, web.dir, user, web.dir);
+	if (write_file(web.dir, "php-fpm.conf", conf, 0644) < 0)
+		return -EIO;
+	web.fpm_master = cgtest_fork_in("home", fpm_body, NULL);
+	if (web.fpm_master < 0)
+		return web.fpm_master;
+	snprintf(sock, sizeof(sock), "%s/run/fpm.sock", web.dir);
+	for (long long end = now_ms() + 20000; now_ms() < end; usleep(50000))
+		if (access(sock, F_OK) == 0)
+			return 0;
+	return -ETIMEDOUT;
+}
+
+static void web_cleanup(void)
+{
+	char cmd[600];
+
+	apache_stop();
+	if (web.fpm_master > 0) {
+		kill(web.fpm_master, SIGTERM);
+		waitpid(web.fpm_master, NULL, 0);
+		web.fpm_master = 0;
+	}
+	if (web.dir[0] && getenv("OPENLVE_KEEP_APACHE") == NULL) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", web.dir);
+		(void)!system(cmd);
+	}
+}
+
+#define NEED_APACHE()                                                                    \
+	do {                                                                             \
+		REQUIRE_ROOT();                                                          \
+		if (access(APACHE, X_OK) < 0 || access(MODDIR "/mod_cgid.so", R_OK) < 0)  \
+			SKIP("Debian apache2 is not installed (scripts/install-deps.sh)"); \
+		LTE_SETUP();                                                             \
+		/* www-data must reach the state dir the way a server's would */     \
+		chmod(lte_dir, 0755);                                                    \
+	} while (0)
+
+/* ------------------------------------------------------------------ tests */
+
+/* The EP split, aborts and kill -9, for either MPM (CGI through mod_cgi/cgid). */
+static int ep_split_and_slots(const char *mpm)
+{
+	int ok, full, other;
+	char logp[512];
+	static char logbuf[1 << 16];
+
+	ASSERT_OK(web_prepare(mpm, NULL, NULL));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 0, 0));
+	ASSERT_OK(apache_start());
+
+	/* A fast request works and is logged with its LVE. */
+	ASSERT_EQ(http_get("/cgi-bin/fast.cgi", 0, NULL), 200);
+	/* 7 concurrent slow CGIs, EP 3: exactly 3 served, 4 refused. */
+	http_burst("/cgi-bin/slow.cgi", 7, &ok, &full, &other);
+	fprintf(stderr, "# %s: %d x 200, %d x 508, %d other\n", mpm, ok, full, other);
+	ASSERT_EQ(ok, 3);
+	ASSERT_EQ(full, 4);
+	ASSERT_EQ(other, 0);
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 20000), 1);
+
+	/* Client aborts: slots come back. */
+	for (int i = 0; i < 3; i++)
+		if (fork() == 0)
+			_exit(http_get("/cgi-bin/slow.cgi", 300, NULL) == 0 ? 0 : 1);
+	while (wait(NULL) > 0)
+		;
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 30000), 1);
+	http_burst("/cgi-bin/slow.cgi", 4, &ok, &full, &other);
+	ASSERT_EQ(ok, 3);
+	ASSERT_EQ(full, 1);
+
+	/* kill -9 of the children holding slots: slots come back, server serves. */
+	{
+		pid_t clients[3];
+		char path[64], buf[4096];
+		pid_t parent = apache_pid();
+		int killed = 0;
+
+		for (int i = 0; i < 3; i++) {
+			clients[i] = fork();
+			if (clients[i] == 0)
+				_exit(http_get("/cgi-bin/slow.cgi", 0, NULL) > 0 ? 0 : 1);
+		}
+		usleep(1500000);
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)parent, (int)parent);
+		ASSERT(lte_read(path, buf, sizeof(buf)) > 0);
+		for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+			pid_t c = atoi(t);
+			char cg[64], cgtext[8192];
+			DIR *td;
+
+			/* A child with a thread inside the LVE holds a slot. */
+			snprintf(cg, sizeof(cg), "/proc/%d/task", (int)c);
+			td = opendir(cg);
+			if (!td)
+				continue;
+			for (struct dirent *de; (de = readdir(td));) {
+				char tp[320];
+
+				if (de->d_name[0] == '.')
+					continue;
+				snprintf(tp, sizeof(tp), "/proc/%d/task/%s/cgroup", (int)c, de->d_name);
+				if (lte_read(tp, cgtext, sizeof(cgtext)) > 0 && lte_inside(cgtext, LVE_CGI) > 0) {
+					kill(c, SIGKILL);
+					killed++;
+					break;
+				}
+			}
+			closedir(td);
+		}
+		for (int i = 0; i < 3; i++)
+			waitpid(clients[i], NULL, 0);
+		fprintf(stderr, "# killed %d children inside the LVE\n", killed);
+		ASSERT(killed >= 1);
+		ASSERT_EQ(wait_ep_free(LVE_CGI, 30000), 1);
+		http_burst("/cgi-bin/slow.cgi", 4, &ok, &full, &other);
+		ASSERT_EQ(ok, 3);
+		ASSERT_EQ(full, 1);
+	}
+
+	snprintf(logp, sizeof(logp), "%s/logs/access.log", web.dir);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "200 %u /cgi-bin/fast.cgi", LVE_CGI);
+		ASSERT(strstr(logbuf, want) != NULL);
+		snprintf(want, sizeof(want), "508 %u /cgi-bin/slow.cgi", LVE_CGI);
+		ASSERT(strstr(logbuf, want) != NULL);
+	}
+	return 0;
+}
+
+TEST(prefork_cgi_ep_split_aborts_kill9)
+{
+	int r;
+
+	NEED_APACHE();
+	r = ep_split_and_slots("prefork");
+	web_cleanup();
+	return r;
+}
+
+TEST(event_cgid_ep_split_aborts_kill9)
+{
+	int r;
+
+	NEED_APACHE();
+	r = ep_split_and_slots("event");
+	web_cleanup();
+	return r;
+}
+
+static int cgi_cpu(void)
+{
+	struct olve_usage u0, u1;
+	long long t0, t1;
+	double share;
+
+	ASSERT_OK(web_prepare("prefork", NULL, NULL));
+	ASSERT_OK(lve_set(LVE_CGI, 5, 2500, 0));
+	ASSERT_OK(apache_start());
+	ASSERT_OK(lve_use(LVE_CGI, &u0));
+	t0 = now_ms();
+	ASSERT_EQ(http_get("/cgi-bin/burn.cgi", 0, NULL), 200);
+	t1 = now_ms();
+	ASSERT_OK(lve_use(LVE_CGI, &u1));
+	share = (double)(u1.cpu_usec - u0.cpu_usec) / 1000.0 / (double)(t1 - t0);
+	fprintf(stderr, "# CGI in a SPEED 25%% LVE: %.1f%% of a core over %lld ms\n", share * 100, t1 - t0);
+	ASSERT(share > 0.15 && share < 0.35);
+	return 0;
+}
+
+TEST(prefork_cgi_cpu_in_25pct_lve)
+{
+	int r;
+
+	NEED_APACHE();
+	r = cgi_cpu();
+	web_cleanup();
+	return r;
+}
+
+/* Event MPM + proxy_fcgi to PHP-FPM (pool of a test user, placed by openlve-placed). */
+static int fpm_stack(void)
+{
+	uid_t uid = users[0].uid;
+	int ok, full, other;
+	struct olve_usage u0, u1;
+	long long t0, t1;
+	double share;
+
+	ASSERT_OK(web_prepare("event", users[0].name, NULL));
+	ASSERT_OK(lve_set(uid, 3, 2500, 30));
+	ASSERT_OK(placed_start(NULL));
+	ASSERT_OK(fpm_start(users[0].name));
+	ASSERT_OK(apache_start());
+
+	/* The pool workers are inside the user's LVE. */
+	{
+		char path[64], buf[4096];
+		int n = 0, inside = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)web.fpm_master, (int)web.fpm_master);
+		ASSERT(lte_read(path, buf, sizeof(buf)) > 0);
+		for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
+			n++;
+			inside += wait_inside(atoi(t), uid);
+		}
+		fprintf(stderr, "# %d pool workers, %d inside LVE %u\n", n, inside, (unsigned)uid);
+		ASSERT_EQ(n, 6);
+		ASSERT_EQ(inside, 6);
+		/* The master (root) is not. */
+		ASSERT_EQ(lte_pid_inside(web.fpm_master, 0), 0);
+	}
+
+	/* EP counted for proxied requests: 5 slow PHP requests, EP 3. */
+	http_burst("/php/slow.php", 5, &ok, &full, &other);
+	fprintf(stderr, "# proxy_fcgi: %d x 200, %d x 508, %d other\n", ok, full, other);
+	ASSERT_EQ(ok, 3);
+	ASSERT_EQ(full, 2);
+	ASSERT_EQ(other, 0);
+	ASSERT_EQ(wait_ep_free(uid, 20000), 1);
+
+	/* PHP burning CPU in a SPEED 25% LVE. */
+	ASSERT_OK(lve_use(uid, &u0));
+	t0 = now_ms();
+	ASSERT_EQ(http_get("/php/burn.php", 0, NULL), 200);
+	t1 = now_ms();
+	ASSERT_OK(lve_use(uid, &u1));
+	share = (double)(u1.cpu_usec - u0.cpu_usec) / 1000.0 / (double)(t1 - t0);
+	fprintf(stderr, "# PHP in a SPEED 25%% LVE: %.1f%% of a core over %lld ms\n", share * 100, t1 - t0);
+	ASSERT(share > 0.15 && share < 0.35);
+
+	/* A process storm from the pool stops at NPROC 30. */
+	ASSERT_EQ(http_get("/php/storm.php", 0, NULL), 200);
+	usleep(3000000);
+	ASSERT_OK(lve_use(uid, &u1));
+	fprintf(stderr, "# storm: nproc %u, nproc faults %llu\n", u1.nproc, (unsigned long long)u1.fault_nproc);
+	ASSERT(u1.nproc <= 30);
+	ASSERT(u1.fault_nproc > 0);
+	return 0;
+}
+
+TEST(event_proxy_fcgi_php_fpm_pool_placed)
+{
+	int r;
+
+	NEED_APACHE();
+	if (access(PHPFPM, X_OK) < 0)
+		SKIP("php8.2-fpm is not installed (scripts/install-deps.sh)");
+	if (users_make() < 0 || !users_have_names()) {
+		users_remove();
+		SKIP("useradd is not available");
+	}
+	r = fpm_stack();
+	web_cleanup();
+	placed_stop();
+	users_remove();
+	return r;
+}
+
+static int graceful_fds(void)
+{
+	pid_t parent;
+	int fds1 = -1, fdsn = -1, gen;
+
+	ASSERT_OK(web_prepare("event", NULL, NULL));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	parent = apache_pid();
+	ASSERT(parent > 0);
+	for (int i = 1; i <= 50; i++) {
+		gen = generations();
+		ASSERT_OK(kill(parent, SIGUSR1) < 0 ? -errno : 0);
+		for (long long end = now_ms() + 30000; now_ms() < end && generations() <= gen; usleep(20000))
+			;
+		ASSERT(generations() > gen);
+		if (i == 1)
+			fds1 = count_fds(parent);
+		if (i % 10 == 0)
+			ASSERT_EQ(http_get("/cgi-bin/fast.cgi", 0, NULL), 200);
+	}
+	fdsn = count_fds(parent);
+	fprintf(stderr, "# parent fds after 1 graceful: %d, after 50: %d\n", fds1, fdsn);
+	ASSERT(fds1 > 0);
+	ASSERT_EQ(fdsn, fds1);
+	return 0;
+}
+
+TEST(graceful_restarts_keep_fds_constant)
+{
+	int r;
+
+	NEED_APACHE();
+	r = graceful_fds();
+	web_cleanup();
+	return r;
+}
+
+TEST(bad_directives_refused_at_config_time)
+{
+	static const char *const bad[] = {
+		"LVEErrorCode 200", "LVEErrorCode abc", "LVERetryAfter -1", "LVEId 0",
+		"LVEUser no-such-user-olvp", "LVEParseMode REDIS", "LVEParseMode FOO", "SecureLinks On",
+		"LVEPathRegexp ^/home/[^/]+/", "LVEPathRegexp (", "LVELimitRecheckTimeout 1e3", "LVEMinUid 0",
+	};
+	char out[4096];
+
+	NEED_APACHE();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ASSERT_OK(web_prepare("prefork", NULL, bad[i]));
+		ASSERT(apache_configtest(out, sizeof(out)) != 0);
+		{
+			char name[64];
+
+			snprintf(name, sizeof(name), "%s", bad[i]);
+			*strchr(name, ' ') = 0;
+			if (!strstr(out, name)) {
+				fprintf(stderr, "# '%s': %s\n", bad[i], out);
+				ASSERT(0);
+			}
+		}
+		web_cleanup();
+	}
+	/* The good configuration passes. */
+	ASSERT_OK(web_prepare("prefork", NULL, "LVEParseMode PATH\nLVEPathRegexp ^/home/([^/]+)/"));
+	ASSERT_EQ(apache_configtest(out, sizeof(out)), 0);
+	web_cleanup();
+	/* PATH without a regexp is refused (checked after the whole config). */
+	ASSERT_OK(web_prepare("prefork", NULL, "LVEParseMode PATH"));
+	ASSERT(apache_configtest(out, sizeof(out)) != 0);
+	ASSERT(strstr(out, "LVEPathRegexp") != NULL);
+	web_cleanup();
+	return 0;
+}
+
+TAP_MAIN()

@@ -1,0 +1,237 @@
+#!/usr/bin/env python3
+"""olve-system.py - the `system` suite: openlve installed from its .debs on a
+real Debian 12 booted with systemd under QEMU (tests/system/README.md).
+
+  olve-system.py SOURCE_ROOT [v2|v1 ...]   (default: v2 v1)
+
+1. the root filesystem: build-rootfs.sh (mmdebstrap once, cached in
+   $OPENLVE_SYSTEM_CACHE, default /var/cache/openlve-system);
+2. the .debs: dpkg-buildpackage -us -uc -b on a copy of the source tree;
+3. a disk image: the rootfs + the .debs + in-vm.sh run by systest.service at
+   every boot (mkfs.ext4 -d), one copy per cgroup mode;
+4. boot it with the rootfs's own cloud kernel and initrd: cgroup v2 (systemd's
+   default) and v1 (systemd.unified_cgroup_hierarchy=0). in-vm.sh installs,
+   configures and reboots, checks, purges and powers off; its results come
+   over the second serial port and are printed here as TAP.
+
+Exit 77 (skip) without root, QEMU, mmdebstrap or dpkg-buildpackage, unless
+OPENLVE_REQUIRE_VM=1 (CI), where that is a failure. OPENLVE_SYSTEM_TIMEOUT
+(seconds per mode, default 1200) bounds each VM. OPENLVE_SYSTEM_KEEP=1
+keeps the work dir (printed).
+"""
+import glob
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE = os.environ.get('OPENLVE_SYSTEM_CACHE', '/var/cache/openlve-system')
+TIMEOUT = int(os.environ.get('OPENLVE_SYSTEM_TIMEOUT', '1200'))
+REQUIRE = os.environ.get('OPENLVE_REQUIRE_VM') == '1'
+PACKAGES = ['openlve', 'liblve0', 'libopenlve-cgroup1', 'liblve-dev', 'libpam-lve']
+
+UNIT = """[Unit]
+Description=openlve system test (tests/system/in-vm.sh)
+After=multi-user.target openlve.service lved.service
+
+[Service]
+Type=simple
+ExecStart=/root/systest/in-vm.sh
+StandardOutput=journal+console
+StandardError=journal+console
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def log(msg):
+    print(f'# {msg}', flush=True)
+
+
+def skip_or_fail(reason):
+    if REQUIRE:
+        print('1..1')
+        print(f'not ok 1 - system suite cannot run: {reason}')
+        sys.exit(1)
+    print(f'1..0 # SKIP {reason}')
+    sys.exit(77)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, **kw)
+
+
+def copy_source(src, dst):
+    """The tracked (and new, unignored) files of the tree: no build dirs."""
+    os.makedirs(dst)
+    if os.path.isdir(os.path.join(src, '.git')) or os.path.isfile(os.path.join(src, '.git')):
+        files = subprocess.run(['git', '-C', src, 'ls-files', '-z', '-co', '--exclude-standard'],
+                               check=True, capture_output=True).stdout
+        files = b'\0'.join(f for f in files.split(b'\0') if f and os.path.lexists(os.path.join(src.encode(), f)))
+        tar = subprocess.Popen(['tar', '-C', src, '--null', '-T', '-', '-cf', '-'],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        untar = subprocess.Popen(['tar', '-C', dst, '-xf', '-'], stdin=tar.stdout)
+        tar.stdout.close()
+        tar.stdin.write(files)
+        tar.stdin.close()
+        if tar.wait() or untar.wait():
+            raise RuntimeError('copying the source tree failed')
+    else:
+        shutil.copytree(src, dst, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns('build*', 'obj-*', '.git'))
+
+
+def build_debs(source, work):
+    src = os.path.join(work, 'src')
+    copy_source(source, src)
+    env = dict(os.environ, DEB_BUILD_OPTIONS='nocheck noautodbgsym parallel=2')
+    with open(os.path.join(work, 'dpkg-buildpackage.log'), 'w') as lf:
+        r = subprocess.run(['dpkg-buildpackage', '-us', '-uc', '-b'], cwd=src, env=env,
+                           stdout=lf, stderr=subprocess.STDOUT)
+    if r.returncode != 0:
+        with open(os.path.join(work, 'dpkg-buildpackage.log')) as lf:
+            tail = lf.read()[-3000:]
+        raise RuntimeError('dpkg-buildpackage failed:\n' + tail)
+    debs = sorted(glob.glob(os.path.join(work, '*.deb')))
+    names = {os.path.basename(d).split('_')[0] for d in debs}
+    missing = [p for p in PACKAGES if p not in names]
+    if missing:
+        raise RuntimeError(f'packages not built: {missing}')
+    return debs
+
+
+def make_image(rootfs_tar, debs, work):
+    root = os.path.join(work, 'root')
+    os.makedirs(root)
+    run(['tar', '--numeric-owner', '-xpf', rootfs_tar, '-C', root])
+    with open(os.path.join(root, 'etc/fstab'), 'w') as f:
+        f.write('/dev/vda / ext4 defaults 0 1\n')
+    with open(os.path.join(root, 'etc/hostname'), 'w') as f:
+        f.write('openlve-systest\n')
+    shadow = os.path.join(root, 'etc/shadow')
+    with open(shadow) as f:
+        lines = [('root::' + l.split(':', 2)[2]) if l.startswith('root:') else l for l in f]
+    with open(shadow, 'w') as f:
+        f.writelines(lines)
+    d = os.path.join(root, 'root/systest')
+    os.makedirs(os.path.join(d, 'debs'))
+    for deb in debs:
+        shutil.copy(deb, os.path.join(d, 'debs'))
+    shutil.copy(os.path.join(HERE, 'in-vm.sh'), d)
+    os.chmod(os.path.join(d, 'in-vm.sh'), 0o755)
+    with open(os.path.join(root, 'etc/systemd/system/systest.service'), 'w') as f:
+        f.write(UNIT)
+    wants = os.path.join(root, 'etc/systemd/system/multi-user.target.wants')
+    os.makedirs(wants, exist_ok=True)
+    os.symlink('/etc/systemd/system/systest.service', os.path.join(wants, 'systest.service'))
+    vmlinuz = sorted(glob.glob(os.path.join(root, 'boot/vmlinuz-*')))
+    initrd = sorted(glob.glob(os.path.join(root, 'boot/initrd.img-*')))
+    if not vmlinuz or not initrd:
+        raise RuntimeError('the rootfs has no boot/vmlinuz-* or boot/initrd.img-*')
+    shutil.copy(vmlinuz[-1], os.path.join(work, 'vmlinuz'))
+    shutil.copy(initrd[-1], os.path.join(work, 'initrd'))
+    img = os.path.join(work, 'disk.img')
+    run(['mkfs.ext4', '-q', '-F', '-L', 'root', '-d', root, img, '2G'])
+    shutil.rmtree(root)
+    return img
+
+
+def boot(work, img, mode):
+    disk = os.path.join(work, f'disk-{mode}.img')
+    run(['cp', '--sparse=always', img, disk])
+    console = os.path.join(work, f'console-{mode}.log')
+    results = os.path.join(work, f'results-{mode}.txt')
+    append = 'root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=1'
+    if mode == 'v1':
+        append += ' systemd.unified_cgroup_hierarchy=0'
+    cmd = ['qemu-system-x86_64', '-display', 'none', '-monitor', 'none',
+           '-m', '1024', '-smp', '2', '-accel', 'tcg', '-cpu', 'max',
+           '-kernel', os.path.join(work, 'vmlinuz'), '-initrd', os.path.join(work, 'initrd'),
+           '-append', append,
+           '-drive', f'file={disk},if=virtio,format=raw,cache=unsafe', '-nic', 'none',
+           '-serial', f'file:{console}', '-serial', f'file:{results}']
+    t0 = time.time()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    timed_out = False
+    try:
+        p.wait(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        p.kill()
+        p.wait()
+    log(f'{mode}: VM ran {time.time() - t0:.0f} s')
+    os.unlink(disk)
+    text = ''
+    if os.path.exists(results):
+        with open(results, errors='replace') as f:
+            text = f.read().replace('\r', '')
+    return text, timed_out, console
+
+
+def main():
+    if len(sys.argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    source = os.path.abspath(sys.argv[1])
+    modes = sys.argv[2:] or ['v2', 'v1']
+    if os.geteuid() != 0:
+        skip_or_fail('needs root')
+    for prog, pkg in (('qemu-system-x86_64', 'qemu-system-x86'), ('mmdebstrap', 'mmdebstrap'),
+                      ('dpkg-buildpackage', 'dpkg-dev'), ('dh', 'debhelper'), ('mkfs.ext4', 'e2fsprogs')):
+        if not shutil.which(prog):
+            skip_or_fail(f'{prog} not found (package {pkg}; scripts/install-deps.sh)')
+    work = tempfile.mkdtemp(prefix='openlve-system-')
+    results = []
+    try:
+        t0 = time.time()
+        rootfs = subprocess.run([os.path.join(HERE, 'build-rootfs.sh'), CACHE], check=True,
+                                capture_output=True, text=True).stdout.strip().splitlines()[-1]
+        log(f'rootfs {rootfs} ({time.time() - t0:.0f} s)')
+        t0 = time.time()
+        debs = build_debs(source, work)
+        log(f'built {len(debs)} .debs ({time.time() - t0:.0f} s)')
+        t0 = time.time()
+        img = make_image(rootfs, debs, work)
+        log(f'disk image ready ({time.time() - t0:.0f} s)')
+        for mode in modes:
+            text, timed_out, console = boot(work, img, mode)
+            done = False
+            for line in text.splitlines():
+                if line.startswith('ok - ') or line.startswith('not ok - '):
+                    results.append(line)
+                    print(('ok' if line.startswith('ok') else 'not ok') + f' {len(results)} - ' +
+                          line.split(' - ', 1)[1], flush=True)
+                elif line.startswith('#'):
+                    print(line, flush=True)
+                elif line.strip() == '@@done':
+                    done = True
+            if not done:
+                results.append('not ok')
+                why = f'timed out after {TIMEOUT} s' if timed_out else 'stopped early'
+                print(f'not ok {len(results)} - {mode}: the VM run completed ({why})', flush=True)
+                with open(console, errors='replace') as f:
+                    for l in f.read().replace('\r', '').splitlines()[-60:]:
+                        print('#   ' + l)
+    except (subprocess.CalledProcessError, RuntimeError, OSError) as e:
+        results.append('not ok')
+        msg = str(e)
+        if isinstance(e, subprocess.CalledProcessError) and e.stderr:
+            msg += '\n' + (e.stderr if isinstance(e.stderr, str) else e.stderr.decode(errors='replace'))
+        print(f'not ok {len(results)} - system suite setup')
+        for l in msg.splitlines()[-40:]:
+            print('# ' + l)
+    finally:
+        if os.environ.get('OPENLVE_SYSTEM_KEEP') == '1':
+            log(f'work dir kept: {work}')
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print(f'1..{len(results)}')
+    return 1 if any(r.startswith('not ok') for r in results) else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
