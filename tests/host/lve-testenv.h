@@ -135,6 +135,22 @@ static int lte_read(const char *path, char *buf, size_t size)
  * .../lveroot/lve<id> (id 0: at none)? Lines of other hierarchies are ignored.
  * Returns the number of our lines that are inside, or -1 on mismatch.
  */
+/* A v1 controller of a hierarchy the harness uses (protected ones, e.g. /process_api, are hidden). */
+static bool lte_ctrl_tested(const char *c)
+{
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		char ctrls[256], *save = NULL;
+
+		if (cgtest_hier(i)->version != 1)
+			continue;
+		snprintf(ctrls, sizeof(ctrls), "%s", cgtest_hier(i)->ctrls);
+		for (char *t = strtok_r(ctrls, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			if (!strcmp(t, c))
+				return true;
+	}
+	return false;
+}
+
 static int lte_inside(const char *text, unsigned id)
 {
 	char want[64];
@@ -169,7 +185,7 @@ static int lte_inside(const char *text, unsigned id)
 				memcpy(ctrls, c1 + 1, n);
 				ctrls[n] = 0;
 				for (char *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save))
-					if (lte_ctrl_ours(c))
+					if (lte_ctrl_ours(c) && lte_ctrl_tested(c))
 						our = true;
 			}
 		}
