@@ -1199,6 +1199,11 @@ out:
 
 /* ------------------------------------------------------------- current */
 
+bool olve_hier_cpuset_only(const struct olve_hier *hr)
+{
+	return hr->version == 1 && hr->ctrls == (1u << CG_CTRL_CPUSET);
+}
+
 int olve_current_parse(const struct olve *h, const char *text, uint32_t *id)
 {
 	const struct olve_hier *hr;
@@ -1207,7 +1212,13 @@ int olve_current_parse(const struct olve *h, const char *text, uint32_t *id)
 
 	if (!h || !text || !id || h->n_hier < 1)
 		return -EINVAL;
+	/* a cpuset-only hierarchy is entered only for LVEs with a CPU mask (enter.c) */
 	hr = &h->hier[0];
+	for (int i = 0; i < h->n_hier; i++)
+		if (!olve_hier_cpuset_only(&h->hier[i])) {
+			hr = &h->hier[i];
+			break;
+		}
 	want = hr->version == 2 ? NULL : cg_ctrl_name(hr->first_ctrl);
 	rootlen = strlen(hr->root);
 	for (const char *line = text; *line;) {

@@ -46,6 +46,9 @@ enum {
 	K_SQLITE,
 	K_MODE,
 	K_HIDE_MAXUID,
+	K_WEB_LISTEN,
+	K_WEB_ROOT,
+	K_WEB_SECRET,
 	K_COUNT
 };
 
@@ -63,6 +66,9 @@ static const char *const key_names[K_COUNT] = {
 	[K_SQLITE] = "sqlite_path",
 	[K_MODE] = "mode",
 	[K_HIDE_MAXUID] = "hide_lve_more_than_maxuid",
+	[K_WEB_LISTEN] = "web_listen",
+	[K_WEB_ROOT] = "web_root",
+	[K_WEB_SECRET] = "web_secret_file",
 };
 
 void lvestats_conf_free(struct lvestats_conf *c)
@@ -74,7 +80,11 @@ void lvestats_conf_free(struct lvestats_conf *c)
 	free(c->prometheus_listen);
 	free(c->info_file);
 	free(c->ignored);
+	free(c->web_listen);
+	free(c->web_root);
+	free(c->web_secret_file);
 	c->connect_string = c->sqlite_path = c->prometheus_listen = c->info_file = c->ignored = NULL;
+	c->web_listen = c->web_root = c->web_secret_file = NULL;
 }
 
 static bool has_ctrl_chars(const char *s)
@@ -237,6 +247,23 @@ static int conf_set(struct lvestats_conf *c, int key, const char *v)
 		if (check_abs_path(v) < 0 || v[strlen(v) - 1] == '/')
 			return -EINVAL;
 		return set_str(&c->sqlite_path, v);
+	case K_WEB_LISTEN:
+		if (!strcmp(v, "off") || !v[0]) {
+			free(c->web_listen);
+			c->web_listen = NULL;
+			return 0;
+		}
+		if (check_listen(v) < 0)
+			return -EINVAL;
+		return set_str(&c->web_listen, v);
+	case K_WEB_ROOT:
+		if (check_abs_path(v) < 0)
+			return -EINVAL;
+		return set_str(&c->web_root, v);
+	case K_WEB_SECRET:
+		if (check_abs_path(v) < 0 || v[strlen(v) - 1] == '/')
+			return -EINVAL;
+		return set_str(&c->web_secret_file, v);
 	case K_MODE:
 		if (!strcasecmp(v, "v1") || !strcasecmp(v, "v2")) {
 			snprintf(c->mode, sizeof(c->mode), "v%c", v[1]);

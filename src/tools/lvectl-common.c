@@ -10,12 +10,13 @@
 /* ------------------------------------------------------------- output */
 
 char lvectl_first_error[512];
+const char *lvectl_prog = "lvectl";
 
 int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lvectl: ", stderr);
+	fprintf(stderr, "%s: ", lvectl_prog);
 	va_start(ap, fmt);
 	if (!lvectl_first_error[0]) {
 		va_list aq;
@@ -34,7 +35,7 @@ static void warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lvectl: warning: ", stderr);
+	fprintf(stderr, "%s: warning: ", lvectl_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

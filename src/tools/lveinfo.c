@@ -1029,7 +1029,7 @@ int main(int argc, char **argv)
 	r = lve_db_open_flags(&conf, LVE_DB_READONLY, &db);
 	if (r < 0) {
 		if (r == -EOPNOTSUPP)
-			rc = fail("db_type %s is not supported by this build of openlve (use sqlite or postgresql)",
+			rc = fail("db_type %s is not supported by this build of openlve (use sqlite, postgresql or mysql)",
 				  conf.db_type);
 		else if (r == -EINVAL)
 			rc = fail("invalid database settings (db_type, connect_string, sqlite_path or server_id)");
