@@ -5,7 +5,6 @@
  */
 #include "limits-store.h"
 #include "lvectl.h"
-#include "pathsafe.h"
 
 /* ------------------------------------------------------------- output */
 

@@ -4,7 +4,6 @@
  * the rows of limits shown by list/limits/package-list, text and JSON tables.
  */
 #include "lvectl.h"
-#include "pathsafe.h"
 
 /* -------------------------------------------------------- /proc/lve/list */
 
