@@ -977,6 +977,7 @@ static int lazy_create(uint32_t id, pid_t worker)
 
 	snprintf(pid, sizeof(pid), "%d", (int)worker);
 	snprintf(sid, sizeof(sid), "%" PRIu32, id);
+	/* the worker is root's: lvectl limit needs --force for it (issue 14) */
 	if (LVECTL(&R, "limit", pid, sid, "--force") < 0 || R.status != 0) {
 		fprintf(stderr, "# lvectl limit %s %s: %d %s\n", pid, sid, R.status, R.err);
 		return -1;
