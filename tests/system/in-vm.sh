@@ -161,7 +161,12 @@ burn_check 1001 "su -" su - cust1 -c "$BURN"
 
 # lved: /var/lve/info and the history
 for _ in $(seq 60); do grep -q '^1001,' /var/lve/info 2>/dev/null && break; sleep 1; done
-check "$MODE: lved writes LVE 1001 to /var/lve/info" grep -q '^1001,' /var/lve/info
+if grep -q '^1001,' /var/lve/info 2>/dev/null; then ok "$MODE: lved writes LVE 1001 to /var/lve/info"
+else
+	nok "$MODE: lved writes LVE 1001 to /var/lve/info"
+	diag "$(ls -la /var/lve 2>&1)" "$(head -5 /var/lve/info 2>&1)" "$(cat /etc/sysconfig/lvestats2 2>&1)" \
+		"$(journalctl -b --no-pager -u lved.service 2>&1 | tail -15)" "$(ls /sys/fs/cgroup/$ROOT 2>&1 | tr '\n' ' ')"
+fi
 sleep 3
 out=$(lveinfo --period 1h --id 1001 2>&1)
 if [ $? = 0 ] && echo "$out" | grep -q 1001; then ok "$MODE: lveinfo answers for LVE 1001"
@@ -188,7 +193,8 @@ if [ -f /usr/lib/apache2/modules/mod_openlve.so ]; then
 	slowjob=$!
 	for _ in $(seq 60); do pgrep -f cgi-bin/slow >/dev/null && break; sleep 0.5; done
 	st=$(http_status /cgi-bin/where)
-	expect_eq "$MODE: past EP 1 apache answers 508" "$st" "HTTP/1.1 508 Loop Detected"
+	expect_eq "$MODE: past EP 1 apache answers 508" "${st%% *} $(echo "$st" | cut -d' ' -f2)" "HTTP/1.1 508"
+	diag "status line: $st"
 	wait $slowjob
 	expect_eq "$MODE: the request holding the EP slot completes" "$(cat $D/slow.status)" "HTTP/1.1 200 OK"
 	lvectl set 1001 --maxEntryProcs=20 >/dev/null
