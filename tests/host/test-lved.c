@@ -401,8 +401,10 @@ TEST(once_info_lines)
 	ASSERT(a[3] <= a[4]);
 	ASSERT_EQ(a[4], (uint64_t)ncpus * 1000); /* CPU limit: SPEED ncpus*10% */
 	ASSERT_EQ(a[6], 0);               /* VMEM limit: unlimited */
-	ASSERT_EQ(a[9], 65536);           /* 256 MiB in 4 KiB pages */
-	ASSERT(a[10] > 0);                /* PMEM in use */
+	if (cgtest_has_ctrl("memory")) { /* else hidden (protected, cgtest.h) */
+		ASSERT_EQ(a[9], 65536);   /* 256 MiB in 4 KiB pages */
+		ASSERT(a[10] > 0);        /* PMEM in use */
+	}
 	ASSERT_EQ(a[12], 50);             /* NPROC limit */
 	ASSERT(a[13] >= (uint64_t)nburn); /* the burners */
 	ASSERT_EQ(a[15], 0);
@@ -415,7 +417,7 @@ TEST(once_info_lines)
 	ASSERT_EQ(b[4], (uint64_t)ncpus * 5000);
 	ASSERT(b[5] > 0);                 /* VMEM of its process, pages */
 	ASSERT_EQ(b[6], 262144);          /* 1 GiB VMEM limit */
-	ASSERT_EQ(b[9], 131072);          /* 512 MiB */
+	ASSERT(!cgtest_has_ctrl("memory") || b[9] == 131072); /* 512 MiB */
 	ASSERT_EQ(b[12], 80);
 	ASSERT(b[13] >= 1);
 	ASSERT_EQ(b[17], 4096);
@@ -437,10 +439,10 @@ TEST(fd_budget_transient)
 	int n;
 
 	SETUP();
-	/* 30 more LVEs with lower ids take the fd budget (about 100 of 200): 1001-1003 go over it */
+	/* 120 more LVEs with lower ids take the fd budget (100 of 200, one per LVE): 1001-1003 go over it */
 	olve_limits_default(&def);
 	ASSERT_OK(olve_open(&h, 0));
-	for (uint32_t id = 1; id <= 30; id++)
+	for (uint32_t id = 1; id <= 120; id++)
 		ASSERT_OK(olve_apply(h, id, &def));
 	olve_close(h);
 	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
@@ -452,7 +454,13 @@ TEST(fd_budget_transient)
 	r.argv[3] = (char *)"--once";
 	pid = cgtest_fork_in("home", exec_lved, &r);
 	ASSERT(pid > 0);
-	ASSERT_EQ(wait_exit(pid, 60000), 0);
+	if (wait_exit(pid, 60000) != 0) {
+		static char lb[1 << 16];
+
+		if (read_all(log_path, lb, sizeof(lb)) >= 0)
+			fprintf(stderr, "# lved: %.2000s\n", lb);
+		TAP_FAIL("lved --once failed");
+	}
 	ASSERT(log_has("LVEs read without kept fds (RLIMIT_NOFILE 200)"));
 	n = info_load(rows, MAXROWS);
 	a = row_of(rows, n, 1001);
@@ -460,7 +468,8 @@ TEST(fd_budget_transient)
 	ASSERT(a && b);
 	ASSERT(a[3] > 0);
 	ASSERT_EQ(a[4], (uint64_t)ncpus * 1000);
-	ASSERT_EQ(a[9], 65536);
+	if (cgtest_has_ctrl("memory")) /* else hidden (protected, cgtest.h): no limit held */
+		ASSERT_EQ(a[9], 65536);
 	ASSERT(a[13] >= 1);
 	ASSERT_EQ(b[6], 262144);
 	ASSERT(b[13] >= 1);
@@ -567,7 +576,8 @@ TEST(daemon_notify_prom)
 	ASSERT(!strncmp(resp, "HTTP/1.0 200 OK\r\n", 17));
 	ASSERT(strstr(resp, "Content-Type: text/plain; version=0.0.4"));
 	ASSERT(strstr(resp, "openlve_lve_cpu_usage_ratio{lve=\"1001\"} "));
-	ASSERT(strstr(resp, "openlve_lve_memory_limit_bytes{lve=\"1001\"} 268435456\n"));
+	if (cgtest_has_ctrl("memory"))
+		ASSERT(strstr(resp, "openlve_lve_memory_limit_bytes{lve=\"1001\"} 268435456\n"));
 	ASSERT(strstr(resp, "openlve_lve_tasks_limit{lve=\"1001\"} 50\n"));
 	/* the burner is throttled at 10% of all cores: CPU faults (throttled periods) grow */
 	for (end = now_ms() + 20000; now_ms() < end; sleep_ms(300)) {
