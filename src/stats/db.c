@@ -1568,7 +1568,20 @@ int lve_db_query_span(struct lve_db *db, const struct lve_query *q, struct lve_a
 	r = open_backend(db, &recreated);
 	if (r < 0)
 		return r;
-	r = db->ops->query(db, sid, q->from, q->to, q->id, &a, &n, &span);
+	{
+		/*
+		 * Nothing is stored past now, and a bucket still open (in a writer's
+		 * memory) must not look whole: a range reaching into the future
+		 * ends now (then the current hour is read from minutes and samples).
+		 */
+		int64_t from = q->from, to = q->to, now = (int64_t)time(NULL) + 1;
+
+		if (to > now)
+			to = now;
+		if (from > to)
+			from = to;
+		r = db->ops->query(db, sid, from, to, q->id, &a, &n, &span);
+	}
 	if (r < 0)
 		return r;
 	if (n > INT32_MAX) {
