@@ -328,9 +328,9 @@ _hidden_ pid_t olve_state_lock_holder(void);
 /* Read the header (under an OFD read lock). -EBADMSG if short or not ours. Not from inside an update's fn. */
 _hidden_ int olve_state_read(int fd, struct olve_state *out);
 /*
- * Read-modify-write the header under an OFD write lock (F_OFD_SETLKW on
- * [0, sizeof(struct olve_state))) and a process-wide mutex (threads share
- * descriptions). fn returns < 0 (abort, returned), 0 (no write) or > 0
+ * Read-modify-write the header under an OFD write lock on
+ * [0, sizeof(struct olve_state)) (polled, at most OLVE_LOCK_TIMEOUT_MS:
+ * -ENOLCK) and a process-wide mutex (threads share descriptions). fn returns < 0 (abort, returned), 0 (no write) or > 0
  * (write back). Returns fn's result or -errno.
  */
 _hidden_ int olve_state_update(int fd, int (*fn)(struct olve_state *st, void *ud), void *ud);

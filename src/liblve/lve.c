@@ -182,6 +182,17 @@ static int cpuset_inherit(int parentfd, int childfd)
 	return 0;
 }
 
+/*
+ * v1 memory's cgroup.event_control is mode 0222 by the kernel: any user
+ * could register eventfd notifiers (kernel memory) on a customer's LVE.
+ * Only root needs it: 0200. Absent elsewhere (v2, other controllers).
+ */
+static void close_event_control(int dirfd)
+{
+	if (dirfd >= 0)
+		(void)fchmodat(dirfd, "cgroup.event_control", 0200, 0);
+}
+
 /* v2: make `wanted` controllers available to the LVE root's children. Returns the mask served. */
 static int v2_enable(int *fds, int depth, uint32_t wanted, bool create, uint32_t *served)
 {
@@ -304,6 +315,8 @@ static int open_root(struct olve_hier *hr, const char *norm, bool create)
 		if (served & (1u << CG_CTRL_IO))
 			hr->ctrls |= 1u << CG_CTRL_BLKIO;
 	}
+	if (create)
+		close_event_control(fds[depth - 1]);
 	hr->rootfd = TAKE_FD(fds[depth - 1]);
 	depth--;
 out:
@@ -720,6 +733,8 @@ static int lve_complete(struct olve *h, struct olve_lve_fds *f, bool fresh)
 
 	if (!fresh && olve_state_read(f->statefd, &st) == 0 && st.limits.mask)
 		return 0;
+	for (int i = 0; i < h->n_hier; i++)
+		close_event_control(f->dirfd[i]);
 	if (!fresh) {
 		for (int i = 0; i < h->n_hier; i++) {
 			const struct olve_hier *hr = &h->hier[i];

@@ -41,6 +41,7 @@
 #include "lve-internal.h"
 #include "macro.h"
 #include "stats.h"
+#include "web.h"
 
 #define USEC 1000000LL
 #define RATELIMIT_USEC (60 * USEC)
@@ -238,6 +239,7 @@ struct lved {
 	struct lve_collector *col;
 	struct lve_period *period;
 	struct lve_prom *prom;
+	struct lve_web *web; /* [issue 11] the usage page (web.h), its own thread */
 	char *info_path;
 	int tfd, sfd;
 	int64_t next_info; /* CLOCK_REALTIME usec of the next /var/lve/info write; 0 = at the next pass */
@@ -249,13 +251,37 @@ struct lved {
 #endif
 };
 
+/* [issue 11] Start the usage page when web_listen is set; a failure is logged, never fatal. */
+static void open_web(struct lved *d)
+{
+	int r;
+
+	if (!d->conf.web_listen)
+		return;
+	r = lve_web_start(&d->conf, &d->web);
+	if (r < 0) {
+		d->web = NULL;
+		log_msg(LOG_ERR, "cannot serve the usage page on web_listen=%s: %s%s", d->conf.web_listen,
+			strerror(-r), r == -EPERM ? " (the secret file must be root's, mode 0600)" : "");
+	} else
+		log_msg(LOG_INFO, "usage page on %s", d->conf.web_listen);
+}
+
 static int load_conf(const char *path, struct lvestats_conf *out)
 {
 	unsigned line = 0;
 	int r = lvestats_conf_load(path, out, &line);
 
-	if (r == -EINVAL && line)
-		log_msg(LOG_ERR, "%s:%u: invalid line (see lvestats2(5))", path ? path : LVESTATS_CONF_DEFAULT, line);
+	const char *key = r == -EINVAL ? lvestats_conf_error_key() : NULL;
+
+	if (key && !strcmp(key, "connect_string"))
+		log_msg(LOG_ERR,
+			"%s:%u: invalid connect_string: expected USER:PASSWORD@HOST[:PORT]/DATABASE "
+			"(libpq key=value strings are not accepted; see lvestats2(5))",
+			path ? path : LVESTATS_CONF_DEFAULT, line);
+	else if (r == -EINVAL && line)
+		log_msg(LOG_ERR, "%s:%u: invalid line%s%s (see lvestats2(5))", path ? path : LVESTATS_CONF_DEFAULT,
+			line, key ? ": bad value of " : "", key ? key : "");
 	else if (r < 0)
 		log_msg(LOG_ERR, "cannot load %s: %s", path ? path : LVESTATS_CONF_DEFAULT, strerror(-r));
 	return r;
@@ -513,8 +539,23 @@ static void reload(struct lved *d)
 		d->db_retry_at = 0;
 	}
 #endif
-	lvestats_conf_free(&d->conf);
-	d->conf = nc;
+	{
+		/* [issue 11] the page keeps its own database handle: restart it on any change */
+		bool web_changed = !same_str(nc.web_listen, d->conf.web_listen) ||
+				   !same_str(nc.web_root, d->conf.web_root) ||
+				   !same_str(nc.web_secret_file, d->conf.web_secret_file) ||
+				   strcmp(nc.db_type, d->conf.db_type) || !same_str(nc.sqlite_path, d->conf.sqlite_path) ||
+				   !same_str(nc.connect_string, d->conf.connect_string) ||
+				   strcmp(nc.server_id, d->conf.server_id);
+
+		lvestats_conf_free(&d->conf);
+		d->conf = nc;
+		if (web_changed) {
+			lve_web_stop(d->web);
+			d->web = NULL;
+			open_web(d);
+		}
+	}
 	r = arm_timer(d);
 	if (r < 0)
 		log_msg(LOG_ERR, "cannot rearm the sampling timer: %s", strerror(-r));
@@ -550,6 +591,7 @@ static void lved_free(struct lved *d)
 	db_finish(d);
 	lve_db_close(d->db);
 #endif
+	lve_web_stop(d->web);
 	lve_prom_free(d->prom);
 	lve_period_free(d->period);
 	lve_collector_free(d->col);
@@ -774,6 +816,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot arm the sampling timer: %s", strerror(-r));
 		goto out;
 	}
+	open_web(&d); /* after daemonize(), with the signals blocked: its thread inherits the mask */
 	log_msg(LOG_INFO, "sampling every %u s, %s every %u s, prometheus %s", d.conf.interval, d.info_path,
 		d.conf.info_period, d.conf.prometheus_listen ? d.conf.prometheus_listen : "off");
 	notify("READY=1\nSTATUS=sampling every %u s\nMAINPID=%d", d.conf.interval, (int)getpid());

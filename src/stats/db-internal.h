@@ -217,6 +217,7 @@ struct lve_db_ops {
 
 extern const struct lve_db_ops lve_db_sqlite_ops _hidden_;
 extern const struct lve_db_ops lve_db_pg_ops _hidden_;
+extern const struct lve_db_ops lve_db_mysql_ops _hidden_; /* db-mysql.c [i10] */
 
 /* printf into db->msg (the backend's last error text). */
 void lve_db_set_msg(struct lve_db *db, const char *fmt, ...) _hidden_ __attribute__((format(printf, 2, 3)));

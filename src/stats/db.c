@@ -1280,8 +1280,25 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 		return -EOPNOTSUPP; /* built without libpq */
 #endif
 	} else if (!strcmp(conf->db_type, "mysql")) {
+		/* [i10] MySQL / MariaDB: db-mysql.c, the same connect_string */
+#ifdef HAVE_MYSQL
+		struct lve_pg_conninfo ci;
+
+		if (!conf->connect_string || lve_db_parse_connect_string(conf->connect_string, &ci) < 0) {
+			free(db);
+			return -EINVAL;
+		}
+		db->ops = &lve_db_mysql_ops;
+		db->pg = malloc(sizeof(*db->pg));
+		if (!db->pg) {
+			free(db);
+			return -ENOMEM;
+		}
+		*db->pg = ci;
+#else
 		free(db);
-		return -EOPNOTSUPP;
+		return -EOPNOTSUPP; /* built without libmariadb */
+#endif
 	} else {
 		free(db);
 		return -EINVAL;

@@ -143,9 +143,19 @@ static int lte_inside(const char *text, unsigned id)
 	int inside = 0, ours = 0;
 	bool v2 = false;
 
-	for (int i = 0; i < cgtest_n_hiers(); i++)
-		if (cgtest_hier(i)->version == 2)
-			v2 = true;
+	/* a cgroup2 hierarchy counts when it has a controller liblve uses (a hybrid
+	 * host's cgroup2 may carry only e.g. hugetlb) */
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		const struct cgtest_hier *hi = cgtest_hier(i);
+		char ctrls[256], *save = NULL;
+
+		if (hi->version != 2)
+			continue;
+		snprintf(ctrls, sizeof(ctrls), "%s", hi->ctrls);
+		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
+			if (lte_ctrl_ours(c))
+				v2 = true;
+	}
 	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
 	for (const char *line = text; *line;) {
 		const char *nl = strchrnul(line, '\n');
@@ -164,8 +174,9 @@ static int lte_inside(const char *text, unsigned id)
 			if (n < sizeof(ctrls)) {
 				memcpy(ctrls, c1 + 1, n);
 				ctrls[n] = 0;
+				/* hierarchies without a test root (hidden: cgtest.h) hold no LVEs */
 				for (char *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save))
-					if (lte_ctrl_ours(c))
+					if (lte_ctrl_ours(c) && cgtest_has_ctrl(c))
 						our = true;
 			}
 		}

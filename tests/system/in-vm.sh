@@ -67,6 +67,12 @@ cpu_usage_us() { # cumulative CPU time of LVE $1 in microseconds
 throttled() { awk '$1 == "nr_throttled" { print $2 }' "$(cgdir "$1" cpu)/cpu.stat"; }
 # the LVE id a /proc/PID/cgroup text names (0 = none)
 lve_of() { grep -o "/lve/lve[0-9]*" | head -1 | sed 's|.*/lve||; s|^$|0|' | grep . || echo 0; }
+unit_active() { # unit: is-active, else its status and journal as diagnostics
+	systemctl is-active -q "$1" && return 0
+	systemctl status --no-pager "$1" 2>&1 | tail -15
+	journalctl -b --no-pager -u "$1" 2>&1 | tail -15
+	return 1
+}
 expect_eq() { # description, got, want
 	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; diag "got '$2', expected '$3'"; fi
 }
@@ -96,7 +102,7 @@ if [ "$stage" = 1 ]; then
 	sync
 	check "$MODE: dpkg -i the .debs" dpkg -i $D/debs/*.deb
 	check "$MODE: openlve.service and lved.service enabled" systemctl is-enabled openlve.service lved.service
-	check "$MODE: openlve.service active after install" systemctl is-active openlve.service
+	check "$MODE: openlve.service active after install" unit_active openlve.service
 	check "$MODE: /etc/container/ve.cfg created by the package" test -s /etc/container/ve.cfg
 	check "$MODE: pam_lve.so in the multiarch security dir" test -f /usr/lib/x86_64-linux-gnu/security/pam_lve.so
 	groupadd admins
@@ -123,8 +129,8 @@ for _ in $(seq 120); do
 	systemctl is-active -q openlve.service && systemctl is-active -q lved.service && break
 	sleep 1
 done
-check "$MODE: openlve.service active after the reboot" systemctl is-active openlve.service
-check "$MODE: lved active after the reboot" systemctl is-active lved.service
+check "$MODE: openlve.service active after the reboot" unit_active openlve.service
+check "$MODE: lved active after the reboot" unit_active lved.service
 expect_eq "$MODE: after the reboot LVE 1001 has SPEED 20% (no manual step)" "$(cpu_quota 1001)" 20000
 expect_eq "$MODE: after the reboot LVE 1001 has PMEM 128M" "$(pmem 1001)" 134217728
 
@@ -156,12 +162,41 @@ out=$(lveinfo --period 1h --id 1001 2>&1)
 if [ $? = 0 ] && echo "$out" | grep -q 1001; then ok "$MODE: lveinfo answers for LVE 1001"
 else nok "$MODE: lveinfo answers for LVE 1001"; diag "$out"; fi
 
+# Apache with mod_openlve: requests of LVE 1001 past its EP limit get 508
+http_status() { # path -> status line of a GET to 127.0.0.1:80
+	exec 5<>/dev/tcp/127.0.0.1/80 || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&5
+	head -1 <&5 | tr -d '\r'
+	exec 5>&-
+}
+if [ -f /usr/lib/apache2/modules/mod_openlve.so ]; then
+	lvectl set 1001 --maxEntryProcs=1 >/dev/null
+	printf '#!/bin/sh\nsleep 10\nprintf "Content-Type: text/plain\\n\\nslow\\n"\n' > /usr/lib/cgi-bin/slow
+	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n"\ncat /proc/self/cgroup\n' > /usr/lib/cgi-bin/where
+	chmod 755 /usr/lib/cgi-bin/slow /usr/lib/cgi-bin/where
+	printf '<Directory /usr/lib/cgi-bin>\n\tLVEId 1001\n</Directory>\n' > /etc/apache2/conf-available/olve-systest.conf
+	a2enmod -q cgid openlve >/dev/null && a2enconf -q olve-systest >/dev/null
+	check "$MODE: apache2 restarts with mod_openlve" systemctl restart apache2.service
+	st=$(http_status /cgi-bin/where)
+	expect_eq "$MODE: apache answers a CGI request of LVE 1001" "$st" "HTTP/1.1 200 OK"
+	( http_status /cgi-bin/slow > $D/slow.status ) &
+	slowjob=$!
+	for _ in $(seq 60); do pgrep -f cgi-bin/slow >/dev/null && break; sleep 0.5; done
+	st=$(http_status /cgi-bin/where)
+	expect_eq "$MODE: past EP 1 apache answers 508" "$st" "HTTP/1.1 508 Loop Detected"
+	wait $slowjob
+	expect_eq "$MODE: the request holding the EP slot completes" "$(cat $D/slow.status)" "HTTP/1.1 200 OK"
+	lvectl set 1001 --maxEntryProcs=20 >/dev/null
+else
+	nok "$MODE: mod_openlve installed"
+fi
+
 # restarts kill no customer process
 su - cust1 -c 'exec sleep 900' >/dev/null 2>&1 &
 for _ in $(seq 20); do pid=$(pgrep -u cust1 -x sleep | head -1); [ -n "$pid" ] && break; sleep 0.5; done
 expect_eq "$MODE: customer process runs in LVE 1001" "$(lve_of < /proc/$pid/cgroup)" 1001
 check "$MODE: systemctl restart lved" systemctl restart lved.service
-check "$MODE: lved active after its restart" systemctl is-active lved.service
+check "$MODE: lved active after its restart" unit_active lved.service
 check "$MODE: restart of lved killed no customer process" kill -0 "$pid"
 check "$MODE: systemctl restart openlve" systemctl restart openlve.service
 check "$MODE: restart of openlve killed no customer process" kill -0 "$pid"
@@ -177,9 +212,9 @@ check "$MODE: upgrade killed no customer process" kill -0 "$pid"
 expect_eq "$MODE: LVE 1001 at SPEED 20% after the upgrade" "$(cpu_quota 1001)" 20000
 
 # purge: no cgroup, no file
-files=$(dpkg -L openlve libpam-lve liblve-dev liblve0 libopenlve-cgroup1 2>/dev/null | sort -u)
+files=$(dpkg -L openlve libpam-lve libapache2-mod-openlve liblve-dev liblve0 libopenlve-cgroup1 2>/dev/null | sort -u)
 sed -i '/pam_lve.so/d' /etc/pam.d/su /etc/pam.d/sudo
-check "$MODE: dpkg --purge" dpkg --purge openlve libpam-lve liblve-dev liblve0 libopenlve-cgroup1
+check "$MODE: dpkg --purge" dpkg --purge libapache2-mod-openlve openlve libpam-lve liblve-dev liblve0 libopenlve-cgroup1
 left=$(find /sys/fs/cgroup -name 'openlve.service' -o -name 'lve[0-9]*' 2>/dev/null)
 expect_eq "$MODE: purge leaves no cgroup" "$left" ""
 left=""
