@@ -40,6 +40,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <sqlite3.h>
 #include <time.h>
 
 #include "lve-testenv.h"
@@ -691,6 +692,63 @@ TEST(sighup_reload)
 	ASSERT_OK(kill(pid, SIGTERM));
 	ASSERT_EQ(wait_exit(pid, 20000), 0);
 	close(nfd);
+	return 0;
+}
+
+/* Use `arg` ms of CPU time, then exit. */
+static int burn_ms(void *arg)
+{
+	long want = *(long *)arg;
+	struct timespec ts;
+
+	do {
+		for (volatile int i = 0; i < 100000; i++) {
+		}
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	} while (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 < want);
+	return 0;
+}
+
+/*
+ * An LVE idle for over a minute of passes is probed only every third pass;
+ * the CPU time of a short wake-up in between still reaches the history
+ * whole (in the sample of the pass that sees it): CPU-seconds stored =
+ * CPU-seconds the kernel charged.
+ */
+TEST(idle_wakeup_cpu_kept)
+{
+	char db[600];
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	double stored = -1;
+	long ms = 700;
+	pid_t pid, kid;
+
+	SETUP();
+	ASSERT_OK(write_conf("interval=1\ninfo_period=300\n"));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	sleep_ms(17000); /* > 12 quiet passes: LVE 1003 is probed every third pass now */
+	kid = cgtest_fork_in("lveroot/lve1003", burn_ms, &ms);
+	ASSERT(kid > 0);
+	ASSERT_EQ(wait_exit(kid, 60000), 0);
+	sleep_ms(5000);
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	snprintf(db, sizeof(db), "%s/db.sqlite", lte_dir);
+	ASSERT_EQ(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	/* aCPU: 1/100 % of one core, times the seconds of each sample (a run: n samples of secs / n) */
+	ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT total(acpu * secs) / 10000.0, count(*) FROM lve_raw WHERE id = 1003",
+				     -1, &st, NULL),
+		  SQLITE_OK);
+	ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+	stored = sqlite3_column_double(st, 0);
+	ASSERT(sqlite3_column_int(st, 1) > 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	/* fork + exit add a little; interval rounding a few % */
+	if (stored < 0.6 || stored > 0.85)
+		TAP_FAIL("CPU-seconds in the history %.3f, the burner used 0.700", stored);
 	return 0;
 }
 
