@@ -269,8 +269,10 @@ static void draw_panel(cairo_t *cr, const struct lve_series *s, int panel)
 		cairo_line_to(cr, x + 5, y);
 		cairo_close_path(cr);
 		cairo_fill(cr);
-		fmt_num(buf, sizeof(buf), f);
-		text_at(cr, x, y - 11, buf, 0.5);
+		if (bw >= 18) { /* room for the count; narrower buckets show the marker only */
+			fmt_num(buf, sizeof(buf), f);
+			text_at(cr, x, y - 11, buf, 0.5);
+		}
 	}
 	cairo_set_font_size(cr, 11);
 }
