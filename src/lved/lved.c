@@ -41,6 +41,7 @@
 #include "lve-internal.h"
 #include "macro.h"
 #include "stats.h"
+#include "notify.h"
 #include "snapshot.h"
 #include "web.h"
 
@@ -242,6 +243,7 @@ struct lved {
 	struct lve_prom *prom;
 	struct lve_web *web; /* [issue 11] the usage page (web.h), its own thread */
 	struct lve_snapper *snap; /* [issue 11] incident snapshots (snapshot.h), NULL when disabled */
+	struct lve_notifier *notify; /* [issue 11] fault e-mails (notify.h), NULL when off */
 	int64_t next_snap_retention;
 	char *info_path;
 	int tfd, sfd;
@@ -271,6 +273,23 @@ static void open_snapper(struct lved *d)
 	if (r < 0)
 		log_msg(LOG_ERR, "incident snapshots are off: %s%s%s", line ? "SnapshotSaver.cfg: bad line" : "",
 			line ? "; " : "", strerror(-r));
+}
+
+/* [issue 11] Fault notifications per StatsNotifier.cfg; a bad file is logged, never fatal. */
+static void open_notifier(struct lved *d)
+{
+	struct lve_notify_conf nc;
+	unsigned line = 0;
+	int r;
+
+	lve_notifier_free(d->notify);
+	d->notify = NULL;
+	r = lve_notify_conf_load(d->conf.plugin_config_dir, &nc, &line);
+	if (r == 0 && (nc.admin || nc.customer))
+		r = lve_notifier_new(&nc, &d->notify);
+	if (r < 0)
+		log_msg(LOG_ERR, "fault notifications are off: StatsNotifier.cfg%s%u: %s", line ? " line " : "", line,
+			strerror(-r));
 }
 
 /* [issue 11] Start the usage page when web_listen is set; a failure is logged, never fatal. */
@@ -466,6 +485,8 @@ static int do_pass(struct lved *d, bool force_info)
 			d->next_snap_retention = mono_usec() + RETENTION_USEC;
 		}
 	}
+	if (d->notify && (r = lve_notifier_pass(d->notify, s, (size_t)n)) < 0)
+		log_rl(RL_SNAP, "cannot start sendmail for a fault notification: %s", strerror(-r));
 #ifdef HAVE_LVE_DB
 	db_store(d, s, (size_t)n);
 	if (d->db && mono_usec() >= d->next_retention) {
@@ -582,6 +603,7 @@ static void reload(struct lved *d)
 		lvestats_conf_free(&d->conf);
 		d->conf = nc;
 		open_snapper(d);
+		open_notifier(d);
 		if (web_changed) {
 			lve_web_stop(d->web);
 			d->web = NULL;
@@ -625,6 +647,7 @@ static void lved_free(struct lved *d)
 #endif
 	lve_web_stop(d->web);
 	lve_snapper_free(d->snap);
+	lve_notifier_free(d->notify);
 	lve_prom_free(d->prom);
 	lve_period_free(d->period);
 	lve_collector_free(d->col);
@@ -813,6 +836,7 @@ int main(int argc, char **argv)
 	if (!d.once && open_prom(d.conf.prometheus_listen, &d.prom) < 0)
 		goto out;
 	open_snapper(&d);
+	open_notifier(&d);
 #ifdef HAVE_LVE_DB
 	db_try_open(&d);
 #endif
