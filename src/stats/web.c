@@ -466,7 +466,8 @@ static int api_lve(struct lve_web *w, const struct req *rq, struct answer *a, ui
 		char title[300];
 
 		snprintf(title, sizeof(title), "LVE %" PRIu32 " (%s)", id, name);
-		r = lve_chart_render(s, title, LVE_CHART_SVG, &a->body, &a->len);
+		r = lve_chart_render(s, title, LVE_CHART_SVG, scope == LVE_WEB_SCOPE_ADMIN ? 0 : LVE_CHART_USER,
+				     &a->body, &a->len);
 		if (r < 0)
 			return answer_error(a, 500, "the chart cannot be drawn");
 		a->type = "image/svg+xml";
