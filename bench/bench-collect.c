@@ -25,9 +25,11 @@
  *              150, at least 120), history in SQLite in the temp dir or, with
  *              --pg=USER:PASSWORD@HOST:PORT/DB, in that PostgreSQL database
  *              (e.g. one started by scripts/pg-test-server.sh; server_id
- *              "bench"). Measured, not extrapolated: lved's own CPU time
+ *              "bench"; with --sqlite-too a SQLite run comes first over the
+ *              same LVEs). Measured, not extrapolated: lved's own CPU time
  *              (utime + stime of its /proc/PID/stat: other load on the host
- *              does not count in it) from 15 s after READY=1 to the end,
+ *              does not count in it) from 75 s after READY=1 (idle LVEs
+ *              in their steady state) to the end,
  *              divided by the wall time, RSS and peak RSS, fds, and the load
  *              average (a loaded host still inflates it a little: caches).
  *
@@ -39,7 +41,7 @@
  *
  *   bench-collect [--counts=N,N...] [--reps=R] [--seconds=S] [--no-daemon] [--quick]
  *     defaults: --counts=1000,10000 --reps=7 --seconds=60; --quick: 1000, 3 reps, 15 s
- *   bench-collect --daemon-count=N [--seconds=S] [--pg=CONNECT_STRING]
+ *   bench-collect --daemon-count=N [--seconds=S] [--pg=CONNECT_STRING [--sqlite-too]]
  *
  * Exit status: 0 done, 1 error, 2 usage, 77 cannot run here (not root, no
  * cgroup hierarchy). Times are reported, never asserted.
@@ -639,6 +641,7 @@ static int run_daemon_long(uint32_t n, int seconds, const char *pg)
 	if (r < 0)
 		return r;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify-long", bench_tmpdir);
+	(void)unlink(sa.sun_path);
 	nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (nfd < 0 || bind(nfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
@@ -664,8 +667,8 @@ static int run_daemon_long(uint32_t n, int seconds, const char *pg)
 		return -ETIMEDOUT;
 	}
 	ready = bench_now_s() - ready;
-	/* past the first passes (every LVE's files opened, limits read) */
-	for (int i = 0; i < 150 && !bench_stop; i++) {
+	/* past the first minute: every idle LVE in its steady state (probed every third pass) */
+	for (int i = 0; i < 750 && !bench_stop; i++) {
 		struct timespec ts = { 0, 100000000 };
 
 		nanosleep(&ts, NULL);
@@ -691,7 +694,7 @@ static int run_daemon_long(uint32_t n, int seconds, const char *pg)
 	lved_pid = 0;
 	cpu = b.cpu - a.cpu;
 	printf("\nlved daemon, %" PRIu32 " idle LVEs, interval 5 s, history in %s, %.0f s measured (about %.0f passes), "
-	       "from 15 s after READY=1 (startup %.1f s):\n",
+	       "from 75 s after READY=1 (startup %.1f s):\n",
 	       n, pg ? "PostgreSQL" : "SQLite", t1 - t0, (t1 - t0) / 5, ready);
 	printf("  CPU time            %.2f s (utime+stime of lved only; clock ticks of 10 ms)\n", cpu);
 	printf("  CPU per pass        %.2f ms\n", cpu / ((t1 - t0) / 5) * 1e3);
@@ -730,19 +733,23 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' }, { "no-daemon", no_argument, NULL, 'D' },
 		{ "quick", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
 		{ "daemon-count", required_argument, NULL, 'N' }, { "pg", required_argument, NULL, 'P' },
+		{ "sqlite-too", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t daemon_count = 0;
 	const char *pg = NULL;
-	bool seconds_set = false;
+	bool seconds_set = false, pg_too = false;
 	uint32_t counts[MAX_COUNTS] = { 1000, 10000 }, made = 0, reps = 7, seconds = 60;
 	int ncounts = 2, ch, r, rc = 0;
 	bool daemon = true, daemon_done = false;
 	struct olve *h = NULL;
 	struct rlimit rl;
 
-	while ((ch = getopt_long(argc, argv, "n:r:s:DqhN:P:", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:r:s:DqhN:P:S", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'S':
+			pg_too = true;
+			break;
 		case 'N':
 			if (ol_parse_u32(optarg, &daemon_count) < 0 || daemon_count == 0 || daemon_count > 200000) {
 				fprintf(stderr, "bench-collect: --daemon-count=%s: expected 1..200000\n", optarg);
@@ -786,7 +793,7 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: bench-collect [--counts=N,N...] [--reps=R] [--seconds=S] [--no-daemon] [--quick]\n"
-			       "       bench-collect --daemon-count=N [--seconds=S] [--pg=CONNECT_STRING]\n"
+			       "       bench-collect --daemon-count=N [--seconds=S] [--pg=CONNECT_STRING [--sqlite-too]]\n"
 			       "One collector pass over N LVEs vs a bare pread loop over the same files,\n"
 			       "and lved's CPU/RSS over S seconds at 1,000 LVEs (extrapolated to interval 5 s);\n"
 			       "--daemon-count: lved at interval 5 s over N LVEs for S seconds (default 150), measured.\n");
@@ -852,7 +859,10 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		printf("  %" PRIu32 " LVEs created in %.1f s\n", daemon_count, secs);
-		r = run_daemon_long(daemon_count, (int)seconds, pg);
+		if (!pg || pg_too)
+			r = run_daemon_long(daemon_count, (int)seconds, NULL);
+		if (r >= 0 && pg && !bench_stop)
+			r = run_daemon_long(daemon_count, (int)seconds, pg);
 		if (r < 0)
 			rc = bench_die("lved run: %s", strerror(-r));
 		goto out;

@@ -355,7 +355,7 @@ static int parse_group(struct parser *ps, bool tmpl)
 	*g = (struct cg_conf_group){ .name = TAKE_PTR(ps->lx.word), .is_template = tmpl };
 	perms_init(&g->perms);
 	/* a template name keeps its %u...; checked after expansion */
-	if (ol_name_check(g->name) < 0 || strstr(g->name, ".."))
+	if (ol_name_check(g->name) < 0)
 		return fail(ps, "bad group name");
 	g->cg = cgroup_new_cgroup(g->name);
 	if (!g->cg)

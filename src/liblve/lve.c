@@ -700,8 +700,9 @@ static bool errno_is_perm(int r)
 }
 
 /*
- * Limits of an LVE created now. The one place to read them: the defaults
- * record (lvectl's "default" line of ve.cfg).
+ * Limits of an LVE created now (or completed after its creator died): the
+ * one place to read them is the limits store, ve.cfg compiled by lvectl
+ * (limits-store.h), else the defaults.
  */
 static int creation_limits(struct olve *h, uint32_t id, struct olve_limits *out)
 {

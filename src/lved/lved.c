@@ -41,6 +41,8 @@
 #include "lve-internal.h"
 #include "macro.h"
 #include "stats.h"
+#include "notify.h"
+#include "snapshot.h"
 #include "web.h"
 
 #define USEC 1000000LL
@@ -78,7 +80,7 @@ static void log_msg(int prio, const char *fmt, ...)
 }
 
 /* One line per problem and minute: repeats are counted and reported with the next line. */
-enum rl_key { RL_PASS, RL_SKIP, RL_FDS, RL_INFO, RL_DB_OPEN, RL_DB_INSERT, RL_DB_RETENTION, RL_PROM, RL_TIMER, RL_COUNT };
+enum rl_key { RL_PASS, RL_SKIP, RL_FDS, RL_INFO, RL_DB_OPEN, RL_DB_INSERT, RL_DB_RETENTION, RL_PROM, RL_TIMER, RL_SNAP, RL_COUNT };
 
 static struct {
 	int64_t last;
@@ -240,6 +242,9 @@ struct lved {
 	struct lve_period *period;
 	struct lve_prom *prom;
 	struct lve_web *web; /* [issue 11] the usage page (web.h), its own thread */
+	struct lve_snapper *snap; /* [issue 11] incident snapshots (snapshot.h), NULL when disabled */
+	struct lve_notifier *notify; /* [issue 11] fault e-mails (notify.h), NULL when off */
+	int64_t next_snap_retention;
 	char *info_path;
 	int tfd, sfd;
 	int64_t next_info; /* CLOCK_REALTIME usec of the next /var/lve/info write; 0 = at the next pass */
@@ -250,6 +255,42 @@ struct lved {
 	int64_t db_retry_at, next_retention;
 #endif
 };
+
+/* [issue 11] Incident snapshots unless disable_snapshots; a failure is logged, never fatal. */
+static void open_snapper(struct lved *d)
+{
+	struct lve_snap_conf sc = { .dir = d->conf.snapshot_dir, .disabled = d->conf.disable_snapshots };
+	unsigned line = 0;
+	int r;
+
+	lve_snapper_free(d->snap);
+	d->snap = NULL;
+	if (d->conf.disable_snapshots)
+		return;
+	r = lve_snap_conf_load(d->conf.plugin_config_dir, &sc, &line);
+	if (r == 0)
+		r = lve_snapper_new(&sc, &d->snap);
+	if (r < 0)
+		log_msg(LOG_ERR, "incident snapshots are off: %s%s%s", line ? "SnapshotSaver.cfg: bad line" : "",
+			line ? "; " : "", strerror(-r));
+}
+
+/* [issue 11] Fault notifications per StatsNotifier.cfg; a bad file is logged, never fatal. */
+static void open_notifier(struct lved *d)
+{
+	struct lve_notify_conf nc;
+	unsigned line = 0;
+	int r;
+
+	lve_notifier_free(d->notify);
+	d->notify = NULL;
+	r = lve_notify_conf_load(d->conf.plugin_config_dir, &nc, &line);
+	if (r == 0 && (nc.admin || nc.customer))
+		r = lve_notifier_new(&nc, &d->notify);
+	if (r < 0)
+		log_msg(LOG_ERR, "fault notifications are off: StatsNotifier.cfg%s%u: %s", line ? " line " : "", line,
+			strerror(-r));
+}
 
 /* [issue 11] Start the usage page when web_listen is set; a failure is logged, never fatal. */
 static void open_web(struct lved *d)
@@ -435,6 +476,17 @@ static int do_pass(struct lved *d, bool force_info)
 		log_rl(RL_PASS, "cannot keep the period averages: %s", strerror(-r));
 	if (d->prom && (r = lve_prom_update(d->prom, s, (size_t)n, now)) < 0)
 		log_rl(RL_PROM, "cannot update the Prometheus data: %s", strerror(-r));
+	if (d->snap) {
+		/* [issue 11] what ran in the LVEs that hit a limit in this pass */
+		if ((r = lve_snapper_pass(d->snap, d->h, s, (size_t)n)) < 0)
+			log_rl(RL_SNAP, "cannot write an incident snapshot: %s", strerror(-r));
+		if (mono_usec() >= d->next_snap_retention) {
+			(void)lve_snapper_retention(d->snap, d->conf.keep_history_days, now / USEC);
+			d->next_snap_retention = mono_usec() + RETENTION_USEC;
+		}
+	}
+	if (d->notify && (r = lve_notifier_pass(d->notify, s, (size_t)n)) < 0)
+		log_rl(RL_SNAP, "cannot start sendmail for a fault notification: %s", strerror(-r));
 #ifdef HAVE_LVE_DB
 	db_store(d, s, (size_t)n);
 	if (d->db && mono_usec() >= d->next_retention) {
@@ -550,6 +602,8 @@ static void reload(struct lved *d)
 
 		lvestats_conf_free(&d->conf);
 		d->conf = nc;
+		open_snapper(d);
+		open_notifier(d);
 		if (web_changed) {
 			lve_web_stop(d->web);
 			d->web = NULL;
@@ -592,6 +646,8 @@ static void lved_free(struct lved *d)
 	lve_db_close(d->db);
 #endif
 	lve_web_stop(d->web);
+	lve_snapper_free(d->snap);
+	lve_notifier_free(d->notify);
 	lve_prom_free(d->prom);
 	lve_period_free(d->period);
 	lve_collector_free(d->col);
@@ -779,6 +835,8 @@ int main(int argc, char **argv)
 	}
 	if (!d.once && open_prom(d.conf.prometheus_listen, &d.prom) < 0)
 		goto out;
+	open_snapper(&d);
+	open_notifier(&d);
 #ifdef HAVE_LVE_DB
 	db_try_open(&d);
 #endif

@@ -104,8 +104,17 @@ static void text_at(cairo_t *cr, double x, double y, const char *s, double align
 	cairo_show_text(cr, s);
 }
 
+static unsigned chart_flags; /* set for one render; the rendering is single-threaded per call */
+
 static double value(const struct lve_series_point *p, int col, double div)
 {
+	/* user style: CPU usage as % of the limit, the limit itself 100 */
+	if ((chart_flags & LVE_CHART_USER) && (col == LVE_COL_ACPU || col == LVE_COL_LCPU)) {
+		double lim = p->a.v[LVE_COL_LCPU];
+
+		if (lim > 0)
+			return col == LVE_COL_LCPU ? 100.0 : p->a.v[LVE_COL_ACPU] * 100.0 / lim;
+	}
 	return p->a.v[col] / div;
 }
 
@@ -137,7 +146,8 @@ static void draw_panel(cairo_t *cr, const struct lve_series *s, int panel)
 	rgb(cr, 0x222222, 1);
 	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
 	cairo_set_font_size(cr, 13);
-	snprintf(buf, sizeof(buf), "%s (%s)", res->title, res->unit);
+	snprintf(buf, sizeof(buf), "%s (%s)", res->title,
+		 panel == 0 && (chart_flags & LVE_CHART_USER) ? "% of the limit" : res->unit);
 	text_at(cr, r.x, r.y - 8, buf, 0);
 	cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 	cairo_set_font_size(cr, 11);
@@ -269,8 +279,10 @@ static void draw_panel(cairo_t *cr, const struct lve_series *s, int panel)
 		cairo_line_to(cr, x + 5, y);
 		cairo_close_path(cr);
 		cairo_fill(cr);
-		fmt_num(buf, sizeof(buf), f);
-		text_at(cr, x, y - 11, buf, 0.5);
+		if (bw >= 18) { /* room for the count; narrower buckets show the marker only */
+			fmt_num(buf, sizeof(buf), f);
+			text_at(cr, x, y - 11, buf, 0.5);
+		}
 	}
 	cairo_set_font_size(cr, 11);
 }
@@ -322,7 +334,7 @@ static void draw(cairo_t *cr, const struct lve_series *s, const char *title)
 		draw_panel(cr, s, i);
 }
 
-int lve_chart_render(const struct lve_series *s, const char *title, enum lve_chart_format fmt,
+int lve_chart_render(const struct lve_series *s, const char *title, enum lve_chart_format fmt, unsigned flags,
 		     char **out, size_t *len)
 {
 	struct membuf b = { 0 };
@@ -331,8 +343,9 @@ int lve_chart_render(const struct lve_series *s, const char *title, enum lve_cha
 	cairo_status_t st;
 	int h = lve_chart_height();
 
-	if (!s || s->n == 0 || !out || !len)
+	if (!s || s->n == 0 || !out || !len || (flags & ~LVE_CHART_USER))
 		return -EINVAL;
+	chart_flags = flags;
 	if (fmt == LVE_CHART_SVG)
 		sf = cairo_svg_surface_create_for_stream(mem_write, &b, LVE_CHART_WIDTH, h);
 	else

@@ -39,9 +39,15 @@ int lve_chart_height(void);
 #define LVE_CHART_FAULT_RGB 0xe0661a
 
 /*
+ * LVE_CHART_USER: lvechart's --style=user: CPU is drawn as % of its limit
+ * (the limit is the 100% line), as a customer reads it.
+ */
+#define LVE_CHART_USER 0x1u
+
+/*
  * Render `s` with `title` (UTF-8, may be NULL) into *out (malloc'd bytes,
  * *len). Times are shown in the local time zone. -EINVAL for an empty
- * series, -ENOMEM, -EIO when cairo fails.
+ * series or unknown flags, -ENOMEM, -EIO when cairo fails.
  */
-int lve_chart_render(const struct lve_series *s, const char *title, enum lve_chart_format fmt,
+int lve_chart_render(const struct lve_series *s, const char *title, enum lve_chart_format fmt, unsigned flags,
 		     char **out, size_t *len);

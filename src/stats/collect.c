@@ -425,6 +425,8 @@ struct ent {
 
 /* Passes between re-reads of a long-idle LVE's memory, tasks and state file (5 min at 5 s). */
 #define LVE_COLLECT_IDLE_REREAD (LVE_COLLECT_RESCAN * 5)
+/* A long-idle LVE's probe is read every this many passes (see lve_collector_pass). */
+#define LVE_COLLECT_IDLE_PROBE 3
 
 struct lve_collector {
 	struct olve *h;
@@ -1119,10 +1121,9 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 		if ((c->pass_no + e->id) % (e->quiet_passes < LVE_COLLECT_RESCAN ? LVE_COLLECT_RESCAN
 										  : LVE_COLLECT_IDLE_REREAD) == 0) {
 			static const int slow[] = { S_MEM_CUR, S_IO_STAT, S_PIDS_CUR, S_THREADS };
-			bool keep = e->quiet_passes < LVE_COLLECT_RESCAN;
 
 			for (size_t i = 0; i < ELEMENTSOF(slow); i++) {
-				r = read_one(c, e, slow[i], raw, &m, keep);
+				r = read_one(c, e, slow[i], raw, &m, false);
 				if (r < 0)
 					return r;
 			}
@@ -1279,6 +1280,22 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 		struct raw raw;
 		int r;
 
+		if (!c->full && e->have_prev && e->quiet && e->quiet_passes >= LVE_COLLECT_RESCAN &&
+		    (c->pass_no + e->id) % LVE_COLLECT_IDLE_PROBE != 0) {
+			/*
+			 * Idle for a minute: its probe is read every LVE_COLLECT_IDLE_PROBE
+			 * passes only. In between it counts as read and unchanged, so the
+			 * CPU time of a wake-up lands in the sample of the pass that sees
+			 * it: sums and averages stay exact, that one sample's rate is up to
+			 * LVE_COLLECT_IDLE_PROBE times the true one.
+			 */
+			c->st.n_quiet++;
+			e->quiet_passes++;
+			if (mono > e->prev_mono)
+				make_sample(e, &e->prev, mono - e->prev_mono, now_usec, &v[k++]);
+			e->prev_mono = mono;
+			continue;
+		}
 		if (e->transient && !e->fds_open && ent_open_fds(c, e) < 0) {
 			/* gone, or no fd at all right now: look again at the next rescan */
 			e->dead = any_dead = true;

@@ -157,8 +157,10 @@ struct lve_db {
 	int64_t retry_at;
 
 	/* the writer's open runs and buckets (db.c), by LVE id */
-	struct lve_open *open;
+	struct lve_open *open;   /* dense, open_used of open_cap */
 	size_t open_cap, open_used;
+	uint32_t *open_idx;      /* positions in open by id hash, UINT32_MAX empty */
+	size_t open_icap;
 	int64_t tick_minute;     /* minute of the last tick */
 	bool recovered;          /* recover() done on this handle */
 

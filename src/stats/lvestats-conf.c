@@ -28,7 +28,7 @@
  * Any other unknown key (a plugin's, a newer lve-stats') is treated the same:
  * never fatal.
  */
-static const char *const ignored_keys[] = { "plugins", "db_timeout", "timeout", "disable_snapshots",
+static const char *const ignored_keys[] = { "plugins", "db_timeout", "timeout",
 					    "use_big_uids", "logging_level", "collect_usernames",
 					    "lve_stats_log" };
 
@@ -49,6 +49,9 @@ enum {
 	K_WEB_LISTEN,
 	K_WEB_ROOT,
 	K_WEB_SECRET,
+	K_SNAP_DIR,
+	K_PLUGIN_DIR,
+	K_DISABLE_SNAP,
 	K_COUNT
 };
 
@@ -69,6 +72,9 @@ static const char *const key_names[K_COUNT] = {
 	[K_WEB_LISTEN] = "web_listen",
 	[K_WEB_ROOT] = "web_root",
 	[K_WEB_SECRET] = "web_secret_file",
+	[K_SNAP_DIR] = "snapshot_dir",
+	[K_PLUGIN_DIR] = "plugin_config_dir",
+	[K_DISABLE_SNAP] = "disable_snapshots",
 };
 
 void lvestats_conf_free(struct lvestats_conf *c)
@@ -83,6 +89,9 @@ void lvestats_conf_free(struct lvestats_conf *c)
 	free(c->web_listen);
 	free(c->web_root);
 	free(c->web_secret_file);
+	free(c->snapshot_dir);
+	free(c->plugin_config_dir);
+	c->snapshot_dir = c->plugin_config_dir = NULL;
 	c->connect_string = c->sqlite_path = c->prometheus_listen = c->info_file = c->ignored = NULL;
 	c->web_listen = c->web_root = c->web_secret_file = NULL;
 }
@@ -264,6 +273,23 @@ static int conf_set(struct lvestats_conf *c, int key, const char *v)
 		if (check_abs_path(v) < 0 || v[strlen(v) - 1] == '/')
 			return -EINVAL;
 		return set_str(&c->web_secret_file, v);
+	case K_SNAP_DIR:
+		if (check_abs_path(v) < 0)
+			return -EINVAL;
+		return set_str(&c->snapshot_dir, v);
+	case K_PLUGIN_DIR:
+		if (check_abs_path(v) < 0)
+			return -EINVAL;
+		return set_str(&c->plugin_config_dir, v);
+	case K_DISABLE_SNAP:
+		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+			c->disable_snapshots = true;
+		else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") ||
+			 !strcasecmp(v, "off") || !v[0])
+			c->disable_snapshots = false;
+		else
+			return -EINVAL;
+		return 0;
 	case K_MODE:
 		if (!strcasecmp(v, "v1") || !strcasecmp(v, "v2")) {
 			snprintf(c->mode, sizeof(c->mode), "v%c", v[1]);

@@ -84,6 +84,9 @@ struct lve_sample {
  *   web_listen         off | like prometheus_listen: lved's usage page (openlve)
  *   web_root           absolute path: the page's static files (openlve)
  *   web_secret_file    absolute path: the link-signing secret (openlve)
+ *   disable_snapshots  true|false: no incident snapshots (lve-stats 2)
+ *   snapshot_dir       absolute path: where snapshots are kept (openlve)
+ *   plugin_config_dir  absolute path: SnapshotSaver.cfg, StatsNotifier.cfg (openlve)
  *   plugins db_timeout timeout disable_snapshots use_big_uids logging_level
  *   and any other key  accepted without effect, named in `ignored` ("a, b")
  *                      so a tool can warn once; never fatal
@@ -112,6 +115,9 @@ struct lvestats_conf {
 	char *web_listen;          /* 127.0.0.1:PORT | [::1]:PORT | localhost:PORT | unix:/PATH; NULL = off */
 	char *web_root;            /* its static files; NULL = DATADIR/openlve/web */
 	char *web_secret_file;     /* link-signing secret; NULL = /etc/openlve/web.secret */
+	char *snapshot_dir;        /* incident snapshots (snapshot.h); NULL = /var/lve/snapshots */
+	char *plugin_config_dir;   /* SnapshotSaver.cfg, StatsNotifier.cfg; NULL = /etc/sysconfig/lvestats.config */
+	bool disable_snapshots;    /* lve-stats 2's disable_snapshots */
 };
 /*
  * path NULL: LVESTATS_CONF_DEFAULT, and a missing default file gives the

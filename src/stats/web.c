@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +51,14 @@ struct static_file {
 	size_t len;
 };
 
+#define NAME_CACHE 1024
+#define NAME_TTL 60
+struct name_entry {
+	uint32_t uid;
+	int64_t expires;
+	char name[64];
+};
+
 struct lve_web {
 	int lfd, wakefd;
 	char *unix_path;
@@ -59,6 +69,7 @@ struct lve_web {
 	char server_id[16];
 	struct static_file files[3];
 	struct conn *conns[LVE_WEB_MAX_CONN];
+	struct name_entry names[NAME_CACHE]; /* username(): uid -> name, NAME_TTL s */
 	_Atomic uint64_t requests, errors, refused;
 };
 
@@ -258,15 +269,31 @@ static void put_sections(FILE *f, const struct lve_agg *a)
 	}
 }
 
-static void username(uint32_t id, char *buf, size_t size)
+/*
+ * uid -> user name, cached for NAME_TTL seconds: a name service lookup of
+ * an unknown uid can take tens of milliseconds (nss-systemd asking a
+ * userdb that is not there), and every /api answer names its LVEs. Only
+ * the server thread uses it.
+ */
+static void username(struct lve_web *w, uint32_t id, char *buf, size_t size)
 {
+	struct name_entry *names = w->names;
 	struct passwd pw, *res = NULL;
 	char tmp[2048];
+	int64_t now = mono_ms() / 1000;
+	size_t slot = id % NAME_CACHE;
 
+	if (names[slot].expires > now && names[slot].uid == id) {
+		snprintf(buf, size, "%s", names[slot].name);
+		return;
+	}
 	if (getpwuid_r(id, &pw, tmp, sizeof(tmp), &res) == 0 && res)
 		snprintf(buf, size, "%s", res->pw_name);
 	else
 		snprintf(buf, size, "N/A");
+	names[slot].uid = id;
+	names[slot].expires = now + NAME_TTL;
+	snprintf(names[slot].name, sizeof(names[slot].name), "%s", buf);
 }
 
 /* The range of a request: period=P, or from=&to= (unix seconds), default the last 24 h. */
@@ -363,7 +390,7 @@ static int api_whoami(struct lve_web *w, const struct req *rq, struct answer *a,
 	if (scope == LVE_WEB_SCOPE_ADMIN)
 		fputs("{\"scope\": \"admin\", \"result\": \"success\"}\n", f);
 	else {
-		username(scope, name, sizeof(name));
+		username(w, scope, name, sizeof(name));
 		fprintf(f, "{\"scope\": \"lve\", \"id\": %" PRIu32 ", \"username\": ", scope);
 		json_str(f, name);
 		fputs(", \"result\": \"success\"}\n", f);
@@ -434,7 +461,7 @@ static int api_top(struct lve_web *w, const struct req *rq, struct answer *a, ui
 	for (int i = 0; i < n; i++) {
 		char name[256];
 
-		username(ag[i].id, name, sizeof(name));
+		username(w, ag[i].id, name, sizeof(name));
 		fprintf(f, "%s\n  {\"id\": %" PRIu32 ", \"username\": ", i ? "," : "", ag[i].id);
 		json_str(f, name);
 		fputs(", ", f);
@@ -461,12 +488,13 @@ static int api_lve(struct lve_web *w, const struct req *rq, struct answer *a, ui
 	r = lve_series_query(w->db, NULL, id, from, to, 0, &s);
 	if (r < 0)
 		return r == -EINVAL ? answer_error(a, 400, "the range cannot be drawn") : db_fail(w, a, r);
-	username(id, name, sizeof(name));
+	username(w, id, name, sizeof(name));
 	if (svg) {
 		char title[300];
 
 		snprintf(title, sizeof(title), "LVE %" PRIu32 " (%s)", id, name);
-		r = lve_chart_render(s, title, LVE_CHART_SVG, &a->body, &a->len);
+		r = lve_chart_render(s, title, LVE_CHART_SVG, scope == LVE_WEB_SCOPE_ADMIN ? 0 : LVE_CHART_USER,
+				     &a->body, &a->len);
 		if (r < 0)
 			return answer_error(a, 500, "the chart cannot be drawn");
 		a->type = "image/svg+xml";
@@ -661,6 +689,8 @@ static void do_accept(struct lve_web *w)
 			close(fd);
 			return;
 		}
+		/* one response per connection, written whole: no Nagle delay before close */
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 		w->conns[i]->fd = fd;
 		w->conns[i]->deadline = mono_ms() + CONN_TIMEOUT_MS;
 	}

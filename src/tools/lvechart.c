@@ -61,7 +61,9 @@ static void usage(FILE *f)
 	      "  -o, --output FILE      where to write the picture; - for standard output\n"
 	      "      --format png|svg   picture format (default: from FILE's suffix, else png)\n"
 	      "      --title TEXT       title (default: \"LVE ID (user)\")\n"
-	      "      --server_id S      the server whose history to draw (central database)\n"
+	      "      --style admin|user user: CPU as % of its limit (default admin: % of one core)\n"
+	      "      --show-all         accepted: every panel is always drawn\n"
+	      "      --server_id S      the server whose history to draw (central database; also --server)\n"
 	      "      --config FILE      lve-stats 2 configuration (default " LVESTATS_CONF_DEFAULT ")\n"
 	      "      --db FILE          read this SQLite history file instead\n"
 	      "  -h, --help             this text\n"
@@ -98,6 +100,8 @@ int main(int argc, char **argv)
 		{ "period", required_argument, NULL, 'P' }, { "output", required_argument, NULL, 'o' },
 		{ "format", required_argument, NULL, 'F' }, { "title", required_argument, NULL, 'T' },
 		{ "server_id", required_argument, NULL, 'S' }, { "server-id", required_argument, NULL, 'S' },
+		{ "server", required_argument, NULL, 'S' },	{ "show-all", no_argument, NULL, 'A' },
+		{ "style", required_argument, NULL, 'Y' },
 		{ "config", required_argument, NULL, 'C' }, { "db", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
 	};
@@ -108,6 +112,7 @@ int main(int argc, char **argv)
 	_cleanup_free_ char *pic = NULL;
 	char deftitle[300];
 	enum lve_chart_format fmt = LVE_CHART_PNG;
+	bool user_style = false;
 	int64_t now = (int64_t)time(NULL), from, to;
 	struct lve_db *db = NULL;
 	uint32_t id = 0;
@@ -138,6 +143,13 @@ int main(int argc, char **argv)
 		case 'S': server_id = optarg; break;
 		case 'C': config = optarg; break;
 		case 'D': dbfile = optarg; break;
+		case 'A': break; /* every panel is always drawn */
+		case 'Y':
+			if (!strcmp(optarg, "user"))
+				user_style = true;
+			else if (strcmp(optarg, "admin"))
+				return fail(2, "--style: '%s' is not admin or user", optarg);
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -226,7 +238,7 @@ int main(int argc, char **argv)
 			snprintf(deftitle, sizeof(deftitle), "LVE %" PRIu32, id);
 		title = deftitle;
 	}
-	r = lve_chart_render(s, title, fmt, &pic, &len);
+	r = lve_chart_render(s, title, fmt, user_style ? LVE_CHART_USER : 0, &pic, &len);
 	if (r < 0)
 		return fail(1, "cannot draw the chart: %s", strerror(-r));
 	if (!strcmp(output, "-"))

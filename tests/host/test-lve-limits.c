@@ -717,11 +717,15 @@ static int io_target(char *file, size_t fsize, char *why, size_t wsize)
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
-			char p[300];
+			char p[300], swaps[4096];
 			struct stat st;
 
 			if (de->d_name[0] == '.' || !strncmp(de->d_name, "loop", 4) || !strncmp(de->d_name, "zram", 4) ||
 			    !strncmp(de->d_name, "ram", 3) || !strncmp(de->d_name, "dm-", 3))
+				continue;
+			/* never the swap device (the VM's /dev/vdb) */
+			snprintf(p, sizeof(p), "/dev/%s ", de->d_name);
+			if (lte_read("/proc/swaps", swaps, sizeof(swaps)) >= 0 && strstr(swaps, p))
 				continue;
 			snprintf(p, sizeof(p), "/sys/block/%s/device", de->d_name);
 			if (stat(p, &st) < 0)
@@ -871,6 +875,13 @@ static int io_measure(uint32_t id, const struct olve_limits *l, bool wr, size_t 
 			TAP_FAIL("IO measurement failed (see above)");                            \
 	} while (0)
 
+/*
+ * The upper bound proves the limit. The lower bound only says "not far
+ * below": inside the emulated VM (TCG) each op costs extra emulator time,
+ * so there it is looser.
+ */
+#define IO_LOW (cgtest_vm_mode() ? 0.70 : 0.85)
+
 TEST(io_rate_measured)
 {
 	struct olve_limits l = unlimited();
@@ -879,7 +890,7 @@ TEST(io_rate_measured)
 	LVE_SETUP();
 	l.io = 1024; /* KB/s */
 	IO_MEASURE(77, &l, false, 3u << 20, 64u << 10, false, &rate);
-	ASSERT(rate >= 1024 * 0.85 && rate <= 1024 * 1.15);
+	ASSERT(rate >= 1024 * IO_LOW && rate <= 1024 * 1.15);
 	return 0;
 }
 
@@ -891,7 +902,7 @@ TEST(io_write_rate_measured)
 	LVE_SETUP();
 	l.io = 1024; /* KB/s, reads and writes */
 	IO_MEASURE(78, &l, true, 3u << 20, 64u << 10, false, &rate);
-	ASSERT(rate >= 1024 * 0.85 && rate <= 1024 * 1.15);
+	ASSERT(rate >= 1024 * IO_LOW && rate <= 1024 * 1.15);
 	return 0;
 }
 
@@ -904,7 +915,7 @@ TEST(iops_measured)
 	l.iops = 100;
 	/* 4 KiB ops: bandwidth is no limit; 301 ops take ~3 s at 100/s */
 	IO_MEASURE(79, &l, false, 301u << 12, 4096, true, &rate);
-	ASSERT(rate >= 100 * 0.85 && rate <= 100 * 1.15);
+	ASSERT(rate >= 100 * IO_LOW && rate <= 100 * 1.15);
 	return 0;
 }
 
@@ -916,7 +927,7 @@ TEST(iops_write_measured)
 	LVE_SETUP();
 	l.iops = 100;
 	IO_MEASURE(80, &l, true, 301u << 12, 4096, true, &rate);
-	ASSERT(rate >= 100 * 0.85 && rate <= 100 * 1.15);
+	ASSERT(rate >= 100 * IO_LOW && rate <= 100 * 1.15);
 	return 0;
 }
 

@@ -376,13 +376,16 @@ static bool hier_ours(int i, char *first, size_t size)
 	return false;
 }
 
-/* Number of hierarchies openlve uses (lte_inside's count when inside everywhere). */
+/* Number of hierarchies openlve uses (lte_inside's count when inside everywhere:
+ * a cpuset-only v1 hierarchy is not entered without a CPU mask, lte_inside skips it). */
 static int n_ours(void)
 {
 	int n = 0;
 
+	/* lte_inside() leaves out a v1 hierarchy of cpuset alone (entered only with a CPU mask) */
 	for (int i = 0; i < cgtest_n_hiers(); i++)
-		n += hier_ours(i, NULL, 0);
+		if (!(cgtest_hier(i)->version == 1 && !strcmp(cgtest_hier(i)->ctrls, "cpuset")))
+			n += hier_ours(i, NULL, 0);
 	return n;
 }
 

@@ -12,11 +12,12 @@ real Debian 12 booted with systemd under QEMU (tests/system/README.md).
 4. boot it with the rootfs's own cloud kernel and initrd: cgroup v2 (systemd's
    default) and v1 (systemd.unified_cgroup_hierarchy=0). in-vm.sh installs,
    configures and reboots, checks, purges and powers off; its results come
-   over the second serial port and are printed here as TAP.
+   over the second serial port and are printed here as TAP. The two VMs run
+   at the same time.
 
 Exit 77 (skip) without root, QEMU, mmdebstrap or dpkg-buildpackage, unless
 OPENLVE_REQUIRE_VM=1 (CI), where that is a failure. OPENLVE_SYSTEM_TIMEOUT
-(seconds per mode, default 1200) bounds each VM. OPENLVE_SYSTEM_KEEP=1
+(seconds, default 1200) bounds the VMs, which run side by side. OPENLVE_SYSTEM_KEEP=1
 keeps the work dir (printed).
 """
 import glob
@@ -140,7 +141,8 @@ def make_image(rootfs_tar, debs, work):
     return img
 
 
-def boot(work, img, mode):
+def boot_start(work, img, mode):
+    """Start the VM of one mode on its own copy of the image."""
     disk = os.path.join(work, f'disk-{mode}.img')
     run(['cp', '--sparse=always', img, disk])
     console = os.path.join(work, f'console-{mode}.log')
@@ -155,22 +157,26 @@ def boot(work, img, mode):
            '-append', append,
            '-drive', f'file={disk},if=virtio,format=raw,cache=unsafe', '-nic', 'none',
            '-serial', f'file:{console}', '-serial', f'file:{results}']
-    t0 = time.time()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
+    return {'mode': mode, 'disk': disk, 'console': console, 'results': results,
+            'proc': subprocess.Popen(cmd, stdin=subprocess.DEVNULL), 't0': time.time()}
+
+
+def boot_wait(vm, deadline):
+    """Wait for the VM (killed at deadline); returns (results text, timed out, console path)."""
     timed_out = False
     try:
-        p.wait(timeout=TIMEOUT)
+        vm['proc'].wait(timeout=max(1, deadline - time.time()))
     except subprocess.TimeoutExpired:
         timed_out = True
-        p.kill()
-        p.wait()
-    log(f'{mode}: VM ran {time.time() - t0:.0f} s')
-    os.unlink(disk)
+        vm['proc'].kill()
+        vm['proc'].wait()
+    log(f"{vm['mode']}: VM ran {time.time() - vm['t0']:.0f} s")
+    os.unlink(vm['disk'])
     text = ''
-    if os.path.exists(results):
-        with open(results, errors='replace') as f:
+    if os.path.exists(vm['results']):
+        with open(vm['results'], errors='replace') as f:
             text = f.read().replace('\r', '')
-    return text, timed_out, console
+    return text, timed_out, vm['console']
 
 
 def main():
@@ -188,6 +194,7 @@ def main():
             skip_or_fail(f'{prog} not found (package {pkg}; scripts/install-deps.sh)')
     work = tempfile.mkdtemp(prefix='openlve-system-')
     results = []
+    vms = []
     try:
         t0 = time.time()
         rootfs = subprocess.run([os.path.join(HERE, 'build-rootfs.sh'), CACHE], check=True,
@@ -204,8 +211,12 @@ def main():
         t0 = time.time()
         img = make_image(rootfs, debs, work)
         log(f'disk image ready ({time.time() - t0:.0f} s)')
-        for mode in modes:
-            text, timed_out, console = boot(work, img, mode)
+        # the modes boot side by side: the guests wait on timers most of the time
+        vms = [boot_start(work, img, mode) for mode in modes]
+        deadline = time.time() + TIMEOUT
+        for vm in vms:
+            mode = vm['mode']
+            text, timed_out, console = boot_wait(vm, deadline)
             done = False
             for line in text.splitlines():
                 if line.startswith('ok - ') or line.startswith('not ok - '):
@@ -242,6 +253,10 @@ def main():
         for l in msg.splitlines()[-40:]:
             print('# ' + l)
     finally:
+        for vm in vms:
+            if vm['proc'].poll() is None:
+                vm['proc'].kill()
+                vm['proc'].wait()
         if os.environ.get('OPENLVE_SYSTEM_KEEP') == '1':
             log(f'work dir kept: {work}')
         else:

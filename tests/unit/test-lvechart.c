@@ -173,6 +173,42 @@ TEST(png_measures_usage_against_limit)
 	return 0;
 }
 
+/* --style=user: CPU as % of its limit, so 50% of a 100% limit and 25% of 50% are both at half the limit line */
+TEST(user_style_draws_cpu_against_its_limit)
+{
+	static struct tool_run run;
+	char out[800], from[32], to[32];
+	struct lve_chart_rect r;
+	cairo_surface_t *img;
+	int bottom, u1, u2, l1 = -1, l2 = -1;
+
+	ASSERT_OK(make_db());
+	snprintf(out, sizeof(out), "%s/user.png", dir);
+	snprintf(from, sizeof(from), "@%lld", (long long)t0);
+	snprintf(to, sizeof(to), "@%lld", (long long)(t0 + 3599));
+	DRAW(&run, "--id", "4242", "--from", from, "--to", to, "--style", "user", "--show-all", "--output", out);
+	ASSERT_EQ(run.code, 0);
+	img = cairo_image_surface_create_from_png(out);
+	ASSERT(cairo_surface_status(img) == CAIRO_STATUS_SUCCESS);
+	cairo_surface_flush(img);
+	lve_chart_plot_rect(0, &r);
+	bottom = r.y + r.h - 1;
+	for (int d = 0; d < 12 && l1 < 0; d++)
+		l1 = row_of(img, &r, r.x + r.w / 4 + d, LVE_CHART_LIMIT_RGB);
+	for (int d = 0; d < 12 && l2 < 0; d++)
+		l2 = row_of(img, &r, r.x + r.w * 3 / 4 + d, LVE_CHART_LIMIT_RGB);
+	u1 = row_of(img, &r, r.x + r.w / 4, LVE_CHART_USAGE_RGB);
+	u2 = row_of(img, &r, r.x + r.w * 3 / 4, LVE_CHART_USAGE_RGB);
+	ASSERT(l1 > 0 && l2 > 0 && u1 > 0 && u2 > 0);
+	ASSERT(abs(l1 - l2) <= 2);         /* the limit is 100% in both halves */
+	ASSERT(abs(u1 - u2) <= 2);         /* and usage is 50% of it in both */
+	ASSERT(abs(2 * (bottom - u1) - (bottom - l1)) <= 4);
+	cairo_surface_destroy(img);
+	DRAW(&run, "--id", "4242", "--style", "fancy", "--output", out);
+	ASSERT_EQ(run.code, 2);
+	return 0;
+}
+
 TEST(svg_and_stdout)
 {
 	static struct tool_run run;

@@ -59,7 +59,8 @@ TEST(cloudlinux_file)
 				      &c, NULL));
 	ASSERT_STREQ(c.sqlite_path, "/var/lve/lve.db");
 	ASSERT_STREQ(c.connect_string, "/var/lve/lve.db");
-	ASSERT_STREQ(c.ignored, "plugins, db_timeout, timeout, disable_snapshots");
+	ASSERT_STREQ(c.ignored, "plugins, db_timeout, timeout");
+	ASSERT(!c.disable_snapshots);
 	lvestats_conf_free(&c);
 	return 0;
 }
@@ -90,7 +91,7 @@ TEST(documented_keys)
 	ASSERT_STREQ(c.mode, "v2");
 	ASSERT(c.hide_lve_more_than_maxuid);
 	ASSERT_STREQ(c.server_id, "web1");
-	ASSERT_STREQ(c.ignored, "plugins, db_timeout, timeout, disable_snapshots, use_big_uids, "
+	ASSERT_STREQ(c.ignored, "plugins, db_timeout, timeout, use_big_uids, "
 				"logging_level, some_plugin_option");
 	lvestats_conf_free(&c);
 	ASSERT_EQ(bad("mode=v3\n", 1), 0);
