@@ -977,7 +977,7 @@ static int lazy_create(uint32_t id, pid_t worker)
 
 	snprintf(pid, sizeof(pid), "%d", (int)worker);
 	snprintf(sid, sizeof(sid), "%" PRIu32, id);
-	if (LVECTL(&R, "limit", pid, sid) < 0 || R.status != 0) {
+	if (LVECTL(&R, "limit", pid, sid, "--force") < 0 || R.status != 0) {
 		fprintf(stderr, "# lvectl limit %s %s: %d %s\n", pid, sid, R.status, R.err);
 		return -1;
 	}
