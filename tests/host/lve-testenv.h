@@ -141,9 +141,17 @@ static int lte_inside(const char *text, unsigned id)
 	int inside = 0, ours = 0;
 	bool v2 = false;
 
+	/* The v2 line counts only when cgroup2 carries one of our controllers
+	 * (hybrid hosts have an empty cgroup2 that liblve does not use). */
 	for (int i = 0; i < cgtest_n_hiers(); i++)
-		if (cgtest_hier(i)->version == 2)
-			v2 = true;
+		if (cgtest_hier(i)->version == 2) {
+			char ctrls[256], *save = NULL;
+
+			snprintf(ctrls, sizeof(ctrls), "%s", cgtest_hier(i)->ctrls);
+			for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
+				if (lte_ctrl_ours(c))
+					v2 = true;
+		}
 	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
 	for (const char *line = text; *line;) {
 		const char *nl = strchrnul(line, '\n');
@@ -161,7 +169,9 @@ static int lte_inside(const char *text, unsigned id)
 				memcpy(ctrls, c1 + 1, n);
 				ctrls[n] = 0;
 				for (char *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save))
-					if (lte_ctrl_ours(c))
+					/* A hierarchy the tests cannot use (protected, unmounted
+					 * in the test's namespace) is not ours either. */
+					if (lte_ctrl_ours(c) && cgtest_has_ctrl(c))
 						our = true;
 			}
 		}

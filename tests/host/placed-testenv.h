@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -170,6 +171,7 @@ static inline int placed_start(const char *extra)
 		int n = 0;
 
 		dup2(pfd[1], 2);
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlives the test */
 		argv[n++] = exe;
 		argv[n++] = "--min-uid";
 		argv[n++] = minuid;

@@ -524,6 +524,8 @@ static int ep_split_and_slots(const char *mpm)
 				if (de->d_name[0] == '.')
 					continue;
 				snprintf(tp, sizeof(tp), "/proc/%d/task/%s/cgroup", (int)c, de->d_name);
+				if (getenv("OPENLVE_DEBUG_APACHE") && lte_read(tp, cgtext, sizeof(cgtext)) > 0)
+					fprintf(stderr, "# child %d task %s: %s\n", (int)c, de->d_name, cgtext);
 				if (lte_read(tp, cgtext, sizeof(cgtext)) > 0 && lte_inside(cgtext, LVE_CGI) > 0) {
 					kill(c, SIGKILL);
 					killed++;
