@@ -11,7 +11,7 @@ PKGS="
   pamtester valgrind python3 sqlite3
   postgresql
   jq python3-jsonschema
-  apache2 apache2-dev php8.2-fpm
+  apache2 apache2-dev php8.2-fpm libapache2-mod-php8.2 nginx-light
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2
