@@ -18,6 +18,16 @@
  *
  *   bench-apply [--count=N] [--quick]      N LVEs (default 10000; --quick 1000)
  *
+ * The cost curve: the time is taken at 1,000, 2,000, 5,000 and 10,000 LVEs
+ * (those <= N) in both runs, and printed per checkpoint as the total and
+ * the cost per LVE of the LVEs made since the previous checkpoint; for the
+ * bare run also per hierarchy, which shows where a growing cost comes from
+ * (the bare column has no library code at all: growth there is the
+ * kernel's). The liblve run applies LVE after LVE with vecfg_apply_one(),
+ * the per-LVE step of vecfg_apply_all(), to take the checkpoints; then
+ * vecfg_apply_all() re-applies all N (the `lvectl apply all` of a running
+ * server: every LVE exists) and its time is printed too.
+ *
  * Exit status: 0 done, 1 error, 2 usage, 77 cannot run here (not root, no
  * cgroup hierarchy). Times are reported, never asserted.
  */
@@ -95,16 +105,30 @@ struct setting_fd {
 	const struct olve_setting *s;
 };
 
+#define NCHECK 4
+static const uint32_t checkpoint[NCHECK] = { 1000, 2000, 5000, 10000 };
+static double t_bare_at[NCHECK], t_lib_at[NCHECK];
+static double t_hier_at[NCHECK][BENCH_MAX_HIER]; /* bare: seconds spent in each hierarchy */
+
+static int check_index(uint32_t id)
+{
+	for (int i = 0; i < NCHECK; i++)
+		if (checkpoint[i] == id)
+			return i;
+	return -1;
+}
+
 /* The bare path: mkdirat + the same writes, through kept dirfds. */
 static int run_bare(uint32_t n, const struct vecfg *cfg, int ncpus, const struct olve_dev *devs,
                     size_t ndevs, double *secs)
 {
 	struct olve_settings set[BENCH_MAX_HIER] = {0};
-	double t0 = bench_now_s();
+	double t0 = bench_now_s(), th[BENCH_MAX_HIER] = {0};
 	char name[16], line[512];
 	int r = 0;
 
 	for (uint32_t id = 1; id <= n && !bench_stop; id++) {
+		int ci = check_index(id);
 		struct vecfg_limits v;
 		struct olve_limits o;
 
@@ -117,11 +141,13 @@ static int run_bare(uint32_t n, const struct vecfg *cfg, int ncpus, const struct
 		snprintf(name, sizeof(name), "lve%" PRIu32, id);
 		for (int k = 0; k < bench_nhier; k++) {
 			_cleanup_close_ int dfd = -1;
+			double tk;
 
 			r = olve_limits_translate(&o, o.mask, bench_hier[k].version, ncpus, devs, ndevs,
 			                          &set[k]);
 			if (r < 0)
 				return r;
+			tk = bench_now_s();
 			if (mkdirat(barefd[k], name, 0755) < 0)
 				return -errno;
 			dfd = openat(barefd[k], name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -155,7 +181,12 @@ static int run_bare(uint32_t n, const struct vecfg *cfg, int ncpus, const struct
 					p = *e ? e + 1 : e;
 				}
 			}
+			th[k] += bench_now_s() - tk;
 			olve_settings_free(&set[k]);
+		}
+		if (ci >= 0) {
+			t_bare_at[ci] = bench_now_s() - t0;
+			memcpy(t_hier_at[ci], th, sizeof(th));
 		}
 	}
 	*secs = bench_now_s() - t0;
@@ -184,7 +215,7 @@ int main(int argc, char **argv)
 	struct vecfg_apply_result res = {0};
 	struct olve *h = NULL;
 	uint32_t n = 10000;
-	double t_bare = 0, t_lib = 0, t0;
+	double t_bare = 0, t_lib = 0, t_all = 0, t0;
 	int ch, r, ndevs, rc = 0;
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -275,9 +306,24 @@ int main(int argc, char **argv)
 
 	t0 = bench_now_s();
 	r = olve_open(&h, 0);
-	if (r >= 0)
-		r = vecfg_apply_all(h, cfg, NULL, 0, &res);
+	for (uint32_t id = 1; r >= 0 && id <= n && !bench_stop; id++) {
+		int ci = check_index(id);
+
+		r = vecfg_apply_one(h, cfg, id, NULL, 0);
+		if (r < 0) {
+			res.failed_id = id;
+			res.failed_err = r;
+		}
+		if (ci >= 0)
+			t_lib_at[ci] = bench_now_s() - t0;
+	}
 	t_lib = bench_now_s() - t0;
+	if (r >= 0 && !bench_stop) {
+		double ta = bench_now_s();
+
+		r = vecfg_apply_all(h, cfg, NULL, 0, &res);
+		t_all = bench_now_s() - ta;
+	}
 	if (r < 0) {
 		rc = bench_die("liblve run failed (LVE %" PRIu32 ": %s; %zu ok, %zu failed): %s",
 		         res.failed_id, strerror(-res.failed_err), res.n_ok, res.n_failed,
@@ -293,6 +339,25 @@ int main(int argc, char **argv)
 	printf("%-8s %10.3f %14.1f\n", "bare", t_bare, t_bare * 1e6 / n);
 	printf("%-8s %10.3f %14.1f\n", "liblve", t_lib, t_lib * 1e6 / n);
 	printf("ratio liblve/bare: %.2f\n", t_bare > 0 ? t_lib / t_bare : 0.0);
+	printf("apply all again (all %" PRIu32 " exist): %.3f s, %.1f us per LVE\n", n, t_all, t_all * 1e6 / n);
+
+	/* the curve: cost per LVE of the LVEs made since the previous checkpoint */
+	printf("\ncost curve (us per LVE made since the previous checkpoint)\n%7s %10s %10s %10s %10s %7s", "LVEs",
+	       "bare s", "bare us", "liblve s", "liblve us", "ratio");
+	for (int k = 0; k < bench_nhier; k++)
+		printf(" %9.9s", bench_hier[k].ctrls);
+	printf("\n");
+	for (int i = 0; i < NCHECK && checkpoint[i] <= n; i++) {
+		uint32_t prev = i ? checkpoint[i - 1] : 0, cnt = checkpoint[i] - prev;
+		double db = t_bare_at[i] - (i ? t_bare_at[i - 1] : 0), dl = t_lib_at[i] - (i ? t_lib_at[i - 1] : 0);
+
+		printf("%7" PRIu32 " %10.3f %10.1f %10.3f %10.1f %7.2f", checkpoint[i], t_bare_at[i], db * 1e6 / cnt,
+		       t_lib_at[i], dl * 1e6 / cnt, db > 0 ? dl / db : 0.0);
+		for (int k = 0; k < bench_nhier; k++)
+			printf(" %9.1f", (t_hier_at[i][k] - (i ? t_hier_at[i - 1][k] : 0)) * 1e6 / cnt);
+		printf("\n");
+	}
+	printf("(per-hierarchy columns: bare mkdirat + writes, us per LVE)\n");
 out:
 	if (h)
 		olve_close(h);

@@ -20,6 +20,19 @@
  *              Extrapolated to interval 5 s (the lve-stats default): CPU per
  *              pass x 720 passes per hour -- clearly an extrapolation.
  *
+ *   long       --daemon-count=N: the built lved as in production (interval
+ *              5 s, info_period 300) over N idle LVEs for --seconds (default
+ *              150, at least 120), history in SQLite in the temp dir or, with
+ *              --pg=USER:PASSWORD@HOST:PORT/DB, in that PostgreSQL database
+ *              (e.g. one started by scripts/pg-test-server.sh; server_id
+ *              "bench"; with --sqlite-too a SQLite run comes first over the
+ *              same LVEs). Measured, not extrapolated: lved's own CPU time
+ *              (utime + stime of its /proc/PID/stat: other load on the host
+ *              does not count in it) from 75 s after READY=1 (idle LVEs
+ *              in their steady state) to the end,
+ *              divided by the wall time, RSS and peak RSS, fds, and the load
+ *              average (a loaded host still inflates it a little: caches).
+ *
  * The LVEs are made with liblve (olve_apply, default limits) in a random
  * subtree "olbench-collect-XXXXXXXX/lveroot" below this process's cgroup in
  * every hierarchy (v1 here: cpu, cpuacct, cpuset, memory -- below our own
@@ -28,6 +41,7 @@
  *
  *   bench-collect [--counts=N,N...] [--reps=R] [--seconds=S] [--no-daemon] [--quick]
  *     defaults: --counts=1000,10000 --reps=7 --seconds=60; --quick: 1000, 3 reps, 15 s
+ *   bench-collect --daemon-count=N [--seconds=S] [--pg=CONNECT_STRING [--sqlite-too]]
  *
  * Exit status: 0 done, 1 error, 2 usage, 77 cannot run here (not root, no
  * cgroup hierarchy). Times are reported, never asserted.
@@ -591,6 +605,111 @@ static int run_daemon(uint32_t n, int seconds)
 	return 0;
 }
 
+/* lvestats2 for the long run: interval 5 s, SQLite in the temp dir or PostgreSQL. */
+static int write_conf_long(const char *pg, char *path, size_t size)
+{
+	FILE *f;
+
+	snprintf(path, size, "%s/lvestats2-long", bench_tmpdir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "interval=5\ninfo_period=300\n");
+	if (pg)
+		fprintf(f, "db_type=postgresql\nconnect_string=%s\nserver_id=bench\n", pg);
+	else
+		fprintf(f, "sqlite_path=%s/lvestats2-long.db\n", bench_tmpdir);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+/* The real daemon at interval 5 s over n LVEs for `seconds`: its own CPU time / wall time. */
+static int run_daemon_long(uint32_t n, int seconds, const char *pg)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char bin[PATH_MAX], conf[PATH_MAX], load0[128] = "", load1[128] = "";
+	struct procstat a, b;
+	_cleanup_close_ int nfd = -1;
+	double t0, t1, ready, cpu;
+	long long kmem;
+	int st, r;
+
+	if (find_lved(bin, sizeof(bin)) < 0) {
+		fprintf(stderr, "bench-collect: lved not found (OPENLVE_BUILD_ROOT)\n");
+		return -ENOENT;
+	}
+	r = write_conf_long(pg, conf, sizeof(conf));
+	if (r < 0)
+		return r;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify-long", bench_tmpdir);
+	(void)unlink(sa.sun_path);
+	nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (nfd < 0 || bind(nfd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	ready = bench_now_s();
+	lved_pid = fork();
+	if (lved_pid < 0)
+		return -errno;
+	if (lved_pid == 0) {
+		int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (int k = 0; k < bench_nhier; k++)
+			if (ol_write_at(bench_hier[k].topfd, "lved/cgroup.procs", "0") < 0)
+				_exit(126);
+		setenv("NOTIFY_SOCKET", sa.sun_path, 1);
+		if (null >= 0)
+			dup2(null, 1);
+		execl(bin, bin, "--foreground", "--config", conf, (char *)NULL);
+		_exit(127);
+	}
+	if (!wait_ready(nfd, 600)) {
+		fprintf(stderr, "bench-collect: lved did not get ready\n");
+		return -ETIMEDOUT;
+	}
+	ready = bench_now_s() - ready;
+	/* past the first minute: every idle LVE in its steady state (probed every third pass) */
+	for (int i = 0; i < 750 && !bench_stop; i++) {
+		struct timespec ts = { 0, 100000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (read_proc(lved_pid, &a) < 0)
+		return -ESRCH;
+	(void)bench_read_at(AT_FDCWD, "/proc/loadavg", load0, sizeof(load0));
+	t0 = bench_now_s();
+	for (int i = 0; i < seconds * 10 && !bench_stop; i++) {
+		struct timespec ts = { 0, 100000000 };
+
+		nanosleep(&ts, NULL);
+	}
+	if (read_proc(lved_pid, &b) < 0)
+		return -ESRCH;
+	t1 = bench_now_s();
+	(void)bench_read_at(AT_FDCWD, "/proc/loadavg", load1, sizeof(load1));
+	load0[strcspn(load0, "\n")] = 0;
+	load1[strcspn(load1, "\n")] = 0;
+	kmem = lved_kmem();
+	kill(lved_pid, SIGTERM);
+	waitpid(lved_pid, &st, 0);
+	lved_pid = 0;
+	cpu = b.cpu - a.cpu;
+	printf("\nlved daemon, %" PRIu32 " idle LVEs, interval 5 s, history in %s, %.0f s measured (about %.0f passes), "
+	       "from 75 s after READY=1 (startup %.1f s):\n",
+	       n, pg ? "PostgreSQL" : "SQLite", t1 - t0, (t1 - t0) / 5, ready);
+	printf("  CPU time            %.2f s (utime+stime of lved only; clock ticks of 10 ms)\n", cpu);
+	printf("  CPU per pass        %.2f ms\n", cpu / ((t1 - t0) / 5) * 1e3);
+	printf("  RSS                 %.1f MiB now, %.1f MiB peak (target <= 64 MiB)\n", (double)b.rss_kb / 1024.0,
+	       (double)b.hwm_kb / 1024.0);
+	printf("  fds                 %d\n", b.fds);
+	if (kmem >= 0)
+		printf("  kernel memory       %.1f MiB charged to lved's group\n", (double)kmem / 1048576.0);
+	printf("  load average        %s at the start, %s at the end\n", load0, load1);
+	printf("MEASURED: %.1f s of CPU per hour = %.3f %% of one core (target %s %%)\n", cpu / (t1 - t0) * 3600,
+	       cpu / (t1 - t0) * 100.0, n <= 1000 ? "<= 0.1" : "<= 0.5");
+	fflush(stdout);
+	return 0;
+}
+
 static int parse_counts(const char *s, uint32_t *v, int *n)
 {
 	char buf[256], *save = NULL;
@@ -613,16 +732,37 @@ int main(int argc, char **argv)
 		{ "counts", required_argument, NULL, 'n' }, { "reps", required_argument, NULL, 'r' },
 		{ "seconds", required_argument, NULL, 's' }, { "no-daemon", no_argument, NULL, 'D' },
 		{ "quick", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
+		{ "daemon-count", required_argument, NULL, 'N' }, { "pg", required_argument, NULL, 'P' },
+		{ "sqlite-too", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
+	uint32_t daemon_count = 0;
+	const char *pg = NULL;
+	bool seconds_set = false, pg_too = false;
 	uint32_t counts[MAX_COUNTS] = { 1000, 10000 }, made = 0, reps = 7, seconds = 60;
 	int ncounts = 2, ch, r, rc = 0;
 	bool daemon = true, daemon_done = false;
 	struct olve *h = NULL;
 	struct rlimit rl;
 
-	while ((ch = getopt_long(argc, argv, "n:r:s:Dqh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:r:s:DqhN:P:S", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'S':
+			pg_too = true;
+			break;
+		case 'N':
+			if (ol_parse_u32(optarg, &daemon_count) < 0 || daemon_count == 0 || daemon_count > 200000) {
+				fprintf(stderr, "bench-collect: --daemon-count=%s: expected 1..200000\n", optarg);
+				return 2;
+			}
+			break;
+		case 'P':
+			if (!strchr(optarg, '@')) {
+				fprintf(stderr, "bench-collect: --pg=%s: expected USER:PASSWORD@HOST[:PORT]/DATABASE\n", optarg);
+				return 2;
+			}
+			pg = optarg;
+			break;
 		case 'n':
 			if (parse_counts(optarg, counts, &ncounts) < 0) {
 				fprintf(stderr, "bench-collect: --counts=%s: ascending numbers 1..200000\n", optarg);
@@ -640,6 +780,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "bench-collect: --seconds=%s: expected 5..3600\n", optarg);
 				return 2;
 			}
+			seconds_set = true;
 			break;
 		case 'D':
 			daemon = false;
@@ -652,12 +793,24 @@ int main(int argc, char **argv)
 			break;
 		case 'h':
 			printf("Usage: bench-collect [--counts=N,N...] [--reps=R] [--seconds=S] [--no-daemon] [--quick]\n"
+			       "       bench-collect --daemon-count=N [--seconds=S] [--pg=CONNECT_STRING [--sqlite-too]]\n"
 			       "One collector pass over N LVEs vs a bare pread loop over the same files,\n"
-			       "and lved's CPU/RSS over S seconds at 1,000 LVEs (extrapolated to interval 5 s).\n");
+			       "and lved's CPU/RSS over S seconds at 1,000 LVEs (extrapolated to interval 5 s);\n"
+			       "--daemon-count: lved at interval 5 s over N LVEs for S seconds (default 150), measured.\n");
 			return 0;
 		default:
 			return 2;
 		}
+	}
+	if (daemon_count && !seconds_set)
+		seconds = 150;
+	if (daemon_count && seconds < 120) {
+		fprintf(stderr, "bench-collect: --daemon-count runs at least 120 s (--seconds)\n");
+		return 2;
+	}
+	if (pg && !daemon_count) {
+		fprintf(stderr, "bench-collect: --pg is for --daemon-count\n");
+		return 2;
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench-collect: needs root (skipped)\n");
@@ -693,6 +846,26 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		cleanup();
 		return bench_die("olve_open: %s", strerror(-r));
+	}
+	if (daemon_count) {
+		double secs;
+
+		printf("bench-collect: %d hierarchies, %d CPUs, RLIMIT_NOFILE %llu; creating %" PRIu32 " LVEs\n",
+		       h->n_hier, h->ncpus, (unsigned long long)rl.rlim_cur, daemon_count);
+		fflush(stdout);
+		r = create_lves(h, 1, daemon_count, &secs);
+		if (r < 0) {
+			rc = bench_die("cannot create the LVEs: %s", strerror(-r));
+			goto out;
+		}
+		printf("  %" PRIu32 " LVEs created in %.1f s\n", daemon_count, secs);
+		if (!pg || pg_too)
+			r = run_daemon_long(daemon_count, (int)seconds, NULL);
+		if (r >= 0 && pg && !bench_stop)
+			r = run_daemon_long(daemon_count, (int)seconds, pg);
+		if (r < 0)
+			rc = bench_die("lved run: %s", strerror(-r));
+		goto out;
 	}
 	printf("bench-collect: %d hierarchies, %d CPUs, %" PRIu32 " timed passes each (median)\n", h->n_hier,
 	       h->ncpus, reps);

@@ -4,6 +4,8 @@ check them against the committed expectations, print the counts per
 environment and the closing line 'N passed, N failed, N skipped'.
 
   scripts/count-tests.py [--strict] BUILD...
+  scripts/count-tests.py --floors BUILD...   print "ENV TEST PASSED" lines of
+                                             a run (to raise tests/min-counts.txt)
 
 A case is one TAP 'ok'/'not ok' line ('# SKIP' = skipped); a TAP plan
 '1..0 # SKIP' is one skipped case named '*'; a test that printed no TAP
@@ -19,7 +21,9 @@ Checks (tests/expected-skips.txt and tests/min-counts.txt, formats there):
     its printed reason must contain the listed reason;
   - every (environment, test) with a floor must have passed at least that
     many cases -- a test binary that vanished passes 0;
-  - every environment must reach the sum of its floors.
+  - every environment must reach the sum of its floors;
+  - every host test runs in both VM modes unless tests/vm-exceptions.txt
+    lists it (checked for the build that ran the vm suite).
 With --strict (scripts/test.sh passes it in CI: CI=true or
 OPENLVE_REQUIRE_VM=1) a violation fails the run: an unexpected skip counts
 as a failed case, a floor not reached as one failed case. Without it they
@@ -34,6 +38,7 @@ import sys
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SKIPS_FILE = os.path.join(SRC, 'tests', 'expected-skips.txt')
 FLOORS_FILE = os.path.join(SRC, 'tests', 'min-counts.txt')
+VM_EXC_FILE = os.path.join(SRC, 'tests', 'vm-exceptions.txt')
 ENVS = ('unit', 'host', 'vm-v2', 'vm-legacy', 'unit-asan', 'host-asan')
 OK = re.compile(r'^(not )?ok\b\s*\d*\s*(?:-\s*)?(.*)$')
 
@@ -72,6 +77,10 @@ def load_floors():
     return out
 
 
+def load_vm_exceptions():
+    return {line.split()[0] for _, line in data_lines(VM_EXC_FILE)}
+
+
 def env_matches(pattern, env):
     return any(fnmatch.fnmatchcase(env, p) for p in pattern.split(','))
 
@@ -88,11 +97,15 @@ def sanitized(build):
 
 
 def env_of(test, asan):
-    name = test.get('name', '')
+    """(environment, test name) from meson's "project:suite+suite / name"."""
+    full = test.get('name', '')
+    prefix, sep, name = full.partition(' / ')
+    if not sep:
+        prefix, name = '', full
     for m in ('vm-v2', 'vm-legacy'):
         if name.startswith(m + '/'):
             return m, name[len(m) + 1:]
-    suites = [s.split(':', 1)[-1] for s in test.get('suite', [])]
+    suites = prefix.split(':', 1)[-1].split('+') if prefix else []
     for s in ('host', 'unit'):
         if s in suites:
             return s + ('-asan' if asan else ''), name
@@ -136,9 +149,12 @@ def cases(test):
 
 def main(argv):
     strict = '--strict' in argv
-    builds = [a for a in argv if a != '--strict']
+    print_floors = '--floors' in argv
+    builds = [a for a in argv if a not in ('--strict', '--floors')]
     skips = load_skips()
-    floors = load_floors()
+    floors = {} if print_floors else load_floors()
+    vm_exc = load_vm_exceptions()
+    seen = {}
     passed = failed = skipped = 0
     problems = []
     for build in builds:
@@ -164,8 +180,9 @@ def main(argv):
                 elif status == 'fail':
                     c[1] += 1
                 else:
-                    ok = [s for s in skips if env_matches(s[0], env) and s[1] == name
-                          and s[2] in (case, '*') and s[3].lower() in reason.lower()]
+                    ok = [s for s in skips if env_matches(s[0], env) and fnmatch.fnmatchcase(name, s[1])
+                          and (fnmatch.fnmatchcase(case, s[2]) or s[2] == '*')
+                          and s[3].lower() in reason.lower()]
                     if ok:
                         c[3] += 1
                         c[2] += 1
@@ -175,6 +192,18 @@ def main(argv):
                             c[1] += 1
                         else:
                             c[2] += 1
+        seen.update(per_test)
+        if not asan:
+            names = {(e, n) for e, n in ((env_of(json.loads(x), asan)) for x in lines)}
+            for env, name in sorted(names):
+                if env != 'host' or name in vm_exc:
+                    continue
+                for m in ('vm-v2', 'vm-legacy'):
+                    if (m, name) not in names:
+                        problems.append(f'{build}: host test {name} has no {m} run (add it to host_exes, '
+                                        'or to tests/vm-exceptions.txt with the reason)')
+                        if strict:
+                            per_env.setdefault(m, [0, 0, 0, 0])[1] += 1
         # every environment of this build's flavour is expected: a suite that
         # vanished (e.g. -Dvm_tests=disabled) misses its floors
         for (env, name), floor in sorted(floors.items()):
@@ -198,6 +227,10 @@ def main(argv):
             passed += p
             failed += f
             skipped += s
+    if print_floors:
+        for (env, name), n in sorted(seen.items()):
+            print(f'{env} {name} {n}')
+        return 0
     for pr in problems:
         print(f'count-tests: {"FAIL" if strict else "warning (fails in CI)"}: {pr}')
     print(f'{passed} passed, {failed} failed, {skipped} skipped')

@@ -6,11 +6,14 @@ export DEBIAN_FRONTEND=noninteractive
 PKGS="
   build-essential meson ninja-build pkg-config git
   libxml2-dev libsqlite3-dev libpam0g-dev libpq-dev libsystemd-dev
-  libcgroup-dev
+  libcgroup-dev libcairo2-dev libssl-dev
   qemu-system-x86 busybox-static cpio xz-utils zstd kmod
   pamtester valgrind python3 sqlite3
+  clang libclang-rt-14-dev
   postgresql
   jq python3-jsonschema
+  libmariadb-dev mariadb-server
+  mmdebstrap debhelper dpkg-dev lintian e2fsprogs apache2-dev
   apache2 apache2-dev php8.2-fpm libapache2-mod-php8.2 nginx-light
 "
 if [ "$(id -u)" -ne 0 ]; then

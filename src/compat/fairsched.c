@@ -515,6 +515,22 @@ struct mask_req {
 	const unsigned long *mask;
 };
 
+static int cpumask_set(struct olve_state *st, void *ud)
+{
+	uint64_t v = *(bool *)ud;
+
+	if (st->cpumask == v)
+		return 0;
+	st->cpumask = v;
+	return 1; /* write the header */
+}
+
+/* Record in the LVE's state whether a mask narrows its CPUs: entries then move into its cpuset too. */
+static int cpumask_mark(int statefd, bool narrowed)
+{
+	return olve_state_update(statefd, cpumask_set, &narrowed);
+}
+
 static int op_cpumask(struct fs_target *t, void *ud)
 {
 	struct mask_req *q = ud;
@@ -561,7 +577,13 @@ static int op_cpumask(struct fs_target *t, void *ud)
 		if (r < 0)
 			return r;
 	}
-	return ol_write_at(t->dirfd[hi], "cpuset.cpus", list);
+	r = ol_write_at(t->dirfd[hi], "cpuset.cpus", list);
+	if (r >= 0 && t->f) {
+		r = cpumask_mark(t->f->statefd, memcmp(want, parent, sizeof(want)) != 0);
+		if (r > 0)
+			r = 0;
+	}
+	return r;
 }
 
 _public_ int fairsched_cpumask(unsigned int id, unsigned int len, unsigned long *mask)

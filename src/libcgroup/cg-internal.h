@@ -303,6 +303,8 @@ struct cg_conf {
 	struct cg_perms defaults;
 };
 
+/* Read a whole configuration file (dirfd-relative or absolute), at most max bytes. -errno. */
+_hidden_ int cg_read_conf_file(int dirfd, const char *path, size_t max, char **text, size_t *len);
 /* Parse cgconfig.conf text. -EINVAL (with *err_line) on bad syntax, -ENOMEM. */
 _hidden_ int cg_conf_parse(const char *text, size_t len, struct cg_conf *out, unsigned *err_line);
 _hidden_ void cg_conf_free(struct cg_conf *c);

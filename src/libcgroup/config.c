@@ -355,7 +355,7 @@ static int parse_group(struct parser *ps, bool tmpl)
 	*g = (struct cg_conf_group){ .name = TAKE_PTR(ps->lx.word), .is_template = tmpl };
 	perms_init(&g->perms);
 	/* a template name keeps its %u...; checked after expansion */
-	if (ol_name_check(g->name) < 0 || strstr(g->name, ".."))
+	if (ol_name_check(g->name) < 0)
 		return fail(ps, "bad group name");
 	g->cg = cgroup_new_cgroup(g->name);
 	if (!g->cg)
@@ -455,6 +455,19 @@ int cg_conf_parse(const char *text, size_t len, struct cg_conf *out, unsigned *e
 
 /* ---------------------------------------------------------- applying */
 
+/*
+ * A configuration file the administrator names (absolute or relative to
+ * dirfd, symlinks followed like any config file), at most max bytes.
+ */
+int cg_read_conf_file(int dirfd, const char *path, size_t max, char **text, size_t *len)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0)
+		return -errno;
+	return ol_read_full_fd(fd, max, text, len);
+}
+
 static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cg_perms default_perms = { NO_UID_GID, NO_UID_GID, NO_UID_GID, NO_UID_GID,
 					 NO_PERMS,   NO_PERMS,   NO_PERMS,   false };
@@ -479,11 +492,9 @@ static int conf_read(const char *pathname, struct cg_conf *out)
 		cg_fail_errno(-EINVAL);
 		return ECGINVAL;
 	}
-	r = ol_read_full_at(AT_FDCWD, pathname, &text, &len);
+	r = cg_read_conf_file(AT_FDCWD, pathname, CONFIG_MAX_BYTES, &text, &len);
 	if (r < 0)
 		return cg_fail_errno(r);
-	if (len > CONFIG_MAX_BYTES)
-		return cg_fail_errno(-EFBIG);
 	r = cg_conf_parse(text, len, out, &line);
 	if (r == -ENOMEM)
 		return cg_ecg_from_errno(r);
@@ -495,7 +506,11 @@ static int conf_read(const char *pathname, struct cg_conf *out)
 	return 0;
 }
 
-/* mount section: every controller must be mounted already; namespace: set. */
+/*
+ * mount section: every controller must be mounted already; namespace:
+ * checked as a whole first (one path per controller, known controllers),
+ * then set.
+ */
 static int conf_sections(const struct cg_conf *c)
 {
 	for (int i = 0; i < c->n_kv; i++) {
@@ -509,19 +524,24 @@ static int conf_sections(const struct cg_conf *c)
 				return ECGMOUNTFAIL;
 			}
 		} else if (!strcmp(kv->section, "namespace")) {
-			int r;
-
 			for (int k = 0; k < i; k++)
 				if (!strcmp(c->kv[k].section, "namespace") && !strcmp(c->kv[k].key, kv->key))
 					return ECGNAMESPACEPATHS;
 			if (cg_ctrl_lookup(kv->key) < 0)
 				return ECGNAMESPACECONTROLLER;
-			r = cgroup_set_namespace(kv->key, kv->value);
-			if (r == ECGROUPSUBSYSNOTMOUNTED)
-				return ECGNAMESPACECONTROLLER;
-			if (r)
-				return r;
 		}
+	}
+	for (int i = 0; i < c->n_kv; i++) {
+		const struct cg_conf_kv *kv = &c->kv[i];
+		int r;
+
+		if (strcmp(kv->section, "namespace"))
+			continue;
+		r = cgroup_set_namespace(kv->key, kv->value);
+		if (r == ECGROUPSUBSYSNOTMOUNTED)
+			return ECGNAMESPACECONTROLLER;
+		if (r)
+			return r;
 	}
 	return 0;
 }
@@ -616,7 +636,8 @@ _public_ int cgroup_config_unload_config(const char *pathname, int flags)
 		cg_conf_free(&c);
 		return r;
 	}
-	qsort(c.groups, (size_t)c.n_groups, sizeof(*c.groups), cmp_group_desc);
+	if (c.n_groups > 1)
+		qsort(c.groups, (size_t)c.n_groups, sizeof(*c.groups), cmp_group_desc);
 	for (int i = 0; i < c.n_groups; i++) {
 		if (c.groups[i].is_template)
 			continue;

@@ -97,8 +97,7 @@ int cg_group_open(const struct cg_root *root, const char *name, int flags)
 }
 
 /* Open `file` of group `name` of `controller` for reading as a stdio stream. */
-static int open_group_file(const char *controller, const char *name, const char *file,
-			   FILE **ret, struct cg_root *root_out)
+static int open_group_file(const char *controller, const char *name, const char *file, FILE **ret)
 {
 	struct cg_root root;
 	_cleanup_close_ int gfd = -1;
@@ -125,8 +124,6 @@ static int open_group_file(const char *controller, const char *name, const char 
 		return cg_fail_errno(r);
 	}
 	*ret = f;
-	if (root_out)
-		*root_out = root;
 	return 0;
 }
 
@@ -440,7 +437,7 @@ _public_ int cgroup_read_value_begin(const char *const controller, const char *p
 	if (!handle || !buffer || !name || !path || max < 1)
 		return ECGINVAL;
 	*handle = NULL;
-	r = open_group_file(controller, path, name, &f, NULL);
+	r = open_group_file(controller, path, name, &f);
 	if (r)
 		return r;
 	*handle = f;
@@ -498,19 +495,16 @@ _public_ int cgroup_read_stats_begin(const char *controller, const char *path, v
 		return ECGINVAL;
 	*handle = NULL;
 	/* "<controller>.stat"; the v1 name of io is blkio and vice versa */
-	r = cg_root_lookup(controller, &(struct cg_root){ 0 });
-	if (r)
-		return r;
 	if (snprintf(file, sizeof(file), "%s.stat", controller) >= (int)sizeof(file) ||
 	    !ol_component_valid(file))
 		return ECGINVAL;
-	r = open_group_file(controller, path, file, &f, NULL);
+	r = open_group_file(controller, path, file, &f);
 	if (r == ECGOTHER && cgroup_get_last_errno() == ENOENT) {
 		const char *alt = !strcmp(controller, "blkio") ? "io.stat" :
 				  !strcmp(controller, "io")    ? "blkio.stat" : NULL;
 
 		if (alt)
-			r = open_group_file(controller, path, alt, &f, NULL);
+			r = open_group_file(controller, path, alt, &f);
 	}
 	if (r)
 		return r;
@@ -564,7 +558,7 @@ _public_ int cgroup_get_task_begin(const char *cgroup, const char *controller, v
 		return r;
 	/* every thread: v1 "tasks", v2 "cgroup.threads" */
 	r = open_group_file(controller, cgroup, root.version == CGROUP_V1 ? "tasks" : "cgroup.threads",
-			    &f, NULL);
+			    &f);
 	if (r)
 		return r;
 	*handle = f;

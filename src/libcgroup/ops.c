@@ -933,9 +933,10 @@ static void hier_undo_create(const struct hier *h, const char *name)
  * libcgroup 3.x semantics: with ignore_ownership nothing is chown'ed (the
  * permissions are still applied); a value the kernel refuses removes the
  * group again (when this call created it) and returns ECGOTHER with the
- * write's errno (EINVAL for a bad value).
+ * write's errno (EINVAL for a bad value). create_from_parent keeps the
+ * group instead (keep_on_refused_value: ECGCANTSETVALUE, mapped by it).
  */
-_public_ int cgroup_create_cgroup(struct cgroup *cgrp, int ignore_ownership)
+static int create_cgroup(struct cgroup *cgrp, int ignore_ownership, bool keep_on_refused_value)
 {
 	struct hier_set s;
 	int gfds[CG_CTRL_COUNT];
@@ -992,6 +993,10 @@ _public_ int cgroup_create_cgroup(struct cgroup *cgrp, int ignore_ownership)
 	}
 	if (first >= 0) {
 		ret = cg_fail_errno(plan.ops[first].err);
+		if (keep_on_refused_value) {
+			ret = ECGCANTSETVALUE;
+			goto out;
+		}
 		goto undo;
 	}
 	goto out;
@@ -1009,6 +1014,11 @@ out:
 	write_plan_done(&plan);
 	close_all(gfds, s.n);
 	return ret;
+}
+
+_public_ int cgroup_create_cgroup(struct cgroup *cgrp, int ignore_ownership)
+{
+	return create_cgroup(cgrp, ignore_ownership, false);
 }
 
 /* ---------------------------------------------------------------- read */
@@ -1362,7 +1372,8 @@ _public_ int cgroup_create_cgroup_from_parent(struct cgroup *cgrp, int ignore_ow
 	cgroup_take_controllers(cgrp, parent);
 	cgroup_free(&parent);
 
-	r = cgroup_create_cgroup(cgrp, ignore_ownership);
+	/* libcgroup: inherited values that cannot be set are expected; the group stays */
+	r = create_cgroup(cgrp, ignore_ownership, true);
 	if (r == ECGCANTSETVALUE)
 		return ECGROUPNOTEQUAL;
 	return r;

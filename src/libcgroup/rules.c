@@ -256,11 +256,9 @@ static int load_file(int dirfd, const char *name, struct cg_rules *all)
 	size_t len;
 	int r;
 
-	r = ol_read_full_at(dirfd, name, &text, &len);
+	r = cg_read_conf_file(dirfd, name, RULES_MAX_BYTES, &text, &len);
 	if (r < 0)
 		return r;
-	if (len > RULES_MAX_BYTES)
-		return -EFBIG;
 	r = cg_rules_parse(text, len, &rs, &line);
 	if (r < 0) {
 		cg_log(CGROUP_LOG_ERROR, "cgrules: %s: parse error on line %u\n", name, line);
@@ -327,7 +325,8 @@ static int rules_load(struct cg_rules *out)
 				}
 				n++;
 			}
-			qsort(names, (size_t)n, sizeof(*names), cmp_str);
+			if (n > 1)
+				qsort(names, (size_t)n, sizeof(*names), cmp_str);
 			r = 0;
 			for (int i = 0; i < n && r == 0; i++) {
 				r = load_file(dirfd(d), names[i], &all);

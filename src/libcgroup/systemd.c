@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -189,8 +190,10 @@ _public_ int cgroup_create_scope(const char *const scope_name, const char *const
 	}
 	placeholder = 0; /* it lives in the scope now */
 out:
-	if (placeholder > 0)
+	if (placeholder > 0) {
 		kill(placeholder, SIGKILL);
+		(void)waitpid(placeholder, NULL, 0);
+	}
 	sd_bus_error_free(&e);
 	sd_bus_message_unref(m);
 	sd_bus_message_unref(reply);

@@ -136,6 +136,21 @@ static bool list_has(const char *list, const char *want)
 	return false;
 }
 
+/*
+ * Is the /proc/<pid>/cgroup line "id:ctrls:path" the one of the hierarchy
+ * asked for? v2: "0::". v1: ctrls lists the controller ("name=X" too);
+ * blkio and io name the same controller on either version.
+ */
+static bool line_matches(const char *id, const char *ctrls, bool want_v2, const char *controller)
+{
+	if (want_v2)
+		return !strcmp(id, "0") && !*ctrls;
+	if (list_has(ctrls, controller))
+		return true;
+	return (!strcmp(controller, "io") && list_has(ctrls, "blkio")) ||
+	       (!strcmp(controller, "blkio") && list_has(ctrls, "io"));
+}
+
 _public_ int cgroup_get_current_controller_path(pid_t pid, const char *controller,
 						char **current_path)
 {
@@ -191,14 +206,8 @@ _public_ int cgroup_get_current_controller_path(pid_t pid, const char *controlle
 			continue;
 		*c1 = *c2 = 0;
 		path = c2 + 1;
-		if (want_v2 ? (strcmp(line, "0") || *(c1 + 1)) : !controller || !list_has(c1 + 1, controller)) {
-			/* blkio is "io" to callers on v2 hosts and vice versa: v1 line by alias */
-			if (want_v2 || !controller)
-				continue;
-			if (!((!strcmp(controller, "io") && list_has(c1 + 1, "blkio")) ||
-			      (!strcmp(controller, "blkio") && list_has(c1 + 1, "io"))))
-				continue;
-		}
+		if (!line_matches(line, c1 + 1, want_v2, controller))
+			continue;
 		/* relative to the namespace when the task is inside it */
 		if (ns && *ns) {
 			size_t n = strlen(ns);

@@ -5,9 +5,16 @@
  * What moves
  *   cgroup v1 hierarchies: the calling THREAD (its tid is written to the
  *   LVE's `tasks`), or the whole process with OLVE_ENTER_PROCESS (its pid to
- *   `cgroup.procs`). cgroup v2: always the whole process (`cgroup.procs`):
- *   on v2 the domain controllers (memory, io) cannot split the threads of
- *   one process across cgroups, so a thread entry there moves its process.
+ *   `cgroup.procs`). cgroup v2: the domain controllers (memory, io) cannot
+ *   split the threads of one process across cgroups, so a single-threaded
+ *   caller (prefork child, CGI) and OLVE_ENTER_PROCESS move the whole
+ *   process (`cgroup.procs`), while a thread of a multi-threaded process
+ *   (Apache event/worker, LiteSpeed) is entered WITHOUT moving anything on
+ *   the v2 hierarchy: the entry holds its EP slot (exact, -E2BIG past the
+ *   limit) and VMEM, the process and its other threads stay where they are
+ *   and are never throttled by one customer's limits; CPU, memory, IO and
+ *   NPROC do not apply to such an entry (one syslog line per process says
+ *   so). The thread count is read from /proc/self/stat at each v2 entry.
  *   (A cgroup2 mount without controllers, as in hybrid mode, is not among
  *   the handle's hierarchies: it limits nothing.)
  *   An entry that moves the whole process (v2, OLVE_ENTER_PROCESS) excludes
@@ -69,6 +76,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -974,8 +982,50 @@ static int move_back(struct ent_thread *t, int n)
 	return ret;
 }
 
-/* Move the calling thread (or process) into lve in every hierarchy; t->nmoved counts the moves. */
-static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct ent_thread *t, bool whole)
+/* Threads of the calling process (field 20 of /proc/self/stat), or -errno. */
+static int process_threads(void)
+{
+	char buf[1024];
+	_cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	const char *p;
+	ssize_t n;
+	int threads = 0;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+	 *  cutime cstime priority nice num_threads" */
+	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
+			 &threads) != 1 || threads <= 0)
+		return -EIO;
+	return threads;
+}
+
+static void log_thread_entries_once(void)
+{
+	static atomic_bool said;
+
+	if (!atomic_exchange(&said, true))
+		syslog(LOG_NOTICE | LOG_USER,
+		       "openlve: process %d: cgroup v2 keeps a process's threads in one memory/io cgroup, so "
+		       "entries of its threads into LVEs are counted in EP only (CPU, memory, IO and NPROC "
+		       "limits apply to single-threaded entries)",
+		       (int)getpid());
+}
+
+/*
+ * Move the calling thread (or process) into lve in every hierarchy (a
+ * cpuset-only v1 hierarchy only when the LVE has a CPU mask); t->nmoved
+ * counts the hierarchies passed, skipped ones have wfd -1.
+ * ep_only: v2 hierarchies are not written (a thread of a multi-threaded process).
+ */
+static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct ent_thread *t, bool whole,
+		   bool ep_only, bool cpumask)
 {
 	for (int i = 0; i < h->n_hier; i++) {
 		const struct olve_hier *hr = &h->hier[i];
@@ -983,9 +1033,19 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		_cleanup_close_ int own_in = -1;
 		int in_fd = lve->tasksfd[i], r;
 
+		if (!cpumask && olve_hier_cpuset_only(hr)) {
+			t->whole[i] = false;
+			t->wfd[i] = -1;
+			continue;
+		}
 		t->whole[i] = w;
 		t->tasks[i] = hr->tasks;
 		t->wfd[i] = t->o[i].fd;
+		if (ep_only && hr->version == 2) {
+			t->wfd[i] = -1; /* nothing to move back */
+			t->nmoved = i + 1;
+			continue;
+		}
 		if (w && hr->version != 2) {
 			/* Whole process on v1: cgroup.procs of the LVE and of the origin. */
 			own_in = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -1019,7 +1079,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
 	struct olve_state st;
 	struct ent_thread *t;
-	bool whole;
+	bool whole, v2 = false, ep_only = false;
 	int r;
 
 	if (!h || id == 0 || (flags & ~(uint32_t)ENTER_FLAGS_ALL))
@@ -1042,7 +1102,18 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	whole = (flags & OLVE_ENTER_PROCESS) != 0;
 	for (int i = 0; i < h->n_hier; i++)
 		if (h->hier[i].version == 2)
+			v2 = true;
+	if (v2 && !whole) {
+		r = process_threads();
+		if (r < 0)
+			return r;
+		if (r > 1) {
+			ep_only = true;
+			log_thread_entries_once();
+		} else {
 			whole = true;
+		}
+	}
 	r = entries_take(whole, &t->ebits);
 	if (r < 0)
 		return r;
@@ -1069,14 +1140,14 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		t->vmem = true;
 	}
 
-	r = move_in(h, lve, t, whole);
+	r = move_in(h, lve, t, whole, ep_only, st.cpumask != 0);
 	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
 		/* The LVE was removed behind our back: reopen it once. */
 		olve_lve_put(h, TAKE_PTR(lve));
 		olve_lve_forget(h, id);
 		r = olve_lve_get(h, id, true, &lve);
 		if (r == 0)
-			r = move_in(h, lve, t, whole);
+			r = move_in(h, lve, t, whole, ep_only, st.cpumask != 0);
 	}
 	if (r < 0) {
 		(void)move_back(t, t->nmoved);

@@ -17,6 +17,7 @@
 
 #include "fileio.h"
 #include "limits-store.h"
+#include "pathsafe.h"
 #include "lve-internal.h"
 
 _Static_assert(sizeof(struct olve_store_header) == 32, "store header is 32 bytes");
@@ -228,6 +229,10 @@ int olve_limits_for_new(struct olve *h, uint32_t id, struct olve_limits *out)
 
 	if (!h || !out || id == 0)
 		return -EINVAL;
+	/* [issue 14] a store another user could have written is not read (pathsafe.h) */
+	r = h->conf.limits_file && h->conf.limits_file[0] == '/' ? ol_path_trusted(h->conf.limits_file, NULL, 0) : 0;
+	if (r < 0 && r != -ENOENT)
+		return olve_defaults_get(h, out);
 	r = olve_store_lookup(h->conf.limits_file, id, &d, &e);
 	if (r > 0) {
 		/* full effective limits; a field the store lacks keeps the built-in value */

@@ -104,6 +104,13 @@ struct olve_hier {
 	int mountfd;       /* borrowed O_PATH fd of the mount (owned by cg_sys) */
 };
 
+/*
+ * A v1 hierarchy that serves only cpuset: it holds nothing an LVE limits or
+ * lved reports unless the LVE has a CPU mask (olve_state.cpumask), so an
+ * entry leaves the thread where it is there (one migration less per entry).
+ */
+_hidden_ bool olve_hier_cpuset_only(const struct olve_hier *hr);
+
 struct olve {
 	struct olve_conf conf;
 	int n_hier;
@@ -295,7 +302,9 @@ struct olve_state {
 	uint64_t fault_ep;
 	uint64_t fault_vmem;
 	struct olve_limits limits; /* as last applied successfully; mask 0 = never */
-	uint64_t reserved[8];      /* zero; room for fields without a version bump */
+	uint64_t cpumask;          /* 1: fairsched_cpumask narrowed cpuset.cpus (entries then move into
+				    * the cpuset hierarchy too, see olve_hier_cpuset_only) */
+	uint64_t reserved[7];      /* zero; room for fields without a version bump */
 };
 
 /* Name of the defaults record in the state dir. */
@@ -319,9 +328,9 @@ _hidden_ pid_t olve_state_lock_holder(void);
 /* Read the header (under an OFD read lock). -EBADMSG if short or not ours. Not from inside an update's fn. */
 _hidden_ int olve_state_read(int fd, struct olve_state *out);
 /*
- * Read-modify-write the header under an OFD write lock (F_OFD_SETLKW on
- * [0, sizeof(struct olve_state))) and a process-wide mutex (threads share
- * descriptions). fn returns < 0 (abort, returned), 0 (no write) or > 0
+ * Read-modify-write the header under an OFD write lock on
+ * [0, sizeof(struct olve_state)) (polled, at most OLVE_LOCK_TIMEOUT_MS:
+ * -ENOLCK) and a process-wide mutex (threads share descriptions). fn returns < 0 (abort, returned), 0 (no write) or > 0
  * (write back). Returns fn's result or -errno.
  */
 _hidden_ int olve_state_update(int fd, int (*fn)(struct olve_state *st, void *ud), void *ud);

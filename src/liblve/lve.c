@@ -182,6 +182,17 @@ static int cpuset_inherit(int parentfd, int childfd)
 	return 0;
 }
 
+/*
+ * v1 memory's cgroup.event_control is mode 0222 by the kernel: any user
+ * could register eventfd notifiers (kernel memory) on a customer's LVE.
+ * Only root needs it: 0200. Absent elsewhere (v2, other controllers).
+ */
+static void close_event_control(int dirfd)
+{
+	if (dirfd >= 0)
+		(void)fchmodat(dirfd, "cgroup.event_control", 0200, 0);
+}
+
 /* v2: make `wanted` controllers available to the LVE root's children. Returns the mask served. */
 static int v2_enable(int *fds, int depth, uint32_t wanted, bool create, uint32_t *served)
 {
@@ -304,6 +315,8 @@ static int open_root(struct olve_hier *hr, const char *norm, bool create)
 		if (served & (1u << CG_CTRL_IO))
 			hr->ctrls |= 1u << CG_CTRL_BLKIO;
 	}
+	if (create)
+		close_event_control(fds[depth - 1]);
 	hr->rootfd = TAKE_FD(fds[depth - 1]);
 	depth--;
 out:
@@ -687,8 +700,9 @@ static bool errno_is_perm(int r)
 }
 
 /*
- * Limits of an LVE created now. The one place to read them: the defaults
- * record (lvectl's "default" line of ve.cfg).
+ * Limits of an LVE created now (or completed after its creator died): the
+ * one place to read them is the limits store, ve.cfg compiled by lvectl
+ * (limits-store.h), else the defaults.
  */
 static int creation_limits(struct olve *h, uint32_t id, struct olve_limits *out)
 {
@@ -720,6 +734,8 @@ static int lve_complete(struct olve *h, struct olve_lve_fds *f, bool fresh)
 
 	if (!fresh && olve_state_read(f->statefd, &st) == 0 && st.limits.mask)
 		return 0;
+	for (int i = 0; i < h->n_hier; i++)
+		close_event_control(f->dirfd[i]);
 	if (!fresh) {
 		for (int i = 0; i < h->n_hier; i++) {
 			const struct olve_hier *hr = &h->hier[i];
@@ -1183,6 +1199,11 @@ out:
 
 /* ------------------------------------------------------------- current */
 
+bool olve_hier_cpuset_only(const struct olve_hier *hr)
+{
+	return hr->version == 1 && hr->ctrls == (1u << CG_CTRL_CPUSET);
+}
+
 int olve_current_parse(const struct olve *h, const char *text, uint32_t *id)
 {
 	const struct olve_hier *hr;
@@ -1191,7 +1212,13 @@ int olve_current_parse(const struct olve *h, const char *text, uint32_t *id)
 
 	if (!h || !text || !id || h->n_hier < 1)
 		return -EINVAL;
+	/* a cpuset-only hierarchy is entered only for LVEs with a CPU mask (enter.c) */
 	hr = &h->hier[0];
+	for (int i = 0; i < h->n_hier; i++)
+		if (!olve_hier_cpuset_only(&h->hier[i])) {
+			hr = &h->hier[i];
+			break;
+		}
 	want = hr->version == 2 ? NULL : cg_ctrl_name(hr->first_ctrl);
 	rootlen = strlen(hr->root);
 	for (const char *line = text; *line;) {

@@ -41,6 +41,9 @@
 #include "lve-internal.h"
 #include "macro.h"
 #include "stats.h"
+#include "notify.h"
+#include "snapshot.h"
+#include "web.h"
 
 #define USEC 1000000LL
 #define RATELIMIT_USEC (60 * USEC)
@@ -77,7 +80,7 @@ static void log_msg(int prio, const char *fmt, ...)
 }
 
 /* One line per problem and minute: repeats are counted and reported with the next line. */
-enum rl_key { RL_PASS, RL_SKIP, RL_FDS, RL_INFO, RL_DB_OPEN, RL_DB_INSERT, RL_DB_RETENTION, RL_PROM, RL_TIMER, RL_COUNT };
+enum rl_key { RL_PASS, RL_SKIP, RL_FDS, RL_INFO, RL_DB_OPEN, RL_DB_INSERT, RL_DB_RETENTION, RL_PROM, RL_TIMER, RL_SNAP, RL_COUNT };
 
 static struct {
 	int64_t last;
@@ -238,6 +241,10 @@ struct lved {
 	struct lve_collector *col;
 	struct lve_period *period;
 	struct lve_prom *prom;
+	struct lve_web *web; /* [issue 11] the usage page (web.h), its own thread */
+	struct lve_snapper *snap; /* [issue 11] incident snapshots (snapshot.h), NULL when disabled */
+	struct lve_notifier *notify; /* [issue 11] fault e-mails (notify.h), NULL when off */
+	int64_t next_snap_retention;
 	char *info_path;
 	int tfd, sfd;
 	int64_t next_info; /* CLOCK_REALTIME usec of the next /var/lve/info write; 0 = at the next pass */
@@ -249,13 +256,73 @@ struct lved {
 #endif
 };
 
+/* [issue 11] Incident snapshots unless disable_snapshots; a failure is logged, never fatal. */
+static void open_snapper(struct lved *d)
+{
+	struct lve_snap_conf sc = { .dir = d->conf.snapshot_dir, .disabled = d->conf.disable_snapshots };
+	unsigned line = 0;
+	int r;
+
+	lve_snapper_free(d->snap);
+	d->snap = NULL;
+	if (d->conf.disable_snapshots)
+		return;
+	r = lve_snap_conf_load(d->conf.plugin_config_dir, &sc, &line);
+	if (r == 0)
+		r = lve_snapper_new(&sc, &d->snap);
+	if (r < 0)
+		log_msg(LOG_ERR, "incident snapshots are off: %s%s%s", line ? "SnapshotSaver.cfg: bad line" : "",
+			line ? "; " : "", strerror(-r));
+}
+
+/* [issue 11] Fault notifications per StatsNotifier.cfg; a bad file is logged, never fatal. */
+static void open_notifier(struct lved *d)
+{
+	struct lve_notify_conf nc;
+	unsigned line = 0;
+	int r;
+
+	lve_notifier_free(d->notify);
+	d->notify = NULL;
+	r = lve_notify_conf_load(d->conf.plugin_config_dir, &nc, &line);
+	if (r == 0 && (nc.admin || nc.customer))
+		r = lve_notifier_new(&nc, &d->notify);
+	if (r < 0)
+		log_msg(LOG_ERR, "fault notifications are off: StatsNotifier.cfg%s%u: %s", line ? " line " : "", line,
+			strerror(-r));
+}
+
+/* [issue 11] Start the usage page when web_listen is set; a failure is logged, never fatal. */
+static void open_web(struct lved *d)
+{
+	int r;
+
+	if (!d->conf.web_listen)
+		return;
+	r = lve_web_start(&d->conf, &d->web);
+	if (r < 0) {
+		d->web = NULL;
+		log_msg(LOG_ERR, "cannot serve the usage page on web_listen=%s: %s%s", d->conf.web_listen,
+			strerror(-r), r == -EPERM ? " (the secret file must be root's, mode 0600)" : "");
+	} else
+		log_msg(LOG_INFO, "usage page on %s", d->conf.web_listen);
+}
+
 static int load_conf(const char *path, struct lvestats_conf *out)
 {
 	unsigned line = 0;
 	int r = lvestats_conf_load(path, out, &line);
 
-	if (r == -EINVAL && line)
-		log_msg(LOG_ERR, "%s:%u: invalid line (see lvestats2(5))", path ? path : LVESTATS_CONF_DEFAULT, line);
+	const char *key = r == -EINVAL ? lvestats_conf_error_key() : NULL;
+
+	if (key && !strcmp(key, "connect_string"))
+		log_msg(LOG_ERR,
+			"%s:%u: invalid connect_string: expected USER:PASSWORD@HOST[:PORT]/DATABASE "
+			"(libpq key=value strings are not accepted; see lvestats2(5))",
+			path ? path : LVESTATS_CONF_DEFAULT, line);
+	else if (r == -EINVAL && line)
+		log_msg(LOG_ERR, "%s:%u: invalid line%s%s (see lvestats2(5))", path ? path : LVESTATS_CONF_DEFAULT,
+			line, key ? ": bad value of " : "", key ? key : "");
 	else if (r < 0)
 		log_msg(LOG_ERR, "cannot load %s: %s", path ? path : LVESTATS_CONF_DEFAULT, strerror(-r));
 	return r;
@@ -409,6 +476,17 @@ static int do_pass(struct lved *d, bool force_info)
 		log_rl(RL_PASS, "cannot keep the period averages: %s", strerror(-r));
 	if (d->prom && (r = lve_prom_update(d->prom, s, (size_t)n, now)) < 0)
 		log_rl(RL_PROM, "cannot update the Prometheus data: %s", strerror(-r));
+	if (d->snap) {
+		/* [issue 11] what ran in the LVEs that hit a limit in this pass */
+		if ((r = lve_snapper_pass(d->snap, d->h, s, (size_t)n)) < 0)
+			log_rl(RL_SNAP, "cannot write an incident snapshot: %s", strerror(-r));
+		if (mono_usec() >= d->next_snap_retention) {
+			(void)lve_snapper_retention(d->snap, d->conf.keep_history_days, now / USEC);
+			d->next_snap_retention = mono_usec() + RETENTION_USEC;
+		}
+	}
+	if (d->notify && (r = lve_notifier_pass(d->notify, s, (size_t)n)) < 0)
+		log_rl(RL_SNAP, "cannot start sendmail for a fault notification: %s", strerror(-r));
 #ifdef HAVE_LVE_DB
 	db_store(d, s, (size_t)n);
 	if (d->db && mono_usec() >= d->next_retention) {
@@ -513,8 +591,25 @@ static void reload(struct lved *d)
 		d->db_retry_at = 0;
 	}
 #endif
-	lvestats_conf_free(&d->conf);
-	d->conf = nc;
+	{
+		/* [issue 11] the page keeps its own database handle: restart it on any change */
+		bool web_changed = !same_str(nc.web_listen, d->conf.web_listen) ||
+				   !same_str(nc.web_root, d->conf.web_root) ||
+				   !same_str(nc.web_secret_file, d->conf.web_secret_file) ||
+				   strcmp(nc.db_type, d->conf.db_type) || !same_str(nc.sqlite_path, d->conf.sqlite_path) ||
+				   !same_str(nc.connect_string, d->conf.connect_string) ||
+				   strcmp(nc.server_id, d->conf.server_id);
+
+		lvestats_conf_free(&d->conf);
+		d->conf = nc;
+		open_snapper(d);
+		open_notifier(d);
+		if (web_changed) {
+			lve_web_stop(d->web);
+			d->web = NULL;
+			open_web(d);
+		}
+	}
 	r = arm_timer(d);
 	if (r < 0)
 		log_msg(LOG_ERR, "cannot rearm the sampling timer: %s", strerror(-r));
@@ -550,6 +645,9 @@ static void lved_free(struct lved *d)
 	db_finish(d);
 	lve_db_close(d->db);
 #endif
+	lve_web_stop(d->web);
+	lve_snapper_free(d->snap);
+	lve_notifier_free(d->notify);
 	lve_prom_free(d->prom);
 	lve_period_free(d->period);
 	lve_collector_free(d->col);
@@ -737,6 +835,8 @@ int main(int argc, char **argv)
 	}
 	if (!d.once && open_prom(d.conf.prometheus_listen, &d.prom) < 0)
 		goto out;
+	open_snapper(&d);
+	open_notifier(&d);
 #ifdef HAVE_LVE_DB
 	db_try_open(&d);
 #endif
@@ -774,6 +874,7 @@ int main(int argc, char **argv)
 		log_msg(LOG_ERR, "cannot arm the sampling timer: %s", strerror(-r));
 		goto out;
 	}
+	open_web(&d); /* after daemonize(), with the signals blocked: its thread inherits the mask */
 	log_msg(LOG_INFO, "sampling every %u s, %s every %u s, prometheus %s", d.conf.interval, d.info_path,
 		d.conf.info_period, d.conf.prometheus_listen ? d.conf.prometheus_listen : "off");
 	notify("READY=1\nSTATUS=sampling every %u s\nMAINPID=%d", d.conf.interval, (int)getpid());

@@ -9,18 +9,30 @@
  * does not move), every LVE_COLLECT_RESCAN passes, or after an LVE
  * disappeared (its files then fail with ENODEV).
  *
- * Probe files, read every pass, fds always kept:
- *   v2  cpu.stat (usage_usec) memory.current io.stat pids.current [cgroup.threads]
- *   v1  cpuacct.usage memory.usage_in_bytes pids.current [tasks]
- * Detail files, read when the LVE is not quiet (see read_ent), opened on
- * demand from kept O_PATH directory fds, kept while the LVE is busy and
- * closed after LVE_COLLECT_RESCAN quiet passes:
- *   v2  memory.events pids.events cgroup.procs
- *   v1  cpu.stat memory.failcnt memory.memsw.failcnt memory.oom_control
- *       pids.events blkio.throttle.io_service_bytes(_recursive)
- *       blkio.throttle.io_serviced(_recursive) cgroup.procs
+ * The probe, read every pass, its fd always kept: the LVE's CPU time
+ *   v2  cpu.stat (usage_usec)       v1  cpuacct.usage
+ * An LVE whose CPU time did not move since the last pass is "quiet":
+ * nothing ran in it, so no counter that needs a running task (throttling,
+ * fork and charge failures, IO, EP, processes, threads) can have moved and
+ * the previous values stand; that pass costs one pread. Every
+ * LVE_COLLECT_RESCAN passes (staggered by id; every LVE_COLLECT_IDLE_REREAD
+ * passes once it has been quiet that long and its files are closed) a quiet
+ * LVE's memory charge (reclaim moves it) and its task count (a sleeping task
+ * moved in or out by someone else) are read again, and v2 io.stat
+ * (writeback of its pages); every LVE_COLLECT_IDLE_REREAD passes its state
+ * file (limits set while it was idle).
+ * The other files, read when the LVE is not quiet, are opened on demand
+ * beneath the hierarchy's LVE root (openat2 RESOLVE_BENEATH), kept while
+ * the LVE is busy and closed (with the state file) after
+ * LVE_COLLECT_RESCAN quiet passes:
+ *   v2  memory.current memory.events pids.current pids.events io.stat
+ *       cgroup.procs [cgroup.threads]
+ *   v1  cpu.stat memory.usage_in_bytes memory.failcnt memory.memsw.failcnt
+ *       memory.oom_control pids.current pids.events
+ *       blkio.throttle.io_service_bytes(_recursive)
+ *       blkio.throttle.io_serviced(_recursive) cgroup.procs [tasks]
  * Every kept kernfs file pins a seq_file page in the kernel (charged to
- * lved's memory cgroup), hence the split; peaks (memory.peak,
+ * lved's memory cgroup), hence one fd per idle LVE; peaks (memory.peak,
  * max_usage_in_bytes) are not read: no sample field uses them. LVEs over
  * the fd budget (RLIMIT_NOFILE minus LVE_COLLECT_FD_RESERVE) are opened,
  * read and closed in every pass.
@@ -35,6 +47,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -393,7 +407,6 @@ struct raw {
 struct ent {
 	uint32_t id;
 	int fd[S_COUNT];
-	int dirfd[OLVE_MAX_HIER]; /* O_PATH lve<ID> dirs holding detail files, -1 */
 	uint32_t absent;          /* detail slots this LVE does not have (bits) */
 	uint32_t quiet_passes;    /* consecutive quiet passes */
 	int statefd;
@@ -407,7 +420,13 @@ struct ent {
 	bool dead;
 	bool transient; /* over the fd budget: files opened and closed in every pass */
 	bool fds_open;
+	bool quiet;     /* the last pass was quiet */
 };
+
+/* Passes between re-reads of a long-idle LVE's memory, tasks and state file (5 min at 5 s). */
+#define LVE_COLLECT_IDLE_REREAD (LVE_COLLECT_RESCAN * 5)
+/* A long-idle LVE's probe is read every this many passes (see lve_collector_pass). */
+#define LVE_COLLECT_IDLE_PROBE 3
 
 struct lve_collector {
 	struct olve *h;
@@ -424,7 +443,6 @@ struct lve_collector {
 	nlink_t root_nlink;
 	uint64_t fd_budget;  /* fds we may keep (RLIMIT_NOFILE minus a reserve) */
 	uint64_t fds_per_lve;
-	uint32_t detail_hier; /* hierarchies holding detail slots (bits) */
 	bool full;           /* lve_collector_set_full: no quiet shortcut */
 	bool need_rescan;
 	uint64_t pass_no;
@@ -507,13 +525,8 @@ static void setup_slots(struct lve_collector *c)
 		if (pids < 0)
 			slot_set(c, S_THREADS, any, h->hier[any].version == 2 ? "cgroup.threads" : "tasks", NULL);
 	}
-	c->slot[S_PIDS_CUR].probe = c->slot[S_THREADS].probe = true;
 	c->slot[S_CPUACCT].probe = true;
 	c->slot[S_CPU_STAT].probe = c->cpu_v2;
-	c->slot[S_MEM_CUR].probe = c->slot[S_IO_STAT].probe = true;
-	for (int s = 0; s < S_COUNT; s++)
-		if (c->slot[s].hier >= 0 && !c->slot[s].probe)
-			c->detail_hier |= 1u << c->slot[s].hier;
 }
 
 int lve_collector_new(struct olve *h, struct lve_collector **out)
@@ -538,10 +551,11 @@ int lve_collector_new(struct olve *h, struct lve_collector **out)
 		return -ENOMEM;
 	}
 	setup_slots(c);
-	c->fds_per_lve = 1; /* the state file, the probes, the detail dirs */
+	c->fds_per_lve = 0; /* the probe of an idle LVE */
 	for (int s = 0; s < S_COUNT; s++)
 		c->fds_per_lve += c->slot[s].hier >= 0 && c->slot[s].probe;
-	c->fds_per_lve += (uint64_t)__builtin_popcount(c->detail_hier);
+	if (!c->fds_per_lve)
+		c->fds_per_lve = 1;
 	{
 		struct rlimit rl;
 		uint64_t lim = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? rl.rlim_cur : 1024;
@@ -613,98 +627,108 @@ static void close_fd(struct lve_collector *c, int *fd)
 	}
 }
 
-/* Detail fds only (kept while the LVE is busy). */
+/* Detail fds and the state file (kept while the LVE is busy). */
 static void ent_close_details(struct lve_collector *c, struct ent *e)
 {
 	for (int s = 0; s < S_COUNT; s++)
 		if (!c->slot[s].probe)
 			close_fd(c, &e->fd[s]);
+	close_fd(c, &e->statefd);
 }
 
 static void ent_close_fds(struct lve_collector *c, struct ent *e)
 {
 	for (int s = 0; s < S_COUNT; s++)
 		close_fd(c, &e->fd[s]);
-	for (int i = 0; i < OLVE_MAX_HIER; i++)
-		close_fd(c, &e->dirfd[i]);
 	close_fd(c, &e->statefd);
 	e->fds_open = false;
 }
 
-static int open_slot(int dirfd, const struct slot_def *d)
+/* "lve<ID>/<file>" beneath the hierarchy's LVE root, never leaving it. -errno. */
+static int open_beneath(int rootfd, const char *rel)
 {
-	int fd = openat(dirfd, d->name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV,
+	};
+	long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
 
-	if (fd < 0 && errno == ENOENT && d->alt)
-		fd = openat(dirfd, d->alt, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	return fd < 0 ? -errno : fd;
+	if (fd < 0 && errno == ENOSYS) {
+		/* before Linux 5.6: lve<ID> is a name we made, cgroupfs has no symlinks */
+		fd = openat(rootfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	}
+	return fd < 0 ? -errno : (int)fd;
 }
 
-/*
- * Open e's probe files, the O_PATH dirs its detail files are opened from
- * (on demand, read_one) and its state file. On failure nothing stays open.
- */
+static int open_slot(struct lve_collector *c, const struct ent *e, const struct slot_def *d)
+{
+	char rel[96];
+	int fd;
+
+	olve_lve_dirname(e->id, rel);
+	snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/%s", d->name);
+	fd = open_beneath(c->h->hier[d->hier].rootfd, rel);
+	if (fd == -ENOENT && d->alt) {
+		olve_lve_dirname(e->id, rel);
+		snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/%s", d->alt);
+		fd = open_beneath(c->h->hier[d->hier].rootfd, rel);
+	}
+	return fd;
+}
+
+/* Open e's probe (the CPU time file). On failure nothing stays open. */
 static int ent_open_fds(struct lve_collector *c, struct ent *e)
 {
-	struct olve *h = c->h;
-	char name[16];
-	int r = 0;
+	int r = 0, opened = 0;
 
-	olve_lve_dirname(e->id, name);
-	for (int i = 0; i < h->n_hier && r >= 0; i++) {
-		bool used = (c->detail_hier >> i) & 1;
-		int dfd;
+	for (int s = 0; s < S_COUNT && r >= 0; s++) {
+		int fd;
 
-		for (int s = 0; s < S_COUNT; s++)
-			used = used || (c->slot[s].hier == i && c->slot[s].probe);
-		if (!used)
+		if (c->slot[s].hier < 0 || !c->slot[s].probe)
 			continue;
-		dfd = ol_open_dir_beneath(h->hier[i].rootfd, name, OL_OPEN_PATH, 0);
-		if (dfd < 0) {
-			r = dfd;
+		fd = open_slot(c, e, &c->slot[s]);
+		if (fd < 0) {
+			r = fd;
 			break;
 		}
+		e->fd[s] = fd;
 		c->st.n_fds++;
-		for (int s = 0; s < S_COUNT; s++) {
-			int fd;
-
-			if (c->slot[s].hier != i || !c->slot[s].probe)
-				continue;
-			fd = open_slot(dfd, &c->slot[s]);
-			if (fd < 0) {
-				/* a file this kernel does not have */
-				if (fd != -ENOENT && fd != -EACCES)
-					r = fd;
-				continue;
-			}
-			e->fd[s] = fd;
-			c->st.n_fds++;
-		}
-		if ((c->detail_hier >> i) & 1)
-			e->dirfd[i] = dfd;
-		else
-			close_fd(c, &dfd);
+		opened++;
 	}
-	if (r >= 0) {
-		int fd = olve_state_open(h, e->id, false);
+	if (r >= 0 && !opened) {
+		/* no CPU file on this host: the LVE must still exist */
+		_cleanup_close_ int d = -1;
+		char name[16];
 
-		if (fd == -ENOENT) {
-			/* olve_get_limits opens the LVE through liblve, which (re)creates its state file */
-			if (refresh_limits(c, e) >= 0)
-				fd = olve_state_open(h, e->id, false);
-		}
-		if (fd == -EMFILE || fd == -ENFILE || fd == -ENOMEM)
-			r = fd;
-		else if (fd >= 0) {
-			e->statefd = fd;
-			c->st.n_fds++;
-		}
+		olve_lve_dirname(e->id, name);
+		d = ol_open_dir_beneath(c->h->hier[0].rootfd, name, OL_OPEN_PATH, 0);
+		if (d < 0)
+			r = d;
 	}
 	if (r < 0)
 		ent_close_fds(c, e);
 	else
 		e->fds_open = true;
 	return r;
+}
+
+/* The state file, opened when needed (busy, or a periodic limits refresh). */
+static void ent_open_state(struct lve_collector *c, struct ent *e)
+{
+	int fd;
+
+	if (e->statefd >= 0)
+		return;
+	fd = olve_state_open(c->h, e->id, false);
+	if (fd == -ENOENT) {
+		/* olve_get_limits opens the LVE through liblve, which (re)creates its state file */
+		if (refresh_limits(c, e) >= 0)
+			fd = olve_state_open(c->h, e->id, false);
+	}
+	if (fd >= 0) {
+		e->statefd = fd;
+		c->st.n_fds++;
+	}
 }
 
 static bool out_of_fds(int r)
@@ -729,8 +753,6 @@ static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
 	e->statefd = -1;
 	for (int s = 0; s < S_COUNT; s++)
 		e->fd[s] = -1;
-	for (int i = 0; i < OLVE_MAX_HIER; i++)
-		e->dirfd[i] = -1;
 	e->transient = c->st.n_fds + c->fds_per_lve > c->fd_budget;
 	r = ent_open_fds(c, e);
 	if (out_of_fds(r) && !e->transient) {
@@ -912,6 +934,7 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 	struct stat sb;
 	bool changed;
 
+	ent_open_state(c, e);
 	if (e->statefd < 0) {
 		if (!e->lim_valid)
 			(void)refresh_limits(c, e);
@@ -939,6 +962,9 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 		if (n >= 0)
 			raw->ep = (uint32_t)n;
 	}
+	/* over the fd budget: opened for this read only */
+	if (c->st.n_fds > c->fd_budget)
+		close_fd(c, &e->statefd);
 }
 
 struct v1mem {
@@ -1016,29 +1042,34 @@ static void parse_slot(struct lve_collector *c, int s, struct raw *raw, struct v
 	}
 }
 
-/* pread + parse one slot. 1 read, 0 absent or unreadable, -ENODEV when the LVE is gone. */
-static int read_one(struct lve_collector *c, struct ent *e, int s, struct raw *raw, struct v1mem *m)
+/*
+ * pread + parse one slot. 1 read, 0 absent or unreadable, -ENODEV when the
+ * LVE is gone. A detail file not open yet is opened, and kept unless
+ * `keep` is false or the fd budget is used up.
+ */
+static int read_one(struct lve_collector *c, struct ent *e, int s, struct raw *raw, struct v1mem *m, bool keep)
 {
 	const struct slot_def *d = &c->slot[s];
 	bool once = false;
 	ssize_t n;
 
 	if (e->fd[s] < 0) {
-		/* a detail file: opened on demand from the LVE's dir, kept while it is busy */
 		int fd;
 
-		if (d->hier < 0 || d->probe || e->dirfd[d->hier] < 0 || (e->absent >> s) & 1)
+		if (d->hier < 0 || d->probe || (e->absent >> s) & 1)
 			return 0;
-		fd = open_slot(e->dirfd[d->hier], d);
+		fd = open_slot(c, e, d);
 		if (fd < 0) {
-			if (fd == -ENOENT)
+			if (fd == -ENOENT) {
+				/* a file this kernel does not have, or the LVE is gone (its probe tells) */
 				e->absent |= 1u << s;
-			return gone(fd) && fd != -ENOENT ? -ENODEV : 0;
+				return 0;
+			}
+			return gone(fd) ? -ENODEV : 0;
 		}
 		e->fd[s] = fd;
 		c->st.n_fds++;
-		/* over the budget: read it this once only */
-		once = c->st.n_fds > c->fd_budget;
+		once = !keep || c->st.n_fds > c->fd_budget;
 	}
 	n = read_slot(c, e->fd[s]);
 	if (once)
@@ -1050,45 +1081,67 @@ static int read_one(struct lve_collector *c, struct ent *e, int s, struct raw *r
 }
 
 /*
- * Read e's files into *raw (starting from the previous values). An LVE with
- * no task now and no CPU time used since the last pass is "quiet": nothing
- * in it ran, so no counter that needs a running task (throttling, fork and
- * charge failures, v1 IO, EP, processes) can have moved; only the memory
- * charge (reclaim) and v2 io.stat (writeback of its pages) are read then.
+ * Read e's files into *raw (starting from the previous values). Quiet (see
+ * the top of this file): the probe only, and every LVE_COLLECT_RESCAN
+ * passes the memory charge, the task count and v2 io.stat (files not kept).
  */
 static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, struct raw *raw)
 {
-	static const int first[] = { S_PIDS_CUR, S_THREADS, S_CPUACCT, S_CPU_STAT };
+	static const int first[] = { S_CPUACCT, S_CPU_STAT, S_PIDS_CUR, S_THREADS };
 	struct v1mem m = { 0 };
-	bool read_first[S_COUNT] = { false }, quiet, have_tasks = false, have_usage = false;
+	bool read_first[S_COUNT] = { false }, quiet, have_usage = false;
 	int r;
 
 	*raw = e->prev;
-	raw->ep = 0;
-	raw->nprocs = 0;
-	raw->vmem = 0;
 	for (size_t i = 0; i < ELEMENTSOF(first); i++) {
 		int s = first[i];
 
 		if (s == S_CPU_STAT && !c->cpu_v2)
 			continue; /* v1 cpu.stat only has the throttling counters */
-		r = read_one(c, e, s, raw, &m);
+		if (s == S_PIDS_CUR || s == S_THREADS) {
+			/* decided after the CPU time */
+			quiet = !c->full && e->have_prev && have_usage && raw->cpu_usec == e->prev.cpu_usec;
+			if (quiet)
+				break;
+		}
+		r = read_one(c, e, s, raw, &m, e->have_prev);
 		if (r < 0)
 			return r;
 		read_first[s] = true;
-		if (r > 0 && (s == S_PIDS_CUR || s == S_THREADS))
-			have_tasks = true;
 		if (r > 0 && (s == S_CPUACCT || s == S_CPU_STAT))
 			have_usage = true;
 	}
-	quiet = !c->full && e->have_prev && have_tasks && have_usage && raw->nthreads == 0 &&
-		raw->cpu_usec == e->prev.cpu_usec;
+	quiet = !c->full && e->have_prev && have_usage && raw->cpu_usec == e->prev.cpu_usec;
+	e->quiet = quiet;
+	if (quiet) {
+		c->st.n_quiet++;
+		/* idle for a while: give back the detail fds (each pins a kernel seq_file buffer) */
+		if (++e->quiet_passes == LVE_COLLECT_RESCAN)
+			ent_close_details(c, e);
+		if ((c->pass_no + e->id) % (e->quiet_passes < LVE_COLLECT_RESCAN ? LVE_COLLECT_RESCAN
+										  : LVE_COLLECT_IDLE_REREAD) == 0) {
+			static const int slow[] = { S_MEM_CUR, S_IO_STAT, S_PIDS_CUR, S_THREADS };
+
+			for (size_t i = 0; i < ELEMENTSOF(slow); i++) {
+				r = read_one(c, e, slow[i], raw, &m, false);
+				if (r < 0)
+					return r;
+			}
+		}
+		/* limits changed while idle (lvectl set): seen within LVE_COLLECT_IDLE_REREAD passes, at once when it runs */
+		if ((c->pass_no + e->id) % LVE_COLLECT_IDLE_REREAD == 0 || !e->lim_valid) {
+			read_state(c, e, now_sec, false, raw);
+			if (e->quiet_passes >= LVE_COLLECT_RESCAN)
+				close_fd(c, &e->statefd);
+		}
+		return 0;
+	}
+	e->quiet_passes = 0;
 	for (int s = 0; s < S_COUNT; s++) {
 		if (read_first[s] || s == S_PROCS)
 			continue;
-		if (quiet && s != S_MEM_CUR && s != S_IO_STAT)
-			continue;
-		r = read_one(c, e, s, raw, &m);
+		/* the first pass over an LVE (lved starting: all of them) keeps nothing but its probe */
+		r = read_one(c, e, s, raw, &m, e->have_prev);
 		if (r < 0)
 			return r;
 	}
@@ -1099,24 +1152,19 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 		raw->fault_pmem = f > m.oomk ? f : m.oomk;
 	}
 	/* cgroup.procs last: c->buf then holds it for the VMEM scan */
-	if (!quiet) {
-		r = read_one(c, e, S_PROCS, raw, &m);
-		if (r < 0)
-			return r;
-		if (r > 0) {
-			raw->nprocs = lve_count_lines(c->buf);
-			raw->vmem = vmem_of(c, raw->nprocs);
-		}
+	raw->nprocs = 0;
+	raw->vmem = 0;
+	raw->ep = 0;
+	r = read_one(c, e, S_PROCS, raw, &m, e->have_prev);
+	if (r < 0)
+		return r;
+	if (r > 0) {
+		raw->nprocs = lve_count_lines(c->buf);
+		raw->vmem = vmem_of(c, raw->nprocs);
 	}
-	if (quiet) {
-		c->st.n_quiet++;
-		/* idle for a while: give back the detail fds (each pins a kernel seq_file buffer) */
-		if (++e->quiet_passes == LVE_COLLECT_RESCAN)
-			ent_close_details(c, e);
-	} else {
-		e->quiet_passes = 0;
-	}
-	read_state(c, e, now_sec, !quiet, raw);
+	read_state(c, e, now_sec, true, raw);
+	if (!e->have_prev)
+		close_fd(c, &e->statefd);
 	return 0;
 }
 
@@ -1175,6 +1223,7 @@ static void make_sample(const struct ent *e, const struct raw *cur, int64_t dt, 
 	s->aIOPS = clamp32(sat_add(ir, iw));
 	s->nprocs = cur->nprocs;
 	s->nthreads = clamp32(cur->nthreads);
+	s->quiet = e->quiet;
 	if (e->lim_valid) {
 		s->lCPU = (l->mask & OLVE_L_SPEED) ? l->speed : 0;
 		s->lEP = l->ep;
@@ -1231,6 +1280,22 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 		struct raw raw;
 		int r;
 
+		if (!c->full && e->have_prev && e->quiet && e->quiet_passes >= LVE_COLLECT_RESCAN &&
+		    (c->pass_no + e->id) % LVE_COLLECT_IDLE_PROBE != 0) {
+			/*
+			 * Idle for a minute: its probe is read every LVE_COLLECT_IDLE_PROBE
+			 * passes only. In between it counts as read and unchanged, so the
+			 * CPU time of a wake-up lands in the sample of the pass that sees
+			 * it: sums and averages stay exact, that one sample's rate is up to
+			 * LVE_COLLECT_IDLE_PROBE times the true one.
+			 */
+			c->st.n_quiet++;
+			e->quiet_passes++;
+			if (mono > e->prev_mono)
+				make_sample(e, &e->prev, mono - e->prev_mono, now_usec, &v[k++]);
+			e->prev_mono = mono;
+			continue;
+		}
 		if (e->transient && !e->fds_open && ent_open_fds(c, e) < 0) {
 			/* gone, or no fd at all right now: look again at the next rescan */
 			e->dead = any_dead = true;

@@ -157,8 +157,10 @@ struct lve_db {
 	int64_t retry_at;
 
 	/* the writer's open runs and buckets (db.c), by LVE id */
-	struct lve_open *open;
+	struct lve_open *open;   /* dense, open_used of open_cap */
 	size_t open_cap, open_used;
+	uint32_t *open_idx;      /* positions in open by id hash, UINT32_MAX empty */
+	size_t open_icap;
 	int64_t tick_minute;     /* minute of the last tick */
 	bool recovered;          /* recover() done on this handle */
 
@@ -215,6 +217,7 @@ struct lve_db_ops {
 
 extern const struct lve_db_ops lve_db_sqlite_ops _hidden_;
 extern const struct lve_db_ops lve_db_pg_ops _hidden_;
+extern const struct lve_db_ops lve_db_mysql_ops _hidden_; /* db-mysql.c [i10] */
 
 /* printf into db->msg (the backend's last error text). */
 void lve_db_set_msg(struct lve_db *db, const char *fmt, ...) _hidden_ __attribute__((format(printf, 2, 3)));

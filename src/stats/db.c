@@ -891,13 +891,18 @@ static int64_t mul_sat(int64_t v, int64_t n)
 	return r;
 }
 
-static struct lve_open *open_find(struct lve_open *t, size_t cap, uint32_t id)
+/*
+ * The table: entries in a dense array (db->open, db->open_used of
+ * db->open_cap), found through an open-addressing index of positions
+ * (db->open_idx, db->open_icap slots, a power of two, UINT32_MAX = empty).
+ */
+static uint32_t *idx_slot(uint32_t *idx, size_t icap, const struct lve_open *v, uint32_t id)
 {
-	size_t i = acc_hash(id, cap);
+	size_t i = acc_hash(id, icap);
 
-	while (t[i].used && t[i].id != id)
-		i = (i + 1) & (cap - 1);
-	return &t[i];
+	while (idx[i] != UINT32_MAX && v[idx[i]].id != id)
+		i = (i + 1) & (icap - 1);
+	return &idx[i];
 }
 
 static void open_init(struct lve_open *o, uint32_t id)
@@ -912,47 +917,72 @@ static void open_init(struct lve_open *o, uint32_t id)
 
 static bool open_busy(const struct lve_open *o);
 
-/* Rebuild the table with room for `want` entries, keeping those busy or seen at keep_after or later. */
-static int open_rehash(struct lve_db *db, size_t want, int64_t keep_after)
+static int idx_build(struct lve_db *db, size_t want)
 {
-	size_t cap = 1024;
-	struct lve_open *nt;
+	size_t icap = 1024;
+	uint32_t *ni;
 
-	while (cap * 3 < want * 4 + 4) {
-		if (cap > SIZE_MAX / 2 / sizeof(*nt))
+	while (icap * 3 < want * 4 + 4) {
+		if (icap > SIZE_MAX / 2 / sizeof(*ni) || icap >= UINT32_MAX / 2)
 			return -ENOMEM;
-		cap *= 2;
+		icap *= 2;
 	}
-	nt = calloc(cap, sizeof(*nt));
-	if (!nt)
+	ni = malloc(icap * sizeof(*ni));
+	if (!ni)
 		return -ENOMEM;
-	db->open_used = 0;
-	for (size_t i = 0; i < db->open_cap; i++)
-		if (db->open[i].used && (db->open[i].last_ts >= keep_after || open_busy(&db->open[i]))) {
-			*open_find(nt, cap, db->open[i].id) = db->open[i];
-			db->open_used++;
-		}
-	free(db->open);
-	db->open = nt;
-	db->open_cap = cap;
+	memset(ni, 0xff, icap * sizeof(*ni));
+	for (size_t i = 0; i < db->open_used; i++)
+		*idx_slot(ni, icap, db->open, db->open[i].id) = (uint32_t)i;
+	free(db->open_idx);
+	db->open_idx = ni;
+	db->open_icap = icap;
 	return 0;
+}
+
+/* Drop entries neither busy nor seen at keep_after or later (when a quarter of them or more are). */
+static int open_compact(struct lve_db *db, int64_t keep_after)
+{
+	size_t j = 0, drop = 0;
+
+	for (size_t i = 0; i < db->open_used; i++)
+		drop += db->open[i].last_ts < keep_after && !open_busy(&db->open[i]);
+	if (drop == 0 || drop * 4 < db->open_used)
+		return 0;
+	for (size_t i = 0; i < db->open_used; i++)
+		if (db->open[i].last_ts >= keep_after || open_busy(&db->open[i]))
+			db->open[j++] = db->open[i];
+	db->open_used = j;
+	return idx_build(db, j);
 }
 
 static int open_get(struct lve_db *db, uint32_t id, struct lve_open **out)
 {
-	struct lve_open *o;
+	uint32_t *slot;
+	int r;
 
-	if (!db->open || (db->open_used + 1) * 4 > db->open_cap * 3) {
-		int r = open_rehash(db, (db->open_used + 1) * 2, INT64_MIN);
+	if (!db->open_idx || (db->open_used + 1) * 4 > db->open_icap * 3) {
+		r = idx_build(db, (db->open_used + 1) * 2);
 		if (r < 0)
 			return r;
 	}
-	o = open_find(db->open, db->open_cap, id);
-	if (!o->used) {
-		open_init(o, id);
-		db->open_used++;
+	slot = idx_slot(db->open_idx, db->open_icap, db->open, id);
+	if (*slot == UINT32_MAX) {
+		if (db->open_used == db->open_cap) {
+			size_t nc = db->open_cap ? db->open_cap * 2 : 1024;
+			struct lve_open *nv;
+
+			if (nc > SIZE_MAX / sizeof(*nv) || nc >= UINT32_MAX)
+				return -ENOMEM;
+			nv = realloc(db->open, nc * sizeof(*nv));
+			if (!nv)
+				return -ENOMEM;
+			db->open = nv;
+			db->open_cap = nc;
+		}
+		open_init(&db->open[db->open_used], id);
+		*slot = (uint32_t)db->open_used++;
 	}
-	*out = o;
+	*out = &db->open[*slot];
 	return 0;
 }
 
@@ -1123,11 +1153,9 @@ static int open_tick(struct lve_db *db, int64_t now_ts, bool all, struct lve_pas
 	int64_t m = lve_bucket(now_ts, 1);
 	int e = 0;
 
-	for (size_t i = 0; i < db->open_cap && e >= 0; i++) {
+	for (size_t i = 0; i < db->open_used && e >= 0; i++) {
 		struct lve_open *o = &db->open[i];
 
-		if (!o->used)
-			continue;
 		if (o->run_open && (all || lve_bucket(o->run.s.ts, 1) < m))
 			e = run_end(o, p);
 		for (int l = 1; l < LVE_LEVELS && e >= 0; l++)
@@ -1136,7 +1164,7 @@ static int open_tick(struct lve_db *db, int64_t now_ts, bool all, struct lve_pas
 	}
 	/* keep the dedupe state of LVEs seen within the last minute */
 	if (e >= 0 && db->open_used > 0)
-		e = open_rehash(db, db->open_used, m - 60);
+		e = open_compact(db, m - 60);
 	return e;
 }
 
@@ -1252,8 +1280,25 @@ int lve_db_open_flags(const struct lvestats_conf *conf, unsigned flags, struct l
 		return -EOPNOTSUPP; /* built without libpq */
 #endif
 	} else if (!strcmp(conf->db_type, "mysql")) {
+		/* [i10] MySQL / MariaDB: db-mysql.c, the same connect_string */
+#ifdef HAVE_MYSQL
+		struct lve_pg_conninfo ci;
+
+		if (!conf->connect_string || lve_db_parse_connect_string(conf->connect_string, &ci) < 0) {
+			free(db);
+			return -EINVAL;
+		}
+		db->ops = &lve_db_mysql_ops;
+		db->pg = malloc(sizeof(*db->pg));
+		if (!db->pg) {
+			free(db);
+			return -ENOMEM;
+		}
+		*db->pg = ci;
+#else
 		free(db);
-		return -EOPNOTSUPP;
+		return -EOPNOTSUPP; /* built without libmariadb */
+#endif
 	} else {
 		free(db);
 		return -EINVAL;
@@ -1294,6 +1339,7 @@ void lve_db_close(struct lve_db *db)
 	while (db->head)
 		queue_pop(db);
 	free(db->open);
+	free(db->open_idx);
 	free(db->sqlite_path);
 	free(db->pg);
 	free(db);
@@ -1539,7 +1585,20 @@ int lve_db_query_span(struct lve_db *db, const struct lve_query *q, struct lve_a
 	r = open_backend(db, &recreated);
 	if (r < 0)
 		return r;
-	r = db->ops->query(db, sid, q->from, q->to, q->id, &a, &n, &span);
+	{
+		/*
+		 * Nothing is stored past now, and a bucket still open (in a writer's
+		 * memory) must not look whole: a range reaching into the future
+		 * ends now (then the current hour is read from minutes and samples).
+		 */
+		int64_t from = q->from, to = q->to, now = (int64_t)time(NULL) + 1;
+
+		if (to > now)
+			to = now;
+		if (from > to)
+			from = to;
+		r = db->ops->query(db, sid, from, to, q->id, &a, &n, &span);
+	}
 	if (r < 0)
 		return r;
 	if (n > INT32_MAX) {

@@ -28,7 +28,7 @@
  * Any other unknown key (a plugin's, a newer lve-stats') is treated the same:
  * never fatal.
  */
-static const char *const ignored_keys[] = { "plugins", "db_timeout", "timeout", "disable_snapshots",
+static const char *const ignored_keys[] = { "plugins", "db_timeout", "timeout",
 					    "use_big_uids", "logging_level", "collect_usernames",
 					    "lve_stats_log" };
 
@@ -46,6 +46,12 @@ enum {
 	K_SQLITE,
 	K_MODE,
 	K_HIDE_MAXUID,
+	K_WEB_LISTEN,
+	K_WEB_ROOT,
+	K_WEB_SECRET,
+	K_SNAP_DIR,
+	K_PLUGIN_DIR,
+	K_DISABLE_SNAP,
 	K_COUNT
 };
 
@@ -63,6 +69,12 @@ static const char *const key_names[K_COUNT] = {
 	[K_SQLITE] = "sqlite_path",
 	[K_MODE] = "mode",
 	[K_HIDE_MAXUID] = "hide_lve_more_than_maxuid",
+	[K_WEB_LISTEN] = "web_listen",
+	[K_WEB_ROOT] = "web_root",
+	[K_WEB_SECRET] = "web_secret_file",
+	[K_SNAP_DIR] = "snapshot_dir",
+	[K_PLUGIN_DIR] = "plugin_config_dir",
+	[K_DISABLE_SNAP] = "disable_snapshots",
 };
 
 void lvestats_conf_free(struct lvestats_conf *c)
@@ -74,7 +86,14 @@ void lvestats_conf_free(struct lvestats_conf *c)
 	free(c->prometheus_listen);
 	free(c->info_file);
 	free(c->ignored);
+	free(c->web_listen);
+	free(c->web_root);
+	free(c->web_secret_file);
+	free(c->snapshot_dir);
+	free(c->plugin_config_dir);
+	c->snapshot_dir = c->plugin_config_dir = NULL;
 	c->connect_string = c->sqlite_path = c->prometheus_listen = c->info_file = c->ignored = NULL;
+	c->web_listen = c->web_root = c->web_secret_file = NULL;
 }
 
 static bool has_ctrl_chars(const char *s)
@@ -237,6 +256,40 @@ static int conf_set(struct lvestats_conf *c, int key, const char *v)
 		if (check_abs_path(v) < 0 || v[strlen(v) - 1] == '/')
 			return -EINVAL;
 		return set_str(&c->sqlite_path, v);
+	case K_WEB_LISTEN:
+		if (!strcmp(v, "off") || !v[0]) {
+			free(c->web_listen);
+			c->web_listen = NULL;
+			return 0;
+		}
+		if (check_listen(v) < 0)
+			return -EINVAL;
+		return set_str(&c->web_listen, v);
+	case K_WEB_ROOT:
+		if (check_abs_path(v) < 0)
+			return -EINVAL;
+		return set_str(&c->web_root, v);
+	case K_WEB_SECRET:
+		if (check_abs_path(v) < 0 || v[strlen(v) - 1] == '/')
+			return -EINVAL;
+		return set_str(&c->web_secret_file, v);
+	case K_SNAP_DIR:
+		if (check_abs_path(v) < 0)
+			return -EINVAL;
+		return set_str(&c->snapshot_dir, v);
+	case K_PLUGIN_DIR:
+		if (check_abs_path(v) < 0)
+			return -EINVAL;
+		return set_str(&c->plugin_config_dir, v);
+	case K_DISABLE_SNAP:
+		if (!strcasecmp(v, "true") || !strcasecmp(v, "yes") || !strcmp(v, "1") || !strcasecmp(v, "on"))
+			c->disable_snapshots = true;
+		else if (!strcasecmp(v, "false") || !strcasecmp(v, "no") || !strcmp(v, "0") ||
+			 !strcasecmp(v, "off") || !v[0])
+			c->disable_snapshots = false;
+		else
+			return -EINVAL;
+		return 0;
 	case K_MODE:
 		if (!strcasecmp(v, "v1") || !strcasecmp(v, "v2")) {
 			snprintf(c->mode, sizeof(c->mode), "v%c", v[1]);
@@ -270,6 +323,14 @@ static void conf_init(struct lvestats_conf *c)
 	c->keep_minute_days = 7;
 }
 
+/* [issue 14] the key of the last failed parse in this thread (lvestats_conf_error_key) */
+static _Thread_local const char *err_key;
+
+const char *lvestats_conf_error_key(void)
+{
+	return err_key;
+}
+
 /* Whole-file rules, after every line was read. */
 static int conf_finish(struct lvestats_conf *c, bool sqlite_given)
 {
@@ -277,14 +338,18 @@ static int conf_finish(struct lvestats_conf *c, bool sqlite_given)
 
 	if (sqlite && c->connect_string && !sqlite_given) {
 		/* lve-stats 2 keeps the sqlite file name in connect_string */
-		if (check_abs_path(c->connect_string) < 0)
+		if (check_abs_path(c->connect_string) < 0) {
+			err_key = key_names[K_CONNECT];
 			return -EINVAL;
+		}
 		if (set_str(&c->sqlite_path, c->connect_string) < 0)
 			return -ENOMEM;
 	}
 	if (!sqlite) {
-		if (!c->connect_string || check_connect(c->connect_string) < 0)
+		if (!c->connect_string || check_connect(c->connect_string) < 0) {
+			err_key = key_names[K_CONNECT];
 			return -EINVAL;
+		}
 	}
 	if (!c->sqlite_path && set_str(&c->sqlite_path, DEFAULT_SQLITE) < 0)
 		return -ENOMEM;
@@ -337,11 +402,12 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 {
 	struct lvestats_conf c;
 	bool seen[K_COUNT] = { false };
-	unsigned line = 0;
+	unsigned line = 0, line_of[K_COUNT] = { 0 };
 	int r = 0;
 
 	if (!text || !out)
 		return -EINVAL;
+	err_key = NULL;
 	conf_init(&c);
 	for (const char *p = text; *p;) {
 		const char *end = strchrnul(p, '\n');
@@ -351,6 +417,7 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 		int key = -1;
 
 		line++;
+		err_key = NULL;
 		p = *end ? end + 1 : end;
 		if (!l) {
 			r = -ENOMEM;
@@ -382,6 +449,8 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 		for (int i = 0; i < K_COUNT; i++)
 			if (!strcmp(k, key_names[i]))
 				key = i;
+		if (key >= 0)
+			err_key = key_names[key];
 		if (key < 0) {
 			bool ignored = false;
 
@@ -400,15 +469,22 @@ int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *e
 			goto fail_line;
 		}
 		seen[key] = true;
+		line_of[key] = line;
 		r = conf_set(&c, key, v);
 		if (r < 0)
 			goto fail_line;
 	}
+	err_key = NULL;
 	r = conf_finish(&c, seen[K_SQLITE]);
 	if (r < 0) {
+		/* a whole-file rule: the line of the key it is about (0 when that key is absent) */
 		line = 0;
+		for (int i = 0; i < K_COUNT; i++)
+			if (err_key && !strcmp(err_key, key_names[i]))
+				line = line_of[i];
 		goto fail_line;
 	}
+	err_key = NULL;
 	*out = c;
 	return 0;
 fail_line:

@@ -242,7 +242,7 @@ int lve_prom_update(struct lve_prom *p, const struct lve_sample *s, size_t n, in
 
 /* ---------------------------------------------------------------- server */
 
-static int listen_on(const char *spec, char **unix_path)
+int lve_listen_on(const char *spec, int backlog, char **unix_path)
 {
 	_cleanup_close_ int fd = -1;
 	int one = 1;
@@ -303,7 +303,7 @@ static int listen_on(const char *spec, char **unix_path)
 			return -EINVAL; /* loopback only */
 		}
 	}
-	if (listen(fd, 8) < 0) {
+	if (listen(fd, backlog) < 0) {
 		int e = -errno;
 
 		if (*unix_path) {
@@ -327,7 +327,7 @@ int lve_prom_new(const char *listen, struct lve_prom **out)
 		return -ENOMEM;
 	p->lfd = p->cfd = -1;
 	if (listen) {
-		int fd = listen_on(listen, &p->unix_path);
+		int fd = lve_listen_on(listen, 8, &p->unix_path);
 
 		if (fd < 0) {
 			free(p);

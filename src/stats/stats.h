@@ -81,6 +81,12 @@ struct lve_sample {
  *   sqlite_path        absolute path (openlve)
  *   mode               v1 | v2: lveinfo's default output mode (-m), default v1
  *   hide_lve_more_than_maxuid  true|false: readers skip LVEs above UID_MAX
+ *   web_listen         off | like prometheus_listen: lved's usage page (openlve)
+ *   web_root           absolute path: the page's static files (openlve)
+ *   web_secret_file    absolute path: the link-signing secret (openlve)
+ *   disable_snapshots  true|false: no incident snapshots (lve-stats 2)
+ *   snapshot_dir       absolute path: where snapshots are kept (openlve)
+ *   plugin_config_dir  absolute path: SnapshotSaver.cfg, StatsNotifier.cfg (openlve)
  *   plugins db_timeout timeout disable_snapshots use_big_uids logging_level
  *   and any other key  accepted without effect, named in `ignored` ("a, b")
  *                      so a tool can warn once; never fatal
@@ -105,6 +111,13 @@ struct lvestats_conf {
 	char mode[4];              /* "v1" (default) or "v2" */
 	bool hide_lve_more_than_maxuid;
 	char *ignored;             /* keys accepted without effect, "a, b"; NULL: none */
+	/* [issue 11] lved's usage page (web.h): off unless web_listen is set */
+	char *web_listen;          /* 127.0.0.1:PORT | [::1]:PORT | localhost:PORT | unix:/PATH; NULL = off */
+	char *web_root;            /* its static files; NULL = DATADIR/openlve/web */
+	char *web_secret_file;     /* link-signing secret; NULL = /etc/openlve/web.secret */
+	char *snapshot_dir;        /* incident snapshots (snapshot.h); NULL = /var/lve/snapshots */
+	char *plugin_config_dir;   /* SnapshotSaver.cfg, StatsNotifier.cfg; NULL = /etc/sysconfig/lvestats.config */
+	bool disable_snapshots;    /* lve-stats 2's disable_snapshots */
 };
 /*
  * path NULL: LVESTATS_CONF_DEFAULT, and a missing default file gives the
@@ -114,6 +127,13 @@ struct lvestats_conf {
 int lvestats_conf_load(const char *path, struct lvestats_conf *out, unsigned *errline);
 int lvestats_conf_parse(const char *text, struct lvestats_conf *out, unsigned *errline);
 void lvestats_conf_free(struct lvestats_conf *c);
+/*
+ * After a failed lvestats_conf_load/parse in this thread: the key the
+ * error is about ("connect_string", ...), NULL when it is not about one
+ * key (a line without '=', an unknown key). The line is in *errline (0 for
+ * a required key that is missing).
+ */
+const char *lvestats_conf_error_key(void);
 
 /* ------------------------------------------------------------ collector */
 /*
@@ -244,6 +264,13 @@ int lve_info_clean_temps(const char *path);
  * connection, Connection: close. The caller's poll loop drives it.
  */
 struct lve_prom;
+/*
+ * A listening socket (O_CLOEXEC, O_NONBLOCK) on a loopback address or a
+ * unix socket path (the syntax of prometheus_listen); *unix_path gets the
+ * malloc'd path of a unix socket (the caller unlinks it), else stays NULL.
+ * Shared by the Prometheus endpoint and the usage page (web.c).
+ */
+int lve_listen_on(const char *spec, int backlog, char **unix_path);
 /* listen NULL: no socket (rendering only, for tests). -EINVAL bad address, -EADDRINUSE ... */
 int lve_prom_new(const char *listen, struct lve_prom **out);
 void lve_prom_free(struct lve_prom *p);
@@ -278,7 +305,9 @@ int lve_db_retention(struct lve_db *db, int64_t now);
  * synchronous=NORMAL, busy timeout 200 ms, prepared statements kept) or
  * "postgresql" (conf->connect_string, see lve_db_parse_connect_string;
  * every row carries conf->server_id so a fleet reports into one database).
- * "mysql" is -EOPNOTSUPP. Schema: src/stats/db-internal.h.
+ * "mysql" (conf->connect_string, the same format; db-mysql.c, MySQL or
+ * MariaDB through libmariadb; -EOPNOTSUPP in a build without it).
+ * Schema: src/stats/db-internal.h.
  *
  * lve_db_open(): a writer's open succeeds even when the database cannot be
  * reached now (server down, file locked): the error shows in

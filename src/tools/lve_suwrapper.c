@@ -1,20 +1,30 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * lve_suwrapper - run a command as root inside LVE LVE_ID.
+ * lve_suwrapper - run a command inside LVE LVE_ID.
  *
- *   lve_suwrapper [-n] [--] LVE_ID CMD [ARGS...]
+ *   lve_suwrapper [-f|-n] [--no-maxenter] [--] LVE_ID CMD [ARGS...]
  *
- * Root only (real AND effective uid 0: a setuid-root install does not open
- * it to users). LVE_ID is decimal, 1..4294967295, without sign, blanks or
- * leading zeros. The LVE is created with the default limits if needed.
- * The wrapper holds one EP slot of the LVE while CMD runs (-n: it does
- * not; CMD is not counted against the EP limit, like CloudLinux's
- * LVE_NO_MAXENTER). CMD keeps root's credentials and environment.
- * Exit status: wrapper-common.h.
+ * As CloudLinux documents it: root, or a member of the group "lve", may use
+ * it. Root's CMD keeps root's credentials and environment. A member of
+ * group lve needs the wrapper installed setuid root (it is); its CMD runs
+ * with the caller's own uid, gid and groups (dropped for good before exec,
+ * as lve_wrapper does), so the group grants "choose the LVE", never root.
+ * Such a caller already inside another LVE may not move. Anyone else is
+ * refused before anything is done.
+ * -f (force namespace) and -n (without namespace): CloudLinux's switches
+ * about its per-LVE mount namespace; openlve has none, so both are accepted
+ * and change nothing (CMD always sees the normal file system).
+ * LVE_ID is decimal, 1..4294967295, without sign, blanks or leading zeros.
+ * The LVE is created with the default limits if needed. The wrapper holds
+ * one EP slot of the LVE while CMD runs (--no-maxenter: it does not, like
+ * CloudLinux's LVE_NO_MAXENTER). Exit status: wrapper-common.h.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,10 +38,13 @@ static const char *prog = "lve_suwrapper";
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: %s [-n] [--] LVE_ID CMD [ARGS...]\n"
-		"Run CMD as root inside LVE LVE_ID (1..4294967295), creating it if needed.\n"
+		"Usage: %s [-f|-n] [--no-maxenter] [--] LVE_ID CMD [ARGS...]\n"
+		"Run CMD inside LVE LVE_ID (1..4294967295), creating it if needed. Root's CMD\n"
+		"runs as root; a member of group lve's CMD runs as that user.\n"
 		"\n"
-		"  -n             do not count CMD against the LVE's entry process (EP) limit\n"
+		"  -f             force namespace (accepted: openlve has no per-LVE namespace)\n"
+		"  -n             without namespace (accepted: openlve has no per-LVE namespace)\n"
+		"  --no-maxenter  do not count CMD against the LVE's entry process (EP) limit\n"
 		"  -h, --help     show this help\n"
 		"  -V, --version  show the version\n"
 		"\n"
@@ -58,22 +71,53 @@ static int parse_id(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* Is the caller (real gid or a supplementary group) in group "lve"? */
+static bool caller_in_group_lve(void)
+{
+	struct group *g = getgrnam("lve");
+	gid_t *groups;
+	bool in = false;
+	int n;
+
+	if (!g)
+		return false;
+	if (getgid() == g->gr_gid)
+		return true;
+	n = getgroups(0, NULL);
+	if (n <= 0)
+		return false;
+	groups = calloc((size_t)n, sizeof(*groups));
+	if (!groups)
+		return false;
+	n = getgroups(n, groups);
+	for (int i = 0; i < n && !in; i++)
+		in = groups[i] == g->gr_gid;
+	free(groups);
+	return in;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "no-maxenter", no_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
+	struct wrap_cred cred = { 0 };
 	struct olve *h = NULL;
-	uint32_t id = 0, flags = 0;
+	uint32_t id = 0, flags = 0, cur = 0;
+	bool as_root;
 	int c, r, ret;
 
 	if (wrap_std_fds() < 0 || wrap_sanitize() < 0)
 		return WRAP_EXIT_FAIL;
-	while ((c = getopt_long(argc, argv, "+nhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+fnhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 'f':
 		case 'n':
+			break; /* namespaces: none in openlve */
+		case 'N':
 			flags |= OLVE_ENTER_NO_MAXENTER;
 			break;
 		case 'h':
@@ -101,17 +145,40 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return WRAP_EXIT_USAGE;
 	}
-	if (getuid() != 0 || geteuid() != 0) {
-		wrap_err(prog, "only root may run commands in an LVE; use lve_wrapper");
-		return WRAP_EXIT_FAIL;
+	as_root = getuid() == 0 && geteuid() == 0;
+	if (!as_root) {
+		if (!caller_in_group_lve()) {
+			wrap_err(prog, "only root and members of group lve may run commands in another "
+				       "LVE; use lve_wrapper for your own");
+			return WRAP_EXIT_FAIL;
+		}
+		if (geteuid() != 0) {
+			wrap_err(prog, "lve_suwrapper must be installed setuid root for members of group lve");
+			return WRAP_EXIT_FAIL;
+		}
+		r = wrap_cred_from_caller(&cred);
+		if (r < 0) {
+			wrap_err(prog, "cannot read the caller's groups: %s", strerror(-r));
+			return WRAP_EXIT_FAIL;
+		}
 	}
 
 	r = olve_open(&h, 0);
 	if (r < 0) {
 		wrap_err(prog, "cannot open openlve: %s", strerror(-r));
+		wrap_cred_free(&cred);
 		return WRAP_EXIT_FAIL;
 	}
-	ret = wrap_run(prog, h, id, flags, NULL, argv + optind + 1);
+	if (!as_root && (r = olve_current(h, &cur)) < 0) {
+		wrap_err(prog, "cannot tell which LVE we are in: %s", strerror(-r));
+		ret = WRAP_EXIT_FAIL;
+	} else if (!as_root && cur != 0 && cur != id) {
+		wrap_err(prog, "already inside LVE %" PRIu32 "; will not move to LVE %" PRIu32, cur, id);
+		ret = WRAP_EXIT_FAIL;
+	} else {
+		ret = wrap_run(prog, h, id, flags, as_root ? NULL : &cred, argv + optind + 1);
+	}
 	olve_close(h);
+	wrap_cred_free(&cred);
 	return ret;
 }

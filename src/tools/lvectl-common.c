@@ -9,12 +9,13 @@
 /* ------------------------------------------------------------- output */
 
 char lvectl_first_error[512];
+const char *lvectl_prog = "lvectl";
 
 int fail(int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lvectl: ", stderr);
+	fprintf(stderr, "%s: ", lvectl_prog);
 	va_start(ap, fmt);
 	if (!lvectl_first_error[0]) {
 		va_list aq;
@@ -33,7 +34,7 @@ static void warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("lvectl: warning: ", stderr);
+	fprintf(stderr, "%s: warning: ", lvectl_prog);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -79,7 +80,14 @@ int ctx_open_note(struct ctx *c, const char *note)
 		return 0;
 	r = olve_open(&c->h, 0);
 	if (r < 0) {
+		char why[512] = "";
+
 		c->h = NULL;
+		/* [issue 14] root refuses a state dir another user controls: say which path */
+		if (r == -EPERM && geteuid() == 0 && c->conf.state_dir &&
+		    ol_path_trusted(c->conf.state_dir, why, sizeof(why)) < 0 && why[0])
+			return fail(EXIT_RUNTIME, "refusing the state directory: %s (it must be root's and not "
+			            "writable by group or others)", why);
 		return fail(EXIT_RUNTIME, "cannot open the LVE cgroups and state (%s): %s%s%s",
 		            c->conf.state_dir ? c->conf.state_dir : "?", strerror(-r), hint(r),
 		            note);

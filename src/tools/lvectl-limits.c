@@ -160,7 +160,7 @@ static int set_section(struct vecfg *cfg, const struct vecfg_key *key,
 }
 
 /* user: the name to record with --save-username (NULL: the uid's name, if any). */
-static int set_lve(struct ctx *c, uint32_t id, const char *who, const char *user)
+int lvectl_set_lve(struct ctx *c, uint32_t id, const char *who, const char *user)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	_cleanup_close_ int lockfd = -1;
@@ -226,7 +226,7 @@ static int set_lve(struct ctx *c, uint32_t id, const char *who, const char *user
 	return write_list_file(c);
 }
 
-static int set_default(struct ctx *c)
+int lvectl_set_default(struct ctx *c)
 {
 	_cleanup_vecfg_ struct vecfg *cfg = NULL;
 	_cleanup_close_ int lockfd = -1;
@@ -300,11 +300,11 @@ int cmd_set(struct ctx *c, int argc, char **argv)
 	if (r)
 		return r;
 	if (!strcmp(argv[0], "default"))
-		return set_default(c);
+		return lvectl_set_default(c);
 	if (parse_id(argv[0], &id) < 0)
 		return fail(EXIT_USAGE, "set: \"%s\" is not an LVE id (1..%u) or \"default\"",
 		            argv[0], UINT32_MAX - 1);
-	return set_lve(c, id, argv[0], NULL);
+	return lvectl_set_lve(c, id, argv[0], NULL);
 }
 
 int cmd_set_user(struct ctx *c, int argc, char **argv)
@@ -320,7 +320,7 @@ int cmd_set_user(struct ctx *c, int argc, char **argv)
 	r = user_uid(argv[0], &uid);
 	if (r)
 		return r;
-	return set_lve(c, uid, argv[0], argv[0]);
+	return lvectl_set_lve(c, uid, argv[0], argv[0]);
 }
 
 static int delete_lve(struct ctx *c, uint32_t id)

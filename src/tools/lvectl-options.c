@@ -120,6 +120,9 @@ enum {
 	OPT_TIMEOUT,
 	OPT_HELP,
 	OPT_FORCE,
+	OPT_TTL,
+	OPT_BASE_URL,
+	OPT_SECRET_FILE,
 	OPT_SAVE_USER,
 	OPT_VERSION,
 };
@@ -165,6 +168,9 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 	        {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	        {"help", no_argument, NULL, OPT_HELP},
 	        {"force", no_argument, NULL, OPT_FORCE},
+	        {"ttl", required_argument, NULL, OPT_TTL},
+	        {"base-url", required_argument, NULL, OPT_BASE_URL},
+	        {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
 	        {"save-username", no_argument, NULL, OPT_SAVE_USER},
 	        {"version", no_argument, NULL, OPT_VERSION},
 	        {NULL, 0, NULL, 0},
@@ -292,6 +298,26 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 		}
 		case OPT_SAVE_USER:
 			o->save_username = true;
+			break;
+		case OPT_TTL: {
+			uint32_t v;
+
+			if (parse_u32_opt(optarg, 366u * 86400u, &v) < 0 || v == 0)
+				return fail(EXIT_USAGE, "--ttl=%s: expected seconds 1..31622400 (366 days)",
+				            optarg);
+			o->ttl = v;
+			break;
+		}
+		case OPT_BASE_URL:
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return fail(EXIT_USAGE, "--base-url=%s: expected http://... or https://...",
+				            optarg);
+			o->base_url = optarg;
+			break;
+		case OPT_SECRET_FILE:
+			if (optarg[0] != '/')
+				return fail(EXIT_USAGE, "--secret-file=%s: expected an absolute path", optarg);
+			o->secret_file = optarg;
 			break;
 		case OPT_VERSION:
 		case 'v':

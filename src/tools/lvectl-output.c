@@ -109,6 +109,15 @@ int write_list_file(struct ctx *c)
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot read the LVE table for %s: %s%s", path,
 		            strerror(-r), hint(r));
+	/* [issue 14] root writes it: refuse a path another user controls */
+	if (geteuid() == 0 && path[0] == '/') {
+		char why[512] = "";
+
+		r = ol_path_trusted(path, why, sizeof(why));
+		if (r < 0 && r != -ENOENT)
+			return fail(EXIT_RUNTIME, "limits are in force, but %s is not safe to write: %s (fix its "
+			            "ownership/modes)", path, why[0] ? why : strerror(-r));
+	}
 	slash = strrchr(path, '/');
 	dir = slash && slash != path ? strndup(path, (size_t)(slash - path)) : strdup("/");
 	if (!dir)

@@ -41,6 +41,7 @@ void usage(FILE *f)
 	      "  release PID             move process PID out of its LVE\n"
 	      "  proc-list               the /proc/lve/list table (version 6)\n"
 	      "  ubc                     OpenVZ /proc/user_beancounters view (Version: 2.5)\n"
+	      "  usage-url USER|ID|admin a signed link to lved's usage page for a customer (or admin)\n"
 	      "  detect                  LVE available?, LVE version, list file, inside CageFS?\n"
 	      "  version                 lvectl version\n"
 	      "  help                    this text\n"
@@ -64,6 +65,9 @@ void usage(FILE *f)
 	      "  --json                  JSON output; changes answer {\"status\": \"OK\"}, failures\n"
 	      "                          {\"status\": \"ERROR\", \"msg\": TEXT}\n"
 	      "  --force                 limit: also PID 1, kernel threads, root's processes\n"
+	      "  --ttl=SECONDS           usage-url: how long the link works (default 86400)\n"
+	      "  --base-url=URL          usage-url: where lved's usage page is reached\n"
+	      "  --secret-file=PATH      usage-url: the secret (default: lvestats2 web_secret_file)\n"
 	      "  -h, --help              this text (also: lvectl help)\n"
 	      "  -v, --version           lvectl version\n"
 	      "0 means unlimited. Exit status: 0 ok, 1 failure, 2 usage error. See lvectl(8).\n",
@@ -111,6 +115,7 @@ static const struct command commands[] = {
         {"version", cmd_version, false, false},
         {"lve-version", cmd_lve_version, false, false},
         {"help", cmd_help, false, false},
+        {"usage-url", cmd_usage_url, false, false},
 };
 
 /* --json: {"status": "OK"} after a change, {"status": "ERROR", "msg": TEXT} after a failure. */

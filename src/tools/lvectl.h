@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "pathsafe.h"
 #include "lve-internal.h"
 #include "lve/lve-ctl.h"
 #include "lve/ubstat.h"
@@ -44,6 +45,9 @@ struct opts {
 	bool save_username; /* --save-username: user="NAME" on the <lve> section */
 	bool version;       /* -v / --version */
 	bool force;         /* limit: no protected-process check */
+	uint32_t ttl;          /* usage-url: seconds the link stays valid, 0 = default */
+	const char *base_url;  /* usage-url: where the page is reached */
+	const char *secret_file; /* usage-url: the link-signing secret */
 	int timeout_s; /* 0: from sysconfig */
 };
 
@@ -90,6 +94,11 @@ void effective_row(struct ctx *c, const struct vecfg *cfg, uint32_t id, const ch
 void check_nproc_ep(const struct vecfg_limits *eff, const char *who);
 /* --json: the first failure's text (for the {"status": "ERROR"} answer), "" none. */
 extern char lvectl_first_error[512];
+/* The program name in error lines ("lvectl"; cloudlinux-limits shares these files). */
+extern const char *lvectl_prog;
+/* Set ve.cfg's limits of LVE id from c->o.set (validated, applied, list file written). */
+int lvectl_set_lve(struct ctx *c, uint32_t id, const char *who, const char *user);
+int lvectl_set_default(struct ctx *c);
 int apply_fail_note(uint32_t id, int r, const char *note);
 int apply_fail(uint32_t id, int r);
 int push_defaults(struct ctx *c, const struct vecfg *cfg);
@@ -142,6 +151,8 @@ int cmd_paneluserslimits(struct ctx *c, int argc, char **argv);
 
 /* lvectl-info.c */
 int cmd_detect(struct ctx *c, int argc, char **argv);
+/* lvectl-web.c */
+int cmd_usage_url(struct ctx *c, int argc, char **argv);
 int cmd_ubc(struct ctx *c, int argc, char **argv);
 int cmd_version(struct ctx *c, int argc, char **argv);
 int cmd_lve_version(struct ctx *c, int argc, char **argv);

@@ -987,9 +987,14 @@ int main(int argc, char **argv)
 	r = lvestats_conf_load(o.config, &conf, &errline);
 	if (r < 0) {
 		const char *path = o.config ? o.config : LVESTATS_CONF_DEFAULT;
+		const char *key = r == -EINVAL ? lvestats_conf_error_key() : NULL;
 
+		if (key && !strcmp(key, "connect_string"))
+			return fail("%s:%u: invalid connect_string: expected USER:PASSWORD@HOST[:PORT]/DATABASE "
+				    "(libpq key=value strings are not accepted)", path, errline);
 		if (errline)
-			return fail("%s:%u: invalid configuration line", path, errline);
+			return fail("%s:%u: invalid configuration line%s%s", path, errline, key ? ": " : "",
+				    key ? key : "");
 		return fail("%s: %s", path, r == -EINVAL ? "invalid configuration" : strerror(-r));
 	}
 	if (conf.ignored)
@@ -1024,7 +1029,7 @@ int main(int argc, char **argv)
 	r = lve_db_open_flags(&conf, LVE_DB_READONLY, &db);
 	if (r < 0) {
 		if (r == -EOPNOTSUPP)
-			rc = fail("db_type %s is not supported by this build of openlve (use sqlite or postgresql)",
+			rc = fail("db_type %s is not supported by this build of openlve (use sqlite, postgresql or mysql)",
 				  conf.db_type);
 		else if (r == -EINVAL)
 			rc = fail("invalid database settings (db_type, connect_string, sqlite_path or server_id)");

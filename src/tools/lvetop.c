@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -70,7 +71,8 @@ static void usage(FILE *f)
 	      "  -n, --iterations N     print N refreshes as plain text and exit (batch mode)\n"
 	      "  -o, --order-by COLUMN  ID EP PNO TNO SPEED MEM IO IOPS FAULTS (default SPEED)\n"
 	      "  -l, --limit N          at most N rows (default: all; the screen height on a terminal)\n"
-	      "      --json             one refresh as JSON and exit\n"
+	      "  -i, --ids              LVE ids in the ID column (default: user names, as CloudLinux)\n"
+	      "      --json             one refresh as JSON and exit (ID number, USER name or null)\n"
 	      "  -h, --help             this text\n"
 	      "      --version          version\n"
 	      "\n"
@@ -200,9 +202,23 @@ static void human(char *buf, size_t size, double v)
 		snprintf(buf, size, "%.1f%c", v, sfx[i]);
 }
 
+/* -i/--ids: numeric ids; default: the user name of the LVE id where there is one (as CloudLinux's lvetop). */
+static bool show_ids;
+
 static void cell(char *buf, size_t size, int c, double v, bool json)
 {
 	switch (c) {
+	case C_ID:
+		if (!json && !show_ids) {
+			struct passwd *pw = getpwuid((uid_t)v);
+
+			if (pw) {
+				snprintf(buf, size, "%s", pw->pw_name);
+				return;
+			}
+		}
+		snprintf(buf, size, "%.0f", v);
+		return;
 	case C_SPEED:
 	case C_IO:
 	case C_IOPS:
@@ -252,6 +268,22 @@ static void print_json(FILE *f, const struct row *rows, size_t n, size_t limit, 
 		for (int c = 0; c < C__MAX; c++) {
 			cell(buf, sizeof(buf), c, rows[i].v[c], true);
 			fprintf(f, "%s\"%s\": %s", c ? ", " : "", col_name[c], buf);
+		}
+		{
+			/* the user of the LVE id, null when none */
+			struct passwd *pw = getpwuid((uid_t)rows[i].id);
+
+			fputs(", \"USER\": ", f);
+			if (pw) {
+				fputc('"', f);
+				for (const char *p = pw->pw_name; *p; p++)
+					if (*p == '"' || *p == '\\')
+						fprintf(f, "\\%c", *p);
+					else if ((unsigned char)*p >= 0x20)
+						fputc(*p, f);
+				fputc('"', f);
+			} else
+				fputs("null", f);
 		}
 		fputc('}', f);
 	}
@@ -361,6 +393,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "--json")) {
 			json = true;
+			continue;
+		}
+		if (!strcmp(a, "-i") || !strcmp(a, "--ids")) {
+			show_ids = true;
 			continue;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {

@@ -21,55 +21,9 @@
 /* A controller liblve uses that is bound somewhere but has no cgtest root: its name, else NULL. */
 static const char *cte_uncovered(void)
 {
-	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids" };
-	static char why[128];
-	char cg[8192], mi[65536];
+	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids", NULL };
 
-	if (lte_read("/proc/self/cgroup", cg, sizeof(cg)) < 0 || lte_read("/proc/self/mountinfo", mi, sizeof(mi)) < 0)
-		return "cannot read /proc/self/cgroup or /proc/self/mountinfo";
-	/* v1: "N:ctrl,ctrl:/path" lines */
-	for (char *line = cg; *line;) {
-		char *nl = strchrnul(line, '\n'), *c1 = strchr(line, ':');
-		char *c2 = c1 && c1 < nl ? strchr(c1 + 1, ':') : NULL;
-
-		if (c2 && c2 < nl && c2 > c1 + 1 && (size_t)(c2 - c1) < 256) {
-			char list[256], *save = NULL;
-
-			memcpy(list, c1 + 1, (size_t)(c2 - c1 - 1));
-			list[c2 - c1 - 1] = 0;
-			for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-				for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-					if (!strcmp(t, ours[i]) && !cgtest_has_ctrl(t)) {
-						snprintf(why, sizeof(why), "v1 controller %s has no test root", t);
-						return why;
-					}
-		}
-		line = *nl ? nl + 1 : nl;
-	}
-	/* v2: the controllers of the cgroup2 mount's root */
-	for (char *line = mi; *line;) {
-		char *nl = strchrnul(line, '\n');
-		char *sep = strstr(line, " - cgroup2 ");
-
-		if (sep && sep < nl) {
-			char f[5][512], path[600], ctl[1024], *save = NULL;
-
-			if (sscanf(line, "%511s %511s %511s %511s %511s", f[0], f[1], f[2], f[3], f[4]) != 5)
-				break;
-			snprintf(path, sizeof(path), "%s/cgroup.controllers", f[4]);
-			if (lte_read(path, ctl, sizeof(ctl)) < 0)
-				break;
-			for (char *t = strtok_r(ctl, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-				for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
-					if (!strcmp(t, ours[i]) && !cgtest_has_ctrl(t)) {
-						snprintf(why, sizeof(why), "cgroup2 controller %s has no test root", t);
-						return why;
-					}
-			break;
-		}
-		line = *nl ? nl + 1 : nl;
-	}
-	return NULL;
+	return cgtest_uncovered(ours);
 }
 
 #define CTE_SETUP()                                                             \

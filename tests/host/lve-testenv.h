@@ -132,7 +132,9 @@ static int lte_read(const char *path, char *buf, size_t size)
 
 /*
  * Is every openlve hierarchy line of a /proc/<pid>/cgroup text at
- * .../lveroot/lve<id> (id 0: at none)? Lines of other hierarchies are ignored.
+ * .../lveroot/lve<id> (id 0: at none)? Lines of other hierarchies are ignored,
+ * and so is a v1 line of cpuset alone: an entry moves a thread there only
+ * when the LVE has a CPU mask (lte_cpuset_at() looks at it).
  * Returns the number of our lines that are inside, or -1 on mismatch.
  */
 static int lte_inside(const char *text, unsigned id)
@@ -141,17 +143,19 @@ static int lte_inside(const char *text, unsigned id)
 	int inside = 0, ours = 0;
 	bool v2 = false;
 
-	/* The v2 line counts only when cgroup2 carries one of our controllers
-	 * (hybrid hosts have an empty cgroup2 that liblve does not use). */
-	for (int i = 0; i < cgtest_n_hiers(); i++)
-		if (cgtest_hier(i)->version == 2) {
-			char ctrls[256], *save = NULL;
+	/* a cgroup2 hierarchy counts when it has a controller liblve uses (a hybrid
+	 * host's cgroup2 may carry only e.g. hugetlb) */
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		const struct cgtest_hier *hi = cgtest_hier(i);
+		char ctrls[256], *save = NULL;
 
-			snprintf(ctrls, sizeof(ctrls), "%s", cgtest_hier(i)->ctrls);
-			for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
-				if (lte_ctrl_ours(c))
-					v2 = true;
-		}
+		if (hi->version != 2)
+			continue;
+		snprintf(ctrls, sizeof(ctrls), "%s", hi->ctrls);
+		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
+			if (lte_ctrl_ours(c))
+				v2 = true;
+	}
 	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
 	for (const char *line = text; *line;) {
 		const char *nl = strchrnul(line, '\n');
@@ -161,6 +165,8 @@ static int lte_inside(const char *text, unsigned id)
 
 		if (c2 && c2 == c1 + 1) {
 			our = v2;
+		} else if (c2 && (size_t)(c2 - c1 - 1) == 6 && !memcmp(c1 + 1, "cpuset", 6)) {
+			our = false;
 		} else if (c2) {
 			char ctrls[256], *save = NULL;
 			size_t n = (size_t)(c2 - c1 - 1);
@@ -168,9 +174,8 @@ static int lte_inside(const char *text, unsigned id)
 			if (n < sizeof(ctrls)) {
 				memcpy(ctrls, c1 + 1, n);
 				ctrls[n] = 0;
+				/* hierarchies without a test root (hidden: cgtest.h) hold no LVEs */
 				for (char *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save))
-					/* A hierarchy the tests cannot use (protected, unmounted
-					 * in the test's namespace) is not ours either. */
 					if (lte_ctrl_ours(c) && cgtest_has_ctrl(c))
 						our = true;
 			}
@@ -189,6 +194,38 @@ static int lte_inside(const char *text, unsigned id)
 		line = *nl ? nl + 1 : nl;
 	}
 	return ours ? inside : -1;
+}
+
+/*
+ * The v1 line of exactly the controllers `ctrls` ("cpuset", "cpu,cpuacct")
+ * of a /proc/<pid>/cgroup text: 1 when it is at .../lveroot/lve<id>, 0 when
+ * not, -1 when there is no such line.
+ */
+static inline int lte_line_at(const char *text, const char *ctrls, unsigned id)
+{
+	char want[64];
+	size_t cl = strlen(ctrls);
+
+	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
+	for (const char *line = text; *line;) {
+		const char *nl = strchrnul(line, '\n');
+		const char *c1 = memchr(line, ':', (size_t)(nl - line));
+
+		if (c1 && (size_t)(nl - c1) > cl + 2 && !memcmp(c1 + 1, ctrls, cl) && c1[1 + cl] == ':') {
+			const char *p = c1 + 2 + cl;
+			size_t plen = (size_t)(nl - p), wl = strlen(want);
+
+			return plen >= wl && !memcmp(p + plen - wl, want, wl);
+		}
+		line = *nl ? nl + 1 : nl;
+	}
+	return -1;
+}
+
+/* The v1 cpuset-only line (see lte_line_at). */
+static inline int lte_cpuset_at(const char *text, unsigned id)
+{
+	return lte_line_at(text, "cpuset", id);
 }
 
 /* lte_inside() of the calling thread. */

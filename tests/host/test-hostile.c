@@ -339,8 +339,9 @@ static int n_ours(void)
 {
 	int n = 0;
 
+	/* lte_inside() leaves out a v1 hierarchy of cpuset alone (entered only with a CPU mask) */
 	for (int i = 0; i < cgtest_n_hiers(); i++)
-		n += hier_ours(i, NULL, 0);
+		n += hier_ours(i, NULL, 0) && !(cgtest_hier(i)->version == 1 && !strcmp(cgtest_hier(i)->ctrls, "cpuset"));
 	return n;
 }
 

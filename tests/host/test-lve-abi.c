@@ -338,7 +338,8 @@ static int body_abi(void *arg)
 
 	ASSERT_OK(a.info(lve, 33, &info));
 	ASSERT_EQ(info.li_set.ls_enters, 5);
-	ASSERT_EQ(info.li_set.ls_memory_phy, 65536);
+	if (cgtest_has_ctrl("memory")) /* else hidden (cgtest.h): nothing holds the limit */
+		ASSERT_EQ(info.li_set.ls_memory_phy, 65536);
 	ASSERT_EQ(info.li_set.ls_nproc, 40);
 	ASSERT_EQ(info.li_flags, 0);
 	ASSERT_ERR(a.info(lve, 33, NULL), EFAULT);

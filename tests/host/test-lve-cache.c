@@ -413,21 +413,22 @@ static void *thr_enter(void *p)
 		int r = olve_enter(c->h, id, 0, &cookie);
 
 		if (r < 0) {
-			/* lost a race with destroy (removed mid-entry), or v2's one whole-process entry */
-			if (r == -ENODEV || r == -ENOENT || r == -ESTALE || (mode_v2() && r == -EPERM))
+			/* lost a race with destroy (removed mid-entry) */
+			if (r == -ENODEV || r == -ENOENT || r == -ESTALE)
 				atomic_fetch_add(&c->enter_err, 1);
 			else if (atomic_fetch_add(&c->bad_err, 1) == 0)
 				c->first_bad = r;
 			continue;
 		}
 		atomic_fetch_add(&c->enter_ok, 1);
-		if (lte_self_inside(id) <= 0)
+		/* v1: the thread is in its LVE; v2: a thread of this multi-threaded
+		 * process is counted in EP without being moved (enter.c) */
+		if (mode_v2() ? lte_self_inside(0) != 0 : lte_self_inside(id) <= 0)
 			atomic_fetch_add(&c->wrong_place, 1);
 		r = olve_leave(c->h, cookie);
 		if (r < 0 && atomic_fetch_add(&c->bad_err, 1) == 0)
 			c->first_bad = r;
-		/* v2: another thread's entry may move the whole process right away */
-		if (!mode_v2() && lte_self_inside(0) != 0)
+		if (lte_self_inside(0) != 0)
 			atomic_fetch_add(&c->wrong_place, 1);
 	}
 	return NULL;

@@ -48,66 +48,9 @@
  */
 static const char *uncovered(void)
 {
-	static char why[256];
-	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids" };
-	char buf[8192], mi[65536], v2mnt[512] = "";
+	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids", NULL };
 
-	if (lte_read("/proc/self/cgroup", buf, sizeof(buf)) < 0 || lte_read("/proc/self/mountinfo", mi, sizeof(mi)) < 0)
-		return "cannot read /proc/self/cgroup or mountinfo";
-	/* v1: the controllers listed in /proc/self/cgroup */
-	for (size_t i = 0; i < ELEMENTSOF(ours); i++) {
-		char pat[32];
-
-		snprintf(pat, sizeof(pat), "%s", ours[i]);
-		for (char *line = buf; *line;) {
-			char *nl = strchrnul(line, '\n'), *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-
-			if (c2 && c2 < nl && c2 > c1 + 1) {
-				char list[256];
-				size_t n = (size_t)(c2 - c1 - 1);
-
-				if (n < sizeof(list)) {
-					char *save = NULL;
-
-					memcpy(list, c1 + 1, n);
-					list[n] = 0;
-					for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save))
-						if (!strcmp(t, pat) && !cgtest_has_ctrl(pat)) {
-							snprintf(why, sizeof(why), "v1 controller %s has no test root", pat);
-							return why;
-						}
-				}
-			}
-			line = *nl ? nl + 1 : nl;
-		}
-	}
-	/* v2: the controllers of the cgroup2 mount */
-	for (char *line = mi; *line;) {
-		char *nl = strchrnul(line, '\n');
-		char *sep = strstr(line, " - cgroup2 ");
-
-		if (sep && sep < nl) {
-			char f[5][512];
-
-			if (sscanf(line, "%511s %511s %511s %511s %511s", f[0], f[1], f[2], f[3], f[4]) == 5)
-				snprintf(v2mnt, sizeof(v2mnt), "%s", f[4]);
-			break;
-		}
-		line = *nl ? nl + 1 : nl;
-	}
-	if (v2mnt[0]) {
-		char path[600], ctl[1024], *save = NULL;
-
-		snprintf(path, sizeof(path), "%s/cgroup.controllers", v2mnt);
-		if (lte_read(path, ctl, sizeof(ctl)) >= 0)
-			for (char *t = strtok_r(ctl, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-				for (size_t i = 0; i < ELEMENTSOF(ours); i++)
-					if (!strcmp(t, ours[i]) && !cgtest_has_ctrl(t)) {
-						snprintf(why, sizeof(why), "cgroup2 controller %s has no test root", t);
-						return why;
-					}
-	}
-	return NULL;
+	return cgtest_uncovered(ours);
 }
 
 #define LVE_SETUP()                                                             \
@@ -774,11 +717,15 @@ static int io_target(char *file, size_t fsize, char *why, size_t wsize)
 		struct dirent *de;
 
 		while (d && (de = readdir(d))) {
-			char p[300];
+			char p[300], swaps[4096];
 			struct stat st;
 
 			if (de->d_name[0] == '.' || !strncmp(de->d_name, "loop", 4) || !strncmp(de->d_name, "zram", 4) ||
 			    !strncmp(de->d_name, "ram", 3) || !strncmp(de->d_name, "dm-", 3))
+				continue;
+			/* never the swap device (the VM's /dev/vdb) */
+			snprintf(p, sizeof(p), "/dev/%s ", de->d_name);
+			if (lte_read("/proc/swaps", swaps, sizeof(swaps)) >= 0 && strstr(swaps, p))
 				continue;
 			snprintf(p, sizeof(p), "/sys/block/%s/device", de->d_name);
 			if (stat(p, &st) < 0)
@@ -928,6 +875,13 @@ static int io_measure(uint32_t id, const struct olve_limits *l, bool wr, size_t 
 			TAP_FAIL("IO measurement failed (see above)");                            \
 	} while (0)
 
+/*
+ * The upper bound proves the limit. The lower bound only says "not far
+ * below": inside the emulated VM (TCG) each op costs extra emulator time,
+ * so there it is looser.
+ */
+#define IO_LOW (cgtest_vm_mode() ? 0.70 : 0.85)
+
 TEST(io_rate_measured)
 {
 	struct olve_limits l = unlimited();
@@ -936,7 +890,7 @@ TEST(io_rate_measured)
 	LVE_SETUP();
 	l.io = 1024; /* KB/s */
 	IO_MEASURE(77, &l, false, 3u << 20, 64u << 10, false, &rate);
-	ASSERT(rate >= 1024 * 0.85 && rate <= 1024 * 1.15);
+	ASSERT(rate >= 1024 * IO_LOW && rate <= 1024 * 1.15);
 	return 0;
 }
 
@@ -948,7 +902,7 @@ TEST(io_write_rate_measured)
 	LVE_SETUP();
 	l.io = 1024; /* KB/s, reads and writes */
 	IO_MEASURE(78, &l, true, 3u << 20, 64u << 10, false, &rate);
-	ASSERT(rate >= 1024 * 0.85 && rate <= 1024 * 1.15);
+	ASSERT(rate >= 1024 * IO_LOW && rate <= 1024 * 1.15);
 	return 0;
 }
 
@@ -961,7 +915,7 @@ TEST(iops_measured)
 	l.iops = 100;
 	/* 4 KiB ops: bandwidth is no limit; 301 ops take ~3 s at 100/s */
 	IO_MEASURE(79, &l, false, 301u << 12, 4096, true, &rate);
-	ASSERT(rate >= 100 * 0.85 && rate <= 100 * 1.15);
+	ASSERT(rate >= 100 * IO_LOW && rate <= 100 * 1.15);
 	return 0;
 }
 
@@ -973,7 +927,7 @@ TEST(iops_write_measured)
 	LVE_SETUP();
 	l.iops = 100;
 	IO_MEASURE(80, &l, true, 301u << 12, 4096, true, &rate);
-	ASSERT(rate >= 100 * 0.85 && rate <= 100 * 1.15);
+	ASSERT(rate >= 100 * IO_LOW && rate <= 100 * 1.15);
 	return 0;
 }
 
@@ -1041,6 +995,8 @@ TEST(usage_counts_tasks_vmem_ep)
 
 	LVE_SETUP();
 	ASSERT_OK(olve_open(&h, 0));
+	/* an EP limit, as every hosting LVE has (entries take slots only then) */
+	l.ep = 10;
 	ASSERT_OK(olve_apply(h, 31, &l));
 	ASSERT_OK(olve_usage(h, 31, &u));
 	ASSERT_EQ(u.nproc, 0);
@@ -1054,8 +1010,9 @@ TEST(usage_counts_tasks_vmem_ep)
 	ASSERT(kid_line(&e1, line, sizeof(line)) > 0 && !strcmp(line, "in"));
 	ASSERT(kid_line(&e2, line, sizeof(line)) > 0 && !strcmp(line, "in"));
 	ASSERT_OK(olve_usage(h, 31, &u));
-	ASSERT_EQ(kid_finish(&e1), 0);
+	/* last started first: each kid holds copies of the earlier kids' pipe ends */
 	ASSERT_EQ(kid_finish(&e2), 0);
+	ASSERT_EQ(kid_finish(&e1), 0);
 	ASSERT_EQ(kid_finish(&k), 0);
 	printf("# usage: nproc %u processes %u vmem %" PRIu64 " MiB ep %u\n", u.nproc, u.nprocs_only, u.vmem >> 20,
 	       u.ep);

@@ -40,6 +40,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <sqlite3.h>
 #include <time.h>
 
 #include "lve-testenv.h"
@@ -401,8 +402,10 @@ TEST(once_info_lines)
 	ASSERT(a[3] <= a[4]);
 	ASSERT_EQ(a[4], (uint64_t)ncpus * 1000); /* CPU limit: SPEED ncpus*10% */
 	ASSERT_EQ(a[6], 0);               /* VMEM limit: unlimited */
-	ASSERT_EQ(a[9], 65536);           /* 256 MiB in 4 KiB pages */
-	ASSERT(a[10] > 0);                /* PMEM in use */
+	if (cgtest_has_ctrl("memory")) { /* else hidden (protected, cgtest.h) */
+		ASSERT_EQ(a[9], 65536);   /* 256 MiB in 4 KiB pages */
+		ASSERT(a[10] > 0);        /* PMEM in use */
+	}
 	ASSERT_EQ(a[12], 50);             /* NPROC limit */
 	ASSERT(a[13] >= (uint64_t)nburn); /* the burners */
 	ASSERT_EQ(a[15], 0);
@@ -415,7 +418,7 @@ TEST(once_info_lines)
 	ASSERT_EQ(b[4], (uint64_t)ncpus * 5000);
 	ASSERT(b[5] > 0);                 /* VMEM of its process, pages */
 	ASSERT_EQ(b[6], 262144);          /* 1 GiB VMEM limit */
-	ASSERT_EQ(b[9], 131072);          /* 512 MiB */
+	ASSERT(!cgtest_has_ctrl("memory") || b[9] == 131072); /* 512 MiB */
 	ASSERT_EQ(b[12], 80);
 	ASSERT(b[13] >= 1);
 	ASSERT_EQ(b[17], 4096);
@@ -437,10 +440,10 @@ TEST(fd_budget_transient)
 	int n;
 
 	SETUP();
-	/* 30 more LVEs with lower ids take the fd budget (about 100 of 200): 1001-1003 go over it */
+	/* 120 more LVEs with lower ids take the fd budget (100 of 200, one per LVE): 1001-1003 go over it */
 	olve_limits_default(&def);
 	ASSERT_OK(olve_open(&h, 0));
-	for (uint32_t id = 1; id <= 30; id++)
+	for (uint32_t id = 1; id <= 120; id++)
 		ASSERT_OK(olve_apply(h, id, &def));
 	olve_close(h);
 	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
@@ -452,7 +455,13 @@ TEST(fd_budget_transient)
 	r.argv[3] = (char *)"--once";
 	pid = cgtest_fork_in("home", exec_lved, &r);
 	ASSERT(pid > 0);
-	ASSERT_EQ(wait_exit(pid, 60000), 0);
+	if (wait_exit(pid, 60000) != 0) {
+		static char lb[1 << 16];
+
+		if (read_all(log_path, lb, sizeof(lb)) >= 0)
+			fprintf(stderr, "# lved: %.2000s\n", lb);
+		TAP_FAIL("lved --once failed");
+	}
 	ASSERT(log_has("LVEs read without kept fds (RLIMIT_NOFILE 200)"));
 	n = info_load(rows, MAXROWS);
 	a = row_of(rows, n, 1001);
@@ -460,7 +469,8 @@ TEST(fd_budget_transient)
 	ASSERT(a && b);
 	ASSERT(a[3] > 0);
 	ASSERT_EQ(a[4], (uint64_t)ncpus * 1000);
-	ASSERT_EQ(a[9], 65536);
+	if (cgtest_has_ctrl("memory")) /* else hidden (protected, cgtest.h): no limit held */
+		ASSERT_EQ(a[9], 65536);
 	ASSERT(a[13] >= 1);
 	ASSERT_EQ(b[6], 262144);
 	ASSERT(b[13] >= 1);
@@ -567,7 +577,8 @@ TEST(daemon_notify_prom)
 	ASSERT(!strncmp(resp, "HTTP/1.0 200 OK\r\n", 17));
 	ASSERT(strstr(resp, "Content-Type: text/plain; version=0.0.4"));
 	ASSERT(strstr(resp, "openlve_lve_cpu_usage_ratio{lve=\"1001\"} "));
-	ASSERT(strstr(resp, "openlve_lve_memory_limit_bytes{lve=\"1001\"} 268435456\n"));
+	if (cgtest_has_ctrl("memory"))
+		ASSERT(strstr(resp, "openlve_lve_memory_limit_bytes{lve=\"1001\"} 268435456\n"));
 	ASSERT(strstr(resp, "openlve_lve_tasks_limit{lve=\"1001\"} 50\n"));
 	/* the burner is throttled at 10% of all cores: CPU faults (throttled periods) grow */
 	for (end = now_ms() + 20000; now_ms() < end; sleep_ms(300)) {
@@ -681,6 +692,63 @@ TEST(sighup_reload)
 	ASSERT_OK(kill(pid, SIGTERM));
 	ASSERT_EQ(wait_exit(pid, 20000), 0);
 	close(nfd);
+	return 0;
+}
+
+/* Use `arg` ms of CPU time, then exit. */
+static int burn_ms(void *arg)
+{
+	long want = *(long *)arg;
+	struct timespec ts;
+
+	do {
+		for (volatile int i = 0; i < 100000; i++) {
+		}
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	} while (ts.tv_sec * 1000 + ts.tv_nsec / 1000000 < want);
+	return 0;
+}
+
+/*
+ * An LVE idle for over a minute of passes is probed only every third pass;
+ * the CPU time of a short wake-up in between still reaches the history
+ * whole (in the sample of the pass that sees it): CPU-seconds stored =
+ * CPU-seconds the kernel charged.
+ */
+TEST(idle_wakeup_cpu_kept)
+{
+	char db[600];
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	double stored = -1;
+	long ms = 700;
+	pid_t pid, kid;
+
+	SETUP();
+	ASSERT_OK(write_conf("interval=1\ninfo_period=300\n"));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	sleep_ms(17000); /* > 12 quiet passes: LVE 1003 is probed every third pass now */
+	kid = cgtest_fork_in("lveroot/lve1003", burn_ms, &ms);
+	ASSERT(kid > 0);
+	ASSERT_EQ(wait_exit(kid, 60000), 0);
+	sleep_ms(5000);
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	snprintf(db, sizeof(db), "%s/db.sqlite", lte_dir);
+	ASSERT_EQ(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	/* aCPU: 1/100 % of one core, times the seconds of each sample (a run: n samples of secs / n) */
+	ASSERT_EQ(sqlite3_prepare_v2(h, "SELECT total(acpu * secs) / 10000.0, count(*) FROM lve_raw WHERE id = 1003",
+				     -1, &st, NULL),
+		  SQLITE_OK);
+	ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+	stored = sqlite3_column_double(st, 0);
+	ASSERT(sqlite3_column_int(st, 1) > 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	/* fork + exit add a little; interval rounding a few % */
+	if (stored < 0.6 || stored > 0.85)
+		TAP_FAIL("CPU-seconds in the history %.3f, the burner used 0.700", stored);
 	return 0;
 }
 
@@ -993,3 +1061,121 @@ TEST(delegated_leaf)
 }
 
 TAP_MAIN()
+
+/*
+ * [issue 11] The real daemon with its usage page, snapshots and
+ * notifications on: a throttled burner in LVE 1001 (CPU faults every pass)
+ * gets snapshots naming it and one admin mail through a sendmail stand-in;
+ * the page answers a link lvectl minted and refuses a forged one.
+ */
+static int run_capture(const char *const *argv, char *out, size_t size)
+{
+	int p[2], st;
+	pid_t pid;
+	size_t len = 0;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(p[1], 1);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(p[1]);
+	while (len + 1 < size && (n = read(p[0], out + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = 0;
+	close(p[0]);
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+TEST(daemon_usage_page_snapshots_and_mail)
+{
+	char npath[600], sock[600], extra[3000], plug[600], snaps[600], mail[600], secret[600], lvectl_bin[600];
+	char path[900], out[4096], req[1200], *t;
+	static char resp[1 << 16];
+	const char *root = getenv("OPENLVE_BUILD_ROOT");
+	long end;
+	int nfd, mails = 0;
+	pid_t pid;
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	nfd = notify_open(npath, sizeof(npath));
+	ASSERT(nfd >= 0);
+	snprintf(sock, sizeof(sock), "%s/web.sock", lte_dir);
+	snprintf(plug, sizeof(plug), "%s/plugins", lte_dir);
+	snprintf(snaps, sizeof(snaps), "%s/snaps", lte_dir);
+	snprintf(mail, sizeof(mail), "%s/mail", lte_dir);
+	snprintf(secret, sizeof(secret), "%s/web.secret", lte_dir);
+	ASSERT(mkdir(plug, 0755) == 0 && mkdir(mail, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/sendmail", plug);
+	ASSERT_OK(write_text(path, "#!/bin/sh\ncat > %s/msg.$$\n", mail));
+	ASSERT(chmod(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/StatsNotifier.cfg", plug);
+	ASSERT_OK(write_text(path, "NOTIFY_ADMIN=Y\nNOTIFY_CPU=Y\nNOTIFY_INTERVAL_ADMIN=1h\nSENDMAIL=%s/sendmail\n", plug));
+	snprintf(path, sizeof(path), "%s/SnapshotSaver.cfg", plug);
+	ASSERT_OK(write_text(path, "snapshots_per_minute = 10\nmax_snapshots_per_incident = 3\n"));
+	snprintf(extra, sizeof(extra),
+		 "interval=1\ninfo_period=1\nweb_listen=unix:%s\nweb_secret_file=%s\nsnapshot_dir=%s\n"
+		 "plugin_config_dir=%s\n",
+		 sock, secret, snaps, plug);
+	ASSERT_OK(write_conf(extra));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	/* the burner is throttled at 10% of all cores: snapshots and one mail follow */
+	for (end = now_ms() + 30000; now_ms() < end; sleep_ms(300)) {
+		DIR *d = opendir(mail);
+		struct dirent *de;
+
+		mails = 0;
+		while (d && (de = readdir(d)))
+			mails += !strncmp(de->d_name, "msg.", 4);
+		if (d)
+			closedir(d);
+		snprintf(path, sizeof(path), "%s/1001", snaps);
+		if (mails && access(path, F_OK) == 0)
+			break;
+	}
+	ASSERT_EQ(mails, 1);
+	{
+		const char *argv[] = { NULL, "--dir", snaps, "-i", "1001", "-p", "1h", NULL };
+		char bin[600];
+
+		snprintf(bin, sizeof(bin), "%s/src/tools/lve-read-snapshot", root ? root : ".");
+		argv[0] = bin;
+		ASSERT_EQ(run_capture(argv, resp, sizeof(resp)), 0);
+		ASSERT(strstr(resp, "LVE 1001"));
+		ASSERT(strstr(resp, "test-lved")); /* the burner is a fork of this test */
+	}
+	/* the page: a link lvectl minted works, a forged one does not */
+	snprintf(lvectl_bin, sizeof(lvectl_bin), "%s/src/tools/lvectl", root ? root : ".");
+	{
+		const char *argv[] = { lvectl_bin, "usage-url", "1001", "--secret-file", secret, "--base-url",
+				       "http://x", NULL };
+
+		ASSERT_EQ(run_capture(argv, out, sizeof(out)), 0);
+	}
+	t = strstr(out, "?t=");
+	ASSERT(t);
+	t[strcspn(t, "\n")] = 0;
+	snprintf(req, sizeof(req), "GET /api/lve%s&period=10m HTTP/1.1\r\n\r\n", t);
+	ASSERT(prom_get(sock, req, resp, sizeof(resp)) > 0);
+	ASSERT(!strncmp(resp, "HTTP/1.1 200 ", 13));
+	ASSERT(strstr(resp, "\"id\": 1001"));
+	snprintf(req, sizeof(req), "GET /api/lve%s&id=1002 HTTP/1.1\r\n\r\n", t);
+	ASSERT(prom_get(sock, req, resp, sizeof(resp)) > 0);
+	ASSERT(!strncmp(resp, "HTTP/1.1 403 ", 13));
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	ASSERT(access(sock, F_OK) < 0);
+	close(nfd);
+	return 0;
+}

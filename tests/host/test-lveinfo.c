@@ -635,11 +635,13 @@ TEST(lveinfo_errors_exit_1_and_never_write)
 	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT(strstr(R.err, ":2:") != NULL);
-	snprintf(text, sizeof(text), "db_type=mysql\nconnect_string=u:p@h/db\n");
+	/* mysql: a server that is not there is one clear line */
+	snprintf(text, sizeof(text), "db_type=mysql\nconnect_string=u:p@127.0.0.1:1/db\n");
 	ASSERT_OK(write_text(path, text));
 	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
 	ASSERT_EQ(R.code, 1);
-	ASSERT(strstr(R.err, "mysql") != NULL);
+	ASSERT_EQ(lines(R.err), 1);
+	ASSERT(strstr(R.err, "MySQL server 127.0.0.1") != NULL);
 	return 0;
 }
 
@@ -814,39 +816,9 @@ TEST(db_disk_full_then_catch_up)
 /* Every controller liblve uses must have a cgtest root, or it would write outside. */
 static const char *uncovered(void)
 {
-	static char why[256];
-	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids" };
-	char buf[8192], ctl[1024];
+	static const char *const ours[] = { "cpu", "cpuacct", "cpuset", "memory", "blkio", "io", "pids", NULL };
 
-	if (lte_read("/proc/self/cgroup", buf, sizeof(buf)) < 0)
-		return "cannot read /proc/self/cgroup";
-	for (size_t i = 0; i < ELEMENTSOF(ours); i++) {
-		char pat1[32], pat2[32], pat3[32];
-
-		/* ":ctrl:", ":ctrl," or ",ctrl:" or ",ctrl," in a v1 line */
-		snprintf(pat1, sizeof(pat1), ":%s:", ours[i]);
-		snprintf(pat2, sizeof(pat2), ":%s,", ours[i]);
-		snprintf(pat3, sizeof(pat3), ",%s", ours[i]);
-		bool listed = strstr(buf, pat1) || strstr(buf, pat2);
-		for (const char *p = buf; !listed && (p = strstr(p, pat3)); p++)
-			listed = p[strlen(pat3)] == ':' || p[strlen(pat3)] == ',';
-		if (listed && !cgtest_has_ctrl(ours[i])) {
-			snprintf(why, sizeof(why), "v1 controller %s has no test root", ours[i]);
-			return why;
-		}
-	}
-	if (lte_read("/sys/fs/cgroup/unified/cgroup.controllers", ctl, sizeof(ctl)) > 1 ||
-	    lte_read("/sys/fs/cgroup/cgroup.controllers", ctl, sizeof(ctl)) > 1) {
-		char *save = NULL;
-
-		for (char *t = strtok_r(ctl, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
-			for (size_t i = 0; i < ELEMENTSOF(ours); i++)
-				if (!strcmp(t, ours[i]) && !cgtest_has_ctrl(t)) {
-					snprintf(why, sizeof(why), "cgroup2 controller %s has no test root", t);
-					return why;
-				}
-	}
-	return NULL;
+	return cgtest_uncovered(ours);
 }
 
 static void *spin(void *arg)
@@ -994,6 +966,26 @@ TEST(lvetop_batch_output)
 		ASSERT(strstr(buf, "\033[?25l") != NULL);
 		ASSERT(n >= 6 && strstr(buf + n - 6, "\033[?25h") != NULL);
 		close(master);
+	}
+
+	/* user names in the ID column (as CloudLinux's lvetop), -i / --ids for numbers */
+	{
+		struct passwd *pw1 = getpwuid(1);
+		char want[64];
+
+		ASSERT(pw1);
+		ASSERT_OK(olve_apply(h, 1, &lim));
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "-o", "ID", NULL }));
+		ASSERT_EQ(R.code, 0);
+		snprintf(want, sizeof(want), "\n%10s ", pw1->pw_name);
+		ASSERT(strstr(R.out, want));
+		ASSERT(strstr(R.out, "\n       701 ")); /* no user 701: the number */
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "--ids", NULL }));
+		ASSERT(strstr(R.out, "\n         1 ") && !strstr(R.out, want));
+		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "--json", "-d", "0.1", NULL }));
+		snprintf(want, sizeof(want), "\"USER\": \"%s\"", pw1->pw_name);
+		ASSERT(json_valid(R.out) && strstr(R.out, want) && strstr(R.out, "\"USER\": null"));
+		ASSERT_OK(olve_destroy(h, 1));
 	}
 
 	/* bad options */

@@ -186,7 +186,9 @@ static int body_session(void *arg)
 				continue;
 			snprintf(want, sizeof(want), "lveroot/lve%d", USER_ID);
 			ASSERT(cgtest_pid_in(c, want, getpid()));
-			n++;
+			/* lte_inside() does not count a cpuset-only v1 hierarchy */
+			if (!(cgtest_hier(i)->version == 1 && !strcmp(cgtest_hier(i)->ctrls, "cpuset")))
+				n++;
 		}
 		ASSERT(n > 0);
 		ASSERT_EQ(lte_inside(after, USER_ID), n);

@@ -412,6 +412,39 @@ const char *cgtest_vm_mode(void)
 	return m && *m ? m : NULL;
 }
 
+const char *cgtest_uncovered(const char *const *ctrls)
+{
+	static char why[2048];
+	struct mnt *m = NULL;
+	int n = 0;
+
+	if (parse_mounts(&m, &n) < 0)
+		return "cannot read /proc/self/mountinfo";
+	why[0] = 0;
+	for (int i = 0; i < n && !why[0]; i++) {
+		char avail[1024] = "";
+
+		if (m[i].version == 1) {
+			snprintf(avail, sizeof(avail), "%s", m[i].ctrls);
+		} else {
+			int fd = open(m[i].path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+			if (fd >= 0) {
+				if (read_file_at(fd, "cgroup.controllers", avail, sizeof(avail)) < 0)
+					avail[0] = 0;
+				close(fd);
+			}
+			strip(avail);
+		}
+		for (const char *const *c = ctrls; *c && !why[0]; c++)
+			if (word_in(avail, *c, ' ') && !cgtest_has_ctrl(*c))
+				snprintf(why, sizeof(why), "v%d controller %.32s (mounted at %.256s) has no test root: %.1024s",
+					 m[i].version, *c, m[i].path, cgtest_ctrl_missing_reason(*c));
+	}
+	mnts_free(m, n);
+	return why[0] ? why : NULL;
+}
+
 /* ------------------------------------------------------------- sanity */
 
 static bool is_protected(const char *own)

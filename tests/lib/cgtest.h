@@ -111,6 +111,15 @@ int cgtest_version(const char *controller);
 /* Why cgtest_has_ctrl() is false, for SKIP messages. */
 const char *cgtest_ctrl_missing_reason(const char *controller);
 
+/*
+ * After prepare: NULL when every controller of `ctrls` (NULL-terminated)
+ * that is mounted here has a random root, else a reason naming one that
+ * has none -- a library placing its groups there would leave the test
+ * subtree. Hierarchies hidden because their own cgroup is protected are
+ * not mounted for this process, so they do not count.
+ */
+const char *cgtest_uncovered(const char *const *ctrls);
+
 /* Absolute path of the random root of `controller`'s hierarchy, NULL when absent. */
 const char *cgtest_root(const char *controller);
 /* Namespace path given to cgroup_set_namespace() for `controller` ("/<own>/olt-<hex>"). */

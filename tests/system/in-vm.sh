@@ -34,7 +34,7 @@ finish() {
 }
 
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then MODE=v2; else MODE=v1; fi
-ROOT=system.slice/openlve.service/lve
+ROOT=system.slice/openlve.scope/lve
 # cgroup dir of LVE $1 holding controller $2
 cgdir() {
 	if [ $MODE = v2 ]; then
@@ -67,6 +67,12 @@ cpu_usage_us() { # cumulative CPU time of LVE $1 in microseconds
 throttled() { awk '$1 == "nr_throttled" { print $2 }' "$(cgdir "$1" cpu)/cpu.stat"; }
 # the LVE id a /proc/PID/cgroup text names (0 = none)
 lve_of() { grep -o "/lve/lve[0-9]*" | head -1 | sed 's|.*/lve||; s|^$|0|' | grep . || echo 0; }
+unit_active() { # unit: is-active, else its status and journal as diagnostics
+	systemctl is-active -q "$1" && return 0
+	systemctl status --no-pager "$1" 2>&1 | tail -15
+	journalctl -b --no-pager -u "$1" 2>&1 | tail -15
+	return 1
+}
 expect_eq() { # description, got, want
 	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; diag "got '$2', expected '$3'"; fi
 }
@@ -96,7 +102,8 @@ if [ "$stage" = 1 ]; then
 	sync
 	check "$MODE: dpkg -i the .debs" dpkg -i $D/debs/*.deb
 	check "$MODE: openlve.service and lved.service enabled" systemctl is-enabled openlve.service lved.service
-	check "$MODE: openlve.service active after install" systemctl is-active openlve.service
+	check "$MODE: openlve.service active after install" unit_active openlve.service
+	check "$MODE: openlve.scope (the LVE tree's holder) active" unit_active openlve.scope
 	check "$MODE: /etc/container/ve.cfg created by the package" test -s /etc/container/ve.cfg
 	check "$MODE: pam_lve.so in the multiarch security dir" test -f /usr/lib/x86_64-linux-gnu/security/pam_lve.so
 	groupadd admins
@@ -123,8 +130,9 @@ for _ in $(seq 120); do
 	systemctl is-active -q openlve.service && systemctl is-active -q lved.service && break
 	sleep 1
 done
-check "$MODE: openlve.service active after the reboot" systemctl is-active openlve.service
-check "$MODE: lved active after the reboot" systemctl is-active lved.service
+check "$MODE: openlve.service active after the reboot" unit_active openlve.service
+check "$MODE: lved active after the reboot" unit_active lved.service
+check "$MODE: openlve.scope active after the reboot" unit_active openlve.scope
 expect_eq "$MODE: after the reboot LVE 1001 has SPEED 20% (no manual step)" "$(cpu_quota 1001)" 20000
 expect_eq "$MODE: after the reboot LVE 1001 has PMEM 128M" "$(pmem 1001)" 134217728
 
@@ -133,6 +141,9 @@ cg=$(su - cust2 -c 'cat /proc/self/cgroup' 2>&1)
 expect_eq "$MODE: su - cust2 lands in LVE 1002" "$(echo "$cg" | lve_of)" 1002
 expect_eq "$MODE: LVE 1002 created on login has ve.cfg's default PMEM 300M" "$(pmem 1002)" 314572800
 expect_eq "$MODE: LVE 1002 created on login has ve.cfg's default NPROC 80" "$(nproc_limit 1002)" 80
+systemctl daemon-reload # systemd prunes the empty groups of units it re-evaluates: not ours
+sleep 2
+check "$MODE: idle LVE 1002 still exists (systemd left the delegated tree alone)" test -d "$(cgdir 1002 pids)"
 cg=$(su - cust1 -c 'cat /proc/self/cgroup' 2>&1)
 expect_eq "$MODE: su - cust1 lands in LVE 1001" "$(echo "$cg" | lve_of)" 1001
 # excluded group (second of the comma-separated list) and root never do
@@ -150,18 +161,53 @@ burn_check 1001 "su -" su - cust1 -c "$BURN"
 
 # lved: /var/lve/info and the history
 for _ in $(seq 60); do grep -q '^1001,' /var/lve/info 2>/dev/null && break; sleep 1; done
-check "$MODE: lved writes LVE 1001 to /var/lve/info" grep -q '^1001,' /var/lve/info
+if grep -q '^1001,' /var/lve/info 2>/dev/null; then ok "$MODE: lved writes LVE 1001 to /var/lve/info"
+else
+	nok "$MODE: lved writes LVE 1001 to /var/lve/info"
+	diag "$(ls -la /var/lve 2>&1)" "$(head -5 /var/lve/info 2>&1)" "$(cat /etc/sysconfig/lvestats2 2>&1)" \
+		"$(journalctl -b --no-pager -u lved.service 2>&1 | tail -15)" "$(ls /sys/fs/cgroup/$ROOT 2>&1 | tr '\n' ' ')"
+fi
 sleep 3
 out=$(lveinfo --period 1h --id 1001 2>&1)
 if [ $? = 0 ] && echo "$out" | grep -q 1001; then ok "$MODE: lveinfo answers for LVE 1001"
 else nok "$MODE: lveinfo answers for LVE 1001"; diag "$out"; fi
+
+# Apache with mod_openlve: requests of LVE 1001 past its EP limit get 508
+http_status() { # path -> status line of a GET to 127.0.0.1:80
+	exec 5<>/dev/tcp/127.0.0.1/80 || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&5
+	head -1 <&5 | tr -d '\r'
+	exec 5>&-
+}
+if [ -f /usr/lib/apache2/modules/mod_openlve.so ]; then
+	lvectl set 1001 --maxEntryProcs=1 >/dev/null
+	printf '#!/bin/sh\nsleep 10\nprintf "Content-Type: text/plain\\n\\nslow\\n"\n' > /usr/lib/cgi-bin/slow
+	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n"\ncat /proc/self/cgroup\n' > /usr/lib/cgi-bin/where
+	chmod 755 /usr/lib/cgi-bin/slow /usr/lib/cgi-bin/where
+	printf '<Directory /usr/lib/cgi-bin>\n\tLVEId 1001\n</Directory>\n' > /etc/apache2/conf-available/olve-systest.conf
+	a2enmod -q cgid openlve >/dev/null && a2enconf -q olve-systest >/dev/null
+	check "$MODE: apache2 restarts with mod_openlve" systemctl restart apache2.service
+	st=$(http_status /cgi-bin/where)
+	expect_eq "$MODE: apache answers a CGI request of LVE 1001" "$st" "HTTP/1.1 200 OK"
+	( http_status /cgi-bin/slow > $D/slow.status ) &
+	slowjob=$!
+	for _ in $(seq 60); do pgrep -f cgi-bin/slow >/dev/null && break; sleep 0.5; done
+	st=$(http_status /cgi-bin/where)
+	expect_eq "$MODE: past EP 1 apache answers 508" "${st%% *} $(echo "$st" | cut -d' ' -f2)" "HTTP/1.1 508"
+	diag "status line: $st"
+	wait $slowjob
+	expect_eq "$MODE: the request holding the EP slot completes" "$(cat $D/slow.status)" "HTTP/1.1 200 OK"
+	lvectl set 1001 --maxEntryProcs=20 >/dev/null
+else
+	nok "$MODE: mod_openlve installed"
+fi
 
 # restarts kill no customer process
 su - cust1 -c 'exec sleep 900' >/dev/null 2>&1 &
 for _ in $(seq 20); do pid=$(pgrep -u cust1 -x sleep | head -1); [ -n "$pid" ] && break; sleep 0.5; done
 expect_eq "$MODE: customer process runs in LVE 1001" "$(lve_of < /proc/$pid/cgroup)" 1001
 check "$MODE: systemctl restart lved" systemctl restart lved.service
-check "$MODE: lved active after its restart" systemctl is-active lved.service
+check "$MODE: lved active after its restart" unit_active lved.service
 check "$MODE: restart of lved killed no customer process" kill -0 "$pid"
 check "$MODE: systemctl restart openlve" systemctl restart openlve.service
 check "$MODE: restart of openlve killed no customer process" kill -0 "$pid"
@@ -177,10 +223,10 @@ check "$MODE: upgrade killed no customer process" kill -0 "$pid"
 expect_eq "$MODE: LVE 1001 at SPEED 20% after the upgrade" "$(cpu_quota 1001)" 20000
 
 # purge: no cgroup, no file
-files=$(dpkg -L openlve libpam-lve liblve-dev liblve0 libopenlve-cgroup1 2>/dev/null | sort -u)
+files=$(dpkg -L openlve libpam-lve libapache2-mod-openlve liblve-dev liblve0 libopenlve-cgroup1 2>/dev/null | sort -u)
 sed -i '/pam_lve.so/d' /etc/pam.d/su /etc/pam.d/sudo
-check "$MODE: dpkg --purge" dpkg --purge openlve libpam-lve liblve-dev liblve0 libopenlve-cgroup1
-left=$(find /sys/fs/cgroup -name 'openlve.service' -o -name 'lve[0-9]*' 2>/dev/null)
+check "$MODE: dpkg --purge" dpkg --purge libapache2-mod-openlve openlve libpam-lve liblve-dev liblve0 libopenlve-cgroup1
+left=$(find /sys/fs/cgroup -name "openlve.scope" -o -name 'lve[0-9]*' 2>/dev/null)
 expect_eq "$MODE: purge leaves no cgroup" "$left" ""
 left=""
 while read -r f; do

@@ -59,7 +59,8 @@ TEST(cloudlinux_file)
 				      &c, NULL));
 	ASSERT_STREQ(c.sqlite_path, "/var/lve/lve.db");
 	ASSERT_STREQ(c.connect_string, "/var/lve/lve.db");
-	ASSERT_STREQ(c.ignored, "plugins, db_timeout, timeout, disable_snapshots");
+	ASSERT_STREQ(c.ignored, "plugins, db_timeout, timeout");
+	ASSERT(!c.disable_snapshots);
 	lvestats_conf_free(&c);
 	return 0;
 }
@@ -90,7 +91,7 @@ TEST(documented_keys)
 	ASSERT_STREQ(c.mode, "v2");
 	ASSERT(c.hide_lve_more_than_maxuid);
 	ASSERT_STREQ(c.server_id, "web1");
-	ASSERT_STREQ(c.ignored, "plugins, db_timeout, timeout, disable_snapshots, use_big_uids, "
+	ASSERT_STREQ(c.ignored, "plugins, db_timeout, timeout, use_big_uids, "
 				"logging_level, some_plugin_option");
 	lvestats_conf_free(&c);
 	ASSERT_EQ(bad("mode=v3\n", 1), 0);
@@ -237,13 +238,13 @@ TEST(bad_values)
 	ASSERT_EQ(bad("db_type=sqlite\r\nbogus line\r\n", 2), 0);
 	ASSERT_EQ(bad("keep_raw_hours=2\nkeep_minute_days=3\nkeep_raw_hours=2\n", 3), 0);
 	ASSERT_EQ(bad("keep_minute_days=3\nkeep_raw_hours=1\nkeep_minute_days=3\n", 3), 0);
-	/* whole-file errors: line 0 */
+	/* whole-file errors: the line of the key they are about (issue 14), 0 when it is missing */
 	ASSERT_EQ(bad("db_type=postgresql\n", 0), 0);                         /* no connect_string */
-	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=nouser\n", 0), 0);
-	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=u:p@host\n", 0), 0);  /* no database */
-	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=u@host/db\n", 0), 0); /* no password */
-	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=u:p@host:99999/db\n", 0), 0);
-	ASSERT_EQ(bad("connect_string=not-a-path\n", 0), 0);                    /* sqlite: a path */
+	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=nouser\n", 2), 0);
+	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=u:p@host\n", 2), 0);  /* no database */
+	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=u@host/db\n", 2), 0); /* no password */
+	ASSERT_EQ(bad("db_type=postgresql\nconnect_string=u:p@host:99999/db\n", 2), 0);
+	ASSERT_EQ(bad("connect_string=not-a-path\n", 1), 0);                    /* sqlite: a path */
 	return 0;
 }
 
@@ -294,6 +295,37 @@ TEST(load_files)
 	ASSERT_EQ(line, 0);
 	unlink(path);
 	rmdir(dir);
+	return 0;
+}
+
+/* [issue 14] a libpq key=value connect_string: the error names its line and key */
+TEST(connect_string_error_names_line_and_key)
+{
+	struct lvestats_conf c;
+	unsigned line = 0;
+
+	ASSERT_ERR(lvestats_conf_parse("# pg\ndb_type = postgresql\n\nconnect_string = host=db dbname=lve user=x\n"
+				       "server_id = s1\n",
+				       &c, &line),
+		   EINVAL);
+	ASSERT_EQ(line, 4);
+	ASSERT_STREQ(lvestats_conf_error_key(), "connect_string");
+	/* missing altogether: the key, line 0 */
+	ASSERT_ERR(lvestats_conf_parse("db_type = postgresql\n", &c, &line), EINVAL);
+	ASSERT_EQ(line, 0);
+	ASSERT_STREQ(lvestats_conf_error_key(), "connect_string");
+	/* a bad value of another key on its line */
+	ASSERT_ERR(lvestats_conf_parse("interval = 7\ninterval_x = 1\nkeep_history_days = -1\n", &c, &line), EINVAL);
+	/* an unknown key is accepted (lve-stats 2 plugins add their own): the error is the bad value's */
+	ASSERT_EQ(line, 3);
+	ASSERT_STREQ(lvestats_conf_error_key(), "keep_history_days");
+	ASSERT_ERR(lvestats_conf_parse("interval = 7\nkeep_history_days = -1\n", &c, &line), EINVAL);
+	ASSERT_EQ(line, 2);
+	ASSERT_STREQ(lvestats_conf_error_key(), "keep_history_days");
+	/* success clears it */
+	ASSERT_OK(lvestats_conf_parse("interval = 7\n", &c, &line));
+	ASSERT(lvestats_conf_error_key() == NULL);
+	lvestats_conf_free(&c);
 	return 0;
 }
 

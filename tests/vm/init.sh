@@ -99,6 +99,16 @@ while [ ! -b /dev/vda ] && [ $i -lt 50 ]; do
 	i=$((i + 1))
 done
 [ -b /dev/vda ] || echo "@@OLVE-MISSING no /dev/vda (the IO tests' scratch disk)"
+# /dev/vdb: swap, so that PMEM (RAM + swap) limits are measured with swap present
+while [ ! -b /dev/vdb ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+if [ -b /dev/vdb ] && mkswap /dev/vdb >/dev/null 2>&1 && swapon /dev/vdb; then
+	:
+else
+	echo "@@OLVE-MISSING no swap on /dev/vdb (PMEM must be measured with swap present)"
+fi
 
 set -a
 [ -f /etc/olve/env ] && . /etc/olve/env

@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 
-RUNNER_VERSION = '2'
+RUNNER_VERSION = '3'
 MODES = ('v2', 'legacy')
 HERE = os.path.dirname(os.path.abspath(__file__))
 KERNEL_META = 'linux-image-cloud-amd64'
@@ -60,6 +60,9 @@ QEMU = 'qemu-system-x86_64'
 MEM_MB = 512
 SMP = 2
 SCRATCH_MB = 128
+# /dev/vdb: swap, so that "PMEM caps RAM + swap" is measured (a process at
+# its PMEM limit is killed instead of swapping; without swap it could not).
+SWAP_MB = 128
 
 
 class Unavailable(Exception):
@@ -340,15 +343,18 @@ def build_initramfs(exes, aux, libs, syslibs, moddir, test_timeout):
         cp.add_file('bin/busybox', f.read(), 0o755, src=busybox)
     with open(os.path.join(HERE, 'init.sh'), 'rb') as f:
         cp.add_file('init', f.read(), 0o755, src=os.path.join(HERE, 'init.sh'))
-    # A hosting server's user database: the web server's user and customers
+    # A hosting server's user database (Debian's first system users, the web
+    # server's user, customers)
     # (lvectl package tests map users to packages; pam_lve sessions).
     cp.add_file('etc/passwd', b'root:x:0:0:root:/root:/bin/sh\n'
+                b'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n'
+                b'bin:x:2:2:bin:/bin:/usr/sbin/nologin\n'
                 b'www-data:x:33:33:www-data:/var/www:/bin/false\n'
                 b'customer1:x:5001:5001::/home/customer1:/bin/sh\n'
                 b'customer2:x:5002:5002::/home/customer2:/bin/sh\n'
                 b'customer3:x:5003:5003::/home/customer3:/bin/sh\n'
                 b'nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
-    cp.add_file('etc/group', b'root:x:0:\nwww-data:x:33:\ncustomer1:x:5001:\ncustomer2:x:5002:\n'
+    cp.add_file('etc/group', b'root:x:0:\ndaemon:x:1:\nbin:x:2:\nwww-data:x:33:\ncustomer1:x:5001:\ncustomer2:x:5002:\n'
                 b'customer3:x:5003:\nnogroup:x:65534:\n')
 
     needed = {}  # abs path -> mode
@@ -401,11 +407,12 @@ def kvm_usable():
         return False
 
 
-def qemu_cmd(vmlinuz, initrd, scratch, mode, accel, shell=False):
+def qemu_cmd(vmlinuz, initrd, scratch, swap, mode, accel, shell=False):
     cmd = [QEMU, '-nographic', '-no-reboot', '-m', str(MEM_MB), '-smp', str(SMP),
            '-kernel', vmlinuz, '-initrd', initrd,
            '-append', f'console=ttyS0 quiet panic=-1 olve.mode={mode}' + (' olve.shell=1' if shell else ''),
            '-drive', f'file={scratch},if=virtio,format=raw,cache=unsafe',
+           '-drive', f'file={swap},if=virtio,format=raw,cache=unsafe',
            '-nic', 'none']
     if accel == 'kvm':
         cmd += ['-accel', 'kvm', '-cpu', 'host']
@@ -547,7 +554,7 @@ class Vm:
         cp = build_initramfs(self.args.exe, self.args.aux, self.args.lib, self.args.syslib,
                              moddir if os.path.isdir(moddir) else None, self.test_timeout)
         key = hashlib.sha256('\0'.join([RUNNER_VERSION, self.mode, cp.digest(), sha256_file(self.vmlinuz),
-                                        str(MEM_MB), str(SMP), str(SCRATCH_MB)]).encode()).hexdigest()
+                                        str(MEM_MB), str(SMP), str(SCRATCH_MB), str(SWAP_MB)]).encode()).hexdigest()
         self.initrd = os.path.join(self.dir, 'initramfs.cpio.gz')
         keyfile = self.initrd + '.key'
         try:
@@ -561,16 +568,19 @@ class Vm:
         self.sources = cp.sources | {self.vmlinuz, os.path.abspath(__file__)}
         self.missing = cp.missing
         self.scratch = os.path.join(self.dir, 'scratch.img')
+        self.swap = os.path.join(self.dir, 'swap.img')
         return key
 
     def fresh_scratch(self):
         with open(self.scratch, 'wb') as f:
             f.truncate(SCRATCH_MB << 20)
+        with open(self.swap, 'wb') as f:
+            f.truncate(SWAP_MB << 20)
 
     def run_boot(self, key, echo=False):
         self.fresh_scratch()
         timeout = float(os.environ.get('OPENLVE_VM_TIMEOUT', '1500'))
-        cmd = qemu_cmd(self.vmlinuz, self.initrd, self.scratch, self.mode, self.accel)
+        cmd = qemu_cmd(self.vmlinuz, self.initrd, self.scratch, self.swap, self.mode, self.accel)
         logpath = os.path.join(self.dir, 'console.log')
         log(f'booting {self.mode} VM ({self.pkg}, {self.accel}); console: {logpath}')
         text, secs, booted, timed_out = boot(cmd, logpath, timeout, echo=echo)
@@ -703,7 +713,7 @@ def cmd_shell(args):
     vm = Vm(args)
     vm.prepare()
     vm.fresh_scratch()
-    cmd = qemu_cmd(vm.vmlinuz, vm.initrd, vm.scratch, vm.mode, vm.accel, shell=True)
+    cmd = qemu_cmd(vm.vmlinuz, vm.initrd, vm.scratch, vm.swap, vm.mode, vm.accel, shell=True)
     print('# ' + ' '.join(cmd), file=sys.stderr)
     print('# Ctrl-A x leaves QEMU; "exit" in the shell powers off', file=sys.stderr)
     return subprocess.call(cmd)

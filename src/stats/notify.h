@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * notify.h - e-mail when an LVE hits its limits (lve-stats 2's notifier).
+ *
+ * Configuration: StatsNotifier.cfg in plugin_config_dir, with lve-stats 2's
+ * keys and defaults: NOTIFY_ADMIN, NOTIFY_CUSTOMER (Y/N, N),
+ * NOTIFY_CPU/IO/IOPS/MEMORY/EP/NPROC (Y/N, N: which faults count),
+ * NOTIFY_MIN_FAULTS_ADMIN / _USER (1), NOTIFY_INTERVAL_ADMIN / _USER (12h;
+ * "30m", "2h", "1d" or seconds), NOTIFY_FROM_EMAIL, NOTIFY_FROM_SUBJECT,
+ * REPORT_ADMIN_EMAIL (default root), NOTIFY_CHARSET_EMAIL (us-ascii);
+ * NOTIFY_RESELLER and NOTIFY_INCLUDE_RESELLER_CUSTOMER are accepted (no
+ * reseller mail yet). openlve's own keys: SENDMAIL (/usr/sbin/sendmail),
+ * NOTIFY_USER_DOMAIN (customers get USER@DOMAIN; unset: local USER),
+ * TEMPLATE_DIR (/etc/openlve/emails: admin_notify.txt, user_notify.txt).
+ *
+ * Rule, per recipient (the admin; each customer): the first pass whose
+ * counted faults reach the minimum after a quiet interval sends a mail at
+ * once; faults after it are collected and sent together when the interval
+ * has passed since that mail. So a recipient gets at most one mail per
+ * interval, and never waits longer than one interval for news.
+ *
+ * Mail goes through sendmail(8) ("sendmail -t -i", the message on its
+ * standard input), started without waiting; children are reaped by later
+ * calls and killed after 60 s. Templates: {{hostname}} {{user}} {{id}}
+ * {{from}} {{to}} {{faults}} (a table of LVEs and their fault counts).
+ * src/stats/notify.c.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats.h"
+
+struct lve_notify_conf {
+	bool admin, customer;
+	bool cpu, io, iops, mem, ep, nproc;
+	uint32_t min_faults_admin, min_faults_user;
+	uint32_t interval_admin, interval_user; /* seconds */
+	char from[256], subject[256], admin_email[256], charset[32], user_domain[256];
+	char sendmail[256], template_dir[256];
+};
+/* Defaults, then StatsNotifier.cfg in cfgdir (NULL: /etc/sysconfig/lvestats.config; missing: defaults). */
+int lve_notify_conf_load(const char *cfgdir, struct lve_notify_conf *out, unsigned *errline);
+int lve_notify_conf_parse(const char *text, struct lve_notify_conf *out, unsigned *errline);
+
+struct lve_notifier;
+int lve_notifier_new(const struct lve_notify_conf *c, struct lve_notifier **out);
+void lve_notifier_free(struct lve_notifier *n); /* waits up to 5 s for mails still being sent */
+/* One pass (the samples' ts is the clock). Returns mails started, or -errno (sendmail could not start). */
+int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t count);
+
+struct lve_notify_status {
+	uint64_t sent;     /* sendmail exited 0 */
+	uint64_t failed;   /* sendmail could not start, failed or was killed */
+	uint32_t running;
+};
+void lve_notifier_status(struct lve_notifier *n, struct lve_notify_status *out);
