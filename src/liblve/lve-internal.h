@@ -190,6 +190,13 @@ _hidden_ void olve_lve_dirname(uint32_t id, char buf[static 16]);
 _hidden_ int olve_lve_parse_dirname(const char *name, uint32_t *id);
 /* Parse /proc/<pid>/cgroup text: the LVE id under h's root (0 = none). */
 _hidden_ int olve_current_parse(const struct olve *h, const char *text, uint32_t *id);
+/*
+ * Like olve_current_parse over every hierarchy entries move (cpuset-only ones
+ * left out): *id = the LVE the task is in somewhere (0: none), *partial = the
+ * hierarchies disagree (a task caught in the middle of a move, e.g. forked
+ * while its parent was being moved hierarchy by hierarchy).
+ */
+_hidden_ int olve_current_parse_all(const struct olve *h, const char *text, uint32_t *id, bool *partial);
 
 /* ---------------------------------------------------------------- limits */
 

@@ -1204,23 +1204,15 @@ bool olve_hier_cpuset_only(const struct olve_hier *hr)
 	return hr->version == 1 && hr->ctrls == (1u << CG_CTRL_CPUSET);
 }
 
-int olve_current_parse(const struct olve *h, const char *text, uint32_t *id)
+/*
+ * The LVE hierarchy hr shows in a /proc/<pid>/cgroup text: *id = its id, 0
+ * when the task is not in "<root>/lve<ID>" there. -ENOENT: no line of hr.
+ */
+static int current_in(const struct olve_hier *hr, const char *text, uint32_t *id)
 {
-	const struct olve_hier *hr;
-	const char *want;
-	size_t rootlen;
+	const char *want = hr->version == 2 ? NULL : cg_ctrl_name(hr->first_ctrl);
+	size_t rootlen = strlen(hr->root);
 
-	if (!h || !text || !id || h->n_hier < 1)
-		return -EINVAL;
-	/* a cpuset-only hierarchy is entered only for LVEs with a CPU mask (enter.c) */
-	hr = &h->hier[0];
-	for (int i = 0; i < h->n_hier; i++)
-		if (!olve_hier_cpuset_only(&h->hier[i])) {
-			hr = &h->hier[i];
-			break;
-		}
-	want = hr->version == 2 ? NULL : cg_ctrl_name(hr->first_ctrl);
-	rootlen = strlen(hr->root);
 	for (const char *line = text; *line;) {
 		const char *end = strchrnul(line, '\n');
 		const char *c1 = memchr(line, ':', (size_t)(end - line));
@@ -1265,6 +1257,49 @@ int olve_current_parse(const struct olve *h, const char *text, uint32_t *id)
 		line = *end ? end + 1 : end;
 	}
 	return -ENOENT;
+}
+
+int olve_current_parse(const struct olve *h, const char *text, uint32_t *id)
+{
+	const struct olve_hier *hr;
+
+	if (!h || !text || !id || h->n_hier < 1)
+		return -EINVAL;
+	/* a cpuset-only hierarchy is entered only for LVEs with a CPU mask (enter.c) */
+	hr = &h->hier[0];
+	for (int i = 0; i < h->n_hier; i++)
+		if (!olve_hier_cpuset_only(&h->hier[i])) {
+			hr = &h->hier[i];
+			break;
+		}
+	return current_in(hr, text, id);
+}
+
+int olve_current_parse_all(const struct olve *h, const char *text, uint32_t *id, bool *partial)
+{
+	uint32_t first = 0;
+	bool seen = false, part = false;
+
+	if (!h || !text || !id || !partial || h->n_hier < 1)
+		return -EINVAL;
+	for (int i = 0; i < h->n_hier; i++) {
+		uint32_t v;
+
+		if (olve_hier_cpuset_only(&h->hier[i]) || current_in(&h->hier[i], text, &v) < 0)
+			continue;
+		if (!seen) {
+			first = v;
+			seen = true;
+		} else if (v != first)
+			part = true;
+		if (v && !first)
+			first = v;
+	}
+	if (!seen)
+		return -ENOENT;
+	*id = first;
+	*partial = part;
+	return 0;
 }
 
 _public_ int olve_current(struct olve *h, uint32_t *id)

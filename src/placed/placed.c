@@ -30,8 +30,10 @@
  *     above --max-uid: never moved; a set-uid-root program a customer runs keeps euid 0;
  *   - the user is listed with --exclude-user, or is a member (primary or
  *     supplementary) of a group listed with --exclude-group: never moved;
- *   - the process is already inside an LVE (any id: a web-server module,
- *     pam_lve or lve_wrapper put it there and decided): left alone;
+ *   - the process is already inside an LVE in every hierarchy (any id: a
+ *     web-server module, pam_lve or lve_wrapper put it there and decided):
+ *     left alone; inside in some hierarchies only (forked while its parent
+ *     was being moved one hierarchy after the other): the move is finished;
  *   - otherwise it is moved into LVE <euid>; a disabled LVE refuses
  *     (olve_enter_pid: -EPERM) and the process stays where it is.
  *   Decisions per uid are cached; SIGHUP clears the cache (new users,
@@ -186,8 +188,11 @@ static int proc_euid(int procfd, pid_t pid, uid_t *out)
 	return 0;
 }
 
-/* LVE the process is in now (0: none). 0 or -errno. */
-static int proc_lve(int procfd, pid_t pid, uint32_t *out)
+/*
+ * LVE the process is in now (0: none) and whether only some of its
+ * hierarchies are (*partial). 0 or -errno.
+ */
+static int proc_lve(int procfd, pid_t pid, uint32_t *out, bool *partial)
 {
 	char path[32], buf[8192];
 	ssize_t n;
@@ -201,7 +206,7 @@ static int proc_lve(int procfd, pid_t pid, uint32_t *out)
 	if (n < 0)
 		return -errno;
 	buf[n] = 0;
-	return olve_current_parse(lve, buf, out);
+	return olve_current_parse_all(lve, buf, out, partial);
 }
 
 /* Check one process and move it when eligible. 1 moved, 0 left alone, -errno. */
@@ -209,6 +214,7 @@ static int place(int procfd, pid_t pid)
 {
 	uid_t euid;
 	uint32_t cur = 0;
+	bool partial = false;
 	int r;
 
 	if (pid <= 1 || pid == getpid())
@@ -218,12 +224,14 @@ static int place(int procfd, pid_t pid)
 		return r == -ENOENT || r == -ESRCH ? 0 : r;
 	if (!uid_eligible(euid))
 		return 0;
-	r = proc_lve(procfd, pid, &cur);
+	r = proc_lve(procfd, pid, &cur, &partial);
 	if (r < 0)
 		return r == -ENOENT || r == -ESRCH ? 0 : r;
-	if (cur != 0)
+	/* inside an LVE in every hierarchy: someone decided, leave it; caught half
+	 * way (forked while its parent was being moved): finish that move */
+	if (cur != 0 && !partial)
 		return 0;
-	r = olve_enter_pid(lve, (uint32_t)euid, pid);
+	r = olve_enter_pid(lve, cur ? cur : (uint32_t)euid, pid);
 	if (r == -ESRCH || r == -ENOENT)
 		return 0; /* exited meanwhile */
 	if (r < 0) {
