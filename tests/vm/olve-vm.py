@@ -334,7 +334,7 @@ def build_initramfs(exes, aux, libs, syslibs, moddir, test_timeout):
     """The image; cp.missing lists what could not be put in (a failure when required)."""
     cp = Cpio()
     cp.missing = []
-    for d in ('proc', 'sys', 'dev', 'tmp', 'run', 'root', 'etc/olve', 'mnt'):
+    for d in ('proc', 'sys', 'dev', 'tmp', 'run', 'root', 'etc/olve', 'etc/pam.d', 'mnt'):
         cp.add_dir(d)
     busybox = shutil.which('busybox') or '/bin/busybox'
     if not os.path.exists(busybox):
