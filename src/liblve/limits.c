@@ -778,6 +778,14 @@ static int write_locked(struct olve_state *st, void *ud)
 	struct olve_settings s[3] = { { 0 } };
 	uint32_t failed = 0;
 	bool pending[OLVE_MAX_HIER * 64] = { false };
+	/* rollback: the old content of each setting's file, and the writes in order */
+	char *old[OLVE_MAX_HIER * 64] = { NULL };
+	struct {
+		int dirfd;
+		const struct olve_setting *set;
+		size_t k;
+	} done[OLVE_MAX_HIER * 64];
+	size_t n_done = 0;
 	int nd, r = 0;
 
 	if (c->initial && st->limits.mask)
@@ -826,6 +834,9 @@ static int write_locked(struct olve_state *st, void *ud)
 					continue; /* controller not here: not enforced */
 				if (pass == 1 && (k >= ELEMENTSOF(pending) || !pending[k]))
 					continue;
+				if (pass == 0 && k < ELEMENTSOF(old) &&
+				    ol_read_full_at(c->f->dirfd[hi], set->file, &old[k], NULL) < 0)
+					old[k] = NULL;
 				w = write_setting(c->f->dirfd[hi], set);
 				if (k < ELEMENTSOF(pending))
 					pending[k] = false;
@@ -837,9 +848,32 @@ static int write_locked(struct olve_state *st, void *ud)
 					failed |= set->fields;
 					if (!c->err)
 						c->err = w;
+				} else if (k < ELEMENTSOF(old) && n_done < ELEMENTSOF(done)) {
+					done[n_done].dirfd = c->f->dirfd[hi];
+					done[n_done].set = set;
+					done[n_done].k = k;
+					n_done++;
 				}
 			}
 	}
+
+	/*
+	 * A field enforced by several files (v1 PMEM: memory.limit_in_bytes and
+	 * memory.memsw.limit_in_bytes; lowering writes the first, the second is
+	 * refused with EBUSY when swap holds the excess) must not stay
+	 * half-applied: the files of a failed field that were written get their
+	 * old content back, newest first.
+	 */
+	for (size_t i = n_done; i-- > 0;) {
+		if ((done[i].set->fields & failed) && old[done[i].k]) {
+			struct olve_setting back = *done[i].set;
+
+			back.value = ol_strip(old[done[i].k]);
+			(void)write_setting(done[i].dirfd, &back);
+		}
+	}
+	for (size_t i = 0; i < ELEMENTSOF(old); i++)
+		free(old[i]);
 
 	/* record what was applied: the fields that did not fail */
 	{

@@ -459,7 +459,9 @@ int lve_prom_dispatch(struct lve_prom *p, short revents, int64_t now_usec)
 		p->cfd = fd;
 		p->deadline = now_usec + CONN_TIMEOUT_USEC;
 		p->reqlen = 0;
-		return 0;
+		/* the request is usually there already: read it now rather than
+		 * after the next poll, which can wait behind a whole sampling pass */
+		revents = POLLIN;
 	}
 	if (!p->resp) {
 		ssize_t n;
@@ -485,7 +487,10 @@ int lve_prom_dispatch(struct lve_prom *p, short revents, int64_t now_usec)
 			if (respond(p, 431, "Request Header Fields Too Large", "request too large\n", 18, false) < 0)
 				conn_close(p);
 		}
-		return 0;
+		if (!p->resp)
+			return 0;
+		/* answer at once (non-blocking): the socket buffer takes it unless it is large */
+		revents = POLLOUT;
 	}
 	if (revents & (POLLOUT | POLLHUP | POLLERR)) {
 		ssize_t n = send(p->cfd, p->resp + p->resppos, p->resplen - p->resppos, MSG_NOSIGNAL);

@@ -677,7 +677,9 @@ TEST(pmem_lowering_below_usage)
 		ASSERT_EQ(got.pmem, 8ULL << 20);
 		ASSERT_EQ(rc, CGTEST_SIGNALED(SIGKILL));
 	} else {
-		/* v1 refuses (anonymous memory, no swap): reported as such, old limit still in force */
+		/* v1 refuses: without swap at memory.limit_in_bytes, with swap at
+		 * memory.memsw.limit_in_bytes after the first file took it; either
+		 * way reported as such and the old limit still in force (rolled back) */
 		ASSERT_ERR(r, EBUSY);
 		ASSERT_EQ(got.pmem, 128ULL << 20);
 		ASSERT_EQ(rc, 0);
