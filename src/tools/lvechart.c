@@ -26,6 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cairo.h>
+#include <fontconfig/fontconfig.h>
+
 #include "chart.h"
 #include "config.h"
 #include "fileio.h"
@@ -239,6 +242,10 @@ int main(int argc, char **argv)
 		title = deftitle;
 	}
 	r = lve_chart_render(s, title, fmt, user_style ? LVE_CHART_USER : 0, &pic, &len);
+	/* the picture is plain bytes now: drop cairo's and fontconfig's caches, so
+	 * leak checkers see a clean exit on every path below */
+	cairo_debug_reset_static_data();
+	FcFini();
 	if (r < 0)
 		return fail(1, "cannot draw the chart: %s", strerror(-r));
 	if (!strcmp(output, "-"))

@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -72,6 +73,9 @@ static inline void kill_uid(uid_t uid)
 			}
 		}
 		closedir(d);
+		/* Orphans of the test may be our zombies (subreaper): reap them. */
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
 		if (!found)
 			return;
 		usleep(20000);
@@ -83,6 +87,8 @@ static inline void users_remove(void)
 	for (size_t i = 0; i < sizeof(users) / sizeof(users[0]); i++)
 		if (users[i].made) {
 			kill_uid(users[i].uid);
+			while (waitpid(-1, NULL, WNOHANG) > 0)
+				;
 			(void)run_cmd((const char *const[]){ "userdel", users[i].name, NULL });
 			users[i].made = false;
 		}
@@ -170,6 +176,7 @@ static inline int placed_start(const char *extra)
 		int n = 0;
 
 		dup2(pfd[1], 2);
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlives the test */
 		argv[n++] = exe;
 		argv[n++] = "--min-uid";
 		argv[n++] = minuid;

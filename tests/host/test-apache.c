@@ -322,7 +322,7 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		 "LogLevel info\n"
 		 "LogFormat \"%%>s %%{LVE_ID}y %%U\" lve\n"
 		 "CustomLog %s/logs/access.log lve\n"
-		 "StartServers 2\nMaxRequestWorkers 64\nServerLimit 32\n"
+		 "StartServers 2\n%s"
 		 "DocumentRoot %s/htdocs\n"
 		 "<Directory />\n Require all granted\n</Directory>\n"
 		 "ScriptAlias /cgi-bin/ %s/cgi-bin/\n"
@@ -333,7 +333,8 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		 web.dir, web.dir, web.dir, web.dir, mpm, mpm, !strcmp(mpm, "prefork") ? "cgi_module" : "cgid_module",
 		 !strcmp(mpm, "prefork") ? "cgi" : "cgid", lve_so ? lve_so : ".",
 		 !strcmp(mpm, "prefork") ? "" : "ThreadsPerChild 16\nScriptSock cgid.sock\n", web.port, web.dir,
-		 web.dir, web.dir, web.dir, LVE_CGI, fpm_user ? "<Location /php/>\n LVEUser " : "",
+		 web.dir, !strcmp(mpm, "prefork") ? "ServerLimit 32\nMaxRequestWorkers 32\n" : "ServerLimit 4\nMaxRequestWorkers 64\n",
+		 web.dir, web.dir, LVE_CGI, fpm_user ? "<Location /php/>\n LVEUser " : "",
 		 fpm_user ? fpm_user : "", "",
 		 extra ? extra : "");
 	if (fpm_user) {
@@ -524,6 +525,8 @@ static int ep_split_and_slots(const char *mpm)
 				if (de->d_name[0] == '.')
 					continue;
 				snprintf(tp, sizeof(tp), "/proc/%d/task/%s/cgroup", (int)c, de->d_name);
+				if (getenv("OPENLVE_DEBUG_APACHE") && lte_read(tp, cgtext, sizeof(cgtext)) > 0)
+					fprintf(stderr, "# child %d task %s: %s\n", (int)c, de->d_name, cgtext);
 				if (lte_read(tp, cgtext, sizeof(cgtext)) > 0 && lte_inside(cgtext, LVE_CGI) > 0) {
 					kill(c, SIGKILL);
 					killed++;
@@ -678,6 +681,134 @@ TEST(event_proxy_fcgi_php_fpm_pool_placed)
 		SKIP("useradd is not available");
 	}
 	r = fpm_stack();
+	web_cleanup();
+	placed_stop();
+	users_remove();
+	return r;
+}
+
+/* Apache prefork + mod_php: PHP runs in the entered request thread. */
+static int mod_php_stack(void)
+{
+	int ok, full, other;
+	struct olve_usage u0, u1;
+	long long t0, t1;
+	double share;
+
+	ASSERT_OK(web_prepare("prefork", NULL,
+			      "LoadModule php_module " MODDIR "/libphp8.2.so\n"
+			      "<FilesMatch \"\\.php$\">\n SetHandler application/x-httpd-php\n</FilesMatch>\n"));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 2500, 0));
+	ASSERT_OK(apache_start());
+	http_burst("/php/slow.php", 5, &ok, &full, &other);
+	fprintf(stderr, "# mod_php: %d x 200, %d x 508, %d other\n", ok, full, other);
+	ASSERT_EQ(ok, 3);
+	ASSERT_EQ(full, 2);
+	ASSERT_EQ(other, 0);
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 20000), 1);
+	ASSERT_OK(lve_use(LVE_CGI, &u0));
+	t0 = now_ms();
+	ASSERT_EQ(http_get("/php/burn.php", 0, NULL), 200);
+	t1 = now_ms();
+	ASSERT_OK(lve_use(LVE_CGI, &u1));
+	share = (double)(u1.cpu_usec - u0.cpu_usec) / 1000.0 / (double)(t1 - t0);
+	fprintf(stderr, "# mod_php in a SPEED 25%% LVE: %.1f%% of a core over %lld ms\n", share * 100, t1 - t0);
+	ASSERT(share > 0.15 && share < 0.35);
+	return 0;
+}
+
+TEST(prefork_mod_php_ep_split_and_cpu)
+{
+	int r;
+
+	NEED_APACHE();
+	if (access(MODDIR "/libphp8.2.so", R_OK) < 0)
+		SKIP("libapache2-mod-php8.2 is not installed (scripts/install-deps.sh)");
+	r = mod_php_stack();
+	web_cleanup();
+	return r;
+}
+
+/* nginx + PHP-FPM: the pool is placed by openlve-placed; nginx counts no EP. */
+static pid_t nginx_pid;
+
+static int nginx_body(void *arg)
+{
+	char conf[512];
+
+	snprintf(conf, sizeof(conf), "%s/nginx.conf", web.dir);
+	execl("/usr/sbin/nginx", "nginx", "-c", conf, "-p", web.dir, (char *)NULL);
+	return 127;
+}
+
+static int nginx_stack(void)
+{
+	uid_t uid = users[0].uid;
+	char conf[4096];
+	int ok, full, other;
+	struct olve_usage u0, u1;
+	long long t0, t1;
+	double share;
+
+	ASSERT_OK(web_prepare("event", NULL, NULL));
+	snprintf(conf, sizeof(conf),
+		 "daemon off;\nmaster_process on;\nworker_processes 1;\nuser www-data;\n"
+		 "pid %s/run/nginx.pid;\nerror_log %s/logs/nginx-error.log;\n"
+		 "events { worker_connections 64; }\n"
+		 "http {\n access_log off;\n client_body_temp_path %s/run/body;\n fastcgi_temp_path %s/run/fcgi;\n"
+		 " proxy_temp_path %s/run/proxy;\n uwsgi_temp_path %s/run/uwsgi;\n scgi_temp_path %s/run/scgi;\n"
+		 " server {\n  listen 127.0.0.1:%d;\n  root %s/htdocs;\n"
+		 "  location ~ \\.php$ {\n   include /etc/nginx/fastcgi_params;\n"
+		 "   fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;\n"
+		 "   fastcgi_pass unix:%s/run/fpm.sock;\n  }\n }\n}\n",
+		 web.dir, web.dir, web.dir, web.dir, web.dir, web.dir, web.dir, web.port, web.dir, web.dir);
+	ASSERT_OK(write_file(web.dir, "nginx.conf", conf, 0644));
+	ASSERT_OK(lve_set(uid, 3, 2500, 30));
+	ASSERT_OK(placed_start(NULL));
+	ASSERT_OK(fpm_start(users[0].name));
+	nginx_pid = cgtest_fork_in("home", nginx_body, NULL);
+	ASSERT(nginx_pid > 0);
+	{
+		int code = -1;
+
+		for (long long end = now_ms() + 20000; now_ms() < end; usleep(50000))
+			if ((code = http_get("/php/whoami.php", 0, NULL)) == 200)
+				break;
+		ASSERT_EQ(code, 200);
+	}
+	/* No EP with nginx: 5 concurrent slow requests over EP 3 are all served. */
+	http_burst("/php/slow.php", 5, &ok, &full, &other);
+	fprintf(stderr, "# nginx: %d x 200, %d x 508, %d other\n", ok, full, other);
+	ASSERT_EQ(ok, 5);
+	/* CPU of the pool: SPEED 25%. */
+	ASSERT_OK(lve_use(uid, &u0));
+	t0 = now_ms();
+	ASSERT_EQ(http_get("/php/burn.php", 0, NULL), 200);
+	t1 = now_ms();
+	ASSERT_OK(lve_use(uid, &u1));
+	share = (double)(u1.cpu_usec - u0.cpu_usec) / 1000.0 / (double)(t1 - t0);
+	fprintf(stderr, "# nginx + PHP-FPM in a SPEED 25%% LVE: %.1f%% of a core over %lld ms\n", share * 100,
+		t1 - t0);
+	ASSERT(share > 0.15 && share < 0.35);
+	return 0;
+}
+
+TEST(nginx_php_fpm_pool_placed)
+{
+	int r;
+
+	NEED_APACHE();
+	if (access(PHPFPM, X_OK) < 0 || access("/usr/sbin/nginx", X_OK) < 0)
+		SKIP("php8.2-fpm or nginx is not installed (scripts/install-deps.sh)");
+	if (users_make() < 0 || !users_have_names()) {
+		users_remove();
+		SKIP("useradd is not available");
+	}
+	r = nginx_stack();
+	if (nginx_pid > 0) {
+		kill(nginx_pid, SIGTERM);
+		waitpid(nginx_pid, NULL, 0);
+	}
 	web_cleanup();
 	placed_stop();
 	users_remove();

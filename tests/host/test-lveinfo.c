@@ -34,74 +34,12 @@
 #include <time.h>
 
 #include "lve-testenv.h"
+#include "runtool.h"
 #include "macro.h"
 #include "lve/openlve.h"
 #include "stats.h"
 
 /* ------------------------------------------------------------ helpers */
-
-struct run {
-	int code;
-	char out[65536];
-	char err[4096];
-};
-
-static int read_all(int fd, char *buf, size_t size)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while (n + 1 < size && (r = read(fd, buf + n, size - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = 0;
-	/* drain the rest so the child never blocks */
-	{
-		char junk[4096];
-
-		while (read(fd, junk, sizeof(junk)) > 0) {
-		}
-	}
-	return (int)n;
-}
-
-/* Run build/src/tools/<tool> with argv (NULL-terminated); stdout, stderr, exit code. */
-static int run_tool(struct run *r, const char *tool, const char *const *args)
-{
-	char exe[1024];
-	const char *root = getenv("OPENLVE_BUILD_ROOT");
-	const char *argv[64];
-	int out[2], err[2], st, k;
-	pid_t pid;
-
-	snprintf(exe, sizeof(exe), "%s/src/tools/%s", root ? root : ".", tool);
-	argv[0] = tool;
-	for (k = 1; args[k - 1] && k < 63; k++)
-		argv[k] = args[k - 1];
-	argv[k] = NULL;
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		execv(exe, (char *const *)argv);
-		_exit(127);
-	}
-	close(out[1]);
-	close(err[1]);
-	read_all(out[0], r->out, sizeof(r->out));
-	read_all(err[0], r->err, sizeof(r->err));
-	close(out[0]);
-	close(err[0]);
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
-	r->code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	if (r->code == 127)
-		fprintf(stderr, "# could not run %s\n", exe);
-	return 0;
-}
 
 static int lines(const char *s)
 {
@@ -326,10 +264,10 @@ static int make_db(int64_t now)
 
 #define LVEINFO(r, ...)                                                                      \
 	do {                                                                                 \
-		ASSERT_OK(run_tool(r, "lveinfo", (const char *const[]){ "--config", conffile, __VA_ARGS__, NULL })); \
+		ASSERT_OK(tool_run(r, "lveinfo", (const char *const[]){ "--config", conffile, __VA_ARGS__, NULL })); \
 	} while (0)
 
-static struct run R;
+static struct tool_run R;
 
 /* ------------------------------------------------------------ lveinfo */
 
@@ -584,12 +522,12 @@ TEST(lveinfo_bad_options_exit_2)
 		for (int j = 0; j < 4 && bad[i][j]; j++)
 			args[k++] = bad[i][j];
 		args[k] = NULL;
-		ASSERT_OK(run_tool(&R, "lveinfo", args));
+		ASSERT_OK(tool_run(&R, "lveinfo", args));
 		if (R.code != 2 || R.out[0] || lines(R.err) != 1 || strncmp(R.err, "lveinfo: ", 9))
 			TAP_FAIL("lveinfo %s %s: exit %d, stdout '%.40s', stderr '%s'", bad[i][0], bad[i][1] ? bad[i][1] : "",
 				 R.code, R.out, R.err);
 	}
-	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--help", NULL }));
+	ASSERT_OK(tool_run(&R, "lveinfo", (const char *const[]){ "--help", NULL }));
 	ASSERT_EQ(R.code, 0);
 	ASSERT(strstr(R.out, "--by-fault") != NULL);
 	return 0;
@@ -610,7 +548,7 @@ TEST(lveinfo_errors_exit_1_and_never_write)
 
 	/* missing database: not created */
 	snprintf(path, sizeof(path), "%s/missing.db", dbdir);
-	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", conffile, "--db", path, NULL }));
+	ASSERT_OK(tool_run(&R, "lveinfo", (const char *const[]){ "--config", conffile, "--db", path, NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT_EQ(lines(R.err), 1);
 	ASSERT(strstr(R.err, path) != NULL);
@@ -620,25 +558,25 @@ TEST(lveinfo_errors_exit_1_and_never_write)
 	snprintf(path, sizeof(path), "%s/corrupt.db", dbdir);
 	ASSERT_OK(write_text(path, "garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage "
 				   "garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage\n"));
-	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", conffile, "--db", path, NULL }));
+	ASSERT_OK(tool_run(&R, "lveinfo", (const char *const[]){ "--config", conffile, "--db", path, NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT_EQ(lines(R.err), 1);
 	ASSERT_EQ(access(path, F_OK), 0);
 
 	/* missing and bad configuration */
 	snprintf(path, sizeof(path), "%s/no-such-conf", dbdir);
-	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
+	ASSERT_OK(tool_run(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT_EQ(lines(R.err), 1);
 	snprintf(path, sizeof(path), "%s/bad-conf", dbdir);
 	ASSERT_OK(write_text(path, "db_type=sqlite\nthis line is wrong\n"));
-	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
+	ASSERT_OK(tool_run(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT(strstr(R.err, ":2:") != NULL);
 	/* mysql: a server that is not there is one clear line */
 	snprintf(text, sizeof(text), "db_type=mysql\nconnect_string=u:p@127.0.0.1:1/db\n");
 	ASSERT_OK(write_text(path, text));
-	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
+	ASSERT_OK(tool_run(&R, "lveinfo", (const char *const[]){ "--config", path, NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT_EQ(lines(R.err), 1);
 	ASSERT(strstr(R.err, "MySQL server 127.0.0.1") != NULL);
@@ -726,7 +664,7 @@ TEST(lveinfo_cloudlinux_options)
 	LVEINFO(&R, "--servers-info");
 	ASSERT_EQ(R.code, 0);
 	ASSERT(strstr(R.out, "localhost") && strstr(R.out, "6"));
-	ASSERT_OK(run_tool(&R, "lveinfo", (const char *const[]){ "-v", NULL }));
+	ASSERT_OK(tool_run(&R, "lveinfo", (const char *const[]){ "-v", NULL }));
 	ASSERT_EQ(R.code, 0);
 	ASSERT(!strncmp(R.out, "lveinfo (openlve) ", 18));
 	/* a real-world command */
@@ -879,7 +817,7 @@ TEST(lvetop_batch_output)
 		SKIP("%s", why);
 
 	/* no LVE root yet: exit 1, one line */
-	ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", NULL }));
+	ASSERT_OK(tool_run(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", NULL }));
 	ASSERT_EQ(R.code, 1);
 	ASSERT_EQ(lines(R.err), 1);
 
@@ -897,7 +835,7 @@ TEST(lvetop_batch_output)
 		usleep(10000);
 	}
 
-	ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.5", NULL }));
+	ASSERT_OK(tool_run(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.5", NULL }));
 	ASSERT_EQ(R.code, 0);
 	ASSERT(strstr(R.out, "\033") == NULL); /* batch: no terminal control */
 	ASSERT(strstr(R.out, "ID") && strstr(R.out, "EP") && strstr(R.out, "PNO") && strstr(R.out, "TNO") &&
@@ -914,13 +852,13 @@ TEST(lvetop_batch_output)
 	ASSERT(strstr(R.out, "\n       701") && strstr(R.out, "\n       701") < strstr(R.out, "\n       702"));
 
 	/* two refreshes, -o ID */
-	ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "2", "-d", "0.2", "-o", "id", NULL }));
+	ASSERT_OK(tool_run(&R, "lvetop", (const char *const[]){ "-n", "2", "-d", "0.2", "-o", "id", NULL }));
 	ASSERT_EQ(R.code, 0);
 	ASSERT_EQ(lines(R.out), 2 * (2 + 2) + 1);
 	ASSERT(strstr(R.out, "\n       702") > strstr(R.out, "\n       701"));
 
 	/* --json: one snapshot */
-	ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "--json", "-d", "0.2", NULL }));
+	ASSERT_OK(tool_run(&R, "lvetop", (const char *const[]){ "--json", "-d", "0.2", NULL }));
 	ASSERT_EQ(R.code, 0);
 	ASSERT(json_valid(R.out));
 	ASSERT(strstr(R.out, "\"ID\": 701, \"EP\": 0, \"PNO\": 1, \"TNO\": 3,") != NULL);
@@ -975,14 +913,14 @@ TEST(lvetop_batch_output)
 
 		ASSERT(pw1);
 		ASSERT_OK(olve_apply(h, 1, &lim));
-		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "-o", "ID", NULL }));
+		ASSERT_OK(tool_run(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "-o", "ID", NULL }));
 		ASSERT_EQ(R.code, 0);
 		snprintf(want, sizeof(want), "\n%10s ", pw1->pw_name);
 		ASSERT(strstr(R.out, want));
 		ASSERT(strstr(R.out, "\n       701 ")); /* no user 701: the number */
-		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "--ids", NULL }));
+		ASSERT_OK(tool_run(&R, "lvetop", (const char *const[]){ "-n", "1", "-d", "0.1", "--ids", NULL }));
 		ASSERT(strstr(R.out, "\n         1 ") && !strstr(R.out, want));
-		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ "--json", "-d", "0.1", NULL }));
+		ASSERT_OK(tool_run(&R, "lvetop", (const char *const[]){ "--json", "-d", "0.1", NULL }));
 		snprintf(want, sizeof(want), "\"USER\": \"%s\"", pw1->pw_name);
 		ASSERT(json_valid(R.out) && strstr(R.out, want) && strstr(R.out, "\"USER\": null"));
 		ASSERT_OK(olve_destroy(h, 1));
@@ -992,7 +930,7 @@ TEST(lvetop_batch_output)
 	static const char *const bad[][3] = { { "-d", "0" }, { "-d", "abc" }, { "-n", "0" }, { "-o", "nope" },
 					      { "--bogus" }, { "-d" }, { "-l", "-2" }, { "-d", "1e3" } };
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-		ASSERT_OK(run_tool(&R, "lvetop", (const char *const[]){ bad[i][0], bad[i][1], NULL }));
+		ASSERT_OK(tool_run(&R, "lvetop", (const char *const[]){ bad[i][0], bad[i][1], NULL }));
 		if (R.code != 2 || R.out[0] || lines(R.err) != 1)
 			TAP_FAIL("lvetop %s %s: exit %d, stderr '%s'", bad[i][0], bad[i][1] ? bad[i][1] : "", R.code, R.err);
 	}

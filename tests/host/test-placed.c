@@ -32,6 +32,21 @@
 		SKIP("useradd failed");                                                 \
 	}
 
+/* The body runs between SETUP and TEARDOWN; TEARDOWN also runs when it fails
+ * (the users and the daemon never outlive the test). */
+#define PLACED_TEST(name)                                                                \
+	static int name##_body(void);                                                    \
+	TEST(name)                                                                       \
+	{                                                                                \
+		int _r;                                                                  \
+		REQUIRE_ROOT();                                                          \
+		SETUP();                                                                 \
+		_r = name##_body();                                                      \
+		TEARDOWN();                                                              \
+		return _r;                                                               \
+	}                                                                                \
+	static int name##_body(void)
+
 #define TEARDOWN()                                                                       \
 	do {                                                                             \
 		placed_stop();                                                           \
@@ -90,12 +105,10 @@ static void kill_tree(pid_t p)
 
 /* ------------------------------------------------------------------ tests */
 
-TEST(setuid_process_lands_in_its_lve)
+PLACED_TEST(setuid_process_lands_in_its_lve)
 {
 	pid_t p;
 
-	REQUIRE_ROOT();
-	SETUP();
 	ASSERT_OK(placed_start(NULL));
 	p = spawn_as(users[0].uid, 0);
 	ASSERT(p > 0);
@@ -104,18 +117,15 @@ TEST(setuid_process_lands_in_its_lve)
 	/* The daemon (root) and this test process (root) were never moved. */
 	ASSERT_EQ(lte_pid_inside(placed_pid, 0), 0);
 	ASSERT_EQ(lte_pid_inside(getpid(), 0), 0);
-	TEARDOWN();
 	return 0;
 }
 
-TEST(fork_storm_after_uid_change_all_placed)
+PLACED_TEST(fork_storm_after_uid_change_all_placed)
 {
 	char path[64], buf[65536];
 	pid_t p;
 	int n = 0, inside = 0;
 
-	REQUIRE_ROOT();
-	SETUP();
 	ASSERT_OK(placed_start(NULL));
 	p = spawn_as(users[1].uid, 40);
 	ASSERT(p > 0);
@@ -132,16 +142,13 @@ TEST(fork_storm_after_uid_change_all_placed)
 	ASSERT_EQ(n, 40);
 	ASSERT_EQ(inside, 40);
 	kill_tree(p);
-	TEARDOWN();
 	return 0;
 }
 
-TEST(processes_running_before_start_are_placed_by_the_rescan)
+PLACED_TEST(processes_running_before_start_are_placed_by_the_rescan)
 {
 	pid_t p;
 
-	REQUIRE_ROOT();
-	SETUP();
 	p = spawn_as(users[0].uid, 0);
 	ASSERT(p > 0);
 	usleep(100000);
@@ -150,16 +157,13 @@ TEST(processes_running_before_start_are_placed_by_the_rescan)
 	/* "ready" is printed after the start rescan: already inside. */
 	ASSERT(lte_pid_inside(p, users[0].uid) > 0);
 	kill_tree(p);
-	TEARDOWN();
 	return 0;
 }
 
-TEST(excluded_user_and_root_never_moved)
+PLACED_TEST(excluded_user_and_root_never_moved)
 {
 	pid_t p, q;
 
-	REQUIRE_ROOT();
-	SETUP();
 	if (!users_have_names())
 		SKIP("no useradd here: --exclude-user needs a user name");
 	ASSERT_OK(placed_start(users[2].name));
@@ -180,7 +184,6 @@ TEST(excluded_user_and_root_never_moved)
 	ASSERT_EQ(lte_pid_inside(q, 0), 0);
 	kill_tree(p);
 	kill_tree(q);
-	TEARDOWN();
 	return 0;
 }
 
@@ -234,16 +237,13 @@ static int su_like(const char *tool)
 	return r;
 }
 
-TEST(su_c_and_runuser_land_in_the_lve)
+PLACED_TEST(su_c_and_runuser_land_in_the_lve)
 {
-	REQUIRE_ROOT();
-	SETUP();
 	if (!users_have_names() || access("/usr/bin/su", X_OK) < 0 || access("/usr/sbin/runuser", X_OK) < 0)
 		SKIP("su/runuser or useradd not installed");
 	ASSERT_OK(placed_start(NULL));
 	ASSERT_EQ(su_like("su"), 1);
 	ASSERT_EQ(su_like("runuser"), 1);
-	TEARDOWN();
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 set -euo pipefail
 cache=${1:?usage: build-rootfs.sh CACHE_DIR}
 mirror=${OPENLVE_SYSTEM_MIRROR:-http://deb.debian.org/debian}
-pkgs=systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,e2fsprogs,libxml2,libsqlite3-0,libpq5,libpam-runtime,sudo,procps,apache2
+pkgs=systemd-sysv,udev,linux-image-cloud-amd64,initramfs-tools,e2fsprogs,libxml2,libsqlite3-0,libpq5,libpam-runtime,sudo,procps,apache2,libcairo2,libmariadb3,libssl3
 key=$(echo "bookworm minbase v1 $pkgs" | sha256sum | cut -c1-16)
 tar="$cache/rootfs-$key.tar"
 

@@ -159,7 +159,8 @@ expect_eq "$MODE: su - root stays outside any LVE" "$(echo "$cg" | lve_of)" 0
 burn_check 1001 lve_wrapper setpriv --reuid=1001 --regid=1001 --init-groups lve_wrapper sh -c "$BURN"
 burn_check 1001 "su -" su - cust1 -c "$BURN"
 
-# lved: /var/lve/info and the history
+# lved: /var/lve/info (active LVEs) and the history
+su - cust1 -c 'timeout 30 sh -c "while :; do :; done"' >/dev/null 2>&1 &
 for _ in $(seq 60); do grep -q '^1001,' /var/lve/info 2>/dev/null && break; sleep 1; done
 if grep -q '^1001,' /var/lve/info 2>/dev/null; then ok "$MODE: lved writes LVE 1001 to /var/lve/info"
 else
