@@ -170,26 +170,58 @@ static int suid_setup(const char *path, char *copy, size_t size)
 	return copy_file(path, copy, 04755);
 }
 
-/* In the child's private mount ns: /etc/group plus "lve:x:EXTRA_GID1:" bind-mounted over it. */
-static int lve_group_setup(void)
+/*
+ * In the child, before suid_setup(): /etc/group's text. It is read first
+ * because SYSCONFDIR may be /etc itself (prefix /usr), which suid_setup()
+ * covers with its tmpfs.
+ */
+static char *lve_group_read(void)
 {
-	char path[PATH_MAX], line[64];
-	int r = 0;
+	char *text = NULL;
+	size_t size = 0;
+	FILE *in = fopen("/etc/group", "re"), *mem;
 
-	snprintf(path, sizeof(path), "%s/olt-group", SYSCONFDIR);
-	r = copy_file("/etc/group", path, 0644);
-	if (r < 0)
-		return r;
-	{
-		FILE *f = fopen(path, "ae");
+	if (!in)
+		return NULL;
+	mem = open_memstream(&text, &size);
+	if (mem) {
+		char buf[4096];
+		size_t n;
 
-		if (!f)
-			return -errno;
-		snprintf(line, sizeof(line), "lve:x:%d:\n", EXTRA_GID1);
-		fputs(line, f);
-		if (fclose(f) != 0)
-			return -EIO;
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			fwrite(buf, 1, n, mem);
+		if (ferror(in) || fclose(mem) != 0) {
+			free(text);
+			text = NULL;
+		}
 	}
+	fclose(in);
+	return text;
+}
+
+/* In the child's private mount ns: that text plus "lve:x:EXTRA_GID1:" bind-mounted over /etc/group. */
+static int lve_group_setup(const char *text)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int fd;
+
+	if (!text)
+		return -EIO;
+	snprintf(path, sizeof(path), "%s/olt-group", SYSCONFDIR);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%slve:x:%d:\n", text, EXTRA_GID1);
+	if (fclose(f) != 0)
+		return -EIO;
+	/* the mount point: on the tmpfs when SYSCONFDIR is /etc, else the real file */
+	fd = open("/etc/group", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && !strcmp(SYSCONFDIR, "/etc"))
+		fd = open("/etc/group", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	close(fd);
 	if (mount(path, "/etc/group", NULL, MS_BIND, NULL) < 0)
 		return -errno;
 	return 0;
@@ -229,13 +261,15 @@ _Noreturn static void child_run(const struct spec *s, int in, int out, int err)
 		_exit(91);
 	}
 	if (s->suid) {
+		char *group_text = s->lve_group ? lve_group_read() : NULL;
+
 		r = suid_setup(s->path, copy, sizeof(copy));
 		if (r < 0) {
 			fprintf(stderr, "suid_setup: %s\n", strerror(-r));
 			_exit(r == -ENOENT ? 77 : 92);
 		}
 		path = copy;
-		if (s->lve_group && (r = lve_group_setup()) < 0) {
+		if (s->lve_group && (r = lve_group_setup(group_text)) < 0) {
 			fprintf(stderr, "lve_group_setup: %s\n", strerror(-r));
 			_exit(92);
 		}
