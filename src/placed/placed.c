@@ -309,18 +309,21 @@ static void cn_handle(int procfd, const char *buf, size_t len)
 {
 	for (const struct nlmsghdr *nh = (const void *)buf; NLMSG_OK(nh, len); nh = NLMSG_NEXT(nh, len)) {
 		const struct cn_msg *cn;
-		const struct proc_event *ev;
+		struct proc_event evbuf;
+		const struct proc_event *ev = &evbuf;
 
 		if (nh->nlmsg_type == NLMSG_NOOP)
 			continue;
 		if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_OVERRUN)
 			break;
-		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(*ev)))
+		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*cn) + sizeof(evbuf)))
 			continue;
 		cn = NLMSG_DATA(nh);
 		if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC)
 			continue;
-		ev = (const void *)cn->data;
+		/* the event sits 4 bytes into an 8-byte aligned record: copy it out
+		 * instead of reading 8-byte fields at a misaligned address */
+		memcpy(&evbuf, cn->data, sizeof(evbuf));
 		switch (ev->what) {
 		case PROC_EVENT_FORK:
 			if (ev->event_data.fork.child_pid == ev->event_data.fork.child_tgid)
