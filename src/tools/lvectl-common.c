@@ -306,7 +306,7 @@ int compile_store(struct ctx *c, const struct vecfg *cfg)
 		if (id == 0)
 			continue;
 		if (i >= (size_t)nids) {
-			if (bsearch(&id, ids, (size_t)nids, sizeof(*ids), cmp_uid))
+			if (nids > 0 && bsearch(&id, ids, (size_t)nids, sizeof(*ids), cmp_uid))
 				continue; /* has its own section: done above */
 			if (vecfg_get(cfg, &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = pkg}, &s) < 0)
 				continue; /* the package sets nothing: the defaults apply */
