@@ -582,6 +582,17 @@ static void *thr_enter_exit(void *p)
 	return NULL; /* exits inside the LVE without leaving */
 }
 
+/* Threads of this process now (Threads: of /proc/self/status), -1 on error. */
+static int process_threads(void)
+{
+	char buf[4096];
+	const char *t;
+
+	if (lte_read("/proc/self/status", buf, sizeof(buf)) < 0 || !(t = strstr(buf, "\nThreads:")))
+		return -1;
+	return atoi(t + 9);
+}
+
 /* A thread that ends inside frees its slot; a fork()ed child does not keep its parent's. */
 static int body_ep_release(void *arg)
 {
@@ -602,6 +613,12 @@ static int body_ep_release(void *arg)
 	a.id = 22;
 	ASSERT_EQ(pthread_create(&th, NULL, thr_enter_exit, &a), 0);
 	pthread_join(th, NULL);
+	/* pthread_join returns when the thread's tid is cleared, before the kernel
+	 * takes it out of the thread group: wait until the process counts one
+	 * thread again, so the entries below are those of a single-threaded process */
+	for (int i = 0; i < 2000 && process_threads() != 1; i++)
+		usleep(1000);
+	ASSERT_EQ(process_threads(), 1);
 	ASSERT_OK(a.r_enter);
 	ASSERT_EQ(lte_self_inside(0), 0);
 	ASSERT_OK(olve_enter(h, 22, 0, &cookie));
