@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -403,7 +404,9 @@ static int spawn_sendmail(struct lve_notifier *n, const char *msg, size_t len)
 		n->failed++;
 		return -EAGAIN;
 	}
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
+	/* a socket, not a pipe: a sendmail that exits early must not kill lved
+	 * with SIGPIPE (send(MSG_NOSIGNAL) gets EPIPE instead) */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pfd) < 0) {
 		n->failed++;
 		return -errno;
 	}
@@ -430,7 +433,7 @@ static int spawn_sendmail(struct lve_notifier *n, const char *msg, size_t len)
 	close(pfd[0]);
 	/* a message is a few KiB: the pipe takes it without blocking the daemon */
 	for (size_t off = 0; off < len;) {
-		ssize_t w = write(pfd[1], msg + off, len - off);
+		ssize_t w = send(pfd[1], msg + off, len - off, MSG_NOSIGNAL);
 
 		if (w < 0) {
 			if (errno == EINTR)
