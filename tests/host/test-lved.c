@@ -44,6 +44,7 @@
 #include <time.h>
 
 #include "lve-testenv.h"
+#include "runtool.h"
 #include "lve/openlve.h"
 
 #define NF 20
@@ -1068,39 +1069,12 @@ TAP_MAIN()
  * gets snapshots naming it and one admin mail through a sendmail stand-in;
  * the page answers a link lvectl minted and refuses a forged one.
  */
-static int run_capture(const char *const *argv, char *out, size_t size)
-{
-	int p[2], st;
-	pid_t pid;
-	size_t len = 0;
-	ssize_t n;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		dup2(p[1], 1);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(p[1]);
-	while (len + 1 < size && (n = read(p[0], out + len, size - 1 - len)) > 0)
-		len += (size_t)n;
-	out[len] = 0;
-	close(p[0]);
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 TEST(daemon_usage_page_snapshots_and_mail)
 {
-	char npath[600], sock[600], extra[3000], plug[600], snaps[600], mail[600], secret[600], lvectl_bin[600];
-	char path[900], out[4096], req[1200], *t;
+	char npath[600], sock[600], extra[3000], plug[600], snaps[600], mail[600], secret[600];
+	char path[900], req[1200], *t;
 	static char resp[1 << 16];
-	const char *root = getenv("OPENLVE_BUILD_ROOT");
+	static struct tool_run run;
 	long end;
 	int nfd, mails = 0;
 	pid_t pid;
@@ -1145,25 +1119,16 @@ TEST(daemon_usage_page_snapshots_and_mail)
 			break;
 	}
 	ASSERT_EQ(mails, 1);
-	{
-		const char *argv[] = { NULL, "--dir", snaps, "-i", "1001", "-p", "1h", NULL };
-		char bin[600];
-
-		snprintf(bin, sizeof(bin), "%s/src/tools/lve-read-snapshot", root ? root : ".");
-		argv[0] = bin;
-		ASSERT_EQ(run_capture(argv, resp, sizeof(resp)), 0);
-		ASSERT(strstr(resp, "LVE 1001"));
-		ASSERT(strstr(resp, "test-lved")); /* the burner is a fork of this test */
-	}
+	ASSERT_OK(tool_run(&run, "lve-read-snapshot",
+			   (const char *const[]){ "--dir", snaps, "-i", "1001", "-p", "1h", NULL }));
+	ASSERT_EQ(run.code, 0);
+	ASSERT(strstr(run.out, "LVE 1001"));
+	ASSERT(strstr(run.out, "test-lved")); /* the burner is a fork of this test */
 	/* the page: a link lvectl minted works, a forged one does not */
-	snprintf(lvectl_bin, sizeof(lvectl_bin), "%s/src/tools/lvectl", root ? root : ".");
-	{
-		const char *argv[] = { lvectl_bin, "usage-url", "1001", "--secret-file", secret, "--base-url",
-				       "http://x", NULL };
-
-		ASSERT_EQ(run_capture(argv, out, sizeof(out)), 0);
-	}
-	t = strstr(out, "?t=");
+	ASSERT_OK(tool_run(&run, "lvectl", (const char *const[]){ "usage-url", "1001", "--secret-file", secret,
+								   "--base-url", "http://x", NULL }));
+	ASSERT_EQ(run.code, 0);
+	t = strstr(run.out, "?t=");
 	ASSERT(t);
 	t[strcspn(t, "\n")] = 0;
 	snprintf(req, sizeof(req), "GET /api/lve%s&period=10m HTTP/1.1\r\n\r\n", t);
