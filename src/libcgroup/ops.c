@@ -68,8 +68,11 @@ struct hier {
 	ino_t ino;
 };
 
+/* Hierarchies one request can span: every controller's, plus named v1 ones. */
+#define OPS_HIER_MAX (CG_CTRL_COUNT + 8)
+
 struct hier_set {
-	struct hier h[CG_CTRL_COUNT];
+	struct hier h[OPS_HIER_MAX];
 	int n;
 	/* per controller of the struct cgroup: index of its hierarchy */
 	int of[CG_CONTROLLER_MAX];
@@ -939,8 +942,8 @@ static void hier_undo_create(const struct hier *h, const char *name)
 static int create_cgroup(struct cgroup *cgrp, int ignore_ownership, bool keep_on_refused_value)
 {
 	struct hier_set s;
-	int gfds[CG_CTRL_COUNT];
-	bool created[CG_CTRL_COUNT] = {};
+	int gfds[OPS_HIER_MAX];
+	bool created[OPS_HIER_MAX] = {};
 	struct write_plan plan = {};
 	int r, first = -1, ret = 0;
 
@@ -1134,6 +1137,48 @@ static int load_file(const struct load_ctrl *lc, int n, int gfd, const char *nam
 	return r < 0 ? r : 0;
 }
 
+/*
+ * A named v1 hierarchy ("name=X") has no controller files. Upstream
+ * libcgroup reports it as a controller "name=X" without values (the group
+ * exists there); openlve also reports the hierarchy's two per-group
+ * settings, the ones cgroup_modify_cgroup() writes on it, so what was
+ * written reads back (documented in libopenlve-cgroup(3)). release_agent
+ * exists on the root only and is left out: create_from_parent could not
+ * copy it to a child. Returns 1 (one controller) or -errno.
+ */
+static const char *const named_settings[] = { "notify_on_release", "cgroup.clone_children" };
+
+static int named_load(struct cgroup *out, const struct hier *h, int gfd)
+{
+	const struct cg_sys *sys = cg_sys_get();
+	char nm[FILENAME_MAX];
+	struct cgroup_controller *cc;
+
+	if (!sys || h->mount < 0 || h->mount >= sys->n_mounts || !sys->mounts[h->mount].name)
+		return -ENOENT;
+	if (snprintf(nm, sizeof(nm), "name=%s", sys->mounts[h->mount].name) >= (int)sizeof(nm))
+		return -ENAMETOOLONG;
+	cc = cgroup_get_controller(out, nm);
+	if (!cc)
+		cc = cgroup_add_controller(out, nm);
+	if (!cc)
+		return -ENOMEM;
+	for (size_t i = 0; i < ELEMENTSOF(named_settings); i++) {
+		_cleanup_free_ char *text = NULL;
+		size_t len;
+		int r;
+
+		if (read_file_at(gfd, named_settings[i], &text, &len) < 0)
+			continue; /* not there (an old kernel): no value */
+		if (len > 0 && text[len - 1] == '\n')
+			text[len - 1] = 0;
+		r = cg_controller_put(cc, named_settings[i], text, false);
+		if (r < 0)
+			return r;
+	}
+	return 1;
+}
+
 /* Size of the getdents64() buffer: a cgroup directory's entries fit in one call. */
 #define DENTS_BUF 16384
 
@@ -1152,6 +1197,8 @@ static int hier_load(struct cgroup *out, const struct hier *h, const char *const
 	uint32_t mask = h->ctrls;
 	int n = 0;
 
+	if (h->ctrl < 0)
+		return named_load(out, h, gfd);
 	if (h->version == CGROUP_V2)
 		mask &= v2_enabled(gfd);
 	for (int c = 0; c < CG_CTRL_COUNT; c++) {
@@ -1253,6 +1300,19 @@ static int get_cgroup_into(const struct cgroup *want, const char *name, bool wri
 
 			if (hi == -ENODEV)
 				return ECGROUPNOTINITIALIZED;
+			if (hi < 0 && hi != -ENOENT)
+				return cg_ecg_from_errno(hi);
+		}
+		/* every named v1 hierarchy too, as upstream reads its whole mount table */
+		for (int m = 0; cg_sys_get() && m < cg_sys_get()->n_mounts; m++) {
+			const struct cg_mount *mt = &cg_sys_get()->mounts[m];
+			char nm[FILENAME_MAX];
+			int hi;
+
+			if (!mt->name || mt->version != CGROUP_V1 || mt->ctrls)
+				continue;
+			snprintf(nm, sizeof(nm), "name=%s", mt->name);
+			hi = hier_add_named(&s, nm);
 			if (hi < 0 && hi != -ENOENT)
 				return cg_ecg_from_errno(hi);
 		}
@@ -1384,7 +1444,7 @@ _public_ int cgroup_create_cgroup_from_parent(struct cgroup *cgrp, int ignore_ow
 _public_ int cgroup_modify_cgroup(struct cgroup *cgrp)
 {
 	struct hier_set s;
-	int gfds[CG_CTRL_COUNT];
+	int gfds[OPS_HIER_MAX];
 	struct write_plan plan = {};
 	int r, first = -1, ret = 0;
 

@@ -1101,6 +1101,8 @@ static void named_cleanup(void)
 	for (int i = 0; i < 100; i++) {
 		char sub[400];
 
+		snprintf(sub, sizeof(sub), "%s/grp/kid/copy", named_dir);
+		rmdir(sub);
 		snprintf(sub, sizeof(sub), "%s/grp/kid", named_dir);
 		rmdir(sub);
 		snprintf(sub, sizeof(sub), "%s/grp", named_dir);
@@ -1164,6 +1166,70 @@ TEST(named_v1_hierarchy_create_modify_delete)
 		fclose(f);
 	}
 	ASSERT_STREQ(buf, "1\n");
+	/* get: the group exists in the named hierarchy only; its settings read back */
+	{
+		struct cgroup *got = cgroup_new_cgroup("grp/kid");
+		struct cgroup_controller *gc;
+		char *v = NULL;
+		struct stat st;
+
+		ASSERT(got);
+		ASSERT(cgroup_add_controller(got, ctrl));
+		ASSERT_EQ(cgroup_get_cgroup(got), 0);
+		ASSERT_EQ(cgroup_get_controller_count(got), 1);
+		gc = cgroup_get_controller(got, ctrl);
+		ASSERT(gc);
+		ASSERT_EQ(cgroup_get_value_string(gc, "notify_on_release", &v), 0);
+		ASSERT_STREQ(v, "1");
+		free(v);
+		v = NULL;
+		ASSERT_EQ(cgroup_get_value_string(gc, "cgroup.clone_children", &v), 0);
+		ASSERT_STREQ(v, "0");
+		free(v);
+		v = NULL;
+		/* no control files other than the two settings */
+		ASSERT_EQ(cgroup_get_value_name_count(gc), 2);
+		ASSERT(cgroup_get_value_string(gc, "tasks", &v) != 0);
+		/* owners from the hierarchy's files */
+		snprintf(path, sizeof(path), "%s/grp/kid/tasks", named_dir);
+		ASSERT_OK(stat(path, &st));
+		{
+			uid_t tu, cu;
+			gid_t tg, cgid;
+
+			ASSERT_EQ(cgroup_get_uid_gid(got, &tu, &tg, &cu, &cgid), 0);
+			ASSERT_EQ(tu, st.st_uid);
+			ASSERT_EQ(tg, st.st_gid);
+		}
+		cgroup_free(&got);
+		/* reading every hierarchy (no controller asked) includes the named one */
+		got = cgroup_new_cgroup("grp/kid");
+		ASSERT(got);
+		ASSERT_EQ(cgroup_get_cgroup(got), 0);
+		ASSERT(cgroup_get_controller(got, ctrl) != NULL);
+		cgroup_free(&got);
+		/* a group that is not there */
+		got = cgroup_new_cgroup("grp/none");
+		ASSERT(cgroup_add_controller(got, ctrl));
+		ASSERT_EQ(cgroup_get_cgroup(got), ECGROUPNOTEXIST);
+		cgroup_free(&got);
+		/* create_from_parent copies the named hierarchy's settings */
+		got = cgroup_new_cgroup("grp/kid/copy");
+		ASSERT(got);
+		ASSERT_EQ(cgroup_create_cgroup_from_parent(got, 0), 0);
+		snprintf(path, sizeof(path), "%s/grp/kid/copy/notify_on_release", named_dir);
+		{
+			FILE *f = fopen(path, "re");
+
+			ASSERT(f);
+			ASSERT((void *)fgets(buf, sizeof(buf), f) != NULL);
+			fclose(f);
+		}
+		ASSERT_STREQ(buf, "1\n");
+		ASSERT_EQ(cgroup_delete_cgroup(got, 0), 0);
+		ASSERT(access(path, F_OK) != 0);
+		cgroup_free(&got);
+	}
 	/* attach and delete (tasks go to the parent) */
 	child = cgtest_fork_in("", sleeper, NULL);
 	ASSERT(child > 0);
