@@ -192,6 +192,16 @@ int olve_get_flags(struct olve *h, uint32_t id, uint32_t *flags);
 int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *cookie);
 /* Return to exactly where the thread was before olve_enter. -ESRCH not in an LVE, -EINVAL bad cookie. */
 int olve_leave(struct olve *h, uint32_t cookie);
+/*
+ * Label the calling thread's current entry (cookie from olve_enter) with
+ * `text` (e.g. the HTTP request: "GET example.com /index.php"), cut at 479
+ * bytes; a later call replaces it, leaving removes it. lved's snapshots of
+ * the LVE list the labels of the entries running at fault time. Only an
+ * entry counted against EP has a place for a label: -ENOENT for entries of
+ * LVEs without an EP limit or with OLVE_ENTER_NO_MAXENTER (and for EP slots
+ * past 4096). -ESRCH not in an LVE, -EINVAL bad cookie or NULL text.
+ */
+int olve_annotate(uint32_t cookie, const char *text);
 /* Admin: move process `pid` (all its threads) into / out of an LVE. */
 int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid);
 /*

@@ -61,6 +61,7 @@
 #include "unixd.h"
 
 #include <lve/lve-ctl.h>
+#include <lve/openlve.h> /* [issue 11] olve_annotate */
 
 #define DEFAULT_ERROR_CODE 508
 #define DEFAULT_RETRY_AFTER 240
@@ -504,6 +505,10 @@ static int openlve_handler(request_rec *r)
 			      code);
 		return code;
 	}
+	/* [issue 11, s13] label the entry for lved's snapshots (olve_annotate(3)); -ENOENT without EP limit */
+	(void)olve_annotate(cookie, apr_psprintf(r->pool, "%s %s %s", r->method, r->hostname ? r->hostname : "-",
+						  r->unparsed_uri ? r->unparsed_uri : "-"));
+	/* [/issue 11] */
 	g_in_handler = 1;
 	rv = ap_run_handler(r);
 	g_in_handler = 0;

@@ -138,6 +138,7 @@ struct ent_thread {
 	const char *tasks[OLVE_MAX_HIER]; /* the hierarchy's tasks file name */
 	struct ep_pool *pool;
 	int slotfd, slot;
+	bool noted; /* olve_annotate wrote a note for this slot */
 	bool vmem;
 	bool delegated; /* entered through a delegating handle: may leave unprivileged */
 };
@@ -887,6 +888,14 @@ static void slot_release(struct ent_thread *t, bool unlock)
 {
 	if (t->slotfd < 0)
 		return;
+	if (t->noted && unlock) {
+		/* entry notes: the note goes before the slot is free again */
+		static const uint32_t zero;
+
+		(void)!pwrite(t->slotfd, &zero, sizeof(zero),
+			      (off_t)OLVE_NOTE_BASE + (off_t)t->slot * (off_t)sizeof(struct olve_note));
+	}
+	t->noted = false;
 	if (unlock)
 		(void)slot_lock(t->slotfd, t->slot, F_UNLCK);
 	if (t->pool)
@@ -1209,6 +1218,40 @@ _public_ int olve_leave(struct olve *h, uint32_t cookie)
 	r = move_back(t, t->nmoved);
 	thread_release_entry(t, true);
 	return r;
+}
+
+/* ------------------------------------------ entry notes (issue 11) */
+
+_public_ int olve_annotate(uint32_t cookie, const char *text)
+{
+	struct ent_thread *t = thread_peek();
+	struct olve_note n = { .magic = OLVE_NOTE_MAGIC };
+	struct timespec ts;
+	size_t len;
+	ssize_t w;
+
+	if (!text)
+		return -EINVAL;
+	if (!t || !t->entered)
+		return -ESRCH;
+	if (cookie != t->cookie)
+		return -EINVAL;
+	if (t->slotfd < 0 || t->slot < 0 || t->slot >= OLVE_NOTE_SLOTS)
+		return -ENOENT;
+	len = strnlen(text, OLVE_NOTE_TEXT - 1);
+	memcpy(n.text, text, len);
+	n.slot = (uint32_t)t->slot;
+	n.pid = getpid();
+	n.tid = (int32_t)syscall(SYS_gettid);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	n.when_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	w = pwrite(t->slotfd, &n, sizeof(n), (off_t)OLVE_NOTE_BASE + (off_t)t->slot * (off_t)sizeof(n));
+	if (w < 0)
+		return -errno;
+	if (w != (ssize_t)sizeof(n))
+		return -EIO;
+	t->noted = true;
+	return 0;
 }
 
 _hidden_ bool olve_thread_entered(uint32_t *id)

@@ -300,6 +300,39 @@ _hidden_ int olve_limits_write_initial(struct olve *h, struct olve_lve_fds *f, c
  */
 #define OLVE_SLOT_BASE 4096
 
+/*
+ * Entry notes (olve_annotate, issue 11): the holder of EP slot i may write
+ * one struct olve_note at OLVE_NOTE_BASE + i * sizeof(struct olve_note) of
+ * the state file (data, not the slot's lock byte: the two ranges are used
+ * independently), slots below OLVE_NOTE_SLOTS only. Written with one
+ * pwrite through the holder's own root-opened description of THIS LVE's
+ * state file, cleared (magic 0) before the slot is unlocked. A note counts
+ * only while its slot is locked and its pid runs since before `when_ns`
+ * (olve_state_notes): a crashed holder's note is ignored.
+ */
+#define OLVE_NOTE_BASE 65536
+#define OLVE_NOTE_SLOTS 4096
+#define OLVE_NOTE_MAGIC 0x4e4f5445u /* "NOTE" */
+#define OLVE_NOTE_TEXT 480
+
+struct olve_note {
+	uint32_t magic;
+	uint32_t slot;
+	int32_t pid, tid;
+	int64_t when_ns; /* CLOCK_REALTIME when written */
+	uint64_t reserved;
+	char text[OLVE_NOTE_TEXT]; /* NUL-terminated */
+};
+
+/*
+ * The valid notes of the LVE whose state file is fd (O_RDWR or O_RDONLY,
+ * holding no slot lock itself): slots below the header's EP limit whose
+ * byte is locked by someone and whose note has the magic and a NUL.
+ * Up to max into out. Returns the number or -errno. The pid check is the
+ * caller's (the snapshotter compares the process start with when_ns).
+ */
+_hidden_ int olve_state_notes(int fd, struct olve_note *out, int max);
+
 struct olve_state {
 	uint32_t magic;
 	uint32_t version;

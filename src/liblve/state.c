@@ -601,3 +601,41 @@ int olve_state_public_limits(struct olve *h, uint32_t id, uint32_t *ep, uint64_t
 	*vmem = found ? got_vmem : def_vmem;
 	return 0;
 }
+
+/* ------------------------------------------ entry notes (issue 11) */
+
+int olve_state_notes(int fd, struct olve_note *out, int max)
+{
+	struct olve_state st;
+	uint32_t n;
+	int found = 0, r;
+
+	r = olve_state_read(fd, &st);
+	if (r < 0)
+		return r;
+	n = st.ep_limit < OLVE_NOTE_SLOTS ? st.ep_limit : OLVE_NOTE_SLOTS;
+	for (uint32_t i = 0; i < n && found < max; i++) {
+		struct olve_note note;
+		struct flock fl = {
+			.l_type = F_WRLCK,
+			.l_whence = SEEK_SET,
+			.l_start = (off_t)OLVE_SLOT_BASE + i,
+			.l_len = 1,
+		};
+		ssize_t got = pread(fd, &note, sizeof(note), (off_t)OLVE_NOTE_BASE + (off_t)i * (off_t)sizeof(note));
+
+		if (got < 0)
+			return -errno;
+		if (got != (ssize_t)sizeof(note))
+			break; /* past the end: no note there or after */
+		if (note.magic != OLVE_NOTE_MAGIC || note.slot != i || note.pid <= 0 ||
+		    !memchr(note.text, 0, sizeof(note.text)))
+			continue;
+		if (fcntl(fd, F_OFD_GETLK, &fl) < 0)
+			return -errno;
+		if (fl.l_type == F_UNLCK)
+			continue; /* its holder is gone */
+		out[found++] = note;
+	}
+	return found;
+}

@@ -374,6 +374,63 @@ static void put_escaped(FILE *f, const char *s)
 	}
 }
 
+/*
+ * Start of process pid in CLOCK_REALTIME nanoseconds (from /proc/<pid>/stat
+ * starttime, boot-relative), or -1 when it is gone.
+ */
+static int64_t proc_start_ns(int32_t pid)
+{
+	char path[64], buf[4096];
+	_cleanup_close_ int fd = -1;
+	unsigned long long start;
+	long ticks = sysconf(_SC_CLK_TCK);
+	struct timespec rt, bt;
+	const char *q;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0 || ticks <= 0)
+		return -1;
+	buf[n] = 0;
+	q = strrchr(buf, ')');
+	if (!q || sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+			 &start) != 1)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return ((int64_t)rt.tv_sec - bt.tv_sec) * 1000000000LL + (rt.tv_nsec - bt.tv_nsec) +
+	       (int64_t)(start * (1000000000ULL / (unsigned long long)ticks));
+}
+
+/*
+ * The R lines: labelled entries (olve_annotate) of the LVE whose state file
+ * is statefd. A note counts when its slot is held (olve_state_notes) and its
+ * process started before the note was written: a pid reused after a crashed
+ * holder started later. Tick granularity: 2 ticks of slack.
+ */
+static void put_requests(FILE *m, int statefd)
+{
+	_cleanup_free_ struct olve_note *notes = calloc(LVE_SNAP_MAX_REQS, sizeof(*notes));
+	long ticks = sysconf(_SC_CLK_TCK);
+	int64_t slack = ticks > 0 ? 2 * 1000000000LL / ticks : 20000000LL;
+	int n;
+
+	if (!notes || statefd < 0)
+		return;
+	n = olve_state_notes(statefd, notes, LVE_SNAP_MAX_REQS);
+	for (int i = 0; i < n; i++) {
+		int64_t started = proc_start_ns(notes[i].pid);
+
+		if (started < 0 || started > notes[i].when_ns + slack)
+			continue;
+		fprintf(m, "R %d %d %" PRId64 " ", (int)notes[i].pid, (int)notes[i].tid,
+			(int64_t)(notes[i].when_ns / 1000000000LL));
+		put_escaped(m, notes[i].text);
+		fputc('\n', m);
+	}
+}
+
 /* Capture LVE `id` now and append the record to its day file. */
 static int take(struct lve_snapper *s, struct olve *h, const struct lve_sample *smp, const struct incident *inc)
 {
@@ -428,6 +485,7 @@ static int take(struct lve_snapper *s, struct olve *h, const struct lve_sample *
 		put_escaped(m, p.cmd);
 		fputc('\n', m);
 	}
+	put_requests(m, f->statefd);
 	fputs("E\n", m);
 	free(ps.v);
 	if (fclose(m) != 0)
@@ -565,6 +623,7 @@ int lve_snapper_retention(struct lve_snapper *s, uint32_t keep_days, int64_t now
 void lve_snap_clear(struct lve_snap *s)
 {
 	free(s->procs);
+	free(s->reqs);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -639,6 +698,26 @@ static int parse_p(const char *l, struct lve_snap *s)
 	return 0;
 }
 
+static int parse_r(const char *l, struct lve_snap *s)
+{
+	struct lve_snap_req q = { 0 };
+	char text[4 * LVE_SNAP_REQ_MAX + 8];
+	int n = 0;
+
+	if (s->nreq >= LVE_SNAP_MAX_REQS || strlen(l) >= sizeof(text))
+		return -EINVAL;
+	if (sscanf(l, "R %" SCNd32 " %" SCNd32 " %" SCNd64 " %s%n", &q.pid, &q.tid, &q.when, text, &n) != 4 ||
+	    l[n] != 0 || q.pid <= 0 || q.tid <= 0 || unescape(text, q.text, sizeof(q.text)) < 0)
+		return -EINVAL;
+	if (!s->reqs) {
+		s->reqs = calloc(LVE_SNAP_MAX_REQS, sizeof(*s->reqs));
+		if (!s->reqs)
+			return -ENOMEM;
+	}
+	s->reqs[s->nreq++] = q;
+	return 0;
+}
+
 int lve_snap_read(FILE *f, struct lve_snap *out, unsigned *line)
 {
 	char buf[4 * LVE_SNAP_CMD_MAX + 256];
@@ -663,7 +742,13 @@ int lve_snap_read(FILE *f, struct lve_snap *out, unsigned *line)
 				goto bad;
 			in = true;
 		} else if (buf[0] == 'P') {
+			if (out->nreq)
+				goto bad; /* R lines come after every P line */
 			r = parse_p(buf, out);
+			if (r < 0)
+				goto bad;
+		} else if (buf[0] == 'R') {
+			r = parse_r(buf, out);
 			if (r < 0)
 				goto bad;
 		} else if (!strcmp(buf, "E")) {

@@ -22,7 +22,14 @@
  *     <usage: cpu(1/100 % of a core) pmem(bytes) ep nproc io(bytes/s) iops> <nprocs> <truncated>
  *   P <pid> <ppid> <uid> <state> <threads> <cpu_ms> <rss_bytes> <read_bytes> <write_bytes> <cmdline>
  *   ...
+ *   R <pid> <tid> <when> <text>
+ *   ...
  *   E
+ *
+ * R lines (none in files of older versions): the entries of the LVE that
+ * were labelled with olve_annotate(3) (mod_openlve: "METHOD HOST URI") and
+ * still running at snapshot time: the labelling pid/tid, when (UNIX
+ * seconds), the text escaped like cmdline; at most LVE_SNAP_MAX_REQS.
  *
  * (one line each; cmdline escaped: bytes outside 0x21..0x7e as \xHH, '\' as \\).
  * src/stats/snapshot.c writes and parses it; lve-read-snapshot reads it.
@@ -41,6 +48,8 @@
 #define LVE_SNAP_MAX_PROCS 256
 #define LVE_SNAP_CMD_MAX 512
 #define LVE_SNAP_FILE_MAX (16u << 20)
+#define LVE_SNAP_MAX_REQS 64
+#define LVE_SNAP_REQ_MAX 480 /* label bytes (olve_annotate keeps 479) */
 
 struct lve_snap_conf {
 	const char *dir;                 /* NULL: LVE_SNAP_DIR_DEFAULT */
@@ -82,6 +91,11 @@ struct lve_snap_proc {
 	uint64_t cpu_ms, rss, read_bytes, write_bytes;
 	char cmd[LVE_SNAP_CMD_MAX + 1]; /* unescaped, NUL-terminated (NULs as spaces) */
 };
+struct lve_snap_req {
+	int32_t pid, tid;
+	int64_t when;
+	char text[LVE_SNAP_REQ_MAX + 1]; /* unescaped, NUL-terminated (NULs as spaces) */
+};
 struct lve_snap {
 	int64_t ts, incident;
 	uint32_t id;
@@ -91,6 +105,8 @@ struct lve_snap {
 	bool truncated;
 	size_t nproc;
 	struct lve_snap_proc *procs; /* malloc'd */
+	size_t nreq;
+	struct lve_snap_req *reqs; /* malloc'd */
 };
 void lve_snap_clear(struct lve_snap *s);
 /*

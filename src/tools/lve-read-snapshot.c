@@ -187,6 +187,23 @@ static void print_text(FILE *o, const struct lve_snap *s, const char *user)
 			(int)p->ppid, p->uid, p->state, p->threads, (double)p->cpu_ms / 1000.0,
 			(double)p->rss / 1048576.0, p->read_bytes / 1024, p->write_bytes / 1024, p->cmd);
 	}
+	if (s->nreq) {
+		/* labelled entries (olve_annotate: the web requests being served) */
+		fprintf(o, "Requests: %zu\n%8s %8s %-19s  %s\n", s->nreq, "PID", "TID", "SINCE", "REQUEST");
+		for (size_t i = 0; i < s->nreq; i++) {
+			const struct lve_snap_req *q = &s->reqs[i];
+
+			when(q->when, a, sizeof(a));
+			fprintf(o, "%8d %8d %-19s  ", (int)q->pid, (int)q->tid, a);
+			/* the client's text: control bytes escaped */
+			for (const unsigned char *c = (const unsigned char *)q->text; *c; c++)
+				if (*c < 0x20 || *c == 0x7f || *c == '\\')
+					fprintf(o, "\\x%02x", *c);
+				else
+					fputc(*c, o);
+			fputc('\n', o);
+		}
+	}
 	fputc('\n', o);
 }
 
@@ -213,6 +230,15 @@ static void print_json(FILE *o, const struct lve_snap *s)
 			i ? ", " : "", (int)p->pid, (int)p->ppid, p->uid, p->state, p->threads,
 			(double)p->cpu_ms / 1000.0, p->rss, p->read_bytes, p->write_bytes);
 		json_str(o, p->cmd);
+		fputc('}', o);
+	}
+	fputs("], \"http_requests\": [", o);
+	for (size_t i = 0; i < s->nreq; i++) {
+		const struct lve_snap_req *q = &s->reqs[i];
+
+		fprintf(o, "%s{\"pid\": %d, \"tid\": %d, \"since\": %" PRId64 ", \"request\": ", i ? ", " : "",
+			(int)q->pid, (int)q->tid, q->when);
+		json_str(o, q->text);
 		fputc('}', o);
 	}
 	fputs("]}", o);
