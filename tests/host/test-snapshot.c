@@ -10,8 +10,10 @@
  */
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 
+#include "lve-internal.h" /* struct olve_note: a note written behind liblve's back */
 #include "lve-testenv.h"
 #include "lve/openlve.h"
 #include "runtool.h"
@@ -262,6 +264,200 @@ TEST(damaged_records_and_bad_options)
 	ASSERT_ERR(lve_snap_conf_parse("period_between_incidents\n", &c, &line), EINVAL);
 	ASSERT_EQ(line, 1);
 	kill(child, SIGKILL);
+	cgtest_wait(child);
+	lve_snapper_free(s);
+	olve_close(h);
+	return 0;
+}
+
+/* ============================================ web requests (olve_annotate) */
+
+#define ID_B 4322
+
+static int req_pipe[2] = { -1, -1 };
+
+struct req_worker {
+	uint32_t id;
+	const char *text;
+	int then; /* 0: stay inside, 1: leave, 2: exit without leaving (crash) */
+};
+
+/* Enter w->id as a web server child does, label the entry, report, then w->then. */
+static int req_worker(void *arg)
+{
+	const struct req_worker *w = arg;
+	struct olve *h = NULL;
+	uint32_t cookie = 0;
+	char r = 'E';
+
+	if (olve_open(&h, 0) == 0 && olve_enter(h, w->id, 0, &cookie) == 0 &&
+	    olve_annotate(cookie, w->text) == 0 && olve_annotate(cookie ^ 1u, "forged") == -EINVAL)
+		r = 'k';
+	if (r == 'k' && w->then == 1)
+		r = olve_leave(h, cookie) == 0 && olve_annotate(cookie, "after leave") == -ESRCH ? 'k' : 'L';
+	if (write(req_pipe[1], &r, 1) != 1 || w->then == 2)
+		_exit(3);
+	for (;;)
+		pause();
+}
+
+static pid_t start_req_worker(const struct req_worker *w)
+{
+	pid_t p = cgtest_fork_in("home", req_worker, (void *)w);
+	char c = 0;
+
+	if (p < 0 || read(req_pipe[0], &c, 1) != 1 || c != 'k')
+		return -1;
+	return p;
+}
+
+/* The note in slot i of LVE id's state file has its magic (raw read of the layout). */
+static int note_magic_slots(uint32_t id)
+{
+	char path[600];
+	unsigned char buf[8];
+	int fd, n = 0;
+
+	snprintf(path, sizeof(path), "%s/state/lve/%u", lte_dir, id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	for (int i = 0; i < 4; i++)
+		if (pread(fd, buf, 4, 65536 + i * 512) == 4 && !memcmp(buf, "ETON", 4))
+			n++;
+	close(fd);
+	return n;
+}
+
+static int drop_and_open(void *arg)
+{
+	const char *path = arg;
+
+	if (setgid(65534) < 0 || setuid(65534) < 0)
+		return 9;
+	return open(path, O_RDWR | O_CLOEXEC) < 0 && errno == EACCES ? 0 : 1;
+}
+
+TEST(web_requests_labelled_by_their_entries_are_in_the_snapshot)
+{
+	static struct tool_run run;
+	static const struct req_worker a = { ID, "GET site-a.example /cart.php?x=\x01<b>", 0 };
+	static const struct req_worker left = { ID, "GET site-a.example /left", 1 };
+	static const struct req_worker crashed = { ID, "GET site-a.example /crashed", 2 };
+	static const struct req_worker b = { ID_B, "GET site-b.example /other", 0 };
+	struct olve_limits lim = { .mask = OLVE_L_EP, .ep = 4 };
+	struct olve *h = NULL;
+	struct lve_snapper *s = NULL;
+	struct lve_sample x;
+	char from[32], to[32], path[600];
+	time_t now = time(NULL);
+	pid_t child, pa, pl, pc, pb, p;
+	uint32_t cookie;
+	int st;
+
+	LTE_SETUP();
+	ASSERT_OK(setup(&h, &s, &child, NULL));
+	ASSERT_OK(olve_apply(h, ID, &lim));
+	ASSERT_OK(olve_apply(h, ID_B, &lim));
+	ASSERT_OK(pipe2(req_pipe, O_CLOEXEC));
+	pa = start_req_worker(&a);
+	ASSERT(pa > 0);
+	pl = start_req_worker(&left);
+	ASSERT(pl > 0);
+	pc = start_req_worker(&crashed);
+	ASSERT(pc > 0);
+	cgtest_wait(pc);
+	pb = start_req_worker(&b);
+	ASSERT(pb > 0);
+	/* the crashed entry's note is still in the file, the left one's is cleared */
+	ASSERT_EQ(note_magic_slots(ID), 2);
+	/*
+	 * A note in a slot nobody holds (one without a note: the only holder
+	 * left, pa, has one in its slot), of a live process (this one): ignored.
+	 */
+	{
+		struct olve_note n = { .magic = OLVE_NOTE_MAGIC, .pid = getpid(), .tid = getpid(),
+				       .when_ns = (int64_t)(now + 5) * 1000000000LL };
+		unsigned char m[4];
+		int fd;
+
+		snprintf(n.text, sizeof(n.text), "GET site-a.example /unheld");
+		snprintf(path, sizeof(path), "%s/state/lve/%d", lte_dir, ID);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		ASSERT(fd >= 0);
+		for (n.slot = 0; n.slot < 4; n.slot++)
+			if (pread(fd, m, 4, OLVE_NOTE_BASE + n.slot * (off_t)sizeof(n)) != 4 || memcmp(m, "ETON", 4))
+				break;
+		ASSERT(n.slot < 4);
+		ASSERT_EQ(pwrite(fd, &n, sizeof(n), OLVE_NOTE_BASE + n.slot * (off_t)sizeof(n)), (ssize_t)sizeof(n));
+		close(fd);
+	}
+
+	x = fault(now);
+	ASSERT_EQ(lve_snapper_pass(s, h, &x, 1), 1);
+	snprintf(from, sizeof(from), "@%lld", (long long)now - 60);
+	snprintf(to, sizeof(to), "@%lld", (long long)now + 60);
+	ASSERT_OK(tool_run(&run, "lve-read-snapshot", (const char *const[]){ "--dir", snapdir, "-i", "4321", "-f", from,
+									     "-t", to, NULL }));
+	if (run.code)
+		TAP_FAIL("lve-read-snapshot: %d %s", run.code, run.err);
+	ASSERT(strstr(run.out, "Requests: 1\n"));
+	/* the client's bytes escaped: no control byte reaches the terminal */
+	ASSERT(strstr(run.out, "GET site-a.example /cart.php?x=\\x01<b>\n"));
+	{
+		char want[32];
+
+		snprintf(want, sizeof(want), "\n%8d ", (int)pa);
+		ASSERT(strstr(strstr(run.out, "Requests:"), want));
+	}
+	ASSERT(!strstr(run.out, "/left") && !strstr(run.out, "/crashed") && !strstr(run.out, "/unheld"));
+	/* another LVE's request is never in this LVE's snapshot */
+	ASSERT(!strstr(run.out, "site-b"));
+	ASSERT_OK(tool_run(&run, "lve-read-snapshot", (const char *const[]){ "--dir", snapdir, "-i", "4321", "-f", from,
+									     "-t", to, "--json", NULL }));
+	ASSERT_EQ(run.code, 0);
+	ASSERT(strstr(run.out, "\"http_requests\": [{\"pid\": "));
+	ASSERT(strstr(run.out, "\"request\": \"GET site-a.example /cart.php?x=\\u0001<b>\"}]"));
+
+	/* entries without a place for a label, and callers outside any LVE */
+	ASSERT_ERR(olve_annotate(1, "x"), ESRCH);
+	ASSERT_OK(olve_enter(h, ID, OLVE_ENTER_NO_MAXENTER | OLVE_ENTER_PROCESS, &cookie));
+	ASSERT_ERR(olve_annotate(cookie, "x"), ENOENT);
+	ASSERT_ERR(olve_annotate(cookie, NULL), EINVAL);
+	ASSERT_OK(olve_leave(h, cookie));
+	/* a customer's process (not root, nothing inherited) cannot open the state file */
+	snprintf(path, sizeof(path), "%s/state/lve/%d", lte_dir, ID);
+	p = cgtest_fork_in("home", drop_and_open, path);
+	ASSERT(p > 0);
+	ASSERT_EQ(waitpid(p, &st, 0), p);
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+	/* the parser: R lines after the P lines only, well-formed */
+	{
+		struct lve_snap sn = { 0 };
+		static const char *const badrec[] = {
+			"S 1 4321 1 0 0 0 0 0 0 0 0 0 0 0 0 0 1 0\nR 5 5 1 GET\nP 5 1 0 S 1 0 0 0 0 x\nE\n",
+			"S 1 4321 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nR 0 5 1 GET\nE\n",
+			"S 1 4321 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nR 5 5 1 a b\nE\n",
+			"S 1 4321 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nR 5 5 1 bad\\q\nE\n",
+		};
+
+		ASSERT_EQ(lve_snap_parse("S 1 4321 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\nR 5 6 7 GET\\x20h\nE\n", &sn), 1);
+		ASSERT_EQ(sn.nreq, 1);
+		ASSERT_EQ(sn.reqs[0].tid, 6);
+		ASSERT_STREQ(sn.reqs[0].text, "GET h");
+		lve_snap_clear(&sn);
+		for (size_t i = 0; i < sizeof(badrec) / sizeof(badrec[0]); i++)
+			if (lve_snap_parse(badrec[i], &sn) != -EINVAL)
+				TAP_FAIL("bad record %zu accepted", i);
+	}
+	kill(pa, SIGKILL);
+	kill(pl, SIGKILL);
+	kill(pb, SIGKILL);
+	kill(child, SIGKILL);
+	cgtest_wait(pa);
+	cgtest_wait(pl);
+	cgtest_wait(pb);
 	cgtest_wait(child);
 	lve_snapper_free(s);
 	olve_close(h);
