@@ -778,3 +778,127 @@ int lve_snap_parse(const char *text, struct lve_snap *out)
 	fclose(f);
 	return r;
 }
+
+/* ------------------------------------------- many records, JSON (lve-read-snapshot, lved's page) */
+
+const char *const lve_snap_fault_names[7] = { "cpu", "ep", "pmem", "vmem", "nproc", "io", "iops" };
+static const char *const usage_names[6] = { "cpu", "pmem", "ep", "nproc", "io", "iops" };
+
+void lve_snaps_free(struct lve_snaps *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		lve_snap_clear(&s->v[i]);
+	free(s->v);
+}
+
+int lve_snaps_load(const char *dir, uint32_t id, int64_t from, int64_t to, struct lve_snaps *out, int *bad)
+{
+	char path[4096];
+
+	for (int64_t day = from - from % 86400; day < to; day += 86400) {
+		time_t t = (time_t)day;
+		struct tm tm;
+		char name[32];
+		FILE *f;
+		unsigned line = 0;
+		int fd;
+
+		gmtime_r(&t, &tm);
+		strftime(name, sizeof(name), "%Y-%m-%d.snap", &tm);
+		snprintf(path, sizeof(path), "%s/%" PRIu32 "/%s", dir, id, name);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				continue;
+			return -errno;
+		}
+		f = fdopen(fd, "r");
+		if (!f) {
+			close(fd);
+			return -errno;
+		}
+		for (;;) {
+			struct lve_snap s = { 0 };
+			int r = lve_snap_read(f, &s, &line);
+
+			if (r == 0)
+				break;
+			if (r < 0) {
+				(*bad)++;
+				continue;
+			}
+			if (s.ts < from || s.ts >= to || s.id != id) {
+				lve_snap_clear(&s);
+				continue;
+			}
+			if (out->n == out->cap) {
+				size_t cap = out->cap ? out->cap * 2 : 16;
+				struct lve_snap *v = realloc(out->v, cap * sizeof(*v));
+
+				if (!v) {
+					lve_snap_clear(&s);
+					fclose(f);
+					return -ENOMEM;
+				}
+				out->v = v;
+				out->cap = cap;
+			}
+			out->v[out->n++] = s;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+void lve_snap_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void lve_snap_json(FILE *o, const struct lve_snap *s)
+{
+	fprintf(o, "{\"timestamp\": %" PRId64 ", \"incident_start\": %" PRId64 ", \"faults\": {", s->ts, s->incident);
+	for (int k = 0; k < 7; k++)
+		fprintf(o, "%s\"%s\": %" PRIu64, k ? ", " : "", lve_snap_fault_names[k], s->faults[k]);
+	fputs("}, \"usage\": {", o);
+	for (int k = 0; k < 6; k++) {
+		if (k == 0)
+			fprintf(o, "\"cpu\": %.2f", (double)s->usage[0] / 100.0);
+		else
+			fprintf(o, ", \"%s\": %" PRIu64, usage_names[k], s->usage[k]);
+	}
+	fprintf(o, "}, \"nprocs\": %" PRIu32 ", \"truncated\": %s, \"processes\": [", s->nprocs,
+		s->truncated ? "true" : "false");
+	for (size_t i = 0; i < s->nproc; i++) {
+		const struct lve_snap_proc *p = &s->procs[i];
+
+		fprintf(o, "%s{\"pid\": %d, \"ppid\": %d, \"uid\": %" PRIu32 ", \"state\": \"%c\", \"threads\": %" PRIu32
+			   ", \"cpu_seconds\": %.3f, \"rss\": %" PRIu64 ", \"read_bytes\": %" PRIu64
+			   ", \"write_bytes\": %" PRIu64 ", \"cmdline\": ",
+			i ? ", " : "", (int)p->pid, (int)p->ppid, p->uid, p->state, p->threads,
+			(double)p->cpu_ms / 1000.0, p->rss, p->read_bytes, p->write_bytes);
+		lve_snap_json_str(o, p->cmd);
+		fputc('}', o);
+	}
+	fputs("], \"http_requests\": [", o);
+	for (size_t i = 0; i < s->nreq; i++) {
+		const struct lve_snap_req *q = &s->reqs[i];
+
+		fprintf(o, "%s{\"pid\": %d, \"tid\": %d, \"since\": %" PRId64 ", \"request\": ", i ? ", " : "",
+			(int)q->pid, (int)q->tid, q->when);
+		lve_snap_json_str(o, q->text);
+		fputc('}', o);
+	}
+	fputs("]}", o);
+}

@@ -117,3 +117,18 @@ void lve_snap_clear(struct lve_snap *s);
 int lve_snap_read(FILE *f, struct lve_snap *out, unsigned *line);
 /* Parse one whole record from text (fuzzing, tests). */
 int lve_snap_parse(const char *text, struct lve_snap *out);
+
+/* Every record of LVE id with from <= ts < to, from its day files in dir, in file order. */
+struct lve_snaps {
+	struct lve_snap *v;
+	size_t n, cap;
+};
+/* 0 or -errno; *bad counts damaged records skipped. Free with lve_snaps_free (also after a failure). */
+int lve_snaps_load(const char *dir, uint32_t id, int64_t from, int64_t to, struct lve_snaps *out, int *bad);
+void lve_snaps_free(struct lve_snaps *s);
+/* "cpu" "ep" "pmem" "vmem" "nproc" "io" "iops": the JSON names of struct lve_snap's faults */
+extern const char *const lve_snap_fault_names[7];
+/* s as a JSON string (control and non-ASCII bytes as \u00XX) */
+void lve_snap_json_str(FILE *f, const char *s);
+/* One record as lve-read-snapshot --json prints it (a JSON object, no newline). */
+void lve_snap_json(FILE *o, const struct lve_snap *s);

@@ -30,6 +30,7 @@
 #include "fileio.h"
 #include "macro.h"
 #include "series.h"
+#include "snapshot.h"
 #include "web.h"
 #include "webtoken.h"
 
@@ -70,6 +71,7 @@ struct lve_web {
 	struct static_file files[3];
 	struct conn *conns[LVE_WEB_MAX_CONN];
 	struct name_entry names[NAME_CACHE]; /* username(): uid -> name, NAME_TTL s */
+	char *snap_dir;                      /* [issue 11] incident snapshots; NULL: disabled */
 	_Atomic uint64_t requests, errors, refused;
 };
 
@@ -530,6 +532,48 @@ static int api_lve(struct lve_web *w, const struct req *rq, struct answer *a, ui
 	return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
+/*
+ * [issue 11] /api/snapshots: the incident snapshots of one LVE in the range
+ * (snapshot.h), the newest WEB_SNAPS_MAX, each as lve-read-snapshot --json
+ * prints it (processes and the web requests running at fault time).
+ */
+#define WEB_SNAPS_MAX 20
+static int api_snapshots(struct lve_web *w, const struct req *rq, struct answer *a, uint32_t scope)
+{
+	struct lve_snaps sn = { 0 };
+	int64_t from, to;
+	uint32_t id;
+	int bad = 0, r;
+	size_t first;
+	FILE *f;
+
+	if (req_id(rq, scope, a, &id) || req_range(rq, a, &from, &to))
+		return 0;
+	if (w->snap_dir) {
+		r = lve_snaps_load(w->snap_dir, id, from, to, &sn, &bad);
+		if (r < 0) {
+			lve_snaps_free(&sn);
+			return answer_error(a, 500, "the snapshots cannot be read");
+		}
+	}
+	first = sn.n > WEB_SNAPS_MAX ? sn.n - WEB_SNAPS_MAX : 0;
+	f = open_memstream(&a->body, &a->len);
+	if (!f) {
+		lve_snaps_free(&sn);
+		return -ENOMEM;
+	}
+	fprintf(f, "{\"result\": \"success\", \"id\": %" PRIu32 ", \"from\": %lld, \"to\": %lld, \"total\": %zu, "
+		   "\"damaged\": %d, \"snapshots\": [",
+		id, (long long)from, (long long)to, sn.n, bad);
+	for (size_t i = sn.n; i-- > first;) {
+		fputs(i + 1 < sn.n ? ",\n  " : "\n  ", f);
+		lve_snap_json(f, &sn.v[i]);
+	}
+	fprintf(f, "%s]}\n", sn.n ? "\n" : "");
+	lve_snaps_free(&sn);
+	return fclose(f) == 0 ? 0 : -ENOMEM;
+}
+
 static int route(struct lve_web *w, const struct req *rq, struct answer *a)
 {
 	uint32_t scope;
@@ -565,6 +609,8 @@ static int route(struct lve_web *w, const struct req *rq, struct answer *a)
 		return api_lve(w, rq, a, scope, false);
 	if (!strcmp(rq->path, "/api/chart.svg"))
 		return api_lve(w, rq, a, scope, true);
+	if (!strcmp(rq->path, "/api/snapshots"))
+		return api_snapshots(w, rq, a, scope);
 	return answer_error(a, 404, "no such API");
 }
 
@@ -786,6 +832,13 @@ int lve_web_start(const struct lvestats_conf *conf, struct lve_web **out)
 	if (r < 0)
 		goto fail;
 	load_static(w, conf->web_root ? conf->web_root : DATADIR "/openlve/web");
+	if (!conf->disable_snapshots) {
+		w->snap_dir = strdup(conf->snapshot_dir ? conf->snapshot_dir : LVE_SNAP_DIR_DEFAULT);
+		if (!w->snap_dir) {
+			r = -ENOMEM;
+			goto fail;
+		}
+	}
 	r = lve_db_open_flags(conf, LVE_DB_READONLY, &w->db);
 	if (r < 0)
 		goto fail;
@@ -834,6 +887,7 @@ void lve_web_stop(struct lve_web *w)
 		close(w->wakefd);
 	if (w->db)
 		lve_db_close(w->db);
+	free(w->snap_dir);
 	for (size_t i = 0; i < ELEMENTSOF(w->files); i++)
 		free(w->files[i].data);
 	explicit_bzero(w->secret, sizeof(w->secret));

@@ -9,6 +9,8 @@
  *   GET /api/top?t=&period=|from=&to=&order=&limit=   admin: LVEs over a range
  *   GET /api/lve?t=&id=&period=|from=&to=             one LVE: summary + series
  *   GET /api/chart.svg?t=&id=&period=|from=&to=       its chart (chart.c)
+ *   GET /api/snapshots?t=&id=&period=|from=&to=       its incident snapshots, newest 20
+ *                                                     (lve-read-snapshot --json shapes)
  *
  * Every /api answer needs a token (webtoken.h): "admin" sees every LVE, an
  * LVE id token sees only that LVE (403 otherwise, also for an expired or

@@ -63,96 +63,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-static const char *const fault_names[7] = { "cpu", "ep", "pmem", "vmem", "nproc", "io", "iops" };
-static const char *const usage_names[6] = { "cpu", "pmem", "ep", "nproc", "io", "iops" };
-
-struct snaps {
-	struct lve_snap *v;
-	size_t n, cap;
-};
-
-static void snaps_free(struct snaps *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		lve_snap_clear(&s->v[i]);
-	free(s->v);
-}
-
-/* Read every record of LVE id in [from, to) from its day files. */
-static int load(const char *dir, uint32_t id, int64_t from, int64_t to, struct snaps *out, int *bad)
-{
-	char path[4096];
-
-	for (int64_t day = from - from % 86400; day < to; day += 86400) {
-		time_t t = (time_t)day;
-		struct tm tm;
-		char name[32];
-		FILE *f;
-		unsigned line = 0;
-		int fd;
-
-		gmtime_r(&t, &tm);
-		strftime(name, sizeof(name), "%Y-%m-%d.snap", &tm);
-		snprintf(path, sizeof(path), "%s/%" PRIu32 "/%s", dir, id, name);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
-		f = fdopen(fd, "r");
-		if (!f) {
-			close(fd);
-			return -errno;
-		}
-		for (;;) {
-			struct lve_snap s = { 0 };
-			int r = lve_snap_read(f, &s, &line);
-
-			if (r == 0)
-				break;
-			if (r < 0) {
-				(*bad)++;
-				continue;
-			}
-			if (s.ts < from || s.ts >= to || s.id != id) {
-				lve_snap_clear(&s);
-				continue;
-			}
-			if (out->n == out->cap) {
-				size_t cap = out->cap ? out->cap * 2 : 16;
-				struct lve_snap *v = realloc(out->v, cap * sizeof(*v));
-
-				if (!v) {
-					lve_snap_clear(&s);
-					fclose(f);
-					return -ENOMEM;
-				}
-				out->v = v;
-				out->cap = cap;
-			}
-			out->v[out->n++] = s;
-		}
-		fclose(f);
-	}
-	return 0;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static void when(int64_t ts, char *buf, size_t size)
 {
@@ -207,43 +117,6 @@ static void print_text(FILE *o, const struct lve_snap *s, const char *user)
 	fputc('\n', o);
 }
 
-static void print_json(FILE *o, const struct lve_snap *s)
-{
-	fprintf(o, "{\"timestamp\": %" PRId64 ", \"incident_start\": %" PRId64 ", \"faults\": {", s->ts, s->incident);
-	for (int k = 0; k < 7; k++)
-		fprintf(o, "%s\"%s\": %" PRIu64, k ? ", " : "", fault_names[k], s->faults[k]);
-	fputs("}, \"usage\": {", o);
-	for (int k = 0; k < 6; k++) {
-		if (k == 0)
-			fprintf(o, "\"cpu\": %.2f", (double)s->usage[0] / 100.0);
-		else
-			fprintf(o, ", \"%s\": %" PRIu64, usage_names[k], s->usage[k]);
-	}
-	fprintf(o, "}, \"nprocs\": %" PRIu32 ", \"truncated\": %s, \"processes\": [", s->nprocs,
-		s->truncated ? "true" : "false");
-	for (size_t i = 0; i < s->nproc; i++) {
-		const struct lve_snap_proc *p = &s->procs[i];
-
-		fprintf(o, "%s{\"pid\": %d, \"ppid\": %d, \"uid\": %" PRIu32 ", \"state\": \"%c\", \"threads\": %" PRIu32
-			   ", \"cpu_seconds\": %.3f, \"rss\": %" PRIu64 ", \"read_bytes\": %" PRIu64
-			   ", \"write_bytes\": %" PRIu64 ", \"cmdline\": ",
-			i ? ", " : "", (int)p->pid, (int)p->ppid, p->uid, p->state, p->threads,
-			(double)p->cpu_ms / 1000.0, p->rss, p->read_bytes, p->write_bytes);
-		json_str(o, p->cmd);
-		fputc('}', o);
-	}
-	fputs("], \"http_requests\": [", o);
-	for (size_t i = 0; i < s->nreq; i++) {
-		const struct lve_snap_req *q = &s->reqs[i];
-
-		fprintf(o, "%s{\"pid\": %d, \"tid\": %d, \"since\": %" PRId64 ", \"request\": ", i ? ", " : "",
-			(int)q->pid, (int)q->tid, q->when);
-		json_str(o, q->text);
-		fputc('}', o);
-	}
-	fputs("]}", o);
-}
-
 /* --unit: "auto" (0), or N with h, d or w. */
 static int parse_unit(const char *u, int64_t *out)
 {
@@ -266,7 +139,7 @@ static int parse_unit(const char *u, int64_t *out)
 	}
 }
 
-static void print_stats(FILE *o, const struct snaps *sn, int64_t from, int64_t to, int64_t unit, bool json,
+static void print_stats(FILE *o, const struct lve_snaps *sn, int64_t from, int64_t to, int64_t unit, bool json,
 			uint32_t id)
 {
 	bool first = true;
@@ -305,7 +178,7 @@ static void print_stats(FILE *o, const struct snaps *sn, int64_t from, int64_t t
 				   ", \"faults\": {",
 				first ? "" : ",", (long long)b0, (long long)b1, incidents, snaps);
 			for (int k = 0; k < 7; k++)
-				fprintf(o, "%s\"%s\": %" PRIu64, k ? ", " : "", fault_names[k], f[k]);
+				fprintf(o, "%s\"%s\": %" PRIu64, k ? ", " : "", lve_snap_fault_names[k], f[k]);
 			fputs("}}", o);
 		} else {
 			when(b0, a, sizeof(a));
@@ -345,7 +218,7 @@ int main(int argc, char **argv)
 	const char *config = NULL, *dir = NULL, *unit_s = "1d";
 	bool list = false, json = false, stats = false;
 	struct lvestats_conf conf = { 0 };
-	struct snaps sn = { 0 };
+	struct lve_snaps sn = { 0 };
 	char uname[256] = "N/A";
 	int64_t now = (int64_t)time(NULL), from, to, unit = 86400, ts = -1;
 	uint32_t id = 0;
@@ -429,9 +302,9 @@ int main(int argc, char **argv)
 		}
 		dir = conf.snapshot_dir ? conf.snapshot_dir : LVE_SNAP_DIR_DEFAULT;
 	}
-	r = load(dir, id, from, to, &sn, &bad);
+	r = lve_snaps_load(dir, id, from, to, &sn, &bad);
 	if (r < 0) {
-		snaps_free(&sn);
+		lve_snaps_free(&sn);
 		return fail(1, "cannot read the snapshots of LVE %" PRIu32 " in %s: %s%s", id, dir, strerror(-r),
 			    r == -EACCES ? " (run as root)" : "");
 	}
@@ -452,7 +325,7 @@ int main(int argc, char **argv)
 		if (!o) {
 			if (fd >= 0)
 				close(fd);
-			snaps_free(&sn);
+			lve_snaps_free(&sn);
 			return fail(1, "cannot write %s: %s", output, strerror(errno));
 		}
 	}
@@ -474,11 +347,11 @@ int main(int argc, char **argv)
 			fputs("], \"result\": \"success\"}\n", o);
 	} else if (json) {
 		fprintf(o, "{\"id\": %" PRIu32 ", \"username\": ", id);
-		json_str(o, uname);
+		lve_snap_json_str(o, uname);
 		fputs(", \"snapshots\": [", o);
 		for (size_t i = 0; i < sn.n; i++) {
 			fputs(i ? ",\n  " : "\n  ", o);
-			print_json(o, &sn.v[i]);
+			lve_snap_json(o, &sn.v[i]);
 		}
 		fprintf(o, "%s], \"result\": \"success\"}\n", sn.n ? "\n" : "");
 	} else {
@@ -487,7 +360,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sn.n; i++)
 			print_text(o, &sn.v[i], uname);
 	}
-	snaps_free(&sn);
+	lve_snaps_free(&sn);
 	lvestats_conf_free(&conf);
 	if (fflush(o) != 0 || ferror(o) || (o != stdout && fclose(o) != 0))
 		return fail(1, "cannot write %s", output ? output : "the output");

@@ -227,6 +227,10 @@ TEST(customer_view_shows_one_lve_and_its_chart)
 		ASSERT(pts >= 4 && pts <= 5); /* one hour of history in 15-minute buckets (a day's chart) */
 	}
 	ASSERT(strstr(dom, "<th>average</th><td>50.0</td>"));
+	/* [issue 11] the snapshot with the web request running then, as text (markup escaped) */
+	ASSERT(strstr(dom, "<td>GET shop-a.example /cart.php?q=&lt;b&gt;bold&lt;/b&gt;</td>"));
+	ASSERT(strstr(dom, "1 processes, 1 web requests"));
+	ASSERT(!strstr(dom, "<b>bold</b>") && !strstr(dom, "site-b"));
 	free(dom);
 	snprintf(png, sizeof(png), "%s/customer.png", dir);
 	snprintf(shot, sizeof(shot), "--window-size=1100,1700 --screenshot=%s", png);

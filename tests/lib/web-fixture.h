@@ -12,7 +12,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <errno.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "stats.h"
@@ -49,6 +51,38 @@ static inline int make_db(void)
 	}
 	lve_db_close(db);
 	return r < 0 ? r : 0;
+}
+
+/*
+ * [issue 11] Incident snapshots in <dir>/snapshots (snapshot.h's format):
+ * LVE 4242 ten minutes ago with one process and one web request whose URL
+ * carries markup (the page must show it as text), LVE 4343 one with a
+ * request of its own (a 4242 link must never show it).
+ */
+static char snapdir[700];
+
+static inline int make_snap(uint32_t id, int64_t ts, const char *cmd, const char *req)
+{
+	char path[900], day[32];
+	time_t t = (time_t)ts;
+	struct tm tm;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%u", snapdir, id);
+	if (mkdir(snapdir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof(day), "%Y-%m-%d.snap", &tm);
+	snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", day);
+	f = fopen(path, "ae");
+	if (!f)
+		return -errno;
+	fprintf(f, "S %lld %u %lld 0 3 0 0 0 0 0 5000 268435456 20 5 0 0 1 0\n"
+		   "P 777 1 1001 R 1 1500 4194304 0 0 %s\nR 777 777 %lld %s\nE\n",
+		(long long)ts, id, (long long)ts - 30, cmd, (long long)ts - 2, req);
+	return fclose(f) == 0 ? 0 : -EIO;
 }
 
 /* One HTTP exchange: raw request text in, status and body out (body malloc'd, may be NULL). */
@@ -143,6 +177,15 @@ static inline int start(void)
 	r = make_db();
 	if (r < 0)
 		return r;
+	snprintf(snapdir, sizeof(snapdir), "%s/snapshots", dir);
+	r = make_snap(4242, now - 600, "php-cgi\\x20/home/a/cart.php",
+		      "GET\\x20shop-a.example\\x20/cart.php?q=<b>bold</b>");
+	if (r < 0)
+		return r;
+	r = make_snap(4343, now - 300, "php-cgi", "GET\\x20site-b.example\\x20/b-secret");
+	if (r < 0)
+		return r;
+	c.snapshot_dir = snapdir;
 	r = lve_web_secret_load(secretfile, 1, secret);
 	if (r < 0)
 		return r;

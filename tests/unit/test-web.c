@@ -109,6 +109,25 @@ TEST(customer_sees_only_their_lve)
 	GET_STATUS(path, 403);
 	snprintf(path, sizeof(path), "/api/top?t=%s", tok);
 	GET_STATUS(path, 403);
+	/* [issue 11] its snapshots, with the web requests running then; never another LVE's */
+	snprintf(path, sizeof(path), "/api/snapshots?t=%s&period=1h", tok);
+	ASSERT_OK(get(path, &st, &b));
+	ASSERT_EQ(st, 200);
+	ASSERT(strstr(b, "\"id\": 4242") && strstr(b, "\"total\": 1,"));
+	ASSERT(strstr(b, "\"http_requests\": [{\"pid\": 777, \"tid\": 777, "));
+	ASSERT(strstr(b, "\"request\": \"GET shop-a.example /cart.php?q=<b>bold</b>\"}"));
+	ASSERT(strstr(b, "\"cmdline\": \"php-cgi /home/a/cart.php\""));
+	ASSERT(!strstr(b, "site-b") && !strstr(b, "4343"));
+	free(b);
+	snprintf(path, sizeof(path), "/api/snapshots?t=%s&id=4343&period=1h", tok);
+	GET_STATUS(path, 403);
+	snprintf(path, sizeof(path), "/api/snapshots?t=%s&period=1m", tok);
+	ASSERT_OK(get(path, &st, &b));
+	ASSERT_EQ(st, 200);
+	ASSERT(strstr(b, "\"total\": 0,") && strstr(b, "\"snapshots\": []"));
+	free(b);
+	snprintf(path, sizeof(path), "/api/snapshots?t=%s&period=99999d", tok);
+	GET_STATUS(path, 400);
 	return 0;
 }
 

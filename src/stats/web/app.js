@@ -101,6 +101,46 @@ function loadDetail(id) {
     $('chart').src = '/api/chart.svg?' + q.toString() + '&_=' + Date.now();
     $('chart').dataset.points = j.series.length;
     $('detail').hidden = false;
+    return loadSnapshots(args);
+  });
+}
+
+/* Incident snapshots (lve-read-snapshot's data): the processes and the web
+ * requests running when the LVE hit a limit. Text only (textContent). */
+function table(head, rows) {
+  const t = document.createElement('table');
+  const hr = t.createTHead().insertRow();
+  for (const h of head) { const th = document.createElement('th'); th.textContent = h; hr.appendChild(th); }
+  const tb = t.createTBody();
+  for (const r of rows) { const tr = tb.insertRow(); for (const v of r) cell(tr, v); }
+  return t;
+}
+
+function loadSnapshots(args) {
+  return api('/api/snapshots', args).then(j => {
+    const box = $('snaps');
+    box.textContent = '';
+    $('snap-none').hidden = j.snapshots.length > 0;
+    for (const s of j.snapshots) {
+      const d = document.createElement('details');
+      d.className = 'snapshot';
+      const sum = document.createElement('summary');
+      const f = Object.keys(s.faults).filter(k => s.faults[k] > 0).map(k => k.toUpperCase() + ' ' + s.faults[k]);
+      sum.textContent = new Date(s.timestamp * 1000).toLocaleString() + ': faults ' + (f.join(', ') || 'none') +
+        '; ' + s.nprocs + ' processes, ' + s.http_requests.length + ' web requests';
+      d.appendChild(sum);
+      if (s.http_requests.length) {
+        const h = document.createElement('h4'); h.textContent = 'Web requests being served'; d.appendChild(h);
+        d.appendChild(table(['PID', 'since', 'request'], s.http_requests.map(q =>
+          [q.pid, new Date(q.since * 1000).toLocaleTimeString(), q.request])));
+        d.lastChild.className = 'requests';
+      }
+      const h = document.createElement('h4'); h.textContent = 'Processes'; d.appendChild(h);
+      d.appendChild(table(['PID', 'CPU s', 'RSS MiB', 'command'], s.processes.map(p =>
+        [p.pid, p.cpu_seconds.toFixed(2), mib(p.rss), p.cmdline])));
+      if (box.children.length === 0) d.open = true;
+      box.appendChild(d);
+    }
   });
 }
 
