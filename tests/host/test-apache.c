@@ -29,6 +29,7 @@
 #include "lve-testenv.h"
 #include "lve/openlve.h"
 #include "placed-testenv.h"
+#include "snapshot.h" /* [issue 11] */
 
 #define LVE_CGI 4242001u /* LVEId of the CGI vhost (no user needed) */
 #define APACHE "/usr/sbin/apache2"
@@ -889,5 +890,61 @@ TEST(bad_directives_refused_at_config_time)
 	web_cleanup();
 	return 0;
 }
+
+/* [issue 11, s13] the requests being served appear in lved's snapshots */
+TEST(prefork_requests_being_served_are_in_the_snapshot)
+{
+	struct lve_snap_conf sc = { 0 };
+	struct lve_snapper *sn = NULL;
+	struct lve_snaps got = { 0 };
+	struct olve *h = NULL;
+	struct olve_usage u;
+	struct lve_sample x;
+	char snapdir[600], status[4096], want[64];
+	int64_t now;
+	pid_t client;
+	int bad = 0, r;
+
+	NEED_APACHE();
+	ASSERT_OK(web_prepare("prefork", NULL, NULL));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	client = fork();
+	ASSERT(client >= 0);
+	if (client == 0)
+		_exit(http_get("/cgi-bin/slow.cgi?order=42&x=%01", 0, NULL) == 200 ? 0 : 1);
+	for (long long end = now_ms() + 10000; now_ms() < end; usleep(50000))
+		if (lve_use(LVE_CGI, &u) == 0 && u.ep == 1)
+			break;
+	ASSERT_EQ(u.ep, 1);
+	/* what lved does after a pass that saw a fault of the LVE */
+	snprintf(snapdir, sizeof(snapdir), "%s/snapshots", web.dir);
+	sc.dir = snapdir;
+	ASSERT_OK(lve_snapper_new(&sc, &sn));
+	ASSERT_OK(olve_open(&h, 0));
+	now = (int64_t)time(NULL);
+	x = (struct lve_sample){ .id = LVE_CGI, .ts = now, .interval = 5, .EPf = 1, .aEP = 1 };
+	r = lve_snapper_pass(sn, h, &x, 1);
+	olve_close(h);
+	lve_snapper_free(sn);
+	ASSERT_EQ(r, 1);
+	r = lve_snaps_load(snapdir, LVE_CGI, now - 60, now + 60, &got, &bad);
+	if (r == 0 && got.n == 1 && got.v[0].nreq == 1)
+		fprintf(stderr, "# request of pid %d: %s\n", (int)got.v[0].reqs[0].pid, got.v[0].reqs[0].text);
+	ASSERT_EQ(r, 0);
+	ASSERT_EQ(got.n, 1);
+	ASSERT_EQ(got.v[0].nreq, 1);
+	ASSERT_STREQ(got.v[0].reqs[0].text, "GET 127.0.0.1 /cgi-bin/slow.cgi?order=42&x=%01");
+	/* labelled by the Apache child serving it, which runs as www-data */
+	snprintf(want, sizeof(want), "/proc/%d/status", (int)got.v[0].reqs[0].pid);
+	ASSERT(lte_read(want, status, sizeof(status)) > 0);
+	ASSERT(strstr(status, "\nUid:\t33\t"));
+	lve_snaps_free(&got);
+	ASSERT_OK(waitpid(client, &r, 0) == client ? 0 : -ECHILD);
+	ASSERT(WIFEXITED(r) && WEXITSTATUS(r) == 0);
+	web_cleanup();
+	return 0;
+}
+/* [/issue 11] */
 
 TAP_MAIN()
