@@ -8,6 +8,8 @@
  *   olve       olve_enter + olve_leave (liblve.so.0 of this build; EP slot
  *              lock included: the LVE has the default EP limit)
  *   seed       lve_enter + lve_leave (the seed API LSAPI calls)
+ *   annotated  olve_enter + olve_annotate (a request label, as mod_openlve
+ *              writes per request) + olve_leave
  *   libcgroup  Debian's libcgroup 2.0.2: cgroup_attach_task into the same
  *              groups and back (dlopen RTLD_LOCAL|RTLD_DEEPBIND)
  *   unpriv     a child forked after the root lve_instance_init that drops
@@ -230,7 +232,7 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 	int in_fd[BENCH_MAX_HIER], out_fd[BENCH_MAX_HIER], all_fd[BENCH_MAX_HIER], ng_in = 0, ng_out = 0, nmoved = 0;
 	bool moved[BENCH_MAX_HIER];
 	struct cgroup *g_in[BENCH_MAX_HIER], *g_out[BENCH_MAX_HIER];
-	double t_bare[64], t_all[64], t_olve[64], t_seed[64], t_cg[64];
+	double t_bare[64], t_all[64], t_olve[64], t_seed[64], t_cg[64], t_note[64];
 	struct liblve *inst = NULL;
 	struct cgapi cg;
 	struct olve *h = NULL;
@@ -350,6 +352,15 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 				return 1;
 		t_olve[rep] = (bench_now_us() - t0) / (double)iters;
 
+		/* [issue 11] the same with the request label mod_openlve writes per entry */
+		t0 = bench_now_us();
+		for (long k = 0; k < iters; k++)
+			if (olve_enter(h, LVE_ID, 0, &cookie) < 0 ||
+			    olve_annotate(cookie, "GET www.example.com /index.php?page=1") < 0 ||
+			    olve_leave(h, cookie) < 0)
+				return 1;
+		t_note[rep] = (bench_now_us() - t0) / (double)iters;
+
 		t0 = bench_now_us();
 		for (long k = 0; k < iters; k++)
 			if (lve_enter(inst, LVE_ID, UINT32_MAX, UINT32_MAX, &cookie) < 0 || lve_leave(inst, &cookie) < 0)
@@ -391,6 +402,8 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 		       bare > 0 ? bench_median(t_all, reps) / bare : 0.0);
 		printf("  %-44s %9.2f us\n", "olve_enter + olve_leave", olve);
 		printf("  %-44s %9.2f us\n", "lve_enter + lve_leave (seed API)", seed);
+		printf("  %-44s %9.2f us  (%.2fx olve: the label's cost)\n", "olve_enter + olve_annotate + olve_leave",
+		       bench_median(t_note, reps), olve > 0 ? bench_median(t_note, reps) / olve : 0.0);
 		if (have_cg)
 			printf("  %-44s %9.2f us\n", "libcgroup 2.0.2 cgroup_attach_task there+back", lcg);
 		else
