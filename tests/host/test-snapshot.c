@@ -329,6 +329,26 @@ static int note_magic_slots(uint32_t id)
 	return n;
 }
 
+/* Notes of state file `path` whose text is 479 'u's written by pid (-1 on a wrong one). */
+static int long_notes(const char *path, pid_t pid)
+{
+	struct olve_note n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = 0;
+
+	if (fd < 0)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		if (pread(fd, &n, sizeof(n), OLVE_NOTE_BASE + i * (off_t)sizeof(n)) == (ssize_t)sizeof(n) &&
+		    n.magic == OLVE_NOTE_MAGIC && n.text[0] == 'u') {
+			if (strnlen(n.text, sizeof(n.text)) != OLVE_NOTE_TEXT - 1 || n.pid != pid ||
+			    strspn(n.text, "u") != OLVE_NOTE_TEXT - 1)
+				found = -1000;
+			found++;
+		}
+	close(fd);
+	return found;
+}
+
 static int drop_and_open(void *arg)
 {
 	const char *path = arg;
@@ -419,6 +439,18 @@ TEST(web_requests_labelled_by_their_entries_are_in_the_snapshot)
 	ASSERT(strstr(run.out, "\"http_requests\": [{\"pid\": "));
 	ASSERT(strstr(run.out, "\"request\": \"GET site-a.example /cart.php?x=\\u0001<b>\"}]"));
 
+	/* a long label is cut at 479 bytes; leaving removes it */
+	{
+		char longtext[1000];
+
+		memset(longtext, 'u', sizeof(longtext) - 1);
+		longtext[sizeof(longtext) - 1] = 0;
+		ASSERT_OK(olve_enter(h, ID, OLVE_ENTER_PROCESS, &cookie));
+		ASSERT_OK(olve_annotate(cookie, longtext));
+		ASSERT_EQ(long_notes(path, getpid()), 1);
+		ASSERT_OK(olve_leave(h, cookie));
+		ASSERT_EQ(long_notes(path, getpid()), 0);
+	}
 	/* entries without a place for a label, and callers outside any LVE */
 	ASSERT_ERR(olve_annotate(1, "x"), ESRCH);
 	ASSERT_OK(olve_enter(h, ID, OLVE_ENTER_NO_MAXENTER | OLVE_ENTER_PROCESS, &cookie));
