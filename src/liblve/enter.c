@@ -271,6 +271,7 @@ static void atfork_child(void)
 				t->leavefd[i] = safe_close(t->leavefd[i]);
 			}
 			t->slotfd = -1; /* a pool fd: closed above */
+			t->noted = false; /* the parent's label stays the parent's */
 			t->pool = NULL;
 			t->next = t->prev = NULL;
 			continue;
