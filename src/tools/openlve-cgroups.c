@@ -64,7 +64,7 @@ static void scope_usage(FILE *f)
 		   "  -d, --set-default       make SLICE/SCOPE the default systemd cgroup (the file\n"
 		   "                          libcgroup reads) and apply it\n"
 		   "  -c, --child NAME        then create group NAME (relative to the default when -d)\n"
-		   "                          for the controllers of -g\n");
+		   "                          for the controllers of -g (none: an empty cgroup v2 group)\n");
 }
 
 static int scope_main(int argc, char **argv)
@@ -157,9 +157,8 @@ static int scope_main(int argc, char **argv)
 	}
 	name = argv[optind];
 	scope = strchr(name, '/');
-	if (!scope || strchr(scope + 1, '/') || (size_t)(scope - name) >= sizeof(slice) || (nset && !nctrl) ||
-	    (child && !nctrl)) {
-		fprintf(stderr, "openlve-cgroups scope: want SLICE/SCOPE (e.g. user.slice/x.scope); -r and -c need -g\n");
+	if (!scope || strchr(scope + 1, '/') || (size_t)(scope - name) >= sizeof(slice) || (nset && !nctrl)) {
+		fprintf(stderr, "openlve-cgroups scope: want SLICE/SCOPE (e.g. user.slice/x.scope); -r needs -g\n");
 		return 2;
 	}
 	memcpy(slice, name, (size_t)(scope - name));
