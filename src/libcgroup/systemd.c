@@ -332,8 +332,23 @@ _public_ int cgroup_set_default_systemd_cgroup(void)
 		return 0;
 	strcat(path, "/");
 	strcat(path, slash + 1);
-	/* the scope becomes the root of every group name, like a namespace */
-	return cgroup_set_namespace(NULL, path) == 0 ? 1 : 0;
+	/*
+	 * The scope becomes the root of group names, like a namespace, in every
+	 * hierarchy that has it. On cgroup v1 systemd makes a unit's group only
+	 * in the hierarchies of the controllers it manages for it (never
+	 * cpuset): those without the scope keep their root. 1 when at least
+	 * one controller got it.
+	 */
+	{
+		const struct cg_sys *sys = cg_sys_get();
+		int applied = 0;
+
+		for (int c = 0; c < CG_CTRL_COUNT; c++)
+			if (sys->ctrl_mount[c] >= 0 && cg_ctrl_resolve(sys, c) == c &&
+			    cgroup_set_namespace(cg_ctrl_name(c), path) == 0)
+				applied = 1;
+		return applied;
+	}
 }
 
 /* ----------------------------------------------------------- option list */

@@ -1004,6 +1004,27 @@ TEST(cgxset_cgxget_convert_between_versions)
 
 /* ================================================================== systemd */
 
+/* The default scope's test dirs (at the pids mount root), removed by the parent after the test. */
+static char (*sd_dirs)[3][400];
+
+static void sd_cleanup(void)
+{
+	for (int i = 2; i >= 0; i--)
+		if ((*sd_dirs)[i][0] && rmdir((*sd_dirs)[i]) == 0)
+			(*sd_dirs)[i][0] = 0;
+}
+
+static const struct tap_hooks sd_hooks = { .after_each = sd_cleanup, .after_all = sd_cleanup };
+
+__attribute__((constructor)) static void sd_init(void)
+{
+	sd_dirs = mmap(NULL, sizeof(*sd_dirs), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (sd_dirs == MAP_FAILED)
+		abort();
+	memset(sd_dirs, 0, sizeof(*sd_dirs));
+	tap_register_hooks(&sd_hooks);
+}
+
 TEST(systemd_scopes_options_and_default_file)
 {
 	struct cgroup_systemd_scope_opts o;
@@ -1056,6 +1077,40 @@ TEST(systemd_scopes_options_and_default_file)
 	/* olt.slice/x.scope does not exist below the mounts: not set */
 	ASSERT_EQ(cgroup_set_default_systemd_cgroup(), 0);
 	ASSERT_EQ(cgroup_write_systemd_default_cgroup("bad", "x.scope"), ECGINVAL);
+	/*
+	 * A scope present in one v1 hierarchy only (systemd makes a unit's
+	 * group only where it manages a controller for it): group names of that
+	 * controller are rooted there, the others keep theirs.
+	 */
+	{
+		const struct cgtest_hier *ph = cgtest_hier_for("pids");
+		char slice[64], kid[450];
+		struct cgroup *k;
+
+		if (!ph || ph->version != 1 || strcmp(ph->own, "/") || cgtest_version("cpu") != 1)
+			return 0; /* this host's layout does not allow it without touching others' groups */
+		snprintf(slice, sizeof(slice), "olt%08x.slice", (unsigned)random());
+		snprintf((*sd_dirs)[0], sizeof((*sd_dirs)[0]), "%s/%s", ph->mount, slice);
+		snprintf((*sd_dirs)[1], sizeof((*sd_dirs)[1]), "%s/%s/x.scope", ph->mount, slice);
+		snprintf((*sd_dirs)[2], sizeof((*sd_dirs)[2]), "%s/%s/x.scope/kid", ph->mount, slice);
+		ASSERT_OK(mkdir((*sd_dirs)[0], 0755));
+		ASSERT_OK(mkdir((*sd_dirs)[1], 0755));
+		ASSERT_EQ(cgroup_write_systemd_default_cgroup(slice, "x.scope"), 0);
+		ASSERT_EQ(cgroup_set_default_systemd_cgroup(), 1);
+		k = cgroup_new_cgroup("kid");
+		ASSERT(k && cgroup_add_controller(k, "pids"));
+		ASSERT_EQ(cgroup_create_cgroup(k, 0), 0);
+		ASSERT_OK(access((*sd_dirs)[2], F_OK));
+		/* cpu has no such scope: its names stay in the test's own root */
+		snprintf(kid, sizeof(kid), "%s/kid", cgtest_root("cpu"));
+		ASSERT(access(kid, F_OK) != 0);
+		ASSERT(cgroup_add_controller(k, "cpu"));
+		ASSERT_EQ(cgroup_create_cgroup(k, 0), 0);
+		ASSERT_OK(access(kid, F_OK));
+		ASSERT_EQ(cgroup_delete_cgroup(k, 0), 0);
+		ASSERT(access((*sd_dirs)[2], F_OK) != 0 && access(kid, F_OK) != 0);
+		cgroup_free(&k);
+	}
 	return 0;
 }
 
