@@ -120,6 +120,11 @@ struct olve {
 	pthread_mutex_t lock;
 	void *cache;  /* per-LVE fd cache, owned by lve.c */
 	int brokerfd; /* priv.c: socket to the broker (OLVE_OPEN_DELEGATE), -1 */
+	/* threads.c: the server's cgroup v2 threaded subtree (olve_tcg_*) */
+	int tcg_dirfd;      /* O_DIRECTORY fd of <server cgroup>/openlve-threads, -1 */
+	int tcg_hier;       /* index of the v2 hierarchy it is on, -1 */
+	const char *tcg_why; /* static text: why there is none (NULL when there is) */
+	void *tcg_table;    /* per-LVE thread children of this process (threads.c) */
 };
 
 /* Index of the hierarchy serving controller `ctrl` (io and blkio are one), or -1. */
@@ -379,7 +384,38 @@ _hidden_ int olve_broker_lve(struct olve *h, uint32_t id, bool create, struct ol
 _hidden_ int olve_broker_state(struct olve *h, uint32_t id);
 /* The calling process's thread `tid`'s origin fds and paths (malloc'd), from the broker. */
 _hidden_ int olve_broker_origin(const struct olve *h, pid_t tid, int fds[static OLVE_MAX_HIER],
-				char *paths[static OLVE_MAX_HIER]);
+				int tfds[static OLVE_MAX_HIER], char *paths[static OLVE_MAX_HIER]);
+
+/* --------------------------------------------------------------- threads */
+/*
+ * threads.c: CPU limits of request threads on cgroup v2 through a threaded
+ * subtree below the server's delegated cgroup (see its header).
+ */
+#define OLVE_TCG_DIR "openlve-threads"
+
+/* Fields to their "none" values (olve_open calls it first). */
+_hidden_ void olve_tcg_init(struct olve *h);
+/* Privileged opener: make <own cgroup>/openlve-threads when the cgroup is delegated. Never fails:
+ * without it h->tcg_why says why. */
+_hidden_ int olve_tcg_setup(struct olve *h);
+/* Why thread entries are EP only (static text). */
+_hidden_ const char *olve_tcg_why(const struct olve *h);
+/* The cgroup path lies in an openlve-threads subtree. */
+_hidden_ bool olve_tcg_path_inside(const char *path);
+/* Privileged side (opener or broker): the thread child of LVE id, created when missing:
+ * fds[0] its cgroup.threads, fds[1] its cpu.max (O_WRONLY). */
+_hidden_ int olve_tcg_lve_open(struct olve *h, uint32_t id, int fds[static 2]);
+/*
+ * Entry: *threadsfd = the kept cgroup.threads fd of LVE id's thread child
+ * (first call per process and LVE: made / opened, through the broker when
+ * unprivileged), cpu.max rewritten when lim's CPU fields changed since the
+ * last write. -EOPNOTSUPP: no tree (olve_tcg_why); -EMFILE: table full.
+ */
+_hidden_ int olve_tcg_get(struct olve *h, uint32_t id, const struct olve_limits *lim, int *threadsfd);
+/* Close the table and the tree fd (the tree stays: threads.c). */
+_hidden_ void olve_tcg_close(struct olve *h);
+/* The broker's fds of olve_tcg_lve_open (priv.c). */
+_hidden_ int olve_broker_tcg(struct olve *h, uint32_t id, int fds[static 2]);
 
 /* ----------------------------------------------------------------- enter */
 /*
@@ -390,11 +426,13 @@ _hidden_ int olve_broker_origin(const struct olve *h, pid_t tid, int fds[static 
 /*
  * The broker's side of an origin request: for thread `tid` of process
  * `pid`, per hierarchy of h the O_WRONLY tasks (v1) / cgroup.procs (v2) fd
- * of its cgroup and that cgroup's path (malloc'd). -ESRCH: tid is not a
- * thread of pid; -EPERM: it is inside an LVE.
+ * of its cgroup and that cgroup's path (malloc'd); tfds: on v2 hierarchies
+ * that cgroup's cgroup.threads (where a thread entry leaves to), else -1.
+ * -ESRCH: tid is not a thread of pid; -EPERM: it is inside an LVE (or an
+ * openlve-threads child).
  */
 _hidden_ int olve_origin_open(struct olve *h, pid_t pid, pid_t tid, int fds[static OLVE_MAX_HIER],
-			      char *paths[static OLVE_MAX_HIER]);
+			      int tfds[static OLVE_MAX_HIER], char *paths[static OLVE_MAX_HIER]);
 /* True (and *id, may be NULL) when the calling thread is inside an LVE it entered itself. No syscall. */
 _hidden_ bool olve_thread_entered(uint32_t *id);
 

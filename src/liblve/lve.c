@@ -507,6 +507,7 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 		return -ENOMEM;
 	h->statefd = -1;
 	h->brokerfd = -1;
+	olve_tcg_init(h);
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		h->hier[i].rootfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
@@ -531,6 +532,7 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	h->ncpus = n > 0 ? (int)n : 1;
 	if ((flags & OLVE_OPEN_DELEGATE) && olve_privileged()) {
+		(void)olve_tcg_setup(h); /* threads.c: before the broker, which inherits the tree */
 		r = olve_broker_start(h); /* priv.c */
 		if (r < 0)
 			goto fail;
@@ -584,6 +586,7 @@ _public_ void olve_close(struct olve *h)
 	}
 	safe_close(h->statefd);
 	safe_close(h->brokerfd);
+	olve_tcg_close(h);
 	olve_conf_free(&h->conf);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
