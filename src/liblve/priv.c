@@ -131,7 +131,8 @@ _hidden_ bool olve_broker_wanted(const struct olve *h)
 
 _hidden_ bool olve_may_enter(const struct olve *h)
 {
-	return olve_privileged() || (h && h->brokerfd >= 0);
+	/* the handle first: no capget(2) per entry for a web server's children */
+	return (h && h->brokerfd >= 0) || olve_privileged();
 }
 
 /* ------------------------------------------------------------ messages */
