@@ -9,12 +9,17 @@
  *   split the threads of one process across cgroups, so a single-threaded
  *   caller (prefork child, CGI) and OLVE_ENTER_PROCESS move the whole
  *   process (`cgroup.procs`), while a thread of a multi-threaded process
- *   (Apache event/worker, LiteSpeed) is entered WITHOUT moving anything on
- *   the v2 hierarchy: the entry holds its EP slot (exact, -E2BIG past the
- *   limit) and VMEM, the process and its other threads stay where they are
- *   and are never throttled by one customer's limits; CPU, memory, IO and
- *   NPROC do not apply to such an entry (one syslog line per process says
- *   so). The thread count is read from /proc/self/stat at each v2 entry.
+ *   (Apache event/worker, LiteSpeed) is entered WITHOUT moving its process:
+ *   the entry holds its EP slot (exact, -E2BIG past the limit) and VMEM, the
+ *   process and its other threads stay where they are and are never
+ *   throttled by one customer's limits. When the server's cgroup is
+ *   delegated, the thread itself moves into the LVE's threaded child below
+ *   it (threads.c: cgroup.threads there, back to the origin's
+ *   cgroup.threads; cpu.max = the LVE's CPU limits, re-synced at entry);
+ *   otherwise nothing moves (EP only, one syslog line per process says
+ *   why). Memory, IO and NPROC never apply to such an entry. The thread
+ *   count is read from /proc/self/stat at each v2 entry, unless glibc's
+ *   __libc_single_threaded says the process never had a second thread.
  *   (A cgroup2 mount without controllers, as in hybrid mode, is not among
  *   the handle's hierarchies: it limits nothing.)
  *   An entry that moves the whole process (v2, OLVE_ENTER_PROCESS) excludes
