@@ -818,8 +818,13 @@ static int pool_get(struct olve *h, uint32_t id, const struct olve_lve_fds *lve,
 	struct ep_pool *p;
 	int fd;
 
-	if (fstat(lve->statefd, &st) < 0)
+	if (lve->map) {
+		/* noted by olve_state_attach: no fstat per entry */
+		st.st_dev = lve->state_dev;
+		st.st_ino = lve->state_ino;
+	} else if (fstat(lve->statefd, &st) < 0) {
 		return -errno;
+	}
 	pthread_mutex_lock(&g_lock);
 	p = pool_find(st.st_dev, st.st_ino, true);
 	if (p && p->nfree > 0) {
@@ -1202,7 +1207,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	r = olve_lve_get(h, id, true, &lve);
 	if (r < 0)
 		goto fail;
-	r = olve_state_read(lve->statefd, &st);
+	r = olve_state_read_fast(lve, &st);
 	if (r < 0)
 		goto fail;
 	if (st.flags & OLVE_F_DISABLED) {

@@ -162,6 +162,10 @@ struct olve_lve_fds {
 	int dirfd[OLVE_MAX_HIER];   /* lve<ID> dir in each hierarchy (index as h->hier) */
 	int tasksfd[OLVE_MAX_HIER]; /* its tasks / cgroup.procs, O_WRONLY */
 	int statefd;                /* state file, O_RDWR */
+	/* olve_state_attach(): read-only shared mapping of the state header (NULL: none), its file */
+	const struct olve_state *map;
+	dev_t state_dev;
+	ino_t state_ino;
 	/* lve.c's bookkeeping: do not touch */
 	atomic_uint refs; /* the cache's (while listed) + one per olve_lve_get not yet put */
 	uint64_t used;    /* cache clock at the last get (under h->lock) */
@@ -316,7 +320,8 @@ struct olve_state {
 	struct olve_limits limits; /* as last applied successfully; mask 0 = never */
 	uint64_t cpumask;          /* 1: fairsched_cpumask narrowed cpuset.cpus (entries then move into
 				    * the cpuset hierarchy too, see olve_hier_cpuset_only) */
-	uint64_t reserved[7];      /* zero; room for fields without a version bump */
+	uint64_t seq;              /* seqlock of the header: odd while a writer rewrites it (state.c) */
+	uint64_t reserved[6];      /* zero; room for fields without a version bump */
 };
 
 /* Name of the defaults record in the state dir. */
@@ -339,6 +344,19 @@ _hidden_ int olve_state_open(struct olve *h, uint32_t id, bool create);
 _hidden_ pid_t olve_state_lock_holder(void);
 /* Read the header (under an OFD read lock). -EBADMSG if short or not ours. Not from inside an update's fn. */
 _hidden_ int olve_state_read(int fd, struct olve_state *out);
+/*
+ * After f->statefd is set: map its header read-only (f->map) and note its
+ * device and inode (EP pools). Failure leaves f->map NULL (reads then lock).
+ */
+_hidden_ void olve_state_attach(struct olve_lve_fds *f);
+/* Undo olve_state_attach. */
+_hidden_ void olve_state_detach(struct olve_lve_fds *f);
+/*
+ * The entry's read of the header: without a system call through f->map
+ * (seqlock: every header write makes seq odd, rewrites, makes it even),
+ * else, or while a writer is busy, olve_state_read(f->statefd).
+ */
+_hidden_ int olve_state_read_fast(const struct olve_lve_fds *f, struct olve_state *out);
 /*
  * Read-modify-write the header under an OFD write lock on
  * [0, sizeof(struct olve_state)) (polled, at most OLVE_LOCK_TIMEOUT_MS:

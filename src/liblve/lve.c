@@ -548,6 +548,7 @@ static void lve_fds_free(struct olve_lve_fds *f)
 {
 	if (!f)
 		return;
+	olve_state_detach(f);
 	for (int i = 0; i < OLVE_MAX_HIER; i++) {
 		safe_close(f->dirfd[i]);
 		safe_close(f->tasksfd[i]);
@@ -808,6 +809,7 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 	if (r < 0 && !errno_is_perm(r))
 		goto fail;
 	f->statefd = r < 0 ? -1 : r;
+	olve_state_attach(f); /* state.c: the entry's lock-free header read */
 
 	if (f->statefd >= 0) {
 		r = lve_complete(h, f, fresh);

@@ -527,6 +527,7 @@ _hidden_ int olve_broker_lve(struct olve *h, uint32_t id, bool create, struct ol
 		f->tasksfd[i] = fds[2 * i + 1];
 	}
 	f->statefd = fds[2 * h->n_hier];
+	olve_state_attach(f);
 	*out = f;
 	return 0;
 }
