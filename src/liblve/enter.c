@@ -18,7 +18,7 @@
  *   cgroup.threads; cpu.max = the LVE's CPU limits, re-synced at entry);
  *   otherwise nothing moves (EP only, one syslog line per process says
  *   why). Memory, IO and NPROC never apply to such an entry. The thread
- *   count is read from /proc/self/stat at each v2 entry, unless glibc's
+ *   count is one fstat of /proc/self/task per v2 entry, unless glibc's
  *   __libc_single_threaded says the process never had a second thread.
  *   (A cgroup2 mount without controllers, as in hybrid mode, is not among
  *   the handle's hierarchies: it limits nothing.)
@@ -177,7 +177,7 @@ static struct rlimit g_vmem_saved;
 static struct pid_origin *g_pids;
 static int g_n_pids;
 static __thread struct ent_thread *t_cur;
-static _Atomic int g_statfd = -1; /* /proc/self/stat of this process (process_threads) */
+static _Atomic int g_statfd = -1; /* /proc/self/task of this process (process_threads) */
 
 /* --------------------------------------------------------------- helpers */
 
@@ -1035,19 +1035,19 @@ static int move_back(struct ent_thread *t, int n)
 }
 
 /*
- * Threads of the calling process (field 20 of /proc/self/stat), or -errno.
- * The file stays open (g_statfd: one pread per v2 entry); the fork child
- * closes it (it names the parent) and opens its own on first use.
+ * Threads of the calling process, or -errno: procfs gives a task directory
+ * a link count of 2 + the number of threads (proc_task_getattr), so one
+ * fstat(2) of /proc/self/task, kept open (g_statfd), answers in O(1)
+ * without formatting /proc/self/stat. The fork child closes it (it names
+ * the parent) and opens its own on first use.
  */
 static int process_threads(void)
 {
-	char buf[1024];
-	const char *p;
-	ssize_t n;
-	int threads = 0, fd;
+	struct stat st;
+	int fd;
 
 #ifdef OLVE_HAVE_SINGLE_THREADED
-	/* glibc clears it before the first thread is created: no /proc read for a
+	/* glibc clears it before the first thread is created: no system call for a
 	 * process that never had a thread (prefork children, CGI, bench-lve) */
 	if (__libc_single_threaded)
 		return 1;
@@ -1056,7 +1056,7 @@ static int process_threads(void)
 	if (fd < 0) {
 		int expect = -1;
 
-		fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+		fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 		if (!atomic_compare_exchange_strong(&g_statfd, &expect, fd)) {
@@ -1064,17 +1064,11 @@ static int process_threads(void)
 			fd = expect;
 		}
 	}
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-	 *  cutime cstime priority nice num_threads" */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
-			 &threads) != 1 || threads <= 0)
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_nlink < 3 || st.st_nlink > 2 + (nlink_t)INT32_MAX)
 		return -EIO;
-	return threads;
+	return (int)(st.st_nlink - 2);
 }
 
 /* One line per process (a fork child says it again for itself). */
