@@ -338,8 +338,10 @@ _hidden_ int olve_tcg_get(struct olve *h, uint32_t id, const struct olve_limits 
 	pthread_mutex_lock(&h->lock);
 	t = h->tcg_table;
 	k = table_find(t, id);
+	if (k >= 0)
+		goto found; /* the hot path: one lock, no system call unless the limits changed */
 	pthread_mutex_unlock(&h->lock);
-	if (k < 0) {
+	{
 		/* first entry of this process into id: fds from the broker or opened here */
 		r = olve_broker_wanted(h) ? olve_broker_tcg(h, id, fds) : olve_tcg_lve_open(h, id, fds);
 		if (r < 0)
@@ -386,8 +388,16 @@ _hidden_ int olve_tcg_get(struct olve *h, uint32_t id, const struct olve_limits 
 		if (k < 0)
 			return -EMFILE;
 	}
-	/* entries never leave the table before olve_close: the fds stay valid without the lock */
+	/* look again: other threads may have inserted (and shifted entries) meanwhile */
 	pthread_mutex_lock(&h->lock);
+	t = h->tcg_table;
+	k = table_find(t, id);
+	if (k < 0) {
+		pthread_mutex_unlock(&h->lock);
+		return -EMFILE;
+	}
+found:
+	/* entries never leave the table before olve_close: the fds stay valid without the lock */
 	{
 		struct tcg_lve *e = &t->v[k];
 
