@@ -203,7 +203,11 @@ static int scope_main(int argc, char **argv)
 		r = cgroup_create_scope(scope, slice, &so);
 	}
 	if (r) {
-		fprintf(stderr, "openlve-cgroups scope: cannot create %s: %s\n", name, cgroup_strerror(r));
+		/* ENOENT/ECONNREFUSED: no system bus socket (sd_bus_open_system) */
+		int e = cgroup_get_last_errno();
+
+		fprintf(stderr, "openlve-cgroups scope: cannot create %s: %s%s\n", name, cgroup_strerror(r),
+			e == ENOENT || e == ECONNREFUSED ? " (no D-Bus system bus: is dbus installed and running?)" : "");
 		cgroup_free(&cg);
 		return 1;
 	}
