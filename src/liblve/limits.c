@@ -1230,3 +1230,59 @@ _public_ int olve_usage(struct olve *h, uint32_t id, struct olve_usage *out)
 	*out = u;
 	return 0;
 }
+
+/* ------------------------------------------------------- reseller groups */
+
+int olve_group_limits_write(struct olve *h, const int *dirfd, const struct olve_limits *lim)
+{
+	_cleanup_free_ struct olve_dev *devs = NULL;
+	struct olve_settings s[3] = { { 0 } };
+	struct olve_limits l = *lim;
+	int nd, r = 0, err = 0;
+
+	l.mask &= ~(uint32_t)(OLVE_L_EP | OLVE_L_VMEM); /* no group-wide meaning */
+	nd = scan_host_disks(&devs);
+	if (nd < 0)
+		return nd;
+	for (int v = 1; v <= 2 && r >= 0; v++) {
+		bool need = false;
+
+		for (int i = 0; i < h->n_hier; i++)
+			need = need || h->hier[i].version == v;
+		if (need)
+			r = olve_limits_translate(&l, l.mask, v, h->ncpus, devs, (size_t)nd, &s[v]);
+	}
+	/* two passes: a write refused with EINVAL (v1 memsw vs limit order) is retried */
+	for (int pass = 0; pass < 2 && r >= 0; pass++) {
+		err = 0;
+		for (int v = 1; v <= 2; v++)
+			for (size_t i = 0; i < s[v].n; i++) {
+				int hi = olve_hier_of(h, s[v].v[i].ctrl), w;
+
+				if (hi < 0 || h->hier[hi].version != v || dirfd[hi] < 0)
+					continue;
+				w = write_setting(dirfd[hi], &s[v].v[i]);
+				if (w < 0 && !err)
+					err = w;
+			}
+		if (!err)
+			break;
+	}
+	for (int v = 0; v < 3; v++)
+		olve_settings_free(&s[v]);
+	return r < 0 ? r : err;
+}
+
+int olve_group_limits_read(struct olve *h, const int *dirfd, struct olve_limits *out)
+{
+	_cleanup_free_ struct olve_dev *devs = NULL;
+	struct olve_lve_fds f = { 0 };
+	int nd;
+
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		f.dirfd[i] = i < h->n_hier ? dirfd[i] : -1;
+	nd = scan_host_disks(&devs);
+	if (nd < 0)
+		return nd;
+	return kernel_limits(h, &f, devs, (size_t)nd, out);
+}
