@@ -797,10 +797,9 @@ static int build_index(struct vecfg *c, struct vecfg_error *err)
 			id = xmlGetNoNsProp(n, BAD_CAST "id");
 			r = id ? parse_dec((const char *)id, UINT32_MAX, &v) : -EINVAL;
 			if (r < 0 || v == 0) {
-				set_err(err, node_line(n), "bad or missing id in <%s>: expected 1..%u",
-				        (const char *)n->name, UINT32_MAX);
+				/* not openlve's form (a panel's own data, e.g. id="res1"): kept as is */
 				xmlFree(id);
-				return -EINVAL;
+				continue;
 			}
 			xmlFree(id);
 			s.id = (uint32_t)v;
