@@ -151,6 +151,48 @@ int olve_store_find(const char *path, bool reseller_rec, uint32_t id, struct olv
 	return 0;
 }
 
+int olve_store_reseller_ids(const char *path, uint32_t **ids)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint32_t *v = NULL;
+	struct olve_store_header hd;
+	struct olve_store_record rec;
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	if (!path || !ids)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	n = pread(fd, &hd, sizeof(hd), 0);
+	if (n < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || n != (ssize_t)sizeof(hd) || memcmp(hd.magic, OLVE_STORE_MAGIC, sizeof(hd.magic)) ||
+	    hd.version != OLVE_STORE_VERSION || hd.record_size != sizeof(rec) || hd.count > OLVE_STORE_MAX_ENTRIES ||
+	    hd.n_resellers > 65536 ||
+	    (uint64_t)st.st_size != sizeof(hd) + ((uint64_t)hd.count + 1 + hd.n_resellers) * sizeof(rec))
+		return -EBADMSG;
+	if (hd.n_resellers) {
+		v = malloc(hd.n_resellers * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < hd.n_resellers; i++) {
+		r = read_record(fd, (uint64_t)hd.count + 1 + i, &rec);
+		if (r < 0)
+			return r;
+		if (rec.id == 0)
+			return -EBADMSG;
+		v[i] = rec.id;
+	}
+	*ids = TAKE_PTR(v);
+	return (int)hd.n_resellers;
+}
+
 static int cmp_entry(const void *a, const void *b)
 {
 	uint32_t x = ((const struct olve_store_entry *)a)->id, y = ((const struct olve_store_entry *)b)->id;

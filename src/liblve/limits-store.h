@@ -96,6 +96,12 @@ _hidden_ int olve_store_write_resellers(const char *path, const struct olve_limi
  * *reseller = its reseller (0 = none); for reseller_rec the reseller record
  * `id` is looked up (*reseller = 0). Returns as olve_store_lookup.
  */
+/*
+ * Ids of the reseller records (sorted; *ids malloc'd, NULL when 0): the
+ * resellers of ve.cfg and "retired" ones (mask 0: a reseller removed while
+ * customers still run in its group, so their groups are still found).
+ */
+_hidden_ int olve_store_reseller_ids(const char *path, uint32_t **ids);
 _hidden_ int olve_store_find(const char *path, bool reseller_rec, uint32_t id,
                              struct olve_limits *defaults, struct olve_limits *entry,
                              uint32_t *reseller);

@@ -208,6 +208,8 @@ _hidden_ int olve_lvp_parse_dirname(const char *name, uint32_t *rid);
  * controllers for its children. -errno.
  */
 _hidden_ int olve_reseller_apply(struct olve *h, uint32_t rid, const struct olve_limits *lim);
+/* Ids of the lvp<R> groups that exist (*ids malloc'd). Returns the count. */
+_hidden_ int olve_reseller_groups(struct olve *h, uint32_t **ids);
 /* Remove reseller R's group when no customer group is left in it: 0, -ENOTEMPTY, -ENOENT. */
 _hidden_ int olve_reseller_remove(struct olve *h, uint32_t rid);
 /* Limits the kernel enforces on reseller R's group (read back). -ENOENT when absent. */

@@ -884,6 +884,8 @@ fail:
 
 /* ------------------------------------------------------------ resellers */
 
+static bool entry_is_dir(DIR *d, const struct dirent *de);
+
 int olve_lve_relpath(struct olve *h, uint32_t id, char buf[static OLVE_RELPATH_MAX], uint32_t *reseller)
 {
 	struct olve_limits d, e;
@@ -905,15 +907,76 @@ int olve_lve_relpath(struct olve *h, uint32_t id, char buf[static OLVE_RELPATH_M
 		rid = 0;
 	if (r < 0)
 		rid = 0;
-	if (!rid) {
-		snprintf(buf, OLVE_RELPATH_MAX, "%s", name);
-		*reseller = 0;
-		return 0;
+	if (rid) {
+		olve_lvp_dirname(rid, lvp);
+		snprintf(buf, OLVE_RELPATH_MAX, "%s/%s", lvp, name);
+		if (fstatat(h->hier[0].rootfd, buf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+			*reseller = rid;
+			return 1;
+		}
 	}
-	olve_lvp_dirname(rid, lvp);
-	snprintf(buf, OLVE_RELPATH_MAX, "%s/%s", lvp, name);
+	/* a customer whose reseller changed or was removed while it ran: in another lvp group */
+	if (r >= 0) {
+		_cleanup_free_ uint32_t *rids = NULL;
+		int n = olve_store_reseller_ids(h->conf.limits_file, &rids);
+
+		for (int i = 0; i < n; i++) {
+			char alt[OLVE_RELPATH_MAX];
+
+			if (rids[i] == rid)
+				continue;
+			olve_lvp_dirname(rids[i], lvp);
+			snprintf(alt, sizeof(alt), "%s/%s", lvp, name);
+			if (fstatat(h->hier[0].rootfd, alt, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+				snprintf(buf, OLVE_RELPATH_MAX, "%s", alt);
+				*reseller = rids[i];
+				return 1;
+			}
+		}
+	}
+	if (rid) {
+		olve_lvp_dirname(rid, lvp);
+		snprintf(buf, OLVE_RELPATH_MAX, "%s/%s", lvp, name);
+	} else
+		snprintf(buf, OLVE_RELPATH_MAX, "%s", name);
 	*reseller = rid;
-	return fstatat(h->hier[0].rootfd, buf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	return 0;
+}
+
+int olve_reseller_groups(struct olve *h, uint32_t **ids)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(h->hier[0].rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		safe_close(fd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		uint32_t rid;
+
+		if (olve_lvp_parse_dirname(de->d_name, &rid) < 0 || !entry_is_dir(d, de))
+			continue;
+		if (n == cap) {
+			uint32_t *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			v = nv;
+		}
+		v[n++] = rid;
+	}
+	if (errno)
+		return -errno;
+	*ids = TAKE_PTR(v);
+	return (int)n;
 }
 
 int olve_reseller_apply(struct olve *h, uint32_t rid, const struct olve_limits *lim)

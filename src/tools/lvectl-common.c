@@ -318,6 +318,34 @@ int compile_store(struct ctx *c, const struct vecfg *cfg)
 		}
 		rv[nr++].id = rids[i];
 	}
+	/*
+	 * lvp groups of removed resellers that still hold running customers:
+	 * "retired" records (no limits) so liblve still finds those customers
+	 */
+	{
+		struct olve *h = c->h;
+		_cleanup_free_ uint32_t *groups = NULL;
+		int ng = 0;
+
+		if (h || olve_open(&h, OLVE_OPEN_NOCREATE) == 0)
+			ng = olve_reseller_groups(h, &groups);
+		for (int i = 0; i < ng; i++) {
+			bool known = false;
+			struct olve_store_entry *nv;
+
+			for (size_t k = 0; k < nr && !known; k++)
+				known = rv[k].id == groups[i];
+			if (known)
+				continue;
+			nv = realloc(rv, (nr + 1) * sizeof(*rv));
+			if (!nv)
+				break;
+			rv = nv;
+			rv[nr++] = (struct olve_store_entry){ .id = groups[i] };
+		}
+		if (h && h != c->h)
+			olve_close(h);
+	}
 	/* <lve id> sections (with their package, if any), then package users without a section */
 	for (size_t i = 0; i < (size_t)nids + pm.n; i++) {
 		uint32_t id = i < (size_t)nids ? ids[i] : pm.v[i - (size_t)nids].uid;

@@ -1311,8 +1311,6 @@ TEST(cloudlinux_limits_get_set)
 	return 0;
 }
 
-TAP_MAIN()
-
 /* ------------------------------------------------- reseller limits (issue 10) */
 
 /* A child that waits for a byte on `go`, burns CPU for `wall` s, writes "cpu wall" to `out`. */
@@ -1583,3 +1581,66 @@ TEST(reseller_commands_and_bad_input)
 	free(cfg);
 	return 0;
 }
+
+/* cloudlinux-limits' reseller commands on the same model (issue 10). */
+TEST(cloudlinux_limits_resellers)
+{
+	char saved[sizeof(lvectl_path)], *slash, *cfg;
+
+	ENV_SETUP();
+	memcpy(saved, lvectl_path, sizeof(saved));
+	slash = strrchr(lvectl_path, '/');
+	ASSERT(slash);
+	snprintf(slash + 1, sizeof(lvectl_path) - (size_t)(slash + 1 - lvectl_path), "cloudlinux-limits");
+	ASSERT_OK(LVECTL(&R, "enable-reseller-limits", "--reseller-name", "7400", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"result\": \"success\""));
+	ASSERT(cgtest_exists("pids", "lveroot/lvp7400"));
+	ASSERT_OK(LVECTL(&R, "set", "--reseller-name", "7400", "--speed", "60%", "--nproc", "90", "--json"));
+	ASSERT_EQ(R.status, 0);
+	{
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7400", "pids.max", buf, sizeof(buf)));
+		ASSERT_EQ(strtoull(buf, NULL, 10), 90);
+	}
+	ASSERT_OK(LVECTL(&R, "get", "--reseller-name", "7400", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"id\": 7400") && strstr(R.out, "\"speed\": 60.00") && strstr(R.out, "\"nproc\": 90"));
+	/* a reseller's customer and its defaults */
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "DEFAULT", "--for-reseller", "7400", "--nproc", "44", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "7401", "--for-reseller", "7400", "--speed", "30%", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(cgtest_exists("pids", "lveroot/lvp7400/lve7401"));
+	ASSERT_OK(LVECTL(&R, "get", "--for-reseller", "7400", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"id\": 7401") && strstr(R.out, "\"nproc\": 44") && strstr(R.out, "\"speed\": 30.00"));
+	/* unknown reseller: the error object */
+	ASSERT_OK(LVECTL(&R, "get", "--for-reseller", "7499", "--json"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(strstr(R.out, "No such reseller: 7499"));
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "7401", "--for-reseller", "7499", "--speed", "30%", "--json"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT_OK(LVECTL(&R, "enable-reseller-limits", "--all", "--json"));
+	ASSERT_EQ(R.status, 2);
+	/* disable: the customer is the hoster's again in ve.cfg; it runs on inside until re-created */
+	ASSERT_OK(LVECTL(&R, "disable-reseller-limits", "--reseller-name", "7400", "--json"));
+	ASSERT_EQ(R.status, 0);
+	cfg = read_file(path_in("container/ve.cfg"));
+	ASSERT(cfg && !strstr(cfg, "reseller"));
+	free(cfg);
+	{
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7400", "pids.max", buf, sizeof(buf)));
+		ASSERT(!strncmp(buf, "max", 3));
+	}
+	memcpy(lvectl_path, saved, sizeof(saved));
+	ASSERT_OK(LVECTL(&R, "destroy", "7401"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!cgtest_exists("pids", "lveroot/lvp7400/lve7401"));
+	return 0;
+}
+
+TAP_MAIN()
