@@ -186,7 +186,25 @@ static int set_reseller_section(struct ctx *c, int argc, char **argv, enum vecfg
 			            "%s %s: the kernel refused the reseller's limits: %s%s (saved to %s; "
 			            "run lvectl apply all after fixing the cause)",
 			            cmd, argv[0], strerror(-r), hint(r), c->conf.ve_cfg);
-		return 0;
+		/*
+		 * running customers get their own limits again: on cgroup v1 a
+		 * customer's CPU quota is held at most at its reseller's (the kernel
+		 * refuses more), so a raised cap gives them back what they were set to
+		 */
+		n = customers_of(cfg, rid, &cust);
+		if (n > 0) {
+			int k = 0;
+
+			for (int i = 0; i < n; i++) {
+				char where[OLVE_RELPATH_MAX];
+				uint32_t at;
+
+				if (olve_lve_relpath(c->h, cust[i], where, &at) == 1)
+					cust[k++] = cust[i];
+			}
+			n = k;
+		}
+		return n > 0 ? apply_ids(c, cfg, NULL, cust, (size_t)n) : 0;
 	}
 	/* the customers' defaults changed: apply to the running customers */
 	n = customers_of(cfg, rid, &cust);
