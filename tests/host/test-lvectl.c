@@ -1643,4 +1643,121 @@ TEST(cloudlinux_limits_resellers)
 	return 0;
 }
 
+/* A child that touches `mb` MiB, says so on `out`, then holds it until killed. */
+static pid_t toucher(int out, size_t mb)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	{
+		size_t len = mb << 20;
+		char *p = malloc(len);
+
+		if (!p)
+			_exit(3);
+		for (size_t i = 0; i < len; i += 4096)
+			p[i] = 1;
+		(void)!write(out, "k", 1);
+		for (;;)
+			pause();
+	}
+}
+
+/*
+ * The reseller's PMEM caps its customers' sum: 40 MiB fits in one customer
+ * (its own PMEM 256M, the reseller's 64M), a second customer's 40 MiB does
+ * not: the kernel (memory cgroup of lvp<R>) never lets both hold theirs.
+ */
+TEST(reseller_memory_caps_customers_together)
+{
+	int pa[2], pb[2];
+	pid_t a, b;
+	char c;
+	bool a_alive, b_ok;
+
+	ENV_SETUP();
+	CGTEST_REQUIRE_CTRL("memory");
+	ASSERT_OK(LVECTL(&R, "set-reseller", "7600", "--pmem=64m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "7601", "--pmem=256m", "--reseller=7600"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "7602", "--pmem=256m", "--reseller=7600"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_EQ(pipe2(pa, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(pb, O_CLOEXEC), 0);
+	{
+		/* the children start inside the customers: move a waiting child, then let it touch */
+		int go[2];
+		char pid[16];
+
+		ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+		a = fork();
+		if (a == 0) {
+			char x;
+
+			close(go[1]);
+			if (read(go[0], &x, 1) != 1)
+				_exit(1);
+			_exit(toucher(pa[1], 40) > 0 ? 0 : 1);
+		}
+		ASSERT(a > 0);
+		snprintf(pid, sizeof(pid), "%d", (int)a);
+		ASSERT_OK(LVECTL(&R, "limit", pid, "7601", "--force"));
+		ASSERT_EQ(R.status, 0);
+		ASSERT_EQ(write(go[1], "g", 1), 1);
+		close(go[0]);
+		close(go[1]);
+	}
+	/* a's child (in 7601, inherited) holds 40 MiB */
+	ASSERT_EQ(read(pa[0], &c, 1), 1);
+	{
+		int go[2];
+		char pid[16];
+
+		ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+		b = fork();
+		if (b == 0) {
+			char x;
+
+			close(go[1]);
+			if (read(go[0], &x, 1) != 1)
+				_exit(1);
+			_exit(toucher(pb[1], 40) > 0 ? 0 : 1);
+		}
+		ASSERT(b > 0);
+		snprintf(pid, sizeof(pid), "%d", (int)b);
+		ASSERT_OK(LVECTL(&R, "limit", pid, "7602", "--force"));
+		ASSERT_EQ(R.status, 0);
+		ASSERT_EQ(write(go[1], "g", 1), 1);
+		close(go[0]);
+		close(go[1]);
+	}
+	close(pa[1]);
+	close(pb[1]);
+	/* b's toucher either says it holds its 40 MiB or dies (OOM) without a word */
+	{
+		struct pollfd p = { pb[0], POLLIN, 0 };
+
+		b_ok = poll(&p, 1, 20000) == 1 && read(pb[0], &c, 1) == 1;
+	}
+	usleep(300000);
+	{
+		char procs[65536];
+		int r = cgtest_read("memory", "lveroot/lvp7600/lve7601",
+		                    is_v2("memory") ? "cgroup.procs" : "tasks", procs, sizeof(procs));
+
+		/* a's toucher is the only task a moved there (its parent exited) */
+		a_alive = r >= 0 && procs[0] >= '1' && procs[0] <= '9';
+	}
+	printf("# customer A holds 40 MiB: %s; customer B got its 40 MiB: %s (reseller cap 64 MiB)\n",
+	       a_alive ? "yes" : "no (killed)", b_ok ? "yes" : "no (killed)");
+	ASSERT(!(a_alive && b_ok));
+	ASSERT_OK(LVECTL(&R, "destroy", "7601"));
+	ASSERT_OK(LVECTL(&R, "destroy", "7602"));
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	return 0;
+}
+
 TAP_MAIN()
