@@ -1514,6 +1514,29 @@ TEST(reseller_commands_and_bad_input)
 		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7100/lve7101", "pids.max", buf, sizeof(buf)));
 		ASSERT_EQ(strtoull(buf, NULL, 10), 33);
 	}
+	/* limit / release of a process in a customer's nested group */
+	{
+		int fds[2];
+		pid_t holder, worker = 0;
+		char pid[16];
+
+		ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+		holder = cgtest_fork_in("home", parent_in_home, fds);
+		ASSERT(holder > 0);
+		ASSERT_EQ(read(fds[0], &worker, sizeof(worker)), (ssize_t)sizeof(worker));
+		snprintf(pid, sizeof(pid), "%d", (int)worker);
+		ASSERT_OK(LVECTL(&R, "limit", pid, "7101", "--force"));
+		ASSERT_EQ(R.status, 0);
+		ASSERT(cgtest_pid_in("pids", "lveroot/lvp7100/lve7101", worker));
+		ASSERT_OK(LVECTL(&R, "release", pid));
+		ASSERT_EQ(R.status, 0);
+		ASSERT(!cgtest_pid_in("pids", "lveroot/lvp7100/lve7101", worker));
+		ASSERT(cgtest_pid_in("pids", "home", worker));
+		kill(worker, SIGKILL);
+		cgtest_wait(holder);
+		close(fds[0]);
+		close(fds[1]);
+	}
 	/* a customer does not move between resellers */
 	ASSERT_OK(LVECTL(&R, "set", "7101", "--reseller=7200"));
 	ASSERT_EQ(R.status, 2);
