@@ -42,6 +42,8 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		r = ctx_open(c);
 		if (!r)
 			r = push_defaults(c, cfg);
+		if (!r)
+			r = reseller_apply_all(c, cfg); /* [issue 10] the resellers' caps first */
 		if (r) {
 			pkg_map_free(&pm);
 			return r;

@@ -213,6 +213,29 @@ static int set_reseller_section(struct ctx *c, int argc, char **argv, enum vecfg
 	return n ? apply_ids(c, cfg, NULL, cust, (size_t)n) : 0;
 }
 
+int reseller_apply_all(struct ctx *c, const struct vecfg *cfg)
+{
+	_cleanup_free_ uint32_t *rids = NULL;
+	int n = vecfg_reseller_ids(cfg, &rids);
+
+	if (n < 0)
+		return fail(EXIT_RUNTIME, "cannot list the resellers of %s: %s", c->conf.ve_cfg, strerror(-n));
+	for (int i = 0; i < n; i++) {
+		struct vecfg_limits eff;
+		struct olve_limits lim;
+		int r;
+
+		reseller_effective(cfg, rids[i], &eff);
+		r = vecfg_to_olve(&eff, ctx_mhz(c), &lim);
+		if (r >= 0)
+			r = olve_reseller_apply(c->h, rids[i], &lim);
+		if (r < 0)
+			return fail(EXIT_RUNTIME, "cannot apply the limits of reseller %" PRIu32 ": %s%s", rids[i],
+			            strerror(-r), hint(r));
+	}
+	return 0;
+}
+
 int cmd_set_reseller(struct ctx *c, int argc, char **argv)
 {
 	return set_reseller_section(c, argc, argv, VECFG_RESELLER);

@@ -158,6 +158,8 @@ int cmd_remove_reseller(struct ctx *c, int argc, char **argv);
 int cmd_list_reseller(struct ctx *c, int argc, char **argv);
 /* --reseller of set/set-user: validate and record the membership of LVE id (cfg locked). */
 int reseller_assign(struct ctx *c, struct vecfg *cfg, uint32_t id, const char *who);
+/* apply all: every reseller's group with its caps (created when missing). 0 or an exit code. */
+int reseller_apply_all(struct ctx *c, const struct vecfg *cfg);
 /* The effective limits of reseller R's group: built-in <- <defaults> <- <reseller id=R>. */
 void reseller_effective(const struct vecfg *cfg, uint32_t rid, struct vecfg_limits *out);
 

@@ -1591,6 +1591,19 @@ TEST(reseller_commands_and_bad_input)
 	ASSERT_EQ(R.status, 1);
 	ASSERT(strstr(R.err, "line 2"));
 
+	/* a ve.cfg brought from elsewhere: apply all creates the reseller's group with its caps */
+	ASSERT_OK(write_file(path_in("container/ve.cfg"),
+	                     "<lveconfig>\n<reseller id=\"7700\"><nproc limit=\"77\"/></reseller>\n"
+	                     "<lve id=\"7701\" reseller=\"7700\"/>\n</lveconfig>\n",
+	                     0644));
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 0);
+	{
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7700", "pids.max", buf, sizeof(buf)));
+		ASSERT_EQ(strtoull(buf, NULL, 10), 77);
+	}
 	/* remove-reseller: sections gone, group gone */
 	ASSERT_OK(write_file(path_in("container/ve.cfg"), "<lveconfig/>\n", 0644));
 	ASSERT_OK(LVECTL(&R, "set-reseller", "7300", "--speed=40%"));
