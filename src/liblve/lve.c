@@ -1012,7 +1012,9 @@ int olve_reseller_apply(struct olve *h, uint32_t rid, const struct olve_limits *
 		if (r >= 0 && hr->version == 2) {
 			uint32_t sub = read_ctrl_list(dirfd[i], "cgroup.subtree_control");
 
-			for (int c = 0; c < 32 && r >= 0; c++) {
+			/* the v2 controllers only (hr->ctrls also carries the blkio alias of io) */
+			for (size_t k = 0; k < ELEMENTSOF(v2_ctrls) && r >= 0; k++) {
+				int c = v2_ctrls[k];
 				char cmd[32];
 
 				if (!(hr->ctrls & (1u << c)) || (sub & (1u << c)))
