@@ -82,7 +82,18 @@ static pid_t start_placeholder(void)
 
 	if (pid == 0) {
 		sigset_t all;
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
+		/*
+		 * It outlives the caller: hold none of its files (a pipe of the
+		 * caller's stdout kept open would make `$(prog)` wait forever).
+		 */
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+		}
+		close_range(3, ~0U, 0);
 		sigfillset(&all);
 		sigdelset(&all, SIGTERM);
 		sigdelset(&all, SIGKILL);
