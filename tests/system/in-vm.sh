@@ -6,6 +6,7 @@
 #   pam_lve in su/sudo, set limits with lvectl, reboot.
 # Stage 2 (after the reboot): limits in force without any manual step, CPU
 #   burners via lve_wrapper and su -, lved + /var/lve/info + lveinfo,
+#   the extra checks of checks.d/*.sh (run_checks below),
 #   restarts of lved and openlve.service kill nothing, an upgrade keeps the
 #   configuration and history, purge leaves no cgroup and no file. Power off.
 #
@@ -202,6 +203,39 @@ if [ -f /usr/lib/apache2/modules/mod_openlve.so ]; then
 else
 	nok "$MODE: mod_openlve installed"
 fi
+
+# checks.d: every executable /root/systest/checks.d/*.sh (from
+# tests/system/checks.d/, tests/system/README.md) runs here: the .debs are
+# installed, the host rebooted, openlve.service and lved active. Each prints
+# "ok - ..." / "not ok - ..." / "# ..." lines on stdout; they are forwarded
+# with "$MODE: <name>: " before the description. A check that exits non-zero
+# without any "not ok" line, prints no result, or runs longer than
+# OLVE_CHECK_TIMEOUT seconds adds one failure.
+run_checks() {
+	local f name out rc line n_ok n_nok
+	for f in $D/checks.d/*.sh; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		name=$(basename "$f" .sh)
+		out=$(cd /root && MODE=$MODE OLVE_LVE_ROOT=$ROOT timeout "${OLVE_CHECK_TIMEOUT:-300}" "$f" 2>&1)
+		rc=$?
+		n_ok=0 n_nok=0
+		while IFS= read -r line; do
+			case "$line" in
+			"ok - "*) n_ok=$((n_ok + 1)); say "ok - $MODE: $name: ${line#ok - }" ;;
+			"not ok - "*) n_nok=$((n_nok + 1)); say "not ok - $MODE: $name: ${line#not ok - }" ;;
+			"") ;;
+			"#"*) say "$line" ;;
+			*) say "# $name: $line" ;;
+			esac
+		done <<< "$out"
+		if [ $rc != 0 ] && [ $n_nok = 0 ]; then
+			nok "$MODE: $name: exited with status $rc$([ $rc = 124 ] && echo " (timed out)")"
+		elif [ $((n_ok + n_nok)) = 0 ]; then
+			nok "$MODE: $name: printed no ok/not ok line"
+		fi
+	done
+}
+run_checks
 
 # restarts kill no customer process
 su - cust1 -c 'exec sleep 900' >/dev/null 2>&1 &

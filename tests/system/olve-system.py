@@ -124,6 +124,11 @@ def make_image(rootfs_tar, debs, work):
         shutil.copy(deb, os.path.join(d, 'debs'))
     shutil.copy(os.path.join(HERE, 'in-vm.sh'), d)
     os.chmod(os.path.join(d, 'in-vm.sh'), 0o755)
+    # the extra checks (tests/system/README.md); in-vm.sh runs the executable ones
+    checks = os.path.join(d, 'checks.d')
+    os.makedirs(checks)
+    for f in sorted(glob.glob(os.path.join(HERE, 'checks.d', '*.sh'))):
+        shutil.copy(f, checks)  # keeps the mode: only executable ones run
     with open(os.path.join(root, 'etc/systemd/system/systest.service'), 'w') as f:
         f.write(UNIT)
     wants = os.path.join(root, 'etc/systemd/system/multi-user.target.wants')
