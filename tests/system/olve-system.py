@@ -152,7 +152,7 @@ def boot_start(work, img, mode):
     run(['cp', '--sparse=always', img, disk])
     console = os.path.join(work, f'console-{mode}.log')
     results = os.path.join(work, f'results-{mode}.txt')
-    append = ('root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=1'
+    append = ('root=/dev/vda rw console=ttyS0 quiet panic=-1 systemd.show_status=1'
               ' no_timer_check nowatchdog')  # a loaded host makes TCG timers late
     if mode == 'v1':
         append += ' systemd.unified_cgroup_hierarchy=0'
