@@ -414,6 +414,9 @@ static int discover(struct olve *h, const struct cg_sys *sys, bool create)
 		free(h->hier[i].root);
 		memmove(&h->hier[i], &h->hier[i + 1], sizeof(h->hier[0]) * (size_t)(h->n_hier - i - 1));
 		h->n_hier--;
+		/* the vacated last slot still names the moved (or the just released) fd and
+		 * root: olve_close() walks every slot, so it would close and free them twice */
+		h->hier[h->n_hier] = (struct olve_hier){ .rootfd = -1 };
 	}
 	return h->n_hier > 0 ? 0 : -ENODEV;
 }
