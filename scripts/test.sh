@@ -1,10 +1,11 @@
 #!/bin/sh
 # Build openlve twice (release-ish with -Werror, and address+undefined
-# sanitizers) and run every test suite: unit, host (real kernel, root), vm
-# (cgroup v2 and v1 in QEMU) and system (the .debs installed on a Debian 12
-# booted with systemd in QEMU, v2 and v1; tests/system/README.md). Ends with
-# "N passed, N failed, N skipped" counting individual test cases (TAP lines)
-# across both builds.
+# sanitizers) and run every test suite: unit, host (real kernel, root),
+# vm (cgroup v2 and v1 in QEMU), fuzz (every libFuzzer target for 20 s in
+# a clang build of its own, build-test/fuzz-clang) and system (the .debs
+# installed on a Debian 12 booted with systemd in QEMU, v2 and v1;
+# tests/system/README.md). Ends with "N passed, N failed, N skipped"
+# counting individual test cases (TAP lines) across both builds.
 #
 #   scripts/test.sh [--no-deps] [--quick]
 #     --no-deps  skip scripts/install-deps.sh
@@ -75,7 +76,7 @@ setup_build build-test -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=non
 # [system] the system suite runs last in this meson test (is_parallel: false,
 # alone), so its cases are in build-test's test log with the others
 [ -n "$rootfs_pid" ] && { wait "$rootfs_pid" || cat build-rootfs.log; }
-meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm \
+meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm --suite fuzz \
 	--suite system || rc=1
 
 if [ "$QUICK" = 0 ]; then
