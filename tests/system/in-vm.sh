@@ -102,9 +102,11 @@ if [ "$stage" = 1 ]; then
 	echo 2 > $D/stage
 	sync
 	# as the README's "Install on a server" says: apt with the .deb files (the
-	# VM has no network; the rootfs has every dependency, so nothing is fetched)
+	# VM has no network; the rootfs has every dependency, so nothing is fetched;
+	# not --no-download: apt 2.6 then refuses local .debs, "Pathname to install
+	# is not absolute")
 	check "$MODE: apt install the .debs (README)" env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -q --no-download $D/debs/*.deb
+		apt-get install -y -q $D/debs/*.deb
 	check "$MODE: mod_openlve enabled by its package" test -L /etc/apache2/mods-enabled/openlve.load
 	check "$MODE: openlve.service and lved.service enabled" systemctl is-enabled openlve.service lved.service
 	check "$MODE: openlve.service active after install" unit_active openlve.service
