@@ -173,7 +173,9 @@ if grep -q '^1001,' /var/lve/info 2>/dev/null; then ok "$MODE: lved writes LVE 1
 else
 	nok "$MODE: lved writes LVE 1001 to /var/lve/info"
 	diag "$(ls -la /var/lve 2>&1)" "$(head -5 /var/lve/info 2>&1)" "$(cat /etc/sysconfig/lvestats2 2>&1)" \
-		"$(journalctl -b --no-pager -u lved.service 2>&1 | tail -15)" "$(ls /sys/fs/cgroup/$ROOT 2>&1 | tr '\n' ' ')"
+		"$(journalctl -b --no-pager -u lved.service 2>&1 | tail -15)" "$(ls /sys/fs/cgroup/$ROOT 2>&1 | tr '\n' ' ')" \
+		"$(systemctl status --no-pager lved.service 2>&1 | head -12)" "$(pgrep -a -u cust1 2>&1)" \
+		"$(cat "$(cgdir 1001 cpu)/cgroup.procs" 2>&1 | tr '\n' ' ')"
 fi
 sleep 3
 out=$(lveinfo --period 1h --id 1001 2>&1)
