@@ -132,7 +132,8 @@ char *lve_sql_query(enum lve_sql_style st, bool with_id) _hidden_;
  * param 2 on (server_id param 1): INSERT INTO <level> SELECT ... GROUP BY.
  */
 char *lve_sql_recover(enum lve_sql_style st, int level) _hidden_;
-/* One level's rows of one range (SQLite aggregates in C): id, n, the 21 columns (raw: not times n). */
+/* One level's rows of one range (SQLite aggregates in C): id, n, the 21 columns (raw: not times n).
+ * pa < 0: of the one ts|t given as parameter -pa instead of a range [i12]. */
 char *lve_sql_branch(enum lve_sql_style st, int level, int pa, int pid) _hidden_;
 
 struct lve_db_ops;
