@@ -107,7 +107,8 @@ struct olve_hier {
 /*
  * A v1 hierarchy that serves only cpuset: it holds nothing an LVE limits or
  * lved reports unless the LVE has a CPU mask (olve_state.cpumask), so an
- * entry leaves the thread where it is there (one migration less per entry).
+ * entry leaves the thread where it is there (one migration less per entry),
+ * and lve<ID> is not even created there without a mask (lazy cpuset, lve.c).
  */
 _hidden_ bool olve_hier_cpuset_only(const struct olve_hier *hr);
 

@@ -22,6 +22,15 @@
  * enables controllers there once (echo +memory ... > cgroup.subtree_control).
  * A controller that still is not available is simply not used: its limits
  * are not applied and read back as unlimited.
+ *
+ * Lazy cpuset [i12]: in a v1 hierarchy serving only cpuset (legacy and
+ * hybrid hosts), lve<ID> is created only when the LVE gets a CPU mask
+ * (olve_lve_cpuset_make, called by fairsched_cpumask); every other
+ * hierarchy holds what an LVE limits or lved reports and is created with
+ * the LVE. v1 cpuset groups were what made creating 10,000 LVEs
+ * super-linear (the kernel validates a new group's cpus against all its
+ * siblings). On v2 there is one hierarchy; the LVE root enables cpuset for
+ * its children as before (the kernel keeps no per-sibling cost there).
  */
 #include <dirent.h>
 #include <errno.h>
