@@ -517,6 +517,7 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 		return -ENOMEM;
 	h->statefd = -1;
 	h->brokerfd = -1;
+	olve_tcg_init(h);
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		h->hier[i].rootfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
@@ -541,6 +542,7 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	h->ncpus = n > 0 ? (int)n : 1;
 	if ((flags & OLVE_OPEN_DELEGATE) && olve_privileged()) {
+		(void)olve_tcg_setup(h); /* threads.c: before the broker, which inherits the tree */
 		r = olve_broker_start(h); /* priv.c */
 		if (r < 0)
 			goto fail;
@@ -556,6 +558,7 @@ static void lve_fds_free(struct olve_lve_fds *f)
 {
 	if (!f)
 		return;
+	olve_state_detach(f);
 	for (int i = 0; i < OLVE_MAX_HIER; i++) {
 		safe_close(f->dirfd[i]);
 		safe_close(f->tasksfd[i]);
@@ -594,6 +597,7 @@ _public_ void olve_close(struct olve *h)
 	}
 	safe_close(h->statefd);
 	safe_close(h->brokerfd);
+	olve_tcg_close(h);
 	olve_conf_free(&h->conf);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -832,6 +836,7 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 	if (r < 0 && !errno_is_perm(r))
 		goto fail;
 	f->statefd = r < 0 ? -1 : r;
+	olve_state_attach(f); /* state.c: the entry's lock-free header read */
 
 	if (f->statefd >= 0) {
 		r = lve_complete(h, f, fresh);
