@@ -519,7 +519,7 @@ static int proc_cgroup_path(const char *text, const struct olve_hier *hr, char *
 	return -ENOENT;
 }
 
-/* LVE id when `path` lies in <root>/lve<ID>[/...] (root: "/a/openlve"), else 0. */
+/* LVE id when `path` lies in <root>/lve<ID>[/...] or <root>/lvp<R>/lve<ID>[/...] (root: "/a/openlve"), else 0. */
 static uint32_t path_lve_id(const char *path, const char *root)
 {
 	size_t rl = strlen(root);
@@ -528,9 +528,19 @@ static uint32_t path_lve_id(const char *path, const char *root)
 
 	while (rl > 0 && root[rl - 1] == '/')
 		rl--;
-	if (strncmp(path, root, rl) || strncmp(path + rl, "/lve", 4))
+	if (strncmp(path, root, rl))
 		return 0;
-	p = path + rl + 4;
+	p = path + rl;
+	/* [issue 10] a reseller's customer: <root>/lvp<R>/lve<ID> */
+	if (!strncmp(p, "/lvp", 4) && p[4] >= '1' && p[4] <= '9') {
+		for (p += 4; *p >= '0' && *p <= '9'; p++)
+			;
+		if (*p != '/')
+			return 0;
+	}
+	if (strncmp(p, "/lve", 4))
+		return 0;
+	p += 4;
 	if (*p < '1' || *p > '9')
 		return 0;
 	for (; *p >= '0' && *p <= '9'; p++) {

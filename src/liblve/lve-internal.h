@@ -203,6 +203,38 @@ static inline void olve_lve_putp(struct olve_lve_fds **f)
 #define _cleanup_lve_put_ _cleanup_(olve_lve_putp)
 /* "lve<ID>" into buf. */
 _hidden_ void olve_lve_dirname(uint32_t id, char buf[static 16]);
+/*
+ * Reseller limits: a customer of reseller R lives in "lvp<R>/lve<ID>" below
+ * the LVE root of every hierarchy (the lvp group carries R's caps, so the
+ * kernel enforces the customers' sum); other LVEs in "lve<ID>".
+ * olve_lve_relpath: where LVE id is (an existing group wins: "lve<ID>"
+ * first, then its reseller's), else where it would be created (the limits
+ * store's reseller of id). *reseller = R or 0. Returns 1 when it exists.
+ */
+#define OLVE_RELPATH_MAX 40
+_hidden_ int olve_lve_relpath(struct olve *h, uint32_t id, char buf[static OLVE_RELPATH_MAX],
+                              uint32_t *reseller);
+/* "lvp<R>" */
+_hidden_ void olve_lvp_dirname(uint32_t rid, char buf[static 16]);
+/* Strict "lvp<R>" parse (as olve_lve_parse_dirname). */
+_hidden_ int olve_lvp_parse_dirname(const char *name, uint32_t *rid);
+/*
+ * Create (when missing) reseller R's group "lvp<R>" in every hierarchy and
+ * write `lim` (SPEED/CPU/NCPU, PMEM, IO, IOPS, NPROC; EP and VMEM have no
+ * group-wide meaning and are ignored) into it. v2: the group enables its
+ * controllers for its children. -errno.
+ */
+_hidden_ int olve_reseller_apply(struct olve *h, uint32_t rid, const struct olve_limits *lim);
+/* Ids of the lvp<R> groups that exist (*ids malloc'd). Returns the count. */
+_hidden_ int olve_reseller_groups(struct olve *h, uint32_t **ids);
+/* Remove reseller R's group when no customer group is left in it: 0, -ENOTEMPTY, -ENOENT. */
+_hidden_ int olve_reseller_remove(struct olve *h, uint32_t rid);
+/* Limits the kernel enforces on reseller R's group (read back). -ENOENT when absent. */
+_hidden_ int olve_reseller_limits(struct olve *h, uint32_t rid, struct olve_limits *out);
+/* Write full limits into the groups dirfd[hier] (no state record): used for reseller groups. */
+_hidden_ int olve_group_limits_write(struct olve *h, const int *dirfd, const struct olve_limits *lim);
+/* Read back the limits of the groups dirfd[hier]. */
+_hidden_ int olve_group_limits_read(struct olve *h, const int *dirfd, struct olve_limits *out);
 /* Strict "lve<ID>" parse: decimal, no sign or leading zero, 1..UINT32_MAX. 0 or -EINVAL. */
 _hidden_ int olve_lve_parse_dirname(const char *name, uint32_t *id);
 /* Parse /proc/<pid>/cgroup text: the LVE id under h's root (0 = none). */
