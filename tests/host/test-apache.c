@@ -83,7 +83,15 @@ static int free_port(void)
  * GET path; the status code (and Retry-After into *retry when given), or
  * -errno. abort_ms > 0: close the connection that long after sending.
  */
+static int http_get_body(const char *path, int abort_ms, int *retry, char *body, size_t bodysize);
+
 static int http_get(const char *path, int abort_ms, int *retry)
+{
+	return http_get_body(path, abort_ms, retry, NULL, 0);
+}
+
+/* http_get, and the response body (after the header) into body when given. */
+static int http_get_body(const char *path, int abort_ms, int *retry, char *body, size_t bodysize)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { 60, 0 };
@@ -125,6 +133,11 @@ static int http_get(const char *path, int abort_ms, int *retry)
 		const char *ra = strcasestr(buf, "\r\nRetry-After:");
 
 		*retry = ra ? atoi(ra + 14) : -1;
+	}
+	if (body && bodysize) {
+		const char *b = strstr(buf, "\r\n\r\n");
+
+		snprintf(body, bodysize, "%s", b ? b + 4 : "");
 	}
 	return code;
 }
@@ -241,6 +254,12 @@ static int generations(void)
 	return n;
 }
 
+/* What a script sees: its cgroups, then "@@ENV" and its environment. */
+#define CGROUP_CGI                                                                         \
+	"#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\ncat /proc/self/cgroup\n" \
+	"echo @@ENV\nenv\n"
+static const char *const cgroup_cgis[] = { "cgroup.cgi", "forged.cgi", "free.cgi", "free-forged.cgi" };
+
 /*
  * Write the tree: htdocs, cgi-bin (slow.cgi, burn.cgi, bomb.php...), the
  * Apache config for `mpm` ("prefork" or "event"), optional FPM pool user.
@@ -279,6 +298,12 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		       0755);
 	if (r < 0)
 		return r;
+	/* What the script sees: its cgroups and its environment. */
+	for (size_t i = 0; i < sizeof(cgroup_cgis) / sizeof(cgroup_cgis[0]); i++) {
+		r = write_file(p, cgroup_cgis[i], CGROUP_CGI, 0755);
+		if (r < 0)
+			return r;
+	}
 	r = write_file(p, "fast.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nfast\\n'\n", 0755);
 	if (r < 0)
 		return r;
@@ -812,6 +837,95 @@ TEST(nginx_php_fpm_pool_placed)
 	web_cleanup();
 	placed_stop();
 	users_remove();
+	return r;
+}
+
+/*
+ * mod_cgid (event MPM): the script forked by mod_cgid's daemon is created
+ * inside the request's LVE (cgid.c's tickets); a ticket planted with
+ * SetEnv picks nothing; a request mod_openlve does not limit runs its
+ * script outside; an invalid ticket is refused; the script's CPU is held
+ * at SPEED; no EP slot stays taken and the daemon is left outside.
+ */
+static int cgid_script_inside(void)
+{
+	static const char forged[] = " SetEnv " "OPENLVE_CGID_TICKET" " 0:00000000deadbeef\n";
+	static char body[16384], logbuf[1 << 16];
+	char extra[2048], logp[512], path[64], kids[4096];
+	struct olve_usage u0, u1;
+	long long t0, t1;
+	double share;
+	char *env;
+
+	snprintf(extra, sizeof(extra),
+		 "LoadModule env_module " MODDIR "/mod_env.so\n"
+		 "<Files \"forged.cgi\">\n%s</Files>\n"
+		 "<Files \"free.cgi\">\n SetHandler application/x-httpd-cgi\n</Files>\n"
+		 "<Files \"free-forged.cgi\">\n SetHandler application/x-httpd-cgi\n%s</Files>\n",
+		 forged, forged);
+	ASSERT_OK(web_prepare("event", NULL, extra));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 2500, 0));
+	ASSERT_OK(apache_start());
+
+	/* A limited request: the script's own cgroups are the LVE's; no ticket in its environment. */
+	ASSERT_EQ(http_get_body("/cgi-bin/cgroup.cgi", 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env++ = 0;
+	fprintf(stderr, "# mod_cgid script's cgroups:\n%s", body);
+	ASSERT(lte_inside(body, LVE_CGI) > 0);
+	ASSERT(strstr(env, "OPENLVE_CGID_TICKET") == NULL);
+	ASSERT(strstr(env, "SCRIPT_NAME=/cgi-bin/cgroup.cgi") != NULL);
+
+	/* A ticket planted by SetEnv (what a customer's .htaccess can do) is replaced. */
+	ASSERT_EQ(http_get_body("/cgi-bin/forged.cgi", 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env++ = 0;
+	ASSERT(lte_inside(body, LVE_CGI) > 0);
+	ASSERT(strstr(env, "OPENLVE_CGID_TICKET") == NULL);
+
+	/* A handler mod_openlve does not limit: served by mod_cgid outside any LVE. */
+	ASSERT_EQ(http_get_body("/cgi-bin/free.cgi", 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env = 0;
+	ASSERT(lte_inside(body, LVE_CGI) <= 0);
+
+	/* ...and with a forged ticket the daemon refuses to start the script. */
+	{
+		int code = http_get("/cgi-bin/free-forged.cgi", 0, NULL);
+
+		fprintf(stderr, "# free handler with a forged ticket: %d\n", code);
+		ASSERT(code == 500 || code == 503); /* mod_cgid: the script could not be started */
+	}
+	snprintf(logp, sizeof(logp), "%s/logs/error.log", web.dir);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	ASSERT(strstr(logbuf, "LVE ticket is not valid") != NULL);
+
+	/* CPU of a mod_cgid script in a SPEED 25% LVE. */
+	ASSERT_OK(lve_use(LVE_CGI, &u0));
+	t0 = now_ms();
+	ASSERT_EQ(http_get("/cgi-bin/burn.cgi", 0, NULL), 200);
+	t1 = now_ms();
+	ASSERT_OK(lve_use(LVE_CGI, &u1));
+	share = (double)(u1.cpu_usec - u0.cpu_usec) / 1000.0 / (double)(t1 - t0);
+	fprintf(stderr, "# mod_cgid CGI in a SPEED 25%% LVE: %.1f%% of a core over %lld ms\n", share * 100, t1 - t0);
+	ASSERT(share > 0.15 && share < 0.35);
+
+	/* The daemon entered without EP: every slot is free; no Apache process stays inside. */
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 20000), 1);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)apache_pid(), (int)apache_pid());
+	ASSERT(lte_read(path, kids, sizeof(kids)) > 0);
+	for (char *save = NULL, *t = strtok_r(kids, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+		ASSERT(lte_pid_inside(atoi(t), LVE_CGI) <= 0);
+	return 0;
+}
+
+TEST(event_cgid_script_inside_the_lve)
+{
+	int r;
+
+	NEED_APACHE();
+	r = cgid_script_inside();
+	web_cleanup();
 	return r;
 }
 
