@@ -24,7 +24,9 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "lve-testenv.h"
 #include "lve/openlve.h"
@@ -925,6 +927,209 @@ TEST(event_cgid_script_inside_the_lve)
 
 	NEED_APACHE();
 	r = cgid_script_inside();
+	web_cleanup();
+	return r;
+}
+
+/*
+ * A customer's CGI (www-data, not an Apache worker) talking to mod_cgid's
+ * daemon itself: the bytes of a real request, captured by standing in for
+ * the daemon's socket, are replayed to the daemon by a www-data process
+ * of the test. The request of an unlimited handler (no ticket) is refused
+ * (the replayer is no Apache worker); a ticket replayed while its request
+ * runs lands in that request's own LVE (never another one); once the
+ * request ended the same ticket is refused.
+ */
+struct capture {
+	char sock[512];
+	int conn;         /* the worker's connection to the stand-in, kept open */
+	pid_t client;
+	char buf[65536];
+	size_t len;
+};
+
+static int cgid_sock_path(char *out, size_t size)
+{
+	static const char *const dirs[] = { "run", "." };
+
+	for (size_t i = 0; i < 2; i++) {
+		char d[512];
+		DIR *dp;
+
+		snprintf(d, sizeof(d), "%s/%s", web.dir, dirs[i]);
+		dp = opendir(d);
+		if (!dp)
+			continue;
+		for (struct dirent *de; (de = readdir(dp));)
+			if (!strncmp(de->d_name, "cgid.sock", 9) && !strstr(de->d_name, ".real")) {
+				int n = snprintf(out, size, "%s/%s", d, de->d_name);
+
+				closedir(dp);
+				return n < (int)size ? 0 : -ENAMETOOLONG;
+			}
+		closedir(dp);
+	}
+	return -ENOENT;
+}
+
+/* Stand in for the daemon's socket while one GET of path is sent: capture its request. */
+static int capture_request(const char *path, struct capture *c)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char real[600];
+	int lfd, r = 0;
+	struct pollfd pfd;
+
+	c->conn = -1;
+	c->len = 0;
+	if (cgid_sock_path(c->sock, sizeof(c->sock)) < 0)
+		return -ENOENT;
+	snprintf(real, sizeof(real), "%s.real", c->sock);
+	if (rename(c->sock, real) < 0)
+		return -errno;
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s", c->sock) >= (int)sizeof(a.sun_path)) {
+		rename(real, c->sock);
+		return -ENAMETOOLONG;
+	}
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 4) < 0 ||
+	    chown(c->sock, 33, 33) < 0) {
+		r = -errno;
+		goto out;
+	}
+	c->client = fork();
+	if (c->client == 0)
+		_exit(http_get(path, 0, NULL) > 0 ? 0 : 1);
+	pfd = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	if (poll(&pfd, 1, 20000) != 1) {
+		r = -ETIMEDOUT;
+		goto out;
+	}
+	c->conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c->conn < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* the worker sends the whole request, then waits for the script's output */
+	for (;;) {
+		ssize_t n;
+
+		pfd = (struct pollfd){ .fd = c->conn, .events = POLLIN };
+		if (poll(&pfd, 1, 1000) != 1)
+			break;
+		n = read(c->conn, c->buf + c->len, sizeof(c->buf) - c->len);
+		if (n <= 0)
+			break;
+		c->len += (size_t)n;
+	}
+out:
+	if (lfd >= 0)
+		close(lfd);
+	unlink(c->sock);
+	if (rename(real, c->sock) < 0 && r == 0)
+		r = -errno;
+	return r < 0 ? r : c->len > 0 ? 0 : -ENODATA;
+}
+
+static void capture_end(struct capture *c)
+{
+	if (c->conn >= 0)
+		close(c->conn);
+	c->conn = -1;
+	if (c->client > 0)
+		waitpid(c->client, NULL, 0);
+	c->client = 0;
+}
+
+/* Replay the captured bytes to the daemon as www-data; the answer into out. */
+static int replay(const struct capture *c, char *out, size_t size)
+{
+	int p[2];
+	pid_t pid;
+	size_t len = 0;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		int fd;
+		char b[4096];
+
+		close(p[0]);
+		if (setgid(33) < 0 || setuid(33) < 0)
+			_exit(2);
+		if (snprintf(a.sun_path, sizeof(a.sun_path), "%s", c->sock) >= (int)sizeof(a.sun_path))
+			_exit(6);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			_exit(3);
+		if (write(fd, c->buf, c->len) != (ssize_t)c->len)
+			_exit(4);
+		while ((n = read(fd, b, sizeof(b))) > 0)
+			if (write(p[1], b, (size_t)n) != n)
+				_exit(5);
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -errno;
+	}
+	while (len < size - 1 && (n = read(p[0], out + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = 0;
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return (int)len;
+}
+
+static int cgid_replay(void)
+{
+	static struct capture cap;
+	static char out[16384], logbuf[1 << 16];
+	char extra[512], logp[512];
+
+	snprintf(extra, sizeof(extra), "<Files \"free.cgi\">\n SetHandler application/x-httpd-cgi\n</Files>\n");
+	ASSERT_OK(web_prepare("event", NULL, extra));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	snprintf(logp, sizeof(logp), "%s/logs/error.log", web.dir);
+
+	/* 1. an unlimited request's bytes, replayed by a non-worker: refused */
+	ASSERT_OK(capture_request("/cgi-bin/free.cgi", &cap));
+	capture_end(&cap);
+	fprintf(stderr, "# captured %zu bytes of a mod_cgid request\n", cap.len);
+	ASSERT(replay(&cap, out, sizeof(out)) >= 0);
+	ASSERT(strstr(out, "@@ENV") == NULL);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	ASSERT(strstr(logbuf, "which is not an Apache worker") != NULL);
+
+	/* 2. a limited request's ticket, replayed while that request runs: its own LVE */
+	ASSERT_OK(capture_request("/cgi-bin/cgroup.cgi", &cap));
+	ASSERT(memmem(cap.buf, cap.len, "OPENLVE_CGID_TICKET=", 20) != NULL);
+	ASSERT(replay(&cap, out, sizeof(out)) > 0);
+	ASSERT(strstr(out, "@@ENV") != NULL);
+	*strstr(out, "@@ENV") = 0;
+	ASSERT(lte_inside(out, LVE_CGI) > 0);
+
+	/* 3. the request ended (the worker's handler returned): the ticket is dead */
+	capture_end(&cap);
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 20000), 1);
+	ASSERT(replay(&cap, out, sizeof(out)) >= 0);
+	ASSERT(strstr(out, "@@ENV") == NULL);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	ASSERT(strstr(logbuf, "LVE ticket is not valid") != NULL);
+	return 0;
+}
+
+TEST(event_cgid_request_replayed_by_a_customer_refused)
+{
+	int r;
+
+	NEED_APACHE();
+	r = cgid_replay();
 	web_cleanup();
 	return r;
 }
