@@ -25,9 +25,9 @@
  *   Subrequests and internal redirects inside an entered handler do not
  *   enter again. Processes forked by the handler (mod_cgi, suexec) are
  *   created inside the LVE (a child starts in its forking thread's cgroup).
- *   mod_cgid's daemon forks scripts outside any request: a suexec'd script
- *   takes the site user's uid and openlve-placed(8) moves it by uid; see
- *   mod_openlve(8).
+ *   mod_cgid's daemon forks scripts outside any request: the handler gives
+ *   the request a ticket and the daemon creates the script inside the
+ *   ticket's LVE (cgid.c; mod_openlve(8)).
  *
  * LVE id of a request (LVEParseMode CONF, the default; the first that
  * gives an id wins): LVEId, LVEUser (per directory/vhost), the suexec

@@ -336,7 +336,7 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		 "LoadModule mpm_%s_module " MODDIR "/mod_mpm_%s.so\n"
 		 "LoadModule authz_core_module " MODDIR "/mod_authz_core.so\n"
 		 "LoadModule alias_module " MODDIR "/mod_alias.so\n"
-		 "LoadModule mime_module " MODDIR "/mod_mime.so\nTypesConfig /etc/mime.types\n"
+		 "LoadModule mime_module " MODDIR "/mod_mime.so\nTypesConfig %s\n"
 		 "LoadModule %s " MODDIR "/mod_%s.so\n"
 		 "LoadModule proxy_module " MODDIR "/mod_proxy.so\n"
 		 "LoadModule proxy_fcgi_module " MODDIR "/mod_proxy_fcgi.so\n"
@@ -357,7 +357,9 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		 "LVEErrorCode 508\nLVERetryAfter 240\n"
 		 "%s%s%s"
 		 "%s\n",
-		 web.dir, web.dir, web.dir, web.dir, mpm, mpm, !strcmp(mpm, "prefork") ? "cgi_module" : "cgid_module",
+		 web.dir, web.dir, web.dir, web.dir, mpm, mpm,
+		 access("/etc/mime.types", R_OK) == 0 ? "/etc/mime.types" : "/dev/null", /* the VM has none */
+		 !strcmp(mpm, "prefork") ? "cgi_module" : "cgid_module",
 		 !strcmp(mpm, "prefork") ? "cgi" : "cgid", lve_so ? lve_so : ".",
 		 !strcmp(mpm, "prefork") ? "" : "ThreadsPerChild 16\nScriptSock cgid.sock\n", web.port, web.dir,
 		 web.dir, !strcmp(mpm, "prefork") ? "ServerLimit 32\nMaxRequestWorkers 32\n" : "ServerLimit 4\nMaxRequestWorkers 64\n",
