@@ -1035,11 +1035,19 @@ out:
 
 static void capture_end(struct capture *c)
 {
-	if (c->conn >= 0)
+	if (c->conn >= 0) {
+		pid_t none = 0; /* mod_cgid's handler first reads the script's pid */
+
+		(void)!write(c->conn, &none, sizeof(none));
+		shutdown(c->conn, SHUT_RDWR);
 		close(c->conn);
+	}
 	c->conn = -1;
-	if (c->client > 0)
+	if (c->client > 0) {
+		/* the worker notices the stand-in's end only when its client is gone */
+		kill(c->client, SIGKILL);
 		waitpid(c->client, NULL, 0);
+	}
 	c->client = 0;
 }
 
