@@ -32,7 +32,10 @@
 #include "lve/openlve.h"
 #include "placed-testenv.h"
 
-#define LVE_CGI 4242001u /* LVEId of the CGI vhost (no user needed) */
+#define LVE_CGI_NUM 4242001
+#define LVE_CGI ((unsigned)LVE_CGI_NUM) /* LVEId of the CGI vhost (no user needed) */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define APACHE "/usr/sbin/apache2"
 #define PHPFPM "/usr/sbin/php-fpm8.2"
 #define MODDIR "/usr/lib/apache2/modules"
@@ -41,6 +44,7 @@ struct web {
 	char dir[256];
 	int port;
 	pid_t fpm_master;
+	bool no_lveid; /* web_prepare: no server-wide LVEId (the id comes from elsewhere) */
 };
 
 static struct web web;
@@ -353,7 +357,7 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		 "DocumentRoot %s/htdocs\n"
 		 "<Directory />\n Require all granted\n</Directory>\n"
 		 "ScriptAlias /cgi-bin/ %s/cgi-bin/\n"
-		 "LVEId %u\n"
+		 "%s"
 		 "LVEErrorCode 508\nLVERetryAfter 240\n"
 		 "%s%s%s"
 		 "%s\n",
@@ -363,7 +367,7 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		 !strcmp(mpm, "prefork") ? "cgi" : "cgid", lve_so ? lve_so : ".",
 		 !strcmp(mpm, "prefork") ? "" : "ThreadsPerChild 16\nScriptSock cgid.sock\n", web.port, web.dir,
 		 web.dir, !strcmp(mpm, "prefork") ? "ServerLimit 32\nMaxRequestWorkers 32\n" : "ServerLimit 4\nMaxRequestWorkers 64\n",
-		 web.dir, web.dir, LVE_CGI, fpm_user ? "<Location /php/>\n LVEUser " : "",
+		 web.dir, web.dir, web.no_lveid ? "" : "LVEId " STR(LVE_CGI_NUM) "\n", fpm_user ? "<Location /php/>\n LVEUser " : "",
 		 fpm_user ? fpm_user : "", "",
 		 extra ? extra : "");
 	if (fpm_user) {
@@ -1140,6 +1144,70 @@ TEST(event_cgid_request_replayed_by_a_customer_refused)
 
 	NEED_APACHE();
 	r = cgid_replay();
+	web_cleanup();
+	return r;
+}
+
+/*
+ * Where the LVE id comes from without LVEId (prefork + mod_cgi, the script
+ * reports its cgroups): the owner of the virtual host's DocumentRoot
+ * (LVEParseMode CONF, the default), the owner of the script (OWNER), the
+ * user named in the path (PATH, LVEPathRegexp); DenyHandlers serves the
+ * same script outside.
+ */
+static int id_source(const char *extra, uid_t chown_docroot, uid_t chown_script, const char *subdir, unsigned want)
+{
+	static char body[16384];
+	char p[600], url[128], *env;
+
+	web.no_lveid = true;
+	ASSERT_OK(web_prepare("prefork", NULL, extra));
+	web.no_lveid = false;
+	snprintf(p, sizeof(p), "%s/htdocs", web.dir);
+	if (chown_docroot)
+		ASSERT_OK(chown(p, chown_docroot, 0) < 0 ? -errno : 0);
+	snprintf(p, sizeof(p), "%s/cgi-bin/cgroup.cgi", web.dir);
+	if (chown_script)
+		ASSERT_OK(chown(p, chown_script, 0) < 0 ? -errno : 0);
+	snprintf(url, sizeof(url), "/cgi-bin/cgroup.cgi");
+	if (subdir) {
+		snprintf(p, sizeof(p), "%s/cgi-bin/%s", web.dir, subdir);
+		ASSERT_OK(mkdir(p, 0755) < 0 ? -errno : 0);
+		ASSERT_OK(write_file(p, "cgroup.cgi", CGROUP_CGI, 0755));
+		snprintf(url, sizeof(url), "/cgi-bin/%s/cgroup.cgi", subdir);
+	}
+	if (want)
+		ASSERT_OK(lve_set(want, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	ASSERT_EQ(http_get_body(url, 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env = 0;
+	if (want) {
+		ASSERT(lte_inside(body, want) > 0);
+		ASSERT_EQ(wait_ep_free(want, 20000), 1);
+	} else {
+		ASSERT(lte_inside(body, 4242002) <= 0);
+	}
+	web_cleanup();
+	return 0;
+}
+
+TEST(lve_id_from_docroot_owner_script_owner_path_and_deny)
+{
+	int r;
+
+	NEED_APACHE();
+	/* CONF: nothing configured, the DocumentRoot belongs to uid 4242002 */
+	r = id_source(NULL, 4242002, 0, NULL, 4242002);
+	/* OWNER: the script's owner wins over the DocumentRoot's */
+	if (r == 0)
+		r = id_source("LVEParseMode OWNER\n", 4242002, 4242003, NULL, 4242003);
+	/* PATH: the user named in the file name (www-data, uid 33, exists here and in the VMs) */
+	if (r == 0)
+		r = id_source("LVEParseMode PATH\nLVEPathRegexp /cgi-bin/([^/]+)/\n", 4242002, 0, "www-data", 33);
+	/* DenyHandlers: the DocumentRoot owner's site, but cgi-script is never limited */
+	if (r == 0)
+		r = id_source("DenyHandlers cgi-script\n", 4242002, 0, NULL, 0);
 	web_cleanup();
 	return r;
 }
