@@ -12,7 +12,8 @@ A case is one TAP 'ok'/'not ok' line ('# SKIP' = skipped); a TAP plan
 line counts by its meson result; a test that crashed or bailed out after
 its last TAP line adds one failed case.
 
-Environments: 'unit', 'host' (suite of the meson test), 'vm-v2' and
+Environments: 'unit', 'host', 'fuzz' (suite of the meson test; the corpus
+replays are in 'unit' and 'fuzz' and count as 'unit'), 'vm-v2' and
 'vm-legacy' (tests named vm-v2/... and vm-legacy/...); a build with
 -Db_sanitize appends '-asan' ('unit-asan', 'host-asan').
 
@@ -39,7 +40,7 @@ SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SKIPS_FILE = os.path.join(SRC, 'tests', 'expected-skips.txt')
 FLOORS_FILE = os.path.join(SRC, 'tests', 'min-counts.txt')
 VM_EXC_FILE = os.path.join(SRC, 'tests', 'vm-exceptions.txt')
-ENVS = ('unit', 'host', 'vm-v2', 'vm-legacy', 'unit-asan', 'host-asan')
+ENVS = ('unit', 'host', 'vm-v2', 'vm-legacy', 'fuzz', 'unit-asan', 'host-asan')
 OK = re.compile(r'^(not )?ok\b\s*\d*\s*(?:-\s*)?(.*)$')
 
 
@@ -109,6 +110,8 @@ def env_of(test, asan):
     for s in ('host', 'unit'):
         if s in suites:
             return s + ('-asan' if asan else ''), name
+    if 'fuzz' in suites and not asan:
+        return 'fuzz', name
     return None, name
 
 

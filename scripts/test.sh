@@ -1,7 +1,8 @@
 #!/bin/sh
 # Build openlve twice (release-ish with -Werror, and address+undefined
 # sanitizers) and run every test suite: unit, host (real kernel, root) and
-# vm (cgroup v2 and v1 in QEMU). Ends with "N passed, N failed, N skipped"
+# vm (cgroup v2 and v1 in QEMU), and fuzz (every libFuzzer target for 20 s in
+# a clang build of its own, build-test/fuzz-clang). Ends with "N passed, N failed, N skipped"
 # counting individual test cases (TAP lines) across both builds.
 #
 #   scripts/test.sh [--no-deps] [--quick]
@@ -57,7 +58,7 @@ setup_build() { # dir, extra args...
 
 setup_build build-test -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=none -Dtests=true \
 	-Dbench=true -Dvm_tests=$VM_TESTS -Drequire_all_tests=$REQUIRE_ALL || exit 1
-meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm || rc=1
+meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm --suite fuzz || rc=1
 
 if [ "$QUICK" = 0 ]; then
 	builds="$builds build-asan"
