@@ -1199,6 +1199,88 @@ TEST(lve_id_from_docroot_owner_script_owner_path_and_deny)
 	return r;
 }
 
+/*
+ * suexec (SuexecUserGroup, Debian's apache2-suexec-pristine): the LVE id is
+ * the suexec user's uid; the script runs as that user inside that LVE,
+ * forked by the request's thread (prefork + mod_cgi) or by mod_cgid's
+ * daemon through the suexec wrapper (event + mod_cgid).
+ */
+static char suexec_dir[256];
+
+static int suexec_stack(const char *mpm)
+{
+	static char body[16384];
+	uid_t uid = users[0].uid;
+	char p[600], extra[2048], want[64], *env;
+
+	snprintf(suexec_dir, sizeof(suexec_dir), "/var/www/olve-suexec-XXXXXX");
+	ASSERT(mkdtemp(suexec_dir) != NULL);
+	ASSERT_OK(chmod(suexec_dir, 0755) < 0 ? -errno : 0);
+	ASSERT_OK(chown(suexec_dir, uid, 65534) < 0 ? -errno : 0);
+	snprintf(p, sizeof(p), "%s/cgi-bin", suexec_dir);
+	ASSERT_OK(mkdir(p, 0755) < 0 ? -errno : 0);
+	ASSERT_OK(chown(p, uid, 65534) < 0 ? -errno : 0);
+	ASSERT_OK(write_file(p, "id.cgi",
+			     "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\ncat /proc/self/cgroup\n"
+			     "echo @@ENV\ngrep Uid /proc/self/status\n",
+			     0755));
+	snprintf(p, sizeof(p), "%s/cgi-bin/id.cgi", suexec_dir);
+	ASSERT_OK(chown(p, uid, 65534) < 0 ? -errno : 0);
+	snprintf(extra, sizeof(extra),
+		 "LoadModule suexec_module " MODDIR "/mod_suexec.so\n"
+		 "SuexecUserGroup %s nogroup\n"
+		 "ScriptAlias /sx/ %s/cgi-bin/\n",
+		 users[0].name, suexec_dir);
+	web.no_lveid = true;
+	ASSERT_OK(web_prepare(mpm, NULL, extra));
+	web.no_lveid = false;
+	ASSERT_OK(lve_set(uid, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	ASSERT_EQ(http_get_body("/sx/id.cgi", 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env++ = 0;
+	fprintf(stderr, "# %s suexec script: %s", mpm, env + 5);
+	snprintf(want, sizeof(want), "Uid:\t%u\t", (unsigned)uid);
+	ASSERT(strstr(env, want) != NULL);
+	ASSERT(lte_inside(body, uid) > 0);
+	ASSERT_EQ(wait_ep_free(uid, 20000), 1);
+	return 0;
+}
+
+static void suexec_cleanup(void)
+{
+	char cmd[300];
+
+	if (!suexec_dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", suexec_dir);
+	(void)!system(cmd);
+	suexec_dir[0] = 0;
+}
+
+TEST(suexec_cgi_inside_the_users_lve_prefork_and_cgid)
+{
+	int r;
+
+	NEED_APACHE();
+	if (access("/usr/lib/apache2/suexec", X_OK) < 0 || access(MODDIR "/mod_suexec.so", R_OK) < 0)
+		SKIP("suexec is not installed (apache2-suexec-pristine, scripts/install-deps.sh)");
+	if (users_make() < 0 || !users_have_names()) {
+		users_remove();
+		SKIP("useradd is not available");
+	}
+	r = suexec_stack("prefork");
+	web_cleanup();
+	suexec_cleanup();
+	if (r == 0) {
+		r = suexec_stack("event");
+		web_cleanup();
+		suexec_cleanup();
+	}
+	users_remove();
+	return r;
+}
+
 static int graceful_fds(void)
 {
 	pid_t parent;
