@@ -23,6 +23,8 @@
  *   - bad directives stop Apache's config test with a clear message.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -419,6 +421,14 @@ static int apache_start(void)
 	for (long long end = now_ms() + 20000; now_ms() < end; usleep(50000))
 		if (apache_pid() > 0 && generations() >= 1 && http_get("/", 0, NULL) > 0)
 			return 0;
+	{
+		static char log[8192];
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/logs/error.log", web.dir);
+		if (lte_read(path, log, sizeof(log)) > 0)
+			fprintf(stderr, "# Apache did not start serving; its error log:\n%s", log);
+	}
 	return -ETIMEDOUT;
 }
 
@@ -483,9 +493,27 @@ static void web_cleanup(void)
 	}
 }
 
+/* The test VM's init leaves the loopback interface down: bring it up (the kernel adds 127.0.0.1). */
+static void loopback_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			fprintf(stderr, "# cannot bring lo up: %s\n", strerror(errno));
+	}
+	close(fd);
+}
+
 #define NEED_APACHE()                                                                    \
 	do {                                                                             \
 		REQUIRE_ROOT();                                                          \
+		loopback_up();                                                           \
 		if (access(APACHE, X_OK) < 0 || access(MODDIR "/mod_cgid.so", R_OK) < 0)  \
 			SKIP("Debian apache2 is not installed (scripts/install-deps.sh)"); \
 		LTE_SETUP();                                                             \
