@@ -477,10 +477,29 @@ static int fpm_start(const char *user)
 	return -ETIMEDOUT;
 }
 
+/* Apache's complaints (error and worse, crashed children) as TAP comments. */
+static void print_apache_errors(void)
+{
+	static char log[1 << 16];
+	char path[512];
+	int shown = 0;
+
+	snprintf(path, sizeof(path), "%s/logs/error.log", web.dir);
+	if (!web.dir[0] || lte_read(path, log, sizeof(log)) <= 0)
+		return;
+	for (char *save = NULL, *l = strtok_r(log, "\n", &save); l && shown < 20; l = strtok_r(NULL, "\n", &save))
+		if (strstr(l, ":error]") || strstr(l, ":crit]") || strstr(l, ":alert]") || strstr(l, ":emerg]") ||
+		    strstr(l, "exit signal") || l[0] != '[') { /* not Apache's format: a library's message */
+			fprintf(stderr, "# apache: %s\n", l);
+			shown++;
+		}
+}
+
 static void web_cleanup(void)
 {
 	char cmd[600];
 
+	print_apache_errors();
 	apache_stop();
 	if (web.fpm_master > 0) {
 		kill(web.fpm_master, SIGTERM);
