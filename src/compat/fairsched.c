@@ -95,7 +95,8 @@ static int fs_check(unsigned int id)
 static int fs_open(unsigned int id, struct fs_target *t)
 {
 	struct olve *h;
-	char name[16];
+	char name[OLVE_RELPATH_MAX];
+	uint32_t rid;
 	int r;
 
 	r = liblve_handle(NULL, &h);
@@ -109,7 +110,7 @@ static int fs_open(unsigned int id, struct fs_target *t)
 		return 0;
 	}
 	t->id = id;
-	olve_lve_dirname(id, name);
+	(void)olve_lve_relpath(h, id, name, &rid); /* lvp<R>/lve<ID> for a reseller's customer */
 	/* a fresh look: the handle's fd cache does not see an LVE destroyed by another process */
 	for (int i = 0; i < h->n_hier; i++) {
 		struct stat st;

@@ -9,12 +9,17 @@
  *   split the threads of one process across cgroups, so a single-threaded
  *   caller (prefork child, CGI) and OLVE_ENTER_PROCESS move the whole
  *   process (`cgroup.procs`), while a thread of a multi-threaded process
- *   (Apache event/worker, LiteSpeed) is entered WITHOUT moving anything on
- *   the v2 hierarchy: the entry holds its EP slot (exact, -E2BIG past the
- *   limit) and VMEM, the process and its other threads stay where they are
- *   and are never throttled by one customer's limits; CPU, memory, IO and
- *   NPROC do not apply to such an entry (one syslog line per process says
- *   so). The thread count is read from /proc/self/stat at each v2 entry.
+ *   (Apache event/worker, LiteSpeed) is entered WITHOUT moving its process:
+ *   the entry holds its EP slot (exact, -E2BIG past the limit) and VMEM, the
+ *   process and its other threads stay where they are and are never
+ *   throttled by one customer's limits. When the server's cgroup is
+ *   delegated, the thread itself moves into the LVE's threaded child below
+ *   it (threads.c: cgroup.threads there, back to the origin's
+ *   cgroup.threads; cpu.max = the LVE's CPU limits, re-synced at entry);
+ *   otherwise nothing moves (EP only, one syslog line per process says
+ *   why). Memory, IO and NPROC never apply to such an entry. The thread
+ *   count is one fstat of /proc/self/task per v2 entry, unless glibc's
+ *   __libc_single_threaded says the process never had a second thread.
  *   (A cgroup2 mount without controllers, as in hybrid mode, is not among
  *   the handle's hierarchies: it limits nothing.)
  *   An entry that moves the whole process (v2, OLVE_ENTER_PROCESS) excludes
@@ -79,6 +84,12 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#define OLVE_HAVE_SINGLE_THREADED 1
+#endif
+#endif
 
 #include "cg-internal.h"
 #include "fileio.h"
@@ -109,6 +120,7 @@ struct ep_pool {
 
 struct ent_origin {
 	int fd;     /* origin's tasks (v1) / cgroup.procs (v2), O_WRONLY, or -1 */
+	int tfd;    /* v2: origin's cgroup.threads (a thread entry leaves to it), O_WRONLY, or -1 */
 	int mountfd; /* borrowed O_PATH fd of the hierarchy's mount (cg_sys) */
 	char *path; /* the origin below the mount, as /proc shows it */
 };
@@ -165,7 +177,7 @@ static struct rlimit g_vmem_saved;
 static struct pid_origin *g_pids;
 static int g_n_pids;
 static __thread struct ent_thread *t_cur;
-static _Atomic int g_statfd = -1; /* /proc/self/stat of this process (process_threads) */
+static _Atomic int g_statfd = -1; /* /proc/self/task of this process (process_threads) */
 
 /* --------------------------------------------------------------- helpers */
 
@@ -189,6 +201,7 @@ static void pool_forget_all(void);
 static void origin_clear(struct ent_origin *o)
 {
 	o->fd = safe_close(o->fd);
+	o->tfd = safe_close(o->tfd);
 	free(o->path);
 	o->path = NULL;
 	o->mountfd = -1;
@@ -384,6 +397,7 @@ static int thread_get(struct ent_thread **out)
 		return -ENOMEM;
 	for (int i = 0; i < OLVE_MAX_HIER; i++) {
 		t->o[i].fd = -1;
+		t->o[i].tfd = -1;
 		t->o[i].mountfd = -1;
 		t->leavefd[i] = -1;
 	}
@@ -505,7 +519,7 @@ static int proc_cgroup_path(const char *text, const struct olve_hier *hr, char *
 	return -ENOENT;
 }
 
-/* LVE id when `path` lies in <root>/lve<ID>[/...] (root: "/a/openlve"), else 0. */
+/* LVE id when `path` lies in <root>/lve<ID>[/...] or <root>/lvp<R>/lve<ID>[/...] (root: "/a/openlve"), else 0. */
 static uint32_t path_lve_id(const char *path, const char *root)
 {
 	size_t rl = strlen(root);
@@ -514,9 +528,19 @@ static uint32_t path_lve_id(const char *path, const char *root)
 
 	while (rl > 0 && root[rl - 1] == '/')
 		rl--;
-	if (strncmp(path, root, rl) || strncmp(path + rl, "/lve", 4))
+	if (strncmp(path, root, rl))
 		return 0;
-	p = path + rl + 4;
+	p = path + rl;
+	/* [issue 10] a reseller's customer: <root>/lvp<R>/lve<ID> */
+	if (!strncmp(p, "/lvp", 4) && p[4] >= '1' && p[4] <= '9') {
+		for (p += 4; *p >= '0' && *p <= '9'; p++)
+			;
+		if (*p != '/')
+			return 0;
+	}
+	if (strncmp(p, "/lve", 4))
+		return 0;
+	p += 4;
 	if (*p < '1' || *p > '9')
 		return 0;
 	for (; *p >= '0' && *p <= '9'; p++) {
@@ -593,15 +617,16 @@ static bool origin_fresh(const struct olve *h, const struct ent_thread *t)
 /* Every origin fd of the thread, opened by priv.c's broker (unprivileged child of a delegating opener). */
 static int origin_from_broker(const struct olve *h, struct ent_thread *t)
 {
-	int fds[OLVE_MAX_HIER];
+	int fds[OLVE_MAX_HIER], tfds[OLVE_MAX_HIER];
 	char *paths[OLVE_MAX_HIER];
-	int r = olve_broker_origin(h, (pid_t)syscall(SYS_gettid), fds, paths);
+	int r = olve_broker_origin(h, (pid_t)syscall(SYS_gettid), fds, tfds, paths);
 
 	if (r < 0)
 		return r;
 	for (int i = 0; i < h->n_hier; i++) {
 		origin_clear(&t->o[i]);
 		t->o[i].fd = fds[i];
+		t->o[i].tfd = tfds[i];
 		t->o[i].mountfd = h->hier[i].mountfd;
 		t->o[i].path = paths[i];
 	}
@@ -614,7 +639,7 @@ static int origin_from_broker(const struct olve *h, struct ent_thread *t)
 }
 
 _hidden_ int olve_origin_open(struct olve *h, pid_t pid, pid_t tid, int fds[static OLVE_MAX_HIER],
-			      char *paths[static OLVE_MAX_HIER])
+			      int tfds[static OLVE_MAX_HIER], char *paths[static OLVE_MAX_HIER])
 {
 	_cleanup_free_ char *text = NULL;
 	int r, n = 0;
@@ -629,9 +654,17 @@ _hidden_ int olve_origin_open(struct olve *h, pid_t pid, pid_t tid, int fds[stat
 		const struct olve_hier *hr = &h->hier[n];
 		char path[PATH_MAX];
 
+		tfds[n] = -1;
 		r = proc_cgroup_path(text, hr, path, sizeof(path));
-		if (r == 0 && path_lve_id(path, hr->root))
+		if (r == 0 && (path_lve_id(path, hr->root) || olve_tcg_path_inside(path)))
 			r = -EPERM;
+		if (r == 0 && hr->version == 2) {
+			r = open_cgroup_file(hr->mountfd, path, "cgroup.threads");
+			if (r >= 0) {
+				tfds[n] = r;
+				r = 0;
+			}
+		}
 		if (r == 0)
 			r = open_cgroup_file(hr->mountfd, path, hr->version == 2 ? "cgroup.procs" : "tasks");
 		if (r >= 0) {
@@ -641,12 +674,15 @@ _hidden_ int olve_origin_open(struct olve *h, pid_t pid, pid_t tid, int fds[stat
 			if (r < 0)
 				safe_close(fds[n]);
 		}
-		if (r < 0)
+		if (r < 0) {
+			tfds[n] = safe_close(tfds[n]);
 			break;
+		}
 	}
 	if (r < 0) {
 		for (int i = 0; i < n; i++) {
 			safe_close(fds[i]);
+			safe_close(tfds[i]);
 			free(paths[i]);
 			paths[i] = NULL;
 		}
@@ -671,12 +707,12 @@ static int origin_resolve(const struct olve *h, struct ent_thread *t)
 		const struct olve_hier *hr = &h->hier[i];
 		char path[PATH_MAX];
 		char *dup;
-		int fd;
+		int fd, tfd = -1;
 
 		r = proc_cgroup_path(text, hr, path, sizeof(path));
 		if (r < 0)
 			return r;
-		if (path_lve_id(path, hr->root))
+		if (path_lve_id(path, hr->root) || olve_tcg_path_inside(path))
 			return -EPERM;
 		if (t->o[i].fd >= 0 && t->o[i].mountfd == hr->mountfd && t->o[i].path &&
 		    !strcmp(t->o[i].path, path))
@@ -686,13 +722,22 @@ static int origin_resolve(const struct olve *h, struct ent_thread *t)
 		fd = open_cgroup_file(hr->mountfd, path, hr->version == 2 ? "cgroup.procs" : "tasks");
 		if (fd < 0)
 			return fd;
+		if (hr->version == 2) {
+			tfd = open_cgroup_file(hr->mountfd, path, "cgroup.threads");
+			if (tfd < 0) {
+				safe_close(fd);
+				return tfd;
+			}
+		}
 		dup = strdup(path);
 		if (!dup) {
 			safe_close(fd);
+			safe_close(tfd);
 			return -ENOMEM;
 		}
 		origin_clear(&t->o[i]);
 		t->o[i].fd = fd;
+		t->o[i].tfd = tfd;
 		t->o[i].mountfd = hr->mountfd;
 		t->o[i].path = dup;
 	}
@@ -783,8 +828,13 @@ static int pool_get(struct olve *h, uint32_t id, const struct olve_lve_fds *lve,
 	struct ep_pool *p;
 	int fd;
 
-	if (fstat(lve->statefd, &st) < 0)
+	if (lve->map) {
+		/* noted by olve_state_attach: no fstat per entry */
+		st.st_dev = lve->state_dev;
+		st.st_ino = lve->state_ino;
+	} else if (fstat(lve->statefd, &st) < 0) {
 		return -errno;
+	}
 	pthread_mutex_lock(&g_lock);
 	p = pool_find(st.st_dev, st.st_ino, true);
 	if (p && p->nfree > 0) {
@@ -982,8 +1032,7 @@ static int move_back(struct ent_thread *t, int n)
 		if (r == -ENODEV || r == -ENOENT) {
 			/* The origin was removed meanwhile: its nearest existing ancestor. */
 			r = write_cgroup_or_ancestor(t->o[i].mountfd, t->o[i].path,
-						     t->whole[i] || t->wfd[i] != t->o[i].fd ? "cgroup.procs" : t->tasks[i],
-						     s, len);
+						     t->whole[i] ? "cgroup.procs" : t->tasks[i], s, len);
 			t->origin_ok = false;
 		}
 		if (r < 0) {
@@ -996,21 +1045,28 @@ static int move_back(struct ent_thread *t, int n)
 }
 
 /*
- * Threads of the calling process (field 20 of /proc/self/stat), or -errno.
- * The file stays open (g_statfd: one pread per v2 entry); the fork child
- * closes it (it names the parent) and opens its own on first use.
+ * Threads of the calling process, or -errno: procfs gives a task directory
+ * a link count of 2 + the number of threads (proc_task_getattr), so one
+ * fstat(2) of /proc/self/task, kept open (g_statfd), answers in O(1)
+ * without formatting /proc/self/stat. The fork child closes it (it names
+ * the parent) and opens its own on first use.
  */
 static int process_threads(void)
 {
-	char buf[1024];
-	const char *p;
-	ssize_t n;
-	int threads = 0, fd = atomic_load(&g_statfd);
+	struct stat st;
+	int fd;
 
+#ifdef OLVE_HAVE_SINGLE_THREADED
+	/* glibc clears it before the first thread is created: no system call for a
+	 * process that never had a thread (prefork children, CGI, bench-lve) */
+	if (__libc_single_threaded)
+		return 1;
+#endif
+	fd = atomic_load(&g_statfd);
 	if (fd < 0) {
 		int expect = -1;
 
-		fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+		fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd < 0)
 			return -errno;
 		if (!atomic_compare_exchange_strong(&g_statfd, &expect, fd)) {
@@ -1018,39 +1074,36 @@ static int process_threads(void)
 			fd = expect;
 		}
 	}
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
-	if (n <= 0)
-		return n < 0 ? -errno : -EIO;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	/* ") S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
-	 *  cutime cstime priority nice num_threads" */
-	if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %d",
-			 &threads) != 1 || threads <= 0)
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (st.st_nlink < 3 || st.st_nlink > 2 + (nlink_t)INT32_MAX)
 		return -EIO;
-	return threads;
+	return (int)(st.st_nlink - 2);
 }
 
-static void log_thread_entries_once(void)
+/* One line per process (a fork child says it again for itself). */
+static void log_thread_entries_once(const char *why)
 {
-	static atomic_bool said;
+	static _Atomic pid_t said;
+	pid_t me = getpid();
 
-	if (!atomic_exchange(&said, true))
+	if (atomic_exchange(&said, me) != me)
 		syslog(LOG_NOTICE | LOG_USER,
-		       "openlve: process %d: cgroup v2 keeps a process's threads in one memory/io cgroup, so "
-		       "entries of its threads into LVEs are counted in EP only (CPU, memory, IO and NPROC "
-		       "limits apply to single-threaded entries)",
-		       (int)getpid());
+		       "openlve: process %d: cgroup v2: entries of this process's threads into LVEs are counted "
+		       "in EP only, their CPU is not limited: %s",
+		       (int)me, why);
 }
 
 /*
  * Move the calling thread (or process) into lve in every hierarchy (a
  * cpuset-only v1 hierarchy only when the LVE has a CPU mask); t->nmoved
  * counts the hierarchies passed, skipped ones have wfd -1.
- * ep_only: v2 hierarchies are not written (a thread of a multi-threaded process).
+ * A thread of a multi-threaded process on v2 (thread): with tfd >= 0 its
+ * tid goes to that cgroup.threads (the LVE's thread child, threads.c) and
+ * back to the origin's cgroup.threads; without, v2 is not written (EP only).
  */
 static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct ent_thread *t, bool whole,
-		   bool ep_only, bool cpumask)
+		   bool thread, int tfd, bool cpumask)
 {
 	for (int i = 0; i < h->n_hier; i++) {
 		const struct olve_hier *hr = &h->hier[i];
@@ -1066,8 +1119,22 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		t->whole[i] = w;
 		t->tasks[i] = hr->tasks;
 		t->wfd[i] = t->o[i].fd;
-		if (ep_only && hr->version == 2) {
+		if (thread && hr->version == 2) {
+			t->whole[i] = false;
 			t->wfd[i] = -1; /* nothing to move back */
+			if (tfd >= 0 && t->o[i].tfd >= 0) {
+				r = write_str(tfd, t->tidstr, t->tidlen);
+				if (r == -EOPNOTSUPP) {
+					/* the process is not in the server's threaded domain */
+					log_thread_entries_once("the process is not in the cgroup of the process that "
+								"called init_lve");
+				} else if (r < 0) {
+					return r;
+				} else {
+					t->tasks[i] = "cgroup.threads";
+					t->wfd[i] = t->o[i].tfd;
+				}
+			}
 			t->nmoved = i + 1;
 			continue;
 		}
@@ -1104,8 +1171,8 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
 	struct olve_state st;
 	struct ent_thread *t;
-	bool whole, v2 = false, ep_only = false;
-	int r;
+	bool whole, v2 = false, thread = false;
+	int r, tfd = -1;
 
 	if (!h || id == 0 || (flags & ~(uint32_t)ENTER_FLAGS_ALL))
 		return -EINVAL;
@@ -1132,12 +1199,10 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		r = process_threads();
 		if (r < 0)
 			return r;
-		if (r > 1) {
-			ep_only = true;
-			log_thread_entries_once();
-		} else {
+		if (r > 1)
+			thread = true;
+		else
 			whole = true;
-		}
 	}
 	r = entries_take(whole, &t->ebits);
 	if (r < 0)
@@ -1146,7 +1211,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	r = olve_lve_get(h, id, true, &lve);
 	if (r < 0)
 		goto fail;
-	r = olve_state_read(lve->statefd, &st);
+	r = olve_state_read_fast(lve, &st);
 	if (r < 0)
 		goto fail;
 	if (st.flags & OLVE_F_DISABLED) {
@@ -1165,14 +1230,24 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		t->vmem = true;
 	}
 
-	r = move_in(h, lve, t, whole, ep_only, st.cpumask != 0);
+	if (thread) {
+		/* the LVE's thread child: kept fd after the first time, cpu.max re-synced from st */
+		r = olve_tcg_get(h, id, &st.limits, &tfd);
+		if (r < 0) {
+			log_thread_entries_once(r == -EOPNOTSUPP ? olve_tcg_why(h)
+					       : r == -EMFILE	 ? "too many LVEs for one process (fd bound)"
+								 : strerror(-r));
+			tfd = -1;
+		}
+	}
+	r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
 	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
 		/* The LVE was removed behind our back: reopen it once. */
 		olve_lve_put(h, TAKE_PTR(lve));
 		olve_lve_forget(h, id);
 		r = olve_lve_get(h, id, true, &lve);
 		if (r == 0)
-			r = move_in(h, lve, t, whole, ep_only, st.cpumask != 0);
+			r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
 	}
 	if (r < 0) {
 		(void)move_back(t, t->nmoved);

@@ -76,6 +76,14 @@ static int read_record(int fd, uint64_t index, struct olve_store_record *rec)
 
 int olve_store_lookup(const char *path, uint32_t id, struct olve_limits *defaults, struct olve_limits *entry)
 {
+	uint32_t res;
+
+	return olve_store_find(path, false, id, defaults, entry, &res);
+}
+
+int olve_store_find(const char *path, bool reseller_rec, uint32_t id, struct olve_limits *defaults,
+                    struct olve_limits *entry, uint32_t *reseller)
+{
 	_cleanup_close_ int fd = -1;
 	struct olve_store_header hd;
 	struct olve_store_record rec;
@@ -85,7 +93,7 @@ int olve_store_lookup(const char *path, uint32_t id, struct olve_limits *default
 	ssize_t n;
 	int r;
 
-	if (!path || !defaults || !entry)
+	if (!path || !defaults || !entry || !reseller)
 		return -EINVAL;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
@@ -99,8 +107,9 @@ int olve_store_lookup(const char *path, uint32_t id, struct olve_limits *default
 		return -errno;
 	if (n != (ssize_t)sizeof(hd) || memcmp(hd.magic, OLVE_STORE_MAGIC, sizeof(hd.magic)) != 0 ||
 	    hd.version != OLVE_STORE_VERSION || hd.record_size != sizeof(rec) ||
-	    hd.count > OLVE_STORE_MAX_ENTRIES || hd.reserved0 || hd.reserved1 ||
-	    (uint64_t)st.st_size != sizeof(hd) + ((uint64_t)hd.count + 1) * sizeof(rec))
+	    hd.count > OLVE_STORE_MAX_ENTRIES || hd.n_resellers > OLVE_STORE_MAX_ENTRIES || hd.reserved1 ||
+	    (uint64_t)st.st_size !=
+	            sizeof(hd) + ((uint64_t)hd.count + 1 + hd.n_resellers) * sizeof(rec))
 		return -EBADMSG;
 
 	r = read_record(fd, 0, &rec);
@@ -112,9 +121,9 @@ int olve_store_lookup(const char *path, uint32_t id, struct olve_limits *default
 		*defaults = d;
 		return 0;
 	}
-	/* records 1..count, sorted by id: binary search */
-	lo = 1;
-	hi = (uint64_t)hd.count + 1;
+	/* records 1..count (LVEs), then the resellers, each sorted by id: binary search */
+	lo = reseller_rec ? (uint64_t)hd.count + 1 : 1;
+	hi = reseller_rec ? (uint64_t)hd.count + 1 + hd.n_resellers : (uint64_t)hd.count + 1;
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
 
@@ -126,10 +135,11 @@ int olve_store_lookup(const char *path, uint32_t id, struct olve_limits *default
 		if (rec.id == id) {
 			struct olve_limits e;
 
-			if (record_to(&rec, &e) < 0)
+			if (record_to(&rec, &e) < 0 || (reseller_rec && rec.reseller))
 				return -EBADMSG;
 			*defaults = d;
 			*entry = e;
+			*reseller = rec.reseller;
 			return 1;
 		}
 		if (rec.id < id)
@@ -139,6 +149,48 @@ int olve_store_lookup(const char *path, uint32_t id, struct olve_limits *default
 	}
 	*defaults = d;
 	return 0;
+}
+
+int olve_store_reseller_ids(const char *path, uint32_t **ids)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ uint32_t *v = NULL;
+	struct olve_store_header hd;
+	struct olve_store_record rec;
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	if (!path || !ids)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	n = pread(fd, &hd, sizeof(hd), 0);
+	if (n < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || n != (ssize_t)sizeof(hd) || memcmp(hd.magic, OLVE_STORE_MAGIC, sizeof(hd.magic)) ||
+	    hd.version != OLVE_STORE_VERSION || hd.record_size != sizeof(rec) || hd.count > OLVE_STORE_MAX_ENTRIES ||
+	    hd.n_resellers > 65536 ||
+	    (uint64_t)st.st_size != sizeof(hd) + ((uint64_t)hd.count + 1 + hd.n_resellers) * sizeof(rec))
+		return -EBADMSG;
+	if (hd.n_resellers) {
+		v = malloc(hd.n_resellers * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < hd.n_resellers; i++) {
+		r = read_record(fd, (uint64_t)hd.count + 1 + i, &rec);
+		if (r < 0)
+			return r;
+		if (rec.id == 0)
+			return -EBADMSG;
+		v[i] = rec.id;
+	}
+	*ids = TAKE_PTR(v);
+	return (int)hd.n_resellers;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -176,19 +228,13 @@ static int open_parent(const char *path, int *dirfd, const char **name)
 int olve_store_write(const char *path, const struct olve_limits *defaults, const struct olve_store_entry *v,
 		     size_t n)
 {
-	_cleanup_free_ struct olve_store_entry *sorted = NULL;
-	_cleanup_free_ unsigned char *buf = NULL;
-	_cleanup_close_ int dfd = -1;
-	struct olve_store_header hd = { .magic = OLVE_STORE_MAGIC };
-	struct olve_store_record rec;
-	const char *name = NULL;
-	size_t size;
-	int r;
+	return olve_store_write_resellers(path, defaults, v, n, NULL, 0);
+}
 
-	if (!path || !defaults || (n && !v) || n > OLVE_STORE_MAX_ENTRIES)
-		return -EINVAL;
-	if ((defaults->mask & ~(uint32_t)OLVE_L_ALL) || olve_limits_check(defaults) < 0)
-		return -EINVAL;
+static int sort_check(const struct olve_store_entry *v, size_t n, struct olve_store_entry **out)
+{
+	_cleanup_free_ struct olve_store_entry *sorted = NULL;
+
 	if (n) {
 		sorted = malloc(n * sizeof(*sorted));
 		if (!sorted)
@@ -200,20 +246,63 @@ int olve_store_write(const char *path, const struct olve_limits *defaults, const
 		if (sorted[i].id == 0 || (i > 0 && sorted[i].id == sorted[i - 1].id) ||
 		    (sorted[i].limits.mask & ~(uint32_t)OLVE_L_ALL) || olve_limits_check(&sorted[i].limits) < 0)
 			return -EINVAL;
+	*out = TAKE_PTR(sorted);
+	return 0;
+}
 
-	size = sizeof(hd) + (n + 1) * sizeof(rec);
+int olve_store_write_resellers(const char *path, const struct olve_limits *defaults,
+                               const struct olve_store_entry *v, size_t n,
+                               const struct olve_store_entry *res, size_t nres)
+{
+	_cleanup_free_ struct olve_store_entry *sorted = NULL, *rsorted = NULL;
+	_cleanup_free_ unsigned char *buf = NULL;
+	_cleanup_close_ int dfd = -1;
+	struct olve_store_header hd = { .magic = OLVE_STORE_MAGIC };
+	struct olve_store_record rec;
+	const char *name = NULL;
+	size_t size;
+	int r;
+
+	if (!path || !defaults || (n && !v) || n > OLVE_STORE_MAX_ENTRIES || (nres && !res) ||
+	    nres > OLVE_STORE_MAX_ENTRIES)
+		return -EINVAL;
+	if ((defaults->mask & ~(uint32_t)OLVE_L_ALL) || olve_limits_check(defaults) < 0)
+		return -EINVAL;
+	r = sort_check(v, n, &sorted);
+	if (r < 0)
+		return r;
+	r = sort_check(res, nres, &rsorted);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < nres; i++)
+		if (rsorted[i].reseller)
+			return -EINVAL;
+	/* every LVE's reseller has a reseller record */
+	for (size_t i = 0; i < n; i++)
+		if (sorted[i].reseller &&
+		    (nres == 0 || !bsearch(&(struct olve_store_entry){ .id = sorted[i].reseller }, rsorted, nres,
+		             sizeof(*rsorted), cmp_entry)))
+			return -EINVAL;
+
+	size = sizeof(hd) + (n + 1 + nres) * sizeof(rec);
 	buf = calloc(1, size);
 	if (!buf)
 		return -ENOMEM;
 	hd.version = OLVE_STORE_VERSION;
 	hd.record_size = sizeof(rec);
 	hd.count = (uint32_t)n;
+	hd.n_resellers = (uint32_t)nres;
 	memcpy(buf, &hd, sizeof(hd));
 	record_from(&rec, 0, defaults);
 	memcpy(buf + sizeof(hd), &rec, sizeof(rec));
 	for (size_t i = 0; i < n; i++) {
 		record_from(&rec, sorted[i].id, &sorted[i].limits);
+		rec.reseller = sorted[i].reseller;
 		memcpy(buf + sizeof(hd) + (i + 1) * sizeof(rec), &rec, sizeof(rec));
+	}
+	for (size_t i = 0; i < nres; i++) {
+		record_from(&rec, rsorted[i].id, &rsorted[i].limits);
+		memcpy(buf + sizeof(hd) + (n + 1 + i) * sizeof(rec), &rec, sizeof(rec));
 	}
 	r = open_parent(path, &dfd, &name);
 	if (r < 0)

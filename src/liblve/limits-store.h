@@ -19,7 +19,11 @@
  *   record  x count: effective limits of each LVE ve.cfg or a package names
  *           (<lve id> sections, users whose package has a <package> section),
  *           sorted by id, ids unique and non-zero
- * The file size must be exactly 32 + (count + 1) * 64 bytes; every record's
+ *   record  x n_resellers: each reseller's own limits (<reseller id> of ve.cfg:
+ *           the cap on the sum of its customers), sorted by id
+ * LVE records carry the id of their reseller (0 = none): lve.c creates a
+ * customer's cgroups inside the reseller's ("lvp<R>/lve<ID>").
+ * The file size must be exactly 32 + (count + 1 + n_resellers) * 64 bytes; every record's
  * limits must pass olve_limits_check(). Anything else is -EBADMSG.
  *
  * Who uses what:
@@ -46,7 +50,7 @@ struct olve_store_header {
 	uint32_t version;      /* OLVE_STORE_VERSION */
 	uint32_t record_size;  /* sizeof(struct olve_store_record) */
 	uint32_t count;        /* records after the defaults record */
-	uint32_t reserved0;
+	uint32_t n_resellers;  /* reseller records after the LVE records (0 in stores before them) */
 	uint64_t reserved1;
 };
 
@@ -55,13 +59,15 @@ struct olve_store_record {
 	uint32_t mask;
 	uint32_t speed, cpu_pct, ncpu, io, iops, ep, nproc, cpu_weight;
 	uint64_t pmem, vmem;
-	uint64_t reserved;
+	uint32_t reseller; /* LVE record: the reseller whose cgroup holds it, 0 = none */
+	uint32_t reserved;
 };
 
 /* One LVE's effective limits (input of olve_store_write). */
 struct olve_store_entry {
 	uint32_t id;
 	struct olve_limits limits;
+	uint32_t reseller; /* LVE entry: its reseller (0 = none); unused for reseller entries */
 };
 
 /*
@@ -81,6 +87,24 @@ _hidden_ int olve_store_lookup(const char *path, uint32_t id, struct olve_limits
  */
 _hidden_ int olve_store_write(const char *path, const struct olve_limits *defaults,
                               const struct olve_store_entry *v, size_t n);
+/* The same with reseller records (res[i].id = reseller id, .limits its cap). */
+_hidden_ int olve_store_write_resellers(const char *path, const struct olve_limits *defaults,
+                                        const struct olve_store_entry *v, size_t n,
+                                        const struct olve_store_entry *res, size_t nres);
+/*
+ * olve_store_lookup with the reseller: for an LVE record (!reseller_rec)
+ * *reseller = its reseller (0 = none); for reseller_rec the reseller record
+ * `id` is looked up (*reseller = 0). Returns as olve_store_lookup.
+ */
+/*
+ * Ids of the reseller records (sorted; *ids malloc'd, NULL when 0): the
+ * resellers of ve.cfg and "retired" ones (mask 0: a reseller removed while
+ * customers still run in its group, so their groups are still found).
+ */
+_hidden_ int olve_store_reseller_ids(const char *path, uint32_t **ids);
+_hidden_ int olve_store_find(const char *path, bool reseller_rec, uint32_t id,
+                             struct olve_limits *defaults, struct olve_limits *entry,
+                             uint32_t *reseller);
 
 /*
  * The limits a NEW LVE `id` gets (lve.c calls this when it created the

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -581,8 +582,85 @@ static int scan_host_disks(struct olve_dev **devs)
 
 /* --------------------------------------------------------------- kernel */
 
-/* Write one setting to its file below dirfd, one write(2) per line. */
+static int write_setting_raw(int dirfd, const struct olve_setting *s);
+
+static long long quota_at(int dirfd, const char *file)
+{
+	char buf[64];
+
+	if (ol_read_at(dirfd, file, buf, sizeof(buf)) < 0)
+		return LLONG_MIN;
+	return strtoll(buf, NULL, 10);
+}
+
+/*
+ * [issue 10] cgroup v1 refuses a CFS quota above the parent's (v2 takes the
+ * minimum by itself): a reseller's customer may have a higher SPEED than its
+ * reseller (CloudLinux: the reseller's cap still holds), and a reseller's cap
+ * may be lowered below its customers'. On EINVAL: customers (lve* children)
+ * above the new value are lowered to it, and a value above the parent's is
+ * written as the parent's. The kernel's effective cap is the same: the minimum.
+ */
+static int v1_quota_fit(int dirfd, const struct olve_setting *s)
+{
+	long long want = strtoll(s->value, NULL, 10), parent;
+	struct olve_setting fit = *s;
+	char val[32];
+	int r;
+
+	if (want > 0) {
+		_cleanup_closedir_ DIR *d = NULL;
+		int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		struct dirent *de;
+
+		d = fd >= 0 ? fdopendir(fd) : NULL;
+		if (!d && fd >= 0)
+			close(fd);
+		while (d && (de = readdir(d))) {
+			int cfd;
+			long long q;
+
+			if (strncmp(de->d_name, "lve", 3) || de->d_name[3] < '1' || de->d_name[3] > '9')
+				continue;
+			cfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			if (cfd < 0)
+				continue;
+			q = quota_at(cfd, "cpu.cfs_quota_us");
+			if (q != LLONG_MIN && (q < 0 || q > want)) {
+				snprintf(val, sizeof(val), "%lld", want);
+				fit.value = val;
+				(void)write_setting_raw(cfd, &fit);
+			}
+			close(cfd);
+		}
+		r = write_setting_raw(dirfd, s);
+		if (r != -EINVAL)
+			return r;
+	}
+	{
+		_cleanup_close_ int pfd = openat(dirfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		parent = pfd >= 0 ? quota_at(pfd, "cpu.cfs_quota_us") : LLONG_MIN;
+	}
+	if (parent <= 0 || (want > 0 && want <= parent))
+		return -EINVAL;
+	snprintf(val, sizeof(val), "%lld", parent);
+	fit.value = val;
+	return write_setting_raw(dirfd, &fit);
+}
+
+/* Write one setting to its file below dirfd (v1 CPU quota fitted to its parent, see v1_quota_fit). */
 static int write_setting(int dirfd, const struct olve_setting *s)
+{
+	int r = write_setting_raw(dirfd, s);
+
+	if (r == -EINVAL && !strcmp(s->file, "cpu.cfs_quota_us"))
+		r = v1_quota_fit(dirfd, s);
+	return r;
+}
+
+/* Write one setting to its file below dirfd, one write(2) per line. */
+static int write_setting_raw(int dirfd, const struct olve_setting *s)
 {
 	_cleanup_close_ int fd = openat(dirfd, s->file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 	const char *p = s->value;
@@ -1229,4 +1307,60 @@ _public_ int olve_usage(struct olve *h, uint32_t id, struct olve_usage *out)
 	}
 	*out = u;
 	return 0;
+}
+
+/* ------------------------------------------------------- reseller groups */
+
+int olve_group_limits_write(struct olve *h, const int *dirfd, const struct olve_limits *lim)
+{
+	_cleanup_free_ struct olve_dev *devs = NULL;
+	struct olve_settings s[3] = { { 0 } };
+	struct olve_limits l = *lim;
+	int nd, r = 0, err = 0;
+
+	l.mask &= ~(uint32_t)(OLVE_L_EP | OLVE_L_VMEM); /* no group-wide meaning */
+	nd = scan_host_disks(&devs);
+	if (nd < 0)
+		return nd;
+	for (int v = 1; v <= 2 && r >= 0; v++) {
+		bool need = false;
+
+		for (int i = 0; i < h->n_hier; i++)
+			need = need || h->hier[i].version == v;
+		if (need)
+			r = olve_limits_translate(&l, l.mask, v, h->ncpus, devs, (size_t)nd, &s[v]);
+	}
+	/* two passes: a write refused with EINVAL (v1 memsw vs limit order) is retried */
+	for (int pass = 0; pass < 2 && r >= 0; pass++) {
+		err = 0;
+		for (int v = 1; v <= 2; v++)
+			for (size_t i = 0; i < s[v].n; i++) {
+				int hi = olve_hier_of(h, s[v].v[i].ctrl), w;
+
+				if (hi < 0 || h->hier[hi].version != v || dirfd[hi] < 0)
+					continue;
+				w = write_setting(dirfd[hi], &s[v].v[i]);
+				if (w < 0 && !err)
+					err = w;
+			}
+		if (!err)
+			break;
+	}
+	for (int v = 0; v < 3; v++)
+		olve_settings_free(&s[v]);
+	return r < 0 ? r : err;
+}
+
+int olve_group_limits_read(struct olve *h, const int *dirfd, struct olve_limits *out)
+{
+	_cleanup_free_ struct olve_dev *devs = NULL;
+	struct olve_lve_fds f = { 0 };
+	int nd;
+
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		f.dirfd[i] = i < h->n_hier ? dirfd[i] : -1;
+	nd = scan_host_disks(&devs);
+	if (nd < 0)
+		return nd;
+	return kernel_limits(h, &f, devs, (size_t)nd, out);
 }

@@ -120,6 +120,11 @@ struct olve {
 	pthread_mutex_t lock;
 	void *cache;  /* per-LVE fd cache, owned by lve.c */
 	int brokerfd; /* priv.c: socket to the broker (OLVE_OPEN_DELEGATE), -1 */
+	/* threads.c: the server's cgroup v2 threaded subtree (olve_tcg_*) */
+	int tcg_dirfd;      /* O_DIRECTORY fd of <server cgroup>/openlve-threads, -1 */
+	int tcg_hier;       /* index of the v2 hierarchy it is on, -1 */
+	const char *tcg_why; /* static text: why there is none (NULL when there is) */
+	void *tcg_table;    /* per-LVE thread children of this process (threads.c) */
 };
 
 /* Index of the hierarchy serving controller `ctrl` (io and blkio are one), or -1. */
@@ -157,6 +162,10 @@ struct olve_lve_fds {
 	int dirfd[OLVE_MAX_HIER];   /* lve<ID> dir in each hierarchy (index as h->hier) */
 	int tasksfd[OLVE_MAX_HIER]; /* its tasks / cgroup.procs, O_WRONLY */
 	int statefd;                /* state file, O_RDWR */
+	/* olve_state_attach(): read-only shared mapping of the state header (NULL: none), its file */
+	const struct olve_state *map;
+	dev_t state_dev;
+	ino_t state_ino;
 	/* lve.c's bookkeeping: do not touch */
 	atomic_uint refs; /* the cache's (while listed) + one per olve_lve_get not yet put */
 	uint64_t used;    /* cache clock at the last get (under h->lock) */
@@ -186,6 +195,38 @@ static inline void olve_lve_putp(struct olve_lve_fds **f)
 #define _cleanup_lve_put_ _cleanup_(olve_lve_putp)
 /* "lve<ID>" into buf. */
 _hidden_ void olve_lve_dirname(uint32_t id, char buf[static 16]);
+/*
+ * Reseller limits: a customer of reseller R lives in "lvp<R>/lve<ID>" below
+ * the LVE root of every hierarchy (the lvp group carries R's caps, so the
+ * kernel enforces the customers' sum); other LVEs in "lve<ID>".
+ * olve_lve_relpath: where LVE id is (an existing group wins: "lve<ID>"
+ * first, then its reseller's), else where it would be created (the limits
+ * store's reseller of id). *reseller = R or 0. Returns 1 when it exists.
+ */
+#define OLVE_RELPATH_MAX 40
+_hidden_ int olve_lve_relpath(struct olve *h, uint32_t id, char buf[static OLVE_RELPATH_MAX],
+                              uint32_t *reseller);
+/* "lvp<R>" */
+_hidden_ void olve_lvp_dirname(uint32_t rid, char buf[static 16]);
+/* Strict "lvp<R>" parse (as olve_lve_parse_dirname). */
+_hidden_ int olve_lvp_parse_dirname(const char *name, uint32_t *rid);
+/*
+ * Create (when missing) reseller R's group "lvp<R>" in every hierarchy and
+ * write `lim` (SPEED/CPU/NCPU, PMEM, IO, IOPS, NPROC; EP and VMEM have no
+ * group-wide meaning and are ignored) into it. v2: the group enables its
+ * controllers for its children. -errno.
+ */
+_hidden_ int olve_reseller_apply(struct olve *h, uint32_t rid, const struct olve_limits *lim);
+/* Ids of the lvp<R> groups that exist (*ids malloc'd). Returns the count. */
+_hidden_ int olve_reseller_groups(struct olve *h, uint32_t **ids);
+/* Remove reseller R's group when no customer group is left in it: 0, -ENOTEMPTY, -ENOENT. */
+_hidden_ int olve_reseller_remove(struct olve *h, uint32_t rid);
+/* Limits the kernel enforces on reseller R's group (read back). -ENOENT when absent. */
+_hidden_ int olve_reseller_limits(struct olve *h, uint32_t rid, struct olve_limits *out);
+/* Write full limits into the groups dirfd[hier] (no state record): used for reseller groups. */
+_hidden_ int olve_group_limits_write(struct olve *h, const int *dirfd, const struct olve_limits *lim);
+/* Read back the limits of the groups dirfd[hier]. */
+_hidden_ int olve_group_limits_read(struct olve *h, const int *dirfd, struct olve_limits *out);
 /* Strict "lve<ID>" parse: decimal, no sign or leading zero, 1..UINT32_MAX. 0 or -EINVAL. */
 _hidden_ int olve_lve_parse_dirname(const char *name, uint32_t *id);
 /* Parse /proc/<pid>/cgroup text: the LVE id under h's root (0 = none). */
@@ -311,7 +352,8 @@ struct olve_state {
 	struct olve_limits limits; /* as last applied successfully; mask 0 = never */
 	uint64_t cpumask;          /* 1: fairsched_cpumask narrowed cpuset.cpus (entries then move into
 				    * the cpuset hierarchy too, see olve_hier_cpuset_only) */
-	uint64_t reserved[7];      /* zero; room for fields without a version bump */
+	uint64_t seq;              /* seqlock of the header: odd while a writer rewrites it (state.c) */
+	uint64_t reserved[6];      /* zero; room for fields without a version bump */
 };
 
 /* Name of the defaults record in the state dir. */
@@ -334,6 +376,19 @@ _hidden_ int olve_state_open(struct olve *h, uint32_t id, bool create);
 _hidden_ pid_t olve_state_lock_holder(void);
 /* Read the header (under an OFD read lock). -EBADMSG if short or not ours. Not from inside an update's fn. */
 _hidden_ int olve_state_read(int fd, struct olve_state *out);
+/*
+ * After f->statefd is set: map its header read-only (f->map) and note its
+ * device and inode (EP pools). Failure leaves f->map NULL (reads then lock).
+ */
+_hidden_ void olve_state_attach(struct olve_lve_fds *f);
+/* Undo olve_state_attach. */
+_hidden_ void olve_state_detach(struct olve_lve_fds *f);
+/*
+ * The entry's read of the header: without a system call through f->map
+ * (seqlock: every header write makes seq odd, rewrites, makes it even),
+ * else, or while a writer is busy, olve_state_read(f->statefd).
+ */
+_hidden_ int olve_state_read_fast(const struct olve_lve_fds *f, struct olve_state *out);
 /*
  * Read-modify-write the header under an OFD write lock on
  * [0, sizeof(struct olve_state)) (polled, at most OLVE_LOCK_TIMEOUT_MS:
@@ -379,7 +434,38 @@ _hidden_ int olve_broker_lve(struct olve *h, uint32_t id, bool create, struct ol
 _hidden_ int olve_broker_state(struct olve *h, uint32_t id);
 /* The calling process's thread `tid`'s origin fds and paths (malloc'd), from the broker. */
 _hidden_ int olve_broker_origin(const struct olve *h, pid_t tid, int fds[static OLVE_MAX_HIER],
-				char *paths[static OLVE_MAX_HIER]);
+				int tfds[static OLVE_MAX_HIER], char *paths[static OLVE_MAX_HIER]);
+
+/* --------------------------------------------------------------- threads */
+/*
+ * threads.c: CPU limits of request threads on cgroup v2 through a threaded
+ * subtree below the server's delegated cgroup (see its header).
+ */
+#define OLVE_TCG_DIR "openlve-threads"
+
+/* Fields to their "none" values (olve_open calls it first). */
+_hidden_ void olve_tcg_init(struct olve *h);
+/* Privileged opener: make <own cgroup>/openlve-threads when the cgroup is delegated. Never fails:
+ * without it h->tcg_why says why. */
+_hidden_ int olve_tcg_setup(struct olve *h);
+/* Why thread entries are EP only (static text). */
+_hidden_ const char *olve_tcg_why(const struct olve *h);
+/* The cgroup path lies in an openlve-threads subtree. */
+_hidden_ bool olve_tcg_path_inside(const char *path);
+/* Privileged side (opener or broker): the thread child of LVE id, created when missing:
+ * fds[0] its cgroup.threads, fds[1] its cpu.max (O_WRONLY). */
+_hidden_ int olve_tcg_lve_open(struct olve *h, uint32_t id, int fds[static 2]);
+/*
+ * Entry: *threadsfd = the kept cgroup.threads fd of LVE id's thread child
+ * (first call per process and LVE: made / opened, through the broker when
+ * unprivileged), cpu.max rewritten when lim's CPU fields changed since the
+ * last write. -EOPNOTSUPP: no tree (olve_tcg_why); -EMFILE: table full.
+ */
+_hidden_ int olve_tcg_get(struct olve *h, uint32_t id, const struct olve_limits *lim, int *threadsfd);
+/* Close the table and the tree fd (the tree stays: threads.c). */
+_hidden_ void olve_tcg_close(struct olve *h);
+/* The broker's fds of olve_tcg_lve_open (priv.c). */
+_hidden_ int olve_broker_tcg(struct olve *h, uint32_t id, int fds[static 2]);
 
 /* ----------------------------------------------------------------- enter */
 /*
@@ -390,11 +476,13 @@ _hidden_ int olve_broker_origin(const struct olve *h, pid_t tid, int fds[static 
 /*
  * The broker's side of an origin request: for thread `tid` of process
  * `pid`, per hierarchy of h the O_WRONLY tasks (v1) / cgroup.procs (v2) fd
- * of its cgroup and that cgroup's path (malloc'd). -ESRCH: tid is not a
- * thread of pid; -EPERM: it is inside an LVE.
+ * of its cgroup and that cgroup's path (malloc'd); tfds: on v2 hierarchies
+ * that cgroup's cgroup.threads (where a thread entry leaves to), else -1.
+ * -ESRCH: tid is not a thread of pid; -EPERM: it is inside an LVE (or an
+ * openlve-threads child).
  */
 _hidden_ int olve_origin_open(struct olve *h, pid_t pid, pid_t tid, int fds[static OLVE_MAX_HIER],
-			      char *paths[static OLVE_MAX_HIER]);
+			      int tfds[static OLVE_MAX_HIER], char *paths[static OLVE_MAX_HIER]);
 /* True (and *id, may be NULL) when the calling thread is inside an LVE it entered itself. No syscall. */
 _hidden_ bool olve_thread_entered(uint32_t *id);
 

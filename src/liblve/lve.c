@@ -71,12 +71,29 @@ void olve_lve_dirname(uint32_t id, char buf[static 16])
 	snprintf(buf, 16, "lve%" PRIu32, id);
 }
 
+void olve_lvp_dirname(uint32_t rid, char buf[static 16])
+{
+	snprintf(buf, 16, "lvp%" PRIu32, rid);
+}
+
+static int parse_prefixed(const char *name, const char *prefix, uint32_t *id);
+
+int olve_lvp_parse_dirname(const char *name, uint32_t *rid)
+{
+	return parse_prefixed(name, "lvp", rid);
+}
+
 int olve_lve_parse_dirname(const char *name, uint32_t *id)
+{
+	return parse_prefixed(name, "lve", id);
+}
+
+static int parse_prefixed(const char *name, const char *prefix, uint32_t *id)
 {
 	uint64_t v = 0;
 	const char *d;
 
-	if (!name || strncmp(name, "lve", 3))
+	if (!name || strncmp(name, prefix, 3))
 		return -EINVAL;
 	d = name + 3;
 	if (*d < '1' || *d > '9')
@@ -507,6 +524,7 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 		return -ENOMEM;
 	h->statefd = -1;
 	h->brokerfd = -1;
+	olve_tcg_init(h);
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		h->hier[i].rootfd = -1;
 	pthread_mutex_init(&h->lock, NULL);
@@ -531,6 +549,7 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 	n = sysconf(_SC_NPROCESSORS_ONLN);
 	h->ncpus = n > 0 ? (int)n : 1;
 	if ((flags & OLVE_OPEN_DELEGATE) && olve_privileged()) {
+		(void)olve_tcg_setup(h); /* threads.c: before the broker, which inherits the tree */
 		r = olve_broker_start(h); /* priv.c */
 		if (r < 0)
 			goto fail;
@@ -546,6 +565,7 @@ static void lve_fds_free(struct olve_lve_fds *f)
 {
 	if (!f)
 		return;
+	olve_state_detach(f);
 	for (int i = 0; i < OLVE_MAX_HIER; i++) {
 		safe_close(f->dirfd[i]);
 		safe_close(f->tasksfd[i]);
@@ -584,6 +604,7 @@ _public_ void olve_close(struct olve *h)
 	}
 	safe_close(h->statefd);
 	safe_close(h->brokerfd);
+	olve_tcg_close(h);
 	olve_conf_free(&h->conf);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
@@ -757,8 +778,10 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 {
 	struct olve_lve_fds *f;
 	bool made[OLVE_MAX_HIER] = { false };
+	int parent[OLVE_MAX_HIER];
 	bool fresh = false;
-	char name[16];
+	char rel[OLVE_RELPATH_MAX], name[16];
+	uint32_t rid = 0;
 	int r;
 
 	f = calloc(1, sizeof(*f));
@@ -768,29 +791,64 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 	f->statefd = -1;
 	atomic_init(&f->refs, 1); /* the caller's */
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
-		f->dirfd[i] = f->tasksfd[i] = -1;
+		f->dirfd[i] = f->tasksfd[i] = parent[i] = -1;
 	olve_lve_dirname(id, name);
+	r = olve_lve_relpath(h, id, rel, &rid);
+	if (r < 0)
+		goto fail;
+	if (strcmp(rel, name)) {
+		/* a reseller's customer: its group lives in lvp<R> (made with R's caps when missing) */
+		char lvp[16];
+
+		olve_lvp_dirname(rid, lvp);
+		if (create && r == 0) {
+			struct olve_limits d, rl;
+			uint32_t none;
+
+			if (olve_store_find(h->conf.limits_file, true, rid, &d, &rl, &none) == 1)
+				r = olve_reseller_apply(h, rid, &rl);
+			else
+				r = olve_reseller_apply(h, rid, &(struct olve_limits){ 0 });
+			if (r < 0)
+				goto fail;
+		}
+		for (int i = 0; i < h->n_hier; i++) {
+			parent[i] = ol_open_dir_beneath(h->hier[i].rootfd, lvp, 0, 0);
+			if (parent[i] < 0) {
+				r = parent[i];
+				goto fail;
+			}
+		}
+	} else {
+		for (int i = 0; i < h->n_hier; i++) {
+			parent[i] = fcntl(h->hier[i].rootfd, F_DUPFD_CLOEXEC, 3);
+			if (parent[i] < 0) {
+				r = -errno;
+				goto fail;
+			}
+		}
+	}
 
 	for (int i = 0; i < h->n_hier; i++) {
 		struct olve_hier *hr = &h->hier[i];
 		int fd;
 
 		if (create) {
-			if (mkdirat(hr->rootfd, name, 0755) == 0)
+			if (mkdirat(parent[i], name, 0755) == 0)
 				made[i] = fresh = true;
 			else if (errno != EEXIST) {
 				r = -errno;
 				goto fail;
 			}
 		}
-		fd = ol_open_dir_beneath(hr->rootfd, name, 0, 0);
+		fd = ol_open_dir_beneath(parent[i], name, 0, 0);
 		if (fd < 0) {
 			r = fd;
 			goto fail;
 		}
 		f->dirfd[i] = fd;
 		if (made[i] && hr->version == 1 && (hr->ctrls & (1u << CG_CTRL_CPUSET))) {
-			r = cpuset_inherit(hr->rootfd, fd);
+			r = cpuset_inherit(parent[i], fd);
 			if (r < 0)
 				goto fail;
 		}
@@ -805,23 +863,221 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 	if (r < 0 && !errno_is_perm(r))
 		goto fail;
 	f->statefd = r < 0 ? -1 : r;
+	olve_state_attach(f); /* state.c: the entry's lock-free header read */
 
 	if (f->statefd >= 0) {
 		r = lve_complete(h, f, fresh);
 		if (r < 0)
 			goto fail;
 	}
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		safe_close(parent[i]);
 	*out = f;
 	return 0;
 fail:
 	for (int i = 0; i < h->n_hier; i++) {
 		safe_close(f->dirfd[i]);
 		f->dirfd[i] = -1;
-		if (made[i])
-			(void)unlinkat(h->hier[i].rootfd, name, AT_REMOVEDIR);
+		if (made[i] && parent[i] >= 0)
+			(void)unlinkat(parent[i], name, AT_REMOVEDIR);
 	}
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		safe_close(parent[i]);
 	lve_fds_free(f);
 	return r;
+}
+
+/* ------------------------------------------------------------ resellers */
+
+static bool entry_is_dir(DIR *d, const struct dirent *de);
+
+int olve_lve_relpath(struct olve *h, uint32_t id, char buf[static OLVE_RELPATH_MAX], uint32_t *reseller)
+{
+	struct olve_limits d, e;
+	char name[16], lvp[16];
+	struct stat st;
+	uint32_t rid = 0;
+	int r;
+
+	olve_lve_dirname(id, name);
+	if (fstatat(h->hier[0].rootfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(buf, OLVE_RELPATH_MAX, "%s", name);
+		*reseller = 0;
+		return 1;
+	}
+	/* the store another user could have written is not trusted (pathsafe.h): no reseller then */
+	r = h->conf.limits_file && h->conf.limits_file[0] == '/' ? ol_path_trusted(h->conf.limits_file, NULL, 0)
+	                                                          : -ENOENT;
+	if (r >= 0 && olve_store_find(h->conf.limits_file, false, id, &d, &e, &rid) != 1)
+		rid = 0;
+	if (r < 0)
+		rid = 0;
+	if (rid) {
+		olve_lvp_dirname(rid, lvp);
+		snprintf(buf, OLVE_RELPATH_MAX, "%s/%s", lvp, name);
+		if (fstatat(h->hier[0].rootfd, buf, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+			*reseller = rid;
+			return 1;
+		}
+	}
+	/* a customer whose reseller changed or was removed while it ran: in another lvp group */
+	if (r >= 0) {
+		_cleanup_free_ uint32_t *rids = NULL;
+		int n = olve_store_reseller_ids(h->conf.limits_file, &rids);
+
+		for (int i = 0; i < n; i++) {
+			char alt[OLVE_RELPATH_MAX];
+
+			if (rids[i] == rid)
+				continue;
+			olve_lvp_dirname(rids[i], lvp);
+			snprintf(alt, sizeof(alt), "%s/%s", lvp, name);
+			if (fstatat(h->hier[0].rootfd, alt, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+				snprintf(buf, OLVE_RELPATH_MAX, "%s", alt);
+				*reseller = rids[i];
+				return 1;
+			}
+		}
+	}
+	if (rid) {
+		olve_lvp_dirname(rid, lvp);
+		snprintf(buf, OLVE_RELPATH_MAX, "%s/%s", lvp, name);
+	} else
+		snprintf(buf, OLVE_RELPATH_MAX, "%s", name);
+	*reseller = rid;
+	return 0;
+}
+
+int olve_reseller_groups(struct olve *h, uint32_t **ids)
+{
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int fd;
+
+	fd = openat(h->hier[0].rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		safe_close(fd);
+		return -errno;
+	}
+	while ((errno = 0, de = readdir(d))) {
+		uint32_t rid;
+
+		if (olve_lvp_parse_dirname(de->d_name, &rid) < 0 || !entry_is_dir(d, de))
+			continue;
+		if (n == cap) {
+			uint32_t *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			v = nv;
+		}
+		v[n++] = rid;
+	}
+	if (errno)
+		return -errno;
+	*ids = TAKE_PTR(v);
+	return (int)n;
+}
+
+int olve_reseller_apply(struct olve *h, uint32_t rid, const struct olve_limits *lim)
+{
+	int dirfd[OLVE_MAX_HIER];
+	char lvp[16];
+	int r = 0;
+
+	if (!h || rid == 0 || !lim)
+		return -EINVAL;
+	if (!olve_privileged())
+		return -EPERM;
+	olve_lvp_dirname(rid, lvp);
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		dirfd[i] = -1;
+	for (int i = 0; i < h->n_hier && r >= 0; i++) {
+		struct olve_hier *hr = &h->hier[i];
+		bool made = mkdirat(hr->rootfd, lvp, 0755) == 0;
+
+		if (!made && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		dirfd[i] = ol_open_dir_beneath(hr->rootfd, lvp, 0, 0);
+		if (dirfd[i] < 0) {
+			r = dirfd[i];
+			break;
+		}
+		if (made)
+			close_event_control(dirfd[i]);
+		if (hr->version == 1 && (hr->ctrls & (1u << CG_CTRL_CPUSET)))
+			r = cpuset_inherit(hr->rootfd, dirfd[i]);
+		if (r >= 0 && hr->version == 2) {
+			uint32_t sub = read_ctrl_list(dirfd[i], "cgroup.subtree_control");
+
+			/* the v2 controllers only (hr->ctrls also carries the blkio alias of io) */
+			for (size_t k = 0; k < ELEMENTSOF(v2_ctrls) && r >= 0; k++) {
+				int c = v2_ctrls[k];
+				char cmd[32];
+
+				if (!(hr->ctrls & (1u << c)) || (sub & (1u << c)))
+					continue;
+				snprintf(cmd, sizeof(cmd), "+%s", cg_ctrl_name(c));
+				r = ol_write_at(dirfd[i], "cgroup.subtree_control", cmd);
+			}
+		}
+	}
+	if (r >= 0 && lim->mask)
+		r = olve_group_limits_write(h, dirfd, lim);
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		safe_close(dirfd[i]);
+	return r;
+}
+
+int olve_reseller_limits(struct olve *h, uint32_t rid, struct olve_limits *out)
+{
+	int dirfd[OLVE_MAX_HIER];
+	char lvp[16];
+	int r = 0;
+
+	if (!h || rid == 0 || !out)
+		return -EINVAL;
+	olve_lvp_dirname(rid, lvp);
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		dirfd[i] = -1;
+	for (int i = 0; i < h->n_hier && r >= 0; i++) {
+		dirfd[i] = ol_open_dir_beneath(h->hier[i].rootfd, lvp, 0, 0);
+		if (dirfd[i] < 0)
+			r = dirfd[i];
+	}
+	if (r >= 0)
+		r = olve_group_limits_read(h, dirfd, out);
+	for (int i = 0; i < OLVE_MAX_HIER; i++)
+		safe_close(dirfd[i]);
+	return r;
+}
+
+int olve_reseller_remove(struct olve *h, uint32_t rid)
+{
+	char lvp[16];
+	bool found = false;
+
+	if (!h || rid == 0)
+		return -EINVAL;
+	if (!olve_privileged())
+		return -EPERM;
+	olve_lvp_dirname(rid, lvp);
+	for (int i = 0; i < h->n_hier; i++) {
+		if (unlinkat(h->hier[i].rootfd, lvp, AT_REMOVEDIR) == 0)
+			found = true;
+		else if (errno == ENOTEMPTY || errno == EBUSY)
+			return -ENOTEMPTY;
+		else if (errno != ENOENT)
+			return -errno;
+	}
+	return found ? 0 : -ENOENT;
 }
 
 int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds **out)
@@ -887,20 +1143,23 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-_public_ int olve_list(struct olve *h, uint32_t **ids)
+static bool entry_is_dir(DIR *d, const struct dirent *de)
 {
-	_cleanup_closedir_ DIR *d = NULL;
-	_cleanup_free_ uint32_t *v = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	int fd;
+	struct stat st;
 
-	if (!h || !ids)
-		return -EINVAL;
-	fd = openat(h->hier[0].rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
+	if (de->d_type == DT_DIR)
+		return true;
+	if (de->d_type != DT_UNKNOWN)
+		return false;
+	return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Append the lve<ID> groups of directory fd (taken); with `resellers` also those inside lvp<R>. */
+static int list_dir(int fd, bool resellers, uint32_t **v, size_t *n, size_t *cap)
+{
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	struct dirent *de;
+
 	if (!d) {
 		safe_close(fd);
 		return -errno;
@@ -908,34 +1167,64 @@ _public_ int olve_list(struct olve *h, uint32_t **ids)
 	while ((errno = 0, de = readdir(d))) {
 		uint32_t id;
 
-		if (olve_lve_parse_dirname(de->d_name, &id) < 0)
-			continue;
-		if (de->d_type != DT_DIR) {
-			struct stat st;
+		if (resellers && olve_lvp_parse_dirname(de->d_name, &id) == 0 && entry_is_dir(d, de)) {
+			int sub = ol_open_dir_beneath(dirfd(d), de->d_name, 0, 0);
+			int r;
 
-			if (de->d_type != DT_UNKNOWN)
+			if (sub == -ENOENT)
 				continue;
-			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-				continue;
+			if (sub < 0)
+				return sub;
+			r = list_dir(sub, false, v, n, cap);
+			if (r < 0)
+				return r;
+			continue;
 		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
+		if (olve_lve_parse_dirname(de->d_name, &id) < 0 || !entry_is_dir(d, de))
+			continue;
+		if (*n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 64;
 			uint32_t *nv;
 
 			if (ncap > (size_t)INT32_MAX)
 				return -E2BIG;
-			nv = realloc(v, ncap * sizeof(*nv));
+			nv = realloc(*v, ncap * sizeof(*nv));
 			if (!nv)
 				return -ENOMEM;
-			v = nv;
-			cap = ncap;
+			*v = nv;
+			*cap = ncap;
 		}
-		v[n++] = id;
+		(*v)[(*n)++] = id;
 	}
-	if (errno)
+	return errno ? -errno : 0;
+}
+
+_public_ int olve_list(struct olve *h, uint32_t **ids)
+{
+	_cleanup_free_ uint32_t *v = NULL;
+	size_t n = 0, cap = 0;
+	int fd, r;
+
+	if (!h || !ids)
+		return -EINVAL;
+	fd = openat(h->hier[0].rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
+	/* customers of resellers live in lvp<R>/lve<ID> */
+	r = list_dir(fd, true, &v, &n, &cap);
+	if (r < 0)
+		return r;
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp_u32);
+	/* the same id twice (moved between a reseller and the top while we read): once */
+	if (n > 1) {
+		size_t k = 1;
+
+		for (size_t i = 1; i < n; i++)
+			if (v[i] != v[k - 1])
+				v[k++] = v[i];
+		n = k;
+	}
 	*ids = TAKE_PTR(v);
 	return (int)n;
 }
@@ -1138,7 +1427,8 @@ static int lve_evict_all(struct olve *h, const int *dirfd, const char *name, lon
 _public_ int olve_destroy(struct olve *h, uint32_t id)
 {
 	int dirfd[OLVE_MAX_HIER];
-	char name[16];
+	char name[OLVE_RELPATH_MAX];
+	uint32_t rid;
 	bool found = false;
 	long deadline = now_ms() + DESTROY_TIMEOUT_MS;
 	int r = 0;
@@ -1150,7 +1440,7 @@ _public_ int olve_destroy(struct olve *h, uint32_t id)
 	if (!olve_privileged())
 		return -EPERM;
 	olve_lve_forget(h, id);
-	olve_lve_dirname(id, name);
+	(void)olve_lve_relpath(h, id, name, &rid); /* lve<ID>, or lvp<R>/lve<ID> for a reseller's customer */
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		dirfd[i] = -1;
 	for (int i = 0; i < h->n_hier; i++) {
@@ -1246,6 +1536,20 @@ static int current_in(const struct olve_hier *hr, const char *text, uint32_t *id
 				return 0;
 			p += rootlen + 1;
 			plen = (size_t)(end - p);
+			/* a reseller's customer: "<root>/lvp<R>/lve<ID>" */
+			if (plen > 3 && !memcmp(p, "lvp", 3)) {
+				const char *slash = memchr(p, '/', plen);
+				uint32_t rid;
+
+				if (!slash || (size_t)(slash - p) >= sizeof(name))
+					return 0;
+				memcpy(name, p, (size_t)(slash - p));
+				name[slash - p] = 0;
+				if (olve_lvp_parse_dirname(name, &rid) < 0)
+					return 0;
+				p = slash + 1;
+				plen = (size_t)(end - p);
+			}
 			if (plen >= sizeof(name))
 				return 0;
 			memcpy(name, p, plen);

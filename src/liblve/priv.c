@@ -39,7 +39,11 @@
  *                         (each concurrent EP slot needs its own)
  *     ORIGIN tid          the tasks / cgroup.procs fd of the cgroup thread
  *                         `tid` of the SENDER's process is in, per hierarchy,
+ *                         then that cgroup's cgroup.threads per v2 hierarchy,
  *                         refused (-EPERM) when that is inside an LVE
+ *     TLVE   id           cgroup.threads and cpu.max of LVE id's threaded
+ *                         child below the server's cgroup (threads.c), made
+ *                         when missing; -EOPNOTSUPP when there is no tree
  *   The fds come back opened by root: since Linux 5.16 the kernel checks a
  *   cgroup migration with the credentials of the opener of the file
  *   (cgroup v1 always let a task move itself through an fd it could open).
@@ -85,13 +89,14 @@
 #define PRIV_OP_LVE 1
 #define PRIV_OP_STATE 2
 #define PRIV_OP_ORIGIN 3
+#define PRIV_OP_TLVE 4
 #define PRIV_PATHS_MAX 16384
 #define PRIV_FDS_MAX (2 * OLVE_MAX_HIER + 1)
 
 struct priv_req {
 	uint32_t magic;
 	uint32_t op;
-	uint32_t id;     /* LVE, STATE */
+	uint32_t id;     /* LVE, STATE, TLVE */
 	uint32_t create; /* LVE */
 	int32_t tid;     /* ORIGIN */
 	uint32_t n_hier; /* the requester's, must match the broker's */
@@ -126,7 +131,8 @@ _hidden_ bool olve_broker_wanted(const struct olve *h)
 
 _hidden_ bool olve_may_enter(const struct olve *h)
 {
-	return olve_privileged() || (h && h->brokerfd >= 0);
+	/* the handle first: no capget(2) per entry for a web server's children */
+	return (h && h->brokerfd >= 0) || olve_privileged();
 }
 
 /* ------------------------------------------------------------ messages */
@@ -263,10 +269,12 @@ static int broker_origin(struct olve *bh, pid_t pid, const struct priv_req *q, s
 			 int *fds)
 {
 	char *paths[OLVE_MAX_HIER] = { 0 };
+	int tfds[OLVE_MAX_HIER];
 	size_t used = 0;
+	unsigned n = (unsigned)bh->n_hier;
 	int r;
 
-	r = olve_origin_open(bh, pid, q->tid, fds, paths);
+	r = olve_origin_open(bh, pid, q->tid, fds, tfds, paths);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < bh->n_hier; i++) {
@@ -280,13 +288,16 @@ static int broker_origin(struct olve *bh, pid_t pid, const struct priv_req *q, s
 		rep->pathlen[i] = (uint16_t)l;
 		used += l;
 	}
-	for (int i = 0; i < bh->n_hier; i++)
+	for (int i = 0; i < bh->n_hier; i++) {
 		free(paths[i]);
+		if (tfds[i] >= 0)
+			fds[n++] = tfds[i];
+	}
 	if (r < 0) {
-		close_fds(fds, (unsigned)bh->n_hier);
+		close_fds(fds, n);
 		return r;
 	}
-	rep->nfds = (uint32_t)bh->n_hier;
+	rep->nfds = n;
 	return 0;
 }
 
@@ -330,6 +341,10 @@ static void broker_serve(struct olve *bh, int sock)
 			rep->nfds = nclose = 1;
 			r = 0;
 		}
+	} else if (q.op == PRIV_OP_TLVE && q.id != 0) {
+		r = olve_tcg_lve_open(bh, q.id, out);
+		if (r == 0)
+			rep->nfds = nclose = 2;
 	} else if (q.op == PRIV_OP_ORIGIN && q.tid > 0) {
 		r = broker_origin(bh, pid, &q, rep, out);
 		if (r == 0)
@@ -376,11 +391,11 @@ static void close_all_but(int *keep, int n)
 	}
 }
 
-static _Noreturn void broker_main(int sock)
+static _Noreturn void broker_main(int sock, int tcgfd)
 {
 	static const int quiet[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE, SIGWINCH, SIGTSTP,
 				     SIGTTIN, SIGTTOU };
-	int keep[CG_HIER_MAX + CG_CTRL_COUNT + 1];
+	int keep[CG_HIER_MAX + CG_CTRL_COUNT + 2];
 	struct olve *bh = NULL;
 	sigset_t none;
 	int n;
@@ -393,13 +408,17 @@ static _Noreturn void broker_main(int sock)
 	signal(SIGTERM, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	n = cg_sys_fds(keep, (int)ELEMENTSOF(keep) - 1);
+	n = cg_sys_fds(keep, (int)ELEMENTSOF(keep) - 2);
 	if (n < 0)
 		_exit(1);
 	keep[n++] = sock;
+	if (tcgfd >= 0)
+		keep[n++] = tcgfd;
 	close_all_but(keep, n);
 	if (olve_open(&bh, 0) < 0)
 		_exit(1);
+	/* the opener's thread tree (threads.c): the broker makes its children */
+	bh->tcg_dirfd = tcgfd;
 	for (;;)
 		broker_serve(bh, sock);
 }
@@ -434,7 +453,7 @@ _hidden_ int olve_broker_start(struct olve *h)
 		pid = fork();
 		if (pid != 0)
 			_exit(pid < 0 ? 1 : 0);
-		broker_main(sv[1]);
+		broker_main(sv[1], h->tcg_dirfd);
 	}
 	close(sv[1]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -508,6 +527,7 @@ _hidden_ int olve_broker_lve(struct olve *h, uint32_t id, bool create, struct ol
 		f->tasksfd[i] = fds[2 * i + 1];
 	}
 	f->statefd = fds[2 * h->n_hier];
+	olve_state_attach(f);
 	*out = f;
 	return 0;
 }
@@ -531,19 +551,23 @@ _hidden_ int olve_broker_state(struct olve *h, uint32_t id)
 }
 
 _hidden_ int olve_broker_origin(const struct olve *h, pid_t tid, int fds[static OLVE_MAX_HIER],
-				char *paths[static OLVE_MAX_HIER])
+				int tfds[static OLVE_MAX_HIER], char *paths[static OLVE_MAX_HIER])
 {
 	struct priv_req q = { .magic = PRIV_MAGIC, .op = PRIV_OP_ORIGIN, .tid = tid, .n_hier = (uint32_t)h->n_hier };
 	_cleanup_free_ struct priv_reply *rep = calloc(1, sizeof(*rep));
 	int got[PRIV_FDS_MAX], r;
+	uint32_t want = (uint32_t)h->n_hier;
 	size_t off = 0;
 
 	if (!rep)
 		return -ENOMEM;
+	for (int i = 0; i < h->n_hier; i++)
+		if (h->hier[i].version == 2)
+			want++;
 	r = broker_call(h, &q, rep, got);
 	if (r < 0)
 		return r;
-	if (rep->nfds != (uint32_t)h->n_hier) {
+	if (rep->nfds != want) {
 		close_fds(got, rep->nfds);
 		return -EPROTO;
 	}
@@ -561,7 +585,30 @@ _hidden_ int olve_broker_origin(const struct olve *h, pid_t tid, int fds[static 
 			return off > PRIV_PATHS_MAX ? -EPROTO : -ENOMEM;
 		}
 	}
-	for (int i = 0; i < h->n_hier; i++)
+	want = (uint32_t)h->n_hier;
+	for (int i = 0; i < h->n_hier; i++) {
 		fds[i] = got[i];
+		tfds[i] = h->hier[i].version == 2 ? got[want++] : -1;
+	}
+	return 0;
+}
+
+_hidden_ int olve_broker_tcg(struct olve *h, uint32_t id, int fds[static 2])
+{
+	struct priv_req q = { .magic = PRIV_MAGIC, .op = PRIV_OP_TLVE, .id = id, .n_hier = (uint32_t)h->n_hier };
+	_cleanup_free_ struct priv_reply *rep = calloc(1, sizeof(*rep));
+	int got[PRIV_FDS_MAX], r;
+
+	if (!rep)
+		return -ENOMEM;
+	r = broker_call(h, &q, rep, got);
+	if (r < 0)
+		return r;
+	if (rep->nfds != 2) {
+		close_fds(got, rep->nfds);
+		return -EPROTO;
+	}
+	fds[0] = got[0];
+	fds[1] = got[1];
 	return 0;
 }

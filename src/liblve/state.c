@@ -27,6 +27,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -189,16 +190,88 @@ static int header_pread(int fd, struct olve_state *st)
 	return 0;
 }
 
-static int header_pwrite(int fd, const struct olve_state *st)
+static int pwrite_all(int fd, const void *buf, size_t len, off_t off)
 {
 	ssize_t n;
 
 	do
-		n = pwrite(fd, st, sizeof(*st), 0);
+		n = pwrite(fd, buf, len, off);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	return (size_t)n == sizeof(*st) ? 0 : -EIO;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/*
+ * Under the header's write lock. The seqlock for lock-free readers of the
+ * mapped header (olve_state_read_fast): seq odd, the header (seq still
+ * odd), seq even; three writes, each complete before the next starts. A
+ * writer that died in between leaves seq odd: readers take the lock until
+ * the next write makes it even again.
+ */
+static int header_pwrite(int fd, const struct olve_state *st)
+{
+	struct olve_state w = *st;
+	uint64_t odd = (st->seq | 1u), even = odd + 1;
+	int r;
+
+	w.seq = odd;
+	r = pwrite_all(fd, &odd, sizeof(odd), (off_t)offsetof(struct olve_state, seq));
+	if (r == 0)
+		r = pwrite_all(fd, &w, sizeof(w), 0);
+	if (r == 0)
+		r = pwrite_all(fd, &even, sizeof(even), (off_t)offsetof(struct olve_state, seq));
+	return r;
+}
+
+void olve_state_attach(struct olve_lve_fds *f)
+{
+	struct stat st;
+	void *m;
+
+	f->map = NULL;
+	if (f->statefd < 0 || fstat(f->statefd, &st) < 0)
+		return;
+	f->state_dev = st.st_dev;
+	f->state_ino = st.st_ino;
+	/* state files are never truncated (replaced by a new inode): the mapping cannot fault */
+	if (!S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(struct olve_state))
+		return;
+	m = mmap(NULL, sizeof(struct olve_state), PROT_READ, MAP_SHARED, f->statefd, 0);
+	if (m != MAP_FAILED)
+		f->map = m;
+}
+
+void olve_state_detach(struct olve_lve_fds *f)
+{
+	if (f->map)
+		munmap((void *)f->map, sizeof(struct olve_state));
+	f->map = NULL;
+}
+
+int olve_state_read_fast(const struct olve_lve_fds *f, struct olve_state *out)
+{
+	const struct olve_state *m = f->map;
+
+	if (m) {
+		for (int tries = 0; tries < 4; tries++) {
+			struct olve_state st;
+			uint64_t s1 = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE), s2;
+
+			if (s1 & 1u)
+				break; /* a writer is busy (or died busy): take the lock */
+			memcpy(&st, (const void *)m, sizeof(st));
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			s2 = __atomic_load_n(&m->seq, __ATOMIC_RELAXED);
+			if (s1 != s2)
+				continue;
+			if (st.magic != OLVE_STATE_MAGIC || st.version != OLVE_STATE_VERSION)
+				return -EBADMSG;
+			*out = st;
+			return 0;
+		}
+	}
+	return olve_state_read(f->statefd, out);
 }
 
 /*

@@ -50,6 +50,7 @@ struct sect {
 	xmlNodePtr node;
 	xmlNodePtr elem[N_FIELDS]; /* element holding each field, NULL when absent */
 	struct vecfg_limits lim;
+	uint32_t reseller; /* VECFG_LVE: reseller="R" (0 = none) */
 };
 
 struct vecfg {
@@ -59,6 +60,8 @@ struct vecfg {
 	size_t n_lves, cap_lves;
 	struct sect *pkgs; /* sorted by name */
 	size_t n_pkgs, cap_pkgs;
+	struct sect *res; /* <reseller> and <resellerdefaults>, sorted by (kind, id) */
+	size_t n_res, cap_res;
 };
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -495,8 +498,11 @@ void vecfg_free(struct vecfg *c)
 		sect_clear(&c->lves[i]);
 	for (size_t i = 0; i < c->n_pkgs; i++)
 		sect_clear(&c->pkgs[i]);
+	for (size_t i = 0; i < c->n_res; i++)
+		sect_clear(&c->res[i]);
 	free(c->lves);
 	free(c->pkgs);
+	free(c->res);
 	if (c->doc)
 		xmlFreeDoc(c->doc);
 	free(c);
@@ -533,6 +539,22 @@ static size_t pkg_pos(const struct vecfg *c, const char *name)
 	return lo;
 }
 
+/* Index of the first reseller section >= (kind, id). */
+static size_t res_pos(const struct vecfg *c, enum vecfg_kind kind, uint32_t id)
+{
+	size_t lo = 0, hi = c->n_res;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->res[mid].kind < kind || (c->res[mid].kind == kind && c->res[mid].id < id))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 static struct sect *find_sect(const struct vecfg *c, const struct vecfg_key *key, size_t *pos)
 {
 	size_t i;
@@ -553,6 +575,14 @@ static struct sect *find_sect(const struct vecfg *c, const struct vecfg_key *key
 			*pos = i;
 		return i < c->n_pkgs && strcmp(c->pkgs[i].name, key->name) == 0 ? &c->pkgs[i]
 		                                                                : NULL;
+	case VECFG_RESELLER:
+	case VECFG_RESELLER_DEFAULTS:
+		i = res_pos(c, key->kind, key->id);
+		if (pos)
+			*pos = i;
+		return i < c->n_res && c->res[i].kind == key->kind && c->res[i].id == key->id
+		               ? &c->res[i]
+		               : NULL;
 	}
 	return NULL;
 }
@@ -578,9 +608,10 @@ static int grow(void **v, size_t *cap, size_t n, size_t elem)
 /* Insert a section at position pos of its array (takes s). */
 static int index_insert(struct vecfg *c, struct sect *s, size_t pos)
 {
-	struct sect **v = s->kind == VECFG_LVE ? &c->lves : &c->pkgs;
-	size_t *n = s->kind == VECFG_LVE ? &c->n_lves : &c->n_pkgs;
-	size_t *cap = s->kind == VECFG_LVE ? &c->cap_lves : &c->cap_pkgs;
+	bool res = s->kind == VECFG_RESELLER || s->kind == VECFG_RESELLER_DEFAULTS;
+	struct sect **v = res ? &c->res : s->kind == VECFG_LVE ? &c->lves : &c->pkgs;
+	size_t *n = res ? &c->n_res : s->kind == VECFG_LVE ? &c->n_lves : &c->n_pkgs;
+	size_t *cap = res ? &c->cap_res : s->kind == VECFG_LVE ? &c->cap_lves : &c->cap_pkgs;
 	int r;
 
 	r = grow((void **)v, cap, *n, sizeof(struct sect));
@@ -603,6 +634,12 @@ static const char *sect_describe(const struct sect *s, char *buf, size_t size)
 		break;
 	case VECFG_PACKAGE:
 		snprintf(buf, size, "<package id=\"%.64s\">", s->name ? s->name : "");
+		break;
+	case VECFG_RESELLER:
+		snprintf(buf, size, "<reseller id=\"%" PRIu32 "\">", s->id);
+		break;
+	case VECFG_RESELLER_DEFAULTS:
+		snprintf(buf, size, "<resellerdefaults id=\"%" PRIu32 "\">", s->id);
 		break;
 	}
 	return buf;
@@ -711,6 +748,20 @@ static int build_index(struct vecfg *c, struct vecfg_error *err)
 			xmlFree(id);
 			s.id = (uint32_t)v;
 			s.node = n;
+			id = xmlGetNoNsProp(n, BAD_CAST "reseller");
+			if (id) {
+				r = parse_dec((const char *)id, UINT32_MAX, &v);
+				if (r < 0 || v == 0) {
+					set_err(err, node_line(n),
+					        "bad reseller=\"%.40s\" in <lve id=\"%" PRIu32
+					        "\">: expected a reseller id 1..%u",
+					        (const char *)id, s.id, UINT32_MAX);
+					xmlFree(id);
+					return -EINVAL;
+				}
+				xmlFree(id);
+				s.reseller = (uint32_t)v;
+			}
 			if (find_sect(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = s.id},
 			              &pos)) {
 				set_err(err, node_line(n),
@@ -739,6 +790,26 @@ static int build_index(struct vecfg *c, struct vecfg_error *err)
 				free(s.name);
 				return -EINVAL;
 			}
+		} else if (name_is(n, "reseller") || name_is(n, "resellerdefaults")) {
+			uint64_t v;
+
+			s.kind = name_is(n, "reseller") ? VECFG_RESELLER : VECFG_RESELLER_DEFAULTS;
+			id = xmlGetNoNsProp(n, BAD_CAST "id");
+			r = id ? parse_dec((const char *)id, UINT32_MAX, &v) : -EINVAL;
+			if (r < 0 || v == 0) {
+				/* not openlve's form (a panel's own data, e.g. id="res1"): kept as is */
+				xmlFree(id);
+				continue;
+			}
+			xmlFree(id);
+			s.id = (uint32_t)v;
+			s.node = n;
+			if (find_sect(c, &(struct vecfg_key){.kind = s.kind, .id = s.id}, &pos)) {
+				set_err(err, node_line(n),
+				        "duplicate <%s id=\"%" PRIu32 "\"> (first on line %d)",
+				        (const char *)n->name, s.id, node_line(c->res[pos].node));
+				return -EINVAL;
+			}
 		} else {
 			continue; /* unknown: kept untouched */
 		}
@@ -748,6 +819,18 @@ static int build_index(struct vecfg *c, struct vecfg_error *err)
 		if (r < 0) {
 			free(s.name);
 			return r;
+		}
+	}
+	for (size_t i = 0; i < c->n_lves; i++) {
+		const struct sect *l = &c->lves[i];
+
+		if (l->reseller &&
+		    !find_sect(c, &(struct vecfg_key){.kind = VECFG_RESELLER, .id = l->reseller}, NULL)) {
+			set_err(err, node_line(l->node),
+			        "<lve id=\"%" PRIu32 "\"> names reseller %" PRIu32
+			        " which has no <reseller id=\"%" PRIu32 "\"> section",
+			        l->id, l->reseller, l->reseller);
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -932,6 +1015,13 @@ void vecfg_effective(const struct vecfg *c, uint32_t id, const char *package,
 	if (c->defaults.node)
 		vecfg_limits_merge(&l, &c->defaults.lim);
 	if (id != 0) {
+		uint32_t rid = vecfg_lve_reseller(c, id);
+
+		if (rid) {
+			s = find_sect(c, &(struct vecfg_key){.kind = VECFG_RESELLER_DEFAULTS, .id = rid}, NULL);
+			if (s)
+				vecfg_limits_merge(&l, &s->lim);
+		}
 		if (package) {
 			s = find_sect(c,
 			              &(struct vecfg_key){.kind = VECFG_PACKAGE, .name = package},
@@ -991,6 +1081,19 @@ static int sect_create(struct vecfg *c, const struct vecfg_key *key, struct sect
 		if (!xmlSetProp(n, BAD_CAST "id", BAD_CAST key->name))
 			goto oom;
 		break;
+	case VECFG_RESELLER:
+	case VECFG_RESELLER_DEFAULTS:
+		if (key->id == 0)
+			return -EINVAL;
+		snprintf(idbuf, sizeof(idbuf), "%" PRIu32, key->id);
+		n = xmlNewChild(root, NULL,
+		                BAD_CAST(key->kind == VECFG_RESELLER ? "reseller" : "resellerdefaults"),
+		                NULL);
+		if (!n)
+			return -ENOMEM;
+		if (!xmlNewProp(n, BAD_CAST "id", BAD_CAST idbuf))
+			goto oom;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -1015,7 +1118,8 @@ int vecfg_set(struct vecfg *c, const struct vecfg_key *key, const struct vecfg_l
 	r = limits_validate(lim);
 	if (r < 0)
 		return r;
-	if (key->kind == VECFG_LVE && key->id == 0)
+	if ((key->kind == VECFG_LVE || key->kind == VECFG_RESELLER ||
+	     key->kind == VECFG_RESELLER_DEFAULTS) && key->id == 0)
 		return -EINVAL;
 	if (key->kind == VECFG_PACKAGE && (!key->name || !pkg_name_valid(key->name)))
 		return -EINVAL;
@@ -1113,6 +1217,103 @@ int vecfg_set_user(struct vecfg *c, uint32_t id, const char *user)
 	return r;
 }
 
+uint32_t vecfg_lve_reseller(const struct vecfg *c, uint32_t id)
+{
+	const struct sect *s = find_sect(c, &(struct vecfg_key){.kind = VECFG_LVE, .id = id}, NULL);
+
+	return s ? s->reseller : 0;
+}
+
+int vecfg_set_lve_reseller(struct vecfg *c, uint32_t id, uint32_t reseller)
+{
+	struct vecfg_key key = {.kind = VECFG_LVE, .id = id};
+	struct sect *s, fresh;
+	char buf[16];
+	size_t pos = 0;
+	int r;
+
+	if (id == 0)
+		return -EINVAL;
+	if (reseller &&
+	    !find_sect(c, &(struct vecfg_key){.kind = VECFG_RESELLER, .id = reseller}, NULL))
+		return -ENOENT;
+	snprintf(buf, sizeof(buf), "%" PRIu32, reseller);
+	s = find_sect(c, &key, &pos);
+	if (s) {
+		if (!reseller) {
+			xmlUnsetProp(s->node, BAD_CAST "reseller");
+			s->reseller = 0;
+			return 0;
+		}
+		if (!xmlSetProp(s->node, BAD_CAST "reseller", BAD_CAST buf))
+			return -ENOMEM;
+		s->reseller = reseller;
+		return 0;
+	}
+	if (!reseller)
+		return 0;
+	r = sect_create(c, &key, &fresh);
+	if (r < 0)
+		return r;
+	fresh.reseller = reseller;
+	if (!xmlSetProp(fresh.node, BAD_CAST "reseller", BAD_CAST buf))
+		r = -ENOMEM;
+	else
+		r = index_insert(c, &fresh, pos);
+	if (r < 0) {
+		xmlUnlinkNode(fresh.node);
+		xmlFreeNode(fresh.node);
+	}
+	return r;
+}
+
+int vecfg_reseller_ids(const struct vecfg *c, uint32_t **ids)
+{
+	uint32_t *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n_res; i++)
+		if (c->res[i].kind == VECFG_RESELLER)
+			n++;
+	if (n > INT_MAX)
+		return -E2BIG;
+	if (n) {
+		v = malloc(n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		n = 0;
+		for (size_t i = 0; i < c->n_res; i++)
+			if (c->res[i].kind == VECFG_RESELLER)
+				v[n++] = c->res[i].id;
+	}
+	*ids = v;
+	return (int)n;
+}
+
+const char *vecfg_reseller_user(const struct vecfg *c, uint32_t id)
+{
+	const struct sect *s = find_sect(c, &(struct vecfg_key){.kind = VECFG_RESELLER, .id = id}, NULL);
+	xmlAttrPtr a;
+
+	if (!s)
+		return NULL;
+	for (a = s->node->properties; a; a = a->next)
+		if (!xmlStrcmp(a->name, BAD_CAST "user") && a->children && a->children->content)
+			return (const char *)a->children->content;
+	return NULL;
+}
+
+int vecfg_set_reseller_user(struct vecfg *c, uint32_t id, const char *user)
+{
+	struct sect *s = find_sect(c, &(struct vecfg_key){.kind = VECFG_RESELLER, .id = id}, NULL);
+
+	if (!s)
+		return -ENOENT;
+	if (!user || strlen(user) > 255 || !ol_component_valid(user) || ol_name_check(user) < 0)
+		return -EINVAL;
+	return xmlSetProp(s->node, BAD_CAST "user", BAD_CAST user) ? 0 : -ENOMEM;
+}
+
 int vecfg_unset(struct vecfg *c, const struct vecfg_key *key, uint32_t mask)
 {
 	struct sect *s = find_sect(c, key, NULL);
@@ -1153,8 +1354,13 @@ int vecfg_delete(struct vecfg *c, const struct vecfg_key *key)
 	xmlUnlinkNode(s->node);
 	xmlFreeNode(s->node);
 	free(s->name);
-	v = key->kind == VECFG_LVE ? &c->lves : &c->pkgs;
-	n = key->kind == VECFG_LVE ? &c->n_lves : &c->n_pkgs;
+	if (key->kind == VECFG_RESELLER || key->kind == VECFG_RESELLER_DEFAULTS) {
+		v = &c->res;
+		n = &c->n_res;
+	} else {
+		v = key->kind == VECFG_LVE ? &c->lves : &c->pkgs;
+		n = key->kind == VECFG_LVE ? &c->n_lves : &c->n_pkgs;
+	}
 	memmove(*v + pos, *v + pos + 1, (*n - pos - 1) * sizeof(struct sect));
 	(*n)--;
 	return 0;

@@ -83,12 +83,14 @@ enum vecfg_kind {
 	VECFG_DEFAULTS,
 	VECFG_LVE,
 	VECFG_PACKAGE,
+	VECFG_RESELLER,          /* <reseller id=R>: the reseller's total (lvectl set-reseller) */
+	VECFG_RESELLER_DEFAULTS, /* <resellerdefaults id=R>: its customers' defaults */
 };
 
 /* Which section: defaults, <lve id=ID>, or <package id=NAME>. */
 struct vecfg_key {
 	enum vecfg_kind kind;
-	uint32_t id;      /* VECFG_LVE */
+	uint32_t id;      /* VECFG_LVE, VECFG_RESELLER, VECFG_RESELLER_DEFAULTS */
 	const char *name; /* VECFG_PACKAGE */
 };
 
@@ -135,6 +137,24 @@ _hidden_ int vecfg_set(struct vecfg *c, const struct vecfg_key *key,
  * characters or '/'). Readers of ve.cfg ignore it; it records whose LVE it is.
  */
 _hidden_ int vecfg_set_user(struct vecfg *c, uint32_t id, const char *user);
+/*
+ * Reseller limits (openlve's ve.cfg form, ve.cfg(5)):
+ *   <reseller id="R" user="NAME"> limit elements </reseller>   the reseller's total
+ *   <resellerdefaults id="R"> limit elements </resellerdefaults> its customers' defaults
+ *   <lve id="C" reseller="R">                                    C is R's customer
+ * A customer's LVE lives inside the reseller's cgroup, so the kernel caps
+ * the customers' sum. vecfg_lve_reseller: R of LVE id (0 = none);
+ * vecfg_set_lve_reseller: set (R != 0) or clear (R = 0) it, creating the
+ * <lve> section when missing. Parsing refuses reseller="0", a bad number,
+ * and an LVE naming a reseller without a <reseller> section (-EINVAL).
+ */
+_hidden_ uint32_t vecfg_lve_reseller(const struct vecfg *c, uint32_t id);
+_hidden_ int vecfg_set_lve_reseller(struct vecfg *c, uint32_t id, uint32_t reseller);
+/* Ids of <reseller> sections, ascending; *ids malloc'd (NULL when 0). Returns the count. */
+_hidden_ int vecfg_reseller_ids(const struct vecfg *c, uint32_t **ids);
+/* user="NAME" of <reseller id=R> (borrowed; NULL when none). */
+_hidden_ const char *vecfg_reseller_user(const struct vecfg *c, uint32_t id);
+_hidden_ int vecfg_set_reseller_user(struct vecfg *c, uint32_t id, const char *user);
 /* Remove the elements of `mask` from a section (the section stays). -ENOENT if absent. */
 _hidden_ int vecfg_unset(struct vecfg *c, const struct vecfg_key *key, uint32_t mask);
 /* Remove a whole section. -ENOENT if absent; defaults cannot be deleted (-EINVAL). */
@@ -151,7 +171,8 @@ _hidden_ void vecfg_limits_merge(struct vecfg_limits *base, const struct vecfg_l
 /* Built-in defaults (olve_limits_default) in ve.cfg units, every field set. */
 _hidden_ void vecfg_limits_builtin(struct vecfg_limits *out);
 /*
- * Effective limits of LVE `id`: built-in <- <defaults> <- <package name=package>
+ * Effective limits of LVE `id`: built-in <- <defaults> <- <resellerdefaults id=R> (when
+ * <lve id> names reseller R) <- <package name=package>
  * (package may be NULL or not present in the file) <- <lve id=id>, field by field.
  * id 0 = the defaults themselves (no package, no lve section).
  */

@@ -662,15 +662,16 @@ static int open_beneath(int rootfd, const char *rel)
 
 static int open_slot(struct lve_collector *c, const struct ent *e, const struct slot_def *d)
 {
-	char rel[96];
+	char rel[128], dir[OLVE_RELPATH_MAX];
+	uint32_t rid;
 	int fd;
 
-	olve_lve_dirname(e->id, rel);
-	snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/%s", d->name);
+	/* [issue 10] lve<ID>, or lvp<R>/lve<ID> for a reseller's customer */
+	(void)olve_lve_relpath(c->h, e->id, dir, &rid);
+	snprintf(rel, sizeof(rel), "%s/%s", dir, d->name);
 	fd = open_beneath(c->h->hier[d->hier].rootfd, rel);
 	if (fd == -ENOENT && d->alt) {
-		olve_lve_dirname(e->id, rel);
-		snprintf(rel + strlen(rel), sizeof(rel) - strlen(rel), "/%s", d->alt);
+		snprintf(rel, sizeof(rel), "%s/%s", dir, d->alt);
 		fd = open_beneath(c->h->hier[d->hier].rootfd, rel);
 	}
 	return fd;
@@ -698,9 +699,10 @@ static int ent_open_fds(struct lve_collector *c, struct ent *e)
 	if (r >= 0 && !opened) {
 		/* no CPU file on this host: the LVE must still exist */
 		_cleanup_close_ int d = -1;
-		char name[16];
+		char name[OLVE_RELPATH_MAX];
+		uint32_t rid;
 
-		olve_lve_dirname(e->id, name);
+		(void)olve_lve_relpath(c->h, e->id, name, &rid);
 		d = ol_open_dir_beneath(c->h->hier[0].rootfd, name, OL_OPEN_PATH, 0);
 		if (d < 0)
 			r = d;

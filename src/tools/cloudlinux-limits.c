@@ -12,7 +12,11 @@
  *       [--vmem ..] [--nproc ..] [--io ..] [--iops ..] [--maxEntryProcs ..]
  *       [--unlimited] [--default all|KEYS] [--save-all-parameters] [--json]
  *
- * Resellers, CageFS, MySQL Governor and inodes do not exist in openlve:
+ * Reseller limits (lvectl-resellers.c): set/get --reseller-name|--reseller-id R
+ * (the reseller's own total), enable-reseller-limits / disable-reseller-limits
+ * --reseller-name R, set --for-reseller R (a customer's limits and membership;
+ * with --lve-id DEFAULT the reseller's defaults), get --for-reseller R (its
+ * customers). CageFS, MySQL Governor and inodes do not exist in openlve:
  * their options are refused with a clear error. Exit 0 with "result":
  * "success"; 1 with the error object of the cloudlinux-* tools; 2 for a
  * bad option (error object too).
@@ -30,6 +34,7 @@ static const uint32_t key_field[K__MAX] = { VECFG_F_CPU, VECFG_F_PMEM, VECFG_F_M
 struct clopts {
 	const char *cmd;
 	const char *lve_id, *username, *domain;
+	const char *reseller_name, *for_reseller; /* --reseller-name/--reseller-id, --for-reseller */
 	bool json, human, keys_given;
 	bool show[K__MAX];
 	const char *defaults; /* --default all|KEYS */
@@ -40,7 +45,7 @@ struct clopts {
 
 void usage(FILE *f)
 {
-	fputs("Usage: cloudlinux-limits get|set [OPTIONS]\n"
+	fputs("Usage: cloudlinux-limits get|set|enable-reseller-limits|disable-reseller-limits [OPTIONS]\n"
 	      "Get or set the limits of an LVE, a user or the defaults (ve.cfg, applied like lvectl).\n"
 	      "\n"
 	      "  --lve-id ID|DEFAULT     the LVE (DEFAULT: the default limits)\n"
@@ -54,8 +59,11 @@ void usage(FILE *f)
 	      "  --save-all-parameters   set: store values equal to the inherited ones too\n"
 	      "  --json                  JSON output\n"
 	      "  -h, --help              this text\n"
-	      "Resellers, CageFS, MySQL Governor and inodes are not part of openlve: their\n"
-	      "options are refused. See cloudlinux-limits(8).\n",
+	      "  --reseller-name R       set/get: reseller R's own total (also --reseller-id)\n"
+	      "  --for-reseller R        set/get: R's customers (--lve-id DEFAULT: R's defaults)\n"
+	      "  enable-reseller-limits --reseller-name R, disable-reseller-limits --reseller-name R\n"
+	      "CageFS, MySQL Governor and inodes are not part of openlve: their options are\n"
+	      "refused. See cloudlinux-limits(8).\n",
 	      f);
 }
 
@@ -106,7 +114,7 @@ static int keys_list(const char *arg, bool show[K__MAX], const char *opt)
 static int parse(int argc, char **argv, struct clopts *o)
 {
 	static const char *const limit_opts[] = { "speed", "pmem", "vmem", "nproc", "io", "iops", "maxEntryProcs" };
-	static const char *const unsupported[] = { "reseller-name", "reseller-id", "all", "for-reseller", "cagefs",
+	static const char *const unsupported[] = { "all", "cagefs",
 						   "mysql-gov", "mysql-restrict", "mysql-unrestrict-all",
 						   "mysql-cpu", "mysql-io", "inodes" };
 
@@ -140,9 +148,9 @@ static int parse(int argc, char **argv, struct clopts *o)
 			if (!strcmp(name, unsupported[k]))
 				return fail(EXIT_USAGE,
 				            "--%s: %s are not part of openlve (nothing was changed)", name,
-				            k < 4   ? "reseller limits"
-				            : k == 4 ? "CageFS settings"
-				            : k < 10 ? "MySQL Governor settings"
+				            k == 0   ? "resellers listed by the control panel (name them one by one with --reseller-name)"
+				            : k == 1 ? "CageFS settings"
+				            : k < 7 ? "MySQL Governor settings"
 				                     : "inode limits");
 		if (!strcmp(name, "json")) {
 			o->json = true;
@@ -169,6 +177,10 @@ static int parse(int argc, char **argv, struct clopts *o)
 			o->username = val;
 		} else if (!strcmp(name, "domain")) {
 			o->domain = val;
+		} else if (!strcmp(name, "reseller-name") || !strcmp(name, "reseller-id")) {
+			o->reseller_name = val;
+		} else if (!strcmp(name, "for-reseller")) {
+			o->for_reseller = val;
 		} else if (!strcmp(name, "limits")) {
 			int r = keys_list(val, o->show, "--limits");
 
@@ -194,10 +206,15 @@ static int parse(int argc, char **argv, struct clopts *o)
 	o->lv_argv[o->lv_argc] = NULL;
 	if (!o->cmd)
 		return fail(EXIT_USAGE, "no command given: get or set (see cloudlinux-limits --help)");
-	if (!strcmp(o->cmd, "enable-reseller-limits") || !strcmp(o->cmd, "disable-reseller-limits"))
-		return fail(EXIT_USAGE, "%s: reseller limits are not part of openlve", o->cmd);
-	if (strcmp(o->cmd, "get") && strcmp(o->cmd, "set"))
-		return fail(EXIT_USAGE, "unknown command \"%s\" (get or set)", o->cmd);
+	if (!strcmp(o->cmd, "enable-reseller-limits") || !strcmp(o->cmd, "disable-reseller-limits")) {
+		if (!o->reseller_name)
+			return fail(EXIT_USAGE, "%s needs --reseller-name NAME", o->cmd);
+	} else if (strcmp(o->cmd, "get") && strcmp(o->cmd, "set"))
+		return fail(EXIT_USAGE, "unknown command \"%s\" (get, set, enable-reseller-limits, "
+		                        "disable-reseller-limits)", o->cmd);
+	if (o->reseller_name && (o->lve_id || o->username || o->for_reseller))
+		return fail(EXIT_USAGE, "--reseller-name is the reseller itself: it excludes --lve-id, --username "
+		                        "and --for-reseller");
 	if (o->lve_id && o->username)
 		return fail(EXIT_USAGE, "--lve-id and --username exclude each other");
 	if (!o->keys_given)
@@ -232,6 +249,24 @@ static int target(const struct clopts *o, uint32_t *id, const char **user)
 		return 0;
 	}
 	*id = UINT32_MAX; /* every one */
+	return 0;
+}
+
+/* A reseller by name or id that has reseller limits. Returns 0 or an exit code. */
+static int reseller_lookup(const struct vecfg *cfg, const char *arg, uint32_t *rid)
+{
+	struct vecfg_limits l;
+	struct passwd *pw;
+
+	if (parse_id(arg, rid) < 0) {
+		pw = getpwnam(arg);
+		if (!pw)
+			return fail(EXIT_RUNTIME, "No such reseller: %s", arg);
+		*rid = (uint32_t)pw->pw_uid;
+	}
+	if (vecfg_get(cfg, &(struct vecfg_key){.kind = VECFG_RESELLER, .id = *rid}, &l) < 0)
+		return fail(EXIT_RUNTIME, "No such reseller: %s (reseller limits are not enabled for it: "
+		                          "cloudlinux-limits enable-reseller-limits --reseller-name %s)", arg, arg);
 	return 0;
 }
 
@@ -302,10 +337,66 @@ static int do_get(struct ctx *c, const struct clopts *o)
 	if (r)
 		return r;
 	r = load_cfg(c, &cfg);
+	if (!r && o->reseller_name) {
+		/* the reseller's own total */
+		uint32_t rid;
+		struct vecfg_limits v;
+
+		r = reseller_lookup(cfg, o->reseller_name, &rid);
+		if (r)
+			return r;
+		reseller_effective(cfg, rid, &v);
+		if (o->json) {
+			printf("{\"result\": \"success\", \"timestamp\": %.6f, \"resellers\": [\n  {\"id\": %" PRIu32
+			       ", \"name\": ", clj_now(), rid);
+			clj_str(stdout, vecfg_reseller_user(cfg, rid) ? vecfg_reseller_user(cfg, rid) : "");
+			fputs(", \"limits\": ", stdout);
+			put_limits(o, &v, ctx_mhz(c));
+			fputs("}\n]}\n", stdout);
+		} else {
+			struct olve_limits l;
+
+			if (vecfg_to_olve(&v, ctx_mhz(c), &l) < 0)
+				memset(&l, 0, sizeof(l));
+			printf("%10s %-16s %8s %10s %6s %8s %8s\n", "ID", "RESELLER", "SPEED", "PMEM", "NPROC", "IO", "IOPS");
+			printf("%10" PRIu32 " %-16s %7.2f%% %9" PRIu64 "K %6" PRIu32 " %8" PRIu32 " %8" PRIu32 "\n", rid,
+			       vecfg_reseller_user(cfg, rid) ? vecfg_reseller_user(cfg, rid) : "-", l.speed / 100.0,
+			       l.pmem >> 10, l.nproc, l.io, l.iops);
+		}
+		return 0;
+	}
 	if (!r)
 		r = ctx_pkg_map(c, &pm);
 	if (r)
 		return r;
+	if (o->for_reseller) {
+		/* the reseller's customers (and its defaults as DEFAULT) */
+		uint32_t rid;
+		int nc;
+
+		r = reseller_lookup(cfg, o->for_reseller, &rid);
+		if (!r && id != UINT32_MAX && id != 0 && vecfg_lve_reseller(cfg, id) != rid)
+			r = fail(EXIT_USAGE, "LVE %" PRIu32 " is not a customer of reseller %s", id, o->for_reseller);
+		if (r) {
+			pkg_map_free(&pm);
+			return r;
+		}
+		if (id == UINT32_MAX) {
+			_cleanup_free_ uint32_t *all = NULL;
+
+			nc = vecfg_lve_ids(cfg, &all);
+			ids = malloc(((size_t)(nc > 0 ? nc : 0) + 1) * sizeof(*ids));
+			if (!ids || nc < 0) {
+				pkg_map_free(&pm);
+				return fail(EXIT_RUNTIME, "out of memory");
+			}
+			for (int i = 0; i < nc; i++)
+				if (vecfg_lve_reseller(cfg, all[i]) == rid)
+					ids[n++] = all[i];
+			id = 0; /* listed: not "every LVE" below */
+			goto listed;
+		}
+	}
 	if (id != UINT32_MAX) {
 		ids = malloc(sizeof(*ids));
 		if (!ids) {
@@ -344,6 +435,7 @@ static int do_get(struct ctx *c, const struct clopts *o)
 			n = k;
 		}
 	}
+listed:
 	if (o->json)
 		printf("{\"result\": \"success\", \"timestamp\": %.6f, \"users\": [", clj_now());
 	else
@@ -356,6 +448,15 @@ static int do_get(struct ctx *c, const struct clopts *o)
 		struct vecfg_limits v;
 
 		vecfg_effective(cfg, ids[i], pkg, &v);
+		if (ids[i] == 0 && o->for_reseller) {
+			/* DEFAULT of a reseller: its customers' defaults */
+			uint32_t rid = 0;
+			struct vecfg_limits s;
+
+			(void)reseller_lookup(cfg, o->for_reseller, &rid);
+			if (vecfg_get(cfg, &(struct vecfg_key){.kind = VECFG_RESELLER_DEFAULTS, .id = rid}, &s) == 0)
+				vecfg_limits_merge(&v, &s);
+		}
 		if (o->json) {
 			printf("%s\n  {\"id\": ", i ? "," : "");
 			if (ids[i])
@@ -441,6 +542,16 @@ static int do_set(struct ctx *c, const struct clopts *o)
 
 	if (o->domain)
 		return fail(EXIT_USAGE, "set --domain: openlve knows no domains (use --username or --lve-id)");
+	if (o->reseller_name) {
+		char *args[] = { (char *)o->reseller_name, NULL };
+
+		if (o->defaults)
+			return fail(EXIT_USAGE, "--default does not apply to a reseller (disable-reseller-limits "
+			                        "removes its limits)");
+		if (!c->o.set.mask)
+			return fail(EXIT_USAGE, "set --reseller-name: no limits given");
+		return cmd_set_reseller(c, 1, args);
+	}
 	if (!o->lve_id && !o->username)
 		return fail(EXIT_USAGE, "set needs --lve-id ID|DEFAULT or --username NAME");
 	r = target(o, &id, &user);
@@ -451,12 +562,19 @@ static int do_set(struct ctx *c, const struct clopts *o)
 			return fail(EXIT_USAGE, "--default excludes limit options and --unlimited");
 		return reset_defaults(c, o, id);
 	}
-	if (!c->o.set.mask)
+	if (!c->o.set.mask && !o->for_reseller)
 		return fail(EXIT_USAGE,
 		            "set: no limits given (--speed, --pmem, --vmem, --nproc, --io, --iops, "
 		            "--maxEntryProcs, --unlimited or --default)");
+	if (id == 0 && o->for_reseller) {
+		char *args[] = { (char *)o->for_reseller, NULL };
+
+		return cmd_set_reseller_default(c, 1, args);
+	}
 	if (id == 0)
 		return lvectl_set_default(c);
+	if (o->for_reseller)
+		c->o.reseller = o->for_reseller; /* the customer belongs to it (refused if it belongs elsewhere) */
 	snprintf(who, sizeof(who), "%" PRIu32, id);
 	return lvectl_set_lve(c, id, user ? user : who, user);
 }
@@ -488,8 +606,17 @@ int main(int argc, char **argv)
 	if (r < 0)
 		return answer_error(&o, fail(EXIT_RUNTIME, "cannot read the openlve configuration: %s",
 		                             strerror(-r)));
-	r = !strcmp(o.cmd, "get") ? do_get(&c, &o) : do_set(&c, &o);
-	if (!r && o.json && !strcmp(o.cmd, "set"))
+	if (!strcmp(o.cmd, "enable-reseller-limits")) {
+		char *args[] = { (char *)o.reseller_name, NULL };
+
+		r = cmd_set_reseller(&c, 1, args);
+	} else if (!strcmp(o.cmd, "disable-reseller-limits")) {
+		char *args[] = { (char *)o.reseller_name, NULL };
+
+		r = cmd_remove_reseller(&c, 1, args);
+	} else
+		r = !strcmp(o.cmd, "get") ? do_get(&c, &o) : do_set(&c, &o);
+	if (!r && o.json && strcmp(o.cmd, "get"))
 		printf("{\"result\": \"success\", \"timestamp\": %.6f}\n", clj_now());
 	else if (r)
 		answer_error(&o, r);

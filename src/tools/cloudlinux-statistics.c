@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "cl-json.h"
+#include "cl-resellers.h"
 #include "config.h"
 #include "macro.h"
 #include "stats.h"
@@ -448,10 +449,15 @@ static int make_range(const struct opts *o, int64_t now, int64_t *from, int64_t 
 	return 0;
 }
 
+/* [issue 10] --for-reseller */
+static uint32_t res_id;
+static struct olve_limits res_lim;
+
 static int summary(const struct opts *o, struct lve_db *db, const char *sid, int64_t from, int64_t to, bool hide)
 {
 	_cleanup_free_ struct lve_agg *a = NULL;
 	uint32_t uid_max = clj_uid_max();
+	struct lve_agg ra = { 0 };
 	size_t n, kept = 0;
 	int r;
 
@@ -461,16 +467,40 @@ static int summary(const struct opts *o, struct lve_db *db, const char *sid, int
 				 lve_db_errmsg(db)[0] ? lve_db_errmsg(db) : strerror(-r));
 	n = (size_t)r;
 	for (size_t i = 0; i < n; i++)
-		if (keep(o, &a[i], uid_max, hide))
+		if (keep(o, &a[i], uid_max, hide) && (!o->reseller || clr_reseller_of(a[i].id) == res_id))
 			a[kept++] = a[i];
 	n = kept;
+	if (o->reseller) {
+		/* the reseller: its customers' usage and faults summed, its own caps */
+		for (size_t i = 0; i < n; i++)
+			for (int k = 0; k < LVE_RES__MAX; k++) {
+				ra.v[3 * k] += a[i].v[3 * k];
+				ra.v[3 * k + 2] += a[i].v[3 * k + 2];
+			}
+		ra.id = res_id;
+		ra.v[LVE_COL_LCPU] = res_lim.speed;
+		ra.v[LVE_COL_LPMEM] = (double)res_lim.pmem;
+		ra.v[LVE_COL_LIO] = (double)res_lim.io * 1024;
+		ra.v[LVE_COL_LIOPS] = res_lim.iops;
+		ra.v[LVE_COL_LNPROC] = res_lim.nproc;
+	}
 	cmp_col = o->order_col >= 0 ? o->order_col : LVE_COL_ACPU;
 	if (n > 1)
 		qsort(a, n, sizeof(*a), cmp_agg);
 	if (o->limit > 0 && (size_t)o->limit < n)
 		n = (size_t)o->limit;
-	printf("{\"resellers\": [], \"timestamp\": %lld, \"mySqlGov\": \"error\", \"result\": \"success\", "
-	       "\"users\": [",
+	fputs("{\"resellers\": [", stdout);
+	if (o->reseller) {
+		char rname[256];
+
+		clr_name(res_id, rname, sizeof(rname));
+		fputs("\n  {", stdout);
+		put_sections(o, &ra);
+		fputs(", \"name\": ", stdout);
+		clj_str(stdout, rname);
+		printf(", \"id\": %" PRIu32 "}\n", res_id);
+	}
+	printf("], \"timestamp\": %lld, \"mySqlGov\": \"error\", \"result\": \"success\", \"users\": [",
 	       (long long)time(NULL));
 	for (size_t i = 0; i < n; i++) {
 		char name[256];
@@ -478,7 +508,16 @@ static int summary(const struct opts *o, struct lve_db *db, const char *sid, int
 		clj_username(a[i].id, name, sizeof(name));
 		printf("%s\n  {\"username\": ", i ? "," : "");
 		clj_str(stdout, name);
-		fputs(", \"domain\": \"\", \"reseller\": \"\", ", stdout);
+		{
+			uint32_t ur = clr_reseller_of(a[i].id);
+			char rname[256] = "";
+
+			if (ur)
+				clr_name(ur, rname, sizeof(rname));
+			fputs(", \"domain\": \"\", \"reseller\": ", stdout);
+			clj_str(stdout, rname);
+			fputs(", ", stdout);
+		}
 		put_sections(o, &a[i]);
 		printf(", \"id\": %" PRIu32 "}", a[i].id);
 	}
@@ -561,8 +600,8 @@ int main(int argc, char **argv)
 	if (conf.ignored)
 		fprintf(stderr, "%s: warning: %s: keys without effect in openlve: %s\n", TOOL,
 			o.config ? o.config : LVESTATS_CONF_DEFAULT, conf.ignored);
-	if (o.reseller) {
-		rc = clj_error(TOOL, "No such reseller: %s (no reseller limits are configured)", o.reseller);
+	if (o.reseller && clr_reseller_arg(o.reseller, &res_id, &res_lim) < 0) {
+		rc = clj_error(TOOL, "No such reseller: %s (no reseller limits are configured for it)", o.reseller);
 		goto out_conf;
 	}
 	if (o.db_path) {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cl-json.h"
+#include "cl-resellers.h"
 #include "config.h"
 #include "lve/openlve.h"
 #include "macro.h"
@@ -254,6 +255,9 @@ int main(int argc, char **argv)
 	struct lve_collector *col = NULL;
 	_cleanup_free_ struct lve_sample *s0 = NULL;
 	_cleanup_free_ struct lve_sample *s = NULL;
+	struct lve_sample rs = { 0 };
+	struct olve_limits rlim = { 0 };
+	uint32_t rid = 0;
 	size_t n, kept = 0, shown = 0;
 	int r, rc = 0;
 
@@ -264,8 +268,9 @@ int main(int argc, char **argv)
 		clj_error(TOOL, "%s (see cloudlinux-top --help)", r == -ENOMEM ? "out of memory" : errtext);
 		return 2;
 	}
-	if (o.reseller)
-		return clj_error(TOOL, "No such reseller: %s (no reseller limits are configured)", o.reseller);
+	/* [issue 10] --for-reseller: the reseller (its caps, its customers' sum) and its customers */
+	if (o.reseller && clr_reseller_arg(o.reseller, &rid, &rlim) < 0)
+		return clj_error(TOOL, "No such reseller: %s (no reseller limits are configured for it)", o.reseller);
 	r = olve_open(&h, 0);
 	if (r < 0)
 		return clj_error(TOOL, "cannot open the LVEs: %s%s", strerror(-r),
@@ -293,23 +298,61 @@ int main(int argc, char **argv)
 			continue;
 		if (o.domain && o.domain[0])
 			continue; /* no domain is known for any user (no panel integration) */
+		if (o.reseller && clr_reseller_of(s[i].id) != rid)
+			continue;
 		s[kept++] = s[i];
 	}
 	n = kept;
+	if (o.reseller) {
+		/* the reseller's usage: its customers' sum (what the kernel counts on its group) */
+		for (size_t i = 0; i < n; i++) {
+			rs.aCPU += s[i].aCPU;
+			rs.aEP += s[i].aEP;
+			rs.aIO += s[i].aIO;
+			rs.aIOPS += s[i].aIOPS;
+			rs.aPMem += s[i].aPMem;
+			rs.aNproc += s[i].aNproc;
+		}
+		rs.lCPU = rlim.speed;
+		rs.lPMem = rlim.pmem;
+		rs.lIO = (uint64_t)rlim.io * 1024;
+		rs.lIOPS = rlim.iops;
+		rs.lNproc = rlim.nproc;
+	}
 	cmp_order = o.order;
 	if (n > 1)
 		qsort(s, n, sizeof(*s), cmp_sample);
 	shown = o.max > 0 && (size_t)o.max < n ? (size_t)o.max : n;
-	printf("{\"mySqlGov\": \"error\", \"mySqlGovMode\": \"none\", \"resellers\": [], \"result\": \"success\", "
-	       "\"timestamp\": %.6f, \"users\": [",
-	       clj_now());
+	fputs("{\"mySqlGov\": \"error\", \"mySqlGovMode\": \"none\", \"resellers\": [", stdout);
+	if (o.reseller) {
+		char rname[256];
+
+		clr_name(rid, rname, sizeof(rname));
+		printf("\n  {\"id\": %" PRIu32 ", \"limit\": ", rid);
+		put_section(&o, &rs, true);
+		fputs(", \"name\": ", stdout);
+		clj_str(stdout, rname);
+		fputs(", \"usage\": ", stdout);
+		put_section(&o, &rs, false);
+		fputs("}\n", stdout);
+	}
+	printf("], \"result\": \"success\", \"timestamp\": %.6f, \"users\": [", clj_now());
 	for (size_t i = 0; i < shown; i++) {
 		char name[256];
 
 		clj_username(s[i].id, name, sizeof(name));
 		printf("%s\n  {\"domain\": \"\", \"id\": %" PRIu32 ", \"limit\": ", i ? "," : "", s[i].id);
 		put_section(&o, &s[i], true);
-		fputs(", \"reseller\": \"\", \"usage\": ", stdout);
+		{
+			uint32_t ur = clr_reseller_of(s[i].id);
+			char rname[256] = "";
+
+			if (ur)
+				clr_name(ur, rname, sizeof(rname));
+			fputs(", \"reseller\": ", stdout);
+			clj_str(stdout, rname);
+		}
+		fputs(", \"usage\": ", stdout);
 		put_section(&o, &s[i], false);
 		fputs(", \"username\": ", stdout);
 		clj_str(stdout, name);

@@ -273,13 +273,13 @@ int lock_and_load(struct ctx *c, int *lockfd, struct vecfg **cfg)
  */
 int compile_store(struct ctx *c, const struct vecfg *cfg)
 {
-	_cleanup_free_ struct olve_store_entry *v = NULL;
-	_cleanup_free_ uint32_t *ids = NULL;
+	_cleanup_free_ struct olve_store_entry *v = NULL, *rv = NULL;
+	_cleanup_free_ uint32_t *ids = NULL, *rids = NULL;
 	struct pkg_map pm = {0};
 	struct vecfg_limits eff;
 	struct olve_limits d;
-	size_t n = 0;
-	int nids, r;
+	size_t n = 0, nr = 0;
+	int nids, nres, r;
 
 	vecfg_effective(cfg, 0, NULL, &eff);
 	r = vecfg_to_olve(&eff, ctx_mhz(c), &d);
@@ -296,6 +296,55 @@ int compile_store(struct ctx *c, const struct vecfg *cfg)
 	if (!v) {
 		pkg_map_free(&pm);
 		return fail(EXIT_RUNTIME, "out of memory");
+	}
+	nres = vecfg_reseller_ids(cfg, &rids);
+	if (nres < 0) {
+		pkg_map_free(&pm);
+		return fail(EXIT_RUNTIME, "cannot list the resellers of %s: %s", c->conf.ve_cfg,
+		            strerror(-nres));
+	}
+	rv = calloc((size_t)nres + 1, sizeof(*rv));
+	if (!rv) {
+		pkg_map_free(&pm);
+		return fail(EXIT_RUNTIME, "out of memory");
+	}
+	/* [issue 10] each reseller's cap (its cgroup lvp<R>) */
+	for (int i = 0; i < nres; i++) {
+		reseller_effective(cfg, rids[i], &eff);
+		if (vecfg_to_olve(&eff, ctx_mhz(c), &rv[nr].limits) < 0) {
+			warn("reseller %" PRIu32 ": its SPEED is a frequency but this CPU's maximum "
+			     "frequency is unknown; its group is created without limits", rids[i]);
+			continue;
+		}
+		rv[nr++].id = rids[i];
+	}
+	/*
+	 * lvp groups of removed resellers that still hold running customers:
+	 * "retired" records (no limits) so liblve still finds those customers
+	 */
+	{
+		struct olve *h = c->h;
+		_cleanup_free_ uint32_t *groups = NULL;
+		int ng = 0;
+
+		if (h || olve_open(&h, OLVE_OPEN_NOCREATE) == 0)
+			ng = olve_reseller_groups(h, &groups);
+		for (int i = 0; i < ng; i++) {
+			bool known = false;
+			struct olve_store_entry *nv;
+
+			for (size_t k = 0; k < nr && !known; k++)
+				known = rv[k].id == groups[i];
+			if (known)
+				continue;
+			nv = realloc(rv, (nr + 1) * sizeof(*rv));
+			if (!nv)
+				break;
+			rv = nv;
+			rv[nr++] = (struct olve_store_entry){ .id = groups[i] };
+		}
+		if (h && h != c->h)
+			olve_close(h);
 	}
 	/* <lve id> sections (with their package, if any), then package users without a section */
 	for (size_t i = 0; i < (size_t)nids + pm.n; i++) {
@@ -318,10 +367,11 @@ int compile_store(struct ctx *c, const struct vecfg *cfg)
 			     "is unknown; LVEs created before lvectl apply get the default limits", id);
 			continue;
 		}
+		v[n].reseller = vecfg_lve_reseller(cfg, id);
 		v[n++].id = id;
 	}
 	pkg_map_free(&pm);
-	r = olve_store_write(c->conf.limits_file, &d, v, n);
+	r = olve_store_write_resellers(c->conf.limits_file, &d, v, n, rv, nr);
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot write the limits store %s: %s%s (LVEs created from now "
 		            "on may get old limits; fix the cause and run lvectl apply all)",

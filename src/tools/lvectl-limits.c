@@ -42,6 +42,8 @@ int cmd_apply(struct ctx *c, int argc, char **argv)
 		r = ctx_open(c);
 		if (!r)
 			r = push_defaults(c, cfg);
+		if (!r)
+			r = reseller_apply_all(c, cfg); /* [issue 10] the resellers' caps first */
 		if (r) {
 			pkg_map_free(&pm);
 			return r;
@@ -108,7 +110,7 @@ int cmd_apply_many(struct ctx *c, int argc, char **argv)
 /* The limits given on the command line, checked. Returns 0 or an exit code. */
 int need_limits(const struct ctx *c, const char *cmd)
 {
-	if (!c->o.set.mask)
+	if (!c->o.set.mask && !c->o.reseller)
 		return fail(EXIT_USAGE,
 		            "%s: no limits given (use --speed, --pmem, --io, --iops, --nproc, "
 		            "--maxEntryProcs, ... or "
@@ -190,6 +192,11 @@ int lvectl_set_lve(struct ctx *c, uint32_t id, const char *who, const char *user
 	r = set_section(cfg, &(struct vecfg_key){.kind = VECFG_LVE, .id = id}, &c->o.set, pv);
 	if (r < 0)
 		return fail(EXIT_USAGE, "set %s: %s (nothing was changed)", who, strerror(-r));
+	if (c->o.reseller) {
+		r = reseller_assign(c, cfg, id, who);
+		if (r)
+			return r;
+	}
 	if (c->o.save_username) {
 		struct passwd *pw = user ? NULL : getpwuid((uid_t)id);
 		const char *name = user ? user : pw ? pw->pw_name : NULL;

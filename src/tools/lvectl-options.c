@@ -125,6 +125,8 @@ enum {
 	OPT_SECRET_FILE,
 	OPT_SAVE_USER,
 	OPT_VERSION,
+	OPT_RESELLER,
+	OPT_BYTES,
 };
 
 static int parse_speed(const char *s, struct vecfg_limits *l)
@@ -173,6 +175,8 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 	        {"secret-file", required_argument, NULL, OPT_SECRET_FILE},
 	        {"save-username", no_argument, NULL, OPT_SAVE_USER},
 	        {"version", no_argument, NULL, OPT_VERSION},
+	        {"reseller", required_argument, NULL, OPT_RESELLER},
+	        {"bytes", no_argument, NULL, OPT_BYTES},
 	        {NULL, 0, NULL, 0},
 	};
 	struct vecfg_limits given = {0};
@@ -298,6 +302,12 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 		}
 		case OPT_SAVE_USER:
 			o->save_username = true;
+			break;
+		case OPT_RESELLER:
+			o->reseller = optarg;
+			break;
+		case OPT_BYTES:
+			o->bytes = true;
 			break;
 		case OPT_TTL: {
 			uint32_t v;

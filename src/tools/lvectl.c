@@ -36,6 +36,10 @@ void usage(FILE *f)
 	      "  package-list            limits of every package (also: all-package-list)\n"
 	      "  package-delete PKG      remove package PKG's limits\n"
 	      "  paneluserslimits        limits of every control panel user\n"
+	      "  set-reseller R OPTIONS  reseller R's limits: the total of its customers (R: user or id)\n"
+	      "  set-reseller-default R OPTIONS  default limits of reseller R's customers\n"
+	      "  remove-reseller R       remove reseller R's limits (its customers become the hoster's)\n"
+	      "  list-reseller           limits of every reseller (--bytes: memory in bytes)\n"
 	      "  limit PID ID            move process PID into LVE ID (PID 1, kernel threads and\n"
 	      "                          root's processes only with --force)\n"
 	      "  release PID             move process PID out of its LVE\n"
@@ -62,6 +66,7 @@ void usage(FILE *f)
 	      "  --timeout=SECONDS       package script timeout (default: "
 	      "CUSTOM_GETPACKAGE_TIMEOUT or 10)\n"
 	      "  --save-username         set/set-user: record the user name in ve.cfg\n"
+	      "  --reseller=R|none       set/set-user: the LVE is a customer of reseller R\n"
 	      "  --json                  JSON output; changes answer {\"status\": \"OK\"}, failures\n"
 	      "                          {\"status\": \"ERROR\", \"msg\": TEXT}\n"
 	      "  --force                 limit: also PID 1, kernel threads, root's processes\n"
@@ -107,6 +112,10 @@ static const struct command commands[] = {
         {"all-package-list", cmd_package_list, false, false},
         {"package-delete", cmd_package_delete, false, true},
         {"paneluserslimits", cmd_paneluserslimits, false, false},
+        {"set-reseller", cmd_set_reseller, true, true},
+        {"set-reseller-default", cmd_set_reseller_default, true, true},
+        {"remove-reseller", cmd_remove_reseller, false, true},
+        {"list-reseller", cmd_list_reseller, false, false},
         {"limit", cmd_limit, false, true},
         {"release", cmd_release, false, true},
         {"proc-list", cmd_proc_list, false, false},
@@ -168,6 +177,10 @@ int main(int argc, char **argv)
 	if (c.o.save_username && cmd->fn != cmd_set && cmd->fn != cmd_set_user)
 		return json_answer(&c.o, cmd,
 		                   fail(EXIT_USAGE, "--save-username belongs to set and set-user"));
+	if (c.o.reseller && cmd->fn != cmd_set && cmd->fn != cmd_set_user)
+		return json_answer(&c.o, cmd, fail(EXIT_USAGE, "--reseller belongs to set and set-user"));
+	if (c.o.bytes && cmd->fn != cmd_list_reseller)
+		return json_answer(&c.o, cmd, fail(EXIT_USAGE, "--bytes belongs to list-reseller"));
 	if (cmd->fn != cmd_version && cmd->fn != cmd_lve_version && cmd->fn != cmd_help) {
 		r = olve_conf_load(NULL, &c.conf, &errline);
 		if (r < 0) {

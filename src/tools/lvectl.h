@@ -44,6 +44,8 @@ struct opts {
 	bool json;
 	bool save_username; /* --save-username: user="NAME" on the <lve> section */
 	bool version;       /* -v / --version */
+	const char *reseller; /* set/set-user --reseller=NAME|ID|none: the LVE's reseller */
+	bool bytes;           /* list-reseller --bytes: PMEM/VMEM in bytes */
 	bool force;         /* limit: no protected-process check */
 	uint32_t ttl;          /* usage-url: seconds the link stays valid, 0 = default */
 	const char *base_url;  /* usage-url: where the page is reached */
@@ -148,6 +150,18 @@ int cmd_package_set(struct ctx *c, int argc, char **argv);
 int cmd_package_delete(struct ctx *c, int argc, char **argv);
 int cmd_package_list(struct ctx *c, int argc, char **argv);
 int cmd_paneluserslimits(struct ctx *c, int argc, char **argv);
+
+/* lvectl-resellers.c */
+int cmd_set_reseller(struct ctx *c, int argc, char **argv);
+int cmd_set_reseller_default(struct ctx *c, int argc, char **argv);
+int cmd_remove_reseller(struct ctx *c, int argc, char **argv);
+int cmd_list_reseller(struct ctx *c, int argc, char **argv);
+/* --reseller of set/set-user: validate and record the membership of LVE id (cfg locked). */
+int reseller_assign(struct ctx *c, struct vecfg *cfg, uint32_t id, const char *who);
+/* apply all: every reseller's group with its caps (created when missing). 0 or an exit code. */
+int reseller_apply_all(struct ctx *c, const struct vecfg *cfg);
+/* The effective limits of reseller R's group: built-in <- <defaults> <- <reseller id=R>. */
+void reseller_effective(const struct vecfg *cfg, uint32_t rid, struct vecfg_limits *out);
 
 /* lvectl-info.c */
 int cmd_detect(struct ctx *c, int argc, char **argv);

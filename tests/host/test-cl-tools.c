@@ -427,4 +427,73 @@ TEST(top_live_usage)
 	return 0;
 }
 
+/*
+ * [issue 10] --for-reseller: the reseller's caps and its customers' usage
+ * summed (cloudlinux-top live, cloudlinux-statistics from the history); only
+ * its customers listed, each with its reseller's name. The reseller model
+ * comes from lvectl (ve.cfg compiled into the limits store).
+ */
+TEST(for_reseller_totals)
+{
+	struct run j;
+	pid_t a, b;
+
+	LTE_SETUP();
+	ASSERT_OK(run(&R, (const char *const[]){ "lvectl", "set-reseller", "7500", "--speed=50%", "--nproc=80", NULL }));
+	ASSERT_EQ(R.code, 0);
+	ASSERT_OK(run(&R, (const char *const[]){ "lvectl", "set", "7501", "--reseller=7500", "--speed=40%", NULL }));
+	ASSERT_EQ(R.code, 0);
+	ASSERT_OK(run(&R, (const char *const[]){ "lvectl", "set", "7502", "--reseller=7500", NULL }));
+	if (R.code)
+		TAP_FAIL("lvectl set 7502 --reseller=7500: %d %s", R.code, R.err);
+	ASSERT_OK(run(&R, (const char *const[]){ "lvectl", "set", "7503", "--speed=40%", NULL }));
+	ASSERT_EQ(R.code, 0);
+	a = cgtest_fork_in("lveroot/lvp7500/lve7501", spin, NULL);
+	b = cgtest_fork_in("lveroot/lve7503", spin, NULL);
+	ASSERT(a > 0 && b > 0);
+	ASSERT_OK(run(&R, (const char *const[]){ "cloudlinux-top", "--json", "--for-reseller=7500", NULL }));
+	ASSERT_EQ(R.code, 0);
+	ASSERT_EQ(schema_ok(&R, "cloudlinux-top.json"), 0);
+	ASSERT_OK(jq(&R, "[.users[].id] | sort", &j));
+	ASSERT_STREQ(j.out, "[7501,7502]\n"); /* 7503 is the hoster's */
+	ASSERT_OK(jq(&R, "[.resellers[0].id, .resellers[0].limit.cpu.all, .resellers[0].limit.pno, "
+			 "(.users[] | select(.id==7501) | .reseller)]", &j));
+	ASSERT_STREQ(j.out, "[7500,50,80,\"7500\"]\n");
+	/* the reseller's usage is its customers' sum, and the busy customer used CPU
+	 * (any: on a loaded machine a spinner may get little of a core) */
+	ASSERT_OK(jq(&R, "[((.resellers[0].usage.cpu.all - ([.users[].usage.cpu.all] | add)) | fabs < 0.3), "
+			 "(.resellers[0].usage.cpu.all > 0), (.resellers[0].usage.pno == ([.users[].usage.pno] | add))]",
+		     &j));
+	ASSERT_STREQ(j.out, "[true,true,true]\n");
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+	ASSERT_OK(run(&R, (const char *const[]){ "cloudlinux-top", "--json", "--for-reseller=7599", NULL }));
+	ASSERT_EQ(R.code, 1);
+	ASSERT_EQ(schema_ok(&R, "cloudlinux-error.json"), 0);
+
+	/* history: LVEs 1 and 3 of make_db become customers of 7500 */
+	ASSERT_OK(run(&R, (const char *const[]){ "lvectl", "set", "1", "--reseller=7500", NULL }));
+	ASSERT_EQ(R.code, 0);
+	ASSERT_OK(run(&R, (const char *const[]){ "lvectl", "set", "3", "--reseller=7500", NULL }));
+	ASSERT_EQ(R.code, 0);
+	ASSERT_OK(setup_db());
+	STATS("--json", "--for-reseller=7500");
+	ASSERT_EQ(R.code, 0);
+	ASSERT_EQ(schema_ok(&R, "cloudlinux-statistics.json"), 0);
+	ASSERT_OK(jq(&R, "[.users[].id] | sort", &j));
+	ASSERT_STREQ(j.out, "[1,3]\n");
+	/* usage 20% + 5%, PMEM faults 3, NPROC faults 5; the reseller's caps */
+	ASSERT_OK(jq(&R, "[.resellers[0].id, .resellers[0].usage.cpu.lve, .resellers[0].faults.pmem.lve, "
+			 ".resellers[0].faults.nproc.lve, .resellers[0].limits.cpu.lve, .resellers[0].limits.nproc.lve]",
+		     &j));
+	ASSERT_STREQ(j.out, "[7500,25,3,5,50,80]\n");
+	STATS("--json");
+	ASSERT_EQ(R.code, 0);
+	ASSERT_OK(jq(&R, "[(.users[] | select(.id==2) | .reseller), (.users[] | select(.id==1) | .reseller)]", &j));
+	ASSERT_STREQ(j.out, "[\"\",\"7500\"]\n");
+	return 0;
+}
+
 TAP_MAIN()

@@ -25,6 +25,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #include "lve-testenv.h"
 #include "lve/lve-ctl.h"
@@ -158,26 +159,72 @@ static int run_child(int (*fn)(void *), void *arg, bool keep_saved_root)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 256 + WTERMSIG(st);
 }
 
+/* Does line l end with <dir>/lve<id> (id 0: contain <dir>/lve)? */
+static bool line_at(const char *l, const char *dir, uint32_t id)
+{
+	char want[64];
+	size_t ll = strlen(l), wl;
+
+	snprintf(want, sizeof(want), "/%s/lve%u", dir, id);
+	if (!id) {
+		want[strlen(want) - 1] = 0;
+		return strstr(l, want) != NULL;
+	}
+	wl = strlen(want);
+	return ll >= wl && !strcmp(l + ll - wl, want);
+}
+
 /*
  * Placement from /proc/<...>/cgroup text: the number of lines (hierarchies)
- * whose cgroup is lveroot/lve<id>; id 0: lines inside any LVE. Independent
- * of which hierarchies the test framework found (another program may move
- * a controller to the cgroup2 mount while this runs).
+ * whose cgroup is lveroot/lve<id> or, for a thread entry on cgroup v2, the
+ * LVE's thread child <server cgroup>/openlve-threads/lve<id>; id 0: lines
+ * inside any LVE. Independent of which hierarchies the test framework found
+ * (another program may move a controller to the cgroup2 mount while this runs).
  */
 static int text_inside(const char *text, uint32_t id)
 {
-	char buf[8192], want[64];
+	char buf[8192];
 	int n = 0;
 
 	snprintf(buf, sizeof(buf), "%s", text);
-	snprintf(want, sizeof(want), "/lveroot/lve%u", id);
-	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		size_t ll = strlen(l), wl = strlen(want);
-
-		if (id ? (ll >= wl && !strcmp(l + ll - wl, want)) : strstr(l, "/lveroot/lve") != NULL)
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (line_at(l, "lveroot", id) || line_at(l, "openlve-threads", id))
 			n++;
-	}
 	return n;
+}
+
+/* The cgroup v2 line of a /proc/<...>/cgroup file ends with openlve-threads/lve<id>. */
+static bool path_in_thread_child(const char *path, uint32_t id)
+{
+	char buf[8192];
+
+	if (lte_read(path, buf, sizeof(buf)) < 0)
+		return false;
+	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (!strncmp(l, "0::", 3))
+			return line_at(l, "openlve-threads", id);
+	return false;
+}
+
+/*
+ * cgroup v2: mark the test's "home" group (where the server runs) delegated
+ * the way systemd's Delegate=yes does (trusted.delegate=1), so init_lve
+ * builds the threaded subtree for request threads there.
+ */
+static int delegate_home(void)
+{
+	char *p;
+	int r = 0;
+
+	if (!mode_v2())
+		return 0;
+	p = cgtest_path("cpu", "home", NULL);
+	if (!p)
+		return -ENOENT;
+	if (setxattr(p, "trusted.delegate", "1", 1, 0) < 0)
+		r = -errno;
+	free(p);
+	return r;
 }
 
 static int path_inside(const char *path, uint32_t id)
@@ -202,6 +249,7 @@ static bool self_in(uint32_t id)
 struct ctx {
 	struct lapi *a;
 	struct liblve *lve;
+	bool delegated; /* v2: the server's cgroup is delegated (thread entries move threads) */
 };
 
 struct thr {
@@ -271,8 +319,10 @@ static int child_requests(void *arg)
 
 	/*
 	 * Threads of one child in different LVEs at once, one thread serving
-	 * outside. v1: each thread is in its LVE; v2: counted in EP without
-	 * moving anything (a process's threads share its memory/io cgroup).
+	 * outside. v1: each thread is in its LVE; v2 with a delegated server
+	 * cgroup: each thread in its LVE's thread child below it; v2 without:
+	 * counted in EP without moving anything (a process's threads share its
+	 * memory/io cgroup).
 	 */
 	{
 		enum { N = 4 };
@@ -291,7 +341,14 @@ static int child_requests(void *arg)
 		pthread_barrier_wait(&in);
 		for (int i = 0; i < N; i++) {
 			ASSERT_OK(t[i].rc);
-			if (mode_v2()) {
+			if (mode_v2() && c->delegated) {
+				char tp[96];
+
+				snprintf(tp, sizeof(tp), "/proc/self/task/%d/cgroup", (int)t[i].tid);
+				ASSERT_EQ(t[i].inside, true);
+				ASSERT(path_in_thread_child(tp, ids[i]));
+				ASSERT_EQ(task_inside(t[i].tid, ids[i]), 1); /* only the v2 line */
+			} else if (mode_v2()) {
 				ASSERT_EQ(t[i].inside, false);
 				ASSERT_EQ(task_inside(t[i].tid, 0), 0);
 			} else {
@@ -299,8 +356,10 @@ static int child_requests(void *arg)
 				ASSERT(task_inside(t[i].tid, ids[i]) > 0);
 			}
 		}
-		/* the process (this thread) is not moved by its threads' entries */
+		/* the process and this thread (serving outside) are not moved by its threads' entries */
 		ASSERT(lte_read("/proc/thread-self/cgroup", self, sizeof(self)) > 0);
+		ASSERT_STREQ(self, before);
+		ASSERT(lte_read("/proc/self/cgroup", self, sizeof(self)) > 0);
 		ASSERT_STREQ(self, before);
 		/* LVE 41 (EP 2) holds two of them: full, E2BIG with errno E2BIG */
 		ASSERT_ERRNO(a->enter_flags(c->lve, 41, &c2, 0), E2BIG);
@@ -313,6 +372,9 @@ static int child_requests(void *arg)
 			ASSERT_OK(t[i].rc);
 		}
 	}
+	/* every thread went back where it was */
+	ASSERT(lte_read("/proc/thread-self/cgroup", after, sizeof(after)) > 0);
+	ASSERT_STREQ(after, before);
 	return 0;
 }
 
@@ -392,6 +454,108 @@ TEST(unprivileged_children_enter_and_leave)
 {
 	LTE_SETUP();
 	ASSERT_EQ(lte_run_home(body_children, NULL), 0);
+	return 0;
+}
+
+/*
+ * One of several children running at once: three threads in LVEs 70+k,
+ * 73+k (EP 1: exactly one inside, the second E2BIG) and the main thread
+ * serving outside; placement of each thread and of the process.
+ */
+static int child_threads(struct ctx *c, int k)
+{
+	enum { N = 2 };
+	const uint32_t ids[N] = { 70 + (uint32_t)k, 73 + (uint32_t)k };
+	pthread_barrier_t in, out;
+	pthread_t th[N];
+	struct thr t[N];
+	char before[8192], now[8192];
+	uint32_t c2 = 0;
+
+	ASSERT(geteuid() == UID_WEB);
+	ASSERT(lte_read("/proc/self/cgroup", before, sizeof(before)) > 0);
+	pthread_barrier_init(&in, NULL, N + 1);
+	pthread_barrier_init(&out, NULL, N + 1);
+	for (int i = 0; i < N; i++) {
+		t[i] = (struct thr){ .c = c, .id = ids[i], .in = &in, .out = &out };
+		ASSERT_EQ(pthread_create(&th[i], NULL, thr_enter, &t[i]), 0);
+	}
+	pthread_barrier_wait(&in);
+	for (int i = 0; i < N; i++) {
+		char tp[96];
+
+		ASSERT_OK(t[i].rc);
+		snprintf(tp, sizeof(tp), "/proc/self/task/%d/cgroup", (int)t[i].tid);
+		if (mode_v2())
+			ASSERT(path_in_thread_child(tp, ids[i]));
+		else
+			ASSERT(task_inside(t[i].tid, ids[i]) > 0);
+		ASSERT_EQ(t[i].inside, true);
+	}
+	/* EP 1 of 73+k is taken by a thread: exact, E2BIG */
+	ASSERT_ERRNO(c->a->enter_flags(c->lve, ids[1], &c2, 0), E2BIG);
+	ASSERT(lte_read("/proc/self/cgroup", now, sizeof(now)) > 0);
+	ASSERT_STREQ(now, before);
+	ASSERT(lte_read("/proc/thread-self/cgroup", now, sizeof(now)) > 0);
+	ASSERT_STREQ(now, before);
+	pthread_barrier_wait(&out);
+	for (int i = 0; i < N; i++) {
+		pthread_join(th[i], NULL);
+		ASSERT_OK(t[i].rc);
+	}
+	return 0;
+}
+
+static int body_children_delegated(void *arg)
+{
+	struct olve_limits ep2 = { .mask = OLVE_L_EP, .ep = 2 }, ep1 = { .mask = OLVE_L_EP, .ep = 1 };
+	struct lapi a;
+	struct ctx c = { .a = &a, .delegated = true };
+	pid_t kids[3];
+
+	(void)arg;
+	ASSERT_OK(lapi_load(&a));
+	ASSERT_OK(set_limits(&a, 41, &ep2));
+	for (uint32_t id = 73; id < 76; id++)
+		ASSERT_OK(set_limits(&a, id, &ep1));
+	c.lve = a.init_lve(malloc, free);
+	ASSERT(c.lve);
+	if (mode_v2()) {
+		char type[64];
+
+		/* init_lve made the server's cgroup a threaded domain */
+		ASSERT(cgtest_read("cpu", "home/openlve-threads", "cgroup.type", type, sizeof(type)) > 0);
+		ASSERT(!strncmp(type, "threaded", 8));
+		ASSERT(cgtest_read("cpu", "home", "cgroup.type", type, sizeof(type)) > 0);
+		ASSERT(!strncmp(type, "domain threaded", 15));
+	}
+	/* several children at once, each with threads in LVEs and one outside */
+	for (int k = 0; k < 3; k++) {
+		kids[k] = fork();
+		ASSERT(kids[k] >= 0);
+		if (kids[k] == 0) {
+			int r = drop_to(UID_WEB, false);
+
+			_exit(r < 0 ? 98 : child_threads(&c, k) & 0xff);
+		}
+	}
+	for (int k = 0; k < 3; k++) {
+		int st;
+
+		ASSERT_EQ(waitpid(kids[k], &st, 0), kids[k]);
+		ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	ASSERT_EQ(run_child(child_requests, &c, false), 0);
+	ASSERT_EQ(ep_now(&a, 41), 0);
+	ASSERT_OK(a.destroy_lve(c.lve));
+	return 0;
+}
+
+TEST(threads_of_children_of_a_delegated_server)
+{
+	LTE_SETUP();
+	ASSERT_OK(delegate_home());
+	ASSERT_EQ(lte_run_home(body_children_delegated, NULL), 0);
 	return 0;
 }
 
@@ -477,11 +641,36 @@ static int child_cpu(void *arg)
 	return 0;
 }
 
+/* One thread entry into 61 and out again (a second thread keeps the process multi-threaded). */
+static void *thr_once(void *p)
+{
+	struct thr *t = p;
+	uint32_t cookie = 0;
+
+	t->rc = t->c->a->enter_flags(t->c->lve, t->id, &cookie, 0);
+	if (t->rc == 0 && t->c->a->exit_(t->c->lve, &cookie) < 0)
+		t->rc = -1000;
+	return NULL;
+}
+
+static int child_enter_61(void *arg)
+{
+	struct thr t = { .c = arg, .id = 61 };
+	pthread_t th;
+
+	ASSERT_EQ(pthread_create(&th, NULL, thr_once, &t), 0);
+	pthread_join(th, NULL);
+	ASSERT_OK(t.rc);
+	return 0;
+}
+
 static int body_cpu(void *arg)
 {
 	struct olve_limits l = { .mask = OLVE_L_SPEED, .speed = 2000 };
+	struct olve_limits l50 = { .mask = OLVE_L_SPEED, .speed = 5000 };
 	struct lapi a;
-	struct ctx c = { .a = &a };
+	struct ctx c = { .a = &a, .delegated = true };
+	char v[64];
 
 	(void)arg;
 	ASSERT_OK(lapi_load(&a));
@@ -489,6 +678,16 @@ static int body_cpu(void *arg)
 	c.lve = a.init_lve(malloc, free);
 	ASSERT(c.lve);
 	ASSERT_EQ(run_child(child_cpu, &c, false), 0);
+	if (mode_v2()) {
+		/* the thread child got the LVE's SPEED in v2 meaning */
+		ASSERT(cgtest_read("cpu", "home/openlve-threads/lve61", "cpu.max", v, sizeof(v)) > 0);
+		ASSERT(!strncmp(v, "20000 100000", 12));
+		/* lvectl set: the next thread entry of a server process re-syncs cpu.max */
+		ASSERT_OK(set_limits(&a, 61, &l50));
+		ASSERT_EQ(run_child(child_enter_61, &c, false), 0);
+		ASSERT(cgtest_read("cpu", "home/openlve-threads/lve61", "cpu.max", v, sizeof(v)) > 0);
+		ASSERT(!strncmp(v, "50000 100000", 12));
+	}
 	ASSERT_OK(a.destroy_lve(c.lve));
 	return 0;
 }
@@ -497,11 +696,13 @@ TEST(cpu_of_a_thread_in_a_20_percent_lve)
 {
 	LTE_SETUP();
 	CGTEST_REQUIRE_CTRL("cpu");
-	if (mode_v2())
-		SKIP("cgroup v2: a thread entry of a multi-threaded process is counted in EP only; CPU limits "
-		     "per thread need threaded subtrees (issue 7 item 3, not implemented)");
+	/* v2: the server's cgroup is delegated, as with the openlve systemd drop-ins */
+	ASSERT_OK(delegate_home());
 	/* the test's random root gets the highest weight: other load must not starve the threads */
-	(void)cgtest_write("cpu", "", "cpu.shares", "262144");
+	if (mode_v2())
+		(void)cgtest_write("cpu", "", "cpu.weight", "10000");
+	else
+		(void)cgtest_write("cpu", "", "cpu.shares", "262144");
 	ASSERT_EQ(lte_run_home(body_cpu, NULL), 0);
 	return 0;
 }
@@ -714,9 +915,37 @@ static int child_exec_cgi(void *arg)
 	ASSERT_EQ(waitpid(pid, &st, 0), pid);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		TAP_FAIL("escapee (%s) exit status 0x%x", e->suexec ? "suexec" : "same uid", st);
-	ASSERT(esc_inside(e->id) > 0);
+	ASSERT(path_inside("/proc/thread-self/cgroup", e->id) > 0);
 	ASSERT_OK(e->c->a->exit_(e->c->lve, &cookie));
 	return 0;
+}
+
+struct esc_thr {
+	struct esc_arg *e;
+	int rc;
+};
+
+static void *esc_thread(void *p)
+{
+	struct esc_thr *x = p;
+
+	x->rc = child_exec_cgi(x->e);
+	return NULL;
+}
+
+/*
+ * The same from a request thread of a multi-threaded child (Apache event):
+ * on cgroup v2 with a delegated server cgroup the thread and the CGI it
+ * forks are in the LVE's threaded child, which the CGI must not leave.
+ */
+static int child_exec_cgi_threaded(void *arg)
+{
+	struct esc_thr x = { .e = arg, .rc = -1 };
+	pthread_t th;
+
+	ASSERT_EQ(pthread_create(&th, NULL, esc_thread, &x), 0);
+	pthread_join(th, NULL);
+	return x.rc;
 }
 
 static int body_escape(void *arg)
@@ -732,6 +961,8 @@ static int body_escape(void *arg)
 	ASSERT(c.lve);
 	ASSERT_EQ(run_child(child_exec_cgi, &same, false), 0);
 	ASSERT_EQ(run_child(child_exec_cgi, &su, true), 0);
+	ASSERT_EQ(run_child(child_exec_cgi_threaded, &same, false), 0);
+	ASSERT_EQ(run_child(child_exec_cgi_threaded, &su, true), 0);
 	ASSERT_OK(a.destroy_lve(c.lve));
 	return 0;
 }
@@ -739,6 +970,7 @@ static int body_escape(void *arg)
 TEST(exec_from_child_cannot_escape)
 {
 	LTE_SETUP();
+	ASSERT_OK(delegate_home()); /* v2: the threaded variant runs in the LVE's thread child */
 	ASSERT_EQ(lte_run_home(body_escape, NULL), 0);
 	return 0;
 }

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "cgtest.h"
 #include "macro.h"
@@ -1307,6 +1308,491 @@ TEST(cloudlinux_limits_get_set)
 	ASSERT_OK(LVECTL(&R, "get", "--speed", "10%"));
 	ASSERT_EQ(R.status, 2);
 	memcpy(lvectl_path, saved, sizeof(saved));
+	return 0;
+}
+
+/* ------------------------------------------------- reseller limits (issue 10) */
+
+/* A child that waits for a byte on `go`, burns CPU for `wall` s, writes "cpu wall" to `out`. */
+static pid_t burner(int go, int out, double wall)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	{
+		struct timespec c0, c1, w0, w1;
+		volatile uint64_t x = 0;
+		char b, line[64];
+
+		if (read(go, &b, 1) != 1)
+			_exit(1);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+		clock_gettime(CLOCK_MONOTONIC, &w0);
+		do {
+			for (int i = 0; i < 100000; i++)
+				x += (uint64_t)i;
+			clock_gettime(CLOCK_MONOTONIC, &w1);
+		} while ((double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9 < wall);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+		snprintf(line, sizeof(line), "%.6f %.6f\n",
+		         (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9,
+		         (double)(w1.tv_sec - w0.tv_sec) + (double)(w1.tv_nsec - w0.tv_nsec) / 1e9);
+		(void)!write(out, line, strlen(line));
+		_exit(0);
+	}
+}
+
+/* Read one "cpu wall" line per burner from fd. */
+static int burner_results(int fd, int n, double *share)
+{
+	char buf[512];
+	size_t len = 0;
+	int got = 0;
+
+	while (got < n) {
+		ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (k <= 0)
+			return -EIO;
+		len += (size_t)k;
+		buf[len] = 0;
+		got = 0;
+		for (char *p = buf; (p = strchr(p, '\n')); p++)
+			got++;
+	}
+	*share = 0;
+	for (char *p = buf, *nl; (nl = strchr(p, '\n')); p = nl + 1) {
+		double cpu, wall;
+
+		if (sscanf(p, "%lf %lf", &cpu, &wall) != 2 || wall <= 0)
+			return -EBADMSG;
+		*share += cpu / wall;
+	}
+	return 0;
+}
+
+/*
+ * Two customers of one reseller, SPEED 50% each, the reseller capped at
+ * SPEED 50%: together they get ~50% of one core (the kernel's hierarchical
+ * quota on lvp<R>), measured. Their LVE ids stay theirs.
+ */
+TEST(reseller_caps_its_customers_together_measured)
+{
+	double share = 0;
+	uint64_t v;
+
+	ENV_SETUP();
+	CGTEST_REQUIRE_CTRL("cpu");
+	ASSERT_OK(LVECTL(&R, "set-reseller", "7000", "--speed=50%", "--pmem=512m", "--nproc=60"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "7001", "--speed=50%", "--reseller=7000"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "7002", "--speed=50%", "--reseller=7000"));
+	ASSERT_EQ(R.status, 0);
+	/* nested groups: lveroot/lvp7000/lve700N, the reseller's caps on lvp7000 */
+	ASSERT(cgtest_exists("cpu", "lveroot/lvp7000/lve7001"));
+	ASSERT(cgtest_exists("cpu", "lveroot/lvp7000/lve7002"));
+	ASSERT(!cgtest_exists("cpu", "lveroot/lve7001"));
+	if (is_v2("cpu")) {
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("cpu", "lveroot/lvp7000", "cpu.max", buf, sizeof(buf)));
+		ASSERT(!strncmp(buf, "50000 100000", 12));
+	} else {
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("cpu", "lveroot/lvp7000", "cpu.cfs_quota_us", buf, sizeof(buf)));
+		ASSERT_EQ(strtoll(buf, NULL, 10), 50000);
+	}
+	if (cgtest_has_ctrl("pids")) {
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7000", "pids.max", buf, sizeof(buf)));
+		ASSERT_EQ(strtoull(buf, NULL, 10), 60);
+	}
+	if (cgtest_has_ctrl("memory")) {
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("memory", "lveroot/lvp7000",
+		                      is_v2("memory") ? "memory.max" : "memory.limit_in_bytes", buf,
+		                      sizeof(buf)));
+		ASSERT_EQ(strtoull(buf, NULL, 10), 512ULL << 20);
+	}
+	/* each customer keeps its own limit */
+	{
+		char buf[64];
+
+		if (is_v2("cpu")) {
+			ASSERT_OK(cgtest_read("cpu", "lveroot/lvp7000/lve7001", "cpu.max", buf, sizeof(buf)));
+			ASSERT(!strncmp(buf, "50000 100000", 12));
+		} else {
+			ASSERT_OK(cgtest_read("cpu", "lveroot/lvp7000/lve7001", "cpu.cfs_quota_us", buf,
+			                      sizeof(buf)));
+			ASSERT_EQ(strtoll(buf, NULL, 10), 50000);
+		}
+	}
+	(void)v;
+	/* the test's root gets the highest weight: other load must not starve the burners */
+	if (is_v2("cpu"))
+		(void)cgtest_write("cpu", "", "cpu.weight", "10000");
+	else
+		(void)cgtest_write("cpu", "", "cpu.shares", "262144");
+
+	for (int attempt = 0; attempt < 3; attempt++) {
+		int go[2], res[2];
+		pid_t k1, k2;
+		char p1[16], p2[16];
+
+		ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+		ASSERT_EQ(pipe2(res, O_CLOEXEC), 0);
+		k1 = burner(go[0], res[1], 2.0);
+		k2 = burner(go[0], res[1], 2.0);
+		ASSERT(k1 > 0 && k2 > 0);
+		snprintf(p1, sizeof(p1), "%d", (int)k1);
+		snprintf(p2, sizeof(p2), "%d", (int)k2);
+		ASSERT_OK(LVECTL(&R, "limit", p1, "7001", "--force"));
+		ASSERT_EQ(R.status, 0);
+		ASSERT_OK(LVECTL(&R, "limit", p2, "7002", "--force"));
+		ASSERT_EQ(R.status, 0);
+		ASSERT(cgtest_pid_in("cpu", "lveroot/lvp7000/lve7001", k1));
+		ASSERT(cgtest_pid_in("cpu", "lveroot/lvp7000/lve7002", k2));
+		ASSERT_EQ(write(go[1], "xx", 2), 2);
+		ASSERT_OK(burner_results(res[0], 2, &share));
+		waitpid(k1, NULL, 0);
+		waitpid(k2, NULL, 0);
+		close(go[0]), close(go[1]), close(res[0]), close(res[1]);
+		printf("# attempt %d: two customers of a SPEED 50%% reseller together got %.1f%% of one core\n",
+		       attempt + 1, share * 100);
+		/* never above the reseller's quota (each alone could take 50%: 100% together) */
+		if (!cgtest_vm_mode())
+			ASSERT(share <= 0.58);
+		if (share > 0.58)
+			continue;
+		if (share >= 0.42)
+			break;
+		/* below: the machine was too busy; measure again */
+	}
+	ASSERT(share >= 0.42 && share <= 0.58);
+	return 0;
+}
+
+TEST(reseller_commands_and_bad_input)
+{
+	char *cfg;
+
+	ENV_SETUP();
+	/* unknown reseller */
+	ASSERT_OK(LVECTL(&R, "set", "7101", "--speed=20%", "--reseller=7199"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(err_is_one_line(R.err));
+	ASSERT(strstr(R.err, "unknown reseller"));
+	ASSERT(!lve_exists_anywhere(7101)); /* nothing half-done */
+	ASSERT_OK(LVECTL(&R, "set-reseller-default", "7199", "--speed=20%"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(strstr(R.err, "unknown reseller"));
+	ASSERT_OK(LVECTL(&R, "remove-reseller", "7199"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(strstr(R.err, "unknown reseller"));
+	ASSERT_OK(LVECTL(&R, "set-reseller", "no-such-user-xyz", "--speed=20%"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(err_is_one_line(R.err));
+
+	ASSERT_OK(LVECTL(&R, "set-reseller", "7100", "--speed=80%", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "{\"status\": \"OK\"}"));
+	ASSERT_OK(LVECTL(&R, "set-reseller", "7200", "--speed=30%"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set-reseller-default", "7100", "--speed=25%", "--nproc=33"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "7101", "--reseller=7100"));
+	ASSERT_EQ(R.status, 0);
+	/* the customer got its reseller's defaults, inside the reseller's group */
+	{
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7100/lve7101", "pids.max", buf, sizeof(buf)));
+		ASSERT_EQ(strtoull(buf, NULL, 10), 33);
+	}
+	/* limit / release of a process in a customer's nested group */
+	{
+		int fds[2];
+		pid_t holder, worker = 0;
+		char pid[16];
+
+		ASSERT_EQ(pipe2(fds, O_CLOEXEC), 0);
+		holder = cgtest_fork_in("home", parent_in_home, fds);
+		ASSERT(holder > 0);
+		ASSERT_EQ(read(fds[0], &worker, sizeof(worker)), (ssize_t)sizeof(worker));
+		snprintf(pid, sizeof(pid), "%d", (int)worker);
+		ASSERT_OK(LVECTL(&R, "limit", pid, "7101", "--force"));
+		ASSERT_EQ(R.status, 0);
+		ASSERT(cgtest_pid_in("pids", "lveroot/lvp7100/lve7101", worker));
+		ASSERT_OK(LVECTL(&R, "release", pid));
+		ASSERT_EQ(R.status, 0);
+		ASSERT(!cgtest_pid_in("pids", "lveroot/lvp7100/lve7101", worker));
+		ASSERT(cgtest_pid_in("pids", "home", worker));
+		kill(worker, SIGKILL);
+		cgtest_wait(holder);
+		close(fds[0]);
+		close(fds[1]);
+	}
+	/* a customer does not move between resellers */
+	ASSERT_OK(LVECTL(&R, "set", "7101", "--reseller=7200"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(err_is_one_line(R.err));
+	ASSERT(strstr(R.err, "customer of reseller 7100"));
+	ASSERT(cgtest_exists("pids", "lveroot/lvp7100/lve7101"));
+	/* a running customer does not leave its group by a ve.cfg change */
+	ASSERT_OK(LVECTL(&R, "set", "7101", "--reseller=none"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(strstr(R.err, "lvectl destroy 7101"));
+	/* nesting: a reseller's own account in another reseller */
+	ASSERT_OK(LVECTL(&R, "set", "7200", "--reseller=7100"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(strstr(R.err, "do not nest"));
+	/* ...nor a customer made a reseller */
+	ASSERT_OK(LVECTL(&R, "set-reseller", "7101", "--speed=10%"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(strstr(R.err, "do not nest"));
+	cfg = read_file(path_in("container/ve.cfg"));
+	ASSERT(cfg);
+	ASSERT(strstr(cfg, "<reseller id=\"7100\">"));
+	ASSERT(strstr(cfg, "<resellerdefaults id=\"7100\">"));
+	ASSERT(strstr(cfg, "<lve id=\"7101\" reseller=\"7100\""));
+	ASSERT(!strstr(cfg, "<reseller id=\"7101\""));
+	free(cfg);
+
+	/* list-reseller, JSON and bytes */
+	ASSERT_OK(LVECTL(&R, "list-reseller", "--json", "--bytes"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"ID\":\"7100\""));
+	ASSERT(strstr(R.out, "\"SPEED\":\"80\""));
+	ASSERT(strstr(R.out, "\"ID\":\"7200\""));
+	ASSERT_OK(LVECTL(&R, "list", "--bytes"));
+	ASSERT_EQ(R.status, 2);
+
+	/* the customer is listed and destroyed where it lives */
+	ASSERT_OK(LVECTL(&R, "list"));
+	ASSERT(strstr(R.out, "7101"));
+	ASSERT_OK(LVECTL(&R, "destroy", "7101"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!cgtest_exists("pids", "lveroot/lvp7100/lve7101"));
+	/* now it may leave */
+	ASSERT_OK(LVECTL(&R, "set", "7101", "--reseller=none"));
+	ASSERT_EQ(R.status, 0);
+
+	/* a ve.cfg naming a reseller without a section is refused with its line */
+	ASSERT_OK(write_file(path_in("container/ve.cfg"),
+	                     "<lveconfig>\n<lve id=\"5\" reseller=\"9\"><cpu limit=\"10%\"/></lve>\n"
+	                     "</lveconfig>\n",
+	                     0644));
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(strstr(R.err, "line 2"));
+
+	/* a ve.cfg brought from elsewhere: apply all creates the reseller's group with its caps */
+	ASSERT_OK(write_file(path_in("container/ve.cfg"),
+	                     "<lveconfig>\n<reseller id=\"7700\"><nproc limit=\"77\"/></reseller>\n"
+	                     "<lve id=\"7701\" reseller=\"7700\"/>\n</lveconfig>\n",
+	                     0644));
+	ASSERT_OK(LVECTL(&R, "apply", "all"));
+	ASSERT_EQ(R.status, 0);
+	{
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7700", "pids.max", buf, sizeof(buf)));
+		ASSERT_EQ(strtoull(buf, NULL, 10), 77);
+	}
+	/* remove-reseller: sections gone, group gone */
+	ASSERT_OK(write_file(path_in("container/ve.cfg"), "<lveconfig/>\n", 0644));
+	ASSERT_OK(LVECTL(&R, "set-reseller", "7300", "--speed=40%"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(cgtest_exists("cpu", "lveroot/lvp7300"));
+	ASSERT_OK(LVECTL(&R, "remove-reseller", "7300"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!cgtest_exists("cpu", "lveroot/lvp7300"));
+	cfg = read_file(path_in("container/ve.cfg"));
+	ASSERT(cfg && !strstr(cfg, "7300"));
+	free(cfg);
+	return 0;
+}
+
+/* cloudlinux-limits' reseller commands on the same model (issue 10). */
+TEST(cloudlinux_limits_resellers)
+{
+	char saved[sizeof(lvectl_path)], *slash, *cfg;
+
+	ENV_SETUP();
+	memcpy(saved, lvectl_path, sizeof(saved));
+	slash = strrchr(lvectl_path, '/');
+	ASSERT(slash);
+	snprintf(slash + 1, sizeof(lvectl_path) - (size_t)(slash + 1 - lvectl_path), "cloudlinux-limits");
+	ASSERT_OK(LVECTL(&R, "enable-reseller-limits", "--reseller-name", "7400", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"result\": \"success\""));
+	ASSERT(cgtest_exists("pids", "lveroot/lvp7400"));
+	ASSERT_OK(LVECTL(&R, "set", "--reseller-name", "7400", "--speed", "60%", "--nproc", "90", "--json"));
+	ASSERT_EQ(R.status, 0);
+	{
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7400", "pids.max", buf, sizeof(buf)));
+		ASSERT_EQ(strtoull(buf, NULL, 10), 90);
+	}
+	ASSERT_OK(LVECTL(&R, "get", "--reseller-name", "7400", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"id\": 7400") && strstr(R.out, "\"speed\": 60.00") && strstr(R.out, "\"nproc\": 90"));
+	/* a reseller's customer and its defaults */
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "DEFAULT", "--for-reseller", "7400", "--nproc", "44", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "7401", "--for-reseller", "7400", "--speed", "30%", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(cgtest_exists("pids", "lveroot/lvp7400/lve7401"));
+	ASSERT_OK(LVECTL(&R, "get", "--for-reseller", "7400", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(strstr(R.out, "\"id\": 7401") && strstr(R.out, "\"nproc\": 44") && strstr(R.out, "\"speed\": 30.00"));
+	/* unknown reseller: the error object */
+	ASSERT_OK(LVECTL(&R, "get", "--for-reseller", "7499", "--json"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(strstr(R.out, "No such reseller: 7499"));
+	ASSERT_OK(LVECTL(&R, "set", "--lve-id", "7401", "--for-reseller", "7499", "--speed", "30%", "--json"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT_OK(LVECTL(&R, "enable-reseller-limits", "--all", "--json"));
+	ASSERT_EQ(R.status, 2);
+	/* disable: the customer is the hoster's again in ve.cfg; it runs on inside until re-created */
+	ASSERT_OK(LVECTL(&R, "disable-reseller-limits", "--reseller-name", "7400", "--json"));
+	ASSERT_EQ(R.status, 0);
+	cfg = read_file(path_in("container/ve.cfg"));
+	ASSERT(cfg && !strstr(cfg, "reseller"));
+	free(cfg);
+	{
+		char buf[64];
+
+		ASSERT_OK(cgtest_read("pids", "lveroot/lvp7400", "pids.max", buf, sizeof(buf)));
+		ASSERT(!strncmp(buf, "max", 3));
+	}
+	memcpy(lvectl_path, saved, sizeof(saved));
+	ASSERT_OK(LVECTL(&R, "destroy", "7401"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(!cgtest_exists("pids", "lveroot/lvp7400/lve7401"));
+	return 0;
+}
+
+/* A child that touches `mb` MiB, says so on `out`, then holds it until killed. */
+static pid_t toucher(int out, size_t mb)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	{
+		size_t len = mb << 20;
+		char *p = malloc(len);
+
+		if (!p)
+			_exit(3);
+		for (size_t i = 0; i < len; i += 4096)
+			p[i] = 1;
+		(void)!write(out, "k", 1);
+		for (;;)
+			pause();
+	}
+}
+
+/*
+ * The reseller's PMEM caps its customers' sum: 40 MiB fits in one customer
+ * (its own PMEM 256M, the reseller's 64M), a second customer's 40 MiB does
+ * not: the kernel (memory cgroup of lvp<R>) never lets both hold theirs.
+ */
+TEST(reseller_memory_caps_customers_together)
+{
+	int pa[2], pb[2];
+	pid_t a, b;
+	char c;
+	bool a_alive, b_ok;
+
+	ENV_SETUP();
+	CGTEST_REQUIRE_CTRL("memory");
+	ASSERT_OK(LVECTL(&R, "set-reseller", "7600", "--pmem=64m"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "7601", "--pmem=256m", "--reseller=7600"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(LVECTL(&R, "set", "7602", "--pmem=256m", "--reseller=7600"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_EQ(pipe2(pa, O_CLOEXEC), 0);
+	ASSERT_EQ(pipe2(pb, O_CLOEXEC), 0);
+	{
+		/* the children start inside the customers: move a waiting child, then let it touch */
+		int go[2];
+		char pid[16];
+
+		ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+		a = fork();
+		if (a == 0) {
+			char x;
+
+			close(go[1]);
+			if (read(go[0], &x, 1) != 1)
+				_exit(1);
+			_exit(toucher(pa[1], 40) > 0 ? 0 : 1);
+		}
+		ASSERT(a > 0);
+		snprintf(pid, sizeof(pid), "%d", (int)a);
+		ASSERT_OK(LVECTL(&R, "limit", pid, "7601", "--force"));
+		ASSERT_EQ(R.status, 0);
+		ASSERT_EQ(write(go[1], "g", 1), 1);
+		close(go[0]);
+		close(go[1]);
+	}
+	/* a's child (in 7601, inherited) holds 40 MiB */
+	ASSERT_EQ(read(pa[0], &c, 1), 1);
+	{
+		int go[2];
+		char pid[16];
+
+		ASSERT_EQ(pipe2(go, O_CLOEXEC), 0);
+		b = fork();
+		if (b == 0) {
+			char x;
+
+			close(go[1]);
+			if (read(go[0], &x, 1) != 1)
+				_exit(1);
+			_exit(toucher(pb[1], 40) > 0 ? 0 : 1);
+		}
+		ASSERT(b > 0);
+		snprintf(pid, sizeof(pid), "%d", (int)b);
+		ASSERT_OK(LVECTL(&R, "limit", pid, "7602", "--force"));
+		ASSERT_EQ(R.status, 0);
+		ASSERT_EQ(write(go[1], "g", 1), 1);
+		close(go[0]);
+		close(go[1]);
+	}
+	close(pa[1]);
+	close(pb[1]);
+	/* b's toucher either says it holds its 40 MiB or dies (OOM) without a word */
+	{
+		struct pollfd p = { pb[0], POLLIN, 0 };
+
+		b_ok = poll(&p, 1, 20000) == 1 && read(pb[0], &c, 1) == 1;
+	}
+	usleep(300000);
+	{
+		char procs[65536];
+		int r = cgtest_read("memory", "lveroot/lvp7600/lve7601",
+		                    is_v2("memory") ? "cgroup.procs" : "tasks", procs, sizeof(procs));
+
+		/* a's toucher is the only task a moved there (its parent exited) */
+		a_alive = r >= 0 && procs[0] >= '1' && procs[0] <= '9';
+	}
+	printf("# customer A holds 40 MiB: %s; customer B got its 40 MiB: %s (reseller cap 64 MiB)\n",
+	       a_alive ? "yes" : "no (killed)", b_ok ? "yes" : "no (killed)");
+	ASSERT(!(a_alive && b_ok));
+	ASSERT_OK(LVECTL(&R, "destroy", "7601"));
+	ASSERT_OK(LVECTL(&R, "destroy", "7602"));
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
 	return 0;
 }
 

@@ -166,10 +166,10 @@ TEST(damaged_files_are_refused)
 		{ "record size", 12, 63, 0 },
 		{ "count too big", 16, 3, 0 },
 		{ "count too small", 16, 1, 0 },
-		{ "reserved header", 20, 1, 0 },
+		{ "reseller count", 20, 1, 0 },
 		{ "defaults id", 32, 1, 0 },
 		{ "defaults mask", 32 + 7, 0x80, 0 },
-		{ "record reserved", 32 + 64 + 56, 1, 0 },
+		{ "record reserved", 32 + 64 + 60, 1, 0 },
 		{ "record id 0", 32 + 64, 0, 0 },
 		{ "truncated", SIZE_MAX, 0, -1 },
 		{ "header only", SIZE_MAX, 0, -(long)(3 * 64) },
@@ -228,3 +228,35 @@ TEST(conf_limits_file_default)
 }
 
 TAP_MAIN()
+
+/* [issue 10] reseller records: an LVE's reseller and the reseller's cap, looked up apart. */
+TEST(reseller_records)
+{
+	char dir[256], path[300];
+	struct olve_store_entry e[2], res[1], bad[1];
+	struct olve_limits d = lim(200, 70), got_d, got_e;
+	uint32_t rid = 77;
+
+	ASSERT_OK(tap_mktemp(dir, sizeof(dir)));
+	snprintf(path, sizeof(path), "%s/limits", dir);
+	e[0] = (struct olve_store_entry){ 7001, lim(50, 40), 7000 };
+	e[1] = (struct olve_store_entry){ 7000, lim(10, 20), 7000 }; /* the reseller's own account */
+	res[0] = (struct olve_store_entry){ 7000, lim(64, 60), 0 };
+	ASSERT_OK(olve_store_write_resellers(path, &d, e, 2, res, 1));
+	ASSERT_EQ(olve_store_find(path, false, 7001, &got_d, &got_e, &rid), 1);
+	ASSERT_EQ(rid, 7000);
+	ASSERT_EQ(got_e.nproc, 40);
+	ASSERT_EQ(olve_store_find(path, false, 7000, &got_d, &got_e, &rid), 1);
+	ASSERT_EQ(got_e.nproc, 20);
+	ASSERT_EQ(rid, 7000);
+	ASSERT_EQ(olve_store_find(path, true, 7000, &got_d, &got_e, &rid), 1);
+	ASSERT_EQ(got_e.nproc, 60);
+	ASSERT_EQ(rid, 0);
+	ASSERT_EQ(olve_store_find(path, true, 7001, &got_d, &got_e, &rid), 0);
+	/* an LVE naming a reseller without a record: refused, nothing written */
+	bad[0] = (struct olve_store_entry){ 5, lim(1, 20), 9 };
+	ASSERT_ERR(olve_store_write_resellers(path, &d, bad, 1, res, 1), EINVAL);
+	ASSERT_ERR(olve_store_write_resellers(path, &d, bad, 1, NULL, 0), EINVAL);
+	ASSERT_EQ(olve_store_find(path, false, 7001, &got_d, &got_e, &rid), 1);
+	return 0;
+}

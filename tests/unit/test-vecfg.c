@@ -737,3 +737,53 @@ TEST(lock_is_exclusive)
 }
 
 TAP_MAIN()
+
+/* [issue 10] reseller sections and the reseller= attribute. */
+TEST(reseller_sections)
+{
+	_cleanup_vecfg_ struct vecfg *c = NULL;
+	struct vecfg_error err = {0};
+	struct vecfg_limits l;
+	_cleanup_free_ uint32_t *ids = NULL;
+	_cleanup_free_ char *out = NULL;
+	size_t len;
+
+	ASSERT_OK(parse("<lveconfig><defaults><nproc limit=\"100\"/></defaults>"
+	                "<reseller id=\"7000\" user=\"res\"><cpu limit=\"50%\"/></reseller>"
+	                "<resellerdefaults id=\"7000\"><nproc limit=\"33\"/></resellerdefaults>"
+	                "<lve id=\"7001\" reseller=\"7000\"><pmem limit=\"100\"/></lve>"
+	                "<lve id=\"8\"/></lveconfig>",
+	                &c, &err));
+	ASSERT_EQ(vecfg_lve_reseller(c, 7001), 7000);
+	ASSERT_EQ(vecfg_lve_reseller(c, 8), 0);
+	ASSERT_EQ(vecfg_reseller_ids(c, &ids), 1);
+	ASSERT_EQ(ids[0], 7000);
+	ASSERT_STREQ(vecfg_reseller_user(c, 7000), "res");
+	/* a customer: the reseller's defaults over the hoster's */
+	vecfg_effective(c, 7001, NULL, &l);
+	ASSERT_EQ(l.nproc, 33);
+	ASSERT_EQ(l.pmem_pages, 100);
+	vecfg_effective(c, 8, NULL, &l);
+	ASSERT_EQ(l.nproc, 100);
+	/* move out, and in again through the API */
+	ASSERT_OK(vecfg_set_lve_reseller(c, 7001, 0));
+	ASSERT_EQ(vecfg_lve_reseller(c, 7001), 0);
+	ASSERT_ERR(vecfg_set_lve_reseller(c, 8, 9), ENOENT);
+	ASSERT_OK(vecfg_set_lve_reseller(c, 9, 7000)); /* creates <lve id="9"> */
+	ASSERT_OK(vecfg_serialize(c, &out, &len));
+	ASSERT(strstr(out, "<lve id=\"9\" reseller=\"7000\"/>"));
+	ASSERT(strstr(out, "<resellerdefaults id=\"7000\">"));
+	vecfg_free(TAKE_PTR(c));
+	/* bad input, with the line */
+	ASSERT_ERR(parse("<lveconfig>\n<lve id=\"5\" reseller=\"9\"/></lveconfig>", &c, &err), EINVAL);
+	ASSERT_EQ(err.line, 2);
+	ASSERT_ERR(parse("<lveconfig><reseller id=\"1\"/><lve id=\"5\" reseller=\"0\"/></lveconfig>", &c, &err),
+	           EINVAL);
+	/* a non-numeric id is not openlve's form: kept, not a reseller */
+	ASSERT_OK(parse("<lveconfig><reseller id=\"x\"/></lveconfig>", &c, &err));
+	free(TAKE_PTR(ids));
+	ASSERT_EQ(vecfg_reseller_ids(c, &ids), 0);
+	vecfg_free(TAKE_PTR(c));
+	ASSERT_ERR(parse("<lveconfig><reseller id=\"1\"/><reseller id=\"1\"/></lveconfig>", &c, &err), EINVAL);
+	return 0;
+}
