@@ -8,15 +8,23 @@
  *           the limits through liblve (olve_apply).
  *   bare    mkdirat() of lve<ID> in every hierarchy and write(2) of the same
  *           cgroup files with the same values (taken from liblve's own
- *           translation, olve_limits_translate) through directory fds; v1
- *           cpuset directories get their parent's cpus/mems, as liblve does.
+ *           translation, olve_limits_translate) through directory fds. Like
+ *           liblve (lazy cpuset, issue 12) it leaves a v1 hierarchy of cpuset
+ *           alone (an LVE gets a group there only with a CPU mask); with
+ *           --bare-cpuset it also makes lve<ID> there with its parent's
+ *           cpus/mems (what liblve did before): its per-hierarchy column then
+ *           shows the kernel's super-linear v1 cpuset cost.
  *
  * Both run in one process, one after the other, each in its own random
  * subtree "olbench-apply-XXXXXXXX/{bare,lib}" below this process's cgroup in
  * every hierarchy; everything (groups, state dir, ve.cfg) is removed at the
  * end, also after SIGINT/SIGTERM/SIGHUP (handled between steps).
  *
- *   bench-apply [--count=N] [--quick]      N LVEs (default 10000; --quick 1000)
+ *   bench-apply [--count=N] [--quick] [--bare-cpuset]   N LVEs (default 10000; --quick 1000)
+ *
+ * Without --count on a machine with less than 2 GiB of RAM (the test VM has
+ * 480 MiB, where the kernel memory of 10,000 cgroups with every controller
+ * ends in the OOM killer) the default is 5,000, said so on the first line.
  *
  * The cost curve: the time is taken at 1,000, 2,000, 5,000 and 10,000 LVEs
  * (those <= N) in both runs, and printed per checkpoint as the total and
@@ -26,7 +34,10 @@
  * kernel's). The liblve run applies LVE after LVE with vecfg_apply_one(),
  * the per-LVE step of vecfg_apply_all(), to take the checkpoints; then
  * vecfg_apply_all() re-applies all N (the `lvectl apply all` of a running
- * server: every LVE exists) and its time is printed too.
+ * server: every LVE exists) and its time is printed too. Linearity: the
+ * average cost per LVE at each size (total / LVEs) and the ratio of the
+ * per-LVE cost at the largest checkpoint to the one at 1,000 (1.00 =
+ * linear), for both runs.
  *
  * Exit status: 0 done, 1 error, 2 usage, 77 cannot run here (not root, no
  * cgroup hierarchy). Times are reported, never asserted.
@@ -52,9 +63,17 @@
 static int barefd[BENCH_MAX_HIER];         /* <top>/bare per hierarchy */
 static uint32_t hier_ctrls[BENCH_MAX_HIER]; /* bits of enum cg_ctrl served (ours only) */
 
+static bool bare_cpuset; /* --bare-cpuset */
+
 static bool cpuset_v1(int k)
 {
 	return bench_hier[k].version == 1 && (hier_ctrls[k] & (1u << CG_CTRL_CPUSET));
+}
+
+/* A v1 hierarchy of cpuset alone: liblve makes no LVE group there without a CPU mask. */
+static bool cpuset_only(int k)
+{
+	return bench_hier[k].version == 1 && hier_ctrls[k] == (1u << CG_CTRL_CPUSET);
 }
 
 /* Make <own>/top (and bare) in every hierarchy with our controllers. */
@@ -143,6 +162,8 @@ static int run_bare(uint32_t n, const struct vecfg *cfg, int ncpus, const struct
 			_cleanup_close_ int dfd = -1;
 			double tk;
 
+			if (cpuset_only(k) && !bare_cpuset)
+				continue;
 			r = olve_limits_translate(&o, o.mask, bench_hier[k].version, ncpus, devs, ndevs,
 			                          &set[k]);
 			if (r < 0)
@@ -207,6 +228,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 	        {"count", required_argument, NULL, 'n'},
 	        {"quick", no_argument, NULL, 'q'},
+	        {"bare-cpuset", no_argument, NULL, 'c'},
 	        {"help", no_argument, NULL, 'h'},
 	        {NULL, 0, NULL, 0},
 	};
@@ -215,24 +237,30 @@ int main(int argc, char **argv)
 	struct vecfg_apply_result res = {0};
 	struct olve *h = NULL;
 	uint32_t n = 10000;
+	bool count_set = false;
 	double t_bare = 0, t_lib = 0, t_all = 0, t0;
 	int ch, r, ndevs, rc = 0;
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	while ((ch = getopt_long(argc, argv, "n:qh", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:qch", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'c':
+			bare_cpuset = true;
+			break;
 		case 'n':
 			if (ol_parse_u32(optarg, &n) < 0 || n == 0 || n > 1000000) {
 				fprintf(stderr, "bench-apply: --count=%s: expected 1..1000000\n",
 				        optarg);
 				return 2;
 			}
+			count_set = true;
 			break;
 		case 'q':
 			n = 1000;
+			count_set = true;
 			break;
 		case 'h':
-			printf("Usage: bench-apply [--count=N] [--quick]\n"
+			printf("Usage: bench-apply [--count=N] [--quick] [--bare-cpuset]\n"
 			       "Create N LVEs with limits through liblve (lvectl apply all) and "
 			       "with bare\n"
 			       "mkdirat + write on directory fds; print both times and their "
@@ -240,6 +268,16 @@ int main(int argc, char **argv)
 			return 0;
 		default:
 			return 2;
+		}
+	}
+	if (!count_set) {
+		long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+
+		if (pages > 0 && psz > 0 && (double)pages * (double)psz < 2.0 * 1024 * 1024 * 1024) {
+			n = 5000;
+			printf("bench-apply: %.0f MiB of RAM: 5000 LVEs by default (the kernel memory of 10000 "
+			       "cgroups does not fit)\n",
+			       (double)pages * (double)psz / 1048576.0);
 		}
 	}
 	if (geteuid() != 0) {
@@ -357,7 +395,33 @@ int main(int argc, char **argv)
 			printf(" %9.1f", (t_hier_at[i][k] - (i ? t_hier_at[i - 1][k] : 0)) * 1e6 / cnt);
 		printf("\n");
 	}
-	printf("(per-hierarchy columns: bare mkdirat + writes, us per LVE)\n");
+	printf("(per-hierarchy columns: bare mkdirat + writes, us per LVE%s)\n",
+	       bare_cpuset ? "; bare includes the v1 cpuset groups liblve does not make" : "");
+
+	/* linearity: average per LVE at each size, and the largest size against 1,000 */
+	printf("\naverage cost per LVE at each size (total / LVEs)\n%7s %10s %10s\n", "LVEs", "bare us", "liblve us");
+	for (int i = 0; i < NCHECK && checkpoint[i] <= n; i++)
+		printf("%7" PRIu32 " %10.1f %10.1f\n", checkpoint[i], t_bare_at[i] * 1e6 / checkpoint[i],
+		       t_lib_at[i] * 1e6 / checkpoint[i]);
+	{
+		int last = -1;
+
+		for (int i = 0; i < NCHECK && checkpoint[i] <= n; i++)
+			last = i;
+		if (last > 0 && t_bare_at[0] > 0 && t_lib_at[0] > 0) {
+			uint32_t prev = checkpoint[last - 1], cnt = checkpoint[last] - prev;
+			double lb = (t_bare_at[last] - t_bare_at[last - 1]) / cnt, fb = t_bare_at[0] / checkpoint[0];
+			double ll = (t_lib_at[last] - t_lib_at[last - 1]) / cnt, fl = t_lib_at[0] / checkpoint[0];
+
+			printf("linearity %" PRIu32 "/%" PRIu32 " (per-LVE cost of the LVEs %" PRIu32 "..%" PRIu32
+			       " / of the first %" PRIu32 "; 1.00 = linear): bare %.2f, liblve %.2f\n",
+			       checkpoint[last], checkpoint[0], prev + 1, checkpoint[last], checkpoint[0], lb / fb,
+			       ll / fl);
+			printf("linearity of the average (total/N at %" PRIu32 " / at %" PRIu32 "): bare %.2f, liblve %.2f\n",
+			       checkpoint[last], checkpoint[0], t_bare_at[last] / checkpoint[last] / fb,
+			       t_lib_at[last] / checkpoint[last] / fl);
+		}
+	}
 out:
 	if (h)
 		olve_close(h);

@@ -26,7 +26,15 @@
  *              --pg=USER:PASSWORD@HOST:PORT/DB, in that PostgreSQL database
  *              (e.g. one started by scripts/pg-test-server.sh; server_id
  *              "bench"; with --sqlite-too a SQLite run comes first over the
- *              same LVEs). Measured, not extrapolated: lved's own CPU time
+ *              same LVEs); --mysql=CONNECT_STRING likewise for MariaDB/MySQL.
+ *              --backends=LIST (sqlite,postgresql,mysql; [i12]) runs lved
+ *              once per backend over the same LVEs, one after the other; a
+ *              database backend without --pg/--mysql gets a throwaway server
+ *              on 127.0.0.1 started by the bench itself
+ *              (scripts/pg-test-server.sh, scripts/mariadb-test-server.sh in
+ *              OPENLVE_SOURCE_ROOT, else next to the build dir; fsync off,
+ *              data in a /tmp dir removed at the end; its CPU is not lved's
+ *              and is not counted). Measured, not extrapolated: lved's own CPU time
  *              (utime + stime of its /proc/PID/stat: other load on the host
  *              does not count in it) from 75 s after READY=1 (idle LVEs
  *              in their steady state) to the end,
@@ -42,6 +50,7 @@
  *   bench-collect [--counts=N,N...] [--reps=R] [--seconds=S] [--no-daemon] [--quick]
  *     defaults: --counts=1000,10000 --reps=7 --seconds=60; --quick: 1000, 3 reps, 15 s
  *   bench-collect --daemon-count=N [--seconds=S] [--pg=CONNECT_STRING [--sqlite-too]]
+ *   bench-collect --daemon-count=N [--seconds=S] --backends=sqlite,postgresql,mysql [--pg=CS] [--mysql=CS]
  *
  * Exit status: 0 done, 1 error, 2 usage, 77 cannot run here (not root, no
  * cgroup hierarchy). Times are reported, never asserted.
@@ -49,6 +58,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -77,6 +87,120 @@
 
 static pid_t lved_pid;
 
+/* [i12] Throwaway database servers for --backends (scripts/pg-test-server.sh, mariadb-test-server.sh). */
+struct dbsrv {
+	const char *type;   /* lvestats2 db_type */
+	const char *script; /* in <source>/scripts */
+	char dir[64];       /* its data dir, "" when not started */
+	char cs[512];       /* connect_string */
+};
+static struct dbsrv dbsrv[2] = { { "postgresql", "pg-test-server.sh", "", "" },
+				 { "mysql", "mariadb-test-server.sh", "", "" } };
+
+static void script_path(const char *name, char *out, size_t size)
+{
+	const char *src = getenv("OPENLVE_SOURCE_ROOT");
+	char self[PATH_MAX - 64] = "";
+	ssize_t n;
+
+	if (src) {
+		snprintf(out, size, "%s/scripts/%s", src, name);
+		return;
+	}
+	/* <source>/<build>/bench/bench-collect -> <source>/scripts */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		for (int i = 0; i < 3; i++) {
+			char *slash = strrchr(self, '/');
+
+			if (slash)
+				*slash = 0;
+		}
+	}
+	snprintf(out, size, "%s/scripts/%s", *self ? self : ".", name);
+}
+
+/* sh <script> <cmd> <dir>; its first stdout line into out. Exit code, or -errno. */
+static int dbsrv_run(const struct dbsrv *d, const char *cmd, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	int pfd[2], st;
+	size_t n = 0;
+	pid_t pid;
+
+	script_path(d->script, path, sizeof(path));
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		dup2(pfd[1], 1);
+		execl("/bin/sh", "sh", path, cmd, d->dir, (char *)NULL);
+		_exit(126);
+	}
+	close(pfd[1]);
+	for (;;) {
+		char buf[256];
+		ssize_t k = read(pfd[0], buf, sizeof(buf));
+
+		if (k <= 0)
+			break;
+		if (out && n + 1 < size) {
+			size_t c = (size_t)k < size - 1 - n ? (size_t)k : size - 1 - n;
+
+			memcpy(out + n, buf, c);
+			n += c;
+		}
+	}
+	close(pfd[0]);
+	if (out && size) {
+		out[n] = 0;
+		out[strcspn(out, "\n")] = 0;
+	}
+	if (waitpid(pid, &st, 0) < 0)
+		return -errno;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static int dbsrv_start(struct dbsrv *d)
+{
+	int r;
+
+	snprintf(d->dir, sizeof(d->dir), "/tmp/olbench-db-XXXXXX");
+	if (!mkdtemp(d->dir)) {
+		d->dir[0] = 0;
+		return -errno;
+	}
+	r = dbsrv_run(d, "start", d->cs, sizeof(d->cs));
+	if (r != 0 || !strchr(d->cs, '@')) {
+		fprintf(stderr, "bench-collect: %s: start failed (exit %d); see %s\n", d->script, r, d->dir);
+		return r == 77 ? -ENOPKG : -EIO;
+	}
+	return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+static void dbsrv_stop_all(void)
+{
+	for (size_t i = 0; i < ELEMENTSOF(dbsrv); i++) {
+		if (!dbsrv[i].dir[0])
+			continue;
+		(void)dbsrv_run(&dbsrv[i], "stop", NULL, 0);
+		(void)nftw(dbsrv[i].dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		dbsrv[i].dir[0] = 0;
+	}
+}
+
 static void cleanup(void)
 {
 	if (lved_pid > 0) {
@@ -84,6 +208,7 @@ static void cleanup(void)
 		waitpid(lved_pid, NULL, 0);
 		lved_pid = 0;
 	}
+	dbsrv_stop_all();
 	bench_cleanup(false);
 }
 
@@ -605,8 +730,8 @@ static int run_daemon(uint32_t n, int seconds)
 	return 0;
 }
 
-/* lvestats2 for the long run: interval 5 s, SQLite in the temp dir or PostgreSQL. */
-static int write_conf_long(const char *pg, char *path, size_t size)
+/* lvestats2 for the long run: interval 5 s, SQLite in the temp dir or db_type (postgresql, mysql) at cs. */
+static int write_conf_long(const char *type, const char *pg, char *path, size_t size)
 {
 	FILE *f;
 
@@ -616,14 +741,14 @@ static int write_conf_long(const char *pg, char *path, size_t size)
 		return -errno;
 	fprintf(f, "interval=5\ninfo_period=300\n");
 	if (pg)
-		fprintf(f, "db_type=postgresql\nconnect_string=%s\nserver_id=bench\n", pg);
+		fprintf(f, "db_type=%s\nconnect_string=%s\nserver_id=bench\n", type, pg);
 	else
 		fprintf(f, "sqlite_path=%s/lvestats2-long.db\n", bench_tmpdir);
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
 /* The real daemon at interval 5 s over n LVEs for `seconds`: its own CPU time / wall time. */
-static int run_daemon_long(uint32_t n, int seconds, const char *pg)
+static int run_daemon_long(uint32_t n, int seconds, const char *type, const char *pg)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char bin[PATH_MAX], conf[PATH_MAX], load0[128] = "", load1[128] = "";
@@ -637,7 +762,7 @@ static int run_daemon_long(uint32_t n, int seconds, const char *pg)
 		fprintf(stderr, "bench-collect: lved not found (OPENLVE_BUILD_ROOT)\n");
 		return -ENOENT;
 	}
-	r = write_conf_long(pg, conf, sizeof(conf));
+	r = write_conf_long(type, pg, conf, sizeof(conf));
 	if (r < 0)
 		return r;
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify-long", bench_tmpdir);
@@ -695,7 +820,7 @@ static int run_daemon_long(uint32_t n, int seconds, const char *pg)
 	cpu = b.cpu - a.cpu;
 	printf("\nlved daemon, %" PRIu32 " idle LVEs, interval 5 s, history in %s, %.0f s measured (about %.0f passes), "
 	       "from 75 s after READY=1 (startup %.1f s):\n",
-	       n, pg ? "PostgreSQL" : "SQLite", t1 - t0, (t1 - t0) / 5, ready);
+	       n, !pg ? "SQLite" : !strcmp(type, "mysql") ? "MariaDB" : "PostgreSQL", t1 - t0, (t1 - t0) / 5, ready);
 	printf("  CPU time            %.2f s (utime+stime of lved only; clock ticks of 10 ms)\n", cpu);
 	printf("  CPU per pass        %.2f ms\n", cpu / ((t1 - t0) / 5) * 1e3);
 	printf("  RSS                 %.1f MiB now, %.1f MiB peak (target <= 64 MiB)\n", (double)b.rss_kb / 1024.0,
@@ -704,8 +829,8 @@ static int run_daemon_long(uint32_t n, int seconds, const char *pg)
 	if (kmem >= 0)
 		printf("  kernel memory       %.1f MiB charged to lved's group\n", (double)kmem / 1048576.0);
 	printf("  load average        %s at the start, %s at the end\n", load0, load1);
-	printf("MEASURED: %.1f s of CPU per hour = %.3f %% of one core (target %s %%)\n", cpu / (t1 - t0) * 3600,
-	       cpu / (t1 - t0) * 100.0, n <= 1000 ? "<= 0.1" : "<= 0.5");
+	printf("MEASURED (%s): %.1f s of CPU per hour = %.3f %% of one core (target %s %%)\n",
+	       !pg ? "sqlite" : type, cpu / (t1 - t0) * 3600, cpu / (t1 - t0) * 100.0, n <= 1000 ? "<= 0.1" : "<= 0.5");
 	fflush(stdout);
 	return 0;
 }
@@ -733,20 +858,50 @@ int main(int argc, char **argv)
 		{ "seconds", required_argument, NULL, 's' }, { "no-daemon", no_argument, NULL, 'D' },
 		{ "quick", no_argument, NULL, 'q' },         { "help", no_argument, NULL, 'h' },
 		{ "daemon-count", required_argument, NULL, 'N' }, { "pg", required_argument, NULL, 'P' },
-		{ "sqlite-too", no_argument, NULL, 'S' },
+		{ "sqlite-too", no_argument, NULL, 'S' }, { "mysql", required_argument, NULL, 'M' },
+		{ "backends", required_argument, NULL, 'B' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint32_t daemon_count = 0;
-	const char *pg = NULL;
-	bool seconds_set = false, pg_too = false;
+	const char *pg = NULL, *my = NULL;
+	bool seconds_set = false, pg_too = false, backends_set = false;
+	bool use_sqlite = false, use_pg = false, use_my = false;
 	uint32_t counts[MAX_COUNTS] = { 1000, 10000 }, made = 0, reps = 7, seconds = 60;
 	int ncounts = 2, ch, r, rc = 0;
 	bool daemon = true, daemon_done = false;
 	struct olve *h = NULL;
 	struct rlimit rl;
 
-	while ((ch = getopt_long(argc, argv, "n:r:s:DqhN:P:S", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:r:s:DqhN:P:SM:B:", opts, NULL)) != -1) {
 		switch (ch) {
+		case 'M':
+			if (!strchr(optarg, '@')) {
+				fprintf(stderr, "bench-collect: --mysql=%s: expected USER:PASSWORD@HOST[:PORT]/DATABASE\n",
+					optarg);
+				return 2;
+			}
+			my = optarg;
+			break;
+		case 'B': {
+			char buf[128], *save = NULL;
+
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			backends_set = true;
+			for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				if (!strcmp(t, "sqlite"))
+					use_sqlite = true;
+				else if (!strcmp(t, "postgresql") || !strcmp(t, "pg"))
+					use_pg = true;
+				else if (!strcmp(t, "mysql") || !strcmp(t, "mariadb"))
+					use_my = true;
+				else {
+					fprintf(stderr, "bench-collect: --backends=%s: expected sqlite,postgresql,mysql\n",
+						optarg);
+					return 2;
+				}
+			}
+			break;
+		}
 		case 'S':
 			pg_too = true;
 			break;
@@ -794,6 +949,8 @@ int main(int argc, char **argv)
 		case 'h':
 			printf("Usage: bench-collect [--counts=N,N...] [--reps=R] [--seconds=S] [--no-daemon] [--quick]\n"
 			       "       bench-collect --daemon-count=N [--seconds=S] [--pg=CONNECT_STRING [--sqlite-too]]\n"
+			       "       bench-collect --daemon-count=N [--seconds=S] --backends=sqlite,postgresql,mysql\n"
+			       "                     [--pg=CS] [--mysql=CS]  (servers started here unless given)\n"
 			       "One collector pass over N LVEs vs a bare pread loop over the same files,\n"
 			       "and lved's CPU/RSS over S seconds at 1,000 LVEs (extrapolated to interval 5 s);\n"
 			       "--daemon-count: lved at interval 5 s over N LVEs for S seconds (default 150), measured.\n");
@@ -808,9 +965,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-collect: --daemon-count runs at least 120 s (--seconds)\n");
 		return 2;
 	}
-	if (pg && !daemon_count) {
-		fprintf(stderr, "bench-collect: --pg is for --daemon-count\n");
+	if ((pg || my || backends_set) && !daemon_count) {
+		fprintf(stderr, "bench-collect: --pg, --mysql and --backends are for --daemon-count\n");
 		return 2;
+	}
+	if (!backends_set) {
+		use_sqlite = !pg || pg_too;
+		use_pg = pg != NULL;
+		use_my = my != NULL;
 	}
 	if (geteuid() != 0) {
 		fprintf(stderr, "bench-collect: needs root (skipped)\n");
@@ -859,10 +1021,20 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		printf("  %" PRIu32 " LVEs created in %.1f s\n", daemon_count, secs);
-		if (!pg || pg_too)
-			r = run_daemon_long(daemon_count, (int)seconds, NULL);
-		if (r >= 0 && pg && !bench_stop)
-			r = run_daemon_long(daemon_count, (int)seconds, pg);
+		if (use_sqlite)
+			r = run_daemon_long(daemon_count, (int)seconds, "sqlite", NULL);
+		if (r >= 0 && use_pg && !bench_stop) {
+			if (!pg && (r = dbsrv_start(&dbsrv[0])) >= 0)
+				pg = dbsrv[0].cs;
+			if (r >= 0)
+				r = run_daemon_long(daemon_count, (int)seconds, "postgresql", pg);
+		}
+		if (r >= 0 && use_my && !bench_stop) {
+			if (!my && (r = dbsrv_start(&dbsrv[1])) >= 0)
+				my = dbsrv[1].cs;
+			if (r >= 0)
+				r = run_daemon_long(daemon_count, (int)seconds, "mysql", my);
+		}
 		if (r < 0)
 			rc = bench_die("lved run: %s", strerror(-r));
 		goto out;

@@ -14,7 +14,7 @@ PKGS="
   jq python3-jsonschema
   libmariadb-dev mariadb-server
   mmdebstrap debhelper dpkg-dev lintian e2fsprogs apache2-dev
-  apache2 apache2-dev php8.2-fpm libapache2-mod-php8.2 nginx-light
+  apache2 apache2-dev php8.2-fpm libapache2-mod-php8.2 nginx-light apache2-suexec-pristine
 "
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps: must run as root (apt-get install); re-run with sudo" >&2

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Build openlve twice (release-ish with -Werror, and address+undefined
-# sanitizers) and run every test suite: unit, host (real kernel, root) and
-# vm (cgroup v2 and v1 in QEMU), and fuzz (every libFuzzer target for 20 s in
-# a clang build of its own, build-test/fuzz-clang). Ends with "N passed, N failed, N skipped"
+# sanitizers) and run every test suite: unit, host (real kernel, root),
+# vm (cgroup v2 and v1 in QEMU), fuzz (every libFuzzer target for 20 s in
+# a clang build of its own, build-test/fuzz-clang) and system (the .debs
+# installed on a Debian 12 booted with systemd in QEMU, v2 and v1;
+# tests/system/README.md). Ends with "N passed, N failed, N skipped"
 # counting individual test cases (TAP lines) across both builds.
 #
 #   scripts/test.sh [--no-deps] [--quick]
@@ -46,6 +48,19 @@ fi
 
 rc=0
 builds="build-test"
+
+# [system] the system suite's Debian 12 rootfs is made once from the Debian
+# archive (mmdebstrap, ~1 min, then cached in /var/cache/openlve-system):
+# on a fresh machine it is built here in the background while the builds
+# compile; the suite waits for it (build-rootfs.sh holds a lock) and reports
+# a failure itself. Nothing timing-sensitive runs meanwhile.
+SYSTEM_CACHE=${OPENLVE_SYSTEM_CACHE:-/var/cache/openlve-system}
+rootfs_pid=
+if [ "$(id -u)" = 0 ] && command -v mmdebstrap >/dev/null; then
+	"$SRC/tests/system/build-rootfs.sh" "$SYSTEM_CACHE" >build-rootfs.log 2>&1 &
+	rootfs_pid=$!
+fi
+# [/system]
 setup_build() { # dir, extra args...
 	d=$1; shift
 	if [ -d "$d" ]; then
@@ -58,7 +73,11 @@ setup_build() { # dir, extra args...
 
 setup_build build-test -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=none -Dtests=true \
 	-Dbench=true -Dvm_tests=$VM_TESTS -Drequire_all_tests=$REQUIRE_ALL || exit 1
-meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm --suite fuzz || rc=1
+# [system] the system suite runs last in this meson test (is_parallel: false,
+# alone), so its cases are in build-test's test log with the others
+[ -n "$rootfs_pid" ] && { wait "$rootfs_pid" || cat build-rootfs.log; }
+meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm --suite fuzz \
+	--suite system || rc=1
 
 if [ "$QUICK" = 0 ]; then
 	builds="$builds build-asan"

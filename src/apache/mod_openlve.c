@@ -25,9 +25,9 @@
  *   Subrequests and internal redirects inside an entered handler do not
  *   enter again. Processes forked by the handler (mod_cgi, suexec) are
  *   created inside the LVE (a child starts in its forking thread's cgroup).
- *   mod_cgid's daemon forks scripts outside any request: a suexec'd script
- *   takes the site user's uid and openlve-placed(8) moves it by uid; see
- *   mod_openlve(8).
+ *   mod_cgid's daemon forks scripts outside any request: the handler gives
+ *   the request a ticket and the daemon creates the script inside the
+ *   ticket's LVE (cgid.c; mod_openlve(8)).
  *
  * LVE id of a request (LVEParseMode CONF, the default; the first that
  * gives an id wins): LVEId, LVEUser (per directory/vhost), the suexec
@@ -62,6 +62,8 @@
 
 #include <lve/lve-ctl.h>
 #include <lve/openlve.h> /* [issue 11] olve_annotate */
+
+#include "cgid.h"
 
 #define DEFAULT_ERROR_CODE 508
 #define DEFAULT_RETRY_AFTER 240
@@ -99,6 +101,7 @@ struct dir_conf {
 
 static struct liblve *g_lve;
 static __thread int g_in_handler;
+static __thread const char *g_ticket; /* the entered request's mod_cgid ticket (cgid.c) */
 
 /* Handlers limited when AllowedHandlers is not given. */
 static const char *const default_handlers[] = { "cgi-script", "fcgid-script", "proxy-server", "%^proxy:%",
@@ -463,14 +466,29 @@ static int enter_with_recheck(const struct srv_conf *c, uint32_t id, uint32_t *c
 	}
 }
 
+/* Proxied requests go to other servers: no mod_cgid ticket in their environment. */
+static int is_proxy_handler(const char *h)
+{
+	return h && (!strncmp(h, "proxy:", 6) || !strcmp(h, "proxy-server"));
+}
+
 static int openlve_handler(request_rec *r)
 {
 	const struct srv_conf *c;
+	struct olve_cgid_ticket ticket = { .slot = -1 };
 	uint32_t id, cookie = 0;
 	int rc, rv;
 
-	if (!g_lve || g_in_handler)
+	if (!g_lve)
 		return DECLINED;
+	if (g_in_handler) {
+		/* An internal redirect or subrequest of an entered request (e.g. an
+		 * Action to a CGI): its scripts belong to the same LVE. Set after
+		 * its fixups, so the customer's SetEnv cannot replace it. */
+		if (g_ticket && !is_proxy_handler(r->handler))
+			apr_table_setn(r->subprocess_env, OLVE_CGID_TICKET_VAR, g_ticket);
+		return DECLINED;
+	}
 	c = srv_of(r->server);
 	if (!handler_limited(c, r->handler))
 		return DECLINED;
@@ -509,9 +527,22 @@ static int openlve_handler(request_rec *r)
 	(void)olve_annotate(cookie, apr_psprintf(r->pool, "%s %s %s", r->method, r->hostname ? r->hostname : "-",
 						  r->unparsed_uri ? r->unparsed_uri : "-"));
 	/* [/issue 11] */
+	if (olve_cgid_active() && !is_proxy_handler(r->handler)) {
+		rc = olve_cgid_issue(id, &ticket);
+		if (rc < 0) {
+			ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+				      "LVE %u: no free mod_cgid ticket (%s): answering 503", id, strerror(-rc));
+			lve_exit(g_lve, &cookie);
+			return HTTP_SERVICE_UNAVAILABLE;
+		}
+		g_ticket = apr_pstrdup(r->pool, ticket.text);
+		apr_table_setn(r->subprocess_env, OLVE_CGID_TICKET_VAR, g_ticket);
+	}
 	g_in_handler = 1;
 	rv = ap_run_handler(r);
 	g_in_handler = 0;
+	g_ticket = NULL;
+	olve_cgid_revoke(&ticket);
 	rc = lve_exit(g_lve, &cookie);
 	if (rc < 0)
 		ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "LVE %u: cannot leave: %s", id, strerror(-rc));
@@ -586,6 +617,8 @@ static int openlve_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 		return OK;
 	}
 	apr_pool_cleanup_register(pconf, NULL, release_lve, apr_pool_cleanup_null);
+	/* mod_cgid's daemon is forked by mod_cgid's post_config, after this one. */
+	olve_cgid_setup(pconf, s, g_lve);
 	ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "openlve: LVE instance ready (liblve API %u.%u)",
 		     lve_get_api_version() >> 16, lve_get_api_version() & 0xffff);
 	return OK;

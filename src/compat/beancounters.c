@@ -332,6 +332,8 @@ int ubc_lve_open(const struct olve *h, const struct ubc_names *n, uint32_t id, b
 		dir[i] = -1;
 	/* like olve_lve_get: the LVE exists when lve<ID> is in every hierarchy */
 	for (int i = 0; i < h->n_hier; i++) {
+		if (olve_hier_cpuset_only(&h->hier[i]))
+			continue; /* [i12] lazy cpuset: lve<ID> there only with a CPU mask */
 		dir[i] = openat(h->hier[i].rootfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 		if (dir[i] < 0) {
 			r = errno == ENOTDIR ? -ENOENT : -errno;

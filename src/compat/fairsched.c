@@ -115,6 +115,8 @@ static int fs_open(unsigned int id, struct fs_target *t)
 	for (int i = 0; i < h->n_hier; i++) {
 		struct stat st;
 
+		if (olve_hier_cpuset_only(&h->hier[i]))
+			continue; /* [i12] made only for a CPU mask (olve_lve_cpuset_make) */
 		if (fstatat(h->hier[i].rootfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			r = errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
 		else if (!S_ISDIR(st.st_mode))
@@ -144,7 +146,7 @@ static int fs_run(unsigned int id, int (*op)(struct fs_target *t, void *ud), voi
 			return r;
 		r = op(&t, ud);
 		olve_lve_put(t.h, t.f);
-		if ((r == -ENODEV || r == -ENOENT) && t.f && attempt == 0) {
+		if ((r == -ENODEV || r == -ENOENT) && t.f && attempt < 2) {
 			olve_lve_forget(t.h, t.id);
 			continue;
 		}
@@ -376,7 +378,9 @@ static unsigned target_ncpus(struct fs_target *t)
 	unsigned long bm[FS_MASK_LONGS];
 	int hi = olve_hier_of(t->h, CG_CTRL_CPUSET);
 
-	if (hi >= 0 && read_effective(t->h, hi, t->dirfd[hi], bm) == 0 && cpulist_count(bm) > 0)
+	/* [i12] no cpuset group of its own (no CPU mask): the LVE root's CPUs */
+	if (hi >= 0 && read_effective(t->h, hi, t->dirfd[hi] >= 0 ? t->dirfd[hi] : t->h->hier[hi].rootfd, bm) == 0 &&
+	    cpulist_count(bm) > 0)
 		return cpulist_count(bm);
 	return t->h->ncpus > 0 ? (unsigned)t->h->ncpus : 1;
 }
@@ -565,6 +569,11 @@ static int op_cpumask(struct fs_target *t, void *ud)
 	list = cpulist_format(want);
 	if (!list)
 		return -ENOMEM;
+	if (t->f && t->dirfd[hi] < 0) {
+		/* [i12] lazy cpuset: the LVE's first valid CPU mask makes its group; fs_run retries on -ENOENT */
+		r = olve_lve_cpuset_make(h, t->id);
+		return r < 0 ? r : -ENOENT;
+	}
 	if (h->hier[hi].version == 1) {
 		/* a v1 cpuset takes tasks only with mems too (LVEs get them at creation) */
 		char mems[4096];

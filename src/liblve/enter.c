@@ -1121,7 +1121,8 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		_cleanup_close_ int own_in = -1;
 		int in_fd = lve->tasksfd[i], r;
 
-		if (!cpumask && olve_hier_cpuset_only(hr)) {
+		/* [i12] no lve<ID> there without a CPU mask (olve_lve_cpuset_make) */
+		if ((!cpumask || lve->tasksfd[i] < 0) && olve_hier_cpuset_only(hr)) {
 			t->whole[i] = false;
 			t->wfd[i] = -1;
 			continue;
@@ -1240,6 +1241,16 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		t->vmem = true;
 	}
 
+	/* [i12] a CPU mask set after this entry was cached: reopen to see its cpuset group */
+	for (int i = 0; st.cpumask && i < h->n_hier; i++)
+		if (olve_hier_cpuset_only(&h->hier[i]) && lve->tasksfd[i] < 0) {
+			olve_lve_put(h, TAKE_PTR(lve));
+			olve_lve_forget(h, id);
+			r = olve_lve_get(h, id, true, &lve);
+			if (r < 0)
+				goto fail;
+			break;
+		}
 	if (thread) {
 		/* the LVE's thread child: kept fd after the first time, cpu.max re-synced from st */
 		r = olve_tcg_get(h, id, &st.limits, &tfd);
@@ -1516,8 +1527,11 @@ _public_ int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid)
 
 	plen = (size_t)snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
 	for (int i = 0; i < h->n_hier; i++) {
-		_cleanup_close_ int fd = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+		_cleanup_close_ int fd = -1;
 
+		if (lve->dirfd[i] < 0)
+			continue; /* [i12] cpuset-only hierarchy, LVE without a CPU mask */
+		fd = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0) {
 			r = err_perm(-errno);
 			break;

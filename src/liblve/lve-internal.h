@@ -107,7 +107,8 @@ struct olve_hier {
 /*
  * A v1 hierarchy that serves only cpuset: it holds nothing an LVE limits or
  * lved reports unless the LVE has a CPU mask (olve_state.cpumask), so an
- * entry leaves the thread where it is there (one migration less per entry).
+ * entry leaves the thread where it is there (one migration less per entry),
+ * and lve<ID> is not even created there without a mask (lazy cpuset, lve.c).
  */
 _hidden_ bool olve_hier_cpuset_only(const struct olve_hier *hr);
 
@@ -173,13 +174,20 @@ struct olve_lve_fds {
 
 /*
  * Look up (and open) LVE `id`; *out is a new reference (olve_lve_put it).
- * Without `create`: -ENOENT unless lve<ID> exists in every hierarchy. With
- * `create`: missing dirs are made (v1 cpuset gets its parent's cpus/mems)
+ * Without `create`: -ENOENT unless lve<ID> exists in every hierarchy (but a
+ * cpuset-only one: see olve_lve_cpuset_make). With
+ * `create`: missing dirs are made (not in a cpuset-only hierarchy)
  * and a new LVE gets the default limits (olve_defaults_get). The state
  * file is (re)created whenever the cgroups exist. -EINVAL for id 0.
  * A hit costs the handle's mutex and one atomic increment, no syscall.
  */
 _hidden_ int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds **out);
+/*
+ * [i12] Lazy cpuset: lve<ID> in a cpuset-only v1 hierarchy exists only for
+ * an LVE given a CPU mask (its olve_lve_fds slots are -1 otherwise); this
+ * creates it (parent's cpus/mems) and drops cached entries of the LVE.
+ */
+_hidden_ int olve_lve_cpuset_make(struct olve *h, uint32_t id);
 /*
  * Drop a reference from olve_lve_get (f NULL: nothing). One atomic
  * decrement; the last reference closes the fds. Never needs the handle

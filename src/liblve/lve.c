@@ -22,6 +22,16 @@
  * enables controllers there once (echo +memory ... > cgroup.subtree_control).
  * A controller that still is not available is simply not used: its limits
  * are not applied and read back as unlimited.
+ *
+ * Lazy cpuset [i12]: in a v1 hierarchy serving only cpuset (legacy and
+ * hybrid hosts), lve<ID> is created only when the LVE gets a CPU mask
+ * (olve_lve_cpuset_make, called by fairsched_cpumask); every other
+ * hierarchy holds what an LVE limits or lved reports and is created with
+ * the LVE. v1 cpuset groups were what made creating 10,000 LVEs
+ * super-linear (the kernel validates a new group's cpus against all its
+ * siblings). On v2 there is one hierarchy; the LVE root enables cpuset for
+ * its children as before, and nothing of cpuset is written for an LVE
+ * without a mask (an empty cpuset.cpus inherits; bench-apply's v2 curve).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -431,6 +441,9 @@ static int discover(struct olve *h, const struct cg_sys *sys, bool create)
 		free(h->hier[i].root);
 		memmove(&h->hier[i], &h->hier[i + 1], sizeof(h->hier[0]) * (size_t)(h->n_hier - i - 1));
 		h->n_hier--;
+		/* the vacated last slot still names the moved (or the just released) fd and
+		 * root: olve_close() walks every slot, so it would close and free them twice */
+		h->hier[h->n_hier] = (struct olve_hier){ .rootfd = -1 };
 	}
 	return h->n_hier > 0 ? 0 : -ENODEV;
 }
@@ -761,7 +774,7 @@ static int lve_complete(struct olve *h, struct olve_lve_fds *f, bool fresh)
 		for (int i = 0; i < h->n_hier; i++) {
 			const struct olve_hier *hr = &h->hier[i];
 
-			if (hr->version == 1 && (hr->ctrls & (1u << CG_CTRL_CPUSET))) {
+			if (hr->version == 1 && (hr->ctrls & (1u << CG_CTRL_CPUSET)) && f->dirfd[i] >= 0) {
 				r = cpuset_inherit(hr->rootfd, f->dirfd[i]);
 				if (r < 0)
 					return r;
@@ -833,6 +846,23 @@ static int lve_open(struct olve *h, uint32_t id, bool create, struct olve_lve_fd
 		struct olve_hier *hr = &h->hier[i];
 		int fd;
 
+		/* [i12] lazy cpuset: see olve_lve_cpuset_make */
+		if (olve_hier_cpuset_only(hr)) {
+			fd = ol_open_dir_beneath(parent[i], name, 0, 0);
+			if (fd == -ENOENT)
+				continue; /* dirfd, tasksfd stay -1 */
+			if (fd < 0) {
+				r = fd;
+				goto fail;
+			}
+			f->dirfd[i] = fd;
+			f->tasksfd[i] = openat(fd, hr->tasks, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (f->tasksfd[i] < 0 && !errno_is_perm(-errno)) {
+				r = -errno;
+				goto fail;
+			}
+			continue;
+		}
 		if (create) {
 			if (mkdirat(parent[i], name, 0755) == 0)
 				made[i] = fresh = true;
@@ -884,6 +914,61 @@ fail:
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		safe_close(parent[i]);
 	lve_fds_free(f);
+	return r;
+}
+
+/*
+ * [i12] Lazy cpuset. A v1 hierarchy serving only cpuset holds nothing an LVE
+ * limits or lved reports unless the LVE has a CPU mask, and on v1 each
+ * cpuset group costs the kernel more with every sibling (creation of
+ * 10,000 LVEs was super-linear because of it, see NOTES.md). So lve_open
+ * never creates lve<ID> there (it opens it when it exists: dirfd and
+ * tasksfd stay -1 otherwise, and entries, olve_enter_pid, spawn and the
+ * broker leave such a hierarchy alone); the group is made here, by the
+ * one writer of a CPU mask (fairsched_cpumask), with its parent's
+ * cpus/mems. Cached entries of the LVE are dropped so the next
+ * olve_lve_get opens the new group. Returns 0 (also when it existed or
+ * there is no cpuset-only hierarchy) or -errno.
+ */
+int olve_lve_cpuset_make(struct olve *h, uint32_t id)
+{
+	char rel[OLVE_RELPATH_MAX], name[16], lvp[16];
+	uint32_t rid = 0;
+	bool made = false;
+	int r;
+
+	if (!h || id == 0)
+		return -EINVAL;
+	olve_lve_dirname(id, name);
+	/* a reseller's customer lives in lvp<R> (made in every hierarchy by olve_reseller_apply) */
+	r = olve_lve_relpath(h, id, rel, &rid);
+	if (r < 0)
+		return r;
+	olve_lvp_dirname(rid, lvp);
+	r = 0;
+	for (int i = 0; i < h->n_hier && r >= 0; i++) {
+		const struct olve_hier *hr = &h->hier[i];
+		_cleanup_close_ int pfd = -1, fd = -1;
+
+		if (!olve_hier_cpuset_only(hr))
+			continue;
+		pfd = strcmp(rel, name) ? ol_open_dir_beneath(hr->rootfd, lvp, 0, 0)
+					: fcntl(hr->rootfd, F_DUPFD_CLOEXEC, 3);
+		if (pfd < 0)
+			return strcmp(rel, name) ? pfd : -errno;
+		if (mkdirat(pfd, name, 0755) == 0)
+			made = true;
+		else if (errno != EEXIST)
+			return -errno;
+		fd = ol_open_dir_beneath(pfd, name, 0, 0);
+		if (fd < 0)
+			return fd;
+		r = cpuset_inherit(pfd, fd);
+		if (r < 0 && made)
+			(void)unlinkat(pfd, name, AT_REMOVEDIR);
+	}
+	if (r >= 0)
+		olve_lve_forget(h, id);
 	return r;
 }
 

@@ -106,6 +106,7 @@ struct priv_reply {
 	int32_t err; /* 0 or -errno */
 	uint32_t n_hier;
 	uint32_t nfds;
+	uint32_t absent; /* LVE: hierarchies without lve<ID> (lazy cpuset [i12]), no fds sent for them */
 	uint16_t pathlen[OLVE_MAX_HIER]; /* ORIGIN: bytes of each path (no NUL) */
 	char paths[PRIV_PATHS_MAX];      /* ORIGIN: the paths, concatenated */
 };
@@ -246,17 +247,24 @@ static int broker_lve(struct olve *bh, const struct priv_req *q, struct priv_rep
 	r = olve_lve_get(bh, q->id, q->create != 0, &f);
 	if (r < 0)
 		return r;
-	for (int i = 0; i < bh->n_hier; i++)
+	for (int i = 0; i < bh->n_hier; i++) {
+		if (f->dirfd[i] < 0 && olve_hier_cpuset_only(&bh->hier[i])) {
+			rep->absent |= 1u << i; /* [i12] lazy cpuset */
+			continue;
+		}
 		if (f->dirfd[i] < 0 || f->tasksfd[i] < 0) {
 			olve_lve_put(bh, f);
 			return -EPERM;
 		}
+	}
 	st = olve_state_open(bh, q->id, false);
 	if (st < 0) {
 		olve_lve_put(bh, f);
 		return st;
 	}
 	for (int i = 0; i < bh->n_hier; i++) {
+		if (rep->absent & (1u << i))
+			continue;
 		fds[rep->nfds++] = f->dirfd[i];
 		fds[rep->nfds++] = f->tasksfd[i];
 	}
@@ -508,25 +516,29 @@ _hidden_ int olve_broker_lve(struct olve *h, uint32_t id, bool create, struct ol
 	_cleanup_free_ struct priv_reply *rep = calloc(1, sizeof(*rep));
 	struct olve_lve_fds *f;
 	int fds[PRIV_FDS_MAX], r;
+	uint32_t want, k = 0;
 
 	if (!rep)
 		return -ENOMEM;
 	r = broker_call(h, &q, rep, fds);
 	if (r < 0)
 		return r;
-	if (rep->nfds != 2 * (uint32_t)h->n_hier + 1 || !(f = calloc(1, sizeof(*f)))) {
+	want = 2 * (uint32_t)(h->n_hier - __builtin_popcount(rep->absent)) + 1;
+	if ((rep->absent >> h->n_hier) || rep->nfds != want || !(f = calloc(1, sizeof(*f)))) {
 		close_fds(fds, rep->nfds);
-		return rep->nfds != 2 * (uint32_t)h->n_hier + 1 ? -EPROTO : -ENOMEM;
+		return (rep->absent >> h->n_hier) || rep->nfds != want ? -EPROTO : -ENOMEM;
 	}
 	f->id = id;
 	atomic_init(&f->refs, 1);
 	for (int i = 0; i < OLVE_MAX_HIER; i++)
 		f->dirfd[i] = f->tasksfd[i] = -1;
 	for (int i = 0; i < h->n_hier; i++) {
-		f->dirfd[i] = fds[2 * i];
-		f->tasksfd[i] = fds[2 * i + 1];
+		if (rep->absent & (1u << i))
+			continue; /* [i12] lazy cpuset */
+		f->dirfd[i] = fds[k++];
+		f->tasksfd[i] = fds[k++];
 	}
-	f->statefd = fds[2 * h->n_hier];
+	f->statefd = fds[k];
 	olve_state_attach(f);
 	*out = f;
 	return 0;

@@ -128,8 +128,11 @@ _Noreturn static void child_main(struct child_plan *p)
 		size_t len = fmt_pid((pid_t)syscall(SYS_getpid), pidbuf);
 
 		for (int i = 0; i < p->n; i++) {
-			ssize_t w = write(p->procfd[i], pidbuf, len);
+			ssize_t w;
 
+			if (p->procfd[i] < 0)
+				continue; /* [i12] not made: lazy cpuset */
+			w = write(p->procfd[i], pidbuf, len);
 			if (w != (ssize_t)len) {
 				child_report(p->report_fd, STAGE_ENTER, w < 0 ? errno : EIO);
 				_exit(127);
@@ -230,6 +233,8 @@ static int spawn_once(struct olve *h, const struct olve_lve_fds *lve, struct chi
 	}
 	if (child < 0) {
 		for (int i = 0; i < h->n_hier; i++) {
+			if (lve->dirfd[i] < 0)
+				continue; /* [i12] cpuset-only hierarchy, LVE without a CPU mask */
 			plan->procfd[i] = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 			if (plan->procfd[i] < 0) {
 				r = -errno;

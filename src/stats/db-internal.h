@@ -132,7 +132,8 @@ char *lve_sql_query(enum lve_sql_style st, bool with_id) _hidden_;
  * param 2 on (server_id param 1): INSERT INTO <level> SELECT ... GROUP BY.
  */
 char *lve_sql_recover(enum lve_sql_style st, int level) _hidden_;
-/* One level's rows of one range (SQLite aggregates in C): id, n, the 21 columns (raw: not times n). */
+/* One level's rows of one range (SQLite aggregates in C): id, n, the 21 columns (raw: not times n).
+ * pa < 0: of the one ts|t given as parameter -pa instead of a range [i12]. */
 char *lve_sql_branch(enum lve_sql_style st, int level, int pa, int pid) _hidden_;
 
 struct lve_db_ops;
@@ -218,6 +219,27 @@ struct lve_db_ops {
 extern const struct lve_db_ops lve_db_sqlite_ops _hidden_;
 extern const struct lve_db_ops lve_db_pg_ops _hidden_;
 extern const struct lve_db_ops lve_db_mysql_ops _hidden_; /* db-mysql.c [i10] */
+
+/*
+ * [i12] Decimal text of v at p (at most 20 bytes, no NUL); returns the end.
+ * The backends format 10,000s of values per pass: printf costs ~10x more.
+ */
+static inline char *lve_fmt_i64(char *p, int64_t v)
+{
+	char tmp[20];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	int n = 0;
+
+	if (v < 0)
+		*p++ = '-';
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
 
 /* printf into db->msg (the backend's last error text). */
 void lve_db_set_msg(struct lve_db *db, const char *fmt, ...) _hidden_ __attribute__((format(printf, 2, 3)));

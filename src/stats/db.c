@@ -367,10 +367,15 @@ static void query_branch(struct sbuf *b, enum lve_sql_style st, int level, int p
 	}
 	sb_printf(b, " FROM %s WHERE server_id = ", lve_level_table[level]);
 	param(b, st, 1);
-	sb_printf(b, " AND %s >= ", raw ? "ts" : "t");
-	param(b, st, pa);
-	sb_printf(b, " AND %s < ", raw ? "ts" : "t");
-	param(b, st, pa + 1);
+	if (pa < 0) { /* [i12] one ts|t: = param -pa (a key seek with the id) */
+		sb_printf(b, " AND %s = ", raw ? "ts" : "t");
+		param(b, st, -pa);
+	} else {
+		sb_printf(b, " AND %s >= ", raw ? "ts" : "t");
+		param(b, st, pa);
+		sb_printf(b, " AND %s < ", raw ? "ts" : "t");
+		param(b, st, pa + 1);
+	}
 	if (pid) {
 		sb_printf(b, " AND id = ");
 		param(b, st, pid);

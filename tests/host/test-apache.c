@@ -23,15 +23,22 @@
  *   - bad directives stop Apache's config test with a clear message.
  */
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "lve-testenv.h"
 #include "lve/openlve.h"
 #include "placed-testenv.h"
 #include "snapshot.h" /* [issue 11] */
 
-#define LVE_CGI 4242001u /* LVEId of the CGI vhost (no user needed) */
+#define LVE_CGI_NUM 4242001
+#define LVE_CGI ((unsigned)LVE_CGI_NUM) /* LVEId of the CGI vhost (no user needed) */
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define APACHE "/usr/sbin/apache2"
 #define PHPFPM "/usr/sbin/php-fpm8.2"
 #define MODDIR "/usr/lib/apache2/modules"
@@ -40,6 +47,7 @@ struct web {
 	char dir[256];
 	int port;
 	pid_t fpm_master;
+	bool no_lveid; /* web_prepare: no server-wide LVEId (the id comes from elsewhere) */
 };
 
 static struct web web;
@@ -84,7 +92,15 @@ static int free_port(void)
  * GET path; the status code (and Retry-After into *retry when given), or
  * -errno. abort_ms > 0: close the connection that long after sending.
  */
+static int http_get_body(const char *path, int abort_ms, int *retry, char *body, size_t bodysize);
+
 static int http_get(const char *path, int abort_ms, int *retry)
+{
+	return http_get_body(path, abort_ms, retry, NULL, 0);
+}
+
+/* http_get, and the response body (after the header) into body when given. */
+static int http_get_body(const char *path, int abort_ms, int *retry, char *body, size_t bodysize)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	struct timeval tv = { 60, 0 };
@@ -126,6 +142,11 @@ static int http_get(const char *path, int abort_ms, int *retry)
 		const char *ra = strcasestr(buf, "\r\nRetry-After:");
 
 		*retry = ra ? atoi(ra + 14) : -1;
+	}
+	if (body && bodysize) {
+		const char *b = strstr(buf, "\r\n\r\n");
+
+		snprintf(body, bodysize, "%s", b ? b + 4 : "");
 	}
 	return code;
 }
@@ -242,6 +263,12 @@ static int generations(void)
 	return n;
 }
 
+/* What a script sees: its cgroups, then "@@ENV" and its environment. */
+#define CGROUP_CGI                                                                         \
+	"#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\ncat /proc/self/cgroup\n" \
+	"echo @@ENV\nenv\n"
+static const char *const cgroup_cgis[] = { "cgroup.cgi", "forged.cgi", "free.cgi", "free-forged.cgi" };
+
 /*
  * Write the tree: htdocs, cgi-bin (slow.cgi, burn.cgi, bomb.php...), the
  * Apache config for `mpm` ("prefork" or "event"), optional FPM pool user.
@@ -280,6 +307,12 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		       0755);
 	if (r < 0)
 		return r;
+	/* What the script sees: its cgroups and its environment. */
+	for (size_t i = 0; i < sizeof(cgroup_cgis) / sizeof(cgroup_cgis[0]); i++) {
+		r = write_file(p, cgroup_cgis[i], CGROUP_CGI, 0755);
+		if (r < 0)
+			return r;
+	}
 	r = write_file(p, "fast.cgi", "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\nfast\\n'\n", 0755);
 	if (r < 0)
 		return r;
@@ -310,7 +343,7 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		 "LoadModule mpm_%s_module " MODDIR "/mod_mpm_%s.so\n"
 		 "LoadModule authz_core_module " MODDIR "/mod_authz_core.so\n"
 		 "LoadModule alias_module " MODDIR "/mod_alias.so\n"
-		 "LoadModule mime_module " MODDIR "/mod_mime.so\nTypesConfig /etc/mime.types\n"
+		 "LoadModule mime_module " MODDIR "/mod_mime.so\nTypesConfig %s\n"
 		 "LoadModule %s " MODDIR "/mod_%s.so\n"
 		 "LoadModule proxy_module " MODDIR "/mod_proxy.so\n"
 		 "LoadModule proxy_fcgi_module " MODDIR "/mod_proxy_fcgi.so\n"
@@ -327,15 +360,17 @@ static int web_prepare(const char *mpm, const char *fpm_user, const char *extra)
 		 "DocumentRoot %s/htdocs\n"
 		 "<Directory />\n Require all granted\n</Directory>\n"
 		 "ScriptAlias /cgi-bin/ %s/cgi-bin/\n"
-		 "LVEId %u\n"
+		 "%s"
 		 "LVEErrorCode 508\nLVERetryAfter 240\n"
 		 "%s%s%s"
 		 "%s\n",
-		 web.dir, web.dir, web.dir, web.dir, mpm, mpm, !strcmp(mpm, "prefork") ? "cgi_module" : "cgid_module",
+		 web.dir, web.dir, web.dir, web.dir, mpm, mpm,
+		 access("/etc/mime.types", R_OK) == 0 ? "/etc/mime.types" : "/dev/null", /* the VM has none */
+		 !strcmp(mpm, "prefork") ? "cgi_module" : "cgid_module",
 		 !strcmp(mpm, "prefork") ? "cgi" : "cgid", lve_so ? lve_so : ".",
 		 !strcmp(mpm, "prefork") ? "" : "ThreadsPerChild 16\nScriptSock cgid.sock\n", web.port, web.dir,
 		 web.dir, !strcmp(mpm, "prefork") ? "ServerLimit 32\nMaxRequestWorkers 32\n" : "ServerLimit 4\nMaxRequestWorkers 64\n",
-		 web.dir, web.dir, LVE_CGI, fpm_user ? "<Location /php/>\n LVEUser " : "",
+		 web.dir, web.dir, web.no_lveid ? "" : "LVEId " STR(LVE_CGI_NUM) "\n", fpm_user ? "<Location /php/>\n LVEUser " : "",
 		 fpm_user ? fpm_user : "", "",
 		 extra ? extra : "");
 	if (fpm_user) {
@@ -387,6 +422,14 @@ static int apache_start(void)
 	for (long long end = now_ms() + 20000; now_ms() < end; usleep(50000))
 		if (apache_pid() > 0 && generations() >= 1 && http_get("/", 0, NULL) > 0)
 			return 0;
+	{
+		static char log[8192];
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/logs/error.log", web.dir);
+		if (lte_read(path, log, sizeof(log)) > 0)
+			fprintf(stderr, "# Apache did not start serving; its error log:\n%s", log);
+	}
 	return -ETIMEDOUT;
 }
 
@@ -435,10 +478,29 @@ static int fpm_start(const char *user)
 	return -ETIMEDOUT;
 }
 
+/* Apache's complaints (error and worse, crashed children) as TAP comments. */
+static void print_apache_errors(void)
+{
+	static char log[1 << 16];
+	char path[512];
+	int shown = 0;
+
+	snprintf(path, sizeof(path), "%s/logs/error.log", web.dir);
+	if (!web.dir[0] || lte_read(path, log, sizeof(log)) <= 0)
+		return;
+	for (char *save = NULL, *l = strtok_r(log, "\n", &save); l && shown < 20; l = strtok_r(NULL, "\n", &save))
+		if (strstr(l, ":error]") || strstr(l, ":crit]") || strstr(l, ":alert]") || strstr(l, ":emerg]") ||
+		    strstr(l, "exit signal") || l[0] != '[') { /* not Apache's format: a library's message */
+			fprintf(stderr, "# apache: %s\n", l);
+			shown++;
+		}
+}
+
 static void web_cleanup(void)
 {
 	char cmd[600];
 
+	print_apache_errors();
 	apache_stop();
 	if (web.fpm_master > 0) {
 		kill(web.fpm_master, SIGTERM);
@@ -451,9 +513,27 @@ static void web_cleanup(void)
 	}
 }
 
+/* The test VM's init leaves the loopback interface down: bring it up (the kernel adds 127.0.0.1). */
+static void loopback_up(void)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+			fprintf(stderr, "# cannot bring lo up: %s\n", strerror(errno));
+	}
+	close(fd);
+}
+
 #define NEED_APACHE()                                                                    \
 	do {                                                                             \
 		REQUIRE_ROOT();                                                          \
+		loopback_up();                                                           \
 		if (access(APACHE, X_OK) < 0 || access(MODDIR "/mod_cgid.so", R_OK) < 0)  \
 			SKIP("Debian apache2 is not installed (scripts/install-deps.sh)"); \
 		LTE_SETUP();                                                             \
@@ -495,52 +575,43 @@ static int ep_split_and_slots(const char *mpm)
 	ASSERT_EQ(ok, 3);
 	ASSERT_EQ(full, 1);
 
-	/* kill -9 of the children holding slots: slots come back, server serves. */
+	/*
+	 * kill -9 of every child of Apache's parent while 3 requests hold the 3
+	 * slots (on cgroup v2 a worker thread's entry moves nothing, so the
+	 * holders cannot be told apart by their cgroups): the slots come back
+	 * and the new children serve.
+	 */
 	{
 		pid_t clients[3];
 		char path[64], buf[4096];
 		pid_t parent = apache_pid();
 		int killed = 0;
+		struct olve_usage u;
 
 		for (int i = 0; i < 3; i++) {
 			clients[i] = fork();
 			if (clients[i] == 0)
 				_exit(http_get("/cgi-bin/slow.cgi", 0, NULL) > 0 ? 0 : 1);
 		}
-		usleep(1500000);
+		for (long long end = now_ms() + 3000; now_ms() < end; usleep(50000))
+			if (lve_use(LVE_CGI, &u) == 0 && u.ep == 3)
+				break;
+		ASSERT_OK(lve_use(LVE_CGI, &u));
+		ASSERT_EQ(u.ep, 3);
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)parent, (int)parent);
 		ASSERT(lte_read(path, buf, sizeof(buf)) > 0);
-		for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save)) {
-			pid_t c = atoi(t);
-			char cg[64], cgtext[8192];
-			DIR *td;
-
-			/* A child with a thread inside the LVE holds a slot. */
-			snprintf(cg, sizeof(cg), "/proc/%d/task", (int)c);
-			td = opendir(cg);
-			if (!td)
-				continue;
-			for (struct dirent *de; (de = readdir(td));) {
-				char tp[320];
-
-				if (de->d_name[0] == '.')
-					continue;
-				snprintf(tp, sizeof(tp), "/proc/%d/task/%s/cgroup", (int)c, de->d_name);
-				if (getenv("OPENLVE_DEBUG_APACHE") && lte_read(tp, cgtext, sizeof(cgtext)) > 0)
-					fprintf(stderr, "# child %d task %s: %s\n", (int)c, de->d_name, cgtext);
-				if (lte_read(tp, cgtext, sizeof(cgtext)) > 0 && lte_inside(cgtext, LVE_CGI) > 0) {
-					kill(c, SIGKILL);
-					killed++;
-					break;
-				}
-			}
-			closedir(td);
-		}
+		for (char *save = NULL, *t = strtok_r(buf, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+			if (kill(atoi(t), SIGKILL) == 0)
+				killed++;
 		for (int i = 0; i < 3; i++)
 			waitpid(clients[i], NULL, 0);
-		fprintf(stderr, "# killed %d children inside the LVE\n", killed);
+		fprintf(stderr, "# killed %d children of Apache's parent\n", killed);
 		ASSERT(killed >= 1);
 		ASSERT_EQ(wait_ep_free(LVE_CGI, 30000), 1);
+		/* the parent has started new children (slow in the VM) */
+		for (long long end = now_ms() + 30000; now_ms() < end; usleep(200000))
+			if (http_get("/cgi-bin/fast.cgi", 0, NULL) == 200)
+				break;
 		http_burst("/cgi-bin/slow.cgi", 4, &ok, &full, &other);
 		ASSERT_EQ(ok, 3);
 		ASSERT_EQ(full, 1);
@@ -816,12 +887,481 @@ TEST(nginx_php_fpm_pool_placed)
 	return r;
 }
 
+/*
+ * mod_cgid (event MPM): the script forked by mod_cgid's daemon is created
+ * inside the request's LVE (cgid.c's tickets); a ticket planted with
+ * SetEnv picks nothing; a request mod_openlve does not limit runs its
+ * script outside; an invalid ticket is refused; the script's CPU is held
+ * at SPEED; no EP slot stays taken and the daemon is left outside.
+ */
+static int cgid_script_inside(void)
+{
+	static const char forged[] = " SetEnv " "OPENLVE_CGID_TICKET" " 0:00000000deadbeef\n";
+	static char body[16384], logbuf[1 << 16];
+	char extra[2048], logp[512], path[64], kids[4096];
+	struct olve_usage u0, u1;
+	long long t0, t1;
+	double share;
+	char *env;
+
+	snprintf(extra, sizeof(extra),
+		 "LoadModule env_module " MODDIR "/mod_env.so\n"
+		 "<Files \"forged.cgi\">\n%s</Files>\n"
+		 "<Files \"free.cgi\">\n SetHandler application/x-httpd-cgi\n</Files>\n"
+		 "<Files \"free-forged.cgi\">\n SetHandler application/x-httpd-cgi\n%s</Files>\n",
+		 forged, forged);
+	ASSERT_OK(web_prepare("event", NULL, extra));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 2500, 0));
+	ASSERT_OK(apache_start());
+
+	/* A limited request: the script's own cgroups are the LVE's; no ticket in its environment. */
+	ASSERT_EQ(http_get_body("/cgi-bin/cgroup.cgi", 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env++ = 0;
+	fprintf(stderr, "# mod_cgid script's cgroups:\n%s", body);
+	ASSERT(lte_inside(body, LVE_CGI) > 0);
+	ASSERT(strstr(env, "OPENLVE_CGID_TICKET") == NULL);
+	ASSERT(strstr(env, "SCRIPT_NAME=/cgi-bin/cgroup.cgi") != NULL);
+
+	/* A ticket planted by SetEnv (what a customer's .htaccess can do) is replaced. */
+	ASSERT_EQ(http_get_body("/cgi-bin/forged.cgi", 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env++ = 0;
+	ASSERT(lte_inside(body, LVE_CGI) > 0);
+	ASSERT(strstr(env, "OPENLVE_CGID_TICKET") == NULL);
+
+	/* A handler mod_openlve does not limit: served by mod_cgid outside any LVE. */
+	ASSERT_EQ(http_get_body("/cgi-bin/free.cgi", 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env = 0;
+	ASSERT(lte_inside(body, LVE_CGI) <= 0);
+
+	/* ...and with a forged ticket the daemon refuses to start the script. */
+	{
+		int code = http_get("/cgi-bin/free-forged.cgi", 0, NULL);
+
+		fprintf(stderr, "# free handler with a forged ticket: %d\n", code);
+		ASSERT(code == 500 || code == 503); /* mod_cgid: the script could not be started */
+	}
+	snprintf(logp, sizeof(logp), "%s/logs/error.log", web.dir);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	ASSERT(strstr(logbuf, "LVE ticket is not valid") != NULL);
+
+	/* After a graceful restart (mod_openlve and mod_cgid reloaded, hooked again) the same holds. */
+	{
+		int gen = generations();
+
+		ASSERT_OK(kill(apache_pid(), SIGUSR1) < 0 ? -errno : 0);
+		for (long long end = now_ms() + 30000; now_ms() < end && generations() <= gen; usleep(50000))
+			;
+		ASSERT(generations() > gen);
+		for (long long end = now_ms() + 20000; now_ms() < end; usleep(200000))
+			if (http_get_body("/cgi-bin/cgroup.cgi", 0, NULL, body, sizeof(body)) == 200)
+				break;
+		ASSERT((env = strstr(body, "@@ENV")) != NULL);
+		*env = 0;
+		ASSERT(lte_inside(body, LVE_CGI) > 0);
+	}
+
+	/* CPU of a mod_cgid script in a SPEED 25% LVE. */
+	ASSERT_OK(lve_use(LVE_CGI, &u0));
+	t0 = now_ms();
+	ASSERT_EQ(http_get("/cgi-bin/burn.cgi", 0, NULL), 200);
+	t1 = now_ms();
+	ASSERT_OK(lve_use(LVE_CGI, &u1));
+	share = (double)(u1.cpu_usec - u0.cpu_usec) / 1000.0 / (double)(t1 - t0);
+	fprintf(stderr, "# mod_cgid CGI in a SPEED 25%% LVE: %.1f%% of a core over %lld ms\n", share * 100, t1 - t0);
+	ASSERT(share > 0.15 && share < 0.35);
+
+	/* The daemon entered without EP: every slot is free; no Apache process stays inside. */
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 20000), 1);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)apache_pid(), (int)apache_pid());
+	ASSERT(lte_read(path, kids, sizeof(kids)) > 0);
+	for (char *save = NULL, *t = strtok_r(kids, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
+		ASSERT(lte_pid_inside(atoi(t), LVE_CGI) <= 0);
+	return 0;
+}
+
+TEST(event_cgid_script_inside_the_lve)
+{
+	int r;
+
+	NEED_APACHE();
+	r = cgid_script_inside();
+	web_cleanup();
+	return r;
+}
+
+/*
+ * A customer's CGI (www-data, not an Apache worker) talking to mod_cgid's
+ * daemon itself: the bytes of a real request, captured by standing in for
+ * the daemon's socket, are replayed to the daemon by a www-data process
+ * of the test. The request of an unlimited handler (no ticket) is refused
+ * (the replayer is no Apache worker); a ticket replayed while its request
+ * runs lands in that request's own LVE (never another one); once the
+ * request ended the same ticket is refused.
+ */
+struct capture {
+	char sock[512];
+	int conn;         /* the worker's connection to the stand-in, kept open */
+	pid_t client;
+	char buf[65536];
+	size_t len;
+};
+
+static int cgid_sock_path(char *out, size_t size)
+{
+	static const char *const dirs[] = { "run", "." };
+
+	for (size_t i = 0; i < 2; i++) {
+		char d[512];
+		DIR *dp;
+
+		snprintf(d, sizeof(d), "%s/%s", web.dir, dirs[i]);
+		dp = opendir(d);
+		if (!dp)
+			continue;
+		for (struct dirent *de; (de = readdir(dp));)
+			if (!strncmp(de->d_name, "cgid.sock", 9) && !strstr(de->d_name, ".real")) {
+				int n = snprintf(out, size, "%s/%s", d, de->d_name);
+
+				closedir(dp);
+				return n < (int)size ? 0 : -ENAMETOOLONG;
+			}
+		closedir(dp);
+	}
+	return -ENOENT;
+}
+
+/* Stand in for the daemon's socket while one GET of path is sent: capture its request. */
+static int capture_request(const char *path, struct capture *c)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	char real[600];
+	int lfd, r = 0;
+	struct pollfd pfd;
+
+	c->conn = -1;
+	c->len = 0;
+	if (cgid_sock_path(c->sock, sizeof(c->sock)) < 0)
+		return -ENOENT;
+	snprintf(real, sizeof(real), "%s.real", c->sock);
+	if (rename(c->sock, real) < 0)
+		return -errno;
+	if (snprintf(a.sun_path, sizeof(a.sun_path), "%s", c->sock) >= (int)sizeof(a.sun_path)) {
+		rename(real, c->sock);
+		return -ENAMETOOLONG;
+	}
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 4) < 0 ||
+	    chown(c->sock, 33, 33) < 0) {
+		r = -errno;
+		goto out;
+	}
+	c->client = fork();
+	if (c->client == 0)
+		_exit(http_get(path, 0, NULL) > 0 ? 0 : 1);
+	pfd = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	if (poll(&pfd, 1, 20000) != 1) {
+		r = -ETIMEDOUT;
+		goto out;
+	}
+	c->conn = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (c->conn < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* the worker sends the whole request, then waits for the script's output */
+	for (;;) {
+		ssize_t n;
+
+		pfd = (struct pollfd){ .fd = c->conn, .events = POLLIN };
+		if (poll(&pfd, 1, 1000) != 1)
+			break;
+		n = read(c->conn, c->buf + c->len, sizeof(c->buf) - c->len);
+		if (n <= 0)
+			break;
+		c->len += (size_t)n;
+	}
+out:
+	if (lfd >= 0)
+		close(lfd);
+	unlink(c->sock);
+	if (rename(real, c->sock) < 0 && r == 0)
+		r = -errno;
+	return r < 0 ? r : c->len > 0 ? 0 : -ENODATA;
+}
+
+static void capture_end(struct capture *c)
+{
+	if (c->conn >= 0) {
+		pid_t none = 0; /* mod_cgid's handler first reads the script's pid */
+
+		(void)!write(c->conn, &none, sizeof(none));
+		shutdown(c->conn, SHUT_RDWR);
+		close(c->conn);
+	}
+	c->conn = -1;
+	if (c->client > 0) {
+		/* the worker notices the stand-in's end only when its client is gone */
+		kill(c->client, SIGKILL);
+		waitpid(c->client, NULL, 0);
+	}
+	c->client = 0;
+}
+
+/* Replay the captured bytes to the daemon as www-data; the answer into out. */
+static int replay(const struct capture *c, char *out, size_t size)
+{
+	int p[2];
+	pid_t pid;
+	size_t len = 0;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid == 0) {
+		struct sockaddr_un a = { .sun_family = AF_UNIX };
+		int fd;
+		char b[4096];
+
+		close(p[0]);
+		if (setgid(33) < 0 || setuid(33) < 0)
+			_exit(2);
+		if (snprintf(a.sun_path, sizeof(a.sun_path), "%s", c->sock) >= (int)sizeof(a.sun_path))
+			_exit(6);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+			_exit(3);
+		if (write(fd, c->buf, c->len) != (ssize_t)c->len)
+			_exit(4);
+		while ((n = read(fd, b, sizeof(b))) > 0)
+			if (write(p[1], b, (size_t)n) != n)
+				_exit(5);
+		_exit(0);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -errno;
+	}
+	while (len < size - 1 && (n = read(p[0], out + len, size - 1 - len)) > 0)
+		len += (size_t)n;
+	out[len] = 0;
+	close(p[0]);
+	waitpid(pid, NULL, 0);
+	return (int)len;
+}
+
+static int cgid_replay(void)
+{
+	static struct capture cap;
+	static char out[16384], logbuf[1 << 16];
+	char extra[512], logp[512];
+
+	snprintf(extra, sizeof(extra), "<Files \"free.cgi\">\n SetHandler application/x-httpd-cgi\n</Files>\n");
+	ASSERT_OK(web_prepare("event", NULL, extra));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	snprintf(logp, sizeof(logp), "%s/logs/error.log", web.dir);
+
+	/* 1. an unlimited request's bytes, replayed by a non-worker: refused */
+	ASSERT_OK(capture_request("/cgi-bin/free.cgi", &cap));
+	capture_end(&cap);
+	fprintf(stderr, "# captured %zu bytes of a mod_cgid request\n", cap.len);
+	ASSERT(replay(&cap, out, sizeof(out)) >= 0);
+	ASSERT(strstr(out, "@@ENV") == NULL);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	ASSERT(strstr(logbuf, "which is not an Apache worker") != NULL);
+
+	/* 2. a limited request's ticket, replayed while that request runs: its own LVE */
+	ASSERT_OK(capture_request("/cgi-bin/cgroup.cgi", &cap));
+	ASSERT(memmem(cap.buf, cap.len, "OPENLVE_CGID_TICKET=", 20) != NULL);
+	ASSERT(replay(&cap, out, sizeof(out)) > 0);
+	ASSERT(strstr(out, "@@ENV") != NULL);
+	*strstr(out, "@@ENV") = 0;
+	ASSERT(lte_inside(out, LVE_CGI) > 0);
+
+	/* 3. the request ended (the worker's handler returned): the ticket is dead */
+	capture_end(&cap);
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 20000), 1);
+	ASSERT(replay(&cap, out, sizeof(out)) >= 0);
+	ASSERT(strstr(out, "@@ENV") == NULL);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	ASSERT(strstr(logbuf, "LVE ticket is not valid") != NULL);
+	return 0;
+}
+
+TEST(event_cgid_request_replayed_by_a_customer_refused)
+{
+	int r;
+
+	NEED_APACHE();
+	r = cgid_replay();
+	web_cleanup();
+	return r;
+}
+
+/*
+ * Where the LVE id comes from without LVEId (prefork + mod_cgi, the script
+ * reports its cgroups): the owner of the virtual host's DocumentRoot
+ * (LVEParseMode CONF, the default), the owner of the script (OWNER), the
+ * user named in the path (PATH, LVEPathRegexp); DenyHandlers serves the
+ * same script outside.
+ */
+static int id_source(const char *extra, uid_t chown_docroot, uid_t chown_script, const char *subdir, unsigned want)
+{
+	static char body[16384];
+	char p[600], url[128], *env;
+
+	web.no_lveid = true;
+	ASSERT_OK(web_prepare("prefork", NULL, extra));
+	web.no_lveid = false;
+	snprintf(p, sizeof(p), "%s/htdocs", web.dir);
+	if (chown_docroot)
+		ASSERT_OK(chown(p, chown_docroot, 0) < 0 ? -errno : 0);
+	snprintf(p, sizeof(p), "%s/cgi-bin/cgroup.cgi", web.dir);
+	if (chown_script)
+		ASSERT_OK(chown(p, chown_script, 0) < 0 ? -errno : 0);
+	snprintf(url, sizeof(url), "/cgi-bin/cgroup.cgi");
+	if (subdir) {
+		snprintf(p, sizeof(p), "%s/cgi-bin/%s", web.dir, subdir);
+		ASSERT_OK(mkdir(p, 0755) < 0 ? -errno : 0);
+		ASSERT_OK(write_file(p, "cgroup.cgi", CGROUP_CGI, 0755));
+		snprintf(url, sizeof(url), "/cgi-bin/%s/cgroup.cgi", subdir);
+	}
+	if (want)
+		ASSERT_OK(lve_set(want, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	ASSERT_EQ(http_get_body(url, 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env = 0;
+	if (want) {
+		ASSERT(lte_inside(body, want) > 0);
+		ASSERT_EQ(wait_ep_free(want, 20000), 1);
+	} else {
+		ASSERT(lte_inside(body, 4242002) <= 0);
+	}
+	web_cleanup();
+	return 0;
+}
+
+TEST(lve_id_from_docroot_owner_script_owner_path_and_deny)
+{
+	int r;
+
+	NEED_APACHE();
+	/* CONF: nothing configured, the DocumentRoot belongs to uid 4242002 */
+	r = id_source(NULL, 4242002, 0, NULL, 4242002);
+	/* OWNER: the script's owner wins over the DocumentRoot's */
+	if (r == 0)
+		r = id_source("LVEParseMode OWNER\n", 4242002, 4242003, NULL, 4242003);
+	/* PATH: the user named in the file name (www-data, uid 33, exists here and in the VMs) */
+	if (r == 0)
+		r = id_source("LVEParseMode PATH\nLVEPathRegexp /cgi-bin/([^/]+)/\n", 4242002, 0, "www-data", 33);
+	/* DenyHandlers: the DocumentRoot owner's site, but cgi-script is never limited */
+	if (r == 0)
+		r = id_source("DenyHandlers cgi-script\n", 4242002, 0, NULL, 0);
+	web_cleanup();
+	return r;
+}
+
+/*
+ * suexec (SuexecUserGroup, Debian's apache2-suexec-pristine): the LVE id is
+ * the suexec user's uid; the script runs as that user inside that LVE,
+ * forked by the request's thread (prefork + mod_cgi) or by mod_cgid's
+ * daemon through the suexec wrapper (event + mod_cgid).
+ */
+static char suexec_dir[256];
+
+static int suexec_stack(const char *mpm)
+{
+	static char body[16384];
+	uid_t uid = users[0].uid;
+	char p[600], extra[2048], want[64], *env;
+
+	snprintf(suexec_dir, sizeof(suexec_dir), "/var/www/olve-suexec-XXXXXX");
+	ASSERT(mkdtemp(suexec_dir) != NULL);
+	ASSERT_OK(chmod(suexec_dir, 0755) < 0 ? -errno : 0);
+	ASSERT_OK(chown(suexec_dir, uid, 65534) < 0 ? -errno : 0);
+	snprintf(p, sizeof(p), "%s/cgi-bin", suexec_dir);
+	ASSERT_OK(mkdir(p, 0755) < 0 ? -errno : 0);
+	ASSERT_OK(chown(p, uid, 65534) < 0 ? -errno : 0);
+	ASSERT_OK(write_file(p, "id.cgi",
+			     "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\ncat /proc/self/cgroup\n"
+			     "echo @@ENV\ngrep Uid /proc/self/status\n",
+			     0755));
+	snprintf(p, sizeof(p), "%s/cgi-bin/id.cgi", suexec_dir);
+	ASSERT_OK(chown(p, uid, 65534) < 0 ? -errno : 0);
+	snprintf(extra, sizeof(extra),
+		 "LoadModule suexec_module " MODDIR "/mod_suexec.so\n"
+		 "SuexecUserGroup %s nogroup\n"
+		 "ScriptAlias /sx/ %s/cgi-bin/\n",
+		 users[0].name, suexec_dir);
+	web.no_lveid = true;
+	ASSERT_OK(web_prepare(mpm, NULL, extra));
+	web.no_lveid = false;
+	ASSERT_OK(lve_set(uid, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	ASSERT_EQ(http_get_body("/sx/id.cgi", 0, NULL, body, sizeof(body)), 200);
+	ASSERT((env = strstr(body, "@@ENV")) != NULL);
+	*env++ = 0;
+	fprintf(stderr, "# %s suexec script: %s", mpm, env + 5);
+	snprintf(want, sizeof(want), "Uid:\t%u\t", (unsigned)uid);
+	ASSERT(strstr(env, want) != NULL);
+	ASSERT(lte_inside(body, uid) > 0);
+	ASSERT_EQ(wait_ep_free(uid, 20000), 1);
+	return 0;
+}
+
+static void suexec_cleanup(void)
+{
+	char cmd[300];
+
+	if (!suexec_dir[0])
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", suexec_dir);
+	(void)!system(cmd);
+	suexec_dir[0] = 0;
+}
+
+TEST(suexec_cgi_inside_the_users_lve_prefork_and_cgid)
+{
+	int r;
+
+	NEED_APACHE();
+	if (access("/usr/lib/apache2/suexec", X_OK) < 0 || access(MODDIR "/mod_suexec.so", R_OK) < 0)
+		SKIP("suexec is not installed (apache2-suexec-pristine, scripts/install-deps.sh)");
+	if (users_make() < 0 || !users_have_names()) {
+		users_remove();
+		SKIP("useradd is not available");
+	}
+	r = suexec_stack("prefork");
+	web_cleanup();
+	suexec_cleanup();
+	if (r == 0) {
+		r = suexec_stack("event");
+		web_cleanup();
+		suexec_cleanup();
+	}
+	users_remove();
+	return r;
+}
+
+/*
+ * prefork: back-to-back graceful restarts of event + mod_cgid race inside
+ * mod_cgid on a slow machine (the VM): the new daemon's bind() finds the
+ * old socket ("Address already in use") and CGI stays down until the next
+ * restart. mod_cgid across a restart is checked in
+ * event_cgid_script_inside_the_lve.
+ */
 static int graceful_fds(void)
 {
 	pid_t parent;
 	int fds1 = -1, fdsn = -1, gen;
 
-	ASSERT_OK(web_prepare("event", NULL, NULL));
+	ASSERT_OK(web_prepare("prefork", NULL, NULL));
 	ASSERT_OK(lve_set(LVE_CGI, 3, 0, 0));
 	ASSERT_OK(apache_start());
 	parent = apache_pid();

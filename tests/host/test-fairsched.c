@@ -417,13 +417,19 @@ TEST(cpumask_errors_change_nothing)
 	struct olve *h = NULL;
 	unsigned long big[128] = { 0 }, m[2] = { 0 };
 	char before[4096], after[4096], online[256];
+	bool had_group;
 	int last = -1;
 
 	CTE_SETUP();
 	CGTEST_REQUIRE_CTRL("cpuset");
 	ASSERT_OK(olve_open(&h, 0));
 	ASSERT_OK(lve_new(h, 41));
-	ASSERT_OK(cte_kread("cpuset", 41, "cpuset.cpus", before, sizeof(before)));
+	/* v1 cpuset-only hierarchy: no group before a valid mask (lazy cpuset), and none after errors */
+	had_group = cgtest_exists("cpuset", cte_grp(41));
+	if (had_group)
+		ASSERT_OK(cte_kread("cpuset", 41, "cpuset.cpus", before, sizeof(before)));
+	else
+		ASSERT(!cte_v2("cpuset"));
 
 	/* only CPUs that are not online: ENOSPC */
 	ASSERT_OK(lte_read("/sys/devices/system/cpu/online", online, sizeof(online)));
@@ -452,8 +458,11 @@ TEST(cpumask_errors_change_nothing)
 	ASSERT_ERR(fs(fairsched_cpumask(0, sizeof(m), m)), EINVAL);
 	ASSERT_ERR(fs(fairsched_cpumask(42, sizeof(m), m)), ENOENT);
 	ASSERT(!cgtest_exists("cpuset", cte_grp(42)));
-	ASSERT_OK(cte_kread("cpuset", 41, "cpuset.cpus", after, sizeof(after)));
-	ASSERT_STREQ(after, before);
+	ASSERT_EQ(cgtest_exists("cpuset", cte_grp(41)), had_group);
+	if (had_group) {
+		ASSERT_OK(cte_kread("cpuset", 41, "cpuset.cpus", after, sizeof(after)));
+		ASSERT_STREQ(after, before);
+	}
 	olve_close(h);
 	return 0;
 }
@@ -471,6 +480,10 @@ TEST(cpumask_ebusy_child_not_subset)
 		SKIP("cgroup v2 cpusets do not refuse: a child's effective CPUs just shrink");
 	ASSERT_OK(olve_open(&h, 0));
 	ASSERT_OK(lve_new(h, 43));
+	/* its own cpuset group comes with its first CPU mask (lazy cpuset, v1): every CPU */
+	memset(m, 0xff, sizeof(m));
+	ASSERT_EQ(fairsched_cpumask(43, sizeof(m), m), 0);
+	memset(m, 0, sizeof(m));
 	ASSERT_OK(cte_kread("cpuset", 43, "cpuset.cpus", parent, sizeof(parent)));
 	if (count_cpulist(parent) < 2) {
 		olve_close(h);
@@ -556,6 +569,8 @@ TEST(host_is_the_lve_root)
 		ASSERT_EQ(count_cpulist(buf), count_cpulist(parent));
 		/* cgroup v1: an LVE on every CPU is not a subset of one CPU */
 		ASSERT_OK(lve_new(h, 44));
+		/* its own cpuset group comes with its first CPU mask (lazy cpuset, v1) */
+		ASSERT_EQ(fairsched_cpumask(44, sizeof(m), m), 0);
 		ASSERT_OK(cte_kread("cpuset", 44, "cpuset.cpus", lvecpus, sizeof(lvecpus)));
 		if (!cte_v2("cpuset") && count_cpulist(lvecpus) >= 2) {
 			memset(m, 0, sizeof(m));

@@ -203,6 +203,54 @@ TEST(two_servers_averages_and_duplicates)
 	return 0;
 }
 
+/* [i12] A pass of 2,500 LVEs spans three multi-row statements (1,000 rows each) per table. */
+TEST(big_passes_span_several_statements)
+{
+	enum { NL = 2500, NP = 14 };
+	struct lve_db *w = NULL, *r = NULL;
+	struct lve_sample *s = calloc(NL, sizeof(*s));
+	struct lve_agg *agg = NULL;
+	uint64_t st = 7;
+	double *sum = calloc(NL, sizeof(*sum));
+	int n;
+
+	MY_REQUIRE();
+	ASSERT(s && sum);
+	ASSERT_EQ(open_db("big", my_cs, 0, &w), 0);
+	/* 14 passes of 5 s from T0: 12 in the first minute (closed by the 13th), 2 in the next */
+	for (int p = 0; p < NP; p++) {
+		for (int i = 0; i < NL; i++) {
+			s[i] = lvetest_sample(&st, 5000 + (uint32_t)i, T0 + 5 * p);
+			sum[i] += s[i].aCPU;
+		}
+		ASSERT_EQ(lve_db_insert(w, s, NL), 0);
+	}
+	ASSERT_EQ(lve_db_flush(w, 0), 0);
+	ASSERT_EQ(open_db("big", my_cs, LVE_DB_READONLY, &r), 0);
+	/* raw rows of every LVE */
+	n = lve_db_query(r, &(struct lve_query){ .from = T0, .to = T0 + 5 * NP }, &agg);
+	if (n < 0)
+		TAP_FAIL("query: %s (%s)", strerror(-n), lve_db_errmsg(r));
+	ASSERT_EQ(n, NL);
+	for (int i = 0; i < NL; i++) {
+		ASSERT_EQ(agg[i].id, 5000 + (uint32_t)i);
+		ASSERT_EQ(agg[i].n, NP);
+		ASSERT(fabs(agg[i].v[LVE_COL_ACPU] - sum[i] / NP) < 1e-6);
+	}
+	free(agg);
+	/* the first minute from the minute rollup, written in the same multi-row way */
+	n = lve_db_query(r, &(struct lve_query){ .from = T0, .to = T0 + 60 }, &agg);
+	ASSERT_EQ(n, NL);
+	ASSERT_EQ(agg[0].n, 12);
+	ASSERT_EQ(agg[NL - 1].n, 12);
+	free(agg);
+	lve_db_close(r);
+	lve_db_close(w);
+	free(s);
+	free(sum);
+	return 0;
+}
+
 TEST(retention_keeps_rollups_exact)
 {
 	struct lvestats_conf c = conf_for("ret1", my_cs);

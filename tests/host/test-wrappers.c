@@ -241,6 +241,9 @@ static int move_self(uint32_t id)
 
 		if (!hier_ours(i, ctrl, sizeof(ctrl)))
 			continue;
+		/* like an entry: no LVE group in a cpuset-only v1 hierarchy without a CPU mask */
+		if (cgtest_hier(i)->version == 1 && !strcmp(cgtest_hier(i)->ctrls, "cpuset"))
+			continue;
 		r = cgtest_write(ctrl, group, "cgroup.procs", pid);
 		if (r < 0)
 			return r;

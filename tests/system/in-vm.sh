@@ -6,6 +6,7 @@
 #   pam_lve in su/sudo, set limits with lvectl, reboot.
 # Stage 2 (after the reboot): limits in force without any manual step, CPU
 #   burners via lve_wrapper and su -, lved + /var/lve/info + lveinfo,
+#   the extra checks of checks.d/*.sh (run_checks below),
 #   restarts of lved and openlve.service kill nothing, an upgrade keeps the
 #   configuration and history, purge leaves no cgroup and no file. Power off.
 #
@@ -100,7 +101,13 @@ diag "stage $stage, cgroup $MODE, kernel $(uname -r), $(systemctl --version | he
 if [ "$stage" = 1 ]; then
 	echo 2 > $D/stage
 	sync
-	check "$MODE: dpkg -i the .debs" dpkg -i $D/debs/*.deb
+	# as the README's "Install on a server" says: apt with the .deb files (the
+	# VM has no network; the rootfs has every dependency, so nothing is fetched;
+	# not --no-download: apt 2.6 then refuses local .debs, "Pathname to install
+	# is not absolute")
+	check "$MODE: apt install the .debs (README)" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q $D/debs/*.deb
+	check "$MODE: mod_openlve enabled by its package" test -L /etc/apache2/mods-enabled/openlve.load
 	check "$MODE: openlve.service and lved.service enabled" systemctl is-enabled openlve.service lved.service
 	check "$MODE: openlve.service active after install" unit_active openlve.service
 	check "$MODE: openlve.scope (the LVE tree's holder) active" unit_active openlve.scope
@@ -166,7 +173,9 @@ if grep -q '^1001,' /var/lve/info 2>/dev/null; then ok "$MODE: lved writes LVE 1
 else
 	nok "$MODE: lved writes LVE 1001 to /var/lve/info"
 	diag "$(ls -la /var/lve 2>&1)" "$(head -5 /var/lve/info 2>&1)" "$(cat /etc/sysconfig/lvestats2 2>&1)" \
-		"$(journalctl -b --no-pager -u lved.service 2>&1 | tail -15)" "$(ls /sys/fs/cgroup/$ROOT 2>&1 | tr '\n' ' ')"
+		"$(journalctl -b --no-pager -u lved.service 2>&1 | tail -15)" "$(ls /sys/fs/cgroup/$ROOT 2>&1 | tr '\n' ' ')" \
+		"$(systemctl status --no-pager lved.service 2>&1 | head -12)" "$(pgrep -a -u cust1 2>&1)" \
+		"$(cat "$(cgdir 1001 cpu)/cgroup.procs" 2>&1 | tr '\n' ' ')"
 fi
 sleep 3
 out=$(lveinfo --period 1h --id 1001 2>&1)
@@ -203,6 +212,39 @@ else
 	nok "$MODE: mod_openlve installed"
 fi
 
+# checks.d: every executable /root/systest/checks.d/*.sh (from
+# tests/system/checks.d/, tests/system/README.md) runs here: the .debs are
+# installed, the host rebooted, openlve.service and lved active. Each prints
+# "ok - ..." / "not ok - ..." / "# ..." lines on stdout; they are forwarded
+# with "$MODE: <name>: " before the description. A check that exits non-zero
+# without any "not ok" line, prints no result, or runs longer than
+# OLVE_CHECK_TIMEOUT seconds adds one failure.
+run_checks() {
+	local f name out rc line n_ok n_nok
+	for f in $D/checks.d/*.sh; do
+		[ -f "$f" ] && [ -x "$f" ] || continue
+		name=$(basename "$f" .sh)
+		out=$(cd /root && MODE=$MODE OLVE_LVE_ROOT=$ROOT timeout "${OLVE_CHECK_TIMEOUT:-300}" "$f" 2>&1)
+		rc=$?
+		n_ok=0 n_nok=0
+		while IFS= read -r line; do
+			case "$line" in
+			"ok - "*) n_ok=$((n_ok + 1)); say "ok - $MODE: $name: ${line#ok - }" ;;
+			"not ok - "*) n_nok=$((n_nok + 1)); say "not ok - $MODE: $name: ${line#not ok - }" ;;
+			"") ;;
+			"#"*) say "$line" ;;
+			*) say "# $name: $line" ;;
+			esac
+		done <<< "$out"
+		if [ $rc != 0 ] && [ $n_nok = 0 ]; then
+			nok "$MODE: $name: exited with status $rc$([ $rc = 124 ] && echo " (timed out)")"
+		elif [ $((n_ok + n_nok)) = 0 ]; then
+			nok "$MODE: $name: printed no ok/not ok line"
+		fi
+	done
+}
+run_checks
+
 # restarts kill no customer process
 su - cust1 -c 'exec sleep 900' >/dev/null 2>&1 &
 for _ in $(seq 20); do pid=$(pgrep -u cust1 -x sleep | head -1); [ -n "$pid" ] && break; sleep 0.5; done
@@ -237,4 +279,5 @@ for f in /etc/container /etc/openlve /var/lib/openlve /run/openlve /var/lve /usr
 	[ -e "$f" ] && left="$left $f"
 done
 expect_eq "$MODE: purge leaves no file" "$left" ""
+for f in $left; do [ -d "$f" ] && diag "left in $f:" "$(find "$f" | head -20)"; done
 finish

@@ -124,6 +124,11 @@ def make_image(rootfs_tar, debs, work):
         shutil.copy(deb, os.path.join(d, 'debs'))
     shutil.copy(os.path.join(HERE, 'in-vm.sh'), d)
     os.chmod(os.path.join(d, 'in-vm.sh'), 0o755)
+    # the extra checks (tests/system/README.md); in-vm.sh runs the executable ones
+    checks = os.path.join(d, 'checks.d')
+    os.makedirs(checks)
+    for f in sorted(glob.glob(os.path.join(HERE, 'checks.d', '*.sh'))):
+        shutil.copy(f, checks)  # keeps the mode: only executable ones run
     with open(os.path.join(root, 'etc/systemd/system/systest.service'), 'w') as f:
         f.write(UNIT)
     wants = os.path.join(root, 'etc/systemd/system/multi-user.target.wants')
@@ -147,7 +152,7 @@ def boot_start(work, img, mode):
     run(['cp', '--sparse=always', img, disk])
     console = os.path.join(work, f'console-{mode}.log')
     results = os.path.join(work, f'results-{mode}.txt')
-    append = ('root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=1'
+    append = ('root=/dev/vda rw console=ttyS0 quiet panic=-1 systemd.show_status=1'
               ' no_timer_check nowatchdog')  # a loaded host makes TCG timers late
     if mode == 'v1':
         append += ' systemd.unified_cgroup_hierarchy=0'
