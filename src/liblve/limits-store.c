@@ -81,6 +81,23 @@ int olve_store_lookup(const char *path, uint32_t id, struct olve_limits *default
 	return olve_store_find(path, false, id, defaults, entry, &res);
 }
 
+int olve_store_reseller_of(const char *path, uint32_t id, uint32_t *rid)
+{
+	struct olve_limits d, e;
+	uint32_t r = 0;
+	int k;
+
+	if (!path || !rid || id == 0)
+		return -EINVAL;
+	k = olve_store_find(path, false, id, &d, &e, &r);
+	if (k == -ENOENT || k == 0 || (k == 1 && r == 0))
+		return 0;
+	if (k < 0)
+		return k;
+	*rid = r;
+	return 1;
+}
+
 int olve_store_find(const char *path, bool reseller_rec, uint32_t id, struct olve_limits *defaults,
                     struct olve_limits *entry, uint32_t *reseller)
 {

@@ -105,6 +105,14 @@ _hidden_ int olve_store_reseller_ids(const char *path, uint32_t **ids);
 _hidden_ int olve_store_find(const char *path, bool reseller_rec, uint32_t id,
                              struct olve_limits *defaults, struct olve_limits *entry,
                              uint32_t *reseller);
+/*
+ * The reseller of LVE id in the store at path: 1 with *rid set when the
+ * LVE has one, 0 when it has none (no record, or no store: -ENOENT is not
+ * an error), -errno when the store cannot be read (-EBADMSG: malformed).
+ * cloudlinux-top/-statistics (src/tools/cl-resellers.c) and lved's fault
+ * notifications (src/stats/notify.c) ask it.
+ */
+_hidden_ int olve_store_reseller_of(const char *path, uint32_t id, uint32_t *rid);
 
 /*
  * The limits a NEW LVE `id` gets (lve.c calls this when it created the

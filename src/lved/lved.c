@@ -244,6 +244,7 @@ struct lved {
 	struct lve_web *web; /* [issue 11] the usage page (web.h), its own thread */
 	struct lve_snapper *snap; /* [issue 11] incident snapshots (snapshot.h), NULL when disabled */
 	struct lve_notifier *notify; /* [issue 11] fault e-mails (notify.h), NULL when off */
+	uint64_t notify_lookup_failed; /* [issue 11] reseller lookups failed, as last logged */
 	int64_t next_snap_retention;
 	char *info_path;
 	int tfd, sfd;
@@ -284,8 +285,12 @@ static void open_notifier(struct lved *d)
 
 	lve_notifier_free(d->notify);
 	d->notify = NULL;
+	d->notify_lookup_failed = 0;
 	r = lve_notify_conf_load(d->conf.plugin_config_dir, &nc, &line);
-	if (r == 0 && (nc.admin || nc.customer))
+	/* resellers' customers: the limits store of openlve.conf (lvectl set-reseller) */
+	if (r == 0 && d->h->conf.limits_file && strlen(d->h->conf.limits_file) < sizeof(nc.limits_file))
+		snprintf(nc.limits_file, sizeof(nc.limits_file), "%s", d->h->conf.limits_file);
+	if (r == 0 && (nc.admin || nc.customer || nc.reseller))
 		r = lve_notifier_new(&nc, &d->notify);
 	if (r < 0)
 		log_msg(LOG_ERR, "fault notifications are off: StatsNotifier.cfg%s%u: %s", line ? " line " : "", line,
@@ -487,6 +492,18 @@ static int do_pass(struct lved *d, bool force_info)
 	}
 	if (d->notify && (r = lve_notifier_pass(d->notify, s, (size_t)n)) < 0)
 		log_rl(RL_SNAP, "cannot start sendmail for a fault notification: %s", strerror(-r));
+	if (d->notify) {
+		struct lve_notify_status ns;
+
+		lve_notifier_status(d->notify, &ns);
+		if (ns.reseller_lookup_failed > d->notify_lookup_failed) {
+			log_rl(RL_SNAP, "fault notifications: cannot find the reseller of a faulting LVE in %s (%s): "
+					"no reseller mail for it; check ve.cfg's <reseller> entries and run lvectl apply all",
+			       d->h->conf.limits_file ? d->h->conf.limits_file : "the limits store",
+			       strerror(-ns.reseller_lookup_err));
+			d->notify_lookup_failed = ns.reseller_lookup_failed;
+		}
+	}
 #ifdef HAVE_LVE_DB
 	db_store(d, s, (size_t)n);
 	if (d->db && mono_usec() >= d->next_retention) {

@@ -2,7 +2,8 @@
 /*
  * notify.c - fault notifications by e-mail (notify.h): StatsNotifier.cfg,
  * the per-recipient interval rule, the message (template + headers) and
- * sendmail(8) children. lved calls it after every pass.
+ * sendmail(8) children. lved calls it after every pass. A customer's
+ * reseller comes from the limits store (olve_store_reseller_of).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,8 +22,10 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "limits-store.h"
 #include "macro.h"
 #include "notify.h"
+#include "pathsafe.h"
 
 #define CFG_DIR_DEFAULT "/etc/sysconfig/lvestats.config"
 #define CHILD_TIMEOUT 60
@@ -116,13 +119,13 @@ static int set_key(struct lve_notify_conf *c, const char *k, const char *v)
 		{ "NOTIFY_EP", offsetof(struct lve_notify_conf, ep) },
 		{ "NOTIFY_NPROC", offsetof(struct lve_notify_conf, nproc) },
 	};
-	bool dummy;
-
 	for (size_t i = 0; i < ELEMENTSOF(flags); i++)
 		if (!strcmp(k, flags[i].k))
 			return parse_yn(v, (bool *)((char *)c + flags[i].off));
-	if (!strcmp(k, "NOTIFY_RESELLER") || !strcmp(k, "NOTIFY_INCLUDE_RESELLER_CUSTOMER"))
-		return parse_yn(v, &dummy);
+	if (!strcmp(k, "NOTIFY_RESELLER"))
+		return parse_yn(v, &c->reseller);
+	if (!strcmp(k, "NOTIFY_INCLUDE_RESELLER_CUSTOMER"))
+		return parse_yn(v, &c->include_reseller_customer);
 	if (!strcmp(k, "NOTIFY_MIN_FAULTS_ADMIN") || !strcmp(k, "NOTIFY_MIN_FAULTS_USER")) {
 		uint32_t x;
 
@@ -228,8 +231,15 @@ struct window {
 
 struct lve_acc {
 	uint32_t id;
+	uint32_t reseller;        /* its reseller when it last faulted, 0 = none */
 	struct window user;
 	uint64_t admin_f[F__MAX]; /* collected for the admin's next mail */
+	uint64_t res_f[F__MAX];   /* collected for its reseller's next mail */
+};
+
+struct res_win {
+	uint32_t rid;
+	int64_t last_mail;        /* INT64_MIN: none yet */
 };
 
 struct child {
@@ -241,6 +251,10 @@ struct lve_notifier {
 	struct lve_notify_conf c;
 	struct lve_acc *acc;
 	size_t n, cap;
+	struct res_win *res;
+	size_t nres, capres;
+	uint64_t lookup_failed;
+	int lookup_err;
 	struct window admin;
 	struct child kids[MAX_CHILDREN];
 	uint64_t sent, failed;
@@ -311,13 +325,15 @@ void lve_notifier_free(struct lve_notifier *n)
 			waitpid(n->kids[i].pid, NULL, 0);
 		}
 	free(n->acc);
+	free(n->res);
 	free(n);
 }
 
 void lve_notifier_status(struct lve_notifier *n, struct lve_notify_status *out)
 {
 	reap(n, false);
-	*out = (struct lve_notify_status){ .sent = n->sent, .failed = n->failed };
+	*out = (struct lve_notify_status){ .sent = n->sent, .failed = n->failed,
+					   .reseller_lookup_failed = n->lookup_failed, .reseller_lookup_err = n->lookup_err };
 	for (int i = 0; i < MAX_CHILDREN; i++)
 		out->running += n->kids[i].pid != 0;
 }
@@ -340,6 +356,24 @@ static struct lve_acc *acc_of(struct lve_notifier *n, uint32_t id)
 	return &n->acc[n->n++];
 }
 
+static struct res_win *res_of(struct lve_notifier *n, uint32_t rid)
+{
+	for (size_t i = 0; i < n->nres; i++)
+		if (n->res[i].rid == rid)
+			return &n->res[i];
+	if (n->nres == n->capres) {
+		size_t cap = n->capres ? n->capres * 2 : 8;
+		struct res_win *a = realloc(n->res, cap * sizeof(*a));
+
+		if (!a)
+			return NULL;
+		n->res = a;
+		n->capres = cap;
+	}
+	n->res[n->nres] = (struct res_win){ .rid = rid, .last_mail = INT64_MIN };
+	return &n->res[n->nres++];
+}
+
 static uint64_t total(const uint64_t *f)
 {
 	uint64_t t = 0;
@@ -350,6 +384,49 @@ static uint64_t total(const uint64_t *f)
 }
 
 /* ------------------------------------------------------------- sending */
+
+/*
+ * The reseller of LVE id from the limits store (0 = none). The store is
+ * used only when root alone can change it (pathsafe.h, checked once per
+ * pass in *trusted); a store that cannot be read counts as a failed lookup
+ * (lve_notify_status) and the LVE as one without reseller.
+ */
+static uint32_t reseller_of(struct lve_notifier *n, uint32_t id, int *trusted)
+{
+	uint32_t rid = 0;
+	int r;
+
+	if (!n->c.limits_file[0] || (!n->c.reseller && !n->c.customer))
+		return 0;
+	if (*trusted < 0) {
+		r = ol_path_trusted(n->c.limits_file, NULL, 0);
+		*trusted = r >= 0;
+		if (r < 0 && r != -ENOENT) {
+			n->lookup_failed++;
+			n->lookup_err = r;
+		}
+	}
+	if (!*trusted)
+		return 0;
+	r = olve_store_reseller_of(n->c.limits_file, id, &rid);
+	if (r < 0) {
+		n->lookup_failed++;
+		n->lookup_err = r;
+	}
+	return r == 1 ? rid : 0;
+}
+
+/* The login of uid id; false when it has none. */
+static bool login_of(uint32_t id, char *buf, size_t size)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[2048];
+
+	if (getpwuid_r(id, &pw, tmp, sizeof(tmp), &res) != 0 || !res)
+		return false;
+	snprintf(buf, size, "%s", res->pw_name);
+	return true;
+}
 
 static void user_of(uint32_t id, char *buf, size_t size)
 {
@@ -368,6 +445,10 @@ static const char *const default_admin =
 static const char *const default_user =
 	"Dear {{user}},\n\nyour account on {{hostname}} reached its resource limits between {{from}} and {{to}}:\n\n"
 	"{{faults}}\nWhile a limit is reached, your sites are slowed down or answer with errors.\n";
+
+static const char *const default_reseller =
+	"Dear {{user}},\n\nthe accounts of your customers on {{hostname}} reached their resource limits between {{from}} "
+	"and {{to}}:\n\n{{faults}}\nWhile a limit is reached, their sites are slowed down or answer with errors.\n";
 
 /* The template with {{key}} replaced; unknown keys stay as they are. */
 static void render(FILE *m, const char *tpl, const char *const *keys, const char *const *vals, size_t nk)
@@ -458,7 +539,7 @@ static void when(int64_t ts, char *buf, size_t size)
 
 /* One mail: to, the fault table rows (ids + counts), the window. */
 static int mail(struct lve_notifier *n, const char *to, const char *tplname, const char *deftpl, const char *user,
-		uint32_t id, const uint32_t *ids, const uint64_t *const *rows, size_t nrows, int64_t from, int64_t until)
+		const char *hdr, uint32_t id, const uint32_t *ids, const uint64_t *const *rows, size_t nrows, int64_t from, int64_t until)
 {
 	_cleanup_free_ char *tpl = NULL, *table = NULL, *msg = NULL;
 	size_t tl = 0, ml = 0, len;
@@ -496,8 +577,8 @@ static int mail(struct lve_notifier *n, const char *to, const char *tplname, con
 		return -ENOMEM;
 	fprintf(m, "From: %s\nTo: %s\nSubject: %s\nDate: %s\nMIME-Version: 1.0\n"
 		   "Content-Type: text/plain; charset=%s\nContent-Transfer-Encoding: 8bit\nAuto-Submitted: auto-generated\n"
-		   "X-Openlve-LVE: %s\n\n",
-		n->c.from, to, n->c.subject, date, n->c.charset, id ? idbuf : "all");
+		   "%s: %s\n\n",
+		n->c.from, to, n->c.subject, date, n->c.charset, hdr, id ? idbuf : "all");
 	{
 		const char *const keys[] = { "hostname", "user", "id", "from", "to", "faults" };
 		const char *const vals[] = { n->hostname, user, idbuf, a, b, table };
@@ -511,10 +592,10 @@ static int mail(struct lve_notifier *n, const char *to, const char *tplname, con
 
 int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t count)
 {
-	int started = 0, first_err = 0;
+	int started = 0, first_err = 0, trusted = -1;
 	int64_t now = 0;
 
-	if (!n || (!n->c.admin && !n->c.customer))
+	if (!n || (!n->c.admin && !n->c.customer && !n->c.reseller))
 		return 0;
 	reap(n, false);
 	for (size_t i = 0; i < count; i++) {
@@ -531,9 +612,14 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 		a = acc_of(n, x->id);
 		if (!a)
 			return -ENOMEM;
+		a->reseller = reseller_of(n, x->id, &trusted);
 		for (int k = 0; k < F__MAX; k++) {
-			a->user.f[k] += f[k];
+			/* NOTIFY_INCLUDE_RESELLER_CUSTOMER=N: only the host's own customers get mail */
+			if (!a->reseller || n->c.include_reseller_customer)
+				a->user.f[k] += f[k];
 			a->admin_f[k] += f[k];
+			if (a->reseller && n->c.reseller)
+				a->res_f[k] += f[k];
 		}
 	}
 	if (!now)
@@ -553,7 +639,7 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 			snprintf(to, sizeof(to), "%s@%s", user, n->c.user_domain);
 		else
 			snprintf(to, sizeof(to), "%s", user);
-		r = mail(n, to, "user_notify.txt", default_user, user, a->id, &a->id, &row, 1,
+		r = mail(n, to, "user_notify.txt", default_user, user, "X-Openlve-LVE", a->id, &a->id, &row, 1,
 			 a->user.last_mail == INT64_MIN ? now - (int64_t)n->c.interval_user : a->user.last_mail, now);
 		if (r < 0) {
 			first_err = first_err ?: r;
@@ -562,6 +648,55 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 		started++;
 		a->user.last_mail = now;
 		memset(a->user.f, 0, sizeof(a->user.f));
+	}
+	/* resellers: one mail each for their customers' LVEs (NOTIFY_RESELLER) */
+	for (size_t i = 0; n->c.reseller && i < n->n; i++)
+		if (total(n->acc[i].res_f) && !res_of(n, n->acc[i].reseller))
+			return -ENOMEM;
+	for (size_t j = 0; n->c.reseller && j < n->nres; j++) {
+		struct res_win *w = &n->res[j];
+		_cleanup_free_ uint32_t *ids = calloc(n->n ? n->n : 1, sizeof(*ids));
+		_cleanup_free_ const uint64_t **rows = calloc(n->n ? n->n : 1, sizeof(*rows));
+		uint64_t sum = 0;
+		size_t k = 0;
+		char name[256], to[600];
+		int r;
+
+		if (!ids || !rows)
+			return -ENOMEM;
+		for (size_t i = 0; i < n->n; i++)
+			if (n->acc[i].reseller == w->rid && total(n->acc[i].res_f)) {
+				ids[k] = n->acc[i].id;
+				rows[k++] = n->acc[i].res_f;
+				sum += total(n->acc[i].res_f);
+			}
+		if (!k || sum < n->c.min_faults_user ||
+		    (w->last_mail != INT64_MIN && now - w->last_mail < (int64_t)n->c.interval_user))
+			continue;
+		if (!login_of(w->rid, name, sizeof(name))) {
+			/* a reseller without a login has no address: counted, its faults dropped */
+			n->lookup_failed++;
+			n->lookup_err = -ENOENT;
+			for (size_t i = 0; i < n->n; i++)
+				if (n->acc[i].reseller == w->rid)
+					memset(n->acc[i].res_f, 0, sizeof(n->acc[i].res_f));
+			continue;
+		}
+		if (n->c.user_domain[0])
+			snprintf(to, sizeof(to), "%s@%s", name, n->c.user_domain);
+		else
+			snprintf(to, sizeof(to), "%s", name);
+		r = mail(n, to, "reseller_notify.txt", default_reseller, name, "X-Openlve-Reseller", w->rid, ids, rows,
+			 k, w->last_mail == INT64_MIN ? now - (int64_t)n->c.interval_user : w->last_mail, now);
+		if (r < 0) {
+			first_err = first_err ?: r;
+			continue;
+		}
+		started++;
+		w->last_mail = now;
+		for (size_t i = 0; i < n->n; i++)
+			if (n->acc[i].reseller == w->rid)
+				memset(n->acc[i].res_f, 0, sizeof(n->acc[i].res_f));
 	}
 	/* the admin: one mail for every LVE that reached the minimum */
 	if (n->c.admin && (n->admin.last_mail == INT64_MIN || now - n->admin.last_mail >= (int64_t)n->c.interval_admin)) {
@@ -577,7 +712,7 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 				rows[k++] = n->acc[i].admin_f;
 			}
 		if (k) {
-			int r = mail(n, n->c.admin_email, "admin_notify.txt", default_admin, "root", 0, ids, rows, k,
+			int r = mail(n, n->c.admin_email, "admin_notify.txt", default_admin, "root", "X-Openlve-LVE", 0, ids, rows, k,
 				     n->admin.last_mail == INT64_MIN ? now - (int64_t)n->c.interval_admin : n->admin.last_mail,
 				     now);
 
@@ -597,10 +732,20 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 		int64_t keep = n->c.interval_user > n->c.interval_admin ? n->c.interval_user : n->c.interval_admin;
 
 		for (size_t i = 0; i < n->n; i++)
-			if (total(n->acc[i].user.f) || total(n->acc[i].admin_f) ||
+			if (total(n->acc[i].user.f) || total(n->acc[i].admin_f) || total(n->acc[i].res_f) ||
 			    (n->acc[i].user.last_mail != INT64_MIN && now - n->acc[i].user.last_mail < keep))
 				n->acc[k++] = n->acc[i];
 		n->n = k;
+		k = 0;
+		for (size_t j = 0; j < n->nres; j++) {
+			bool pending = false;
+
+			for (size_t i = 0; i < n->n && !pending; i++)
+				pending = n->acc[i].reseller == n->res[j].rid && total(n->acc[i].res_f);
+			if (pending || (n->res[j].last_mail != INT64_MIN && now - n->res[j].last_mail < keep))
+				n->res[k++] = n->res[j];
+		}
+		n->nres = k;
 	}
 	return first_err ? first_err : started;
 }

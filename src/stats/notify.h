@@ -8,10 +8,17 @@
  * NOTIFY_MIN_FAULTS_ADMIN / _USER (1), NOTIFY_INTERVAL_ADMIN / _USER (12h;
  * "30m", "2h", "1d" or seconds), NOTIFY_FROM_EMAIL, NOTIFY_FROM_SUBJECT,
  * REPORT_ADMIN_EMAIL (default root), NOTIFY_CHARSET_EMAIL (us-ascii);
- * NOTIFY_RESELLER and NOTIFY_INCLUDE_RESELLER_CUSTOMER are accepted (no
- * reseller mail yet). openlve's own keys: SENDMAIL (/usr/sbin/sendmail),
- * NOTIFY_USER_DOMAIN (customers get USER@DOMAIN; unset: local USER),
- * TEMPLATE_DIR (/etc/openlve/emails: admin_notify.txt, user_notify.txt).
+ * NOTIFY_RESELLER (N: Y sends each reseller a mail about the faults of
+ * its customers' LVEs), NOTIFY_INCLUDE_RESELLER_CUSTOMER (N: customer mails
+ * go only to the host's own customers, those without a reseller; Y: to
+ * resellers' customers too). A reseller mail follows the customers' rule
+ * (NOTIFY_MIN_FAULTS_USER, NOTIFY_INTERVAL_USER) and goes to the
+ * reseller's login (its id is a uid, lvectl(8)), like a customer's.
+ * Reseller membership: the limits store (limits_file, which lved takes from
+ * openlve.conf; empty: nobody has a reseller). openlve's own keys: SENDMAIL
+ * (/usr/sbin/sendmail), NOTIFY_USER_DOMAIN (customers and resellers get
+ * LOGIN@DOMAIN; unset: local LOGIN), TEMPLATE_DIR (/etc/openlve/emails:
+ * admin_notify.txt, user_notify.txt, reseller_notify.txt).
  *
  * Rule, per recipient (the admin; each customer): the first pass whose
  * counted faults reach the minimum after a quiet interval sends a mail at
@@ -34,12 +41,13 @@
 #include "stats.h"
 
 struct lve_notify_conf {
-	bool admin, customer;
+	bool admin, customer, reseller, include_reseller_customer;
 	bool cpu, io, iops, mem, ep, nproc;
 	uint32_t min_faults_admin, min_faults_user;
 	uint32_t interval_admin, interval_user; /* seconds */
 	char from[256], subject[256], admin_email[256], charset[32], user_domain[256];
 	char sendmail[256], template_dir[256];
+	char limits_file[256]; /* not a StatsNotifier key: set by the caller (lved: openlve.conf) */
 };
 /* Defaults, then StatsNotifier.cfg in cfgdir (NULL: /etc/sysconfig/lvestats.config; missing: defaults). */
 int lve_notify_conf_load(const char *cfgdir, struct lve_notify_conf *out, unsigned *errline);
@@ -55,5 +63,7 @@ struct lve_notify_status {
 	uint64_t sent;     /* sendmail exited 0 */
 	uint64_t failed;   /* sendmail could not start, failed or was killed */
 	uint32_t running;
+	uint64_t reseller_lookup_failed; /* the store could not be read / untrusted, or a reseller has no login */
+	int reseller_lookup_err;         /* -errno of the last such failure */
 };
 void lve_notifier_status(struct lve_notifier *n, struct lve_notify_status *out);

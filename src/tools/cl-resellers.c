@@ -31,10 +31,9 @@ static const char *store_path(void)
 uint32_t clr_reseller_of(uint32_t id)
 {
 	const char *path = store_path();
-	struct olve_limits d, e;
 	uint32_t rid = 0;
 
-	if (!path || olve_store_find(path, false, id, &d, &e, &rid) != 1)
+	if (!path || olve_store_reseller_of(path, id, &rid) != 1)
 		return 0;
 	return rid;
 }

@@ -6,11 +6,17 @@
  * arrive together, only the fault kinds StatsNotifier.cfg names count, the
  * minimum is honoured, templates are used, a failing sendmail is counted,
  * and every bad configuration line is refused with its line number.
+ * Resellers (NOTIFY_RESELLER, NOTIFY_INCLUDE_RESELLER_CUSTOMER) from a
+ * limits store written as lvectl writes it: one mail per reseller naming
+ * its faulting customers, none when off, none for customers without one,
+ * and a broken store or a reseller without a login is counted, not fatal.
  */
 #include <dirent.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <time.h>
 
+#include "limits-store.h"
 #include "notify.h"
 #include "tap.h"
 
@@ -242,10 +248,199 @@ TEST(bad_configuration_lines)
 		if (lve_notify_conf_parse(bad[i].text, &c, &line) != -EINVAL || line != bad[i].line)
 			TAP_FAIL("case %zu accepted or wrong line %u", i, line);
 	}
-	/* defaults and lve-stats 2 keys without effect here */
+	/* defaults, the reseller keys and lve-stats 2 keys without effect here */
 	ASSERT_OK(lve_notify_conf_parse("NOTIFY_RESELLER=Y\nNOTIFY_INCLUDE_RESELLER_CUSTOMER=N\nFUTURE_KEY=1\n", &c, NULL));
 	ASSERT(!c.admin && !c.customer && c.interval_admin == 43200 && c.min_faults_user == 1);
+	ASSERT(c.reseller && !c.include_reseller_customer && !c.limits_file[0]);
+	ASSERT_OK(lve_notify_conf_parse("", &c, NULL));
+	ASSERT(!c.reseller && !c.include_reseller_customer);
+	if (lve_notify_conf_parse("NOTIFY_RESELLER=sometimes\n", &c, NULL) != -EINVAL)
+		TAP_FAIL("NOTIFY_RESELLER=sometimes accepted");
 	ASSERT_STREQ(c.admin_email, "root");
+	return 0;
+}
+
+/*
+ * The limits store: reseller 65534 ("nobody" on Debian: a login to mail)
+ * with customers 4301 and 4302; reseller 4000000001 (no such user) with
+ * customer 4303; LVE 4400 has no reseller.
+ */
+#define RES_UID 65534u
+static int store(char *path, size_t size, char *nobody, size_t nsize)
+{
+	const struct olve_limits d = { .mask = OLVE_L_NPROC, .nproc = 100 };
+	const struct olve_store_entry v[] = {
+		{ .id = 4301, .limits = d, .reseller = RES_UID },
+		{ .id = 4302, .limits = d, .reseller = RES_UID },
+		{ .id = 4303, .limits = d, .reseller = 4000000001u },
+		{ .id = 4400, .limits = d },
+	};
+	const struct olve_store_entry res[] = { { .id = RES_UID, .limits = d }, { .id = 4000000001u, .limits = d } };
+	struct passwd *pw = getpwuid(RES_UID);
+
+	if (!pw)
+		return -ENOENT;
+	snprintf(nobody, nsize, "%s", pw->pw_name);
+	if (getpwuid(4000000001u))
+		return -EEXIST;
+	snprintf(path, size, "%s/limits", dir);
+	return olve_store_write_resellers(path, &d, v, ELEMENTSOF(v), res, ELEMENTSOF(res));
+}
+
+static int count_of(const char *buf, const char *needle)
+{
+	int k = 0;
+
+	for (const char *p = buf; (p = strstr(p, needle)); p++)
+		k++;
+	return k;
+}
+
+TEST(reseller_gets_one_mail_naming_its_faulting_customer)
+{
+	static char buf[1 << 16];
+	char path[220], nobody[64], to[100];
+	struct lve_notify_conf c;
+	struct lve_notifier *n = NULL;
+	struct lve_notify_status st;
+	struct lve_sample x[3];
+	int cnt;
+
+	ASSERT_OK(setup(0));
+	ASSERT_OK(store(path, sizeof(path), nobody, sizeof(nobody)));
+	snprintf(to, sizeof(to), "To: %s\n", nobody);
+	ASSERT_OK(conf(&c, "NOTIFY_RESELLER=Y\n"));
+	snprintf(c.limits_file, sizeof(c.limits_file), "%s", path);
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	x[0] = smp(4301, 1700000000, 3, 0, 0); /* the reseller's customer that faulted */
+	x[1] = smp(4302, 1700000000, 0, 0, 0); /* its other customer: quiet */
+	x[2] = smp(4400, 1700000000, 2, 0, 0); /* the host's own customer */
+	/* customer 4400, reseller, admin; 4301 is a reseller's customer (INCLUDE_RESELLER_CUSTOMER=N) */
+	ASSERT_EQ(lve_notifier_pass(n, x, 3), 3);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 3);
+	ASSERT_EQ(count_of(buf, to), 1);
+	ASSERT_EQ(count_of(buf, "X-Openlve-Reseller: 65534\n"), 1);
+	ASSERT(strstr(buf, "To: 4400\n") && !strstr(buf, "To: 4301\n") && !strstr(buf, "To: 4302\n"));
+	{
+		/* the reseller's mail names 4301 only */
+		const char *m = strstr(buf, "X-Openlve-Reseller:"), *end;
+
+		ASSERT(m);
+		end = strstr(m, "\nFrom: ");
+		ASSERT(strstr(m, "\n4301       4301                   3       0"));
+		ASSERT(!strstr(m, "\n4302 ") || (end && strstr(m, "\n4302 ") > end));
+		ASSERT(!strstr(m, "\n4400 ") || (end && strstr(m, "\n4400 ") > end));
+		ASSERT(strstr(m, "your customers"));
+	}
+	/* within NOTIFY_INTERVAL_USER: collected, then sent together */
+	x[0] = smp(4301, 1700000060, 1, 0, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 1), 0);
+	x[0] = smp(4302, 1700003600, 0, 4, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 1), 2); /* the reseller and the admin */
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 2);
+	ASSERT_EQ(count_of(buf, to), 1);
+	ASSERT(strstr(buf, "\n4301       4301                   1       0") &&
+	       strstr(buf, "\n4302       4302                   0       4"));
+	lve_notifier_status(n, &st);
+	ASSERT_EQ(st.reseller_lookup_failed, 0);
+	lve_notifier_free(n);
+
+	/* NOTIFY_RESELLER=N: no reseller mail; INCLUDE_RESELLER_CUSTOMER=Y: 4301 gets its own */
+	ASSERT_OK(conf(&c, "NOTIFY_RESELLER=N\nNOTIFY_INCLUDE_RESELLER_CUSTOMER=Y\n"));
+	snprintf(c.limits_file, sizeof(c.limits_file), "%s", path);
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	x[0] = smp(4301, 1700000000, 3, 0, 0);
+	x[1] = smp(4400, 1700000000, 2, 0, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 2), 3);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 3);
+	ASSERT_EQ(count_of(buf, to), 0);
+	ASSERT(!strstr(buf, "X-Openlve-Reseller"));
+	ASSERT(strstr(buf, "To: 4301\n") && strstr(buf, "To: 4400\n") && strstr(buf, "To: hostmaster\n"));
+	lve_notifier_free(n);
+
+	/* only a customer without reseller faulting: no reseller mail */
+	ASSERT_OK(conf(&c, "NOTIFY_RESELLER=Y\nNOTIFY_ADMIN=N\nNOTIFY_CUSTOMER=N\n"));
+	snprintf(c.limits_file, sizeof(c.limits_file), "%s", path);
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	x[0] = smp(4400, 1700000000, 9, 0, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 1), 0);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 0);
+	/* reseller mails alone work (NOTIFY_ADMIN=N, NOTIFY_CUSTOMER=N) */
+	x[0] = smp(4302, 1700000010, 1, 0, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 1), 1);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 1);
+	ASSERT(strstr(buf, to) && strstr(buf, "\n4302 "));
+	lve_notifier_free(n);
+	return 0;
+}
+
+TEST(bad_reseller_data_is_counted_not_fatal)
+{
+	static char buf[1 << 16];
+	char path[220], nobody[64], to[100];
+	struct lve_notify_conf c;
+	struct lve_notifier *n = NULL;
+	struct lve_notify_status st;
+	struct lve_sample x[2];
+	int cnt;
+
+	ASSERT_OK(setup(0));
+	ASSERT_OK(store(path, sizeof(path), nobody, sizeof(nobody)));
+	snprintf(to, sizeof(to), "To: %s\n", nobody);
+	ASSERT_OK(conf(&c, "NOTIFY_RESELLER=Y\n"));
+	snprintf(c.limits_file, sizeof(c.limits_file), "%s", path);
+	/* a reseller without a login: no address, counted; the admin still gets the mail */
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	x[0] = smp(4303, 1700000000, 5, 0, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 1), 1);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 1);
+	ASSERT(strstr(buf, "To: hostmaster\n") && !strstr(buf, "X-Openlve-Reseller"));
+	lve_notifier_status(n, &st);
+	ASSERT_EQ(st.reseller_lookup_failed, 1);
+	ASSERT_EQ(st.reseller_lookup_err, -ENOENT);
+	lve_notifier_free(n);
+
+	/* a malformed store: lookups fail and are counted; mails as if nobody had a reseller */
+	ASSERT_OK(write_file(path, "OLVELIM garbage, not a limits store\n", 0644));
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	x[0] = smp(4301, 1700000000, 3, 0, 0);
+	x[1] = smp(4400, 1700000000, 2, 0, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 2), 3); /* 4301 and 4400 as customers, the admin */
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 3);
+	ASSERT(!strstr(buf, "X-Openlve-Reseller") && strstr(buf, "To: 4301\n"));
+	lve_notifier_status(n, &st);
+	ASSERT_EQ(st.reseller_lookup_failed, 2);
+	ASSERT_EQ(st.reseller_lookup_err, -EBADMSG);
+	lve_notifier_free(n);
+
+	/* a store others may write is not read (pathsafe.h): counted, no reseller mail */
+	ASSERT_OK(store(path, sizeof(path), nobody, sizeof(nobody)));
+	ASSERT(chmod(path, 0666) == 0);
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	x[0] = smp(4301, 1700000000, 3, 0, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 1), 2);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(count_of(buf, to), 0);
+	lve_notifier_status(n, &st);
+	ASSERT_EQ(st.reseller_lookup_failed, 1);
+	ASSERT_EQ(st.reseller_lookup_err, -EPERM);
+	lve_notifier_free(n);
+
+	/* no store at all: nobody has a reseller, nothing counted */
+	ASSERT(unlink(path) == 0);
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	ASSERT_EQ(lve_notifier_pass(n, x, 1), 2);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	lve_notifier_status(n, &st);
+	ASSERT_EQ(st.reseller_lookup_failed, 0);
+	lve_notifier_free(n);
 	return 0;
 }
 
