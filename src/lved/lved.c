@@ -498,7 +498,7 @@ static int do_pass(struct lved *d, bool force_info)
 		lve_notifier_status(d->notify, &ns);
 		if (ns.reseller_lookup_failed > d->notify_lookup_failed) {
 			log_rl(RL_SNAP, "fault notifications: cannot find the reseller of a faulting LVE in %s (%s): "
-					"no reseller mail for it; check ve.cfg's <reseller> entries and run lvectl apply all",
+					"no reseller mail for it; check it with lvectl list-reseller",
 			       d->h->conf.limits_file ? d->h->conf.limits_file : "the limits store",
 			       strerror(-ns.reseller_lookup_err));
 			d->notify_lookup_failed = ns.reseller_lookup_failed;

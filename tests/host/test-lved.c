@@ -29,6 +29,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -1067,20 +1068,35 @@ TAP_MAIN()
  * [issue 11] The real daemon with its usage page, snapshots and
  * notifications on: a throttled burner in LVE 1001 (CPU faults every pass)
  * gets snapshots naming it and one admin mail through a sendmail stand-in;
- * the page answers a link lvectl minted and refuses a forged one.
+ * a second burner in LVE 1004, a customer of reseller 65534 ("nobody") made
+ * with lvectl, gives that reseller one mail naming 1004 only
+ * (NOTIFY_RESELLER=Y); the page answers a link lvectl minted and refuses a
+ * forged one.
  */
 TEST(daemon_usage_page_snapshots_and_mail)
 {
 	char npath[600], sock[600], extra[3000], plug[600], snaps[600], mail[600], secret[600];
-	char path[900], req[1200], *t;
-	static char resp[1 << 16];
+	char path[900], req[1200], *t, nobody[64], to[100];
+	static char resp[1 << 16], msgs[1 << 16];
 	static struct tool_run run;
+	struct passwd *pw;
 	long end;
-	int nfd, mails = 0;
+	int nfd, mails = 0, to_reseller = 0;
 	pid_t pid;
 
 	SETUP();
 	ASSERT(cgtest_fork_in("lveroot/lve1001", burn, NULL) > 0);
+	/* a reseller with a login and a throttled customer of it, as an admin makes them */
+	pw = getpwuid(65534);
+	ASSERT(pw);
+	snprintf(nobody, sizeof(nobody), "%s", pw->pw_name);
+	snprintf(to, sizeof(to), "To: %s\n", nobody);
+	ASSERT_OK(tool_run(&run, "lvectl", (const char *const[]){ "set-reseller", "65534", "--speed=50%", NULL }));
+	ASSERT_EQ(run.code, 0);
+	ASSERT_OK(tool_run(&run, "lvectl",
+			   (const char *const[]){ "set", "1004", "--reseller=65534", "--speed=5%", NULL }));
+	ASSERT_EQ(run.code, 0);
+	ASSERT(cgtest_fork_in("lveroot/lvp65534/lve1004", burn, NULL) > 0);
 	nfd = notify_open(npath, sizeof(npath));
 	ASSERT(nfd >= 0);
 	snprintf(sock, sizeof(sock), "%s/web.sock", lte_dir);
@@ -1093,7 +1109,10 @@ TEST(daemon_usage_page_snapshots_and_mail)
 	ASSERT_OK(write_text(path, "#!/bin/sh\ncat > %s/msg.$$\n", mail));
 	ASSERT(chmod(path, 0755) == 0);
 	snprintf(path, sizeof(path), "%s/StatsNotifier.cfg", plug);
-	ASSERT_OK(write_text(path, "NOTIFY_ADMIN=Y\nNOTIFY_CPU=Y\nNOTIFY_INTERVAL_ADMIN=1h\nSENDMAIL=%s/sendmail\n", plug));
+	ASSERT_OK(write_text(path,
+			     "NOTIFY_ADMIN=Y\nNOTIFY_RESELLER=Y\nNOTIFY_CPU=Y\nNOTIFY_INTERVAL_ADMIN=1h\n"
+			     "NOTIFY_INTERVAL_USER=1h\nSENDMAIL=%s/sendmail\n",
+			     plug));
 	snprintf(path, sizeof(path), "%s/SnapshotSaver.cfg", plug);
 	ASSERT_OK(write_text(path, "snapshots_per_minute = 10\nmax_snapshots_per_incident = 3\n"));
 	snprintf(extra, sizeof(extra),
@@ -1104,21 +1123,34 @@ TEST(daemon_usage_page_snapshots_and_mail)
 	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
 	ASSERT(pid > 0);
 	ASSERT(notify_wait(nfd, "READY=1", 20000));
-	/* the burner is throttled at 10% of all cores: snapshots and one mail follow */
+	/* the burners are throttled: snapshots, the admin's mail and the reseller's follow */
 	for (end = now_ms() + 30000; now_ms() < end; sleep_ms(300)) {
 		DIR *d = opendir(mail);
 		struct dirent *de;
 
-		mails = 0;
-		while (d && (de = readdir(d)))
-			mails += !strncmp(de->d_name, "msg.", 4);
+		mails = to_reseller = 0;
+		msgs[0] = 0;
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, "msg.", 4))
+				continue;
+			mails++;
+			snprintf(path, sizeof(path), "%s/%s", mail, de->d_name);
+			if (read_all(path, resp, sizeof(resp)) >= 0 && strstr(resp, to)) {
+				to_reseller++;
+				snprintf(msgs, sizeof(msgs), "%s", resp);
+			}
+		}
 		if (d)
 			closedir(d);
 		snprintf(path, sizeof(path), "%s/1001", snaps);
-		if (mails && access(path, F_OK) == 0)
+		if (mails >= 2 && to_reseller && access(path, F_OK) == 0)
 			break;
 	}
-	ASSERT_EQ(mails, 1);
+	/* one mail each: the admin (both LVEs) and the reseller (its customer only) */
+	ASSERT_EQ(mails, 2);
+	ASSERT_EQ(to_reseller, 1);
+	ASSERT(strstr(msgs, "X-Openlve-Reseller: 65534\n"));
+	ASSERT(strstr(msgs, "\n1004 ") && !strstr(msgs, "\n1001 "));
 	ASSERT_OK(tool_run(&run, "lve-read-snapshot",
 			   (const char *const[]){ "--dir", snaps, "-i", "1001", "-p", "1h", NULL }));
 	ASSERT_EQ(run.code, 0);
