@@ -168,6 +168,7 @@ burn_check 1001 "su -" su - cust1 -c "$BURN"
 
 # lved: /var/lve/info (active LVEs) and the history
 su - cust1 -c 'timeout 30 sh -c "while :; do :; done"' >/dev/null 2>&1 &
+burner=$!
 for _ in $(seq 60); do grep -q '^1001,' /var/lve/info 2>/dev/null && break; sleep 1; done
 if grep -q '^1001,' /var/lve/info 2>/dev/null; then ok "$MODE: lved writes LVE 1001 to /var/lve/info"
 else
@@ -181,6 +182,11 @@ sleep 3
 out=$(lveinfo --period 1h --id 1001 2>&1)
 if [ $? = 0 ] && echo "$out" | grep -q 1001; then ok "$MODE: lveinfo answers for LVE 1001"
 else nok "$MODE: lveinfo answers for LVE 1001"; diag "$out"; fi
+# the burner's login session holds one of LVE 1001's EP slots: end it before
+# the EP checks below (otherwise they race with its 30 s timeout)
+pkill -KILL -u cust1 >/dev/null 2>&1
+wait $burner 2>/dev/null
+for _ in $(seq 40); do [ -z "$(cat "$(cgdir 1001 pids)/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.25; done
 
 # Apache with mod_openlve: requests of LVE 1001 past its EP limit get 508
 http_status() { # path -> status line of a GET to 127.0.0.1:80
