@@ -891,6 +891,7 @@ TEST(faults_counted)
 	int nfd, rc;
 	long end;
 	pid_t pid, holder;
+	bool seen_ep = false, seen_nproc = false;
 
 	SETUP();
 	ASSERT_OK(olve_open(&h, 0));
@@ -912,19 +913,25 @@ TEST(faults_counted)
 	/* forks over NPROC 3 are refused by pids.max */
 	rc = cgtest_run_in("lveroot/lve1003", fork_until_refused, NULL);
 	ASSERT(rc >= 1 && rc < 256);
-	/* the next info files show them: EP 1 of 1, EP faults, NPROC faults */
+	/* the next info files show them: EP 1 of 1, EP faults, NPROC faults (each
+	 * file holds one period's faults: on a slow machine (TCG) the EP and the
+	 * NPROC faults may land in different periods, so each is looked for) */
 	for (end = now_ms() + 20000; now_ms() < end; sleep_ms(200)) {
 		int n = info_load(rows, MAXROWS);
 
 		x = n > 0 ? row_of(rows, n, 1003) : NULL;
-		if (x && x[8] >= 1 && x[14] >= 1)
+		if (x) {
+			seen_ep |= x[8] >= 1;
+			seen_nproc |= x[14] >= 1;
+			ASSERT_EQ(x[2], 1);  /* EP limit */
+			ASSERT_EQ(x[12], 3); /* NPROC limit */
+		}
+		if (seen_ep && seen_nproc)
 			break;
 	}
 	ASSERT(x);
-	ASSERT_EQ(x[2], 1);      /* EP limit */
-	ASSERT_EQ(x[12], 3);     /* NPROC limit */
-	ASSERT(x[8] >= 1);       /* EP faults */
-	ASSERT(x[14] >= 1);      /* NPROC faults */
+	ASSERT(seen_ep);    /* EP faults */
+	ASSERT(seen_nproc); /* NPROC faults */
 	/* EP in use while the holder stays: 1 */
 	for (end = now_ms() + 10000; now_ms() < end; sleep_ms(200)) {
 		int n = info_load(rows, MAXROWS);
