@@ -711,11 +711,6 @@ static int burn_share_ok(uint32_t id, const char *path, const char *what)
 
 static int cgi_cpu(void)
 {
-	struct olve_usage u0, u1;
-	long long t0, t1;
-	double share, base;
-	pid_t spin;
-
 	ASSERT_OK(web_prepare("prefork", NULL, NULL));
 	ASSERT_OK(lve_set(LVE_CGI, 5, 2500, 0));
 	ASSERT_OK(apache_start());
@@ -738,10 +733,7 @@ static int fpm_stack(void)
 {
 	uid_t uid = users[0].uid;
 	int ok, full, other;
-	struct olve_usage u0, u1;
-	long long t0, t1;
-	double share, base;
-	pid_t spin;
+	struct olve_usage u1;
 
 	ASSERT_OK(web_prepare("event", users[0].name, NULL));
 	ASSERT_OK(lve_set(uid, 3, 2500, 30));
@@ -810,10 +802,6 @@ TEST(event_proxy_fcgi_php_fpm_pool_placed)
 static int mod_php_stack(void)
 {
 	int ok, full, other;
-	struct olve_usage u0, u1;
-	long long t0, t1;
-	double share, base;
-	pid_t spin;
 
 	ASSERT_OK(web_prepare("prefork", NULL,
 			      "LoadModule php_module " MODDIR "/libphp8.2.so\n"
@@ -859,10 +847,6 @@ static int nginx_stack(void)
 	uid_t uid = users[0].uid;
 	char conf[4096];
 	int ok, full, other;
-	struct olve_usage u0, u1;
-	long long t0, t1;
-	double share, base;
-	pid_t spin;
 
 	ASSERT_OK(web_prepare("event", NULL, NULL));
 	snprintf(conf, sizeof(conf),
@@ -933,10 +917,6 @@ static int cgid_script_inside(void)
 	static const char forged[] = " SetEnv " "OPENLVE_CGID_TICKET" " 0:00000000deadbeef\n";
 	static char body[16384], logbuf[1 << 16];
 	char extra[2048], logp[512], path[64], kids[4096];
-	struct olve_usage u0, u1;
-	long long t0, t1;
-	double share, base;
-	pid_t spin;
 	char *env;
 
 	snprintf(extra, sizeof(extra),
