@@ -57,7 +57,8 @@ WANT_MODULES = ('virtio_pci', 'virtio_blk')
 PASS_ENV = ('OPENLVE_BUILD_ROOT', 'OPENLVE_SOURCE_ROOT', 'ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS',
             'OPENLVE_REQUIRE_VM', 'CI')
 QEMU = 'qemu-system-x86_64'
-MEM_MB = 512
+# OPENLVE_VM_MEM_MB: more RAM for benchmarks (bench-apply's 10,000 LVEs need ~2 GiB).
+MEM_MB = int(os.environ.get('OPENLVE_VM_MEM_MB', '512'))
 SMP = 2
 SCRATCH_MB = 128
 # /dev/vdb: swap, so that "PMEM caps RAM + swap" is measured (a process at
