@@ -68,7 +68,7 @@ static int load_list(const char *path, const char *what, const char *fix, struct
 
 static int load_config(const struct ctx *c, struct olve_binaries *b, char **text)
 {
-	int r = load_list(c->conf.binaries_file, "the binaries file", "fix that line", b, text);
+	int r = load_list(c->conf.binaries_file, "the binaries file", "fix the file", b, text);
 
 	if (r == 0 && b->dup_line)
 		fprintf(stderr, "%s: warning: %s line %u repeats line %u; the repetition is ignored\n",

@@ -667,7 +667,4 @@ BIN_TEST(placed_refuses_a_bad_loaded_list_keeps_the_old)
 	return 0;
 }
 
-int main(int argc, char **argv)
-{
-	return tap_main(argc, argv);
-}
+TAP_MAIN()
