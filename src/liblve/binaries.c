@@ -25,12 +25,12 @@ int olve_binary_path_check(const char *path, const char **why)
 	size_t len;
 
 	if (!path || path[0] != '/') {
-		*why = "not an absolute path (it must start with /)";
+		*why = "is not an absolute path (it must start with /)";
 		return -EINVAL;
 	}
 	len = strlen(path);
 	if (len >= PATH_MAX) {
-		*why = "longer than 4095 bytes";
+		*why = "is longer than 4095 bytes";
 		return -EINVAL;
 	}
 	for (p = path; *p; p++)
@@ -161,6 +161,9 @@ int olve_binaries_parse(const char *text, size_t len, struct olve_binaries *out,
 			e->line = lineno;
 			snprintf(e->msg, sizeof(e->msg), "\"%.80s%s\" %s", path,
 			         strlen(path) > 80 ? "..." : "", why);
+			for (char *m = e->msg; *m; m++) /* one printable error line */
+				if ((unsigned char)*m < 0x20 || *m == 0x7f)
+					*m = '?';
 			r = -EINVAL;
 			break;
 		}

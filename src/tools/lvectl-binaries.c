@@ -111,10 +111,26 @@ static int store_loaded(const struct ctx *c, const struct olve_binaries *b, bool
 static int lock_binaries(const struct ctx *c, int *fd)
 {
 	*fd = vecfg_lock(c->conf.binaries_file, true, true);
+	if (*fd == -EPERM && geteuid() == 0)
+		return fail(EXIT_RUNTIME,
+		            "refusing the binaries file %s: it or a directory above it is not root's or "
+		            "is writable by others (fix the owner and mode)",
+		            c->conf.binaries_file);
 	if (*fd < 0)
 		return fail(EXIT_RUNTIME, "cannot lock the binaries file %s: %s%s",
 		            c->conf.binaries_file, strerror(-*fd), hint(*fd));
 	return 0;
+}
+
+/* s for an error line: control characters as '?', cut at 200 bytes. */
+static const char *printable(const char *s, char *buf, size_t size)
+{
+	size_t i = 0;
+
+	for (; s[i] && i + 4 < size && i < 200; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	snprintf(buf + i, size - i, "%s", s[i] ? "..." : "");
+	return buf;
 }
 
 /* The path arguments of set-binary / del-binary: at least one, each canonical. */
@@ -125,9 +141,11 @@ static int check_args(const char *cmd, int argc, char **argv)
 		            "/usr/bin/php)", cmd, cmd);
 	for (int i = 0; i < argc; i++) {
 		const char *why;
+		char buf[256];
 
 		if (olve_binary_path_check(argv[i], &why) < 0)
-			return fail(EXIT_USAGE, "%s: \"%s\" %s", cmd, argv[i], why);
+			return fail(EXIT_USAGE, "%s: \"%s\" %s", cmd, printable(argv[i], buf, sizeof(buf)),
+			            why);
 	}
 	return 0;
 }
