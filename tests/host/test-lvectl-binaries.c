@@ -617,6 +617,41 @@ BIN_TEST(list_changes_reach_the_running_daemon)
 	return 0;
 }
 
+/*
+ * The listed path may be a symbolic link (/usr/bin/php -> alternatives ->
+ * php8.2: /proc/PID/exe shows the target) and the program may be run by
+ * another name of the same file (a hard link): both count.
+ */
+BIN_TEST(symlinked_and_hard_linked_binaries_count)
+{
+	const char *const opts[] = { "--binaries-only", NULL };
+	char target[160], alias[160], hard[160];
+	pid_t a, b, c;
+
+	snprintf(target, sizeof(target), "%s/target-sleep", bin_dir);
+	snprintf(alias, sizeof(alias), "%s/alias", bin_dir);
+	snprintf(hard, sizeof(hard), "%s/hard-sleep", bin_dir);
+	ASSERT_OK(copy_file("/bin/sleep", target, 0755));
+	ASSERT_EQ(symlink(target, alias), 0);
+	ASSERT_EQ(link(listed, hard), 0);
+	ASSERT_OK(LVECTL(&R, "set-binary", alias, listed));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_OK(placed_start_v(opts));
+	a = run_as(users[0].uid, plain); /* the barrier's "no" */
+	ASSERT(a > 0);
+	b = run_as(users[0].uid, target); /* what the listed symlink points to */
+	ASSERT(b > 0);
+	ASSERT_EQ(wait_inside(b, users[0].uid), 1);
+	c = run_as(users[1].uid, hard); /* the listed file by another name */
+	ASSERT(c > 0);
+	ASSERT_EQ(wait_inside(c, users[1].uid), 1);
+	ASSERT_EQ(lte_pid_inside(a, 0), 0);
+	stop(a);
+	stop(b);
+	stop(c);
+	return 0;
+}
+
 BIN_TEST(placed_refuses_a_bad_loaded_list_keeps_the_old)
 {
 	const char *const opts[] = { "--binaries-only", NULL };
