@@ -29,7 +29,8 @@
  *   - the effective uid is 0 (root), below --min-uid (default 1000) or
  *     above --max-uid: never moved; a set-uid-root program a customer runs keeps euid 0;
  *   - the user is listed with --exclude-user, or is a member (primary or
- *     supplementary) of a group listed with --exclude-group: never moved;
+ *     supplementary) of a group listed with --exclude-group (or
+ *     --binaries-only is given): moved only for a listed binary (below);
  *   - the process is already inside an LVE in every hierarchy (any id: a
  *     web-server module, pam_lve or lve_wrapper put it there and decided):
  *     left alone; inside in some hierarchies only (forked while its parent
@@ -529,8 +530,9 @@ static void usage(FILE *f)
 	      "Put every process of a user into the user's LVE (LVE id = uid).\n\n"
 	      "  -m, --min-uid UID           smallest uid placed (default 1000)\n"
 	      "  -M, --max-uid UID           largest uid placed (default: no limit)\n"
-	      "  -u, --exclude-user LIST     users never placed (comma-separated; repeatable)\n"
-	      "  -g, --exclude-group LIST    members of these groups are never placed\n"
+	      "  -u, --exclude-user LIST     users not placed, except for listed binaries\n"
+	      "                              (comma-separated; repeatable)\n"
+	      "  -g, --exclude-group LIST    the same for the members of these groups\n"
 	      "  -r, --rescan-interval SEC   full /proc rescan period, 0 = only at start,\n"
 	      "                              on lost events and SIGHUP (default 60)\n"
 	      "  -b, --binaries-only         move only processes of the binaries listed with\n"
