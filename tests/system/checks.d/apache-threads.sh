@@ -93,7 +93,11 @@ else
 	wait_cgi || diag "the CGI did not start"
 	in=$(threads_in_lve)
 	if [ -n "$in" ]; then ok "$MODE: the request thread is in LVE 1001"
-	else nok "$MODE: the request thread is in LVE 1001"; fi
+	else
+		nok "$MODE: the request thread is in LVE 1001"
+		for p in $(pgrep -x apache2); do diag "apache2 $p: $(grep -h ':cpu' /proc/$p/task/*/cgroup 2>/dev/null | sort | uniq -c | tr '\n' ' ')"; done
+		diag "CGI: $(pgrep -af "$CGI" | head -2 | tr '\n' ' ')"
+	fi
 	bad=0
 	for t in $in; do
 		pid=$(awk '/^Tgid:/ {print $2}' /proc/$t/status 2>/dev/null)
