@@ -31,8 +31,9 @@
  *              once per backend over the same LVEs, one after the other; a
  *              database backend without --pg/--mysql gets a throwaway server
  *              on 127.0.0.1 started by the bench itself
- *              (scripts/pg-test-server.sh, scripts/mariadb-test-server.sh in
- *              OPENLVE_SOURCE_ROOT, else next to the build dir; fsync off,
+ *              (tests/lib/dbserver.h: scripts/pg-test-server.sh,
+ *              scripts/mariadb-test-server.sh in OPENLVE_SOURCE_ROOT, else
+ *              next to the build dir; fsync off,
  *              data in a /tmp dir removed at the end; its CPU is not lved's
  *              and is not counted). Measured, not extrapolated: lved's own CPU time
  *              (utime + stime of its /proc/PID/stat: other load on the host
@@ -58,7 +59,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -82,123 +82,30 @@
 #include "stats.h"
 
 #include "bench-common.h"
+#include "dbserver.h"
 
 #define MAX_COUNTS 8
 
 static pid_t lved_pid;
 
-/* [i12] Throwaway database servers for --backends (scripts/pg-test-server.sh, mariadb-test-server.sh). */
-struct dbsrv {
-	const char *type;   /* lvestats2 db_type */
-	const char *script; /* in <source>/scripts */
-	char dir[64];       /* its data dir, "" when not started */
-	char cs[512];       /* connect_string */
-};
-static struct dbsrv dbsrv[2] = { { "postgresql", "pg-test-server.sh", "", "" },
-				 { "mysql", "mariadb-test-server.sh", "", "" } };
+/* [i12] Throwaway database servers for --backends (tests/lib/dbserver.h, shared with the DB tests). */
+static struct olt_dbserver dbsrv[2]; /* PostgreSQL, MariaDB; dir "" when not started */
 
-static void script_path(const char *name, char *out, size_t size)
+static int dbsrv_start(struct olt_dbserver *d, enum olt_db_kind kind)
 {
-	const char *src = getenv("OPENLVE_SOURCE_ROOT");
-	char self[PATH_MAX - 64] = "";
-	ssize_t n;
+	int r = olt_dbserver_start(d, kind, "olbench-db");
 
-	if (src) {
-		snprintf(out, size, "%s/scripts/%s", src, name);
-		return;
+	if (r != 0) {
+		fprintf(stderr, "bench-collect: %s\n", d->why);
+		return r == 77 ? -ENOPKG : r < 0 ? r : -EIO;
 	}
-	/* <source>/<build>/bench/bench-collect -> <source>/scripts */
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = 0;
-		for (int i = 0; i < 3; i++) {
-			char *slash = strrchr(self, '/');
-
-			if (slash)
-				*slash = 0;
-		}
-	}
-	snprintf(out, size, "%s/scripts/%s", *self ? self : ".", name);
-}
-
-/* sh <script> <cmd> <dir>; its first stdout line into out. Exit code, or -errno. */
-static int dbsrv_run(const struct dbsrv *d, const char *cmd, char *out, size_t size)
-{
-	char path[PATH_MAX];
-	int pfd[2], st;
-	size_t n = 0;
-	pid_t pid;
-
-	script_path(d->script, path, sizeof(path));
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		execl("/bin/sh", "sh", path, cmd, d->dir, (char *)NULL);
-		_exit(126);
-	}
-	close(pfd[1]);
-	for (;;) {
-		char buf[256];
-		ssize_t k = read(pfd[0], buf, sizeof(buf));
-
-		if (k <= 0)
-			break;
-		if (out && n + 1 < size) {
-			size_t c = (size_t)k < size - 1 - n ? (size_t)k : size - 1 - n;
-
-			memcpy(out + n, buf, c);
-			n += c;
-		}
-	}
-	close(pfd[0]);
-	if (out && size) {
-		out[n] = 0;
-		out[strcspn(out, "\n")] = 0;
-	}
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static int dbsrv_start(struct dbsrv *d)
-{
-	int r;
-
-	snprintf(d->dir, sizeof(d->dir), "/tmp/olbench-db-XXXXXX");
-	if (!mkdtemp(d->dir)) {
-		d->dir[0] = 0;
-		return -errno;
-	}
-	r = dbsrv_run(d, "start", d->cs, sizeof(d->cs));
-	if (r != 0 || !strchr(d->cs, '@')) {
-		fprintf(stderr, "bench-collect: %s: start failed (exit %d); see %s\n", d->script, r, d->dir);
-		return r == 77 ? -ENOPKG : -EIO;
-	}
-	return 0;
-}
-
-static int rm_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	(void)remove(path);
 	return 0;
 }
 
 static void dbsrv_stop_all(void)
 {
-	for (size_t i = 0; i < ELEMENTSOF(dbsrv); i++) {
-		if (!dbsrv[i].dir[0])
-			continue;
-		(void)dbsrv_run(&dbsrv[i], "stop", NULL, 0);
-		(void)nftw(dbsrv[i].dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-		dbsrv[i].dir[0] = 0;
-	}
+	for (size_t i = 0; i < ELEMENTSOF(dbsrv); i++)
+		olt_dbserver_destroy(&dbsrv[i]);
 }
 
 static void cleanup(void)
@@ -1030,13 +937,13 @@ int main(int argc, char **argv)
 		if (use_sqlite)
 			r = run_daemon_long(daemon_count, (int)seconds, "sqlite", NULL);
 		if (r >= 0 && use_pg && !bench_stop) {
-			if (!pg && (r = dbsrv_start(&dbsrv[0])) >= 0)
+			if (!pg && (r = dbsrv_start(&dbsrv[0], OLT_DB_POSTGRESQL)) >= 0)
 				pg = dbsrv[0].cs;
 			if (r >= 0)
 				r = run_daemon_long(daemon_count, (int)seconds, "postgresql", pg);
 		}
 		if (r >= 0 && use_my && !bench_stop) {
-			if (!my && (r = dbsrv_start(&dbsrv[1])) >= 0)
+			if (!my && (r = dbsrv_start(&dbsrv[1], OLT_DB_MARIADB)) >= 0)
 				my = dbsrv[1].cs;
 			if (r >= 0)
 				r = run_daemon_long(daemon_count, (int)seconds, "mysql", my);

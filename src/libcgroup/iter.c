@@ -178,8 +178,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Record the pre and post visits of dirfd (rel) and its subdirectories, sorted by name. */
-static int walk_scan(struct walk *w, int dirfd, const char *rel, int depth, int maxdepth)
+/* Record the pre and post visits of parent_fd (rel) and its subdirectories, sorted by name. */
+static int walk_scan(struct walk *w, int parent_fd, const char *rel, int depth, int maxdepth)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	char **names = NULL;
@@ -191,14 +191,10 @@ static int walk_scan(struct walk *w, int dirfd, const char *rel, int depth, int 
 		return r;
 	if (depth >= WALK_MAX_DEPTH || (maxdepth > 0 && depth >= maxdepth))
 		return walk_push(w, rel, depth, true);
-	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		safe_close(dfd);
-		return -errno;
-	}
+	r = ol_opendir_at(parent_fd, ".", &d);
+	if (r < 0)
+		return r;
+	dfd = dirfd(d);
 	while ((errno = 0, de = readdir(d))) {
 		struct stat st;
 

@@ -657,10 +657,11 @@ static int group_apply_owner(const struct cgroup *cgrp, int gfd, enum cg_version
 			r = k;
 	}
 
-	d = fdopendir(dfd);
-	if (!d) {
-		safe_close(dfd);
-		return r ? r : -errno;
+	{
+		int k = ol_fdopendir(dfd, &d);
+
+		if (k < 0)
+			return r ? r : k;
 	}
 	while ((errno = 0, de = readdir(d))) {
 		bool task;
@@ -1554,21 +1555,16 @@ static int group_busy(int gfd, enum cg_version_t v)
 	_cleanup_free_ char *list = NULL;
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int r, dfd;
+	int r;
 
 	r = read_file_at(gfd, task_file(v), &list, NULL);
 	if (r < 0)
 		return r;
 	if (list[strspn(list, " \n")])
 		return 1;
-	dfd = openat(gfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		safe_close(dfd);
-		return -errno;
-	}
+	r = ol_opendir_at(gfd, ".", &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d)))
 		if (de->d_type == DT_DIR && !streq(de->d_name, ".") && !streq(de->d_name, ".."))
 			return 1;
@@ -1592,16 +1588,11 @@ static int list_subdirs(int dirfd, struct name_list *l)
 {
 	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
-	int dfd;
+	int r;
 
-	dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		safe_close(dfd);
-		return -errno;
-	}
+	r = ol_opendir_at(dirfd, ".", &d);
+	if (r < 0)
+		return r;
 	while ((errno = 0, de = readdir(d))) {
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;
@@ -1609,7 +1600,7 @@ static int list_subdirs(int dirfd, struct name_list *l)
 			struct stat st;
 
 			if (de->d_type != DT_UNKNOWN ||
-			    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+			    fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
 			    !S_ISDIR(st.st_mode))
 				continue;
 		}
@@ -1908,14 +1899,10 @@ static int chmod_tree(int gfd, mode_t dir_mode, int dirm_change, mode_t file_mod
 		return -ELOOP;
 	if (dirm_change && fchmod(gfd, dir_mode) < 0)
 		r = -errno;
-	dfd = openat(gfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = ol_opendir_at(gfd, ".", &d);
 	if (dfd < 0)
-		return r ? r : -errno;
-	d = fdopendir(dfd);
-	if (!d) {
-		safe_close(dfd);
-		return r ? r : -errno;
-	}
+		return r ? r : dfd;
+	dfd = dirfd(d);
 	while ((de = readdir(d))) {
 		struct stat st;
 		int k = 0;

@@ -511,18 +511,13 @@ int olve_disks_scan(int sysblockfd, struct olve_dev **devs)
 	_cleanup_free_ struct olve_dev *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	int fd;
+	int r;
 
 	if (!devs)
 		return -EINVAL;
-	fd = openat(sysblockfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
+	r = ol_opendir_at(sysblockfd, ".", &d);
+	if (r < 0)
+		return r;
 	while ((errno = 0, de = readdir(d))) {
 		char path[NAME_MAX + 16], buf[64];
 		uint32_t maj, min;
@@ -610,12 +605,9 @@ static int v1_quota_fit(int dirfd, const struct olve_setting *s)
 
 	if (want > 0) {
 		_cleanup_closedir_ DIR *d = NULL;
-		int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		struct dirent *de;
 
-		d = fd >= 0 ? fdopendir(fd) : NULL;
-		if (!d && fd >= 0)
-			close(fd);
+		(void)ol_opendir_at(dirfd, ".", &d);
 		while (d && (de = readdir(d))) {
 			int cfd;
 			long long q;

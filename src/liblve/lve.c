@@ -1039,16 +1039,11 @@ int olve_reseller_groups(struct olve *h, uint32_t **ids)
 	_cleanup_free_ uint32_t *v = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	int fd;
+	int r;
 
-	fd = openat(h->hier[0].rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
+	r = ol_opendir_at(h->hier[0].rootfd, ".", &d);
+	if (r < 0)
+		return r;
 	while ((errno = 0, de = readdir(d))) {
 		uint32_t rid;
 
@@ -1242,19 +1237,17 @@ static bool entry_is_dir(DIR *d, const struct dirent *de)
 /* Append the lve<ID> groups of directory fd (taken); with `resellers` also those inside lvp<R>. */
 static int list_dir(int fd, bool resellers, uint32_t **v, size_t *n, size_t *cap)
 {
-	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	_cleanup_closedir_ DIR *d = NULL;
 	struct dirent *de;
+	int r = ol_fdopendir(fd, &d);
 
-	if (!d) {
-		safe_close(fd);
-		return -errno;
-	}
+	if (r < 0)
+		return r;
 	while ((errno = 0, de = readdir(d))) {
 		uint32_t id;
 
 		if (resellers && olve_lvp_parse_dirname(de->d_name, &id) == 0 && entry_is_dir(d, de)) {
 			int sub = ol_open_dir_beneath(dirfd(d), de->d_name, 0, 0);
-			int r;
 
 			if (sub == -ENOENT)
 				continue;

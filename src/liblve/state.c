@@ -74,20 +74,13 @@ static int file_openers(int fd, pid_t *out, int n)
 		_cleanup_closedir_ DIR *fds = NULL;
 		struct dirent *fe;
 		char path[64];
-		int pfd;
 		long pid = strtol(de->d_name, NULL, 10);
 
 		if (pid <= 0 || pid == getpid())
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
-		pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (pfd < 0)
+		if (ol_opendir_at(AT_FDCWD, path, &fds) < 0)
 			continue;
-		fds = fdopendir(pfd);
-		if (!fds) {
-			close(pfd);
-			continue;
-		}
 		while ((fe = readdir(fds))) {
 			struct stat sb;
 

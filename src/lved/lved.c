@@ -490,6 +490,16 @@ static int do_pass(struct lved *d, bool force_info)
 			d->next_snap_retention = mono_usec() + RETENTION_USEC;
 		}
 	}
+	if (d->notify) {
+		/* the resellers' own caps (lvp<R>): their faults go into the same pass's mails */
+		_cleanup_free_ struct lve_sample *rs = NULL;
+		int nr = lve_collector_reseller_pass(d->col, now, &rs);
+
+		if (nr < 0)
+			log_rl(RL_PASS, "cannot sample the reseller groups: %s", strerror(-nr));
+		else if ((r = lve_notifier_reseller_faults(d->notify, rs, (size_t)nr)) < 0)
+			log_rl(RL_SNAP, "cannot count the resellers' faults: %s", strerror(-r));
+	}
 	if (d->notify && (r = lve_notifier_pass(d->notify, s, (size_t)n)) < 0)
 		log_rl(RL_SNAP, "cannot start sendmail for a fault notification: %s", strerror(-r));
 	if (d->notify) {

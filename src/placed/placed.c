@@ -379,17 +379,12 @@ static int place(int procfd, pid_t pid)
 
 static void rescan(int procfd)
 {
-	_cleanup_close_ int dfd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d;
 	struct dirent *de;
 
 	stats.rescans++;
-	if (dfd < 0)
+	if (ol_opendir_at(procfd, ".", &d) < 0)
 		return;
-	d = fdopendir(dfd);
-	if (!d)
-		return;
-	dfd = -1;
 	while ((de = readdir(d))) {
 		char *end;
 		long pid;

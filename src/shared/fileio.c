@@ -322,6 +322,39 @@ static int open_file_beneath(int dirfd, const char *file, int oflags)
 	return fd < 0 ? -errno : fd;
 }
 
+int ol_fdopendir(int fd, DIR **ret)
+{
+	DIR *d;
+
+	if (!ret) {
+		safe_close(fd);
+		return -EINVAL;
+	}
+	if (fd < 0)
+		return -EBADF;
+	d = fdopendir(fd);
+	if (!d) {
+		int r = negative_errno();
+
+		safe_close(fd);
+		return r;
+	}
+	*ret = d;
+	return 0;
+}
+
+int ol_opendir_at(int dirfd, const char *name, DIR **ret)
+{
+	int fd;
+
+	if (!ret)
+		return -EINVAL;
+	fd = openat(dirfd, name ? name : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return negative_errno();
+	return ol_fdopendir(fd, ret);
+}
+
 int ol_read_at(int dirfd, const char *file, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = open_file_beneath(dirfd, file, O_RDONLY);

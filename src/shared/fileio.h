@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,21 @@ bool ol_component_valid(const char *name);
 #define OL_OPEN_EXCL 0x2
 #define OL_OPEN_PATH 0x4 /* O_PATH instead of O_RDONLY */
 int ol_open_dir_beneath(int dirfd, const char *relpath, int flags, mode_t mode);
+
+/*
+ * A directory stream of `name` below dirfd: openat(dirfd, name, O_RDONLY |
+ * O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW) + fdopendir, the fd closed again when
+ * fdopendir fails. name NULL or "." reads dirfd itself through a new open
+ * file (its own offset; dirfd stays untouched and open). One openat, no
+ * beneath-walk (a symlink is refused: -ENOTDIR on Linux, not followed):
+ * name is a single component the caller trusts (or checked
+ * with ol_component_valid); use ol_open_dir_beneath + ol_fdopendir for
+ * user-given paths. 0 or -errno; *ret written on success only. Close with
+ * closedir() or hold it in a _cleanup_closedir_ variable (macro.h).
+ */
+int ol_opendir_at(int dirfd, const char *name, DIR **ret);
+/* fdopendir() that owns fd in every case: on failure fd is closed. 0 or -errno. */
+int ol_fdopendir(int fd, DIR **ret);
 
 /* Read a whole small file below dirfd into buf (NUL-terminated). Returns length. */
 int ol_read_at(int dirfd, const char *file, char *buf, size_t size);

@@ -42,6 +42,19 @@
  * from olve_get_limits(), refreshed when the state file's mtime moves (every
  * olve_apply writes it); the handle's fd cache entry it creates is dropped
  * again (olve_lve_forget) so each LVE's fds are held once, here.
+ *
+ * Reseller groups (lve_collector_reseller_pass): the lvp<R> groups that
+ * carry a reseller's own caps over its customers. Listed again after every
+ * LVE root listing (a new lvp<R> changes the root's link count too); each
+ * pass opens, reads and closes every usage file of every group (resellers
+ * are few; nothing is kept). Their usage is the customers' sum (the kernel
+ * counts hierarchically); their faults are those of the group's own caps
+ * only: cpu.stat nr_throttled (a parent's CFS pool throttles on its own
+ * count), memory.failcnt + memory.memsw.failcnt (v1: the counter that
+ * refused the charge) or memory.events.local "max" (v2; memory.events adds
+ * the customers' own events), pids.events.local "max" where the kernel has
+ * it, else pids.events. No state file: EP, VMEM and their faults are 0.
+ * Limits: olve_reseller_limits(), read again every LVE_COLLECT_RESCAN passes.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -421,6 +434,7 @@ struct ent {
 	bool transient; /* over the fd budget: files opened and closed in every pass */
 	bool fds_open;
 	bool quiet;     /* the last pass was quiet */
+	bool reseller;  /* a reseller's own group lvp<id> (lve_collector_reseller_pass) */
 };
 
 /* Passes between re-reads of a long-idle LVE's memory, tasks and state file (5 min at 5 s). */
@@ -447,6 +461,12 @@ struct lve_collector {
 	bool need_rescan;
 	uint64_t pass_no;
 	struct lve_collector_status st;
+	/* the resellers' own groups, sorted by id */
+	struct ent **rv;
+	size_t rn;
+	uint64_t res_listed_at; /* st.n_rescans when rv was listed */
+	bool res_listed, res_need;
+	uint64_t res_pass_no;
 };
 
 static int64_t mono_usec(void)
@@ -587,6 +607,9 @@ void lve_collector_free(struct lve_collector *c)
 	for (size_t i = 0; i < c->n; i++)
 		ent_free(c, c->v[i]);
 	free(c->v);
+	for (size_t i = 0; i < c->rn; i++)
+		ent_free(c, c->rv[i]);
+	free(c->rv);
 	free(c->buf);
 	free(c->pids);
 	safe_close(c->procfd);
@@ -1336,6 +1359,181 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 	c->st.n_transient = 0;
 	for (size_t i = 0; i < c->n; i++)
 		c->st.n_transient += c->v[i]->transient;
+	*out = k ? TAKE_PTR(v) : NULL;
+	return (int)k;
+}
+
+/* ------------------------------------------------------------ resellers */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Merge the lvp<R> groups that exist now into c->rv (kept entries keep their baseline). */
+static int reseller_relist(struct lve_collector *c)
+{
+	_cleanup_free_ uint32_t *ids = NULL;
+	struct ent **nv;
+	size_t i = 0, j = 0, k = 0;
+	int n = olve_reseller_groups(c->h, &ids);
+
+	if (n < 0)
+		return n;
+	if (n > 1)
+		qsort(ids, (size_t)n, sizeof(*ids), cmp_u32);
+	nv = malloc(((size_t)n + c->rn + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	while (i < (size_t)n || j < c->rn) {
+		if (j < c->rn && (i == (size_t)n || c->rv[j]->id < ids[i])) {
+			ent_free(c, c->rv[j++]); /* gone */
+		} else if (j < c->rn && c->rv[j]->id == ids[i]) {
+			nv[k++] = c->rv[j++];
+			i++;
+		} else {
+			struct ent *e = calloc(1, sizeof(*e));
+
+			if (!e) {
+				for (size_t x = 0; x < k; x++)
+					ent_free(c, nv[x]);
+				for (; j < c->rn; j++)
+					ent_free(c, c->rv[j]);
+				free(nv);
+				free(c->rv);
+				c->rv = NULL;
+				c->rn = 0;
+				return -ENOMEM;
+			}
+			e->id = ids[i++];
+			e->reseller = true;
+			e->statefd = -1;
+			for (int s = 0; s < S_COUNT; s++)
+				e->fd[s] = -1;
+			nv[k++] = e;
+		}
+	}
+	free(c->rv);
+	c->rv = nv;
+	c->rn = k;
+	c->res_listed = true;
+	c->res_need = false;
+	c->res_listed_at = c->st.n_rescans;
+	return 0;
+}
+
+/* "lvp<R>/<name>" beneath hierarchy hier's LVE root, or the first of the names that exists. */
+static int reseller_open(struct lve_collector *c, const struct ent *e, int hier, const char *const *names)
+{
+	char lvp[16], rel[128];
+	int fd = -ENOENT;
+
+	olve_lvp_dirname(e->id, lvp);
+	for (; *names && fd == -ENOENT; names++) {
+		snprintf(rel, sizeof(rel), "%s/%s", lvp, *names);
+		fd = open_beneath(c->h->hier[hier].rootfd, rel);
+	}
+	return fd;
+}
+
+/* Every usage file of reseller group e into *raw (from its previous values). -ENODEV: the group is gone. */
+static int read_reseller(struct lve_collector *c, struct ent *e, struct raw *raw)
+{
+	struct v1mem m = { 0 };
+	bool any = false;
+
+	*raw = e->prev;
+	for (int s = 0; s < S_COUNT; s++) {
+		const struct slot_def *d = &c->slot[s];
+		const char *names[3] = { d->name, d->alt, NULL };
+		ssize_t n;
+		int fd;
+
+		/* no task lives in lvp<R> itself (cgroup.procs, tasks); the OOM kills are the customers' */
+		if (d->hier < 0 || s == S_PROCS || s == S_THREADS || s == S_MEM_OOM)
+			continue;
+		/* faults of the group's own caps only (see the top of this file) */
+		if (s == S_MEM_EVENTS)
+			names[0] = "memory.events.local", names[1] = d->name;
+		else if (s == S_PIDS_EVENTS)
+			names[0] = "pids.events.local", names[1] = d->name;
+		fd = reseller_open(c, e, d->hier, names);
+		if (fd == -ENODEV || fd == -ESTALE)
+			return -ENODEV;
+		if (fd < 0)
+			continue; /* a file this kernel does not have (a group that is gone has none) */
+		n = read_slot(c, fd);
+		safe_close(fd);
+		if (n < 0)
+			continue;
+		parse_slot(c, s, raw, &m);
+		any = true;
+	}
+	if (!any)
+		return -ENODEV;
+	if (m.have)
+		raw->fault_pmem = sat_add(m.failcnt, m.memsw);
+	raw->nprocs = 0;
+	raw->vmem = 0;
+	raw->ep = 0;
+	if (!e->lim_valid || (c->res_pass_no + e->id) % LVE_COLLECT_RESCAN == 0) {
+		struct olve_limits lim;
+
+		if (olve_reseller_limits(c->h, e->id, &lim) == 0) {
+			e->lim = lim;
+			e->lim_valid = true;
+		}
+	}
+	return 0;
+}
+
+int lve_collector_reseller_pass(struct lve_collector *c, int64_t now_usec, struct lve_sample **out)
+{
+	_cleanup_free_ struct lve_sample *v = NULL;
+	size_t k = 0, j = 0;
+	bool any_dead = false;
+
+	if (!c || !out)
+		return -EINVAL;
+	if (!c->res_listed || c->res_need || c->res_listed_at != c->st.n_rescans) {
+		int r = reseller_relist(c);
+
+		if (r < 0)
+			return r;
+	}
+	if (c->rn) {
+		v = malloc(c->rn * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->rn; i++) {
+		struct ent *e = c->rv[i];
+		int64_t mono = mono_usec();
+		struct raw raw;
+
+		if (read_reseller(c, e, &raw) < 0) {
+			e->dead = any_dead = true;
+			continue;
+		}
+		if (e->have_prev && mono > e->prev_mono)
+			make_sample(e, &raw, mono - e->prev_mono, now_usec, &v[k++]);
+		e->prev = raw;
+		e->prev_mono = mono;
+		e->have_prev = true;
+	}
+	if (any_dead) {
+		for (size_t i = 0; i < c->rn; i++) {
+			if (c->rv[i]->dead)
+				ent_free(c, c->rv[i]);
+			else
+				c->rv[j++] = c->rv[i];
+		}
+		c->rn = j;
+		c->res_need = true;
+	}
+	c->res_pass_no++;
 	*out = k ? TAKE_PTR(v) : NULL;
 	return (int)k;
 }

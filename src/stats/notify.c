@@ -240,6 +240,7 @@ struct lve_acc {
 struct res_win {
 	uint32_t rid;
 	int64_t last_mail;        /* INT64_MIN: none yet */
+	struct window own;        /* faults of its own caps (lvp<R>), lve_notifier_reseller_faults */
 };
 
 struct child {
@@ -249,6 +250,7 @@ struct child {
 
 struct lve_notifier {
 	struct lve_notify_conf c;
+	int64_t res_ts;           /* newest reseller sample not yet passed, 0 none */
 	struct lve_acc *acc;
 	size_t n, cap;
 	struct res_win *res;
@@ -370,7 +372,7 @@ static struct res_win *res_of(struct lve_notifier *n, uint32_t rid)
 		n->res = a;
 		n->capres = cap;
 	}
-	n->res[n->nres] = (struct res_win){ .rid = rid, .last_mail = INT64_MIN };
+	n->res[n->nres] = (struct res_win){ .rid = rid, .last_mail = INT64_MIN, .own.last_mail = INT64_MIN };
 	return &n->res[n->nres++];
 }
 
@@ -445,6 +447,11 @@ static const char *const default_admin =
 static const char *const default_user =
 	"Dear {{user}},\n\nyour account on {{hostname}} reached its resource limits between {{from}} and {{to}}:\n\n"
 	"{{faults}}\nWhile a limit is reached, your sites are slowed down or answer with errors.\n";
+
+static const char *const default_reseller_limits =
+	"Dear {{user}},\n\nthe accounts of your customers on {{hostname}} together reached your reseller limits between "
+	"{{from}} and {{to}}:\n\n{{faults}}\nWhile your limits are reached, all your customers' sites are slowed down or "
+	"answer with errors.\n";
 
 static const char *const default_reseller =
 	"Dear {{user}},\n\nthe accounts of your customers on {{hostname}} reached their resource limits between {{from}} "
@@ -590,6 +597,39 @@ static int mail(struct lve_notifier *n, const char *to, const char *tplname, con
 	return spawn_sendmail(n, msg, ml);
 }
 
+/* The counted faults of a sample (NOTIFY_CPU, NOTIFY_EP, ... select them). */
+static void counted(const struct lve_notifier *n, const struct lve_sample *x, uint64_t f[F__MAX])
+{
+	f[F_CPU] = n->c.cpu ? x->CPUf : 0;
+	f[F_EP] = n->c.ep ? x->EPf : 0;
+	f[F_MEM] = n->c.mem ? x->PMemF + x->VMemF : 0;
+	f[F_NPROC] = n->c.nproc ? x->NprocF : 0;
+	f[F_IO] = n->c.io ? x->IOf : 0;
+	f[F_IOPS] = n->c.iops ? x->IOPSf : 0;
+}
+
+int lve_notifier_reseller_faults(struct lve_notifier *n, const struct lve_sample *s, size_t count)
+{
+	if (!n || !n->c.reseller)
+		return 0;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t f[F__MAX];
+		struct res_win *w;
+
+		if (s[i].ts > n->res_ts)
+			n->res_ts = s[i].ts;
+		counted(n, &s[i], f);
+		if (!total(f))
+			continue;
+		w = res_of(n, s[i].id);
+		if (!w)
+			return -ENOMEM;
+		for (int k = 0; k < F__MAX; k++)
+			w->own.f[k] += f[k];
+	}
+	return 0;
+}
+
 int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t count)
 {
 	int started = 0, first_err = 0, trusted = -1;
@@ -600,11 +640,10 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 	reap(n, false);
 	for (size_t i = 0; i < count; i++) {
 		const struct lve_sample *x = &s[i];
-		uint64_t f[F__MAX] = { n->c.cpu ? x->CPUf : 0, n->c.ep ? x->EPf : 0,
-				       n->c.mem ? x->PMemF + x->VMemF : 0, n->c.nproc ? x->NprocF : 0,
-				       n->c.io ? x->IOf : 0, n->c.iops ? x->IOPSf : 0 };
+		uint64_t f[F__MAX];
 		struct lve_acc *a;
 
+		counted(n, x, f);
 		if (x->ts > now)
 			now = x->ts;
 		if (!total(f))
@@ -622,6 +661,9 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 				a->res_f[k] += f[k];
 		}
 	}
+	if (n->res_ts > now)
+		now = n->res_ts;
+	n->res_ts = 0;
 	if (!now)
 		return 0;
 	/* customers: each their own mail */
@@ -698,6 +740,37 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 			if (n->acc[i].reseller == w->rid)
 				memset(n->acc[i].res_f, 0, sizeof(n->acc[i].res_f));
 	}
+	/* resellers whose own caps were reached: one mail each, apart from the one about their customers */
+	for (size_t j = 0; n->c.reseller && j < n->nres; j++) {
+		struct res_win *w = &n->res[j];
+		const uint64_t *row = w->own.f;
+		char name[256], to[600];
+		int r;
+
+		if (total(w->own.f) < n->c.min_faults_user ||
+		    (w->own.last_mail != INT64_MIN && now - w->own.last_mail < (int64_t)n->c.interval_user))
+			continue;
+		if (!login_of(w->rid, name, sizeof(name))) {
+			n->lookup_failed++;
+			n->lookup_err = -ENOENT;
+			memset(w->own.f, 0, sizeof(w->own.f));
+			continue;
+		}
+		if (n->c.user_domain[0])
+			snprintf(to, sizeof(to), "%s@%s", name, n->c.user_domain);
+		else
+			snprintf(to, sizeof(to), "%s", name);
+		r = mail(n, to, "reseller_limits_notify.txt", default_reseller_limits, name, "X-Openlve-Reseller-Limits",
+			 w->rid, &w->rid, &row, 1,
+			 w->own.last_mail == INT64_MIN ? now - (int64_t)n->c.interval_user : w->own.last_mail, now);
+		if (r < 0) {
+			first_err = first_err ?: r;
+			continue;
+		}
+		started++;
+		w->own.last_mail = now;
+		memset(w->own.f, 0, sizeof(w->own.f));
+	}
 	/* the admin: one mail for every LVE that reached the minimum */
 	if (n->c.admin && (n->admin.last_mail == INT64_MIN || now - n->admin.last_mail >= (int64_t)n->c.interval_admin)) {
 		_cleanup_free_ uint32_t *ids = calloc(n->n ? n->n : 1, sizeof(*ids));
@@ -742,7 +815,9 @@ int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t
 
 			for (size_t i = 0; i < n->n && !pending; i++)
 				pending = n->acc[i].reseller == n->res[j].rid && total(n->acc[i].res_f);
-			if (pending || (n->res[j].last_mail != INT64_MIN && now - n->res[j].last_mail < keep))
+			pending = pending || total(n->res[j].own.f);
+			if (pending || (n->res[j].last_mail != INT64_MIN && now - n->res[j].last_mail < keep) ||
+			    (n->res[j].own.last_mail != INT64_MIN && now - n->res[j].own.last_mail < keep))
 				n->res[k++] = n->res[j];
 		}
 		n->nres = k;

@@ -14,11 +14,19 @@
  * resellers' customers too). A reseller mail follows the customers' rule
  * (NOTIFY_MIN_FAULTS_USER, NOTIFY_INTERVAL_USER) and goes to the
  * reseller's login (its id is a uid, lvectl(8)), like a customer's.
+ * NOTIFY_RESELLER=Y also mails a reseller when its customers together
+ * reached the reseller's own limits (CloudLinux's reseller option "notify
+ * me when I hit my limits"): faults of its group lvp<R> fed by
+ * lve_notifier_reseller_faults, a mail of their own (header
+ * X-Openlve-Reseller-Limits: R, template reseller_limits_notify.txt) with
+ * the same rule (NOTIFY_MIN_FAULTS_USER, NOTIFY_INTERVAL_USER, its own
+ * interval window). The admin's mail lists LVEs only.
  * Reseller membership: the limits store (limits_file, which lved takes from
  * openlve.conf; empty: nobody has a reseller). openlve's own keys: SENDMAIL
  * (/usr/sbin/sendmail), NOTIFY_USER_DOMAIN (customers and resellers get
  * LOGIN@DOMAIN; unset: local LOGIN), TEMPLATE_DIR (/etc/openlve/emails:
- * admin_notify.txt, user_notify.txt, reseller_notify.txt).
+ * admin_notify.txt, user_notify.txt, reseller_notify.txt,
+ * reseller_limits_notify.txt).
  *
  * Rule, per recipient (the admin; each customer): the first pass whose
  * counted faults reach the minimum after a quiet interval sends a mail at
@@ -56,6 +64,12 @@ int lve_notify_conf_parse(const char *text, struct lve_notify_conf *out, unsigne
 struct lve_notifier;
 int lve_notifier_new(const struct lve_notify_conf *c, struct lve_notifier **out);
 void lve_notifier_free(struct lve_notifier *n); /* waits up to 5 s for mails still being sent */
+/*
+ * Faults of the resellers' own caps (lve_collector_reseller_pass samples,
+ * id = reseller), counted for the next lve_notifier_pass, which mails them.
+ * Nothing without NOTIFY_RESELLER. 0 or -ENOMEM.
+ */
+int lve_notifier_reseller_faults(struct lve_notifier *n, const struct lve_sample *s, size_t count);
 /* One pass (the samples' ts is the clock). Returns mails started, or -errno (sendmail could not start). */
 int lve_notifier_pass(struct lve_notifier *n, const struct lve_sample *s, size_t count);
 

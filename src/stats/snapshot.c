@@ -226,7 +226,7 @@ static int collect_pids(int dirfd, int depth, struct pidset *out)
 	size_t len;
 	DIR *d;
 	struct dirent *de;
-	int r, fd;
+	int r;
 
 	r = ol_read_full_at(dirfd, "cgroup.procs", &text, &len);
 	if (r < 0 && r != -ENOENT)
@@ -243,14 +243,9 @@ static int collect_pids(int dirfd, int depth, struct pidset *out)
 	}
 	if (depth >= 4)
 		return 0;
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = ol_opendir_at(dirfd, ".", &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		int sub;
 
@@ -575,40 +570,25 @@ int lve_snapper_retention(struct lve_snapper *s, uint32_t keep_days, int64_t now
 	struct tm tm;
 	DIR *d;
 	struct dirent *de;
-	int removed = 0, fd;
+	int removed = 0, r;
 
 	gmtime_r(&t, &tm);
 	strftime(oldest, sizeof(oldest), "%Y-%m-%d.snap", &tm);
-	fd = openat(s->dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = ol_opendir_at(s->dfd, ".", &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
-		_cleanup_close_ int lfd = -1;
 		DIR *ld;
 		struct dirent *fe;
-		int lfd2;
 
 		if (de->d_name[0] == '.' || strspn(de->d_name, "0123456789") != strlen(de->d_name))
 			continue;
-		lfd = openat(s->dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-		if (lfd < 0)
+		if (ol_opendir_at(s->dfd, de->d_name, &ld) < 0)
 			continue;
-		lfd2 = dup(lfd);
-		ld = lfd2 >= 0 ? fdopendir(lfd2) : NULL;
-		if (!ld) {
-			if (lfd2 >= 0)
-				close(lfd2);
-			continue;
-		}
 		while ((fe = readdir(ld))) {
 			/* names sort as dates: YYYY-MM-DD.snap */
 			if (strlen(fe->d_name) == 15 && !strcmp(fe->d_name + 10, ".snap") &&
-			    strcmp(fe->d_name, oldest) < 0 && unlinkat(lfd, fe->d_name, 0) == 0)
+			    strcmp(fe->d_name, oldest) < 0 && unlinkat(dirfd(ld), fe->d_name, 0) == 0)
 				removed++;
 		}
 		closedir(ld);

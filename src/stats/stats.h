@@ -164,6 +164,18 @@ void lve_collector_free(struct lve_collector *c);
  */
 int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sample **out);
 
+/*
+ * One pass over the resellers' own groups lvp<R> (collect.c): *out gets one
+ * sample per group (id = the reseller's id R, malloc'd, sorted by id; NULL
+ * when 0), returns the count. Usage is that of all R's customers together;
+ * the faults are those of R's own caps (see collect.c), the limits R's
+ * (olve_reseller_limits); EP, VMEM and their faults are 0. The first pass
+ * that sees a group is its baseline. The ids share no namespace with LVE
+ * ids: R's own account may be LVE R as well. Call after
+ * lve_collector_pass (a new group is found after its LVE root listing).
+ */
+int lve_collector_reseller_pass(struct lve_collector *c, int64_t now_usec, struct lve_sample **out);
+
 struct lve_collector_status {
 	uint32_t n_lves;     /* LVEs tracked after the last pass */
 	uint32_t n_skipped;  /* LVEs that could not be opened in the last pass */

@@ -220,6 +220,29 @@ int ctx_pkg_map(struct ctx *c, struct pkg_map *pm)
 	return 0;
 }
 
+/*
+ * The one login lookup of lvectl's commands (set-user, delete-user, the
+ * reseller commands and --reseller=NAME). getpwnam(3) answers "not found"
+ * with NULL and errno 0 or one of ENOENT, ESRCH, EBADF, EPERM; any other
+ * errno is a failing user database (NSS), not a bad argument.
+ */
+int user_arg(const char *name, const char *role, uint32_t *uid)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw && errno && errno != ENOENT && errno != ESRCH && errno != EBADF && errno != EPERM)
+		return fail(EXIT_RUNTIME, "cannot look up user \"%s\": %s (check the user database with getent passwd)",
+		            name, strerror(errno));
+	if (!pw)
+		return fail(EXIT_USAGE, "no user \"%s\" on this system (check the name with getent passwd)", name);
+	if (pw->pw_uid == 0)
+		return fail(EXIT_USAGE, "user \"%s\" is root (uid 0): root cannot have %s", name, role);
+	*uid = (uint32_t)pw->pw_uid;
+	return 0;
+}
+
 /* Package of one user (NULL without script or package). Returns 0 or an exit code. */
 int ctx_pkg_of(struct ctx *c, uint32_t uid, char **pkg)
 {

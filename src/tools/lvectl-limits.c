@@ -283,22 +283,6 @@ int lvectl_set_default(struct ctx *c)
 	return write_list_file(c);
 }
 
-static int user_uid(const char *name, uint32_t *uid)
-{
-	struct passwd *pw;
-
-	errno = 0;
-	pw = getpwnam(name);
-	if (!pw)
-		return fail(EXIT_RUNTIME,
-		            "no user \"%s\" on this system (check the name with getent passwd)",
-		            name);
-	if (pw->pw_uid == 0)
-		return fail(EXIT_USAGE, "user \"%s\" is root (uid 0): root has no LVE", name);
-	*uid = (uint32_t)pw->pw_uid;
-	return 0;
-}
-
 int cmd_set(struct ctx *c, int argc, char **argv)
 {
 	uint32_t id;
@@ -328,7 +312,7 @@ int cmd_set_user(struct ctx *c, int argc, char **argv)
 	r = need_limits(c, "set-user");
 	if (r)
 		return r;
-	r = user_uid(argv[0], &uid);
+	r = user_arg(argv[0], "an LVE", &uid);
 	if (r)
 		return r;
 	return lvectl_set_lve(c, uid, argv[0], argv[0]);
@@ -389,7 +373,7 @@ int cmd_delete_user(struct ctx *c, int argc, char **argv)
 
 	if (argc != 1)
 		return fail(EXIT_USAGE, "delete-user needs one argument: a user name");
-	r = user_uid(argv[0], &uid);
+	r = user_arg(argv[0], "an LVE", &uid);
 	if (r)
 		return r;
 	return delete_lve(c, uid);

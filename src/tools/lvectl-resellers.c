@@ -18,25 +18,18 @@
  */
 #include "lvectl.h"
 
-/* NAME (a user: its uid) or an id. */
+/* An id, or NAME (a user: its uid, user_arg). */
 static int reseller_arg(const char *s, uint32_t *rid, const char **user)
 {
-	struct passwd *pw;
+	int r;
 
 	*user = NULL;
 	if (parse_id(s, rid) == 0)
 		return 0;
-	errno = 0;
-	pw = getpwnam(s);
-	if (!pw)
-		return fail(EXIT_USAGE,
-		            "\"%s\" is neither a reseller id nor a user name (check it with getent passwd)",
-		            s);
-	if (pw->pw_uid == 0)
-		return fail(EXIT_USAGE, "\"%s\" is root (uid 0): root cannot be a reseller", s);
-	*rid = (uint32_t)pw->pw_uid;
-	*user = s;
-	return 0;
+	r = user_arg(s, "reseller limits", rid);
+	if (r == 0)
+		*user = s;
+	return r;
 }
 
 static bool reseller_exists(const struct vecfg *cfg, uint32_t rid)

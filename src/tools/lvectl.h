@@ -95,6 +95,12 @@ int store_cfg(struct ctx *c, const struct vecfg *cfg);
 void effective_row(struct ctx *c, const struct vecfg *cfg, uint32_t id, const char *pkg,
                    struct row *row);
 void check_nproc_ep(const struct vecfg_limits *eff, const char *who);
+/*
+ * A login given on the command line -> its uid (*uid written on success). 0,
+ * or the exit code after one error line: EXIT_USAGE for no such user or root
+ * ("root cannot have <role>"), EXIT_RUNTIME when the user database fails.
+ */
+int user_arg(const char *name, const char *role, uint32_t *uid);
 /* --json: the first failure's text (for the {"status": "ERROR"} answer), "" none. */
 extern char lvectl_first_error[512];
 /* The program name in error lines ("lvectl"; cloudlinux-limits shares these files). */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The statistics store's MySQL / MariaDB backend (db_type = mysql) against a
- * real server: a throwaway mariadbd on 127.0.0.1 (scripts/mariadb-test-server.sh,
+ * real server: a throwaway mariadbd on 127.0.0.1 (tests/lib/dbserver.h,
  * started once for the binary, stopped and removed at the end). Two
  * server_ids in one database, averages against a brute-force answer,
  * rollups answering an old range after retention, duplicates ignored,
@@ -13,21 +13,19 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 
+#include "dbserver.h"
 #include "lve-sample.h"
 #include "stats.h"
 #include "tap.h"
 
-static char my_dir[256];
-static char my_cs[512];
-static int my_state = -1; /* 0 running, 77 binaries absent, 1 failed */
-static char my_why[200];
+static struct olt_dbserver my; /* tests/lib/dbserver.h */
+static int my_state = -1;      /* 0 running, 77 binaries absent, 1 failed */
 
 /* Run `prog args...` (NULL-terminated); first stdout line into out. Exit code. */
 static int run_out(char *out, size_t size, const char *const *argv)
@@ -64,58 +62,20 @@ static int run_out(char *out, size_t size, const char *const *argv)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
-static int script(const char *cmd, char *out, size_t size)
-{
-	char path[1024], sdir[300];
-	const char *src = getenv("OPENLVE_SOURCE_ROOT");
-
-	snprintf(path, sizeof(path), "%s/scripts/mariadb-test-server.sh", src ? src : ".");
-	snprintf(sdir, sizeof(sdir), "%s/s", my_dir);
-	return run_out(out, size, (const char *const[]){ "/bin/sh", path, cmd, sdir, NULL });
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static int hook_before_all(void)
 {
 	int r;
 
 	setenv("TZ", "UTC", 1);
 	tzset();
-	snprintf(my_dir, sizeof(my_dir), "/tmp/olt-maria-XXXXXX");
-	if (!mkdtemp(my_dir) || chmod(my_dir, 0755) < 0) {
-		my_state = 1;
-		snprintf(my_why, sizeof(my_why), "mkdtemp: %s", strerror(errno));
-		return 0;
-	}
-	r = script("start", my_cs, sizeof(my_cs));
-	my_cs[strcspn(my_cs, "\n")] = 0;
-	if (r == 77) {
-		my_state = 77;
-		snprintf(my_why, sizeof(my_why), "MariaDB server binaries not installed (apt-get install mariadb-server)");
-	} else if (r != 0 || !strchr(my_cs, '@')) {
-		my_state = 1;
-		snprintf(my_why, sizeof(my_why), "scripts/mariadb-test-server.sh start failed (exit %d); see %.100s/s/server.log",
-			 r, my_dir);
-	} else
-		my_state = 0;
+	r = olt_dbserver_start(&my, OLT_DB_MARIADB, "olt-maria");
+	my_state = r == 0 ? 0 : r == 77 ? 77 : 1;
 	return 0;
 }
 
 static void hook_after_all(void)
 {
-	if (my_dir[0]) {
-		script("stop", NULL, 0);
-		nftw(my_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		my_dir[0] = 0;
-	}
+	olt_dbserver_destroy(&my);
 }
 
 static const struct tap_hooks hooks = { .before_all = hook_before_all, .after_all = hook_after_all };
@@ -129,9 +89,9 @@ __attribute__((constructor)) static void register_hooks(void)
 	do {                                                                             \
 		const char *_req = getenv("OPENLVE_REQUIRE_VM");                        \
 		if (my_state == 77 && !(_req && !strcmp(_req, "1")))                     \
-			SKIP("%.150s", my_why);                                            \
+			SKIP("%.150s", my.why);                                            \
 		if (my_state != 0)                                                       \
-			TAP_FAIL("MariaDB test server: %.150s", my_why);                   \
+			TAP_FAIL("MariaDB test server: %.150s", my.why);                   \
 	} while (0)
 
 static struct lvestats_conf conf_for(const char *sid, const char *cs)
@@ -161,8 +121,8 @@ TEST(two_servers_averages_and_duplicates)
 	int n;
 
 	MY_REQUIRE();
-	ASSERT_EQ(open_db("web1", my_cs, 0, &a), 0);
-	ASSERT_EQ(open_db("web2", my_cs, 0, &b), 0);
+	ASSERT_EQ(open_db("web1", my.cs, 0, &a), 0);
+	ASSERT_EQ(open_db("web2", my.cs, 0, &b), 0);
 	/* web1: LVE 1001 and 1002, 20 passes of 5 s; web2: LVE 1001 with other values */
 	for (int p = 0; p < 20; p++) {
 		s[0] = lvetest_sample(&st, 1001, T0 + 5 * p);
@@ -178,7 +138,7 @@ TEST(two_servers_averages_and_duplicates)
 	ASSERT_EQ(lve_db_flush(a, 0), 0);
 	ASSERT_EQ(lve_db_flush(b, 0), 0);
 	/* a reader (the way lveinfo opens it) */
-	ASSERT_EQ(open_db("web1", my_cs, LVE_DB_READONLY, &r), 0);
+	ASSERT_EQ(open_db("web1", my.cs, LVE_DB_READONLY, &r), 0);
 	n = lve_db_query(r, &(struct lve_query){ .from = T0, .to = T0 + 100 }, &agg);
 	if (n < 0)
 		TAP_FAIL("query: %s (%s)", strerror(-n), lve_db_errmsg(r));
@@ -216,7 +176,7 @@ TEST(big_passes_span_several_statements)
 
 	MY_REQUIRE();
 	ASSERT(s && sum);
-	ASSERT_EQ(open_db("big", my_cs, 0, &w), 0);
+	ASSERT_EQ(open_db("big", my.cs, 0, &w), 0);
 	/* 14 passes of 5 s from T0: 12 in the first minute (closed by the 13th), 2 in the next */
 	for (int p = 0; p < NP; p++) {
 		for (int i = 0; i < NL; i++) {
@@ -226,7 +186,7 @@ TEST(big_passes_span_several_statements)
 		ASSERT_EQ(lve_db_insert(w, s, NL), 0);
 	}
 	ASSERT_EQ(lve_db_flush(w, 0), 0);
-	ASSERT_EQ(open_db("big", my_cs, LVE_DB_READONLY, &r), 0);
+	ASSERT_EQ(open_db("big", my.cs, LVE_DB_READONLY, &r), 0);
 	/* raw rows of every LVE */
 	n = lve_db_query(r, &(struct lve_query){ .from = T0, .to = T0 + 5 * NP }, &agg);
 	if (n < 0)
@@ -253,7 +213,7 @@ TEST(big_passes_span_several_statements)
 
 TEST(retention_keeps_rollups_exact)
 {
-	struct lvestats_conf c = conf_for("ret1", my_cs);
+	struct lvestats_conf c = conf_for("ret1", my.cs);
 	struct lve_db *db = NULL;
 	struct lve_agg *agg = NULL;
 	struct lve_query_span used;
@@ -299,13 +259,13 @@ TEST(tools_read_mysql)
 	int fd;
 
 	MY_REQUIRE();
-	ASSERT_EQ(open_db("tools", my_cs, 0, &db), 0);
+	ASSERT_EQ(open_db("tools", my.cs, 0, &db), 0);
 	s = lvetest_sample(&st, 4242, now - 30);
 	s.aCPU = 2500;
 	ASSERT_EQ(lve_db_insert(db, &s, 1), 0);
 	lve_db_close(db);
-	snprintf(conf, sizeof(conf), "%s/lvestats2", my_dir);
-	snprintf(text, sizeof(text), "db_type = mysql\nconnect_string = %s\nserver_id = tools\n", my_cs);
+	snprintf(conf, sizeof(conf), "%s/lvestats2", my.dir);
+	snprintf(text, sizeof(text), "db_type = mysql\nconnect_string = %s\nserver_id = tools\n", my.cs);
 	fd = open(conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	ASSERT(fd >= 0);
 	ASSERT_EQ(write(fd, text, strlen(text)), (ssize_t)strlen(text));
@@ -330,7 +290,7 @@ TEST(wrong_password_closed_port_missing_database)
 	int r;
 
 	MY_REQUIRE();
-	ASSERT_EQ(sscanf(my_cs, "%63[^:]:%127[^@]@%127[^:]:%u/", user, pass, host, &port), 4);
+	ASSERT_EQ(sscanf(my.cs, "%63[^:]:%127[^@]@%127[^:]:%u/", user, pass, host, &port), 4);
 	snprintf(cs, sizeof(cs), "%s:wrong@%s:%u/olt_stats", user, host, port);
 	ASSERT_EQ(open_db("x", cs, LVE_DB_READONLY, &db), 0);
 	r = lve_db_query(db, &(struct lve_query){ .from = 0, .to = 10 }, &agg);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The statistics store's PostgreSQL backend against a real server: a
- * throwaway one on 127.0.0.1 (scripts/pg-test-server.sh, started once for
+ * throwaway one on 127.0.0.1 (tests/lib/dbserver.h, started once for
  * the binary, stopped and removed at the end). Two server_ids in one
  * database, rollups == raw, queries against a brute-force answer, lveinfo
  * --server-id on it, the server stopped mid-run (inserts fail without
@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -22,73 +21,15 @@
 #include <time.h>
 
 #include "db-internal.h"
+#include "dbserver.h"
 #include "stats.h"
 #include "lve-sample.h"
 #include "tap.h"
 
 /* ------------------------------------------------------------- server */
 
-static char pg_dir[256];
-static char pg_cs[512];      /* connect_string of the server */
-static int pg_state = -1;    /* 0 running, 77 binaries absent, 1 failed */
-static char pg_why[200];
-
-static const char *script(void)
-{
-	static char p[1024];
-	const char *src = getenv("OPENLVE_SOURCE_ROOT");
-
-	snprintf(p, sizeof(p), "%s/scripts/pg-test-server.sh", src ? src : ".");
-	return p;
-}
-
-/* Run the script; its first stdout line into out. Returns its exit code. */
-static int run_script(const char *cmd, const char *arg, char *out, size_t size)
-{
-	int pfd[2], st;
-	pid_t pid;
-	ssize_t n = 0;
-
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0) {
-		dup2(pfd[1], 1);
-		execl("/bin/sh", "sh", script(), cmd, pg_dir, arg, (char *)NULL);
-		_exit(126);
-	}
-	close(pfd[1]);
-	if (out && size) {
-		ssize_t k;
-
-		while ((k = read(pfd[0], out + n, size - 1 - (size_t)n)) > 0 && (size_t)(n + k) < size - 1)
-			n += k;
-		if (k > 0)
-			n += k;
-		out[n] = 0;
-		out[strcspn(out, "\n")] = 0;
-	} else {
-		char buf[256];
-
-		while (read(pfd[0], buf, sizeof(buf)) > 0) {
-		}
-	}
-	close(pfd[0]);
-	if (waitpid(pid, &st, 0) < 0)
-		return -errno;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static int rm_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
+static struct olt_dbserver pg;  /* tests/lib/dbserver.h */
+static int pg_state = -1;       /* 0 running, 77 binaries absent, 1 failed */
 
 static int hook_before_all(void)
 {
@@ -96,32 +37,14 @@ static int hook_before_all(void)
 
 	setenv("TZ", "UTC", 1);
 	tzset();
-	snprintf(pg_dir, sizeof(pg_dir), "/tmp/olt-pg-XXXXXX");
-	if (!mkdtemp(pg_dir)) {
-		pg_state = 1;
-		snprintf(pg_why, sizeof(pg_why), "mkdtemp: %s", strerror(errno));
-		return 0;
-	}
-	r = run_script("start", NULL, pg_cs, sizeof(pg_cs));
-	if (r == 77) {
-		pg_state = 77;
-		snprintf(pg_why, sizeof(pg_why), "PostgreSQL server binaries not installed (apt-get install postgresql)");
-	} else if (r != 0 || !strchr(pg_cs, '@')) {
-		pg_state = 1;
-		snprintf(pg_why, sizeof(pg_why), "scripts/pg-test-server.sh start failed (exit %d); see %.100s/server.log", r,
-			 pg_dir);
-	} else
-		pg_state = 0;
+	r = olt_dbserver_start(&pg, OLT_DB_POSTGRESQL, "olt-pg");
+	pg_state = r == 0 ? 0 : r == 77 ? 77 : 1;
 	return 0;
 }
 
 static void hook_after_all(void)
 {
-	if (pg_dir[0]) {
-		run_script("stop", "immediate", NULL, 0);
-		nftw(pg_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		pg_dir[0] = 0;
-	}
+	olt_dbserver_destroy(&pg);
 }
 
 static const struct tap_hooks hooks = { .before_all = hook_before_all, .after_all = hook_after_all };
@@ -135,9 +58,9 @@ __attribute__((constructor)) static void register_hooks(void)
 	do {                                                                             \
 		const char *_req = getenv("OPENLVE_REQUIRE_VM");                        \
 		if (pg_state == 77 && !(_req && !strcmp(_req, "1")))                     \
-			SKIP("%.150s", pg_why);                                            \
+			SKIP("%.150s", pg.why);                                            \
 		if (pg_state != 0)                                                       \
-			TAP_FAIL("PostgreSQL test server: %.150s", pg_why);                \
+			TAP_FAIL("PostgreSQL test server: %.150s", pg.why);                \
 	} while (0)
 
 static struct lvestats_conf conf_pg(const char *cs, const char *sid, uint32_t days)
@@ -151,7 +74,7 @@ static struct lvestats_conf conf_pg(const char *cs, const char *sid, uint32_t da
 
 static int open_pg(const char *sid, struct lve_db **db)
 {
-	struct lvestats_conf c = conf_pg(pg_cs, sid, 60);
+	struct lvestats_conf c = conf_pg(pg.cs, sid, 60);
 
 	return lve_db_open(&c, db);
 }
@@ -163,7 +86,7 @@ static PGconn *direct(void)
 	char info[1024];
 	PGconn *c;
 
-	if (lve_db_parse_connect_string(pg_cs, &ci) < 0)
+	if (lve_db_parse_connect_string(pg.cs, &ci) < 0)
 		return NULL;
 	snprintf(info, sizeof(info), "host=%s port=%s user=%s password=%s dbname=%s connect_timeout=10", ci.host,
 		 ci.port, ci.user, ci.password, ci.dbname);
@@ -370,7 +293,7 @@ static int write_conf(const char *path, const char *sid)
 
 	if (!f)
 		return -errno;
-	fprintf(f, "db_type=postgresql\nconnect_string=%s\nserver_id=%s\n", pg_cs, sid);
+	fprintf(f, "db_type=postgresql\nconnect_string=%s\nserver_id=%s\n", pg.cs, sid);
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
@@ -426,7 +349,7 @@ TEST(lveinfo_server_id_on_a_fleet_database)
 	}
 	lve_db_close(a);
 	lve_db_close(b);
-	snprintf(conf, sizeof(conf), "%s/lvestats2", pg_dir);
+	snprintf(conf, sizeof(conf), "%s/lvestats2", pg.dir);
 	ASSERT_OK(write_conf(conf, "fleet1"));
 
 	/* the configured server_id by default */
@@ -460,7 +383,7 @@ TEST(server_stopped_mid_run_queue_and_catch_up)
 	ASSERT_EQ(open_pg("stopper", &db), 0);
 	ASSERT_EQ(lve_db_insert(db, pass[0], 20), 0);
 
-	ASSERT_EQ(run_script("stop", "immediate", NULL, 0), 0);
+	ASSERT_EQ(olt_dbserver_cmd(&pg, "stop", "immediate"), 0);
 	r = lve_db_insert(db, pass[1], 20);
 	ASSERT(r == -ECONNRESET || r == -ECONNREFUSED || r == -ETIMEDOUT);
 	r = lve_db_insert(db, pass[2], 20);
@@ -470,7 +393,7 @@ TEST(server_stopped_mid_run_queue_and_catch_up)
 	ASSERT_EQ(st.stored_passes, 1);
 	ASSERT(st.message[0]);
 
-	ASSERT_EQ(run_script("restart", NULL, NULL, 0), 0);
+	ASSERT_EQ(olt_dbserver_cmd(&pg, "restart", NULL), 0);
 	ASSERT_EQ(lve_db_insert(db, pass[3], 20), 0);
 	lve_db_status(db, &st);
 	ASSERT_EQ(st.queued_passes, 0);
@@ -487,7 +410,7 @@ TEST(retention_and_duplicates)
 {
 	const int64_t now = 1700000000, cutoff = now - 86400;
 	struct lve_db *db = NULL;
-	struct lvestats_conf c = conf_pg(pg_cs, "ret", 1);
+	struct lvestats_conf c = conf_pg(pg.cs, "ret", 1);
 	struct lve_sample s;
 	int64_t ts[] = { cutoff - 7200, cutoff - 61, cutoff - 1, cutoff, cutoff + 30, now };
 	int64_t before, after;
@@ -547,7 +470,7 @@ TEST(tiered_retention_and_queries_across_horizons)
 	const int64_t h[LVE_LEVELS] = { now - 6 * 3600, now - 86400, now - 2 * 86400, now - 2 * 86400 };
 	enum { MAXS = 2000 };
 	struct lve_sample *s = calloc(MAXS, sizeof(*s));
-	struct lvestats_conf c = conf_pg(pg_cs, "tier", 2);
+	struct lvestats_conf c = conf_pg(pg.cs, "tier", 2);
 	struct lve_db *db = NULL, *other = NULL;
 	int64_t before, after, keep_raw = 0;
 	char sql[512];
@@ -691,7 +614,7 @@ TEST(wrong_password_closed_port_missing_database)
 
 	PG_REQUIRE();
 	GUARD(120);
-	ASSERT_OK(lve_db_parse_connect_string(pg_cs, &ci));
+	ASSERT_OK(lve_db_parse_connect_string(pg.cs, &ci));
 
 	snprintf(cs, sizeof(cs), "%s:wrong%s@%s:%s/%s", ci.user, ci.password, ci.host, ci.port, ci.dbname);
 	c = conf_pg(cs, "pw", 60);

@@ -685,6 +685,42 @@ TEST(usage_errors_change_nothing)
 	return 0;
 }
 
+/* One login lookup (user_arg): the same message and exit code for every command taking a user name. */
+TEST(login_lookup_one_message)
+{
+	static const char *const unknown[][5] = {
+	        {"set-user", "no-such-user-olt", "--pmem=64m", NULL},
+	        {"delete-user", "no-such-user-olt", NULL},
+	        {"set-reseller", "no-such-user-olt", "--speed=20%", NULL},
+	        {"remove-reseller", "no-such-user-olt", NULL},
+	        {"set", "1000", "--speed=20%", "--reseller=no-such-user-olt", NULL},
+	};
+	static const char *const root[][5] = {
+	        {"set-user", "root", "--pmem=64m", NULL},
+	        {"delete-user", "root", NULL},
+	        {"set-reseller", "root", "--speed=20%", NULL},
+	        {"set", "1000", "--speed=20%", "--reseller=root", NULL},
+	};
+	struct stat st;
+
+	ENV_SETUP();
+	for (size_t i = 0; i < ELEMENTSOF(unknown); i++) {
+		ASSERT_OK(run_v(&R, NULL, unknown[i]));
+		if (R.status != 2 || !err_is_one_line(R.err) ||
+		    !strstr(R.err, "no user \"no-such-user-olt\" on this system (check the name with getent passwd)"))
+			TAP_FAIL("lvectl %s: exit %d, stderr %s", unknown[i][0], R.status, R.err);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(root); i++) {
+		ASSERT_OK(run_v(&R, NULL, root[i]));
+		if (R.status != 2 || !err_is_one_line(R.err) || !strstr(R.err, "user \"root\" is root (uid 0): root cannot have "))
+			TAP_FAIL("lvectl %s root: exit %d, stderr %s", root[i][0], R.status, R.err);
+	}
+	/* nothing was written */
+	ASSERT(stat(path_in("container/ve.cfg"), &st) < 0 && errno == ENOENT);
+	ASSERT(!lve_exists_anywhere(1000));
+	return 0;
+}
+
 TEST(bad_ve_cfg_is_not_touched)
 {
 	static const char bad[] =

@@ -25,6 +25,9 @@
  *                          sampling and the info file go on
  *   delegated_leaf         in a cgroup marked trusted.delegate, lved moves
  *                          itself into the child "daemon"
+ *   reseller_own_cap_fault_mail  two customers over their reseller's SPEED:
+ *                          the reseller's group is throttled, the reseller
+ *                          gets a mail about its own limits
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -1066,6 +1069,111 @@ TEST(delegated_leaf)
 	ASSERT_EQ(wait_exit(pid, 20000), 0);
 	close(nfd);
 	deleg_cleanup();
+	return 0;
+}
+
+/* nr_throttled of cpu.stat of group (in the test's cpu hierarchy); -1 when unreadable. */
+static long long nr_throttled(const char *group)
+{
+	char buf[1024], *p;
+
+	if (cgtest_read("cpu", group, "cpu.stat", buf, sizeof(buf)) < 0)
+		return -1;
+	p = strstr(buf, "nr_throttled ");
+	return p ? strtoll(p + 13, NULL, 10) : -1;
+}
+
+/*
+ * [s4-dup] A reseller's own cap reached: two burning customers of reseller
+ * 65534 ("nobody", SPEED 10% of one core) need more than it while their own
+ * SPEED is 100%, so the kernel throttles the reseller's group lvp65534
+ * (its cpu.stat nr_throttled, read here, grows). lved samples that group
+ * and mails the reseller about its own limits (X-Openlve-Reseller-Limits,
+ * NOTIFY_RESELLER=Y) with a CPU count the kernel's counter covers.
+ */
+TEST(reseller_own_cap_fault_mail)
+{
+	char npath[600], extra[2000], plug[600], mail[600], path[900], want[100], nobody[64];
+	static char msg[1 << 16], found[1 << 16];
+	static struct tool_run run;
+	struct passwd *pw;
+	long long t0, t1, counted = -1;
+	const char *row;
+	long end;
+	int nfd, own_mails = 0;
+	pid_t pid;
+
+	SETUP();
+	if (!cgtest_has_ctrl("cpu"))
+		SKIP("%s", cgtest_ctrl_missing_reason("cpu"));
+	pw = getpwuid(65534);
+	ASSERT(pw);
+	snprintf(nobody, sizeof(nobody), "%s", pw->pw_name);
+	ASSERT_OK(tool_run(&run, "lvectl", (const char *const[]){ "set-reseller", "65534", "--speed=10%", NULL }));
+	ASSERT_EQ(run.code, 0);
+	ASSERT_OK(tool_run(&run, "lvectl",
+			   (const char *const[]){ "set", "1005", "--reseller=65534", "--speed=100%", NULL }));
+	ASSERT_EQ(run.code, 0);
+	ASSERT_OK(tool_run(&run, "lvectl",
+			   (const char *const[]){ "set", "1006", "--reseller=65534", "--speed=100%", NULL }));
+	ASSERT_EQ(run.code, 0);
+	t0 = nr_throttled("lveroot/lvp65534");
+	ASSERT(t0 >= 0);
+	ASSERT(cgtest_fork_in("lveroot/lvp65534/lve1005", burn, NULL) > 0);
+	ASSERT(cgtest_fork_in("lveroot/lvp65534/lve1006", burn, NULL) > 0);
+	nfd = notify_open(npath, sizeof(npath));
+	ASSERT(nfd >= 0);
+	snprintf(plug, sizeof(plug), "%s/plugins", lte_dir);
+	snprintf(mail, sizeof(mail), "%s/mail", lte_dir);
+	ASSERT(mkdir(plug, 0755) == 0 && mkdir(mail, 0700) == 0);
+	snprintf(path, sizeof(path), "%s/sendmail", plug);
+	ASSERT_OK(write_text(path, "#!/bin/sh\ncat > %s/msg.$$\n", mail));
+	ASSERT(chmod(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/StatsNotifier.cfg", plug);
+	ASSERT_OK(write_text(path,
+			     "NOTIFY_ADMIN=N\nNOTIFY_CUSTOMER=N\nNOTIFY_RESELLER=Y\nNOTIFY_CPU=Y\n"
+			     "NOTIFY_INTERVAL_USER=1h\nSENDMAIL=%s/sendmail\n",
+			     plug));
+	snprintf(extra, sizeof(extra), "interval=1\ninfo_period=1\nplugin_config_dir=%s\ndisable_snapshots=true\n", plug);
+	ASSERT_OK(write_conf(extra));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	for (end = now_ms() + 30000; now_ms() < end && !own_mails; sleep_ms(300)) {
+		DIR *d = opendir(mail);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			if (strncmp(de->d_name, "msg.", 4))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", mail, de->d_name);
+			if (read_all(path, msg, sizeof(msg)) >= 0 && strstr(msg, "X-Openlve-Reseller-Limits: 65534\n")) {
+				own_mails++;
+				snprintf(found, sizeof(found), "%s", msg);
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+	t1 = nr_throttled("lveroot/lvp65534");
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
+	close(nfd);
+	/* the kernel throttled the reseller's group itself */
+	ASSERT(t1 > t0);
+	/* one mail about the reseller's own limits, to its login, counting that throttling */
+	ASSERT_EQ(own_mails, 1);
+	snprintf(want, sizeof(want), "To: %s\n", nobody);
+	ASSERT(strstr(found, want));
+	snprintf(want, sizeof(want), "\n65534      %-16s ", nobody);
+	row = strstr(found, want);
+	if (!row)
+		TAP_FAIL("no row for reseller 65534 in: %s", found);
+	counted = strtoll(row + strlen(want), NULL, 10);
+	fprintf(stderr, "# reseller 65534: the mail counts %lld CPU faults, the kernel throttled lvp65534 %lld times\n",
+		counted, t1 - t0);
+	if (counted <= 0 || counted > t1 - t0)
+		TAP_FAIL("the mail counts %lld CPU faults; the kernel throttled the group %lld times", counted, t1 - t0);
 	return 0;
 }
 

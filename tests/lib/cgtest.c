@@ -7,6 +7,7 @@
  * cgroup_init() and cgroup_set_namespace() in cgtest_setup().
  */
 #include "cgtest.h"
+#include "fileio.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -488,19 +489,12 @@ static void walk_groups(int dirfd, int depth, void (*fn)(int dirfd, void *ud), v
 {
 	DIR *d;
 	struct dirent *de;
-	int dup_fd;
 
 	fn(dirfd, ud);
 	if (depth > 64)
 		return;
-	dup_fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dup_fd < 0)
+	if (ol_opendir_at(dirfd, ".", &d) < 0)
 		return;
-	d = fdopendir(dup_fd);
-	if (!d) {
-		close(dup_fd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		int sub;
 
@@ -561,19 +555,13 @@ static int rmdir_below(int dirfd, int depth)
 {
 	DIR *d;
 	struct dirent *de;
-	int r = 0, dup_fd;
+	int r;
 
 	if (depth > 64)
 		return -ELOOP;
-	dup_fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dup_fd < 0)
-		return -errno;
-	d = fdopendir(dup_fd);
-	if (!d) {
-		r = -errno;
-		close(dup_fd);
+	r = ol_opendir_at(dirfd, ".", &d);
+	if (r < 0)
 		return r;
-	}
 	while ((de = readdir(d))) {
 		int sub, q;
 

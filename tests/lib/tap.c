@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "tap.h"
 
+#include "fileio.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -130,7 +132,7 @@ static int cg_kill_tasks(int dirfd)
 static int cg_remove(int parent_fd, const char *name, int depth)
 {
 	int fd, r = 0;
-	DIR *d;
+	DIR *d = NULL;
 	struct dirent *de;
 
 	if (depth > 64)
@@ -138,7 +140,7 @@ static int cg_remove(int parent_fd, const char *name, int depth)
 	fd = openat(parent_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	d = fdopendir(dup(fd));
+	(void)ol_opendir_at(fd, ".", &d);
 	while (d && (de = readdir(d))) {
 		int q;
 

@@ -18,15 +18,13 @@ export LC_ALL=C
 D=/root/systest
 exec 3>/dev/ttyS1
 stty -F /dev/ttyS1 raw -echo 2>/dev/null || true
+# expect_eq, check, http_status: the checks' shared helpers (checks-lib.sh);
+# here the results go to the serial port, not stdout
+. $D/checks-lib.sh
 say() { printf '%s\n' "$*" >&3; }
 ok() { say "ok - $*"; }
 nok() { say "not ok - $*"; }
 diag() { printf '%s\n' "$@" | sed 's/^/# /' >&3; }
-check() { # description, command...
-	local d=$1 out
-	shift
-	if out=$("$@" 2>&1); then ok "$d"; else nok "$d"; diag "$out"; fi
-}
 finish() {
 	say "@@done"
 	sync
@@ -73,9 +71,6 @@ unit_active() { # unit: is-active, else its status and journal as diagnostics
 	systemctl status --no-pager "$1" 2>&1 | tail -15
 	journalctl -b --no-pager -u "$1" 2>&1 | tail -15
 	return 1
-}
-expect_eq() { # description, got, want
-	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; diag "got '$2', expected '$3'"; fi
 }
 
 # A CPU burner in LVE $1 started by "$2..." (which must run "$BURN"); checks the quota bit.
@@ -189,12 +184,6 @@ wait $burner 2>/dev/null
 for _ in $(seq 40); do [ -z "$(cat "$(cgdir 1001 pids)/cgroup.procs" 2>/dev/null)" ] && break; sleep 0.25; done
 
 # Apache with mod_openlve: requests of LVE 1001 past its EP limit get 508
-http_status() { # path -> status line of a GET to 127.0.0.1:80
-	exec 5<>/dev/tcp/127.0.0.1/80 || return 1
-	printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&5
-	head -1 <&5 | tr -d '\r'
-	exec 5>&-
-}
 if [ -f /usr/lib/apache2/modules/mod_openlve.so ]; then
 	lvectl set 1001 --maxEntryProcs=1 >/dev/null
 	printf '#!/bin/sh\nsleep 10\nprintf "Content-Type: text/plain\\n\\nslow\\n"\n' > /usr/lib/cgi-bin/slow

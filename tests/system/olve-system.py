@@ -124,6 +124,8 @@ def make_image(rootfs_tar, debs, work):
         shutil.copy(deb, os.path.join(d, 'debs'))
     shutil.copy(os.path.join(HERE, 'in-vm.sh'), d)
     os.chmod(os.path.join(d, 'in-vm.sh'), 0o755)
+    # the helpers in-vm.sh and every check source (checks.d/../checks-lib.sh)
+    shutil.copy(os.path.join(HERE, 'checks-lib.sh'), d)
     # the extra checks (tests/system/README.md); in-vm.sh runs the executable ones
     checks = os.path.join(d, 'checks.d')
     os.makedirs(checks)

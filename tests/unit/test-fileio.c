@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * test-fileio - src/shared/fileio.c: name checks, ol_open_dir_beneath()
+ * test-fileio - src/shared/fileio.c: name checks, ol_open_dir_beneath(),
+ * ol_opendir_at() / ol_fdopendir()
  * (escapes, symlinks, create), reads/writes below a dirfd, atomic writes,
  * strict number parsing. Everything happens in one temporary directory made
  * by the parent before the first test and removed after the last one (also
@@ -522,6 +523,114 @@ TEST(read_at_buffer_sizes)
 	/* a 1-byte buffer only holds the NUL of an empty file */
 	ASSERT_EQ(ol_read_at(root, "empty", buf, 1), 0);
 	ASSERT_ERR(ol_read_at(root, "seven", buf, 1), EFBIG);
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Names read from a DIR stream, sorted and joined with ',' (no "." / ".."). */
+static void dir_names(DIR *d, char *out, size_t size)
+{
+	char names[8][NAME_MAX + 1];
+	struct dirent *de;
+	size_t n = 0, len = 0;
+
+	while ((de = readdir(d)) && n < 8)
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			snprintf(names[n++], sizeof(names[0]), "%s", de->d_name);
+	qsort(names, n, sizeof(names[0]), cmp_name);
+	out[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s", i ? "," : "", names[i]);
+}
+
+static bool fd_is_cloexec(int fd)
+{
+	int fl = fcntl(fd, F_GETFD);
+
+	return fl >= 0 && (fl & FD_CLOEXEC);
+}
+
+TEST(opendir_at)
+{
+	_cleanup_close_ int root = make_area("opendir", NULL);
+	_cleanup_closedir_ DIR *self = NULL, *sub = NULL, *again = NULL;
+	DIR *untouched = (DIR *)0x1;
+	char got[256];
+	long pos;
+
+	ASSERT_OK(root);
+	ASSERT_OK(mkdirat(root, "sub", 0755));
+	ASSERT_OK(write_file(root, "a", "1"));
+	ASSERT_OK(write_file(root, "sub/b", "2"));
+	ASSERT_OK(symlinkat("sub", root, "link"));
+
+	/* "." reads dirfd itself through a new fd: dirfd keeps its own offset and stays open */
+	ASSERT_EQ(ol_opendir_at(root, ".", &self), 0);
+	ASSERT(self != NULL);
+	ASSERT(dirfd(self) != root);
+	ASSERT(same_inode(dirfd(self), root));
+	ASSERT(fd_is_cloexec(dirfd(self)));
+	dir_names(self, got, sizeof(got));
+	ASSERT_STREQ(got, "a,link,sub");
+	pos = lseek(root, 0, SEEK_CUR);
+	ASSERT_EQ(pos, 0);
+	ASSERT(fcntl(root, F_GETFD) >= 0);
+	/* NULL is "." */
+	ASSERT_EQ(ol_opendir_at(root, NULL, &again), 0);
+	ASSERT(same_inode(dirfd(again), root));
+
+	/* a subdirectory */
+	ASSERT_EQ(ol_opendir_at(root, "sub", &sub), 0);
+	ASSERT(same_inode_at(dirfd(sub), root, "sub"));
+	ASSERT(fd_is_cloexec(dirfd(sub)));
+	dir_names(sub, got, sizeof(got));
+	ASSERT_STREQ(got, "b");
+
+	/* errors: -errno, *ret untouched */
+	/* symlinks are not followed (O_DIRECTORY | O_NOFOLLOW: Linux says ENOTDIR, POSIX allows ELOOP) */
+	{
+		int r = ol_opendir_at(root, "link", &untouched);
+
+		ASSERT(r == -ENOTDIR || r == -ELOOP);
+	}
+	ASSERT_ERR(ol_opendir_at(root, "a", &untouched), ENOTDIR);
+	ASSERT_ERR(ol_opendir_at(root, "missing", &untouched), ENOENT);
+	ASSERT_ERR(ol_opendir_at(-1, "sub", &untouched), EBADF);
+	ASSERT(untouched == (DIR *)0x1);
+	ASSERT_ERR(ol_opendir_at(root, "sub", NULL), EINVAL);
+	return 0;
+}
+
+TEST(fdopendir_owns_fd)
+{
+	_cleanup_close_ int root = make_area("fdopendir", NULL);
+	_cleanup_closedir_ DIR *d = NULL;
+	DIR *untouched = (DIR *)0x1;
+	int fd;
+
+	ASSERT_OK(root);
+	ASSERT_OK(write_file(root, "f", "x"));
+	/* success: the stream owns fd */
+	fd = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(fd);
+	ASSERT_EQ(ol_fdopendir(fd, &d), 0);
+	ASSERT_EQ(dirfd(d), fd);
+	/* failure: a file is no directory; the fd is closed, *ret untouched */
+	fd = openat(root, "f", O_RDONLY | O_CLOEXEC);
+	ASSERT_OK(fd);
+	ASSERT_ERR(ol_fdopendir(fd, &untouched), ENOTDIR);
+	ASSERT(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
+	ASSERT(untouched == (DIR *)0x1);
+	/* a failed open passed on: -EBADF; NULL ret: the fd is still taken */
+	ASSERT_ERR(ol_fdopendir(-1, &untouched), EBADF);
+	fd = openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_OK(fd);
+	ASSERT_ERR(ol_fdopendir(fd, NULL), EINVAL);
+	ASSERT(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
 	return 0;
 }
 

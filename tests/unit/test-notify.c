@@ -379,6 +379,73 @@ TEST(reseller_gets_one_mail_naming_its_faulting_customer)
 	return 0;
 }
 
+/* Faults of a reseller's own caps (its group lvp<R>): a mail of their own, the customers' rule. */
+TEST(reseller_own_limits_get_their_own_mail)
+{
+	static char buf[1 << 16];
+	char path[220], nobody[64], to[100], row[200];
+	struct lve_notify_conf c;
+	struct lve_notifier *n = NULL;
+	struct lve_notify_status st;
+	struct lve_sample r[2], x[1];
+	int cnt;
+
+	ASSERT_OK(setup(0));
+	ASSERT_OK(store(path, sizeof(path), nobody, sizeof(nobody)));
+	snprintf(to, sizeof(to), "To: %s\n", nobody);
+	ASSERT_OK(conf(&c, "NOTIFY_RESELLER=Y\nNOTIFY_ADMIN=N\nNOTIFY_CUSTOMER=N\n"));
+	snprintf(c.limits_file, sizeof(c.limits_file), "%s", path);
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	/* the reseller's group was throttled 5 times; a quiet reseller group beside it */
+	r[0] = smp(RES_UID, 1700000000, 5, 0, 0);
+	r[1] = smp(4000000001u, 1700000000, 0, 0, 0);
+	ASSERT_EQ(lve_notifier_reseller_faults(n, r, 2), 0);
+	/* a pass without any LVE sample still sends it: its clock is the reseller samples' */
+	ASSERT_EQ(lve_notifier_pass(n, NULL, 0), 1);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 1);
+	ASSERT_EQ(count_of(buf, to), 1);
+	ASSERT(strstr(buf, "X-Openlve-Reseller-Limits: 65534\n"));
+	ASSERT(!strstr(buf, "X-Openlve-Reseller: ") && !strstr(buf, "X-Openlve-LVE"));
+	snprintf(row, sizeof(row), "\n%-10u %-16s %7u %7u", RES_UID, nobody, 5u, 0u);
+	ASSERT(strstr(buf, row));
+	ASSERT(strstr(buf, "reached your reseller limits"));
+	/* within NOTIFY_INTERVAL_USER: collected; a customer's fault is a separate mail */
+	r[0] = smp(RES_UID, 1700000060, 2, 0, 0);
+	ASSERT_EQ(lve_notifier_reseller_faults(n, r, 1), 0);
+	x[0] = smp(4301, 1700000060, 1, 0, 0);
+	ASSERT_EQ(lve_notifier_pass(n, x, 1), 1); /* the customers' mail (its own window) */
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 1);
+	ASSERT(strstr(buf, "X-Openlve-Reseller: 65534\n") && !strstr(buf, "X-Openlve-Reseller-Limits"));
+	r[0] = smp(RES_UID, 1700003600, 1, 0, 0);
+	ASSERT_EQ(lve_notifier_reseller_faults(n, r, 1), 0);
+	ASSERT_EQ(lve_notifier_pass(n, NULL, 0), 1);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 1);
+	snprintf(row, sizeof(row), "\n%-10u %-16s %7u %7u", RES_UID, nobody, 3u, 0u); /* 2 + 1 */
+	ASSERT(strstr(buf, "X-Openlve-Reseller-Limits: 65534\n") && strstr(buf, row));
+	/* a reseller without a login: no address, counted, no mail */
+	r[0] = smp(4000000001u, 1700003605, 4, 0, 0);
+	ASSERT_EQ(lve_notifier_reseller_faults(n, r, 1), 0);
+	ASSERT_EQ(lve_notifier_pass(n, NULL, 0), 0);
+	lve_notifier_status(n, &st);
+	ASSERT_EQ(st.reseller_lookup_failed, 1);
+	ASSERT_EQ(st.reseller_lookup_err, -ENOENT);
+	lve_notifier_free(n);
+
+	/* NOTIFY_RESELLER=N: nothing about a reseller's own limits (the admin's mail lists LVEs only) */
+	ASSERT_OK(conf(&c, "NOTIFY_RESELLER=N\n"));
+	ASSERT_OK(lve_notifier_new(&c, &n));
+	r[0] = smp(RES_UID, 1700000000, 5, 0, 0);
+	ASSERT_EQ(lve_notifier_reseller_faults(n, r, 1), 0);
+	ASSERT_EQ(lve_notifier_pass(n, NULL, 0), 0);
+	ASSERT_OK(collect(n, buf, sizeof(buf), &cnt));
+	ASSERT_EQ(cnt, 0);
+	lve_notifier_free(n);
+	return 0;
+}
+
 TEST(bad_reseller_data_is_counted_not_fatal)
 {
 	static char buf[1 << 16];

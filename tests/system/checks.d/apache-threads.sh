@@ -13,23 +13,10 @@
 # Restores Apache without the drop-in at the end.
 # Run by in-vm.sh (tests/system/README.md, checks.d); prints TAP lines.
 set -u
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
-MODE=${MODE:-v2}
+. "$(dirname "$0")/../checks-lib.sh" # ok nok diag expect_eq check http_status; PATH LC_ALL MODE
 CGI=/usr/lib/cgi-bin/olve-thread-wait
 DROPIN=/etc/systemd/system/apache2.service.d/openlve-delegate.conf
 UNIT_CG=/sys/fs/cgroup/system.slice/apache2.service
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-expect_eq() { # description, got, want
-	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; diag "got '$2', want '$3'"; fi
-}
-http_status() { # path -> status line of a GET to 127.0.0.1:80
-	exec 5<>/dev/tcp/127.0.0.1/80 || return 1
-	printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&5
-	head -1 <&5 | tr -d '\r'
-	exec 5>&-
-}
 cleanup() {
 	rm -f "$DROPIN" "$CGI"
 	rmdir /etc/systemd/system/apache2.service.d 2>/dev/null
@@ -106,7 +93,11 @@ else
 	wait_cgi || diag "the CGI did not start"
 	in=$(threads_in_lve)
 	if [ -n "$in" ]; then ok "$MODE: the request thread is in LVE 1001"
-	else nok "$MODE: the request thread is in LVE 1001"; fi
+	else
+		nok "$MODE: the request thread is in LVE 1001"
+		for p in $(pgrep -x apache2); do diag "apache2 $p: $(grep -h ':cpu' /proc/$p/task/*/cgroup 2>/dev/null | sort | uniq -c | tr '\n' ' ')"; done
+		diag "CGI: $(pgrep -af "$CGI" | head -2 | tr '\n' ' ')"
+	fi
 	bad=0
 	for t in $in; do
 		pid=$(awk '/^Tgid:/ {print $2}' /proc/$t/status 2>/dev/null)

@@ -12,20 +12,10 @@
 # Restores the notifier configuration and LVE 1001's EP limit at the end.
 # Run by in-vm.sh (tests/system/README.md, checks.d); prints TAP lines.
 set -u
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
-MODE=${MODE:-v2}
+. "$(dirname "$0")/../checks-lib.sh" # ok nok diag expect_eq check http_status; PATH LC_ALL MODE
 CFG=/etc/sysconfig/lvestats.config/StatsNotifier.cfg
 SNAPCFG=/etc/sysconfig/lvestats.config/SnapshotSaver.cfg
 CGI=/usr/lib/cgi-bin/olve-mailcheck
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-http_status() { # path -> status line of a GET to 127.0.0.1:80
-	exec 5<>/dev/tcp/127.0.0.1/80 || return 1
-	printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&5
-	head -1 <&5 | tr -d '\r'
-	exec 5>&-
-}
 cleanup() {
 	if [ -f "$CFG.olve-saved" ]; then mv -f "$CFG.olve-saved" "$CFG"; else rm -f "$CFG"; fi
 	if [ -f "$SNAPCFG.olve-saved" ]; then mv -f "$SNAPCFG.olve-saved" "$SNAPCFG"; else rm -f "$SNAPCFG"; fi

@@ -14,13 +14,8 @@
 # with /proc/PID/cgroup. Everything made here is stopped and removed.
 # Run by in-vm.sh (tests/system/README.md, checks.d); prints TAP lines.
 set -u
-export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
-MODE=${MODE:-v2}
+. "$(dirname "$0")/../checks-lib.sh" # ok nok diag expect_eq check http_status; PATH LC_ALL MODE
 SL=olvetest.slice
-ok() { echo "ok - $*"; }
-nok() { echo "not ok - $*"; }
-diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
-expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; diag "got '$2', expected '$3'"; fi; }
 prop() { systemctl show -p "$2" --value "$1" 2>/dev/null; }
 # the cgroup directory of $1 (systemd's ControlGroup) in the hierarchy of controller $2
 cgdir() {

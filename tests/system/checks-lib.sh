@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# checks-lib.sh - the helpers every system-suite check shares, sourced by
+# tests/system/checks.d/*.sh (and by in-vm.sh for http_status/expect_eq/check):
+#
+#   . "$(dirname "$0")/../checks-lib.sh"
+#
+# (olve-system.py copies it to /root/systest/checks-lib.sh, next to
+# checks.d/). Output is what in-vm.sh's run_checks counts, one line each on
+# stdout: "ok - DESCRIPTION", "not ok - DESCRIPTION", "# diagnostics".
+# Sourcing sets PATH, LC_ALL and MODE (v2 when unset) and nothing else; it
+# defines no traps and runs nothing.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C
+MODE=${MODE:-v2}
+
+ok() { echo "ok - $*"; }
+nok() { echo "not ok - $*"; }
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+# expect_eq DESCRIPTION GOT WANT
+expect_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else nok "$1"; diag "got '$2', expected '$3'"; fi
+}
+# check DESCRIPTION COMMAND...: ok when the command succeeds, else its output as diagnostics
+check() {
+	local d=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$d"; else nok "$d"; diag "$out"; fi
+}
+# http_status PATH: the status line of a GET of PATH from 127.0.0.1:80 (HTTP/1.0)
+http_status() {
+	exec 5<>/dev/tcp/127.0.0.1/80 || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: localhost\r\n\r\n' "$1" >&5
+	head -1 <&5 | tr -d '\r'
+	exec 5>&-
+}
