@@ -406,6 +406,7 @@ struct raw {
 
 struct ent {
 	uint32_t id;
+	char rel[OLVE_RELPATH_MAX]; /* lve<ID> or lvp<R>/lve<ID>, found when it was first listed */
 	int fd[S_COUNT];
 	uint32_t absent;          /* detail slots this LVE does not have (bits) */
 	uint32_t quiet_passes;    /* consecutive quiet passes */
@@ -421,12 +422,15 @@ struct ent {
 	bool transient; /* over the fd budget: files opened and closed in every pass */
 	bool fds_open;
 	bool quiet;     /* the last pass was quiet */
+	bool state_dirty; /* the change log named it: read its state file (limits, faults) */
 };
 
 /* Passes between re-reads of a long-idle LVE's memory, tasks and state file (5 min at 5 s). */
 #define LVE_COLLECT_IDLE_REREAD (LVE_COLLECT_RESCAN * 5)
 /* A long-idle LVE's probe is read every this many passes (see lve_collector_pass). */
 #define LVE_COLLECT_IDLE_PROBE 3
+/* Passes between limit reads of an LVE nobody changed through liblve (a day at 5 s; see the top). */
+#define LVE_COLLECT_LIMITS_CHECK (LVE_COLLECT_RESCAN * 60 * 24)
 
 struct lve_collector {
 	struct olve *h;
@@ -445,6 +449,8 @@ struct lve_collector {
 	uint64_t fds_per_lve;
 	bool full;           /* lve_collector_set_full: no quiet shortcut */
 	bool need_rescan;
+	int chgfd;           /* the change log (OLVE_STATE_CHANGES), -1 while missing */
+	uint64_t chg_gen;    /* its gen as of the last pass */
 	uint64_t pass_no;
 	struct lve_collector_status st;
 };
@@ -544,6 +550,7 @@ int lve_collector_new(struct olve *h, struct lve_collector **out)
 	if (c->page_size <= 0)
 		c->page_size = 4096;
 	c->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->chgfd = -1;
 	c->bufcap = 4096;
 	c->buf = malloc(c->bufcap);
 	if (!c->buf) {
@@ -590,6 +597,7 @@ void lve_collector_free(struct lve_collector *c)
 	free(c->buf);
 	free(c->pids);
 	safe_close(c->procfd);
+	safe_close(c->chgfd);
 	free(c);
 }
 
@@ -611,6 +619,7 @@ static int refresh_limits(struct lve_collector *c, struct ent *e)
 	struct olve_limits lim;
 	int r = olve_get_limits(c->h, e->id, &lim);
 
+	c->st.n_limit_reads++;
 	olve_lve_forget(c->h, e->id);
 	if (r < 0)
 		return r;
@@ -662,16 +671,14 @@ static int open_beneath(int rootfd, const char *rel)
 
 static int open_slot(struct lve_collector *c, const struct ent *e, const struct slot_def *d)
 {
-	char rel[128], dir[OLVE_RELPATH_MAX];
-	uint32_t rid;
+	char rel[128];
 	int fd;
 
-	/* [issue 10] lve<ID>, or lvp<R>/lve<ID> for a reseller's customer */
-	(void)olve_lve_relpath(c->h, e->id, dir, &rid);
-	snprintf(rel, sizeof(rel), "%s/%s", dir, d->name);
+	/* [issue 10] lve<ID>, or lvp<R>/lve<ID> for a reseller's customer (moved: its probe fails, rescan) */
+	snprintf(rel, sizeof(rel), "%s/%s", e->rel, d->name);
 	fd = open_beneath(c->h->hier[d->hier].rootfd, rel);
 	if (fd == -ENOENT && d->alt) {
-		snprintf(rel, sizeof(rel), "%s/%s", dir, d->alt);
+		snprintf(rel, sizeof(rel), "%s/%s", e->rel, d->alt);
 		fd = open_beneath(c->h->hier[d->hier].rootfd, rel);
 	}
 	return fd;
@@ -699,11 +706,8 @@ static int ent_open_fds(struct lve_collector *c, struct ent *e)
 	if (r >= 0 && !opened) {
 		/* no CPU file on this host: the LVE must still exist */
 		_cleanup_close_ int d = -1;
-		char name[OLVE_RELPATH_MAX];
-		uint32_t rid;
 
-		(void)olve_lve_relpath(c->h, e->id, name, &rid);
-		d = ol_open_dir_beneath(c->h->hier[0].rootfd, name, OL_OPEN_PATH, 0);
+		d = ol_open_dir_beneath(c->h->hier[0].rootfd, e->rel, OL_OPEN_PATH, 0);
 		if (d < 0)
 			r = d;
 	}
@@ -752,6 +756,11 @@ static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
 	if (!e)
 		return -ENOMEM;
 	e->id = id;
+	{
+		uint32_t rid;
+
+		(void)olve_lve_relpath(c->h, id, e->rel, &rid);
+	}
 	e->statefd = -1;
 	for (int s = 0; s < S_COUNT; s++)
 		e->fd[s] = -1;
@@ -934,8 +943,9 @@ static int count_slots(int fd)
 static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, bool slots, struct raw *raw)
 {
 	struct stat sb;
-	bool changed;
+	bool changed, dirty = e->state_dirty;
 
+	e->state_dirty = false;
 	ent_open_state(c, e);
 	if (e->statefd < 0) {
 		if (!e->lim_valid)
@@ -945,8 +955,7 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 	if (fstat(e->statefd, &sb) < 0)
 		return;
 	changed = sb.st_mtim.tv_sec != e->state_mtime.tv_sec || sb.st_mtim.tv_nsec != e->state_mtime.tv_nsec;
-	if (changed || e->st_recheck || !e->lim_valid ||
-	    (c->pass_no + e->id) % (LVE_COLLECT_RESCAN * 60) == 0) {
+	if (changed || dirty || e->st_recheck || !e->lim_valid || (c->pass_no + e->id) % LVE_COLLECT_LIMITS_CHECK == 0) {
 		struct olve_state st;
 
 		(void)refresh_limits(c, e);
@@ -1130,8 +1139,8 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 					return r;
 			}
 		}
-		/* limits changed while idle (lvectl set): seen within LVE_COLLECT_IDLE_REREAD passes, at once when it runs */
-		if ((c->pass_no + e->id) % LVE_COLLECT_IDLE_REREAD == 0 || !e->lim_valid) {
+		/* limits set (or a fault counted) while idle: the change log names it (check_changes) */
+		if (e->state_dirty || !e->lim_valid || (c->pass_no + e->id) % LVE_COLLECT_LIMITS_CHECK == 0) {
 			read_state(c, e, now_sec, false, raw);
 			if (e->quiet_passes >= LVE_COLLECT_RESCAN)
 				close_fd(c, &e->statefd);
@@ -1239,6 +1248,70 @@ static void make_sample(const struct ent *e, const struct raw *cur, int64_t dt, 
 	s->IOPSf = emulated_fault(ir, iw, s->lIOPS);
 }
 
+static void mark_all_dirty(struct lve_collector *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->v[i]->state_dirty = true;
+}
+
+static struct ent *find_ent(struct lve_collector *c, uint32_t id)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->v[mid]->id == id)
+			return c->v[mid];
+		if (c->v[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * The change log (OLVE_STATE_CHANGES, see state.c): the LVEs whose state
+ * header liblve wrote since the last pass get state_dirty; more writes
+ * than its ring holds, the defaults record, or a log that went back
+ * (recreated) mark every LVE. Missing or unreadable reads as gen 0. The
+ * file is opened again every LVE_COLLECT_RESCAN passes (replaced by a
+ * reinstall: the new one's gen differs).
+ */
+static void check_changes(struct lve_collector *c)
+{
+	struct olve_changes ch;
+	uint64_t g = 0;
+
+	if (c->chgfd >= 0 && c->pass_no % LVE_COLLECT_RESCAN == 0)
+		c->chgfd = safe_close(c->chgfd);
+	if (c->chgfd < 0 && c->h->statefd >= 0)
+		c->chgfd = openat(c->h->statefd, OLVE_STATE_CHANGES, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (c->chgfd >= 0 && olve_changes_read(c->chgfd, &ch) == 0)
+		g = ch.gen;
+	if (g == c->chg_gen)
+		return;
+	if (g < c->chg_gen || g - c->chg_gen > OLVE_CHANGES_RING) {
+		mark_all_dirty(c);
+	} else {
+		for (uint64_t x = c->chg_gen + 1; x <= g; x++) {
+			uint32_t id = ch.id[x % OLVE_CHANGES_RING];
+			struct ent *e;
+
+			if (id == 0) {
+				mark_all_dirty(c);
+				break;
+			}
+			e = find_ent(c, id);
+			if (e)
+				e->state_dirty = true;
+		}
+	}
+	c->st.n_changes += g > c->chg_gen ? g - c->chg_gen : 1;
+	c->chg_gen = g;
+}
+
 static bool root_changed(struct lve_collector *c)
 {
 	struct stat sb;
@@ -1272,6 +1345,7 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 		if (r < 0)
 			return r;
 	}
+	check_changes(c);
 	if (c->n) {
 		v = malloc(c->n * sizeof(*v));
 		if (!v)
@@ -1282,7 +1356,7 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 		struct raw raw;
 		int r;
 
-		if (!c->full && e->have_prev && e->quiet && e->quiet_passes >= LVE_COLLECT_RESCAN &&
+		if (!c->full && e->have_prev && e->quiet && e->quiet_passes >= LVE_COLLECT_RESCAN && !e->state_dirty &&
 		    (c->pass_no + e->id) % LVE_COLLECT_IDLE_PROBE != 0) {
 			/*
 			 * Idle for a minute: its probe is read every LVE_COLLECT_IDLE_PROBE

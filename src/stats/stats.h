@@ -141,7 +141,8 @@ const char *lvestats_conf_error_key(void);
  * LVE's state file, and re-reads them with pread each pass. The LVE root
  * is re-listed only when its link count or mtime changes, every
  * LVE_COLLECT_RESCAN passes, or after an LVE vanished. Limits come from
- * olve_get_limits(), cached until the state file's mtime changes.
+ * olve_get_limits(), cached until the state file's mtime changes or
+ * liblve's change log (OLVE_STATE_CHANGES) names the LVE.
  * The first pass that sees an LVE is its baseline (no sample).
  * `h` is borrowed and must outlive the collector.
  */
@@ -173,6 +174,8 @@ struct lve_collector_status {
 	uint32_t n_transient;/* LVEs over the fd budget (raise RLIMIT_NOFILE / LimitNOFILE) */
 	uint32_t n_quiet;    /* LVEs read the short way in the last pass (see below) */
 	uint64_t n_rescans;  /* LVE root listings so far */
+	uint64_t n_changes;  /* state header writes seen in the change log so far (i12) */
+	uint64_t n_limit_reads; /* limit reads (olve_get_limits) so far */
 };
 void lve_collector_status(const struct lve_collector *c, struct lve_collector_status *out);
 /*
