@@ -19,8 +19,8 @@
  * passes once it has been quiet that long and its files are closed) a quiet
  * LVE's memory charge (reclaim moves it) and its task count (a sleeping task
  * moved in or out by someone else) are read again, and v2 io.stat
- * (writeback of its pages); every LVE_COLLECT_IDLE_REREAD passes its state
- * file (limits set while it was idle).
+ * (writeback of its pages). Its state file is read again when liblve's
+ * change log names it (below).
  * The other files, read when the LVE is not quiet, are opened on demand
  * beneath the hierarchy's LVE root (openat2 RESOLVE_BENEATH), kept while
  * the LVE is busy and closed (with the state file) after
@@ -40,8 +40,20 @@
  * EP is the number of EP slot bytes locked in the state file (F_OFD_GETLK
  * scan from our own description, which never holds a slot). Limits come
  * from olve_get_limits(), refreshed when the state file's mtime moves (every
- * olve_apply writes it); the handle's fd cache entry it creates is dropped
- * again (olve_lve_forget) so each LVE's fds are held once, here.
+ * olve_apply writes it; checked while the LVE is busy) or when liblve's
+ * change log <state_dir>/lve/changes (state.c) names the LVE: every state
+ * header write through liblve (limits, flags, the defaults record, an EP
+ * fault counted by root) notes its LVE there, and the log is read once per
+ * pass (lock, pread, unlock), so limits set on a quiet LVE are in the next
+ * pass's sample, without re-reading 10,000 idle state files on a timer.
+ * A fault counted by a process that is not root (a web-server child; the
+ * log is root's) is not noted: a quiet LVE's shows when it next runs.
+ * Limits changed behind liblve (cgroup files written by hand) are read
+ * again every LVE_COLLECT_LIMITS_CHECK passes (a day at 5 s). The handle's
+ * fd cache entry olve_get_limits creates is dropped again
+ * (olve_lve_forget) so each LVE's fds are held once, here. Each LVE's
+ * directory (lve<ID>, lvp<R>/lve<ID>) is found once, when it is first
+ * listed: one that moves fails its probe and is listed again.
  */
 #include <ctype.h>
 #include <dirent.h>
