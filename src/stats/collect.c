@@ -631,7 +631,6 @@ static int refresh_limits(struct lve_collector *c, struct ent *e)
 	struct olve_limits lim;
 	int r = olve_get_limits(c->h, e->id, &lim);
 
-	c->st.n_limit_reads++;
 	olve_lve_forget(c->h, e->id);
 	if (r < 0)
 		return r;
@@ -1320,7 +1319,6 @@ static void check_changes(struct lve_collector *c)
 				e->state_dirty = true;
 		}
 	}
-	c->st.n_changes += g > c->chg_gen ? g - c->chg_gen : 1;
 	c->chg_gen = g;
 }
 

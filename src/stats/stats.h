@@ -174,8 +174,6 @@ struct lve_collector_status {
 	uint32_t n_transient;/* LVEs over the fd budget (raise RLIMIT_NOFILE / LimitNOFILE) */
 	uint32_t n_quiet;    /* LVEs read the short way in the last pass (see below) */
 	uint64_t n_rescans;  /* LVE root listings so far */
-	uint64_t n_changes;  /* state header writes seen in the change log so far (i12) */
-	uint64_t n_limit_reads; /* limit reads (olve_get_limits) so far */
 };
 void lve_collector_status(const struct lve_collector *c, struct lve_collector_status *out);
 /*
