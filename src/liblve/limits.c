@@ -973,6 +973,8 @@ int olve_limits_write(struct olve *h, struct olve_lve_fds *f, const struct olve_
 	r = olve_state_update(f->statefd, write_locked, &c);
 	if (r < 0)
 		return r;
+	if (r > 0)
+		(void)olve_changes_note(h, f->id); /* lved: re-read this LVE's limits */
 	return c.err;
 }
 
@@ -986,6 +988,8 @@ int olve_limits_write_initial(struct olve *h, struct olve_lve_fds *f, const stru
 	r = olve_state_update(f->statefd, write_locked, &c);
 	if (r < 0)
 		return r;
+	if (r > 0)
+		(void)olve_changes_note(h, f->id); /* lved: re-read this LVE's limits */
 	return c.err;
 }
 

@@ -404,6 +404,25 @@ struct olve_state {
 #define OLVE_STATE_DEFAULT "default"
 
 /*
+ * [i12] The change log in the state dir (state.c): gen counts every state
+ * header write lved reports (limits, flags, the defaults record, EP faults),
+ * id[gen % OLVE_CHANGES_RING] is the LVE of write number gen (0: the
+ * defaults record). Written and read under an OFD lock on the record.
+ */
+#define OLVE_STATE_CHANGES "changes"
+#define OLVE_CHANGES_MAGIC UINT64_C(0x314547474e48434f) /* "OCHNGGE1" */
+#define OLVE_CHANGES_RING 256
+struct olve_changes {
+	uint64_t magic;
+	uint64_t gen;
+	uint32_t id[OLVE_CHANGES_RING];
+};
+/* Note a header write of LVE id (0: defaults) in the change log. 0 or -errno (callers ignore it). */
+_hidden_ int olve_changes_note(struct olve *h, uint32_t id);
+/* Read the change log from fd (O_RDONLY is enough). An empty file reads as gen 0. -EBADMSG: not ours. */
+_hidden_ int olve_changes_read(int fd, struct olve_changes *out);
+
+/*
  * Open the state file of `id` in h->statefd (O_RDWR|O_CLOEXEC), a NEW open
  * file description each call. With `create` a missing file is created and
  * initialized (header: magic, version, zeros). -ENOENT without create.

@@ -180,7 +180,8 @@ static int slot_take(struct olve *h, uint32_t id, const struct olve_lve_fds *lve
 		if (++s == limit)
 			s = 0;
 	}
-	(void)olve_state_add_fault(lve->statefd, offsetof(struct olve_state, fault_ep));
+	if (olve_state_add_fault(lve->statefd, offsetof(struct olve_state, fault_ep)) >= 0)
+		(void)olve_changes_note(h, id); /* root only (the log is root's, 0600) */
 	return -E2BIG;
 }
 

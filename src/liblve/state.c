@@ -121,13 +121,13 @@ static void report_holder(int fd)
  * Lock (F_RDLCK/F_WRLCK) or unlock the header, never blocking for more
  * than OLVE_LOCK_TIMEOUT_MS: -ENOLCK then (holder logged).
  */
-static int header_lock(int fd, short type)
+static int range_lock(int fd, short type, off_t len)
 {
 	struct flock fl = {
 		.l_type = type,
 		.l_whence = SEEK_SET,
 		.l_start = 0,
-		.l_len = sizeof(struct olve_state),
+		.l_len = len,
 	};
 	long deadline = 0;
 	long wait_us = 50;
@@ -155,6 +155,11 @@ static int header_lock(int fd, short type)
 		if (wait_us < 20000)
 			wait_us *= 2;
 	}
+}
+
+static int header_lock(int fd, short type)
+{
+	return range_lock(fd, type, sizeof(struct olve_state));
 }
 
 static void header_unlock(int fd)
@@ -559,7 +564,10 @@ int olve_defaults_set(struct olve *h, const struct olve_limits *lim)
 	if (fd < 0)
 		return fd;
 	r = olve_state_update(fd, defaults_merge, (void *)lim);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	(void)olve_changes_note(h, 0);
+	return 0;
 }
 
 /* ----------------------------------------------------------------- flags */
@@ -587,7 +595,10 @@ _public_ int olve_set_flags(struct olve *h, uint32_t id, uint32_t flags)
 	if (f->statefd < 0)
 		return -EACCES;
 	r = olve_state_update(f->statefd, set_flags, &flags);
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	(void)olve_changes_note(h, id);
+	return 0;
 }
 
 _public_ int olve_get_flags(struct olve *h, uint32_t id, uint32_t *flags)
@@ -704,4 +715,78 @@ int olve_state_notes(int fd, struct olve_note *out, int max)
 		out[found++] = note;
 	}
 	return found;
+}
+
+/* ---------------------------------------------------------------- changes */
+
+/*
+ * [i12] The change log <state_dir>/lve/changes (struct olve_changes): every
+ * write of a state header that lved reports (limits, flags, the defaults
+ * record, a counted EP fault) adds one to gen and notes
+ * the LVE in ring slot gen % OLVE_CHANGES_RING, under an OFD write lock on
+ * the record, after the header write. lved reads it once per pass (read
+ * lock) instead of re-reading every idle LVE's state file on a timer.
+ * Root's file (0600), like the state files: other callers cannot open it
+ * and their changes cannot write headers anyway.
+ */
+int olve_changes_note(struct olve *h, uint32_t id)
+{
+	_cleanup_close_ int fd = -1;
+	struct olve_changes ch;
+	ssize_t n;
+	int r;
+
+	if (!h || h->statefd < 0)
+		return -EINVAL;
+	fd = openat(h->statefd, OLVE_STATE_CHANGES, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return -errno;
+	r = state_fd_check(fd);
+	if (r < 0)
+		return r;
+	r = range_lock(fd, F_WRLCK, sizeof(ch));
+	if (r < 0)
+		return r;
+	do
+		n = pread(fd, &ch, sizeof(ch), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(ch) || ch.magic != OLVE_CHANGES_MAGIC) {
+		/* new (or not ours): start over; a reader seeing gen go back re-reads everything */
+		memset(&ch, 0, sizeof(ch));
+		ch.magic = OLVE_CHANGES_MAGIC;
+	}
+	ch.gen++;
+	ch.id[ch.gen % OLVE_CHANGES_RING] = id;
+	r = pwrite_all(fd, &ch, sizeof(ch), 0);
+	(void)range_lock(fd, F_UNLCK, sizeof(ch));
+	return r;
+}
+
+int olve_changes_read(int fd, struct olve_changes *out)
+{
+	struct olve_changes ch;
+	ssize_t n;
+	int r;
+
+	if (fd < 0 || !out)
+		return -EINVAL;
+	r = range_lock(fd, F_RDLCK, sizeof(ch));
+	if (r < 0)
+		return r;
+	do
+		n = pread(fd, &ch, sizeof(ch), 0);
+	while (n < 0 && errno == EINTR);
+	r = n < 0 ? -errno : 0;
+	(void)range_lock(fd, F_UNLCK, sizeof(ch));
+	if (r < 0)
+		return r;
+	if (n == 0) {
+		/* created, nothing noted yet */
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	if (n != (ssize_t)sizeof(ch) || ch.magic != OLVE_CHANGES_MAGIC)
+		return -EBADMSG;
+	*out = ch;
+	return 0;
 }

@@ -19,8 +19,8 @@
  * passes once it has been quiet that long and its files are closed) a quiet
  * LVE's memory charge (reclaim moves it) and its task count (a sleeping task
  * moved in or out by someone else) are read again, and v2 io.stat
- * (writeback of its pages); every LVE_COLLECT_IDLE_REREAD passes its state
- * file (limits set while it was idle).
+ * (writeback of its pages). Its state file is read again when liblve's
+ * change log names it (below).
  * The other files, read when the LVE is not quiet, are opened on demand
  * beneath the hierarchy's LVE root (openat2 RESOLVE_BENEATH), kept while
  * the LVE is busy and closed (with the state file) after
@@ -40,8 +40,20 @@
  * EP is the number of EP slot bytes locked in the state file (F_OFD_GETLK
  * scan from our own description, which never holds a slot). Limits come
  * from olve_get_limits(), refreshed when the state file's mtime moves (every
- * olve_apply writes it); the handle's fd cache entry it creates is dropped
- * again (olve_lve_forget) so each LVE's fds are held once, here.
+ * olve_apply writes it; checked while the LVE is busy) or when liblve's
+ * change log <state_dir>/lve/changes (state.c) names the LVE: every state
+ * header write through liblve (limits, flags, the defaults record, an EP
+ * fault counted by root) notes its LVE there, and the log is read once per
+ * pass (lock, pread, unlock), so limits set on a quiet LVE are in the next
+ * pass's sample, without re-reading 10,000 idle state files on a timer.
+ * A fault counted by a process that is not root (a web-server child; the
+ * log is root's) is not noted: a quiet LVE's shows when it next runs.
+ * Limits changed behind liblve (cgroup files written by hand) are read
+ * again every LVE_COLLECT_LIMITS_CHECK passes (a day at 5 s). The handle's
+ * fd cache entry olve_get_limits creates is dropped again
+ * (olve_lve_forget) so each LVE's fds are held once, here. Each LVE's
+ * directory (lve<ID>, lvp<R>/lve<ID>) is found once, when it is first
+ * listed: one that moves fails its probe and is listed again.
  *
  * Reseller groups (lve_collector_reseller_pass): the lvp<R> groups that
  * carry a reseller's own caps over its customers. Listed again after every
@@ -419,6 +431,7 @@ struct raw {
 
 struct ent {
 	uint32_t id;
+	char rel[OLVE_RELPATH_MAX]; /* lve<ID> or lvp<R>/lve<ID>, found when it was first listed */
 	int fd[S_COUNT];
 	uint32_t absent;          /* detail slots this LVE does not have (bits) */
 	uint32_t quiet_passes;    /* consecutive quiet passes */
@@ -435,12 +448,15 @@ struct ent {
 	bool fds_open;
 	bool quiet;     /* the last pass was quiet */
 	bool reseller;  /* a reseller's own group lvp<id> (lve_collector_reseller_pass) */
+	bool state_dirty; /* the change log named it: read its state file (limits, faults) */
 };
 
 /* Passes between re-reads of a long-idle LVE's memory, tasks and state file (5 min at 5 s). */
 #define LVE_COLLECT_IDLE_REREAD (LVE_COLLECT_RESCAN * 5)
 /* A long-idle LVE's probe is read every this many passes (see lve_collector_pass). */
 #define LVE_COLLECT_IDLE_PROBE 3
+/* Passes between limit reads of an LVE nobody changed through liblve (a day at 5 s; see the top). */
+#define LVE_COLLECT_LIMITS_CHECK (LVE_COLLECT_RESCAN * 60 * 24)
 
 struct lve_collector {
 	struct olve *h;
@@ -459,6 +475,8 @@ struct lve_collector {
 	uint64_t fds_per_lve;
 	bool full;           /* lve_collector_set_full: no quiet shortcut */
 	bool need_rescan;
+	int chgfd;           /* the change log (OLVE_STATE_CHANGES), -1 while missing */
+	uint64_t chg_gen;    /* its gen as of the last pass */
 	uint64_t pass_no;
 	struct lve_collector_status st;
 	/* the resellers' own groups, sorted by id */
@@ -564,6 +582,7 @@ int lve_collector_new(struct olve *h, struct lve_collector **out)
 	if (c->page_size <= 0)
 		c->page_size = 4096;
 	c->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	c->chgfd = -1;
 	c->bufcap = 4096;
 	c->buf = malloc(c->bufcap);
 	if (!c->buf) {
@@ -613,6 +632,7 @@ void lve_collector_free(struct lve_collector *c)
 	free(c->buf);
 	free(c->pids);
 	safe_close(c->procfd);
+	safe_close(c->chgfd);
 	free(c);
 }
 
@@ -685,16 +705,14 @@ static int open_beneath(int rootfd, const char *rel)
 
 static int open_slot(struct lve_collector *c, const struct ent *e, const struct slot_def *d)
 {
-	char rel[128], dir[OLVE_RELPATH_MAX];
-	uint32_t rid;
+	char rel[128];
 	int fd;
 
-	/* [issue 10] lve<ID>, or lvp<R>/lve<ID> for a reseller's customer */
-	(void)olve_lve_relpath(c->h, e->id, dir, &rid);
-	snprintf(rel, sizeof(rel), "%s/%s", dir, d->name);
+	/* [issue 10] lve<ID>, or lvp<R>/lve<ID> for a reseller's customer (moved: its probe fails, rescan) */
+	snprintf(rel, sizeof(rel), "%s/%s", e->rel, d->name);
 	fd = open_beneath(c->h->hier[d->hier].rootfd, rel);
 	if (fd == -ENOENT && d->alt) {
-		snprintf(rel, sizeof(rel), "%s/%s", dir, d->alt);
+		snprintf(rel, sizeof(rel), "%s/%s", e->rel, d->alt);
 		fd = open_beneath(c->h->hier[d->hier].rootfd, rel);
 	}
 	return fd;
@@ -722,11 +740,8 @@ static int ent_open_fds(struct lve_collector *c, struct ent *e)
 	if (r >= 0 && !opened) {
 		/* no CPU file on this host: the LVE must still exist */
 		_cleanup_close_ int d = -1;
-		char name[OLVE_RELPATH_MAX];
-		uint32_t rid;
 
-		(void)olve_lve_relpath(c->h, e->id, name, &rid);
-		d = ol_open_dir_beneath(c->h->hier[0].rootfd, name, OL_OPEN_PATH, 0);
+		d = ol_open_dir_beneath(c->h->hier[0].rootfd, e->rel, OL_OPEN_PATH, 0);
 		if (d < 0)
 			r = d;
 	}
@@ -775,6 +790,11 @@ static int ent_open(struct lve_collector *c, uint32_t id, struct ent **out)
 	if (!e)
 		return -ENOMEM;
 	e->id = id;
+	{
+		uint32_t rid;
+
+		(void)olve_lve_relpath(c->h, id, e->rel, &rid);
+	}
 	e->statefd = -1;
 	for (int s = 0; s < S_COUNT; s++)
 		e->fd[s] = -1;
@@ -957,8 +977,9 @@ static int count_slots(int fd)
 static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, bool slots, struct raw *raw)
 {
 	struct stat sb;
-	bool changed;
+	bool changed, dirty = e->state_dirty;
 
+	e->state_dirty = false;
 	ent_open_state(c, e);
 	if (e->statefd < 0) {
 		if (!e->lim_valid)
@@ -968,8 +989,7 @@ static void read_state(struct lve_collector *c, struct ent *e, int64_t now_sec, 
 	if (fstat(e->statefd, &sb) < 0)
 		return;
 	changed = sb.st_mtim.tv_sec != e->state_mtime.tv_sec || sb.st_mtim.tv_nsec != e->state_mtime.tv_nsec;
-	if (changed || e->st_recheck || !e->lim_valid ||
-	    (c->pass_no + e->id) % (LVE_COLLECT_RESCAN * 60) == 0) {
+	if (changed || dirty || e->st_recheck || !e->lim_valid || (c->pass_no + e->id) % LVE_COLLECT_LIMITS_CHECK == 0) {
 		struct olve_state st;
 
 		(void)refresh_limits(c, e);
@@ -1153,8 +1173,8 @@ static int read_ent(struct lve_collector *c, struct ent *e, int64_t now_sec, str
 					return r;
 			}
 		}
-		/* limits changed while idle (lvectl set): seen within LVE_COLLECT_IDLE_REREAD passes, at once when it runs */
-		if ((c->pass_no + e->id) % LVE_COLLECT_IDLE_REREAD == 0 || !e->lim_valid) {
+		/* limits set (or a fault counted) while idle: the change log names it (check_changes) */
+		if (e->state_dirty || !e->lim_valid || (c->pass_no + e->id) % LVE_COLLECT_LIMITS_CHECK == 0) {
 			read_state(c, e, now_sec, false, raw);
 			if (e->quiet_passes >= LVE_COLLECT_RESCAN)
 				close_fd(c, &e->statefd);
@@ -1262,6 +1282,69 @@ static void make_sample(const struct ent *e, const struct raw *cur, int64_t dt, 
 	s->IOPSf = emulated_fault(ir, iw, s->lIOPS);
 }
 
+static void mark_all_dirty(struct lve_collector *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		c->v[i]->state_dirty = true;
+}
+
+static struct ent *find_ent(struct lve_collector *c, uint32_t id)
+{
+	size_t lo = 0, hi = c->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->v[mid]->id == id)
+			return c->v[mid];
+		if (c->v[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * The change log (OLVE_STATE_CHANGES, see state.c): the LVEs whose state
+ * header liblve wrote since the last pass get state_dirty; more writes
+ * than its ring holds, the defaults record, or a log that went back
+ * (recreated) mark every LVE. Missing or unreadable reads as gen 0. The
+ * file is opened again every LVE_COLLECT_RESCAN passes (replaced by a
+ * reinstall: the new one's gen differs).
+ */
+static void check_changes(struct lve_collector *c)
+{
+	struct olve_changes ch;
+	uint64_t g = 0;
+
+	if (c->chgfd >= 0 && c->pass_no % LVE_COLLECT_RESCAN == 0)
+		c->chgfd = safe_close(c->chgfd);
+	if (c->chgfd < 0 && c->h->statefd >= 0)
+		c->chgfd = openat(c->h->statefd, OLVE_STATE_CHANGES, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (c->chgfd >= 0 && olve_changes_read(c->chgfd, &ch) == 0)
+		g = ch.gen;
+	if (g == c->chg_gen)
+		return;
+	if (g < c->chg_gen || g - c->chg_gen > OLVE_CHANGES_RING) {
+		mark_all_dirty(c);
+	} else {
+		for (uint64_t x = c->chg_gen + 1; x <= g; x++) {
+			uint32_t id = ch.id[x % OLVE_CHANGES_RING];
+			struct ent *e;
+
+			if (id == 0) {
+				mark_all_dirty(c);
+				break;
+			}
+			e = find_ent(c, id);
+			if (e)
+				e->state_dirty = true;
+		}
+	}
+	c->chg_gen = g;
+}
+
 static bool root_changed(struct lve_collector *c)
 {
 	struct stat sb;
@@ -1295,6 +1378,7 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 		if (r < 0)
 			return r;
 	}
+	check_changes(c);
 	if (c->n) {
 		v = malloc(c->n * sizeof(*v));
 		if (!v)
@@ -1305,7 +1389,7 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 		struct raw raw;
 		int r;
 
-		if (!c->full && e->have_prev && e->quiet && e->quiet_passes >= LVE_COLLECT_RESCAN &&
+		if (!c->full && e->have_prev && e->quiet && e->quiet_passes >= LVE_COLLECT_RESCAN && !e->state_dirty &&
 		    (c->pass_no + e->id) % LVE_COLLECT_IDLE_PROBE != 0) {
 			/*
 			 * Idle for a minute: its probe is read every LVE_COLLECT_IDLE_PROBE

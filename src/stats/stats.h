@@ -141,7 +141,8 @@ const char *lvestats_conf_error_key(void);
  * LVE's state file, and re-reads them with pread each pass. The LVE root
  * is re-listed only when its link count or mtime changes, every
  * LVE_COLLECT_RESCAN passes, or after an LVE vanished. Limits come from
- * olve_get_limits(), cached until the state file's mtime changes.
+ * olve_get_limits(), cached until the state file's mtime changes or
+ * liblve's change log (OLVE_STATE_CHANGES) names the LVE.
  * The first pass that sees an LVE is its baseline (no sample).
  * `h` is borrowed and must outlive the collector.
  */

@@ -21,6 +21,8 @@
  *   fd_budget_transient    with few fds, LVEs over the budget are read
  *                          without kept fds and give the same lines
  *   faults_counted         EP faults, NPROC faults, EP in use, after the baseline
+ *   idle_limits_seen_next_pass  limits set on a quiet LVE: in the next info
+ *                          files (liblve's change log, i12)
  *   info_and_db_failures   unwritable info file: exit 1; unusable database:
  *                          sampling and the info file go on
  *   delegated_leaf         in a cgroup marked trusted.delegate, lved moves
@@ -947,6 +949,72 @@ TEST(faults_counted)
 	ASSERT_OK(kill(pid, SIGTERM));
 	ASSERT_EQ(wait_exit(pid, 20000), 0);
 	close(nfd);
+	return 0;
+}
+
+/*
+ * [i12] Limits set on a quiet LVE (a sleeping process, no CPU time) show in
+ * the next info files: liblve notes every state write in the change log
+ * (<state_dir>/lve/changes), lved reads it each pass and re-reads only the
+ * LVEs it names. Before, an idle LVE's state file was re-read on a timer
+ * (every 60 passes): this test then failed (the next look was a minute
+ * after the change, the test waits 20 s).
+ * The other quiet LVE (1002) keeps its limits.
+ */
+TEST(idle_limits_seen_next_pass)
+{
+	uint64_t rows[MAXROWS][NF];
+	struct olve_limits lim = { .mask = OLVE_L_EP | OLVE_L_NPROC, .ep = 7, .nproc = 33 };
+	struct olve *h = NULL;
+	const uint64_t *x = NULL, *y = NULL;
+	char npath[600];
+	int nfd;
+	long end;
+	pid_t pid;
+
+	SETUP();
+	ASSERT(cgtest_fork_in("lveroot/lve1003", nap, NULL) > 0);
+	ASSERT(cgtest_fork_in("lveroot/lve1002", nap, NULL) > 0);
+	nfd = notify_open(npath, sizeof(npath));
+	ASSERT(nfd >= 0);
+	ASSERT_OK(write_conf("interval=1\ninfo_period=1\n"));
+	pid = start_lved(NULL, "--config", conf_path, "--foreground", NULL);
+	ASSERT(pid > 0);
+	ASSERT(notify_wait(nfd, "READY=1", 20000));
+	close(nfd); /* lved's STATUS= datagrams would fill an unread socket and block it */
+	/*
+	 * Past pass 17, when the old timer (pass + id) % 60 re-read LVE 1003's
+	 * state: the timer would next look at pass 77, a minute after the change
+	 * below. Quiet for over 12 passes: probed every third pass only.
+	 */
+	sleep_ms(20000);
+	{
+		int n = info_load(rows, MAXROWS);
+
+		x = n > 0 ? row_of(rows, n, 1003) : NULL;
+		ASSERT(x);
+		ASSERT(x[2] != 7 && x[12] != 33);
+	}
+	ASSERT_OK(olve_open(&h, 0));
+	ASSERT_OK(olve_apply(h, 1003, &lim));
+	olve_close(h);
+	for (end = now_ms() + 20000; now_ms() < end; sleep_ms(200)) {
+		int n = info_load(rows, MAXROWS);
+
+		x = n > 0 ? row_of(rows, n, 1003) : NULL;
+		y = n > 0 ? row_of(rows, n, 1002) : NULL;
+		if (x && x[2] == 7 && x[12] == 33)
+			break;
+	}
+	printf("# limits seen %ld ms after olve_apply\n", 20000 - (end - now_ms()));
+	ASSERT(x);
+	ASSERT_EQ(x[2], 7);   /* EP limit */
+	ASSERT_EQ(x[12], 33); /* NPROC limit */
+	ASSERT(y);
+	ASSERT_EQ(y[2], lim1002.ep);
+	ASSERT_EQ(y[12], lim1002.nproc);
+	ASSERT_OK(kill(pid, SIGTERM));
+	ASSERT_EQ(wait_exit(pid, 20000), 0);
 	return 0;
 }
 

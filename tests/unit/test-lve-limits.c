@@ -607,6 +607,89 @@ static int fail_update(struct olve_state *st, void *ud)
 	return -EIO;
 }
 
+/*
+ * [i12] The change log <state_dir>/lve/changes: each note adds one to gen
+ * and names its LVE in slot gen % OLVE_CHANGES_RING; the defaults record
+ * notes 0; an empty file reads as gen 0, a foreign one is refused and
+ * started over by the next note; a symlink or FIFO planted there is
+ * neither followed nor waited on.
+ */
+TEST(change_log)
+{
+	char dir[] = "/tmp/test-lve-changes-XXXXXX", cmd[128], path[128];
+	struct olve h;
+	struct olve_changes ch;
+	int fd, wfd;
+
+	ASSERT(mkdtemp(dir));
+	memset(&h, 0, sizeof(h));
+	h.statefd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT(h.statefd >= 0);
+	ASSERT_ERR(olve_changes_note(NULL, 5), EINVAL);
+	ASSERT_ERR(olve_changes_read(-1, &ch), EINVAL);
+
+	ASSERT_OK(olve_changes_note(&h, 5));
+	fd = openat(h.statefd, OLVE_STATE_CHANGES, O_RDONLY | O_CLOEXEC);
+	ASSERT(fd >= 0);
+	ASSERT_OK(olve_changes_read(fd, &ch));
+	ASSERT_EQ(ch.gen, 1);
+	ASSERT_EQ(ch.id[1], 5);
+	ASSERT_OK(olve_changes_note(&h, 7));
+	{
+		struct olve_limits set = { .mask = OLVE_L_IO, .io = 2048 };
+
+		ASSERT_OK(olve_defaults_set(&h, &set));
+	}
+	ASSERT_OK(olve_changes_read(fd, &ch)); /* the same description sees every later write */
+	ASSERT_EQ(ch.gen, 3);
+	ASSERT_EQ(ch.id[2], 7);
+	ASSERT_EQ(ch.id[3], 0); /* the defaults record */
+	{
+		struct stat sb;
+
+		ASSERT_OK(fstat(fd, &sb));
+		ASSERT_EQ(sb.st_mode & 07777, 0600);
+	}
+	/* more notes than the ring holds: gen still counts each, the ring keeps the last */
+	for (uint32_t i = 0; i < OLVE_CHANGES_RING + 44; i++)
+		ASSERT_OK(olve_changes_note(&h, 1000 + i));
+	ASSERT_OK(olve_changes_read(fd, &ch));
+	ASSERT_EQ(ch.gen, 3 + OLVE_CHANGES_RING + 44);
+	ASSERT_EQ(ch.id[ch.gen % OLVE_CHANGES_RING], 1000 + OLVE_CHANGES_RING + 43);
+	ASSERT_EQ(ch.id[(ch.gen - 1) % OLVE_CHANGES_RING], 1000 + OLVE_CHANGES_RING + 42);
+
+	/* not ours: refused; the next note starts over (a reader seeing gen go back re-reads all) */
+	wfd = openat(h.statefd, OLVE_STATE_CHANGES, O_WRONLY | O_CLOEXEC);
+	ASSERT(wfd >= 0);
+	ASSERT_EQ(pwrite(wfd, "XXXXXXXX", 8, 0), 8);
+	ASSERT_ERR(olve_changes_read(fd, &ch), EBADMSG);
+	ASSERT_OK(olve_changes_note(&h, 9));
+	ASSERT_OK(olve_changes_read(fd, &ch));
+	ASSERT_EQ(ch.gen, 1);
+	ASSERT_EQ(ch.id[1], 9);
+	/* empty (a writer just created it): gen 0 */
+	ASSERT_OK(ftruncate(wfd, 0));
+	close(wfd);
+	ASSERT_OK(olve_changes_read(fd, &ch));
+	ASSERT_EQ(ch.gen, 0);
+	close(fd);
+
+	/* a symlink planted there is not followed, a FIFO not waited on */
+	snprintf(path, sizeof(path), "%s/target", dir);
+	ASSERT_OK(unlinkat(h.statefd, OLVE_STATE_CHANGES, 0));
+	ASSERT_OK(symlinkat(path, h.statefd, OLVE_STATE_CHANGES));
+	ASSERT_ERR(olve_changes_note(&h, 5), ELOOP);
+	ASSERT(faccessat(h.statefd, "target", F_OK, 0) < 0);
+	ASSERT_OK(unlinkat(h.statefd, OLVE_STATE_CHANGES, 0));
+	ASSERT_OK(mkfifoat(h.statefd, OLVE_STATE_CHANGES, 0600));
+	ASSERT_ERR(olve_changes_note(&h, 5), EINVAL);
+
+	close(h.statefd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ASSERT_EQ(system(cmd), 0);
+	return 0;
+}
+
 TEST(state_file)
 {
 	char dir[] = "/tmp/test-lve-state-XXXXXX", cmd[128];
