@@ -447,12 +447,12 @@ int main(int argc, char **argv)
 	_cleanup_close_ int procfd = -1, nlfd = -1, sigfd = -1, tfd = -1;
 	sigset_t mask;
 	bool min_given = false, max_given = false;
-	int c, r;
+	int c, r, defs;
 
 	/* the regular users' uid range of this system: the defaults */
-	r = login_defs_uid_range(LOGIN_DEFS_PATH, &cfg.min_uid, &cfg.max_uid);
-	if (r < 0 && r != -EINVAL) { /* -EINVAL (UID_MIN > UID_MAX): after the options */
-		fprintf(stderr, "openlve-placed: cannot read " LOGIN_DEFS_PATH ": %s\n", strerror(-r));
+	defs = login_defs_uid_range(LOGIN_DEFS_PATH, &cfg.min_uid, &cfg.max_uid);
+	if (defs < 0 && defs != -EINVAL) { /* -EINVAL (UID_MIN > UID_MAX): after the options */
+		fprintf(stderr, "openlve-placed: cannot read " LOGIN_DEFS_PATH ": %s\n", strerror(-defs));
 		return 1;
 	}
 	while ((c = getopt_long(argc, argv, "m:M:u:g:r:1vh", opts, NULL)) != -1) {
@@ -511,7 +511,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "openlve-placed: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
-	if (r == -EINVAL && (!min_given || !max_given)) {
+	if (defs == -EINVAL && (!min_given || !max_given)) {
 		fprintf(stderr, "openlve-placed: UID_MIN is above UID_MAX in " LOGIN_DEFS_PATH
 				": give both --min-uid and --max-uid\n");
 		return 1;

@@ -20,7 +20,12 @@
  *     LVE gets about 25% of a core (LVE cpu usage over wall time);
  *   - a process storm from a pool worker stops at NPROC (pids.max);
  *   - 50 graceful restarts leave the parent's open fd count unchanged;
- *   - bad directives stop Apache's config test with a clear message.
+ *   - bad directives stop Apache's config test with a clear message;
+ *   - mod_hostinglimits' directives at run time, each against what happens
+ *     without it: LVELimitRecheckTimeout (refusals without an entry attempt
+ *     inside the window), LVEUse429, AllowedHandlers (replaces the built-in
+ *     list; %regex%, *), LVEMinUid, LVEUserGroupID (DocumentRoot group,
+ *     suexec group), SkipErrors (On serves without LVEs, Off stops Apache).
  */
 #include <arpa/inet.h>
 #include <net/if.h>
