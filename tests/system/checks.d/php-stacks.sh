@@ -50,9 +50,16 @@ cleanup() {
 	systemctl restart apache2.service >/dev/null 2>&1
 	for u in cust3 cust4 cust6; do pkill -KILL -u "$u" >/dev/null 2>&1; done
 	for p in ${SLEEPERS:-}; do kill -KILL "$p" 2>/dev/null; done
+	if [ -f /tmp/olve-login.defs ]; then
+		cp -p /tmp/olve-login.defs /etc/login.defs
+		rm -f /tmp/olve-login.defs
+		systemctl restart openlve-placed.service
+	fi
 	return 0
 }
 trap cleanup EXIT
+trap 'exit 1' TERM INT # in-vm.sh's timeout: clean up all the same
+export HTTP_TIMEOUT=30
 
 # spinner: a free CPU burner as root (outside any LVE); spin_share PID MS
 spin_start() { sh -c 'while :; do :; done' & SPIN=$!; }
@@ -102,8 +109,8 @@ ep_check() { # port what lve
 	wait $job
 	expect_eq "$M $what: the request holding the EP slot completes" "$(cat $out)" 200
 }
-# pids of the workers of pool user $1 (the php-fpm processes running as it)
-pool_workers() { pgrep -u "$1" -x php-fpm8.2 | tr '\n' ' '; }
+# pids of the workers of pool user $1: the php-fpm master's children running as it
+pool_workers() { pgrep -P "$(systemctl show -P MainPID php8.2-fpm.service)" -u "$1" | tr '\n' ' '; }
 # are all of pool user $1's workers ($3 expected) in LVE $2? waits up to 10 s
 pool_in_lve() {
 	local w p n i
@@ -150,16 +157,16 @@ lvectl set 1006 --maxEntryProcs=1 >/dev/null
 # ------------------------------------------- what openlve-placed moves (item 2)
 # processes started without any PAM session, only by a uid change
 SLEEPERS=""
-sleeper() { # uid, setpriv group options -> pid of a sleep 60 as that uid
+sleeper() { # uid [gid [setpriv group option]]: a sleep 60 as that uid, its pid in LAST
 	setpriv --reuid="$1" --regid="${2:-$1}" ${3:---clear-groups} sleep 60 >/dev/null 2>&1 &
-	SLEEPERS="$SLEEPERS $!"
-	echo $!
+	LAST=$!
+	SLEEPERS="$SLEEPERS $LAST"
 }
-p_user=$(sleeper 1007)
-p_root=$(sleeper 0 0)
-p_sys=$(sleeper 999)
-p_nobody=$(sleeper 65534 65534)
-p_admin=$(sleeper 1005 1005 --init-groups)
+sleeper 1007; p_user=$LAST
+sleeper 0 0; p_root=$LAST
+sleeper 999; p_sys=$LAST
+sleeper 65534 65534; p_nobody=$LAST
+sleeper 1005 1005 --init-groups; p_admin=$LAST
 # their uid changes and execs were seen; a full rescan (SIGHUP) looks again
 wait_in_lve "$p_user" 10 1007
 systemctl reload openlve-placed.service
@@ -169,6 +176,19 @@ expect_eq "$M openlve-placed leaves root's process outside" "$(lve_of_pid "$p_ro
 expect_eq "$M openlve-placed leaves uid 999 (below UID_MIN) outside" "$(lve_of_pid "$p_sys")" 0
 expect_eq "$M openlve-placed leaves nobody (65534, above UID_MAX) outside" "$(lve_of_pid "$p_nobody")" 0
 expect_eq "$M openlve-placed leaves admin1 (excluded group admins) outside" "$(lve_of_pid "$p_admin")" 0
+for p in $SLEEPERS; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+SLEEPERS=""
+# the range comes from /etc/login.defs: with UID_MIN 1010 uid 1008 is no user
+cp -p /etc/login.defs /tmp/olve-login.defs
+sed -i 's/^UID_MIN[[:space:]].*/UID_MIN 1010/' /etc/login.defs
+systemctl restart openlve-placed.service
+sleeper 1008; p_low=$LAST
+sleep 2
+systemctl reload openlve-placed.service
+sleep 1
+expect_eq "$M with UID_MIN 1010 in /etc/login.defs uid 1008 stays outside" "$(lve_of_pid "$p_low")" 0
+cp -p /tmp/olve-login.defs /etc/login.defs
+systemctl restart openlve-placed.service
 for p in $SLEEPERS; do kill -KILL "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 SLEEPERS=""
 
@@ -191,7 +211,7 @@ check "$M the workers of cust3's pool are placed into LVE 1003" pool_in_lve cust
 check "$M the workers of cust4's pool are placed into LVE 1004" pool_in_lve cust4 1004 3
 master=$(systemctl show -P MainPID php8.2-fpm.service)
 expect_eq "$M php-fpm's master (root) stays outside" "$(lve_of_pid "$master")" 0
-www=$(pgrep -u www-data -x php-fpm8.2 | head -1)
+www=$(pgrep -P "$master" -u www-data | head -1)
 expect_eq "$M the www-data pool's worker stays outside (uid 33)" "$([ -n "$www" ] && lve_of_pid "$www")" 0
 
 # ------------------------------------------ Apache event + proxy_fcgi (a)
