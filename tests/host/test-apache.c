@@ -1759,6 +1759,7 @@ static int skip_errors(void)
 
 	/* Off: Apache exits with an error */
 	ASSERT_OK(web_prepare("prefork", NULL, "SkipErrors Off\n"));
+	snprintf(logp, sizeof(logp), "%s/logs/error.log", web.dir);
 	p = cgtest_fork_in("home", fg_body, NULL);
 	ASSERT(p > 0);
 	for (long long end = now_ms() + 30000; now_ms() < end; usleep(50000))
