@@ -300,10 +300,15 @@ static int bare_open_lve(struct bare *b, uint32_t id)
 		io = olve_hier_of(h, CG_CTRL_BLKIO);
 	olve_lve_dirname(id, name);
 	for (int i = 0; i < h->n_hier; i++) {
-		d[i] = ol_open_dir_beneath(h->hier[i].rootfd, name, 0, 0);
-		if (d[i] < 0) {
+		/* only the hierarchies read below; liblve makes no cpuset group for an
+		 * LVE without a CPU mask */
+		bool used = i == cpu || i == acct || i == mem || i == pids || i == io || (i == 0 && (cpu < 0 || pids < 0));
+
+		d[i] = used ? ol_open_dir_beneath(h->hier[i].rootfd, name, 0, 0) : -1;
+		if (used && d[i] < 0) {
 			while (i-- > 0)
-				close(d[i]);
+				if (d[i] >= 0)
+					close(d[i]);
 			return -ENOENT;
 		}
 	}
@@ -336,7 +341,8 @@ static int bare_open_lve(struct bare *b, uint32_t id)
 	if (pids < 0)
 		open_if(b, d[0], h->hier[0].version == 2 ? "cgroup.threads" : "tasks", NULL);
 	for (int i = 0; i < h->n_hier; i++)
-		close(d[i]);
+		if (d[i] >= 0)
+			close(d[i]);
 	{
 		char sname[16];
 

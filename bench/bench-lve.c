@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -123,6 +124,59 @@ static int open_tasks(const struct bench_hier *h, const char *path)
 
 	snprintf(p, sizeof(p), "%s%s/%s", h->mount, path, h->version == 2 ? "cgroup.procs" : "tasks");
 	return open(p, O_WRONLY | O_CLOEXEC);
+}
+
+/*
+ * mkdir <mount><path> and its missing parents below the mount, each v1 cpuset
+ * level given its parent's cpus and mems (an empty cpuset takes no task).
+ * For the "every hierarchy" column: liblve creates cpuset groups only for
+ * LVEs with a CPU mask, so the bench makes the one an entry used to join.
+ * bench_cleanup() removes it with the subtree.
+ */
+static int make_like_parent(const struct bench_hier *h, const char *path)
+{
+	char p[2048], parent[2048], buf[256];
+	const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+	char *slash;
+	int fd;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s%s", h->mount, path);
+	if (access(p, F_OK) == 0)
+		return 0;
+	snprintf(parent, sizeof(parent), "%s", path);
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return -ENOENT;
+	*slash = '\0';
+	if (make_like_parent(h, parent) < 0)
+		return -errno;
+	if (mkdir(p, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	for (size_t i = 0; h->version == 1 && i < sizeof(files) / sizeof(files[0]); i++) {
+		char src[4200], dst[4200];
+
+		snprintf(src, sizeof(src), "%s%s/%s", h->mount, parent, files[i]);
+		snprintf(dst, sizeof(dst), "%s/%s", p, files[i]);
+		if (access(src, F_OK) < 0)
+			continue;
+		fd = open(src, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return -EIO;
+		fd = open(dst, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		if (write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			return -EIO;
+		}
+		close(fd);
+	}
+	return 0;
 }
 
 static int load_libcgroup(struct cgapi *a, const char *name)
@@ -318,6 +372,11 @@ static int run_worker(long iters, int reps, bool use_libcgroup)
 			slash = strrchr(p, '/');
 			if (slash)
 				snprintf(slash, sizeof(p) - (size_t)(slash - p), "/lveroot/lve%d", LVE_ID);
+			r = make_like_parent(&bench_hier[i], p);
+			if (r < 0) {
+				fprintf(stderr, "bench-lve: mkdir %s%s: %s\n", bench_hier[i].mount, p, strerror(-r));
+				return 1;
+			}
 			all_fd[i] = open_tasks(&bench_hier[i], p);
 		}
 		if (in_fd[i] < 0 || out_fd[i] < 0 || all_fd[i] < 0) {

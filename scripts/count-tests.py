@@ -16,7 +16,8 @@ Environments: 'unit', 'host', 'fuzz' (suite of the meson test; the corpus
 replays are in 'unit' and 'fuzz' and count as 'unit'), 'vm-v2' and
 'vm-legacy' (tests named vm-v2/... and vm-legacy/...), 'system' (the
 installed-package suite, tests/system/README.md: one meson test whose TAP
-lines are the checks of both boot modes); a build with -Db_sanitize appends
+lines are the checks of both boot modes), 'bench' (one smoke run of each
+benchmark, bench/meson.build: it must still run; figures are not checked); a build with -Db_sanitize appends
 '-asan' ('unit-asan', 'host-asan').
 
 Checks (tests/expected-skips.txt and tests/min-counts.txt, formats there):
@@ -42,7 +43,7 @@ SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SKIPS_FILE = os.path.join(SRC, 'tests', 'expected-skips.txt')
 FLOORS_FILE = os.path.join(SRC, 'tests', 'min-counts.txt')
 VM_EXC_FILE = os.path.join(SRC, 'tests', 'vm-exceptions.txt')
-ENVS = ('unit', 'host', 'vm-v2', 'vm-legacy', 'fuzz', 'system', 'unit-asan', 'host-asan')
+ENVS = ('unit', 'host', 'vm-v2', 'vm-legacy', 'fuzz', 'system', 'bench', 'unit-asan', 'host-asan')
 OK = re.compile(r'^(not )?ok\b\s*\d*\s*(?:-\s*)?(.*)$')
 
 
@@ -116,6 +117,8 @@ def env_of(test, asan):
         return 'fuzz', name
     if 'system' in suites and not asan:
         return 'system', name
+    if 'bench' in suites and not asan:
+        return 'bench', name
     return None, name
 
 

@@ -77,7 +77,7 @@ setup_build build-test -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=non
 # alone), so its cases are in build-test's test log with the others
 [ -n "$rootfs_pid" ] && { wait "$rootfs_pid" || cat build-rootfs.log; }
 meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm --suite fuzz \
-	--suite system || rc=1
+	--suite system --suite bench || rc=1
 
 if [ "$QUICK" = 0 ]; then
 	builds="$builds build-asan"
