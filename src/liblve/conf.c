@@ -32,6 +32,7 @@ void olve_conf_free(struct olve_conf *c)
 	free(c->info_file);
 	free(c->list_file);
 	free(c->limits_file);
+	free(c->binaries_file);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -126,6 +127,7 @@ static int conf_set(struct olve_conf *c, const char *key, const char *value)
 		{ "info_file", offsetof(struct olve_conf, info_file) },
 		{ "list_file", offsetof(struct olve_conf, list_file) },
 		{ "limits_file", offsetof(struct olve_conf, limits_file) },
+		{ "binaries_file", offsetof(struct olve_conf, binaries_file) }, /* [issue 10] */
 	};
 
 	if (!strcmp(key, "cgroup_root")) {
@@ -206,6 +208,18 @@ static int conf_defaults(struct olve_conf *c)
 		else if (asprintf(&c->limits_file, "%s.limits", c->ve_cfg) < 0)
 			c->limits_file = NULL;
 		if (!c->limits_file)
+			return -ENOMEM;
+	}
+	/* [issue 10] lvectl set-binary's list: beside ve_cfg when that is not the system one */
+	if (!c->binaries_file) {
+		const char *slash = strrchr(c->ve_cfg, '/');
+
+		if (!strcmp(c->ve_cfg, "/etc/container/ve.cfg") || !slash)
+			c->binaries_file = strdup("/etc/container/lve-binaries");
+		else if (asprintf(&c->binaries_file, "%.*s/lve-binaries", (int)(slash - c->ve_cfg),
+		                  c->ve_cfg) < 0)
+			c->binaries_file = NULL;
+		if (!c->binaries_file)
 			return -ENOMEM;
 	}
 	return 0;

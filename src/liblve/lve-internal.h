@@ -68,6 +68,9 @@ struct olve_conf {
 	char *limits_file;                         /* limits store (limits-store.h), default
 	                                              "/var/lib/openlve/limits", "<ve_cfg>.limits"
 	                                              when ve_cfg is not the default */
+	char *binaries_file;                       /* [issue 10] lvectl set-binary's list, default
+	                                              "/etc/container/lve-binaries", beside ve_cfg
+	                                              when ve_cfg is not the default */
 	unsigned fd_cache_size;                    /* default OLVE_FD_CACHE_DEFAULT */
 	bool fd_cache_size_set;                    /* given in the file (duplicate check) */
 };
@@ -597,5 +600,14 @@ struct olve_spawn {
 
 _hidden_ int olve_spawn(struct olve *h, uint32_t id, uint32_t flags, int (*fn)(void *), void *ud,
 			struct olve_spawn *out);
+/*
+ * [issue 10] lvectl limit --enter-count: take one EP slot of LVE id (created
+ * with the default limits when missing) with spawn.c's protocol, for an
+ * entry the caller holds on behalf of a process it moves. *fd = the state
+ * file description holding the slot (close it to release), -1 when the LVE
+ * has no EP limit. -E2BIG the EP limit is reached (EP fault counted),
+ * -EPERM not privileged or LVE disabled.
+ */
+_hidden_ int olve_ep_slot_hold(struct olve *h, uint32_t id, int *fd);
 /* Reap the child (waitpid, EINTR retried), release the EP slot; *status = the wait status. */
 _hidden_ int olve_spawn_wait(struct olve_spawn *sp, int *status);

@@ -22,6 +22,8 @@
  * command is therefore one entry for its whole lifetime; the processes it
  * creates are not counted (as with any entry). Over the limit: -E2BIG and
  * the EP fault counter grows.
+ * The same slot protocol serves olve_ep_slot_hold() (lvectl limit
+ * --enter-count, issue 10): a slot held for a process moved by an admin.
  * VMEM: unless OLVE_ENTER_NO_UBC, the child's RLIMIT_AS soft limit is set
  * to the LVE's VMEM limit (never above the hard limit) before fn.
  */
@@ -351,6 +353,37 @@ int olve_spawn(struct olve *h, uint32_t id, uint32_t flags, int (*fn)(void *), v
 		out->fn_err = rep.stage == STAGE_FN ? -rep.err : 0;
 		return 0;
 	}
+}
+
+int olve_ep_slot_hold(struct olve *h, uint32_t id, int *fd)
+{
+	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
+	struct olve_state st;
+	int r;
+
+	if (!h || id == 0 || !fd)
+		return -EINVAL;
+	if (!olve_privileged())
+		return -EPERM;
+	r = olve_lve_get(h, id, true, &lve);
+	if (r < 0)
+		return r == -EACCES ? -EPERM : r;
+	if (lve->statefd < 0)
+		return -EPERM;
+	r = olve_state_read(lve->statefd, &st);
+	if (r < 0)
+		return r;
+	if (st.flags & OLVE_F_DISABLED)
+		return -EPERM;
+	if (!st.ep_limit) {
+		*fd = -1;
+		return 0;
+	}
+	r = slot_take(h, id, lve, st.ep_limit);
+	if (r < 0)
+		return r;
+	*fd = r;
+	return 0;
 }
 
 int olve_spawn_wait(struct olve_spawn *sp, int *status)

@@ -1413,6 +1413,12 @@ static int open_parent(const char *path, bool create_dir, const char **base)
 	return fd;
 }
 
+/* [issue 10] the same for the other admin files beside ve.cfg (binaries.c) */
+int vecfg_open_parent(const char *path, bool create_dir, const char **base)
+{
+	return open_parent(path, create_dir, base);
+}
+
 int vecfg_lock(const char *path, bool exclusive, bool create_dir)
 {
 	_cleanup_close_ int dfd = -1;

@@ -205,6 +205,12 @@ _hidden_ int vecfg_cpu_max_mhz(uint32_t *mhz);
  */
 _hidden_ int vecfg_lock(const char *path, bool exclusive, bool create_dir);
 /*
+ * [issue 10] O_DIRECTORY fd of path's directory (created, one level, when
+ * `create_dir`), *base = the last component. Run by root on an absolute
+ * path, the path must be root's and not writable by others (-EPERM).
+ */
+_hidden_ int vecfg_open_parent(const char *path, bool create_dir, const char **base);
+/*
  * Read and parse ve.cfg. A missing file gives an empty configuration and
  * returns 0; a present file returns 1. Parse errors -> -EINVAL with err.
  */

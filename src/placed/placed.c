@@ -32,15 +32,29 @@
  *     regular users): never moved; a set-uid-root program a customer runs
  *     keeps euid 0;
  *   - the user is listed with --exclude-user, or is a member (primary or
- *     supplementary) of a group listed with --exclude-group: never moved;
+ *     supplementary) of a group listed with --exclude-group (or
+ *     --binaries-only is given): moved only for a listed binary (below);
  *   - the process is already inside an LVE in every hierarchy (any id: a
  *     web-server module, pam_lve or lve_wrapper put it there and decided):
  *     left alone; inside in some hierarchies only (forked while its parent
  *     was being moved one hierarchy after the other): the move is finished;
  *   - otherwise it is moved into LVE <euid>; a disabled LVE refuses
  *     (olve_enter_pid: -EPERM) and the process stays where it is.
+ *
+ * Listed binaries (issue 10: CloudLinux's lvectl set-binary, "binaries run
+ * inside LVE on execution"; the lists are lvectl-binaries.c's)
+ *   The loaded list <state_dir>/binaries is read at start, on SIGHUP and
+ *   whenever lvectl replaces it (inotify on state_dir), each change followed
+ *   by a rescan. A process whose executable (/proc/<pid>/exe: its path, or
+ *   the file the listed path resolved to when the list was read) is listed
+ *   is moved into LVE <euid> even when its user is excluded by
+ *   --exclude-user/--exclude-group; with --binaries-only ONLY such processes
+ *   are moved (CloudLinux's behaviour, where nothing else is placed). The
+ *   uid range (--min-uid, --max-uid, never root) and "already inside an
+ *   LVE" still apply: a listed binary never moves root's or a system
+ *   user's process.
  *   Decisions per uid are cached; SIGHUP clears the cache (new users,
- *   changed groups) and rescans.
+ *   changed groups), re-reads the binaries list and rescans.
  *
  * Races (documented in openlve-placed(8)): a pid read from /proc can exit
  * and, in theory, be reused between the check and the move; the event
@@ -64,12 +78,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "binaries.h"
 #include "fileio.h"
 #include "logindefs.h"
 #include "lve-internal.h"
@@ -93,6 +110,7 @@ static struct {
 	unsigned rescan_interval;
 	bool verbose;
 	bool once;
+	bool binaries_only; /* move only processes of listed binaries */
 } cfg = { .min_uid = LOGIN_DEFS_UID_MIN, .max_uid = LOGIN_DEFS_UID_MAX, .rescan_interval = 60 };
 
 static struct {
@@ -101,6 +119,17 @@ static struct {
 
 static struct uid_decision cache[CACHE_SLOTS];
 static struct olve *lve;
+
+/* The loaded binaries list: each listed path, the file it resolved to when read. */
+struct binary {
+	char *path;
+	char *real; /* realpath() when it differs from path, else NULL */
+	dev_t dev;
+	ino_t ino;
+	bool have_ino;
+};
+static struct binary *bins;
+static size_t n_bins;
 
 static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void log_msg(const char *fmt, ...)
@@ -213,12 +242,109 @@ static int proc_lve(int procfd, pid_t pid, uint32_t *out, bool *partial)
 	return olve_current_parse_all(lve, buf, out, partial);
 }
 
+static void bins_free(struct binary *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].real);
+	}
+	free(v);
+}
+
+/*
+ * (Re)read <state_dir>/binaries. A missing file is an empty list; a bad
+ * one is logged and the previous list stays in force. 0 or -errno.
+ */
+static int binaries_load(void)
+{
+	_cleanup_(olve_binaries_free) struct olve_binaries b = { 0 };
+	struct olve_binaries_error e;
+	_cleanup_free_ char *path = NULL;
+	struct binary *nv;
+	int r;
+
+	if (asprintf(&path, "%s/binaries", lve->conf.state_dir) < 0)
+		return -ENOMEM;
+	r = olve_binaries_load(path, &b, NULL, &e);
+	if (r < 0) {
+		if (e.line)
+			log_msg("%s line %u: %s; the previous binaries list stays in force", path, e.line, e.msg);
+		else
+			log_msg("cannot read %s: %s; the previous binaries list stays in force", path,
+				e.msg[0] ? e.msg : strerror(-r));
+		return r;
+	}
+	nv = calloc(b.n ? b.n : 1, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	for (size_t i = 0; i < b.n; i++) {
+		char real[PATH_MAX];
+		struct stat st;
+
+		nv[i].path = TAKE_PTR(b.path[i]);
+		if (realpath(nv[i].path, real) && strcmp(real, nv[i].path))
+			nv[i].real = strdup(real);
+		if (stat(nv[i].path, &st) == 0 && S_ISREG(st.st_mode)) {
+			nv[i].dev = st.st_dev;
+			nv[i].ino = st.st_ino;
+			nv[i].have_ino = true;
+		} else {
+			log_msg("listed binary %s is not a program here now (placed once it is and the list is reloaded)",
+				nv[i].path);
+		}
+	}
+	bins_free(bins, n_bins);
+	bins = nv;
+	n_bins = b.n;
+	b.n = 0;
+	if (cfg.verbose || cfg.binaries_only)
+		log_msg("binaries list %s: %zu programs", path, n_bins);
+	return 0;
+}
+
+/* Is the executable of pid a listed binary? Its path, or the same file. */
+static bool exe_listed(int procfd, pid_t pid, const char **which)
+{
+	char path[32], exe[PATH_MAX + 16];
+	struct stat st;
+	ssize_t n;
+
+	if (n_bins == 0)
+		return false;
+	snprintf(path, sizeof(path), "%d/exe", (int)pid);
+	n = readlinkat(procfd, path, exe, sizeof(exe) - 1);
+	if (n > 0) {
+		static const char deleted[] = " (deleted)";
+		size_t dl = sizeof(deleted) - 1;
+
+		exe[n] = 0;
+		/* replaced by a package upgrade while it runs: still that program */
+		if ((size_t)n > dl && !strcmp(exe + n - dl, deleted))
+			exe[n - dl] = 0;
+		for (size_t i = 0; i < n_bins; i++)
+			if (!strcmp(exe, bins[i].path) || (bins[i].real && !strcmp(exe, bins[i].real))) {
+				*which = bins[i].path;
+				return true;
+			}
+	}
+	/* the same file reached by another name (hard link, bind mount) */
+	if (fstatat(procfd, path, &st, 0) < 0)
+		return false;
+	for (size_t i = 0; i < n_bins; i++)
+		if (bins[i].have_ino && bins[i].dev == st.st_dev && bins[i].ino == st.st_ino) {
+			*which = bins[i].path;
+			return true;
+		}
+	return false;
+}
+
 /* Check one process and move it when eligible. 1 moved, 0 left alone, -errno. */
 static int place(int procfd, pid_t pid)
 {
 	uid_t euid;
 	uint32_t cur = 0;
 	bool partial = false;
+	const char *binary = NULL;
 	int r;
 
 	if (pid <= 1 || pid == getpid())
@@ -226,7 +352,10 @@ static int place(int procfd, pid_t pid)
 	r = proc_euid(procfd, pid, &euid);
 	if (r < 0)
 		return r == -ENOENT || r == -ESRCH ? 0 : r;
-	if (!uid_eligible(euid))
+	if (euid == 0 || euid < cfg.min_uid || euid > cfg.max_uid)
+		return 0;
+	/* by uid, else (excluded user, --binaries-only) by a listed binary */
+	if ((cfg.binaries_only || !uid_eligible(euid)) && !exe_listed(procfd, pid, &binary))
 		return 0;
 	r = proc_lve(procfd, pid, &cur, &partial);
 	if (r < 0)
@@ -247,7 +376,8 @@ static int place(int procfd, pid_t pid)
 	}
 	stats.moved++;
 	if (cfg.verbose)
-		log_msg("moved pid %d into LVE %u", (int)pid, (unsigned)euid);
+		log_msg("moved pid %d into LVE %u%s%s", (int)pid, (unsigned)euid, binary ? ": listed binary " : "",
+			binary ? binary : "");
 	return 1;
 }
 
@@ -406,10 +536,14 @@ static void usage(FILE *f)
 	      "                              /etc/login.defs, 1000 when unset)\n"
 	      "  -M, --max-uid UID           largest uid placed (default: UID_MAX of\n"
 	      "                              /etc/login.defs, 60000 when unset)\n"
-	      "  -u, --exclude-user LIST     users never placed (comma-separated; repeatable)\n"
-	      "  -g, --exclude-group LIST    members of these groups are never placed\n"
+	      "  -u, --exclude-user LIST     users not placed, except for listed binaries\n"
+	      "                              (comma-separated; repeatable)\n"
+	      "  -g, --exclude-group LIST    the same for the members of these groups\n"
 	      "  -r, --rescan-interval SEC   full /proc rescan period, 0 = only at start,\n"
 	      "                              on lost events and SIGHUP (default 60)\n"
+	      "  -b, --binaries-only         move only processes of the binaries listed with\n"
+	      "                              lvectl set-binary (default: every process of a\n"
+	      "                              user, and listed binaries of excluded users too)\n"
 	      "  -1, --once                  one rescan, then exit (no event loop)\n"
 	      "  -v, --verbose               log every move\n"
 	      "  -h, --help                  this text\n",
@@ -440,11 +574,12 @@ int main(int argc, char **argv)
 		{ "exclude-group", required_argument, NULL, 'g' },
 		{ "rescan-interval", required_argument, NULL, 'r' },
 		{ "once", no_argument, NULL, '1' },
+		{ "binaries-only", no_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	_cleanup_close_ int procfd = -1, nlfd = -1, sigfd = -1, tfd = -1;
+	_cleanup_close_ int procfd = -1, nlfd = -1, sigfd = -1, tfd = -1, infd = -1;
 	sigset_t mask;
 	bool min_given = false, max_given = false;
 	int c, r, defs;
@@ -455,7 +590,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "openlve-placed: cannot read " LOGIN_DEFS_PATH ": %s\n", strerror(-defs));
 		return 1;
 	}
-	while ((c = getopt_long(argc, argv, "m:M:u:g:r:1vh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:M:u:g:r:1bvh", opts, NULL)) != -1) {
 		const char *bad = NULL;
 		unsigned v;
 
@@ -495,6 +630,9 @@ int main(int argc, char **argv)
 			break;
 		case '1':
 			cfg.once = true;
+			break;
+		case 'b':
+			cfg.binaries_only = true;
 			break;
 		case 'v':
 			cfg.verbose = true;
@@ -547,11 +685,21 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* The binaries list: watched before it is read, so no change is missed. */
+	if (!cfg.once) {
+		infd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+		if (infd < 0 || inotify_add_watch(infd, lve->conf.state_dir,
+						  IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM) < 0)
+			log_msg("cannot watch %s for binaries list changes: %m (SIGHUP re-reads it)",
+				lve->conf.state_dir);
+	}
+	(void)binaries_load();
 	/* Subscribe first, then scan: nothing started in between is missed. */
 	rescan(procfd);
 	if (cfg.once) {
 		log_msg("placed %llu processes (%llu failed)", stats.moved, stats.failed);
 		olve_close(lve);
+		bins_free(bins, n_bins);
 		return stats.failed ? 1 : 0;
 	}
 
@@ -576,15 +724,16 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	log_msg("ready: uids %u..%u, %zu excluded users, %zu excluded groups, rescan every %us "
+	log_msg("ready: uids %u..%u, %zu excluded users, %zu excluded groups, %zu listed binaries%s, rescan every %us "
 		"(%llu processes placed at start)",
-		cfg.min_uid, cfg.max_uid, cfg.n_ex_uids, cfg.n_ex_gids, cfg.rescan_interval, stats.moved);
+		cfg.min_uid, cfg.max_uid, cfg.n_ex_uids, cfg.n_ex_gids, n_bins, cfg.binaries_only ? " (only those)" : "",
+		cfg.rescan_interval, stats.moved);
 
 	for (;;) {
-		struct pollfd pfd[3] = { { nlfd, POLLIN, 0 }, { sigfd, POLLIN, 0 }, { tfd, POLLIN, 0 } };
+		struct pollfd pfd[4] = { { nlfd, POLLIN, 0 }, { sigfd, POLLIN, 0 }, { infd, POLLIN, 0 }, { tfd, POLLIN, 0 } };
 		char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 
-		if (poll(pfd, tfd >= 0 ? 3 : 2, -1) < 0) {
+		if (poll(pfd, tfd >= 0 ? 4 : 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_msg("poll: %m");
@@ -596,6 +745,7 @@ int main(int argc, char **argv)
 			if (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGHUP) {
 					memset(cache, 0, sizeof(cache));
+					(void)binaries_load();
 					rescan(procfd);
 				} else if (si.ssi_signo == SIGUSR1) {
 					log_msg("moved %llu, failed %llu, rescans %llu, event overflows %llu",
@@ -605,7 +755,23 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		if (tfd >= 0 && (pfd[2].revents & POLLIN)) {
+		if (infd >= 0 && (pfd[2].revents & POLLIN)) {
+			char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+			bool changed = false;
+			ssize_t n;
+
+			while ((n = read(infd, ev, sizeof(ev))) > 0)
+				for (char *p = ev; p < ev + n;) {
+					const struct inotify_event *ie = (const struct inotify_event *)p;
+
+					if (ie->len && !strcmp(ie->name, "binaries"))
+						changed = true;
+					p += sizeof(*ie) + ie->len;
+				}
+			if (changed && binaries_load() == 0)
+				rescan(procfd); /* running processes of newly listed binaries too */
+		}
+		if (tfd >= 0 && (pfd[3].revents & POLLIN)) {
 			uint64_t ticks;
 
 			if (read(tfd, &ticks, sizeof(ticks)) == sizeof(ticks))
@@ -635,5 +801,6 @@ int main(int argc, char **argv)
 	olve_close(lve);
 	free(cfg.ex_uids);
 	free(cfg.ex_gids);
+	bins_free(bins, n_bins);
 	return 0;
 }

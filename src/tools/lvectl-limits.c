@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lvectl: commands that change limits or LVEs: apply, apply-many, set,
- * set-user, delete, delete-user, destroy, destroy-many, limit, release.
+ * set-user, delete, delete-user, destroy, destroy-many, limit (--enter-count), release.
  */
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
 #include "lvectl.h"
 
 /* ----------------------------------------------------------- commands */
@@ -466,8 +470,61 @@ static int parse_pid(const char *s, pid_t *pid)
 	return 0;
 }
 
+/*
+ * limit --enter-count [issue 10]: the moved process counts as one entry
+ * process (EP) of the LVE for as long as it runs inside it, like a request
+ * a web-server module entered. The slot (spawn.c's protocol: an OFD lock
+ * on one byte of the LVE's state file) is taken before the move and held by
+ * a small detached child of lvectl ("lvectl-ep"), which waits on a pidfd of
+ * the process and drops the slot (by exiting) when the process ends, or
+ * within EP_HOLD_CHECK_MS after it left the LVE (release, another LVE).
+ */
+#define EP_HOLD_CHECK_MS 2000
+
+static bool still_inside(struct ctx *c, pid_t pid, uint32_t id)
+{
+	char path[64];
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	uint32_t cur = 0;
+	bool partial = false;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || ol_read_full_fd(fd, 1 << 20, &text, &len) < 0)
+		return false;
+	if (olve_current_parse_all(c->h, text, &cur, &partial) < 0)
+		return false;
+	return cur == id;
+}
+
+static _Noreturn void ep_holder(struct ctx *c, int pidfd, pid_t pid, uint32_t id)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* no terminal, no caller's pipes: $(lvectl limit ...) returns at once */
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+	}
+	(void)setsid();
+	(void)prctl(PR_SET_NAME, "lvectl-ep", 0, 0, 0);
+	for (;;) {
+		struct pollfd p = {pidfd, POLLIN, 0};
+		int r = poll(&p, 1, EP_HOLD_CHECK_MS);
+
+		if (r > 0 || (r < 0 && errno != EINTR))
+			_exit(0); /* the process ended */
+		if (r == 0 && !still_inside(c, pid, id))
+			_exit(0);
+	}
+}
+
 int cmd_limit(struct ctx *c, int argc, char **argv)
 {
+	_cleanup_close_ int pidfd = -1, slotfd = -1;
 	uint32_t id;
 	pid_t pid;
 	int r;
@@ -482,6 +539,24 @@ int cmd_limit(struct ctx *c, int argc, char **argv)
 	r = ctx_open(c);
 	if (r)
 		return r;
+	if (c->o.enter_count) {
+		/* the process itself, not whatever reuses its pid later */
+		pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+		if (pidfd < 0 && errno == ESRCH)
+			return fail(EXIT_RUNTIME, "no process %d (check the PID)", (int)pid);
+		if (pidfd < 0)
+			return fail(EXIT_RUNTIME, "--enter-count: cannot watch process %d: %s (needs "
+			            "Linux 5.3 or later)", (int)pid, strerror(errno));
+		r = olve_ep_slot_hold(c->h, id, &slotfd);
+		if (r == -E2BIG)
+			return fail(EXIT_RUNTIME,
+			            "LVE %" PRIu32 " has reached its entry process (EP) limit; process %d "
+			            "was not moved (raise --maxEntryProcs or retry later)",
+			            id, (int)pid);
+		if (r < 0)
+			return fail(EXIT_RUNTIME, "cannot take an entry process slot of LVE %" PRIu32
+			            ": %s%s", id, strerror(-r), hint(r));
+	}
 	r = olve_enter_pid_flags(c->h, id, pid, c->o.force ? OLVE_ENTER_PID_FORCE : 0);
 	if (r == -ESRCH)
 		return fail(EXIT_RUNTIME, "no process %d (check the PID)", (int)pid);
@@ -494,6 +569,22 @@ int cmd_limit(struct ctx *c, int argc, char **argv)
 	if (r < 0)
 		return fail(EXIT_RUNTIME, "cannot move process %d into LVE %" PRIu32 ": %s%s",
 		            (int)pid, id, strerror(-r), hint(r));
+	if (slotfd >= 0) {
+		pid_t holder;
+
+		fflush(stdout);
+		fflush(stderr);
+		holder = fork();
+		if (holder == 0)
+			ep_holder(c, pidfd, pid, id);
+		if (holder < 0) {
+			int e = errno;
+
+			(void)olve_leave_pid(c->h, pid);
+			return fail(EXIT_RUNTIME, "--enter-count: cannot start the slot holder: %s "
+			            "(process %d was moved back)", strerror(e), (int)pid);
+		}
+	}
 	return 0;
 }
 

@@ -127,6 +127,7 @@ enum {
 	OPT_VERSION,
 	OPT_RESELLER,
 	OPT_BYTES,
+	OPT_ENTER_COUNT,
 };
 
 static int parse_speed(const char *s, struct vecfg_limits *l)
@@ -177,6 +178,7 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 	        {"version", no_argument, NULL, OPT_VERSION},
 	        {"reseller", required_argument, NULL, OPT_RESELLER},
 	        {"bytes", no_argument, NULL, OPT_BYTES},
+	        {"enter-count", no_argument, NULL, OPT_ENTER_COUNT},
 	        {NULL, 0, NULL, 0},
 	};
 	struct vecfg_limits given = {0};
@@ -335,6 +337,9 @@ int parse_options(int argc, char **argv, struct opts *o, int *first_arg)
 			break;
 		case OPT_FORCE:
 			o->force = true;
+			break;
+		case OPT_ENTER_COUNT:
+			o->enter_count = true;
 			break;
 		case OPT_HELP:
 		case 'h':

@@ -6,7 +6,8 @@
  * This file: usage text, the command table and main(). Each command group lives
  * in its own file: lvectl-limits.c (apply/set/delete/destroy/limit/release),
  * lvectl-list.c (list/limits/proc-list), lvectl-packages.c (package-*),
- * lvectl-info.c (detect/ubc/version); options in lvectl-options.c, tables and
+ * lvectl-info.c (detect/ubc/version), lvectl-binaries.c (set-binary and the other
+ * binaries commands); options in lvectl-options.c, tables and
  * /proc/lve/list rendering in lvectl-output.c, the shared context in lvectl-common.c.
  *
  * Exit codes: 0 success, 1 runtime failure, 2 usage error. Every failure is
@@ -42,7 +43,13 @@ void usage(FILE *f)
 	      "  list-reseller           limits of every reseller (--bytes: memory in bytes)\n"
 	      "  limit PID ID            move process PID into LVE ID (PID 1, kernel threads and\n"
 	      "                          root's processes only with --force)\n"
+	      "                          --enter-count: it also counts as an entry process (EP)\n"
 	      "  release PID             move process PID out of its LVE\n"
+	      "  set-binary PATH...      processes of program PATH run inside their user's LVE\n"
+	      "  del-binary PATH...      remove PATH from the binaries list\n"
+	      "  list-binaries           the binaries list in force (loaded)\n"
+	      "  load-binaries           add the binaries file's programs to the loaded list (boot)\n"
+	      "  reload-binaries         make the loaded list exactly the binaries file\n"
 	      "  proc-list               the /proc/lve/list table (version 6)\n"
 	      "  ubc                     OpenVZ /proc/user_beancounters view (Version: 2.5)\n"
 	      "  usage-url USER|ID|admin a signed link to lved's usage page for a customer (or admin)\n"
@@ -70,6 +77,8 @@ void usage(FILE *f)
 	      "  --json                  JSON output; changes answer {\"status\": \"OK\"}, failures\n"
 	      "                          {\"status\": \"ERROR\", \"msg\": TEXT}\n"
 	      "  --force                 limit: also PID 1, kernel threads, root's processes\n"
+	      "  --enter-count           limit: the process holds one EP slot of the LVE while it\n"
+	      "                          runs there (refused when the LVE's EP limit is reached)\n"
 	      "  --ttl=SECONDS           usage-url: how long the link works (default 86400)\n"
 	      "  --base-url=URL          usage-url: where lved's usage page is reached\n"
 	      "  --secret-file=PATH      usage-url: the secret (default: lvestats2 web_secret_file)\n"
@@ -118,6 +127,11 @@ static const struct command commands[] = {
         {"list-reseller", cmd_list_reseller, false, false},
         {"limit", cmd_limit, false, true},
         {"release", cmd_release, false, true},
+        {"set-binary", cmd_set_binary, false, true},       /* [issue 10] */
+        {"del-binary", cmd_del_binary, false, true},
+        {"list-binaries", cmd_list_binaries, false, false},
+        {"load-binaries", cmd_load_binaries, false, true},
+        {"reload-binaries", cmd_reload_binaries, false, true},
         {"proc-list", cmd_proc_list, false, false},
         {"ubc", cmd_ubc, false, false},
         {"detect", cmd_detect, false, false},
@@ -179,6 +193,8 @@ int main(int argc, char **argv)
 		                   fail(EXIT_USAGE, "--save-username belongs to set and set-user"));
 	if (c.o.reseller && cmd->fn != cmd_set && cmd->fn != cmd_set_user)
 		return json_answer(&c.o, cmd, fail(EXIT_USAGE, "--reseller belongs to set and set-user"));
+	if (c.o.enter_count && cmd->fn != cmd_limit)
+		return json_answer(&c.o, cmd, fail(EXIT_USAGE, "--enter-count belongs to limit"));
 	if (c.o.bytes && cmd->fn != cmd_list_reseller)
 		return json_answer(&c.o, cmd, fail(EXIT_USAGE, "--bytes belongs to list-reseller"));
 	if (cmd->fn != cmd_version && cmd->fn != cmd_lve_version && cmd->fn != cmd_help) {
@@ -205,6 +221,8 @@ int main(int argc, char **argv)
 			(void)ol_clean_stale_temps(c.conf.ve_cfg);
 		if (c.conf.list_file)
 			(void)ol_clean_stale_temps(c.conf.list_file);
+		if (c.conf.binaries_file) /* [issue 10] */
+			(void)ol_clean_stale_temps(c.conf.binaries_file);
 	}
 	r = cmd->fn(&c, nargs - 2, argv + 2);
 	if (c.h)

@@ -47,6 +47,7 @@ struct opts {
 	const char *reseller; /* set/set-user --reseller=NAME|ID|none: the LVE's reseller */
 	bool bytes;           /* list-reseller --bytes: PMEM/VMEM in bytes */
 	bool force;         /* limit: no protected-process check */
+	bool enter_count;   /* limit --enter-count: the process holds one EP slot while it runs */
 	uint32_t ttl;          /* usage-url: seconds the link stays valid, 0 = default */
 	const char *base_url;  /* usage-url: where the page is reached */
 	const char *secret_file; /* usage-url: the link-signing secret */
@@ -162,6 +163,13 @@ int reseller_assign(struct ctx *c, struct vecfg *cfg, uint32_t id, const char *w
 int reseller_apply_all(struct ctx *c, const struct vecfg *cfg);
 /* The effective limits of reseller R's group: built-in <- <defaults> <- <reseller id=R>. */
 void reseller_effective(const struct vecfg *cfg, uint32_t rid, struct vecfg_limits *out);
+
+/* lvectl-binaries.c [issue 10] */
+int cmd_set_binary(struct ctx *c, int argc, char **argv);
+int cmd_del_binary(struct ctx *c, int argc, char **argv);
+int cmd_list_binaries(struct ctx *c, int argc, char **argv);
+int cmd_load_binaries(struct ctx *c, int argc, char **argv);
+int cmd_reload_binaries(struct ctx *c, int argc, char **argv);
 
 /* lvectl-info.c */
 int cmd_detect(struct ctx *c, int argc, char **argv);

@@ -154,8 +154,8 @@ static char *placed_path(void)
 	return p;
 }
 
-/* Start the daemon for our users (extra: more options), wait for "ready". */
-static inline int placed_start(const char *extra)
+/* Start the daemon for our users with more options (NULL-terminated, may be NULL), wait for "ready". */
+static inline int placed_start_v(const char *const *extra)
 {
 	_cleanup_free_ char *exe = placed_path();
 	char logpath[512], minuid[16], maxuid[16], buf[4096];
@@ -172,7 +172,7 @@ static inline int placed_start(const char *extra)
 	if (placed_pid < 0)
 		return -errno;
 	if (placed_pid == 0) {
-		const char *argv[12];
+		const char *argv[24];
 		int n = 0;
 
 		dup2(pfd[1], 2);
@@ -185,10 +185,8 @@ static inline int placed_start(const char *extra)
 		argv[n++] = "--rescan-interval";
 		argv[n++] = "0";
 		argv[n++] = "--verbose";
-		if (extra) {
-			argv[n++] = "--exclude-user";
-			argv[n++] = extra;
-		}
+		for (; extra && *extra && n < 22; extra++)
+			argv[n++] = *extra;
 		argv[n] = NULL;
 		execv(exe, (char *const *)argv);
 		_exit(127);
@@ -222,6 +220,14 @@ static inline int placed_start(const char *extra)
 	}
 	close(pfd[0]);
 	return 0;
+}
+
+/* Start the daemon for our users (extra: a user to exclude, may be NULL), wait for "ready". */
+static inline int placed_start(const char *extra)
+{
+	const char *const args[] = { "--exclude-user", extra, NULL };
+
+	return placed_start_v(extra ? args : NULL);
 }
 
 static inline long long now_ms(void)

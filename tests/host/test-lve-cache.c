@@ -408,6 +408,7 @@ struct conc {
 	atomic_bool stop;
 	atomic_int enter_ok, enter_err, bad_err, wrong_place, canary_hits;
 	int first_bad;
+	const char *first_bad_op; /* which call returned first_bad */
 };
 
 static void *thr_enter(void *p)
@@ -424,7 +425,7 @@ static void *thr_enter(void *p)
 			if (r == -ENODEV || r == -ENOENT || r == -ESTALE)
 				atomic_fetch_add(&c->enter_err, 1);
 			else if (atomic_fetch_add(&c->bad_err, 1) == 0)
-				c->first_bad = r;
+				c->first_bad = r, c->first_bad_op = "olve_enter";
 			continue;
 		}
 		atomic_fetch_add(&c->enter_ok, 1);
@@ -434,7 +435,7 @@ static void *thr_enter(void *p)
 			atomic_fetch_add(&c->wrong_place, 1);
 		r = olve_leave(c->h, cookie);
 		if (r < 0 && atomic_fetch_add(&c->bad_err, 1) == 0)
-			c->first_bad = r;
+			c->first_bad = r, c->first_bad_op = "olve_leave";
 		if (lte_self_inside(0) != 0)
 			atomic_fetch_add(&c->wrong_place, 1);
 	}
@@ -460,7 +461,7 @@ static void *thr_churn(void *p)
 			 */
 			r = mode_v2() ? 0 : olve_destroy(c->h, id);
 			if (r < 0 && r != -EBUSY && r != -ENOENT && atomic_fetch_add(&c->bad_err, 1) == 0)
-				c->first_bad = r;
+				c->first_bad = r, c->first_bad_op = "olve_destroy";
 			if (olve_lve_get(c->h, other, true, &f) == 0)
 				olve_lve_put(c->h, f);
 			if (++other > 110)
@@ -514,7 +515,7 @@ static int body_concurrent(void *arg)
 	fprintf(stderr, "# entries: %d ok, %d lost to destroy/v2 exclusion, %d bad\n", atomic_load(&c.enter_ok),
 		atomic_load(&c.enter_err), atomic_load(&c.bad_err));
 	if (atomic_load(&c.bad_err))
-		TAP_FAIL("unexpected error: %s", strerror(-c.first_bad));
+		TAP_FAIL("unexpected error of %s: %s", c.first_bad_op, strerror(-c.first_bad));
 	ASSERT_EQ(atomic_load(&c.wrong_place), 0);
 	ASSERT_EQ(atomic_load(&c.canary_hits), 0);
 	ASSERT(atomic_load(&c.enter_ok) > 0);

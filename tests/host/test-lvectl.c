@@ -965,6 +965,88 @@ TEST(limit_and_release_pid)
 	return 0;
 }
 
+/* ------------------------------------------- limit --enter-count [issue 10] */
+
+static int pause_body(void *arg)
+{
+	(void)arg;
+	pause();
+	return 0;
+}
+
+/* limit --enter-count until it succeeds (a slot became free), up to 20 s; false on another failure. */
+static bool enter_count_succeeds(const char *pid, const char *id)
+{
+	for (int i = 0; i < 200; i++) {
+		if (LVECTL(&R, "limit", pid, id, "--force", "--enter-count") < 0)
+			return false;
+		if (R.status == 0)
+			return true;
+		if (R.status != 1 || !strstr(R.err, "entry process (EP) limit"))
+			return false;
+		usleep(100000);
+	}
+	return false;
+}
+
+/*
+ * The moved process counts as one entry process of the LVE while it runs
+ * there: with EP 1 a second --enter-count is refused (not moved) until the
+ * first ends or is released; a move without the option is not counted.
+ */
+TEST(limit_enter_count_holds_an_ep_slot)
+{
+	pid_t w[4];
+	char pid[4][16];
+
+	ENV_SETUP();
+	ASSERT_OK(LVECTL(&R, "set", "7701", "--maxEntryProcs=1"));
+	ASSERT_EQ(R.status, 0);
+	for (int i = 0; i < 4; i++) {
+		w[i] = cgtest_fork_in("home", pause_body, NULL);
+		ASSERT(w[i] > 0);
+		snprintf(pid[i], sizeof(pid[i]), "%d", (int)w[i]);
+	}
+	/* the first takes the only slot; lvectl returns at once (its holder has no pipe of ours) */
+	ASSERT_OK(LVECTL(&R, "limit", pid[0], "7701", "--force", "--enter-count", "--json"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT_STREQ(R.out, "{\"status\": \"OK\"}\n");
+	ASSERT(cgtest_pid_in("pids", "lveroot/lve7701", w[0]));
+	/* the second is refused and stays where it was */
+	ASSERT_OK(LVECTL(&R, "limit", pid[1], "7701", "--force", "--enter-count"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(err_is_one_line(R.err));
+	ASSERT(strstr(R.err, "entry process (EP) limit"));
+	ASSERT(!cgtest_pid_in("pids", "lveroot/lve7701", w[1]));
+	ASSERT(cgtest_pid_in("pids", "home", w[1]));
+	/* without the option an admin's move is not counted (LVE_NO_MAXENTER) */
+	ASSERT_OK(LVECTL(&R, "limit", pid[2], "7701", "--force"));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(cgtest_pid_in("pids", "lveroot/lve7701", w[2]));
+	/* the first ends: its slot is free again */
+	kill(w[0], SIGKILL);
+	cgtest_wait(w[0]);
+	ASSERT(enter_count_succeeds(pid[1], "7701"));
+	ASSERT(cgtest_pid_in("pids", "lveroot/lve7701", w[1]));
+	/* released (still running): the slot is freed too */
+	ASSERT_OK(LVECTL(&R, "release", pid[1]));
+	ASSERT_EQ(R.status, 0);
+	ASSERT(enter_count_succeeds(pid[3], "7701"));
+	ASSERT(cgtest_pid_in("pids", "lveroot/lve7701", w[3]));
+	/* the option belongs to limit; a process that does not exist */
+	ASSERT_OK(LVECTL(&R, "set", "7701", "--nproc=50", "--enter-count"));
+	ASSERT_EQ(R.status, 2);
+	ASSERT(err_is_one_line(R.err));
+	ASSERT_OK(LVECTL(&R, "limit", "999999999", "7701", "--enter-count"));
+	ASSERT_EQ(R.status, 1);
+	ASSERT(err_is_one_line(R.err));
+	for (int i = 1; i < 4; i++) {
+		kill(w[i], SIGKILL);
+		cgtest_wait(w[i]);
+	}
+	return 0;
+}
+
 /*
  * After a reboot (cgroups gone, the state dir on tmpfs empty) LVEs are created
  * lazily by liblve - a web request, a login - before anything ran lvectl

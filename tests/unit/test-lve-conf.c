@@ -111,6 +111,28 @@ TEST(list_file_follows_state_dir)
 	return 0;
 }
 
+/* [issue 10] lvectl set-binary's file: the system one, beside a non-default ve_cfg, or given */
+TEST(binaries_file_default_derived_and_given)
+{
+	struct olve_conf c;
+
+	ASSERT_OK(parse("", &c, NULL));
+	ASSERT_STREQ(c.binaries_file, "/etc/container/lve-binaries");
+	olve_conf_free(&c);
+	ASSERT_OK(parse("ve_cfg = /tmp/t/ve.cfg\n", &c, NULL));
+	ASSERT_STREQ(c.binaries_file, "/tmp/t/lve-binaries");
+	olve_conf_free(&c);
+	ASSERT_OK(parse("ve_cfg = /ve.cfg\n", &c, NULL));
+	ASSERT_STREQ(c.binaries_file, "/lve-binaries");
+	olve_conf_free(&c);
+	ASSERT_OK(parse("ve_cfg = /tmp/t/ve.cfg\nbinaries_file = /srv/bins\n", &c, NULL));
+	ASSERT_STREQ(c.binaries_file, "/srv/bins");
+	olve_conf_free(&c);
+	ASSERT(parse("binaries_file = relative\n", &c, NULL) < 0);
+	ASSERT(parse("binaries_file = /a\nbinaries_file = /b\n", &c, NULL) < 0);
+	return 0;
+}
+
 TEST(hash_inside_a_value_is_not_a_comment)
 {
 	struct olve_conf c;
