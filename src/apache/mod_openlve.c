@@ -31,11 +31,21 @@
  *
  * LVE id of a request (LVEParseMode CONF, the default; the first that
  * gives an id wins): LVEId, LVEUser (per directory/vhost), the suexec
- * identity (SuexecUserGroup; its gid with LVEUserGroupID On), the uid the
- * serving process runs as when >= LVEMinUid (mpm-itk AssignUserID,
- * mod_ruid2), the owner of the virtual host's DocumentRoot when >=
- * LVEMinUid. OWNER: the owner of the requested file. PATH: the user name
- * captured by LVEPathRegexp from the file name. No id: served outside LVEs.
+ * identity (SuexecUserGroup), the uid the serving process runs as when >=
+ * LVEMinUid (mpm-itk AssignUserID, mod_ruid2), the owner of the virtual
+ * host's DocumentRoot when >= LVEMinUid. OWNER: the owner of the requested
+ * file (>= LVEMinUid). PATH: the user name captured by LVEPathRegexp from
+ * the file name. No id: served outside LVEs. LVEUserGroupID On: each of
+ * these users gives its group id instead (LVEUser and PATH: the user's
+ * primary group; suexec: its group; the process's gid; the DocumentRoot's
+ * or the file's group); LVEMinUid still applies to the user.
+ *
+ * LVELimitRecheckTimeout (mod_hostinglimits' meaning): after an LVE's
+ * request was refused at its EP limit, its requests are answered
+ * LVEErrorCode for that many milliseconds without trying to enter, so a
+ * site under a request flood costs no enter attempts while its load falls.
+ * The refusal times live in a small table of anonymous shared memory made
+ * by the parent, so every child (prefork) and thread sees them.
  */
 #include <errno.h>
 #include <grp.h>
@@ -43,7 +53,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Apache's headers need httpd.h first. */
@@ -69,6 +81,7 @@
 #define DEFAULT_RETRY_AFTER 240
 #define DEFAULT_MIN_UID 1000
 #define UNSET -1
+#define RECHECK_SLOTS 4096 /* LVELimitRecheckTimeout table: 64 KiB */
 
 /* The project builds with -fvisibility=hidden: the module record Apache
  * looks up with dlsym() is the one exported name. */
@@ -89,6 +102,7 @@ struct srv_conf {
 	int use_group_id;
 	int min_uid;
 	int skip_errors;
+	int use429;
 	enum parse_mode mode;
 	ap_regex_t *path_re;
 	apr_array_header_t *allowed; /* struct handler_pat; NULL = defaults */
@@ -96,10 +110,20 @@ struct srv_conf {
 };
 
 struct dir_conf {
-	int64_t lve_id; /* UNSET or an id */
+	int64_t lve_id;  /* UNSET or an id (LVEId, LVEUser's uid) */
+	int64_t user_gid; /* LVEUser's primary group (LVEUserGroupID On), else UNSET */
+};
+
+/* One LVE's last EP refusal (LVELimitRecheckTimeout): requests of `id` are
+ * refused without entering until `until_ms` (CLOCK_MONOTONIC). */
+struct recheck_slot {
+	uint64_t until_ms;
+	uint32_t id;
+	uint32_t pad;
 };
 
 static struct liblve *g_lve;
+static struct recheck_slot *g_recheck; /* RECHECK_SLOTS, shared by the children */
 static __thread int g_in_handler;
 static __thread const char *g_ticket; /* the entered request's mod_cgid ticket (cgid.c) */
 
@@ -119,6 +143,7 @@ static void *create_srv(apr_pool_t *p, server_rec *s)
 	c->use_group_id = UNSET;
 	c->min_uid = UNSET;
 	c->skip_errors = UNSET;
+	c->use429 = UNSET;
 	return c;
 }
 
@@ -133,6 +158,7 @@ static void *merge_srv(apr_pool_t *p, void *basev, void *addv)
 	MERGE(use_group_id);
 	MERGE(min_uid);
 	MERGE(skip_errors);
+	MERGE(use429);
 	m->mode = o->mode != MODE_UNSET ? o->mode : b->mode;
 	m->path_re = o->path_re ? o->path_re : b->path_re;
 	m->allowed = o->allowed ? o->allowed : b->allowed;
@@ -145,6 +171,7 @@ static void *create_dir(apr_pool_t *p, char *dir)
 	struct dir_conf *c = apr_pcalloc(p, sizeof(*c));
 
 	c->lve_id = UNSET;
+	c->user_gid = UNSET;
 	return c;
 }
 
@@ -152,7 +179,13 @@ static void *merge_dir(apr_pool_t *p, void *basev, void *addv)
 {
 	struct dir_conf *b = basev, *o = addv, *m = apr_pcalloc(p, sizeof(*m));
 
-	m->lve_id = o->lve_id != UNSET ? o->lve_id : b->lve_id;
+	if (o->lve_id != UNSET) {
+		m->lve_id = o->lve_id;
+		m->user_gid = o->user_gid;
+	} else {
+		m->lve_id = b->lve_id;
+		m->user_gid = b->user_gid;
+	}
 	return m;
 }
 
@@ -184,6 +217,7 @@ static const char *cmd_lve_id(cmd_parms *cmd, void *dv, const char *arg)
 	if (parse_int(arg, 1, UINT32_MAX - 1, &v) < 0)
 		return apr_psprintf(cmd->pool, "LVEId: '%s' is not an LVE id (1..%u)", arg, UINT32_MAX - 1);
 	d->lve_id = v;
+	d->user_gid = UNSET;
 	return NULL;
 }
 
@@ -197,6 +231,7 @@ static const char *cmd_lve_user(cmd_parms *cmd, void *dv, const char *arg)
 	if (pw->pw_uid == 0)
 		return "LVEUser: root has no LVE";
 	d->lve_id = pw->pw_uid;
+	d->user_gid = pw->pw_gid;
 	return NULL;
 }
 
@@ -249,6 +284,12 @@ static const char *cmd_group_id(cmd_parms *cmd, void *dv, int on)
 static const char *cmd_skip_errors(cmd_parms *cmd, void *dv, int on)
 {
 	srv_of(cmd->server)->skip_errors = on;
+	return NULL;
+}
+
+static const char *cmd_use429(cmd_parms *cmd, void *dv, int on)
+{
+	srv_of(cmd->server)->use429 = on;
 	return NULL;
 }
 
@@ -330,7 +371,10 @@ static const command_rec openlve_cmds[] = {
 	AP_INIT_TAKE1("LVERetryAfter", cmd_retry_after, NULL, RSRC_CONF,
 		      "Retry-After seconds sent with LVEErrorCode (default 240, 0 = none)"),
 	AP_INIT_TAKE1("LVELimitRecheckTimeout", cmd_recheck, NULL, RSRC_CONF,
-		      "milliseconds to wait for a free EP slot before answering LVEErrorCode (default 0)"),
+		      "milliseconds after an EP refusal during which the LVE's requests get LVEErrorCode "
+		      "without an enter attempt (default 0)"),
+	AP_INIT_FLAG("LVEUse429", cmd_use429, NULL, RSRC_CONF,
+		     "On: answer 429 Too Many Requests past the EP limit instead of LVEErrorCode"),
 	AP_INIT_TAKE1("LVEMinUid", cmd_min_uid, NULL, RSRC_CONF,
 		      "smallest uid taken from the process or DocumentRoot owner (default 1000)"),
 	AP_INIT_TAKE1("LVEParseMode", cmd_parse_mode, NULL, RSRC_CONF, "CONF (default), OWNER or PATH"),
@@ -396,7 +440,7 @@ static int handler_limited(const struct srv_conf *c, const char *handler)
 	return 0;
 }
 
-static uint32_t id_from_path(const struct srv_conf *c, request_rec *r)
+static uint32_t id_from_path(const struct srv_conf *c, request_rec *r, bool group)
 {
 	ap_regmatch_t m[2];
 	struct passwd pwb, *pw = NULL;
@@ -408,38 +452,51 @@ static uint32_t id_from_path(const struct srv_conf *c, request_rec *r)
 	name = apr_pstrndup(r->pool, r->filename + m[1].rm_so, (apr_size_t)(m[1].rm_eo - m[1].rm_so));
 	if (getpwnam_r(name, &pwb, buf, sizeof(buf), &pw) != 0 || !pw || pw->pw_uid == 0)
 		return 0;
-	return pw->pw_uid;
+	return group ? (uint32_t)pw->pw_gid : (uint32_t)pw->pw_uid;
+}
+
+/* A user found by uid (>= min_uid) gives its uid, or its gid in group mode (0: none). */
+static uint32_t user_id(uint32_t uid, uint32_t gid, uint32_t min_uid, bool group)
+{
+	if (uid == 0 || uid < min_uid)
+		return 0;
+	return group ? gid : uid;
 }
 
 static uint32_t resolve_id(const struct srv_conf *c, request_rec *r)
 {
 	const struct dir_conf *d = ap_get_module_config(r->per_dir_config, &openlve_module);
 	uint32_t min_uid = c->min_uid == UNSET ? DEFAULT_MIN_UID : (uint32_t)c->min_uid;
+	bool group = c->use_group_id == 1;
 
 	if (d && d->lve_id != UNSET)
-		return (uint32_t)d->lve_id;
+		return group && d->user_gid != UNSET && d->user_gid != 0 ? (uint32_t)d->user_gid : (uint32_t)d->lve_id;
 	if (c->mode == MODE_OWNER)
-		return r->finfo.filetype != APR_NOFILE && r->finfo.user >= min_uid ? (uint32_t)r->finfo.user : 0;
+		return r->finfo.filetype != APR_NOFILE
+			       ? user_id((uint32_t)r->finfo.user, (uint32_t)r->finfo.group, min_uid, group)
+			       : 0;
 	if (c->mode == MODE_PATH)
-		return id_from_path(c, r);
+		return id_from_path(c, r, group);
 	{
 		ap_unix_identity_t *ugid = ap_run_get_suexec_identity(r);
 
 		if (ugid) {
-			uint32_t v = c->use_group_id == 1 ? (uint32_t)ugid->gid : (uint32_t)ugid->uid;
+			uint32_t v = group ? (uint32_t)ugid->gid : (uint32_t)ugid->uid;
 
-			if (v != 0)
+			if (ugid->uid != 0 && v != 0)
 				return v;
 		}
 	}
-	if (getuid() >= min_uid)
-		return getuid();
 	{
+		uint32_t v = user_id((uint32_t)getuid(), (uint32_t)getgid(), min_uid, group);
 		struct stat st;
-		const char *root = ap_document_root(r);
+		const char *root;
 
-		if (root && stat(root, &st) == 0 && st.st_uid >= min_uid)
-			return st.st_uid;
+		if (v != 0)
+			return v;
+		root = ap_document_root(r);
+		if (root && stat(root, &st) == 0)
+			return user_id((uint32_t)st.st_uid, (uint32_t)st.st_gid, min_uid, group);
 	}
 	return 0;
 }
@@ -452,18 +509,69 @@ static void note_id(request_rec *r, uint32_t id)
 		apr_table_setn(t->notes, "openlve-lve-id", v);
 }
 
-static int enter_with_recheck(const struct srv_conf *c, uint32_t id, uint32_t *cookie)
+static uint64_t mono_ms(void)
 {
-	int waited = 0, limit = c->recheck_ms == UNSET ? 0 : c->recheck_ms;
+	struct timespec ts;
 
-	for (;;) {
-		int r = lve_enter_flags(g_lve, id, cookie, 0);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
-		if (r != -E2BIG || waited >= limit)
-			return r;
-		apr_sleep(apr_time_from_msec(10));
-		waited += 10;
-	}
+/*
+ * LVELimitRecheckTimeout: was LVE id refused at its EP limit less than the
+ * timeout ago? The id is read before and after the deadline: a slot being
+ * rewritten for another LVE meanwhile reads as "not refused" (the request
+ * then simply tries to enter).
+ */
+static bool recheck_refused(uint32_t id)
+{
+	struct recheck_slot *sl;
+	uint64_t until;
+
+	if (!g_recheck)
+		return false;
+	sl = &g_recheck[id % RECHECK_SLOTS];
+	if (__atomic_load_n(&sl->id, __ATOMIC_SEQ_CST) != id)
+		return false;
+	until = __atomic_load_n(&sl->until_ms, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&sl->id, __ATOMIC_SEQ_CST) != id)
+		return false;
+	return until > mono_ms();
+}
+
+/* Remember an EP refusal of LVE id for ms milliseconds. */
+static void recheck_arm(uint32_t id, int ms)
+{
+	struct recheck_slot *sl;
+
+	if (!g_recheck || ms <= 0)
+		return;
+	sl = &g_recheck[id % RECHECK_SLOTS];
+	__atomic_store_n(&sl->id, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&sl->until_ms, mono_ms() + (uint64_t)ms, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&sl->id, id, __ATOMIC_SEQ_CST);
+}
+
+/* The answer past the EP limit: LVEErrorCode (or 429), Retry-After. */
+static int refuse(const struct srv_conf *c, request_rec *r, uint32_t id, bool entered)
+{
+	int code = c->use429 == 1 ? HTTP_TOO_MANY_REQUESTS : c->error_code == UNSET ? DEFAULT_ERROR_CODE : c->error_code;
+	int retry = c->retry_after == UNSET ? DEFAULT_RETRY_AFTER : c->retry_after;
+
+	if (entered)
+		ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+			      "LVE %u: entry-process (EP) limit reached, answering %d (handler %s, uri %s)", id, code,
+			      r->handler, r->uri);
+	else
+		ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+			      "LVE %u: refused at its EP limit less than LVELimitRecheckTimeout ago, answering %d "
+			      "without entering (uri %s)",
+			      id, code, r->uri);
+	if (retry > 0)
+		apr_table_setn(r->err_headers_out, "Retry-After", apr_psprintf(r->pool, "%d", retry));
+	if (code == 508)
+		r->status_line = "508 Resource Limit Is Reached";
+	return code;
 }
 
 /* Proxied requests go to other servers: no mod_cgid ticket in their environment. */
@@ -496,19 +604,12 @@ static int openlve_handler(request_rec *r)
 	if (id == 0)
 		return DECLINED;
 	note_id(r, id);
-	rc = enter_with_recheck(c, id, &cookie);
+	if (c->recheck_ms > 0 && recheck_refused(id))
+		return refuse(c, r, id, false);
+	rc = lve_enter_flags(g_lve, id, &cookie, 0);
 	if (rc == -E2BIG) {
-		int code = c->error_code == UNSET ? DEFAULT_ERROR_CODE : c->error_code;
-		int retry = c->retry_after == UNSET ? DEFAULT_RETRY_AFTER : c->retry_after;
-
-		ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
-			      "LVE %u: entry-process (EP) limit reached, answering %d (handler %s, uri %s)", id, code,
-			      r->handler, r->uri);
-		if (retry > 0)
-			apr_table_setn(r->err_headers_out, "Retry-After", apr_psprintf(r->pool, "%d", retry));
-		if (code == 508)
-			r->status_line = "508 Resource Limit Is Reached";
-		return code;
+		recheck_arm(id, c->recheck_ms);
+		return refuse(c, r, id, true);
 	}
 	if (rc == -EPERM) {
 		/* Already inside an LVE, or the LVE is disabled: served as is. */
@@ -571,6 +672,24 @@ static apr_status_t release_lve(void *unused)
 	return APR_SUCCESS;
 }
 
+static apr_status_t release_recheck(void *unused)
+{
+	if (g_recheck) {
+		munmap(g_recheck, RECHECK_SLOTS * sizeof(*g_recheck));
+		g_recheck = NULL;
+	}
+	return APR_SUCCESS;
+}
+
+/* Does any server of the configuration use LVELimitRecheckTimeout? */
+static bool recheck_used(server_rec *s)
+{
+	for (server_rec *v = s; v; v = v->next)
+		if (srv_of(v)->recheck_ms > 0)
+			return true;
+	return false;
+}
+
 static int openlve_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
 	APR_OPTIONAL_FN_TYPE(ap_register_log_handler) *reg = APR_RETRIEVE_OPTIONAL_FN(ap_register_log_handler);
@@ -617,6 +736,19 @@ static int openlve_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *
 		return OK;
 	}
 	apr_pool_cleanup_register(pconf, NULL, release_lve, apr_pool_cleanup_null);
+	/* made by the parent before it forks the children, so all of them share it */
+	if (recheck_used(s) && !g_recheck) {
+		void *m = mmap(NULL, RECHECK_SLOTS * sizeof(*g_recheck), PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED) {
+			ap_log_error(APLOG_MARK, APLOG_ERR, errno, s,
+				     "openlve: no shared memory for LVELimitRecheckTimeout: every request tries to enter");
+		} else {
+			g_recheck = m;
+			apr_pool_cleanup_register(pconf, NULL, release_recheck, apr_pool_cleanup_null);
+		}
+	}
 	/* mod_cgid's daemon is forked by mod_cgid's post_config, after this one. */
 	olve_cgid_setup(pconf, s, g_lve);
 	ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "openlve: LVE instance ready (liblve API %u.%u)",

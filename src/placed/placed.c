@@ -26,8 +26,11 @@
  *   the socket overflowed during a fork storm.
  *
  * Which processes (checked in this order; the first "no" wins)
- *   - the effective uid is 0 (root), below --min-uid (default 1000) or
- *     above --max-uid: never moved; a set-uid-root program a customer runs keeps euid 0;
+ *   - the effective uid is 0 (root), below --min-uid or above --max-uid
+ *     (defaults: UID_MIN and UID_MAX of /etc/login.defs, 1000 and 60000 on
+ *     Debian: system accounts, nobody and systemd's dynamic users are never
+ *     regular users): never moved; a set-uid-root program a customer runs
+ *     keeps euid 0;
  *   - the user is listed with --exclude-user, or is a member (primary or
  *     supplementary) of a group listed with --exclude-group (or
  *     --binaries-only is given): moved only for a listed binary (below);
@@ -85,6 +88,7 @@
 
 #include "binaries.h"
 #include "fileio.h"
+#include "logindefs.h"
 #include "lve-internal.h"
 #include "macro.h"
 
@@ -107,7 +111,7 @@ static struct {
 	bool verbose;
 	bool once;
 	bool binaries_only; /* move only processes of listed binaries */
-} cfg = { .min_uid = 1000, .max_uid = UINT32_MAX - 1, .rescan_interval = 60 };
+} cfg = { .min_uid = LOGIN_DEFS_UID_MIN, .max_uid = LOGIN_DEFS_UID_MAX, .rescan_interval = 60 };
 
 static struct {
 	unsigned long long moved, rescans, overflows, failed;
@@ -523,8 +527,10 @@ static void usage(FILE *f)
 {
 	fputs("Usage: openlve-placed [OPTIONS]\n"
 	      "Put every process of a user into the user's LVE (LVE id = uid).\n\n"
-	      "  -m, --min-uid UID           smallest uid placed (default 1000)\n"
-	      "  -M, --max-uid UID           largest uid placed (default: no limit)\n"
+	      "  -m, --min-uid UID           smallest uid placed (default: UID_MIN of\n"
+	      "                              /etc/login.defs, 1000 when unset)\n"
+	      "  -M, --max-uid UID           largest uid placed (default: UID_MAX of\n"
+	      "                              /etc/login.defs, 60000 when unset)\n"
 	      "  -u, --exclude-user LIST     users not placed, except for listed binaries\n"
 	      "                              (comma-separated; repeatable)\n"
 	      "  -g, --exclude-group LIST    the same for the members of these groups\n"
@@ -570,8 +576,15 @@ int main(int argc, char **argv)
 	};
 	_cleanup_close_ int procfd = -1, nlfd = -1, sigfd = -1, tfd = -1, infd = -1;
 	sigset_t mask;
-	int c, r;
+	bool min_given = false, max_given = false;
+	int c, r, defs;
 
+	/* the regular users' uid range of this system: the defaults */
+	defs = login_defs_uid_range(LOGIN_DEFS_PATH, &cfg.min_uid, &cfg.max_uid);
+	if (defs < 0 && defs != -EINVAL) { /* -EINVAL (UID_MIN > UID_MAX): after the options */
+		fprintf(stderr, "openlve-placed: cannot read " LOGIN_DEFS_PATH ": %s\n", strerror(-defs));
+		return 1;
+	}
 	while ((c = getopt_long(argc, argv, "m:M:u:g:r:1bvh", opts, NULL)) != -1) {
 		const char *bad = NULL;
 		unsigned v;
@@ -583,6 +596,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			cfg.min_uid = v;
+			min_given = true;
 			break;
 		case 'M':
 			if (parse_uint(optarg, UINT32_MAX - 1, &v) < 0 || v == 0) {
@@ -590,6 +604,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			cfg.max_uid = v;
+			max_given = true;
 			break;
 		case 'u':
 		case 'g':
@@ -629,8 +644,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "openlve-placed: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return 2;
 	}
+	if (defs == -EINVAL && (!min_given || !max_given)) {
+		fprintf(stderr, "openlve-placed: UID_MIN is above UID_MAX in " LOGIN_DEFS_PATH
+				": give both --min-uid and --max-uid\n");
+		return 1;
+	}
 	if (cfg.max_uid < cfg.min_uid) {
-		fprintf(stderr, "openlve-placed: --max-uid %u is below --min-uid %u\n", cfg.max_uid, cfg.min_uid);
+		fprintf(stderr, "openlve-placed: %s %u is below %s %u\n",
+			max_given ? "--max-uid" : "UID_MAX of " LOGIN_DEFS_PATH, cfg.max_uid,
+			min_given ? "--min-uid" : "UID_MIN of " LOGIN_DEFS_PATH, cfg.min_uid);
 		return 2;
 	}
 	if (geteuid() != 0) {
@@ -697,9 +719,9 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	log_msg("ready: min uid %u, %zu excluded users, %zu excluded groups, %zu listed binaries%s, rescan every %us "
+	log_msg("ready: uids %u..%u, %zu excluded users, %zu excluded groups, %zu listed binaries%s, rescan every %us "
 		"(%llu processes placed at start)",
-		cfg.min_uid, cfg.n_ex_uids, cfg.n_ex_gids, n_bins, cfg.binaries_only ? " (only those)" : "",
+		cfg.min_uid, cfg.max_uid, cfg.n_ex_uids, cfg.n_ex_gids, n_bins, cfg.binaries_only ? " (only those)" : "",
 		cfg.rescan_interval, stats.moved);
 
 	for (;;) {

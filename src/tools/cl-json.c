@@ -12,6 +12,7 @@
 
 #include "cl-json.h"
 #include "fileio.h"
+#include "logindefs.h"
 #include "macro.h"
 
 void clj_str(FILE *f, const char *s)
@@ -62,27 +63,9 @@ void clj_username(uint32_t uid, char *buf, size_t size)
 
 uint32_t clj_uid_max(void)
 {
-	_cleanup_fclose_ FILE *f = fopen("/etc/login.defs", "re");
-	char line[256];
-	uint32_t v = 60000;
+	uint32_t lo, hi;
 
-	if (!f)
-		return v;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = line + strspn(line, " \t");
-		unsigned long x;
-		char *end;
-
-		if (strncmp(p, "UID_MAX", 7) || (p[7] != ' ' && p[7] != '\t'))
-			continue;
-		p += 7;
-		p += strspn(p, " \t");
-		errno = 0;
-		x = strtoul(p, &end, 10);
-		if (!errno && end != p && x > 0 && x < UINT32_MAX)
-			v = (uint32_t)x;
-	}
-	return v;
+	return login_defs_uid_range(LOGIN_DEFS_PATH, &lo, &hi) >= 0 ? hi : LOGIN_DEFS_UID_MAX;
 }
 
 int clj_each_item(const char *arg, int (*fn)(const char *item, void *ud), void *ud)

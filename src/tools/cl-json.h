@@ -24,7 +24,7 @@ double clj_now(void);
 int clj_error(const char *tool, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* User name of uid into buf, "N/A" when no such user (as cloudlinux-top documents). */
 void clj_username(uint32_t uid, char *buf, size_t size);
-/* UID_MAX of /etc/login.defs (60000 when unset or unreadable). */
+/* UID_MAX of /etc/login.defs (60000 when unset or unreadable; src/shared/logindefs.c). */
 uint32_t clj_uid_max(void);
 /*
  * Split a list argument "a,b" (also given as several words by the caller)

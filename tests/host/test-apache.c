@@ -20,7 +20,12 @@
  *     LVE gets about 25% of a core (LVE cpu usage over wall time);
  *   - a process storm from a pool worker stops at NPROC (pids.max);
  *   - 50 graceful restarts leave the parent's open fd count unchanged;
- *   - bad directives stop Apache's config test with a clear message.
+ *   - bad directives stop Apache's config test with a clear message;
+ *   - mod_hostinglimits' directives at run time, each against what happens
+ *     without it: LVELimitRecheckTimeout (refusals without an entry attempt
+ *     inside the window), LVEUse429, AllowedHandlers (replaces the built-in
+ *     list; %regex%, *), LVEMinUid, LVEUserGroupID (DocumentRoot group,
+ *     suexec group), SkipErrors (On serves without LVEs, Off stops Apache).
  */
 #include <arpa/inet.h>
 #include <net/if.h>
@@ -1218,7 +1223,8 @@ TEST(event_cgid_request_replayed_by_a_customer_refused)
  * user named in the path (PATH, LVEPathRegexp); DenyHandlers serves the
  * same script outside.
  */
-static int id_source(const char *extra, uid_t chown_docroot, uid_t chown_script, const char *subdir, unsigned want)
+static int id_source_gid(const char *extra, uid_t chown_docroot, gid_t docroot_gid, uid_t chown_script,
+			 const char *subdir, unsigned want)
 {
 	static char body[16384];
 	char p[600], url[128], *env;
@@ -1228,7 +1234,7 @@ static int id_source(const char *extra, uid_t chown_docroot, uid_t chown_script,
 	web.no_lveid = false;
 	snprintf(p, sizeof(p), "%s/htdocs", web.dir);
 	if (chown_docroot)
-		ASSERT_OK(chown(p, chown_docroot, 0) < 0 ? -errno : 0);
+		ASSERT_OK(chown(p, chown_docroot, docroot_gid) < 0 ? -errno : 0);
 	snprintf(p, sizeof(p), "%s/cgi-bin/cgroup.cgi", web.dir);
 	if (chown_script)
 		ASSERT_OK(chown(p, chown_script, 0) < 0 ? -errno : 0);
@@ -1246,13 +1252,22 @@ static int id_source(const char *extra, uid_t chown_docroot, uid_t chown_script,
 	ASSERT((env = strstr(body, "@@ENV")) != NULL);
 	*env = 0;
 	if (want) {
+		if (lte_inside(body, want) <= 0)
+			fprintf(stderr, "# want LVE %u, the script's cgroups:\n%s", want, body);
 		ASSERT(lte_inside(body, want) > 0);
 		ASSERT_EQ(wait_ep_free(want, 20000), 1);
 	} else {
-		ASSERT(lte_inside(body, 4242002) <= 0);
+		if (lte_inside(body, 0) != 0)
+			fprintf(stderr, "# want no LVE, the script's cgroups:\n%s", body);
+		ASSERT_EQ(lte_inside(body, 0), 0); /* in no LVE at all */
 	}
 	web_cleanup();
 	return 0;
+}
+
+static int id_source(const char *extra, uid_t chown_docroot, uid_t chown_script, const char *subdir, unsigned want)
+{
+	return id_source_gid(extra, chown_docroot, 0, chown_script, subdir, want);
 }
 
 TEST(lve_id_from_docroot_owner_script_owner_path_and_deny)
@@ -1282,51 +1297,74 @@ TEST(lve_id_from_docroot_owner_script_owner_path_and_deny)
  * daemon through the suexec wrapper (event + mod_cgid).
  */
 static char suexec_dir[256];
+static char suexec_group[32]; /* group made for LVEUserGroupID, "" = nogroup */
 
-static int suexec_stack(const char *mpm)
+/* group: with LVEUserGroupID On, SuexecUserGroup's group (made here) is the LVE. */
+static int suexec_stack_group(const char *mpm, bool group)
 {
 	static char body[16384];
 	uid_t uid = users[0].uid;
+	gid_t gid = 65534;
+	uint32_t lve = uid;
 	char p[600], extra[2048], want[64], *env;
+
+	if (group) {
+		char gidstr[16];
+
+		gid = (gid_t)uid + 5; /* users_make's uids are unique to this test */
+		snprintf(gidstr, sizeof(gidstr), "%u", (unsigned)gid);
+		snprintf(suexec_group, sizeof(suexec_group), "olvpg%d", (int)getpid());
+		ASSERT_EQ(run_cmd((const char *const[]){ "groupadd", "-g", gidstr, suexec_group, NULL }), 0);
+		lve = gid;
+	}
 
 	snprintf(suexec_dir, sizeof(suexec_dir), "/var/www/olve-suexec-XXXXXX");
 	ASSERT(mkdtemp(suexec_dir) != NULL);
 	ASSERT_OK(chmod(suexec_dir, 0755) < 0 ? -errno : 0);
-	ASSERT_OK(chown(suexec_dir, uid, 65534) < 0 ? -errno : 0);
+	ASSERT_OK(chown(suexec_dir, uid, gid) < 0 ? -errno : 0);
 	snprintf(p, sizeof(p), "%s/cgi-bin", suexec_dir);
 	ASSERT_OK(mkdir(p, 0755) < 0 ? -errno : 0);
-	ASSERT_OK(chown(p, uid, 65534) < 0 ? -errno : 0);
+	ASSERT_OK(chown(p, uid, gid) < 0 ? -errno : 0);
 	ASSERT_OK(write_file(p, "id.cgi",
 			     "#!/bin/sh\nprintf 'Content-Type: text/plain\\r\\n\\r\\n'\ncat /proc/self/cgroup\n"
 			     "echo @@ENV\ngrep Uid /proc/self/status\n",
 			     0755));
 	snprintf(p, sizeof(p), "%s/cgi-bin/id.cgi", suexec_dir);
-	ASSERT_OK(chown(p, uid, 65534) < 0 ? -errno : 0);
+	ASSERT_OK(chown(p, uid, gid) < 0 ? -errno : 0);
 	snprintf(extra, sizeof(extra),
 		 "LoadModule suexec_module " MODDIR "/mod_suexec.so\n"
-		 "SuexecUserGroup %s nogroup\n"
-		 "ScriptAlias /sx/ %s/cgi-bin/\n",
-		 users[0].name, suexec_dir);
+		 "SuexecUserGroup %s %s\n"
+		 "ScriptAlias /sx/ %s/cgi-bin/\n%s",
+		 users[0].name, group ? suexec_group : "nogroup", suexec_dir, group ? "LVEUserGroupID On\n" : "");
 	web.no_lveid = true;
 	ASSERT_OK(web_prepare(mpm, NULL, extra));
 	web.no_lveid = false;
-	ASSERT_OK(lve_set(uid, 3, 0, 0));
+	ASSERT_OK(lve_set(lve, 3, 0, 0));
 	ASSERT_OK(apache_start());
 	ASSERT_EQ(http_get_body("/sx/id.cgi", 0, NULL, body, sizeof(body)), 200);
 	ASSERT((env = strstr(body, "@@ENV")) != NULL);
 	*env++ = 0;
-	fprintf(stderr, "# %s suexec script: %s", mpm, env + 5);
+	fprintf(stderr, "# %s suexec script%s: %s", mpm, group ? " (LVEUserGroupID On)" : "", env + 5);
 	snprintf(want, sizeof(want), "Uid:\t%u\t", (unsigned)uid);
 	ASSERT(strstr(env, want) != NULL);
-	ASSERT(lte_inside(body, uid) > 0);
-	ASSERT_EQ(wait_ep_free(uid, 20000), 1);
+	ASSERT(lte_inside(body, lve) > 0);
+	ASSERT_EQ(wait_ep_free(lve, 20000), 1);
 	return 0;
+}
+
+static int suexec_stack(const char *mpm)
+{
+	return suexec_stack_group(mpm, false);
 }
 
 static void suexec_cleanup(void)
 {
 	char cmd[300];
 
+	if (suexec_group[0]) {
+		(void)run_cmd((const char *const[]){ "groupdel", suexec_group, NULL });
+		suexec_group[0] = 0;
+	}
 	if (!suexec_dir[0])
 		return;
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", suexec_dir);
@@ -1350,6 +1388,12 @@ TEST(suexec_cgi_inside_the_users_lve_prefork_and_cgid)
 	suexec_cleanup();
 	if (r == 0) {
 		r = suexec_stack("event");
+		web_cleanup();
+		suexec_cleanup();
+	}
+	/* [issue 8, session 4] LVEUserGroupID On: SuexecUserGroup's group is the LVE */
+	if (r == 0) {
+		r = suexec_stack_group("prefork", true);
 		web_cleanup();
 		suexec_cleanup();
 	}
@@ -1438,6 +1482,314 @@ TEST(bad_directives_refused_at_config_time)
 	web_cleanup();
 	return 0;
 }
+
+/* [issue 8, session 4] */
+/* ------------------------------------- mod_hostinglimits directives at run time */
+
+/* A client holding LVE id's one EP slot with `path`; returns its pid once the slot is taken. */
+static pid_t hold_slot(uint32_t id, const char *path)
+{
+	struct olve_usage u = { 0 };
+	pid_t p = fork();
+
+	if (p == 0)
+		_exit(http_get(path, 0, NULL) == 200 ? 0 : 1);
+	for (long long end = now_ms() + 15000; now_ms() < end; usleep(20000))
+		if (lve_use(id, &u) == 0 && u.ep == 1)
+			return p;
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+	return -ETIMEDOUT;
+}
+
+/* The client of hold_slot got 200. */
+static int held_ok(pid_t p)
+{
+	int st = 0;
+
+	return waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/*
+ * LVELimitRecheckTimeout 10000 at EP 1: after a refusal, the LVE's requests
+ * are refused without an entry attempt (the LVE's EP fault counter, which
+ * counts refused entries, stays) even with the slot free again; after the
+ * timeout a request is served. Without the directive (every other test)
+ * the request after the slot came back is served at once.
+ */
+static int recheck_timeout(void)
+{
+	struct olve_usage u0, u1;
+	long long t_ref;
+	int retry = -1, code;
+	char p[600];
+	pid_t holder;
+
+	ASSERT_OK(web_prepare("prefork", NULL, "LVELimitRecheckTimeout 10000\n"));
+	snprintf(p, sizeof(p), "%s/cgi-bin", web.dir);
+	ASSERT_OK(write_file(p, "slow2.cgi", "#!/bin/sh\nsleep 2\nprintf 'Content-Type: text/plain\\r\\n\\r\\nslow\\n'\n",
+			     0755));
+	ASSERT_OK(lve_set(LVE_CGI, 1, 0, 0));
+	ASSERT_OK(apache_start());
+	ASSERT_EQ(http_get("/cgi-bin/fast.cgi", 0, NULL), 200);
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 20000), 1);
+
+	holder = hold_slot(LVE_CGI, "/cgi-bin/slow2.cgi");
+	ASSERT(holder > 0);
+	ASSERT_OK(lve_use(LVE_CGI, &u0));
+	ASSERT_EQ(http_get("/cgi-bin/fast.cgi", 0, &retry), 508);
+	t_ref = now_ms();
+	ASSERT_EQ(retry, 240);
+	ASSERT_OK(lve_use(LVE_CGI, &u1));
+	ASSERT_EQ(u1.fault_ep, u0.fault_ep + 1); /* that refusal tried to enter */
+	ASSERT(held_ok(holder));
+	ASSERT_EQ(wait_ep_free(LVE_CGI, 20000), 1);
+	/* the slot is free, but the LVE was refused less than 10 s ago */
+	for (int i = 0; i < 3; i++) {
+		code = http_get("/cgi-bin/fast.cgi", 0, &retry);
+		fprintf(stderr, "# %lld ms after the refusal, slot free: %d\n", now_ms() - t_ref, code);
+		if (now_ms() - t_ref >= 9500)
+			TAP_FAIL("the machine is too slow for a 10 s window (%lld ms)", now_ms() - t_ref);
+		ASSERT_EQ(code, 508);
+		ASSERT_EQ(retry, 240);
+	}
+	ASSERT_OK(lve_use(LVE_CGI, &u0));
+	ASSERT_EQ(u0.fault_ep, u1.fault_ep); /* refused without an entry attempt */
+	/* after the timeout the LVE is tried again */
+	while (now_ms() - t_ref < 10500)
+		usleep(100000);
+	ASSERT_EQ(http_get("/cgi-bin/fast.cgi", 0, NULL), 200);
+	return 0;
+}
+
+TEST(lve_limit_recheck_timeout_refuses_without_entering)
+{
+	int r;
+
+	NEED_APACHE();
+	r = recheck_timeout();
+	web_cleanup();
+	return r;
+}
+
+/* LVEUse429 On: past EP the answer is 429 (with Retry-After), not LVEErrorCode's 508. */
+static int use429(void)
+{
+	int retry = -1;
+	pid_t holder;
+
+	ASSERT_OK(web_prepare("prefork", NULL, "LVEUse429 On\n"));
+	ASSERT_OK(lve_set(LVE_CGI, 1, 0, 0));
+	ASSERT_OK(apache_start());
+	holder = hold_slot(LVE_CGI, "/cgi-bin/slow.cgi");
+	ASSERT(holder > 0);
+	ASSERT_EQ(http_get("/cgi-bin/fast.cgi", 0, &retry), 429);
+	ASSERT_EQ(retry, 240);
+	ASSERT(held_ok(holder));
+	return 0;
+}
+
+TEST(lve_use429_answers_429_past_ep)
+{
+	int r;
+
+	NEED_APACHE();
+	r = use429();
+	web_cleanup();
+	return r;
+}
+
+/* The access log's "%>s %{LVE_ID}y %U" line of `url` is "<code> <lve> <url>". */
+static int logged(const char *url, int code, const char *lve)
+{
+	static char logbuf[1 << 16];
+	char logp[512], want[256];
+
+	snprintf(logp, sizeof(logp), "%s/logs/access.log", web.dir);
+	snprintf(want, sizeof(want), "%d %s %s\n", code, lve, url);
+	for (long long end = now_ms() + 5000; now_ms() < end; usleep(50000)) /* logged after the response */
+		if (lte_read(logp, logbuf, sizeof(logbuf)) > 0 && strstr(logbuf, want))
+			return 1;
+	fprintf(stderr, "# no '%.*s' in the access log:\n%s", (int)strlen(want) - 1, want, logbuf);
+	return 0;
+}
+
+/*
+ * AllowedHandlers replaces the built-in list: "fcgid-script" alone leaves a
+ * CGI outside (the default list has cgi-script), "%^cgi-%" (a regular
+ * expression) puts it inside, "*" limits even a static file: with the one
+ * EP slot held, the file is refused 508 (served 200 without the directive).
+ */
+static int handlers_case(const char *extra, const char *url, bool inside)
+{
+	static char body[16384];
+	char *env;
+
+	ASSERT_OK(web_prepare("prefork", NULL, extra));
+	ASSERT_OK(write_file(web.dir, "htdocs/index.html", "<p>static</p>\n", 0644));
+	ASSERT_OK(lve_set(LVE_CGI, 3, 0, 0));
+	ASSERT_OK(apache_start());
+	ASSERT_EQ(http_get_body(url, 0, NULL, body, sizeof(body)), 200);
+	if (strstr(url, ".cgi")) {
+		ASSERT((env = strstr(body, "@@ENV")) != NULL);
+		*env = 0;
+		if (inside)
+			ASSERT(lte_inside(body, LVE_CGI) > 0);
+		else
+			ASSERT_EQ(lte_inside(body, 0), 0);
+	}
+	ASSERT(logged(url, 200, inside ? STR(LVE_CGI_NUM) : "-"));
+	web_cleanup();
+	return 0;
+}
+
+static int handlers_static_ep(const char *extra, int want)
+{
+	pid_t holder;
+
+	ASSERT_OK(web_prepare("prefork", NULL, extra));
+	ASSERT_OK(write_file(web.dir, "htdocs/index.html", "<p>static</p>\n", 0644));
+	ASSERT_OK(lve_set(LVE_CGI, 1, 0, 0));
+	ASSERT_OK(apache_start());
+	holder = hold_slot(LVE_CGI, "/cgi-bin/slow.cgi");
+	ASSERT(holder > 0);
+	ASSERT_EQ(http_get("/index.html", 0, NULL), want);
+	ASSERT(held_ok(holder));
+	web_cleanup();
+	return 0;
+}
+
+TEST(allowed_handlers_replace_the_defaults_regex_and_star)
+{
+	int r;
+
+	NEED_APACHE();
+	r = handlers_case(NULL, "/cgi-bin/cgroup.cgi", true);
+	if (r == 0)
+		r = handlers_case(NULL, "/index.html", false);
+	if (r == 0)
+		r = handlers_case("AllowedHandlers fcgid-script\n", "/cgi-bin/cgroup.cgi", false);
+	if (r == 0)
+		r = handlers_case("AllowedHandlers php-script %^cgi-%\n", "/cgi-bin/cgroup.cgi", true);
+	if (r == 0)
+		r = handlers_case("AllowedHandlers *\n", "/index.html", true);
+	/* a static file counted in EP: refused with "*", served without it */
+	if (r == 0)
+		r = handlers_static_ep("AllowedHandlers *\n", 508);
+	if (r == 0)
+		r = handlers_static_ep(NULL, 200);
+	web_cleanup();
+	return r;
+}
+
+/*
+ * LVEMinUid: the DocumentRoot's owner gives the LVE only from that uid on.
+ * Default 1000: owner 900 is not a site user; LVEMinUid 500 makes it one;
+ * LVEMinUid above the owner 4242002 leaves its site outside.
+ */
+TEST(lve_min_uid_decides_which_docroot_owner_is_a_site)
+{
+	int r;
+
+	NEED_APACHE();
+	r = id_source(NULL, 900, 0, NULL, 0);
+	if (r == 0)
+		r = id_source("LVEMinUid 500\n", 900, 0, NULL, 900);
+	if (r == 0)
+		r = id_source("LVEMinUid 4242003\n", 4242002, 0, NULL, 0);
+	if (r == 0)
+		r = id_source("LVEMinUid 4242002\n", 4242002, 0, NULL, 4242002);
+	web_cleanup();
+	return r;
+}
+
+/*
+ * LVEUserGroupID On: the site user's group id is the LVE id (DocumentRoot
+ * owner 4242002 of group 4242005 -> LVE 4242005; OWNER mode: the script's
+ * group). Off (the default) gives the uid (lve_id_from_docroot_owner_...).
+ */
+TEST(lve_user_group_id_takes_the_group)
+{
+	int r;
+
+	NEED_APACHE();
+	r = id_source_gid("LVEUserGroupID On\n", 4242002, 4242005, 0, NULL, 4242005);
+	if (r == 0)
+		r = id_source_gid("LVEUserGroupID Off\n", 4242002, 4242005, 0, NULL, 4242002);
+	web_cleanup();
+	return r;
+}
+
+/*
+ * SkipErrors: with LVEs unavailable (OPENLVE_CONF names a missing file, so
+ * init_lve fails), On (the default) starts and serves outside LVEs; Off
+ * makes Apache refuse to start, saying why.
+ */
+static int fg_body(void *arg)
+{
+	char conf[512];
+
+	snprintf(conf, sizeof(conf), "%s/apache2.conf", web.dir);
+	execl(APACHE, APACHE, "-f", conf, "-DFOREGROUND", (char *)NULL);
+	return 127;
+}
+
+static int skip_errors(void)
+{
+	static char logbuf[1 << 16];
+	char missing[512], logp[512];
+	_cleanup_free_ char *saved = NULL;
+	int st = -1;
+	pid_t p;
+
+	saved = strdup(getenv("OPENLVE_CONF") ? getenv("OPENLVE_CONF") : "");
+	ASSERT(saved != NULL);
+	snprintf(missing, sizeof(missing), "%s/no-such-openlve.conf", lte_dir);
+	setenv("OPENLVE_CONF", missing, 1);
+
+	/* On (default): serves, outside LVEs */
+	ASSERT_OK(web_prepare("prefork", NULL, NULL));
+	ASSERT_OK(apache_start());
+	ASSERT_EQ(http_get("/cgi-bin/fast.cgi", 0, NULL), 200);
+	ASSERT(logged("/cgi-bin/fast.cgi", 200, "-"));
+	snprintf(logp, sizeof(logp), "%s/logs/error.log", web.dir);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	ASSERT(strstr(logbuf, "init_lve failed: requests are served without LVE limits") != NULL);
+	web_cleanup();
+
+	/* Off: Apache exits with an error */
+	ASSERT_OK(web_prepare("prefork", NULL, "SkipErrors Off\n"));
+	snprintf(logp, sizeof(logp), "%s/logs/error.log", web.dir);
+	p = cgtest_fork_in("home", fg_body, NULL);
+	ASSERT(p > 0);
+	for (long long end = now_ms() + 30000; now_ms() < end; usleep(50000))
+		if (waitpid(p, &st, WNOHANG) == p)
+			break;
+	if (kill(p, 0) == 0) { /* still serving: the directive was ignored */
+		apache_stop();
+		kill(p, SIGKILL);
+		waitpid(p, NULL, 0);
+		TAP_FAIL("SkipErrors Off: Apache started without LVEs");
+	}
+	ASSERT(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+	ASSERT(lte_read(logp, logbuf, sizeof(logbuf)) > 0);
+	if (!strstr(logbuf, "SkipErrors Off: not starting"))
+		fprintf(stderr, "# error log:\n%s", logbuf);
+	ASSERT(strstr(logbuf, "SkipErrors Off: not starting") != NULL);
+	setenv("OPENLVE_CONF", saved, 1);
+	return 0;
+}
+
+TEST(skip_errors_on_serves_without_lves_off_refuses_to_start)
+{
+	int r;
+
+	NEED_APACHE();
+	r = skip_errors();
+	web_cleanup();
+	return r;
+}
+/* [/issue 8, session 4] */
 
 /* [issue 11, s13] the requests being served appear in lved's snapshots */
 TEST(prefork_requests_being_served_are_in_the_snapshot)

@@ -258,6 +258,8 @@ TEST(bad_options_refused)
 		{ "--exclude-user", "no-such-user-olvp", NULL },
 		{ "--exclude-group", "no-such-group-olvp", NULL },
 		{ "--min-uid", "2000", "--max-uid", "1000" },
+		/* above UID_MAX of /etc/login.defs (60000 on Debian and when it is absent) */
+		{ "--min-uid", "70000", NULL },
 		{ "extra-arg", NULL },
 	};
 

@@ -3,9 +3,12 @@
 # made once from the Debian archive with mmdebstrap and cached:
 #   CACHE_DIR/rootfs-<key>.tar
 # The package list is the union of tests/system/rootfs-packages.d/*.txt (one
-# package per line, "#" comments); key = hash of the suite, variant and the
-# sorted list, so changing any list file builds a new image. Prints the tar's
-# path. Concurrent callers wait on CACHE_DIR/.lock.
+# package per line, "#" comments); rootfs-packages.d/*.hook are shell scripts
+# run after the packages are installed (mmdebstrap --customize-hook; $1 = the
+# root directory, e.g. `chroot "$1" a2dismod ...`) for a package whose
+# default setup would disturb the others; key = hash of the suite, variant,
+# the sorted list and the hooks, so changing any of them builds a new image.
+# Prints the tar's path. Concurrent callers wait on CACHE_DIR/.lock.
 # The image boots systemd with Debian's cloud kernel (from the rootfs) and
 # carries the runtime dependencies of openlve's .debs and of the checks (the
 # VM has no network: the .debs are installed with dpkg -i).
@@ -21,7 +24,10 @@ for p in $list; do
 	esac
 done
 pkgs=$(echo "$list" | paste -sd, -)
-key=$(printf 'bookworm minbase v2\n%s\n' "$list" | sha256sum | cut -c1-16)
+hooks=$(LC_ALL=C ls "$here"/rootfs-packages.d/*.hook 2>/dev/null || true)
+hook_args=()
+for h in $hooks; do hook_args+=(--customize-hook="sh '$h' \"\$1\""); done
+key=$( (printf 'bookworm minbase v2\n%s\n' "$list"; for h in $hooks; do cat "$h"; done) | sha256sum | cut -c1-16)
 tar="$cache/rootfs-$key.tar"
 
 mkdir -p "$cache"
@@ -37,7 +43,7 @@ tmp="$cache/.rootfs-$key.$$.tar" # mmdebstrap picks the format from the name
 trap 'rm -f "$tmp"' EXIT
 echo "build-rootfs: mmdebstrap bookworm from $mirror (once; cached in $cache)" >&2
 t0=$(date +%s)
-mmdebstrap --quiet --variant=minbase --include="$pkgs" bookworm "$tmp" "$mirror" >&2
+mmdebstrap --quiet --variant=minbase --include="$pkgs" "${hook_args[@]}" bookworm "$tmp" "$mirror" >&2
 mv "$tmp" "$tar"
 trap - EXIT
 echo "build-rootfs: built $tar in $(($(date +%s) - t0)) s" >&2

@@ -104,6 +104,9 @@ if [ "$stage" = 1 ]; then
 		apt-get install -y -q $D/debs/*.deb
 	check "$MODE: mod_openlve enabled by its package" test -L /etc/apache2/mods-enabled/openlve.load
 	check "$MODE: openlve.service and lved.service enabled" systemctl is-enabled openlve.service lved.service
+	# [issue 8] automatic placement by uid is on after install (debian/rules)
+	check "$MODE: openlve-placed.service enabled and active after install" \
+		sh -c 'systemctl is-enabled -q openlve-placed.service && systemctl is-active openlve-placed.service'
 	check "$MODE: openlve.service active after install" unit_active openlve.service
 	check "$MODE: openlve.scope (the LVE tree's holder) active" unit_active openlve.scope
 	check "$MODE: /etc/container/ve.cfg created by the package" test -s /etc/container/ve.cfg
@@ -115,6 +118,10 @@ if [ "$stage" = 1 ]; then
 	# su, su - (su-l includes su) and sudo open sessions through pam_lve
 	echo "session required pam_lve.so 1000 0 wheel,admins" >> /etc/pam.d/su
 	echo "session required pam_lve.so 1000 0 wheel,admins" >> /etc/pam.d/sudo
+	# [issue 8] openlve-placed excludes the same admins as pam_lve (its
+	# default file names Debian's sudo group; README "Putting sites into LVEs")
+	sed -i 's/^PLACED_OPTS=.*/PLACED_OPTS="--exclude-group sudo,admins"/' /etc/default/openlve-placed
+	check "$MODE: openlve-placed restarts with the admins group excluded" systemctl restart openlve-placed.service
 	printf 'interval = 1\ninfo_period = 2\n' > /etc/sysconfig/lvestats2 2>/dev/null ||
 		{ mkdir -p /etc/sysconfig; printf 'interval = 1\ninfo_period = 2\n' > /etc/sysconfig/lvestats2; }
 	check "$MODE: lvectl set default" lvectl set default --pmem=300m --nproc=80
