@@ -358,14 +358,24 @@ static int place(int procfd, pid_t pid)
 	if ((cfg.binaries_only || !uid_eligible(euid)) && !exe_listed(procfd, pid, &binary))
 		return 0;
 	r = proc_lve(procfd, pid, &cur, &partial);
-	if (r < 0)
-		return r == -ENOENT || r == -ESRCH ? 0 : r;
+	if (r < 0) {
+		if ((r == -ENOENT || r == -ESRCH) && proc_euid(procfd, pid, &euid) < 0)
+			return 0; /* exited meanwhile */
+		static unsigned said;
+
+		stats.failed++;
+		/* the first 20 (a broken /proc/PID/cgroup format would repeat for every event) */
+		if (cfg.verbose || said++ < 20)
+			log_msg("cannot tell which LVE pid %d (uid %u) is in: %s", (int)pid, (unsigned)euid,
+				strerror(-r));
+		return r;
+	}
 	/* inside an LVE in every hierarchy: someone decided, leave it; caught half
 	 * way (forked while its parent was being moved): finish that move */
 	if (cur != 0 && !partial)
 		return 0;
 	r = olve_enter_pid(lve, cur ? cur : (uint32_t)euid, pid);
-	if (r == -ESRCH || r == -ENOENT)
+	if ((r == -ESRCH || r == -ENOENT) && proc_euid(procfd, pid, &euid) < 0)
 		return 0; /* exited meanwhile */
 	if (r < 0) {
 		stats.failed++;
