@@ -47,7 +47,7 @@ static int setup(int exit_code)
 		return -errno;
 	snprintf(script, sizeof(script),
 		 "#!/bin/sh\n# a sendmail stand-in: keeps the arguments and the message\n"
-		 "n=$(date +%%s%%N)\necho \"$*\" > %s/args.$n\ncat > %s/msg.$n\nexit %d\n",
+		 "n=$(date +%%s%%N).$$\necho \"$*\" > %s/args.$n\ncat > %s/msg.$n\nexit %d\n",
 		 outdir, outdir, exit_code);
 	return write_file(stub, script, 0755);
 }
