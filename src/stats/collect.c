@@ -1358,12 +1358,41 @@ static bool root_changed(struct lve_collector *c)
 	return false;
 }
 
+/* Keep raw as e's latest reading; a sample into *out when there was an earlier one. 1 when written. */
+static size_t ent_take(struct ent *e, const struct raw *raw, int64_t mono, int64_t now_usec, struct lve_sample *out)
+{
+	size_t n = 0;
+
+	if (e->have_prev && mono > e->prev_mono) {
+		make_sample(e, raw, mono - e->prev_mono, now_usec, out);
+		n = 1;
+	}
+	e->prev = *raw;
+	e->prev_mono = mono;
+	e->have_prev = true;
+	return n;
+}
+
+/* Free the dead entries of vec[0..n), keeping the order of the others. Their new count. */
+static size_t prune_dead(struct lve_collector *c, struct ent **vec, size_t n)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (vec[i]->dead)
+			ent_free(c, vec[i]);
+		else
+			vec[j++] = vec[i];
+	}
+	return j;
+}
+
 int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sample **out)
 {
 	_cleanup_free_ struct lve_sample *v = NULL;
 	int64_t mono = mono_usec(), now_sec;
 	struct timespec rt;
-	size_t k = 0, j = 0;
+	size_t k = 0;
 	bool any_dead = false;
 
 	if (!c || !out)
@@ -1422,20 +1451,10 @@ int lve_collector_pass(struct lve_collector *c, int64_t now_usec, struct lve_sam
 			e->dead = any_dead = true;
 			continue;
 		}
-		if (e->have_prev && mono > e->prev_mono)
-			make_sample(e, &raw, mono - e->prev_mono, now_usec, &v[k++]);
-		e->prev = raw;
-		e->prev_mono = mono;
-		e->have_prev = true;
+		k += ent_take(e, &raw, mono, now_usec, &v[k]);
 	}
 	if (any_dead) {
-		for (size_t i = 0; i < c->n; i++) {
-			if (c->v[i]->dead)
-				ent_free(c, c->v[i]);
-			else
-				c->v[j++] = c->v[i];
-		}
-		c->n = j;
+		c->n = prune_dead(c, c->v, c->n);
 		c->need_rescan = true;
 	}
 	c->pass_no++;
@@ -1576,7 +1595,7 @@ static int read_reseller(struct lve_collector *c, struct ent *e, struct raw *raw
 int lve_collector_reseller_pass(struct lve_collector *c, int64_t now_usec, struct lve_sample **out)
 {
 	_cleanup_free_ struct lve_sample *v = NULL;
-	size_t k = 0, j = 0;
+	size_t k = 0;
 	bool any_dead = false;
 
 	if (!c || !out)
@@ -1601,20 +1620,10 @@ int lve_collector_reseller_pass(struct lve_collector *c, int64_t now_usec, struc
 			e->dead = any_dead = true;
 			continue;
 		}
-		if (e->have_prev && mono > e->prev_mono)
-			make_sample(e, &raw, mono - e->prev_mono, now_usec, &v[k++]);
-		e->prev = raw;
-		e->prev_mono = mono;
-		e->have_prev = true;
+		k += ent_take(e, &raw, mono, now_usec, &v[k]);
 	}
 	if (any_dead) {
-		for (size_t i = 0; i < c->rn; i++) {
-			if (c->rv[i]->dead)
-				ent_free(c, c->rv[i]);
-			else
-				c->rv[j++] = c->rv[i];
-		}
-		c->rn = j;
+		c->rn = prune_dead(c, c->rv, c->rn);
 		c->res_need = true;
 	}
 	c->res_pass_no++;
