@@ -122,6 +122,23 @@ static int lock_binaries(const struct ctx *c, int *fd)
 	return 0;
 }
 
+/*
+ * Under the binaries file's lock (*lockfd): the file (its text too when text
+ * is not NULL) and, when loaded is not NULL, the loaded list. 0 or the exit
+ * status of the line already printed.
+ */
+static int open_lists(const struct ctx *c, int *lockfd, struct olve_binaries *conf, char **text,
+                      struct olve_binaries *loaded)
+{
+	int r = lock_binaries(c, lockfd);
+
+	if (!r)
+		r = load_config(c, conf, text);
+	if (!r && loaded)
+		r = load_loaded(c, loaded);
+	return r;
+}
+
 /* s for an error line: control characters as '?', cut at 200 bytes. */
 static const char *printable(const char *s, char *buf, size_t size)
 {
@@ -177,11 +194,7 @@ int cmd_set_binary(struct ctx *c, int argc, char **argv)
 			return fail(EXIT_RUNTIME, "set-binary: %s is not executable (nothing was changed)",
 			            argv[i]);
 	}
-	r = lock_binaries(c, &lockfd);
-	if (!r)
-		r = load_config(c, &conf, &text);
-	if (!r)
-		r = load_loaded(c, &loaded);
+	r = open_lists(c, &lockfd, &conf, &text, &loaded);
 	if (r)
 		return r;
 	/* append the new lines, keeping the admin's text (comments) as it is */
@@ -264,11 +277,7 @@ int cmd_del_binary(struct ctx *c, int argc, char **argv)
 
 	if (r)
 		return r;
-	r = lock_binaries(c, &lockfd);
-	if (!r)
-		r = load_config(c, &conf, &text);
-	if (!r)
-		r = load_loaded(c, &loaded);
+	r = open_lists(c, &lockfd, &conf, &text, &loaded);
 	if (r)
 		return r;
 	for (int i = 0; i < argc; i++)
@@ -329,11 +338,7 @@ static int load_binaries(struct ctx *c, int argc, const char *cmd, bool replace)
 	if (argc != 0)
 		return fail(EXIT_USAGE, "%s takes no argument (it reads %s)", cmd,
 		            c->conf.binaries_file);
-	r = lock_binaries(c, &lockfd);
-	if (!r)
-		r = load_config(c, &conf, NULL);
-	if (!r && !replace)
-		r = load_loaded(c, &loaded);
+	r = open_lists(c, &lockfd, &conf, NULL, replace ? NULL : &loaded);
 	if (r)
 		return r;
 	for (size_t i = 0; i < conf.n; i++) {
