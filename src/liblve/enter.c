@@ -210,6 +210,7 @@ static void origin_clear(struct ent_origin *o)
 
 static void thread_release_entry(struct ent_thread *t, bool unlock_slot);
 static int move_back(struct ent_thread *t, int n);
+static void move_forget(struct ent_thread *t);
 
 static void thread_free(struct ent_thread *t)
 {
@@ -1018,13 +1019,19 @@ static void thread_release_entry(struct ent_thread *t, bool unlock_slot)
 	if (t->ebits)
 		atomic_fetch_sub(&g_entries, t->ebits);
 	t->ebits = 0;
+	move_forget(t);
+	t->entered = false;
+}
+
+/* Forget where the entry moved (after move_back): owned leave fds, nmoved. No cgroup write. */
+static void move_forget(struct ent_thread *t)
+{
 	for (int i = 0; i < OLVE_MAX_HIER; i++) {
 		t->leavefd[i] = safe_close(t->leavefd[i]);
 		t->wfd[i] = -1;
 		t->whole[i] = false;
 	}
 	t->nmoved = 0;
-	t->entered = false;
 }
 
 /* Return the first n moved hierarchies to the origin. First error, 0 when all went back. */
@@ -1245,9 +1252,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	/* [i12] a CPU mask set after this entry was cached: reopen to see its cpuset group */
 	for (int i = 0; st.cpumask && i < h->n_hier; i++)
 		if (olve_hier_cpuset_only(&h->hier[i]) && lve->tasksfd[i] < 0) {
-			olve_lve_put(h, TAKE_PTR(lve));
-			olve_lve_forget(h, id);
-			r = olve_lve_get(h, id, true, &lve);
+			r = olve_lve_reopen(h, id, &lve);
 			if (r < 0)
 				goto fail;
 			break;
@@ -1263,13 +1268,20 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		}
 	}
 	r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
-	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
-		/* The LVE was removed behind our back: reopen it once. */
-		olve_lve_put(h, TAKE_PTR(lve));
-		olve_lve_forget(h, id);
-		r = olve_lve_get(h, id, true, &lve);
-		if (r == 0)
-			r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
+	if (r == -ENODEV || r == -ENOENT) {
+		/*
+		 * The LVE (or the LVE root) was removed behind our back, maybe
+		 * in one hierarchy only: back out of the hierarchies passed,
+		 * reopen it once and move in again.
+		 */
+		int back = move_back(t, t->nmoved);
+
+		move_forget(t);
+		if (back == 0) {
+			r = olve_lve_reopen(h, id, &lve);
+			if (r == 0)
+				r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
+		}
 	}
 	if (r < 0) {
 		(void)move_back(t, t->nmoved);
@@ -1527,20 +1539,33 @@ _public_ int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid)
 	}
 
 	plen = (size_t)snprintf(pidstr, sizeof(pidstr), "%d", (int)pid);
-	for (int i = 0; i < h->n_hier; i++) {
-		_cleanup_close_ int fd = -1;
+	for (int attempt = 0;; attempt++) {
+		for (int i = 0; i < h->n_hier; i++) {
+			_cleanup_close_ int fd = -1;
 
-		if (lve->dirfd[i] < 0)
-			continue; /* [i12] cpuset-only hierarchy, LVE without a CPU mask */
-		fd = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0) {
-			r = err_perm(-errno);
-			break;
+			if (lve->dirfd[i] < 0)
+				continue; /* [i12] cpuset-only hierarchy, LVE without a CPU mask */
+			fd = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+			if (fd < 0) {
+				r = err_perm(-errno);
+				break;
+			}
+			r = write_str(fd, pidstr, plen);
+			if (r < 0)
+				break;
+			moved = i + 1;
 		}
-		r = write_str(fd, pidstr, plen);
+		if ((r != -ENOENT && r != -ENODEV) || attempt > 0)
+			break;
+		/*
+		 * The LVE (or the LVE root) was removed behind our back, maybe
+		 * in one hierarchy only: reopen it once and move again from
+		 * the first hierarchy (moving a process into the group it is
+		 * in is a no-op); a process that exited meanwhile is -ESRCH.
+		 */
+		r = olve_lve_reopen(h, id, &lve);
 		if (r < 0)
 			break;
-		moved = i + 1;
 	}
 	if (r < 0) {
 		for (int i = 0; i < moved; i++)

@@ -121,6 +121,7 @@ struct olve {
 	struct olve_hier hier[OLVE_MAX_HIER];
 	int statefd; /* O_DIRECTORY fd of <state_dir>/lve */
 	int ncpus;   /* online CPUs */
+	bool create; /* opened without OLVE_OPEN_NOCREATE: may make the LVE root again (lve.c) */
 	pthread_mutex_t lock;
 	void *cache;  /* per-LVE fd cache, owned by lve.c */
 	int brokerfd; /* priv.c: socket to the broker (OLVE_OPEN_DELEGATE), -1 */
@@ -155,7 +156,7 @@ _hidden_ int olve_hier_of(const struct olve *h, int ctrl);
  *
  * If the LVE was removed behind our back (another process destroyed it),
  * writes to these fds fail with -ENODEV/-ENOENT: put the entry, call
- * olve_lve_forget() and olve_lve_get() again once.
+ * olve_lve_forget() and olve_lve_get() again once (olve_lve_reopen).
  *
  * statefd is shared by every thread using the handle, so OFD locks taken
  * on it do NOT exclude other threads of this process: take EP slot locks
@@ -183,6 +184,9 @@ struct olve_lve_fds {
  * and a new LVE gets the default limits (olve_defaults_get). The state
  * file is (re)created whenever the cgroups exist. -EINVAL for id 0.
  * A hit costs the handle's mutex and one atomic increment, no syscall.
+ * A miss that fails with -ENOENT/-ENODEV checks the handle's LVE roots
+ * and, when one was removed behind it, opens (or makes) it again by path,
+ * empties the cache and tries once more (lve.c, roots_refresh).
  */
 _hidden_ int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds **out);
 /*
@@ -199,6 +203,15 @@ _hidden_ int olve_lve_cpuset_make(struct olve *h, uint32_t id);
 _hidden_ void olve_lve_put(struct olve *h, struct olve_lve_fds *f);
 /* Take `id` out of the cache (its fds close once no caller holds them). */
 _hidden_ void olve_lve_forget(struct olve *h, uint32_t id);
+/*
+ * The LVE of *lve was removed (and maybe made again) behind the handle: a
+ * write or open through its fds failed with -ENOENT or -ENODEV. Drops *lve,
+ * forgets the cached entry and gets the LVE again, creating it (and, when
+ * the LVE root itself was removed, opening or making the root again:
+ * olve_lve_get). The one re-open of the enter paths (olve_enter,
+ * olve_enter_pid). 0 with a fresh *lve, or -errno with *lve NULL.
+ */
+_hidden_ int olve_lve_reopen(struct olve *h, uint32_t id, struct olve_lve_fds **lve);
 static inline void olve_lve_putp(struct olve_lve_fds **f)
 {
 	olve_lve_put(NULL, *f);

@@ -268,13 +268,16 @@ static int v2_enable(int *fds, int depth, uint32_t wanted, bool create, uint32_t
 }
 
 /*
- * Open (creating with `create`) <mount>/<norm> below mountfd, never leaving
- * it. Sets hr->rootfd and, on v2, narrows hr->ctrls to what is served.
+ * Open (creating with `create`) <mount>/<norm> below hr's mount fd, never
+ * leaving it: the root's O_DIRECTORY fd in *rootfd and, on v2, the
+ * controllers it serves its children in *served (hr->ctrls, narrowed).
+ * hr is only read.
  */
-static int open_root(struct olve_hier *hr, const char *norm, bool create)
+static int root_walk(const struct olve_hier *hr, const char *norm, bool create, int *rootfd, uint32_t *served)
 {
 	int fds[ROOT_MAX_DEPTH];
 	int depth = 0, r = 0;
+	uint32_t sv = hr->ctrls;
 	bool cpuset_v1 = hr->version == 1 && (hr->ctrls & (1u << CG_CTRL_CPUSET));
 	const char *p = norm;
 
@@ -330,26 +333,88 @@ static int open_root(struct olve_hier *hr, const char *norm, bool create)
 		goto out;
 	}
 	if (hr->version == 2) {
-		uint32_t wanted = 0, served = 0;
+		uint32_t wanted = 0;
 
 		for (size_t i = 0; i < ELEMENTSOF(v2_ctrls); i++)
 			if (hr->ctrls & (1u << v2_ctrls[i]))
 				wanted |= 1u << v2_ctrls[i];
-		r = v2_enable(fds, depth, wanted, create, &served);
+		r = v2_enable(fds, depth, wanted, create, &sv);
 		if (r < 0)
 			goto out;
-		hr->ctrls = served;
-		if (served & (1u << CG_CTRL_IO))
-			hr->ctrls |= 1u << CG_CTRL_BLKIO;
+		if (sv & (1u << CG_CTRL_IO))
+			sv |= 1u << CG_CTRL_BLKIO;
 	}
 	if (create)
 		close_event_control(fds[depth - 1]);
-	hr->rootfd = TAKE_FD(fds[depth - 1]);
+	*served = sv;
+	*rootfd = TAKE_FD(fds[depth - 1]);
 	depth--;
 out:
 	for (int i = 0; i < depth; i++)
 		safe_close(fds[i]);
 	return r;
+}
+
+/* root_walk() into hr->rootfd and hr->ctrls (the handle's open). */
+static int open_root(struct olve_hier *hr, const char *norm, bool create)
+{
+	uint32_t served = 0;
+	int fd = -1, r;
+
+	r = root_walk(hr, norm, create, &fd, &served);
+	if (r < 0)
+		return r;
+	hr->rootfd = fd;
+	hr->ctrls = served;
+	return 0;
+}
+
+/*
+ * The LVE root removed (and maybe made again) behind the handle.
+ * A handle keeps each hierarchy's LVE root open for its whole life. When
+ * someone removes the root, or a group above it, the kept fd names a
+ * removed directory for good: every LVE opened or created through it
+ * fails with -ENOENT, whatever exists under the same path now. On cgroup
+ * v1, systemd does exactly that to the empty groups below a unit's group
+ * in a hierarchy it drops from the unit (cg_trim), and the next lvectl or
+ * login makes the path again; a daemon's handle (openlve-placed, lved, a
+ * web server's) would then never reach an LVE again.
+ * A root is dead when even its own "cgroup.procs" is gone (the kernel
+ * unlinks a removed group's files; a live group always has it), one
+ * faccessat per hierarchy, only after an LVE could not be opened. A dead
+ * root is opened again by path from the mount (made again when the handle
+ * may create) and dup3()ed over the kept fd: its number stays valid for
+ * the threads using it meanwhile, which see the old or the new directory.
+ * Every cached LVE lived below the old root: the cache is emptied (held
+ * entries stay valid until their holders drop them). Under h->lock.
+ * Returns the number of roots replaced, or -errno when a dead root cannot
+ * be opened again.
+ */
+static void cache_shrink(struct olve *h, size_t keep);
+
+static int roots_refresh(struct olve *h)
+{
+	int replaced = 0;
+
+	for (int i = 0; i < h->n_hier; i++) {
+		struct olve_hier *hr = &h->hier[i];
+		_cleanup_close_ int fd = -1;
+		uint32_t served = 0;
+		int r;
+
+		if (hr->rootfd < 0 || faccessat(hr->rootfd, "cgroup.procs", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
+		    errno != ENOENT)
+			continue;
+		r = root_walk(hr, hr->root + 1, h->create, &fd, &served);
+		if (r < 0)
+			return r;
+		if (dup3(fd, hr->rootfd, O_CLOEXEC) < 0)
+			return -errno;
+		replaced++;
+	}
+	if (replaced)
+		cache_shrink(h, 0);
+	return replaced;
 }
 
 static int discover(struct olve *h, const struct cg_sys *sys, bool create)
@@ -553,6 +618,7 @@ _public_ int olve_open(struct olve **out, unsigned flags)
 		r = -ENODEV;
 		goto fail;
 	}
+	h->create = create;
 	r = discover(h, sys, create);
 	if (r < 0)
 		goto fail;
@@ -1183,7 +1249,14 @@ int olve_lve_get(struct olve *h, uint32_t id, bool create, struct olve_lve_fds *
 		return 0;
 	}
 	/* an unprivileged child of a delegating opener: root-opened fds from the broker (priv.c) */
-	r = olve_broker_wanted(h) ? olve_broker_lve(h, id, create, &f) : lve_open(h, id, create, &f);
+	if (olve_broker_wanted(h)) {
+		r = olve_broker_lve(h, id, create, &f);
+	} else {
+		r = lve_open(h, id, create, &f);
+		/* the LVE root removed behind the handle: open it again, then the LVE once more */
+		if ((r == -ENOENT || r == -ENODEV) && roots_refresh(h) > 0)
+			r = lve_open(h, id, create, &f);
+	}
 	if (r < 0) {
 		pthread_mutex_unlock(&h->lock);
 		return r;
@@ -1212,6 +1285,13 @@ void olve_lve_forget(struct olve *h, uint32_t id)
 		f = cache_remove(h->cache, (size_t)pos);
 	pthread_mutex_unlock(&h->lock);
 	olve_lve_put(h, f); /* the cache's reference: closes unless a caller holds it */
+}
+
+int olve_lve_reopen(struct olve *h, uint32_t id, struct olve_lve_fds **lve)
+{
+	olve_lve_put(h, TAKE_PTR(*lve));
+	olve_lve_forget(h, id);
+	return olve_lve_get(h, id, true, lve);
 }
 
 /* ---------------------------------------------------------------- list */

@@ -17,6 +17,7 @@
 #include "lve/fairsched.h"
 #include "lve/lve-ctl.h"
 #include "lve/openlve.h"
+#include "macro.h"
 
 static bool mode_v2(void)
 {
@@ -422,6 +423,161 @@ TEST(enter_pid_leave_pid)
 {
 	RUN_HOME(body_pid);
 	return 0;
+}
+
+/* ------------------------------- the LVE tree re-made behind an open handle */
+
+/*
+ * What a handle opened long ago meets on a real server: another process
+ * removed an LVE, or the whole LVE root, and made it again (lvectl destroy
+ * and set; on cgroup v1, systemd removing the empty groups below a unit in
+ * a hierarchy it drops from the unit, and the next lvectl or login making
+ * them again: NOTES.md). The handle's kept fds then name removed
+ * directories. It must notice and move the process into the LVE as it is
+ * now, in every hierarchy (read back from /proc/PID/cgroup).
+ */
+enum remake_what {
+	REMAKE_LVES,     /* olve_destroy + olve_apply by another handle */
+	REMAKE_ROOT,     /* and the LVE root removed in every hierarchy */
+	REMAKE_ONE_HIER, /* the LVEs and the root removed in the pids hierarchy only */
+};
+
+static const uint32_t remade_ids[] = { 40, 41 };
+
+/* rmdir <test root>/lveroot[/name] of every hierarchy holding LVEs (only: that controller's). */
+static int rmdir_lve_dir(const char *only, const char *name)
+{
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		const struct cgtest_hier *hi = cgtest_hier(i);
+		char ctrls[256], path[512], *save = NULL;
+		bool ours = false;
+
+		if (only && hi != cgtest_hier_for(only))
+			continue;
+		snprintf(ctrls, sizeof(ctrls), "%s", hi->ctrls);
+		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
+			ours = ours || lte_ctrl_ours(c);
+		if (!ours)
+			continue;
+		snprintf(path, sizeof(path), "%s/lveroot%s%s", hi->root, name ? "/" : "", name ? name : "");
+		if (rmdir(path) < 0) {
+			fprintf(stderr, "# rmdir %s: %s\n", path, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
+/* In another process, with handles of its own: remove, then make again as lvectl set does. */
+static int body_remake(void *arg)
+{
+	enum remake_what what = (enum remake_what)(intptr_t)arg;
+	struct olve_limits lim = { .mask = OLVE_L_NPROC, .nproc = 50 };
+	struct olve *h = NULL;
+
+	if (what == REMAKE_ONE_HIER) {
+		for (size_t i = 0; i < ELEMENTSOF(remade_ids); i++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "lve%u", (unsigned)remade_ids[i]);
+			ASSERT_OK(rmdir_lve_dir("pids", name));
+		}
+		ASSERT_OK(rmdir_lve_dir("pids", NULL));
+	} else {
+		ASSERT_OK(olve_open(&h, 0));
+		for (size_t i = 0; i < ELEMENTSOF(remade_ids); i++)
+			ASSERT_OK(olve_destroy(h, remade_ids[i]));
+		olve_close(h);
+		if (what == REMAKE_ROOT)
+			ASSERT_OK(rmdir_lve_dir(NULL, NULL));
+	}
+	ASSERT_OK(olve_open(&h, 0)); /* makes the LVE root again */
+	for (size_t i = 0; i < ELEMENTSOF(remade_ids); i++)
+		ASSERT_OK(olve_apply(h, remade_ids[i], &lim));
+	olve_close(h);
+	return 0;
+}
+
+static int body_remade(void *arg)
+{
+	struct olve *h = NULL;
+	uint32_t cookie = 0, *ids = NULL;
+	pid_t pid, pid2, helper;
+	int n;
+
+	ASSERT_OK(olve_open(&h, 0));
+	pid = cgtest_fork_in("", sleeper, NULL);
+	ASSERT(pid > 0);
+	pid2 = cgtest_fork_in("", sleeper, NULL);
+	ASSERT(pid2 > 0);
+	/* the handle keeps the fds of LVEs 40 and 41 (and of the root) */
+	ASSERT_OK(olve_enter_pid(h, 40, pid));
+	ASSERT(lte_pid_inside(pid, 40) > 0);
+	ASSERT_OK(olve_leave_pid(h, pid));
+	ASSERT_EQ(lte_pid_inside(pid, 0), 0);
+	ASSERT_OK(olve_enter(h, 41, 0, &cookie));
+	ASSERT(lte_self_inside(41) > 0);
+	ASSERT_OK(olve_leave(h, cookie));
+
+	helper = cgtest_fork_in("", body_remake, arg);
+	ASSERT(helper > 0);
+	ASSERT_EQ(cgtest_wait(helper), 0);
+
+	/* a cached LVE made again: the process lands in the new one everywhere */
+	ASSERT_OK(olve_enter_pid(h, 40, pid));
+	ASSERT(lte_pid_inside(pid, 40) > 0);
+	/* and so does a thread entry */
+	ASSERT_OK(olve_enter(h, 41, 0, &cookie));
+	ASSERT(lte_self_inside(41) > 0);
+	ASSERT_OK(olve_leave(h, cookie));
+	ASSERT_EQ(lte_self_inside(0), 0);
+	/* an LVE this handle never saw is made in the LVE root as it is now */
+	ASSERT_OK(olve_enter_pid(h, 42, pid2));
+	ASSERT(lte_pid_inside(pid2, 42) > 0);
+	ASSERT_OK(olve_enter(h, 43, 0, &cookie));
+	ASSERT(lte_self_inside(43) > 0);
+	ASSERT_OK(olve_leave(h, cookie));
+	/* the handle lists the tree as it is now */
+	n = olve_list(h, &ids);
+	ASSERT_OK(n);
+	ASSERT_EQ(n, 4);
+	ASSERT(ids[0] == 40 && ids[1] == 41 && ids[2] == 42 && ids[3] == 43);
+	free(ids);
+
+	ASSERT_OK(olve_leave_pid(h, pid));
+	ASSERT_OK(olve_leave_pid(h, pid2));
+	ASSERT_EQ(lte_pid_inside(pid, 0), 0);
+	ASSERT_EQ(lte_pid_inside(pid2, 0), 0);
+	kill(pid, SIGKILL);
+	kill(pid2, SIGKILL);
+	ASSERT_EQ(waitpid(pid, NULL, 0), pid);
+	ASSERT_EQ(waitpid(pid2, NULL, 0), pid2);
+	olve_close(h);
+	return 0;
+}
+
+static int remade_test(enum remake_what what)
+{
+	LTE_SETUP();
+	if (what == REMAKE_ONE_HIER)
+		CGTEST_REQUIRE_CTRL("pids");
+	ASSERT_EQ(lte_run_home(body_remade, (void *)(intptr_t)what), 0);
+	return 0;
+}
+
+TEST(enter_after_the_lve_was_remade_behind_the_handle)
+{
+	return remade_test(REMAKE_LVES);
+}
+
+TEST(enter_after_the_lve_root_was_remade_behind_the_handle)
+{
+	return remade_test(REMAKE_ROOT);
+}
+
+TEST(enter_after_one_hierarchy_of_the_tree_was_remade)
+{
+	return remade_test(REMAKE_ONE_HIER);
 }
 
 /* ------------------------------------------------------------------- EP */
