@@ -228,6 +228,35 @@ static inline int lte_cpuset_at(const char *text, unsigned id)
 	return lte_line_at(text, "cpuset", id);
 }
 
+/*
+ * rmdir <test root>/lveroot[/name] in every hierarchy holding LVEs (only
+ * non-NULL: in the one of that controller), as another process (lvectl
+ * destroy, systemd trimming a unit's groups on v1) removes groups behind a
+ * handle. 0 or -errno (reason on stderr).
+ */
+static inline int lte_rmdir(const char *only, const char *name)
+{
+	for (int i = 0; i < cgtest_n_hiers(); i++) {
+		const struct cgtest_hier *hi = cgtest_hier(i);
+		char ctrls[256], path[512], *save = NULL;
+		bool ours = false;
+
+		if (only && hi != cgtest_hier_for(only))
+			continue;
+		snprintf(ctrls, sizeof(ctrls), "%s", hi->ctrls);
+		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
+			ours = ours || lte_ctrl_ours(c);
+		if (!ours)
+			continue;
+		snprintf(path, sizeof(path), "%s/lveroot%s%s", hi->root, name ? "/" : "", name ? name : "");
+		if (rmdir(path) < 0) {
+			fprintf(stderr, "# rmdir %s: %s\n", path, strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 /* lte_inside() of the calling thread. */
 static inline int lte_self_inside(unsigned id)
 {

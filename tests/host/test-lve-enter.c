@@ -444,30 +444,6 @@ enum remake_what {
 
 static const uint32_t remade_ids[] = { 40, 41 };
 
-/* rmdir <test root>/lveroot[/name] of every hierarchy holding LVEs (only: that controller's). */
-static int rmdir_lve_dir(const char *only, const char *name)
-{
-	for (int i = 0; i < cgtest_n_hiers(); i++) {
-		const struct cgtest_hier *hi = cgtest_hier(i);
-		char ctrls[256], path[512], *save = NULL;
-		bool ours = false;
-
-		if (only && hi != cgtest_hier_for(only))
-			continue;
-		snprintf(ctrls, sizeof(ctrls), "%s", hi->ctrls);
-		for (char *c = strtok_r(ctrls, " ", &save); c; c = strtok_r(NULL, " ", &save))
-			ours = ours || lte_ctrl_ours(c);
-		if (!ours)
-			continue;
-		snprintf(path, sizeof(path), "%s/lveroot%s%s", hi->root, name ? "/" : "", name ? name : "");
-		if (rmdir(path) < 0) {
-			fprintf(stderr, "# rmdir %s: %s\n", path, strerror(errno));
-			return -errno;
-		}
-	}
-	return 0;
-}
-
 /* In another process, with handles of its own: remove, then make again as lvectl set does. */
 static int body_remake(void *arg)
 {
@@ -480,16 +456,16 @@ static int body_remake(void *arg)
 			char name[16];
 
 			snprintf(name, sizeof(name), "lve%u", (unsigned)remade_ids[i]);
-			ASSERT_OK(rmdir_lve_dir("pids", name));
+			ASSERT_OK(lte_rmdir("pids", name));
 		}
-		ASSERT_OK(rmdir_lve_dir("pids", NULL));
+		ASSERT_OK(lte_rmdir("pids", NULL));
 	} else {
 		ASSERT_OK(olve_open(&h, 0));
 		for (size_t i = 0; i < ELEMENTSOF(remade_ids); i++)
 			ASSERT_OK(olve_destroy(h, remade_ids[i]));
 		olve_close(h);
 		if (what == REMAKE_ROOT)
-			ASSERT_OK(rmdir_lve_dir(NULL, NULL));
+			ASSERT_OK(lte_rmdir(NULL, NULL));
 	}
 	ASSERT_OK(olve_open(&h, 0)); /* makes the LVE root again */
 	for (size_t i = 0; i < ELEMENTSOF(remade_ids); i++)

@@ -160,6 +160,41 @@ PLACED_TEST(processes_running_before_start_are_placed_by_the_rescan)
 	return 0;
 }
 
+/*
+ * The system VM's v1 bug (NOTES.md): systemd removed the empty LVEs and the
+ * LVE root of one hierarchy behind the running daemon and a login made the
+ * root again. The daemon's handle must reach the LVEs as they are now: an
+ * LVE it had used and one it never saw.
+ */
+PLACED_TEST(lve_root_removed_and_made_again_behind_the_daemon)
+{
+	struct olve *h = NULL;
+	char name[16];
+	pid_t p;
+
+	CGTEST_REQUIRE_CTRL("pids");
+	ASSERT_OK(placed_start(NULL));
+	p = spawn_as(users[0].uid, 0);
+	ASSERT(p > 0);
+	ASSERT_EQ(wait_inside(p, users[0].uid), 1);
+	kill_tree(p);
+	snprintf(name, sizeof(name), "lve%u", (unsigned)users[0].uid);
+	ASSERT_OK(lte_rmdir("pids", name));
+	ASSERT_OK(lte_rmdir("pids", NULL));
+	ASSERT_OK(olve_open(&h, 0)); /* makes the LVE root again, as a login would */
+	olve_close(h);
+
+	p = spawn_as(users[0].uid, 0);
+	ASSERT(p > 0);
+	ASSERT_EQ(wait_inside(p, users[0].uid), 1);
+	kill_tree(p);
+	p = spawn_as(users[1].uid, 0);
+	ASSERT(p > 0);
+	ASSERT_EQ(wait_inside(p, users[1].uid), 1);
+	kill_tree(p);
+	return 0;
+}
+
 PLACED_TEST(excluded_user_and_root_never_moved)
 {
 	pid_t p, q;
