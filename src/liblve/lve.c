@@ -369,6 +369,8 @@ static int open_root(struct olve_hier *hr, const char *norm, bool create)
 	return 0;
 }
 
+static void cache_shrink(struct olve *h, size_t keep);
+
 /*
  * The LVE root removed (and maybe made again) behind the handle.
  * A handle keeps each hierarchy's LVE root open for its whole life. When
@@ -390,8 +392,6 @@ static int open_root(struct olve_hier *hr, const char *norm, bool create)
  * Returns the number of roots replaced, or -errno when a dead root cannot
  * be opened again.
  */
-static void cache_shrink(struct olve *h, size_t keep);
-
 static int roots_refresh(struct olve *h)
 {
 	int replaced = 0;
