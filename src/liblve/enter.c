@@ -101,6 +101,8 @@
 #define POOL_BUCKETS 64
 #define PID_ORIGIN_MAX 1024
 #define PROC_CGROUP_MAX (1024 * 1024)
+/* olve_enter: attempts when the LVE is removed behind the entry (see there) */
+#define OLVE_ENTER_ATTEMPTS 4
 
 #define ENTER_FLAGS_ALL                                                                            \
 	(OLVE_ENTER_NO_UBC | OLVE_ENTER_NO_NAMESPACE | OLVE_ENTER_NO_MAXENTER | OLVE_ENTER_SILENCE | \
@@ -1008,22 +1010,28 @@ static int entries_take(bool whole, uint32_t *bits)
 	return 0;
 }
 
-/* Undo an entry's bookkeeping (slot, VMEM, process flag, owned fds); no cgroup write. */
-static void thread_release_entry(struct ent_thread *t, bool unlock_slot)
+/* Undo what one attempt of an entry took (slot, VMEM, owned fds, moves made); no cgroup write. */
+static void thread_release_attempt(struct ent_thread *t, bool unlock_slot)
 {
 	slot_release(t, unlock_slot);
 	if (t->vmem)
 		vmem_restore();
 	t->vmem = false;
-	if (t->ebits)
-		atomic_fetch_sub(&g_entries, t->ebits);
-	t->ebits = 0;
 	for (int i = 0; i < OLVE_MAX_HIER; i++) {
 		t->leavefd[i] = safe_close(t->leavefd[i]);
 		t->wfd[i] = -1;
 		t->whole[i] = false;
 	}
 	t->nmoved = 0;
+}
+
+/* Undo an entry's bookkeeping (slot, VMEM, process flag, owned fds); no cgroup write. */
+static void thread_release_entry(struct ent_thread *t, bool unlock_slot)
+{
+	thread_release_attempt(t, unlock_slot);
+	if (t->ebits)
+		atomic_fetch_sub(&g_entries, t->ebits);
+	t->ebits = 0;
 	t->entered = false;
 }
 
@@ -1173,56 +1181,34 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 	return 0;
 }
 
-_public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *cookie)
+/* An LVE removed (olve_destroy) or its state file replaced while an attempt was entering it. */
+static bool enter_lost_lve(int r)
+{
+	return r == -ENODEV || r == -ENOENT || r == -ESTALE;
+}
+
+/*
+ * One attempt of olve_enter after the thread's checks: open (or create)
+ * the LVE, admission (disabled, EP slot, VMEM), the moves. On failure
+ * everything this attempt took is undone and every hierarchy it moved is
+ * moved back, so the thread is where it was (*opened: the LVE was open).
+ */
+static int enter_attempt(struct olve *h, uint32_t id, uint32_t flags, struct ent_thread *t, bool whole,
+			 bool thread, bool *opened)
 {
 	/*
 	 * The LVE's fds are needed only until the thread is inside: leave
 	 * writes to the origin's fds and the EP slot lives on a pool fd of its
-	 * own, so the reference is dropped when olve_enter returns.
+	 * own, so the reference is dropped when the attempt returns.
 	 */
 	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
 	struct olve_state st;
-	struct ent_thread *t;
-	bool whole, v2 = false, thread = false;
 	int r, tfd = -1;
-
-	if (!h || id == 0 || (flags & ~(uint32_t)ENTER_FLAGS_ALL))
-		return -EINVAL;
-	if (!cookie)
-		return -EFAULT;
-	if (!olve_may_enter(h))
-		return -EPERM;
-	r = thread_get(&t);
-	if (r < 0)
-		return r;
-	if (t->entered)
-		return -EPERM;
-	if (!origin_fresh(h, t)) {
-		r = origin_resolve(h, t);
-		if (r < 0)
-			return r;
-	}
-
-	whole = (flags & OLVE_ENTER_PROCESS) != 0;
-	for (int i = 0; i < h->n_hier; i++)
-		if (h->hier[i].version == 2)
-			v2 = true;
-	if (v2 && !whole) {
-		r = process_threads();
-		if (r < 0)
-			return r;
-		if (r > 1)
-			thread = true;
-		else
-			whole = true;
-	}
-	r = entries_take(whole, &t->ebits);
-	if (r < 0)
-		return r;
 
 	r = olve_lve_get(h, id, true, &lve);
 	if (r < 0)
-		goto fail;
+		return r;
+	*opened = true;
 	r = olve_state_read_fast(lve, &st);
 	if (r < 0)
 		goto fail;
@@ -1263,17 +1249,74 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		}
 	}
 	r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
-	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
-		/* The LVE was removed behind our back: reopen it once. */
-		olve_lve_put(h, TAKE_PTR(lve));
+	if (r == 0)
+		return 0;
+	(void)move_back(t, t->nmoved);
+fail:
+	thread_release_attempt(t, true);
+	return r;
+}
+
+_public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *cookie)
+{
+	struct ent_thread *t;
+	bool whole, v2 = false, thread = false, opened = false;
+	int r;
+
+	if (!h || id == 0 || (flags & ~(uint32_t)ENTER_FLAGS_ALL))
+		return -EINVAL;
+	if (!cookie)
+		return -EFAULT;
+	if (!olve_may_enter(h))
+		return -EPERM;
+	r = thread_get(&t);
+	if (r < 0)
+		return r;
+	if (t->entered)
+		return -EPERM;
+	if (!origin_fresh(h, t)) {
+		r = origin_resolve(h, t);
+		if (r < 0)
+			return r;
+	}
+
+	whole = (flags & OLVE_ENTER_PROCESS) != 0;
+	for (int i = 0; i < h->n_hier; i++)
+		if (h->hier[i].version == 2)
+			v2 = true;
+	if (v2 && !whole) {
+		r = process_threads();
+		if (r < 0)
+			return r;
+		if (r > 1)
+			thread = true;
+		else
+			whole = true;
+	}
+	r = entries_take(whole, &t->ebits);
+	if (r < 0)
+		return r;
+
+	/*
+	 * An LVE removed behind the entry (olve_destroy racing it, hierarchy
+	 * after hierarchy, or a cached LVE destroyed by another process) shows
+	 * as ENODEV/ENOENT of a cgroup write or open, or ESTALE of its state
+	 * file, at any step: the attempt is undone (the thread is back where
+	 * it was), the cached fds are dropped and the next attempt re-creates
+	 * the LVE. The entry ends fully inside the LVE in every hierarchy, or
+	 * fails with the thread fully back: -ESTALE when the LVE vanished
+	 * under every attempt.
+	 */
+	for (int attempt = 1;; attempt++) {
+		r = enter_attempt(h, id, flags, t, whole, thread, &opened);
+		if (r == 0 || !enter_lost_lve(r) || attempt == OLVE_ENTER_ATTEMPTS)
+			break;
 		olve_lve_forget(h, id);
-		r = olve_lve_get(h, id, true, &lve);
-		if (r == 0)
-			r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
 	}
 	if (r < 0) {
-		(void)move_back(t, t->nmoved);
-		goto fail;
+		thread_release_entry(t, true);
+		/* an LVE that was opened and then vanished (not: its root is missing) */
+		return enter_lost_lve(r) && opened ? -ESTALE : err_perm(r);
 	}
 
 	t->entered = true;
@@ -1285,10 +1328,6 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		t->cookie = 1;
 	*cookie = t->cookie;
 	return 0;
-
-fail:
-	thread_release_entry(t, true);
-	return err_perm(r);
 }
 
 _public_ int olve_leave(struct olve *h, uint32_t cookie)
