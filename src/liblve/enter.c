@@ -1303,15 +1303,19 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	 * as ENODEV/ENOENT of a cgroup write or open, or ESTALE of its state
 	 * file, at any step: the attempt is undone (the thread is back where
 	 * it was), the cached fds are dropped and the next attempt re-creates
-	 * the LVE. The entry ends fully inside the LVE in every hierarchy, or
-	 * fails with the thread fully back: -ESTALE when the LVE vanished
-	 * under every attempt.
+	 * the LVE, after a pause (1, 2, 4 ms) that lets a destroy in progress
+	 * finish first, so the LVE is re-created whole. The entry ends fully
+	 * inside the LVE in every hierarchy, or fails with the thread fully
+	 * back: -ESTALE when the LVE vanished under every attempt.
 	 */
 	for (int attempt = 1;; attempt++) {
+		struct timespec pause = { 0, 1000000L << (attempt - 1) };
+
 		r = enter_attempt(h, id, flags, t, whole, thread, &opened);
 		if (r == 0 || !enter_lost_lve(r) || attempt == OLVE_ENTER_ATTEMPTS)
 			break;
 		olve_lve_forget(h, id);
+		(void)nanosleep(&pause, NULL);
 	}
 	if (r < 0) {
 		thread_release_entry(t, true);
