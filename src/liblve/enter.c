@@ -212,6 +212,7 @@ static void origin_clear(struct ent_origin *o)
 
 static void thread_release_entry(struct ent_thread *t, bool unlock_slot);
 static int move_back(struct ent_thread *t, int n);
+static void move_forget(struct ent_thread *t);
 
 static void thread_free(struct ent_thread *t)
 {
@@ -1010,29 +1011,29 @@ static int entries_take(bool whole, uint32_t *bits)
 	return 0;
 }
 
-/* Undo what one attempt of an entry took (slot, VMEM, owned fds, moves made); no cgroup write. */
-static void thread_release_attempt(struct ent_thread *t, bool unlock_slot)
+/* Undo an entry's bookkeeping (slot, VMEM, process flag, owned fds); no cgroup write. */
+static void thread_release_entry(struct ent_thread *t, bool unlock_slot)
 {
 	slot_release(t, unlock_slot);
 	if (t->vmem)
 		vmem_restore();
 	t->vmem = false;
+	if (t->ebits)
+		atomic_fetch_sub(&g_entries, t->ebits);
+	t->ebits = 0;
+	move_forget(t);
+	t->entered = false;
+}
+
+/* Forget where the entry moved (after move_back): owned leave fds, nmoved. No cgroup write. */
+static void move_forget(struct ent_thread *t)
+{
 	for (int i = 0; i < OLVE_MAX_HIER; i++) {
 		t->leavefd[i] = safe_close(t->leavefd[i]);
 		t->wfd[i] = -1;
 		t->whole[i] = false;
 	}
 	t->nmoved = 0;
-}
-
-/* Undo an entry's bookkeeping (slot, VMEM, process flag, owned fds); no cgroup write. */
-static void thread_release_entry(struct ent_thread *t, bool unlock_slot)
-{
-	thread_release_attempt(t, unlock_slot);
-	if (t->ebits)
-		atomic_fetch_sub(&g_entries, t->ebits);
-	t->ebits = 0;
-	t->entered = false;
 }
 
 /* Return the first n moved hierarchies to the origin. First error, 0 when all went back. */
@@ -1179,6 +1180,16 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		t->nmoved = i + 1;
 	}
 	return 0;
+}
+
+/* Undo what one attempt of an entry took (slot, VMEM, owned fds, moves made); no cgroup write. */
+static void thread_release_attempt(struct ent_thread *t, bool unlock_slot)
+{
+	slot_release(t, unlock_slot);
+	if (t->vmem)
+		vmem_restore();
+	t->vmem = false;
+	move_forget(t);
 }
 
 /* An LVE removed (olve_destroy) or its state file replaced while an attempt was entering it. */
