@@ -101,8 +101,6 @@
 #define POOL_BUCKETS 64
 #define PID_ORIGIN_MAX 1024
 #define PROC_CGROUP_MAX (1024 * 1024)
-/* olve_enter: attempts when the LVE is removed behind the entry (see there) */
-#define OLVE_ENTER_ATTEMPTS 4
 
 #define ENTER_FLAGS_ALL                                                                            \
 	(OLVE_ENTER_NO_UBC | OLVE_ENTER_NO_NAMESPACE | OLVE_ENTER_NO_MAXENTER | OLVE_ENTER_SILENCE | \
@@ -1131,12 +1129,10 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		_cleanup_close_ int own_in = -1;
 		int in_fd = lve->tasksfd[i], r;
 
-		/* [i12] no lve<ID> there without a CPU mask (olve_lve_cpuset_make) */
-		if ((!cpumask || lve->tasksfd[i] < 0) && olve_hier_cpuset_only(hr)) {
-			t->whole[i] = false;
-			t->wfd[i] = -1;
+		/* [i12] no lve<ID> there without a CPU mask (olve_lve_cpuset_make); wfd stays as
+		 * the entry began (-1) or as an earlier attempt of this entry moved it */
+		if ((!cpumask || lve->tasksfd[i] < 0) && olve_hier_cpuset_only(hr))
 			continue;
-		}
 		t->whole[i] = w;
 		t->tasks[i] = hr->tasks;
 		t->wfd[i] = t->o[i].fd;
@@ -1168,6 +1164,7 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 			r = open_cgroup_file(t->o[i].mountfd, t->o[i].path, "cgroup.procs");
 			if (r < 0)
 				return r;
+			safe_close(t->leavefd[i]); /* an earlier attempt's (olve_enter) */
 			t->leavefd[i] = r;
 			t->wfd[i] = r;
 		}
@@ -1182,14 +1179,13 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 	return 0;
 }
 
-/* Undo what one attempt of an entry took (slot, VMEM, owned fds, moves made); no cgroup write. */
-static void thread_release_attempt(struct ent_thread *t, bool unlock_slot)
+/* Undo one attempt's admission (slot, VMEM); its moves stay for the next attempt or olve_enter's move_back. */
+static void thread_release_admission(struct ent_thread *t)
 {
-	slot_release(t, unlock_slot);
+	slot_release(t, true);
 	if (t->vmem)
 		vmem_restore();
 	t->vmem = false;
-	move_forget(t);
 }
 
 /* An LVE removed (olve_destroy) or its state file replaced while an attempt was entering it. */
@@ -1200,9 +1196,11 @@ static bool enter_lost_lve(int r)
 
 /*
  * One attempt of olve_enter after the thread's checks: open (or create)
- * the LVE, admission (disabled, EP slot, VMEM), the moves. On failure
- * everything this attempt took is undone and every hierarchy it moved is
- * moved back, so the thread is where it was (*opened: the LVE was open).
+ * the LVE, admission (disabled, EP slot, VMEM), the moves. On failure the
+ * admission is undone; the hierarchies moved stay moved (t->wfd, nmoved)
+ * for the next attempt, which writes them again (a no-op: a group the
+ * thread is in cannot be removed), or for olve_enter's move_back.
+ * *opened: the LVE was open.
  */
 static int enter_attempt(struct olve *h, uint32_t id, uint32_t flags, struct ent_thread *t, bool whole,
 			 bool thread, bool *opened)
@@ -1262,9 +1260,8 @@ static int enter_attempt(struct olve *h, uint32_t id, uint32_t flags, struct ent
 	r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
 	if (r == 0)
 		return 0;
-	(void)move_back(t, t->nmoved);
 fail:
-	thread_release_attempt(t, true);
+	thread_release_admission(t);
 	return r;
 }
 
@@ -1272,7 +1269,7 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 {
 	struct ent_thread *t;
 	bool whole, v2 = false, thread = false, opened = false;
-	int r;
+	int r, moved = 0;
 
 	if (!h || id == 0 || (flags & ~(uint32_t)ENTER_FLAGS_ALL))
 		return -EINVAL;
@@ -1312,27 +1309,32 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	 * An LVE removed behind the entry (olve_destroy racing it, hierarchy
 	 * after hierarchy, or a cached LVE destroyed by another process) shows
 	 * as ENODEV/ENOENT of a cgroup write or open, or ESTALE of its state
-	 * file, at any step: the attempt is undone (the thread is back where
-	 * it was), the cached fds are dropped and the next attempt re-creates
-	 * the LVE, after a pause (1, 2, 4 ms) that lets a destroy in progress
-	 * finish first, so the LVE is re-created whole. The entry ends fully
-	 * inside the LVE in every hierarchy, or fails with the thread fully
-	 * back: -ESTALE when the LVE vanished under every attempt.
+	 * file, at any step: the attempt's admission is undone, the cached fds
+	 * are dropped and the next attempt re-creates the LVE and moves on.
+	 * The hierarchies already entered stay entered: a group the thread is
+	 * in cannot be removed, so a destroy going hierarchy after hierarchy
+	 * stops at the first of them (EBUSY, or it moves the thread back when
+	 * it runs in another process) and each attempt gets at least one
+	 * hierarchy further; n_hier + 1 attempts always reach the end of a
+	 * destroy. The entry ends fully inside the LVE in every hierarchy, or
+	 * fails with every hierarchy moved back: -ESTALE when the LVE vanished
+	 * under every attempt.
 	 */
 	for (int attempt = 1;; attempt++) {
-		struct timespec pause = { 0, 1000000L << (attempt - 1) };
-
 		r = enter_attempt(h, id, flags, t, whole, thread, &opened);
-		if (r == 0 || !enter_lost_lve(r) || attempt == OLVE_ENTER_ATTEMPTS)
+		if (t->nmoved > moved)
+			moved = t->nmoved;
+		if (r == 0 || !enter_lost_lve(r) || attempt >= h->n_hier + 2)
 			break;
 		olve_lve_forget(h, id);
-		(void)nanosleep(&pause, NULL);
 	}
 	if (r < 0) {
+		(void)move_back(t, moved);
 		thread_release_entry(t, true);
 		/* an LVE that was opened and then vanished (not: its root is missing) */
 		return enter_lost_lve(r) && opened ? -ESTALE : err_perm(r);
 	}
+	t->nmoved = moved;
 
 	t->entered = true;
 	t->delegated = h->brokerfd >= 0;
