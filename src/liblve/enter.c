@@ -1133,12 +1133,9 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		 * the entry began (-1) or as an earlier attempt of this entry moved it */
 		if ((!cpumask || lve->tasksfd[i] < 0) && olve_hier_cpuset_only(hr))
 			continue;
-		t->whole[i] = w;
-		t->tasks[i] = hr->tasks;
-		t->wfd[i] = t->o[i].fd;
 		if (thread && hr->version == 2) {
+			/* wfd: -1 (nothing to move back) as the entry began, unless a write here succeeded */
 			t->whole[i] = false;
-			t->wfd[i] = -1; /* nothing to move back */
 			if (tfd >= 0 && t->o[i].tfd >= 0) {
 				r = write_str(tfd, t->tidstr, t->tidlen);
 				if (r == -EOPNOTSUPP) {
@@ -1155,25 +1152,33 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 			t->nmoved = i + 1;
 			continue;
 		}
+		/*
+		 * Where leave writes, set before the write: should the write fail,
+		 * olve_enter's move_back writes the origin there all the same (a
+		 * no-op unless an earlier attempt of this entry moved the thread).
+		 */
+		t->whole[i] = w;
+		t->tasks[i] = hr->tasks;
 		if (w && hr->version != 2) {
-			/* Whole process on v1: cgroup.procs of the LVE and of the origin. */
+			/* Whole process on v1: cgroup.procs of the LVE and of the origin (kept
+			 * from an earlier attempt of this entry) */
 			own_in = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 			if (own_in < 0)
 				return err_perm(-errno);
 			in_fd = own_in;
-			r = open_cgroup_file(t->o[i].mountfd, t->o[i].path, "cgroup.procs");
-			if (r < 0)
-				return r;
-			safe_close(t->leavefd[i]); /* an earlier attempt's (olve_enter) */
-			t->leavefd[i] = r;
-			t->wfd[i] = r;
+			if (t->leavefd[i] < 0) {
+				r = open_cgroup_file(t->o[i].mountfd, t->o[i].path, "cgroup.procs");
+				if (r < 0)
+					return r;
+				t->leavefd[i] = r;
+			}
+			t->wfd[i] = t->leavefd[i];
+		} else {
+			t->wfd[i] = t->o[i].fd;
 		}
 		r = write_str(in_fd, w ? t->pidstr : t->tidstr, w ? t->pidlen : t->tidlen);
-		if (r < 0) {
-			t->leavefd[i] = safe_close(t->leavefd[i]);
-			t->wfd[i] = -1;
+		if (r < 0)
 			return r;
-		}
 		t->nmoved = i + 1;
 	}
 	return 0;
@@ -1315,8 +1320,8 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	 * in cannot be removed, so a destroy going hierarchy after hierarchy
 	 * stops at the first of them (EBUSY, or it moves the thread back when
 	 * it runs in another process) and each attempt gets at least one
-	 * hierarchy further; n_hier + 1 attempts always reach the end of a
-	 * destroy. The entry ends fully inside the LVE in every hierarchy, or
+	 * hierarchy further; n_hier + 1 attempts reach the end of a destroy,
+	 * one more covers a removal while the LVE is being opened. The entry ends fully inside the LVE in every hierarchy, or
 	 * fails with every hierarchy moved back: -ESTALE when the LVE vanished
 	 * under every attempt.
 	 */
