@@ -1134,7 +1134,8 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		if ((!cpumask || lve->tasksfd[i] < 0) && olve_hier_cpuset_only(hr))
 			continue;
 		if (thread && hr->version == 2) {
-			/* wfd: -1 (nothing to move back) as the entry began, unless a write here succeeded */
+			/* wfd: -1 (nothing to move back) as the entry began, unless a write
+			 * here succeeded */
 			t->whole[i] = false;
 			if (tfd >= 0 && t->o[i].tfd >= 0) {
 				r = write_str(tfd, t->tidstr, t->tidlen);
@@ -1184,7 +1185,7 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 	return 0;
 }
 
-/* Undo one attempt's admission (slot, VMEM); its moves stay for the next attempt or olve_enter's move_back. */
+/* Undo one attempt's admission (slot, VMEM); its moves stay for the next attempt or move_back. */
 static void thread_release_admission(struct ent_thread *t)
 {
 	slot_release(t, true);
@@ -1207,8 +1208,8 @@ static bool enter_lost_lve(int r)
  * thread is in cannot be removed), or for olve_enter's move_back.
  * *opened: the LVE was open.
  */
-static int enter_attempt(struct olve *h, uint32_t id, uint32_t flags, struct ent_thread *t, bool whole,
-			 bool thread, bool *opened)
+static int enter_attempt(struct olve *h, uint32_t id, uint32_t flags, struct ent_thread *t,
+			 bool whole, bool thread, bool *opened)
 {
 	/*
 	 * The LVE's fds are needed only until the thread is inside: leave
@@ -1321,9 +1322,10 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 	 * stops at the first of them (EBUSY, or it moves the thread back when
 	 * it runs in another process) and each attempt gets at least one
 	 * hierarchy further; n_hier + 1 attempts reach the end of a destroy,
-	 * one more covers a removal while the LVE is being opened. The entry ends fully inside the LVE in every hierarchy, or
-	 * fails with every hierarchy moved back: -ESTALE when the LVE vanished
-	 * under every attempt.
+	 * one more covers a removal while the LVE is being opened. The entry
+	 * ends fully inside the LVE in every hierarchy, or fails with every
+	 * hierarchy moved back: -ESTALE when the LVE vanished under every
+	 * attempt.
 	 */
 	for (int attempt = 1;; attempt++) {
 		r = enter_attempt(h, id, flags, t, whole, thread, &opened);

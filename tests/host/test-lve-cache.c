@@ -424,6 +424,14 @@ static void note_wrong(struct conc *c, const char *when)
 	snprintf(c->first_wrong, sizeof(c->first_wrong), "%s:\n%s", when, buf);
 }
 
+/* Is /proc/thread-self/cgroup exactly `home` (every hierarchy, openlve's or not)? */
+static bool same_place(const char *home)
+{
+	char now[2048];
+
+	return lte_read("/proc/thread-self/cgroup", now, sizeof(now)) > 0 && !strcmp(now, home);
+}
+
 /*
  * The contract of an entry racing olve_destroy (olve_enter(3)): it ends
  * with the thread inside the (re-created) LVE in every hierarchy, or fails
@@ -434,7 +442,7 @@ static void *thr_enter(void *p)
 {
 	struct conc *c = p;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
-	char home[2048], now[2048];
+	char home[2048];
 
 	if (lte_read("/proc/thread-self/cgroup", home, sizeof(home)) <= 0) {
 		note_wrong(c, "reading /proc/thread-self/cgroup");
@@ -450,7 +458,7 @@ static void *thr_enter(void *p)
 				atomic_fetch_add(&c->enter_err, 1);
 			else if (atomic_fetch_add(&c->bad_err, 1) == 0)
 				c->first_bad = r, c->first_bad_op = "olve_enter";
-			if (lte_read("/proc/thread-self/cgroup", now, sizeof(now)) <= 0 || strcmp(now, home))
+			if (!same_place(home))
 				note_wrong(c, "after a failed olve_enter");
 			continue;
 		}
@@ -462,7 +470,7 @@ static void *thr_enter(void *p)
 		r = olve_leave(c->h, cookie);
 		if (r < 0 && atomic_fetch_add(&c->bad_err, 1) == 0)
 			c->first_bad = r, c->first_bad_op = "olve_leave";
-		if (lte_read("/proc/thread-self/cgroup", now, sizeof(now)) <= 0 || strcmp(now, home))
+		if (!same_place(home))
 			note_wrong(c, "after olve_leave");
 	}
 	return NULL;
@@ -541,11 +549,13 @@ static int body_concurrent(void *arg)
 	pthread_join(churn, NULL);
 	pthread_join(canary, NULL);
 	fprintf(stderr, "# entries: %d ok, %d lost to destroy (ESTALE), %d bad; %d destroys done\n",
-		atomic_load(&c.enter_ok), atomic_load(&c.enter_err), atomic_load(&c.bad_err), atomic_load(&c.destroyed));
+		atomic_load(&c.enter_ok), atomic_load(&c.enter_err), atomic_load(&c.bad_err),
+		atomic_load(&c.destroyed));
 	if (atomic_load(&c.wrong_place))
 		fprintf(stderr, "# %d wrong places; the first %s\n", atomic_load(&c.wrong_place), c.first_wrong);
 	if (atomic_load(&c.bad_err))
-		fprintf(stderr, "# first unexpected error: %s: %s\n", c.first_bad_op, strerror(-c.first_bad));
+		fprintf(stderr, "# first unexpected error: %s: %s\n", c.first_bad_op,
+			strerror(-c.first_bad));
 	if (atomic_load(&c.bad_err))
 		TAP_FAIL("unexpected error of %s: %s", c.first_bad_op, strerror(-c.first_bad));
 	ASSERT_EQ(atomic_load(&c.wrong_place), 0);
@@ -598,7 +608,8 @@ static bool gone_exists(const struct olve *h, int k)
 {
 	struct stat st;
 
-	return fstatat(h->hier[k].rootfd, "lve7", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	return fstatat(h->hier[k].rootfd, "lve7", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
 }
 
 static int body_removed_behind(void *arg)

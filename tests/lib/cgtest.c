@@ -943,7 +943,8 @@ static void view_build(void)
 	pid_t me = getpid();
 	int n = 0;
 
-	if (__atomic_load_n(&view_n, __ATOMIC_ACQUIRE) >= 0 && __atomic_load_n(&view_pid, __ATOMIC_RELAXED) == me)
+	if (__atomic_load_n(&view_n, __ATOMIC_ACQUIRE) >= 0 &&
+	    __atomic_load_n(&view_pid, __ATOMIC_RELAXED) == me)
 		return;
 	pthread_once(&view_once, view_atfork);
 	pthread_mutex_lock(&view_lock);
