@@ -320,7 +320,7 @@ static void install_signals(void)
 		sigaction(term_signals[i], &sa, NULL);
 }
 
-/* How many concurrent tests at once: TAP_JOBS (1..TAP_MAX_JOBS), default 4. */
+/* How many concurrent tests at once: TAP_JOBS (1..TAP_MAX_JOBS), default 6. */
 static int tap_jobs(void)
 {
 	const char *e = getenv("TAP_JOBS");
@@ -328,7 +328,7 @@ static int tap_jobs(void)
 	long j;
 
 	if (!e || !*e)
-		return 4;
+		return 6;
 	j = strtol(e, &end, 10);
 	if (*end || j < 1)
 		return 1;

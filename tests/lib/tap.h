@@ -22,7 +22,7 @@
  * TAP_FILTER=substring runs only matching tests.
  *
  * TEST_CONCURRENT(name) declares a test that may run beside the binary's
- * other concurrent tests, up to TAP_JOBS at a time (default 4, at most
+ * other concurrent tests, up to TAP_JOBS at a time (default 6, at most
  * TAP_MAX_JOBS; TAP_JOBS=1 runs everything one by one). For tests that
  * mostly wait (a daemon's passes, a timer's periods) and share nothing
  * with the others: each has its own cgtest.h root and temp dir, but
