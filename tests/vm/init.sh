@@ -14,6 +14,11 @@
 # serial console between markers that olve-vm.py parses:
 #   @@OLVE-BEGIN <name> / @@OLVE-STDERR <name> / @@OLVE-END <name> <rc>
 # and finally @@OLVE-DONE. With olve.shell=1 a shell replaces the tests.
+# olve.skip=N skips the first N tests (olve-vm.py resumes a run that stopped
+# in a new boot). A test still running 30 s after its timeout's SIGKILL
+# (stuck in the kernel, uninterruptible) is reported with
+# "@@OLVE-STUCK <name>", the blocked tasks' stacks (sysrq w) and exit code
+# 125, and the run goes on with the next test.
 # A piece of the image that did not come up (a module, /dev/vda) is reported
 # as "@@OLVE-MISSING what": with OPENLVE_REQUIRE_VM=1 every test then fails.
 
@@ -38,10 +43,12 @@ echo 1 >/proc/sys/kernel/printk
 
 MODE=
 SHELL_MODE=0
+SKIP=0
 for w in $(cat /proc/cmdline); do
 	case "$w" in
 	olve.mode=*) MODE=${w#olve.mode=} ;;
 	olve.shell=1) SHELL_MODE=1 ;;
+	olve.skip=*) SKIP=${w#olve.skip=} ;;
 	esac
 done
 
@@ -133,12 +140,51 @@ dump() {
 	[ -s "$1" ] && [ -n "$(tail -c 1 "$1")" ] && echo
 }
 
+# The watchdog of one test: if the test still runs 30 s after timeout's
+# SIGKILL, it cannot die (a task in uninterruptible sleep) and waiting for it
+# would stop the whole run; SIGUSR1 makes `wait` return instead.
+stuck=0
+trap 'stuck=1' USR1
+echo 1 >/proc/sys/kernel/sysrq 2>/dev/null
+report_stuck() { # name pid
+	echo "@@OLVE-STUCK $1"
+	echo "# $1 (pid $2) did not end $((TEST_TIMEOUT + 30)) s after it started, 30 s after SIGKILL"
+	for t in /proc/[0-9]*; do
+		st=$(sed -n 's/^State:[[:space:]]*//p' "$t/status" 2>/dev/null)
+		case "$st" in
+		D*) echo "# blocked: pid ${t#/proc/} $(cat "$t/comm" 2>/dev/null): $(tr '\n' ' ' <"$t/stack" 2>/dev/null)" ;;
+		esac
+	done
+	echo w >/proc/sysrq-trigger 2>/dev/null
+	dmesg | tail -n 80 | sed 's/^/# dmesg: /'
+}
+
+n=0
 while read -r name path; do
 	[ -n "$name" ] || continue
+	n=$((n + 1))
+	[ "$n" -gt "$SKIP" ] || continue
 	echo "@@OLVE-BEGIN $name"
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	(cd /tmp && exec timeout -s KILL "$TEST_TIMEOUT" "$path" </dev/null >/tmp/olve.out 2>/tmp/olve.err)
+	stuck=0
+	(cd /tmp && exec timeout -s KILL "$TEST_TIMEOUT" "$path" </dev/null >/tmp/olve.out 2>/tmp/olve.err) &
+	tpid=$!
+	(
+		trap 'kill $s 2>/dev/null; exit 0' TERM
+		sleep $((TEST_TIMEOUT + 30)) &
+		s=$!
+		wait $s
+		kill -USR1 1
+	) &
+	wpid=$!
+	wait $tpid
 	rc=$?
+	kill -TERM $wpid 2>/dev/null
+	wait $wpid
+	if [ "$stuck" = 1 ]; then
+		report_stuck "$name" "$tpid" >>/tmp/olve.err
+		rc=125
+	fi
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	dump /tmp/olve.out
 	echo "@@OLVE-STDERR $name"

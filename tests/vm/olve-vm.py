@@ -22,8 +22,10 @@ Environment:
   OPENLVE_VM_KERNEL_PACKAGE=linux-image-...  pin the kernel package (default:
                            what linux-image-cloud-amd64 depends on)
   OPENLVE_VM_ACCEL=kvm|tcg accelerator (default tcg: nested KVM can hang)
-  OPENLVE_VM_TIMEOUT=S     hard limit for one boot (default 1500)
+  OPENLVE_VM_TIMEOUT=S     hard limit for one run, all its boots (default 1500)
   OPENLVE_VM_TEST_TIMEOUT=S  limit per test binary inside the VM (default 240)
+  OPENLVE_VM_STALL=S       a guest silent this long has stopped (default: the
+                           test limit + 90 s); the run goes on in a new boot
   OPENLVE_VM_REUSE=1       reuse stored results of an identical initramfs even
                            from an earlier 'meson test' run
 """
@@ -46,7 +48,7 @@ import sys
 import tempfile
 import time
 
-RUNNER_VERSION = '3'
+RUNNER_VERSION = '4'
 MODES = ('v2', 'legacy')
 HERE = os.path.dirname(os.path.abspath(__file__))
 KERNEL_META = 'linux-image-cloud-amd64'
@@ -408,10 +410,11 @@ def kvm_usable():
         return False
 
 
-def qemu_cmd(vmlinuz, initrd, scratch, swap, mode, accel, shell=False):
+def qemu_cmd(vmlinuz, initrd, scratch, swap, mode, accel, shell=False, skip=0):
     cmd = [QEMU, '-nographic', '-no-reboot', '-m', str(MEM_MB), '-smp', str(SMP),
            '-kernel', vmlinuz, '-initrd', initrd,
-           '-append', f'console=ttyS0 quiet panic=-1 olve.mode={mode}' + (' olve.shell=1' if shell else ''),
+           '-append', f'console=ttyS0 quiet panic=-1 olve.mode={mode}' + (' olve.shell=1' if shell else '')
+           + (f' olve.skip={skip}' if skip else ''),
            '-drive', f'file={scratch},if=virtio,format=raw,cache=unsafe',
            '-drive', f'file={swap},if=virtio,format=raw,cache=unsafe',
            '-nic', 'none']
@@ -424,15 +427,19 @@ def qemu_cmd(vmlinuz, initrd, scratch, swap, mode, accel, shell=False):
     return cmd
 
 
-def boot(cmd, logpath, timeout, echo=False):
+def boot(cmd, logpath, timeout, echo=False, stall=None):
     """Run QEMU, tee its console to logpath.
 
     Returns (console text, total seconds, seconds until init reported the
-    cgroups mounted or None, timed_out).
+    cgroups mounted or None, timed_out, stalled): stalled when the guest
+    printed nothing for `stall` seconds (its init prints at least at every
+    test's end, and its watchdog ends a stuck test: silence means the guest
+    itself stopped).
     """
     t0 = time.monotonic()
+    last = t0
     chunks = []
-    timed_out = False
+    timed_out = stalled = False
     booted = None
     tail = b''
     with open(logpath, 'wb') as logf:
@@ -440,15 +447,20 @@ def boot(cmd, logpath, timeout, echo=False):
                              start_new_session=True)
         try:
             while True:
-                left = timeout - (time.monotonic() - t0)
+                now = time.monotonic()
+                left = timeout - (now - t0)
                 if left <= 0:
                     timed_out = True
+                    break
+                if stall and now - last >= stall:
+                    stalled = True
                     break
                 r, _, _ = select.select([p.stdout], [], [], min(left, 1.0))
                 if r:
                     data = os.read(p.stdout.fileno(), 65536)
                     if not data:
                         break
+                    last = time.monotonic()
                     chunks.append(data)
                     if booted is None:
                         tail = (tail + data)[-4096:]
@@ -464,7 +476,7 @@ def boot(cmd, logpath, timeout, echo=False):
                 p.kill()
             p.wait()
             p.stdout.close()
-    return b''.join(chunks).decode('utf-8', 'replace'), time.monotonic() - t0, booted, timed_out
+    return b''.join(chunks).decode('utf-8', 'replace'), time.monotonic() - t0, booted, timed_out, stalled
 
 
 def parse_console(text):
@@ -579,25 +591,69 @@ class Vm:
             f.truncate(SWAP_MB << 20)
 
     def run_boot(self, key, echo=False):
-        self.fresh_scratch()
+        """Boot and run every binary. A guest that stops talking (stall) is
+        killed and the run goes on in a new boot: the binary it was running
+        runs once more first (a second stall in it fails it and the next boot
+        starts after it). Every stall is written into that binary's output."""
         timeout = float(os.environ.get('OPENLVE_VM_TIMEOUT', '1500'))
-        cmd = qemu_cmd(self.vmlinuz, self.initrd, self.scratch, self.swap, self.mode, self.accel)
-        logpath = os.path.join(self.dir, 'console.log')
-        log(f'booting {self.mode} VM ({self.pkg}, {self.accel}); console: {logpath}')
-        text, secs, booted, timed_out = boot(cmd, logpath, timeout, echo=echo)
-        results, done, fatal, missing = parse_console(text)
-        error = None
-        if fatal:
-            error = f'VM init failed: {fatal}'
-        elif timed_out:
-            error = f'VM boot timed out after {timeout:.0f}s'
-        elif not done:
-            error = 'VM stopped before all tests finished (kernel panic or init crash?)'
+        stall = float(os.environ.get('OPENLVE_VM_STALL') or self.test_timeout + 90)
+        names = [os.path.basename(e) for e in self.args.exe]
+        results, logs, notes, missing_all = {}, [], {}, []
+        skip, secs, booted, error, stalls = 0, 0.0, None, None, 0
+        while True:
+            self.fresh_scratch()
+            cmd = qemu_cmd(self.vmlinuz, self.initrd, self.scratch, self.swap, self.mode, self.accel, skip=skip)
+            logpath = os.path.join(self.dir, 'console.log' if not logs else f'console-{len(logs) + 1}.log')
+            logs.append(logpath)
+            log(f'booting {self.mode} VM ({self.pkg}, {self.accel}{f", from test {skip + 1}" if skip else ""}); '
+                f'console: {logpath}')
+            text, t, b, timed_out, stalled = boot(cmd, logpath, timeout - secs, echo=echo, stall=stall)
+            secs += t
+            booted = booted if booted is not None else b
+            got, done, fatal, missing = parse_console(text)
+            results.update(got)
+            missing_all += [m for m in missing if m not in missing_all]
+            error = None
+            if fatal:
+                error = f'VM init failed: {fatal}'
+            elif timed_out:
+                error = f'VM run timed out after {timeout:.0f}s'
+            elif stalled:
+                running = [n for n, r in got.items() if r['rc'] is None]
+                cur = running[-1] if running else None
+                if cur is None:  # between tests: go on after the last one that ended
+                    ended = [n for n in got if n in names]
+                    cur_i = names.index(ended[-1]) + 1 if ended else skip
+                else:
+                    cur_i = names.index(cur) if cur in names else skip
+                msg = (f'# olve-vm: boot {len(logs)} of the {self.mode} VM printed nothing for {stall:.0f}s'
+                       f'{f" while {cur} ran" if cur else ""} and was stopped (console: {logpath})')
+                log(msg[len('# olve-vm: '):])
+                stalls += 1
+                if cur is not None:
+                    notes.setdefault(cur, []).append(msg)
+                    # the first stall in a binary: run it again; the second: it failed
+                    again = sum(1 for m in notes[cur] if 'printed nothing' in m) < 2
+                    nxt = cur_i if again else cur_i + 1
+                else:
+                    nxt = cur_i
+                if stalls <= 3 and nxt < len(names) and timeout - secs > 60:
+                    if cur is not None and not again:
+                        results[cur]['rc'] = None
+                    skip = nxt
+                    continue
+                error = f'VM stopped responding ({stalls} stall(s), the last after {stall:.0f}s of silence)'
+            elif not done:
+                error = 'VM stopped before all tests finished (kernel panic or init crash?)'
+            break
+        for n, msgs in notes.items():
+            if n in results:
+                results[n]['stderr'] = '\n'.join(msgs) + '\n' + results[n]['stderr']
         return {
             'key': key, 'session': session_id(), 'time': time.time(), 'seconds': round(secs, 2),
             'accel': self.accel, 'kernel': self.pkg, 'results': results, 'error': error,
-            'boot_seconds': None if booted is None else round(booted, 2), 'log': logpath,
-            'missing': list(getattr(self, 'missing', [])) + missing,
+            'boot_seconds': None if booted is None else round(booted, 2), 'log': ', '.join(logs),
+            'missing': list(getattr(self, 'missing', [])) + missing_all,
         }
 
     def results(self):
@@ -666,7 +722,8 @@ def cmd_test(args):
             f"all binaries done after {res['seconds']}s, console log {res['log']}")
     r = res['results'].get(args.name)
     if r is None or r['rc'] is None:
-        why = res.get('error') or f'{args.name} did not run in the VM'
+        why = res.get('error') or (f'the VM stopped responding twice while {args.name} ran (its stderr says when)'
+                                   if r else f'{args.name} did not run in the VM')
         print('1..1')
         print(f'not ok 1 - {args.name} in VM: {why}')
         if r:  # partial output up to the crash
@@ -689,6 +746,8 @@ def cmd_test(args):
     log(info)
     if r['rc'] == 137:
         log(f'{args.name} was killed after {vm.test_timeout}s in the VM')
+    elif r['rc'] == 125:
+        log(f'{args.name} did not die after SIGKILL (stuck in the kernel): its stderr has the blocked tasks')
     return r['rc']
 
 
