@@ -280,6 +280,43 @@ static void reset_signals(void)
 		signal(term_signals[i], SIG_DFL);
 }
 
+/* A test's outcome, printed in test order (concurrent tests end in any order). */
+struct tap_result {
+	bool done;
+	const char *name;
+	int out_fd, err_fd; /* held output of a concurrent test, or -1 */
+	char line[1400];
+};
+/* The parent's outcomes, for on_term_signal: results[n_printed..n_results) are not printed yet. */
+static struct tap_result *results;
+static int n_results;
+static volatile int n_printed;
+
+/* Write the whole memfd `fd` (from its start) to `to`, then close it. */
+static void replay(int fd, int to)
+{
+	char buf[8192];
+	off_t off = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
+		for (ssize_t w = 0; w < n;) {
+			ssize_t k = write(to, buf + w, (size_t)(n - w));
+
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k <= 0)
+				goto out;
+			w += k;
+		}
+		off += n;
+	}
+out:
+	close(fd);
+}
+
 /*
  * Parent only: stop the running test, clean up, then die of the same
  * signal. A process forked by a test inherits this handler until it
@@ -302,6 +339,19 @@ static void on_term_signal(int sig)
 					;
 				running[i] = 0;
 			}
+		}
+		/* what the unprinted concurrent tests said: diagnostics of the one that hung */
+		for (int i = n_printed; results && i < n_results; i++) {
+			static const char m[] = "# tap: interrupted; the held output of ";
+
+			if (results[i].out_fd < 0 && results[i].err_fd < 0)
+				continue;
+			(void)!write(2, m, sizeof(m) - 1);
+			(void)!write(2, results[i].name, strlen(results[i].name));
+			(void)!write(2, results[i].done ? " (ended):\n" : " (killed):\n", results[i].done ? 10 : 11);
+			replay(results[i].out_fd, 1);
+			replay(results[i].err_fd, 2);
+			results[i].out_fd = results[i].err_fd = -1;
 		}
 		run_after_all();
 	}
@@ -333,38 +383,6 @@ static int tap_jobs(void)
 	if (*end || j < 1)
 		return 1;
 	return j > TAP_MAX_JOBS ? TAP_MAX_JOBS : (int)j;
-}
-
-/* A test's outcome, printed in test order (concurrent tests end in any order). */
-struct tap_result {
-	bool done;
-	int out_fd, err_fd; /* held output of a concurrent test, or -1 */
-	char line[1400];
-};
-
-/* Write the whole memfd `fd` (from its start) to `to`, then close it. */
-static void replay(int fd, int to)
-{
-	char buf[8192];
-	off_t off = 0;
-	ssize_t n;
-
-	if (fd < 0)
-		return;
-	while ((n = pread(fd, buf, sizeof(buf), off)) > 0) {
-		for (ssize_t w = 0; w < n;) {
-			ssize_t k = write(to, buf + w, (size_t)(n - w));
-
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k <= 0)
-				goto out;
-			w += k;
-		}
-		off += n;
-	}
-out:
-	close(fd);
 }
 
 /* The outcome of the test that ran in the current slot (shm) and ended with `status`. */
@@ -536,6 +554,12 @@ int tap_main(int argc, char **argv)
 		perror("calloc");
 		return 1;
 	}
+	for (int i = 0; i < n; i++) {
+		res[i].name = tap_tests[order[i]].name;
+		res[i].out_fd = res[i].err_fd = -1;
+	}
+	results = res;
+	n_results = n;
 	printf("TAP version 13\n1..%d\n", n);
 
 	for (int i = 0; i < n_hooks && setup_rc == 0; i++)
@@ -555,6 +579,7 @@ int tap_main(int argc, char **argv)
 			replay(res[printed].out_fd, 1);
 			replay(res[printed].err_fd, 2);
 			fputs(res[printed].line, stdout);
+			n_printed = printed + 1;
 		}
 		while (next < n) {
 			struct tap_test *t = &tap_tests[order[next]];
@@ -614,6 +639,7 @@ int tap_main(int argc, char **argv)
 		}
 	}
 	run_after_all();
+	results = NULL;
 	free(res);
 	return failed ? 1 : 0;
 }
