@@ -418,7 +418,7 @@ static bool judge(struct tap_result *r, int n, const char *name, pid_t pid, int 
 }
 
 /*
- * Start test `t` (number n) in `slot`; with `hold`, its stdout and stderr
+ * Start test `t` in `slot`; with `hold`, its stdout and stderr
  * go to memfds (r->out_fd, r->err_fd) replayed when its turn to print comes.
  * The child pid, or -errno (fork failed).
  */
@@ -578,6 +578,7 @@ int tap_main(int argc, char **argv)
 			fflush(stderr);
 			replay(res[printed].out_fd, 1);
 			replay(res[printed].err_fd, 2);
+			res[printed].out_fd = res[printed].err_fd = -1;
 			fputs(res[printed].line, stdout);
 			n_printed = printed + 1;
 		}
