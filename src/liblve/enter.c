@@ -210,6 +210,7 @@ static void origin_clear(struct ent_origin *o)
 
 static void thread_release_entry(struct ent_thread *t, bool unlock_slot);
 static int move_back(struct ent_thread *t, int n);
+static void move_forget(struct ent_thread *t);
 
 static void thread_free(struct ent_thread *t)
 {
@@ -1018,13 +1019,19 @@ static void thread_release_entry(struct ent_thread *t, bool unlock_slot)
 	if (t->ebits)
 		atomic_fetch_sub(&g_entries, t->ebits);
 	t->ebits = 0;
+	move_forget(t);
+	t->entered = false;
+}
+
+/* Forget where the entry moved (after move_back): owned leave fds, nmoved. No cgroup write. */
+static void move_forget(struct ent_thread *t)
+{
 	for (int i = 0; i < OLVE_MAX_HIER; i++) {
 		t->leavefd[i] = safe_close(t->leavefd[i]);
 		t->wfd[i] = -1;
 		t->whole[i] = false;
 	}
 	t->nmoved = 0;
-	t->entered = false;
 }
 
 /* Return the first n moved hierarchies to the origin. First error, 0 when all went back. */
@@ -1122,18 +1129,14 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 		_cleanup_close_ int own_in = -1;
 		int in_fd = lve->tasksfd[i], r;
 
-		/* [i12] no lve<ID> there without a CPU mask (olve_lve_cpuset_make) */
-		if ((!cpumask || lve->tasksfd[i] < 0) && olve_hier_cpuset_only(hr)) {
-			t->whole[i] = false;
-			t->wfd[i] = -1;
+		/* [i12] no lve<ID> there without a CPU mask (olve_lve_cpuset_make); wfd stays as
+		 * the entry began (-1) or as an earlier attempt of this entry moved it */
+		if ((!cpumask || lve->tasksfd[i] < 0) && olve_hier_cpuset_only(hr))
 			continue;
-		}
-		t->whole[i] = w;
-		t->tasks[i] = hr->tasks;
-		t->wfd[i] = t->o[i].fd;
 		if (thread && hr->version == 2) {
+			/* wfd: -1 (nothing to move back) as the entry began, unless a write
+			 * here succeeded */
 			t->whole[i] = false;
-			t->wfd[i] = -1; /* nothing to move back */
 			if (tfd >= 0 && t->o[i].tfd >= 0) {
 				r = write_str(tfd, t->tidstr, t->tidlen);
 				if (r == -EOPNOTSUPP) {
@@ -1150,79 +1153,77 @@ static int move_in(const struct olve *h, const struct olve_lve_fds *lve, struct 
 			t->nmoved = i + 1;
 			continue;
 		}
+		/*
+		 * Where leave writes, set before the write: should the write fail,
+		 * olve_enter's move_back writes the origin there all the same (a
+		 * no-op unless an earlier attempt of this entry moved the thread).
+		 */
+		t->whole[i] = w;
+		t->tasks[i] = hr->tasks;
 		if (w && hr->version != 2) {
-			/* Whole process on v1: cgroup.procs of the LVE and of the origin. */
+			/* Whole process on v1: cgroup.procs of the LVE and of the origin (kept
+			 * from an earlier attempt of this entry) */
 			own_in = openat(lve->dirfd[i], "cgroup.procs", O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
 			if (own_in < 0)
 				return err_perm(-errno);
 			in_fd = own_in;
-			r = open_cgroup_file(t->o[i].mountfd, t->o[i].path, "cgroup.procs");
-			if (r < 0)
-				return r;
-			t->leavefd[i] = r;
-			t->wfd[i] = r;
+			if (t->leavefd[i] < 0) {
+				r = open_cgroup_file(t->o[i].mountfd, t->o[i].path, "cgroup.procs");
+				if (r < 0)
+					return r;
+				t->leavefd[i] = r;
+			}
+			t->wfd[i] = t->leavefd[i];
+		} else {
+			t->wfd[i] = t->o[i].fd;
 		}
 		r = write_str(in_fd, w ? t->pidstr : t->tidstr, w ? t->pidlen : t->tidlen);
-		if (r < 0) {
-			t->leavefd[i] = safe_close(t->leavefd[i]);
-			t->wfd[i] = -1;
+		if (r < 0)
 			return r;
-		}
 		t->nmoved = i + 1;
 	}
 	return 0;
 }
 
-_public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *cookie)
+/* Undo one attempt's admission (slot, VMEM); its moves stay for the next attempt or move_back. */
+static void thread_release_admission(struct ent_thread *t)
+{
+	slot_release(t, true);
+	if (t->vmem)
+		vmem_restore();
+	t->vmem = false;
+}
+
+/* An LVE removed (olve_destroy) or its state file replaced while an attempt was entering it. */
+static bool enter_lost_lve(int r)
+{
+	return r == -ENODEV || r == -ENOENT || r == -ESTALE;
+}
+
+/*
+ * One attempt of olve_enter after the thread's checks: open (or create)
+ * the LVE, admission (disabled, EP slot, VMEM), the moves. On failure the
+ * admission is undone; the hierarchies moved stay moved (t->wfd, nmoved)
+ * for the next attempt, which writes them again (a no-op: a group the
+ * thread is in cannot be removed), or for olve_enter's move_back.
+ * *opened: the LVE was open.
+ */
+static int enter_attempt(struct olve *h, uint32_t id, uint32_t flags, struct ent_thread *t,
+			 bool whole, bool thread, bool *opened)
 {
 	/*
 	 * The LVE's fds are needed only until the thread is inside: leave
 	 * writes to the origin's fds and the EP slot lives on a pool fd of its
-	 * own, so the reference is dropped when olve_enter returns.
+	 * own, so the reference is dropped when the attempt returns.
 	 */
 	_cleanup_lve_put_ struct olve_lve_fds *lve = NULL;
 	struct olve_state st;
-	struct ent_thread *t;
-	bool whole, v2 = false, thread = false;
 	int r, tfd = -1;
-
-	if (!h || id == 0 || (flags & ~(uint32_t)ENTER_FLAGS_ALL))
-		return -EINVAL;
-	if (!cookie)
-		return -EFAULT;
-	if (!olve_may_enter(h))
-		return -EPERM;
-	r = thread_get(&t);
-	if (r < 0)
-		return r;
-	if (t->entered)
-		return -EPERM;
-	if (!origin_fresh(h, t)) {
-		r = origin_resolve(h, t);
-		if (r < 0)
-			return r;
-	}
-
-	whole = (flags & OLVE_ENTER_PROCESS) != 0;
-	for (int i = 0; i < h->n_hier; i++)
-		if (h->hier[i].version == 2)
-			v2 = true;
-	if (v2 && !whole) {
-		r = process_threads();
-		if (r < 0)
-			return r;
-		if (r > 1)
-			thread = true;
-		else
-			whole = true;
-	}
-	r = entries_take(whole, &t->ebits);
-	if (r < 0)
-		return r;
 
 	r = olve_lve_get(h, id, true, &lve);
 	if (r < 0)
-		goto fail;
+		return r;
+	*opened = true;
 	r = olve_state_read_fast(lve, &st);
 	if (r < 0)
 		goto fail;
@@ -1263,18 +1264,84 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		}
 	}
 	r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
-	if ((r == -ENODEV || r == -ENOENT) && t->nmoved == 0) {
-		/* The LVE was removed behind our back: reopen it once. */
-		olve_lve_put(h, TAKE_PTR(lve));
+	if (r == 0)
+		return 0;
+fail:
+	thread_release_admission(t);
+	return r;
+}
+
+_public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *cookie)
+{
+	struct ent_thread *t;
+	bool whole, v2 = false, thread = false, opened = false;
+	int r, moved = 0;
+
+	if (!h || id == 0 || (flags & ~(uint32_t)ENTER_FLAGS_ALL))
+		return -EINVAL;
+	if (!cookie)
+		return -EFAULT;
+	if (!olve_may_enter(h))
+		return -EPERM;
+	r = thread_get(&t);
+	if (r < 0)
+		return r;
+	if (t->entered)
+		return -EPERM;
+	if (!origin_fresh(h, t)) {
+		r = origin_resolve(h, t);
+		if (r < 0)
+			return r;
+	}
+
+	whole = (flags & OLVE_ENTER_PROCESS) != 0;
+	for (int i = 0; i < h->n_hier; i++)
+		if (h->hier[i].version == 2)
+			v2 = true;
+	if (v2 && !whole) {
+		r = process_threads();
+		if (r < 0)
+			return r;
+		if (r > 1)
+			thread = true;
+		else
+			whole = true;
+	}
+	r = entries_take(whole, &t->ebits);
+	if (r < 0)
+		return r;
+
+	/*
+	 * An LVE removed behind the entry (olve_destroy racing it, hierarchy
+	 * after hierarchy, or a cached LVE destroyed by another process) shows
+	 * as ENODEV/ENOENT of a cgroup write or open, or ESTALE of its state
+	 * file, at any step: the attempt's admission is undone, the cached fds
+	 * are dropped and the next attempt re-creates the LVE and moves on.
+	 * The hierarchies already entered stay entered: a group the thread is
+	 * in cannot be removed, so a destroy going hierarchy after hierarchy
+	 * stops at the first of them (EBUSY, or it moves the thread back when
+	 * it runs in another process) and each attempt gets at least one
+	 * hierarchy further; n_hier + 1 attempts reach the end of a destroy,
+	 * one more covers a removal while the LVE is being opened. The entry
+	 * ends fully inside the LVE in every hierarchy, or fails with every
+	 * hierarchy moved back: -ESTALE when the LVE vanished under every
+	 * attempt.
+	 */
+	for (int attempt = 1;; attempt++) {
+		r = enter_attempt(h, id, flags, t, whole, thread, &opened);
+		if (t->nmoved > moved)
+			moved = t->nmoved;
+		if (r == 0 || !enter_lost_lve(r) || attempt >= h->n_hier + 2)
+			break;
 		olve_lve_forget(h, id);
-		r = olve_lve_get(h, id, true, &lve);
-		if (r == 0)
-			r = move_in(h, lve, t, whole, thread, tfd, st.cpumask != 0);
 	}
 	if (r < 0) {
-		(void)move_back(t, t->nmoved);
-		goto fail;
+		(void)move_back(t, moved);
+		thread_release_entry(t, true);
+		/* an LVE that was opened and then vanished (not: its root is missing) */
+		return enter_lost_lve(r) && opened ? -ESTALE : err_perm(r);
 	}
+	t->nmoved = moved;
 
 	t->entered = true;
 	t->delegated = h->brokerfd >= 0;
@@ -1285,10 +1352,6 @@ _public_ int olve_enter(struct olve *h, uint32_t id, uint32_t flags, uint32_t *c
 		t->cookie = 1;
 	*cookie = t->cookie;
 	return 0;
-
-fail:
-	thread_release_entry(t, true);
-	return err_perm(r);
 }
 
 _public_ int olve_leave(struct olve *h, uint32_t cookie)

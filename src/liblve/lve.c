@@ -1545,7 +1545,10 @@ _public_ int olve_destroy(struct olve *h, uint32_t id)
 		if (dirfd[i] < 0)
 			continue;
 		for (;;) {
+			/* ENOENT/ENODEV: removed meanwhile (an entry undoing its creation) */
 			if (unlinkat(h->hier[i].rootfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
+				break;
+			if (errno == ENODEV)
 				break;
 			if (errno != EBUSY || now_ms() > deadline) {
 				r = -errno;

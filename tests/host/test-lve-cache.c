@@ -406,7 +406,7 @@ TEST(eviction_prefers_idle_then_lru)
 struct conc {
 	struct olve *h;
 	atomic_bool stop;
-	atomic_int enter_ok, enter_err, bad_err, wrong_place, canary_hits;
+	atomic_int enter_ok, enter_err, bad_err, wrong_place, canary_hits, destroyed;
 	int first_bad;
 	const char *first_bad_op; /* which call returned first_bad */
 	char first_wrong[2048];   /* /proc/thread-self/cgroup of the first wrong place */
@@ -424,21 +424,42 @@ static void note_wrong(struct conc *c, const char *when)
 	snprintf(c->first_wrong, sizeof(c->first_wrong), "%s:\n%s", when, buf);
 }
 
+/* Is /proc/thread-self/cgroup exactly `home` (every hierarchy, openlve's or not)? */
+static bool same_place(const char *home)
+{
+	char now[2048];
+
+	return lte_read("/proc/thread-self/cgroup", now, sizeof(now)) > 0 && !strcmp(now, home);
+}
+
+/*
+ * The contract of an entry racing olve_destroy (olve_enter(3)): it ends
+ * with the thread inside the (re-created) LVE in every hierarchy, or fails
+ * with -ESTALE and the thread exactly where it was; never half-placed,
+ * never another error. Leaving returns it exactly where it was.
+ */
 static void *thr_enter(void *p)
 {
 	struct conc *c = p;
 	pid_t tid = (pid_t)syscall(SYS_gettid);
+	char home[2048];
 
+	if (lte_read("/proc/thread-self/cgroup", home, sizeof(home)) <= 0) {
+		note_wrong(c, "reading /proc/thread-self/cgroup");
+		return NULL;
+	}
 	for (int i = 0; i < CONC_ROUNDS; i++) {
 		uint32_t id = 1 + (uint32_t)((tid + i) % CONC_LVES), cookie = 0;
 		int r = olve_enter(c->h, id, 0, &cookie);
 
 		if (r < 0) {
-			/* lost a race with destroy (removed mid-entry) */
-			if (r == -ENODEV || r == -ENOENT || r == -ESTALE)
+			/* lost a race with destroy (removed under every attempt) */
+			if (r == -ESTALE)
 				atomic_fetch_add(&c->enter_err, 1);
 			else if (atomic_fetch_add(&c->bad_err, 1) == 0)
 				c->first_bad = r, c->first_bad_op = "olve_enter";
+			if (!same_place(home))
+				note_wrong(c, "after a failed olve_enter");
 			continue;
 		}
 		atomic_fetch_add(&c->enter_ok, 1);
@@ -449,7 +470,7 @@ static void *thr_enter(void *p)
 		r = olve_leave(c->h, cookie);
 		if (r < 0 && atomic_fetch_add(&c->bad_err, 1) == 0)
 			c->first_bad = r, c->first_bad_op = "olve_leave";
-		if (lte_self_inside(0) != 0)
+		if (!same_place(home))
 			note_wrong(c, "after olve_leave");
 	}
 	return NULL;
@@ -473,6 +494,8 @@ static void *thr_churn(void *p)
 			 * process along. v1 refuses (-EBUSY) while we are inside.
 			 */
 			r = mode_v2() ? 0 : olve_destroy(c->h, id);
+			if (r == 0 && !mode_v2())
+				atomic_fetch_add(&c->destroyed, 1);
 			if (r < 0 && r != -EBUSY && r != -ENOENT && atomic_fetch_add(&c->bad_err, 1) == 0)
 				c->first_bad = r, c->first_bad_op = "olve_destroy";
 			if (olve_lve_get(c->h, other, true, &f) == 0)
@@ -525,26 +548,21 @@ static int body_concurrent(void *arg)
 	atomic_store(&c.stop, true);
 	pthread_join(churn, NULL);
 	pthread_join(canary, NULL);
-	fprintf(stderr, "# entries: %d ok, %d lost to destroy/v2 exclusion, %d bad\n", atomic_load(&c.enter_ok),
-		atomic_load(&c.enter_err), atomic_load(&c.bad_err));
+	fprintf(stderr, "# entries: %d ok, %d lost to destroy (ESTALE), %d bad; %d destroys done\n",
+		atomic_load(&c.enter_ok), atomic_load(&c.enter_err), atomic_load(&c.bad_err),
+		atomic_load(&c.destroyed));
 	if (atomic_load(&c.wrong_place))
 		fprintf(stderr, "# %d wrong places; the first %s\n", atomic_load(&c.wrong_place), c.first_wrong);
-	/*
-	 * KNOWN BUG (NOTES.md, session 4): in the legacy (v1) test VM, after
-	 * other tests ran in it, an entry racing olve_destroy sometimes leaves
-	 * the thread outside part of its LVE (or one call fails with EINVAL);
-	 * never seen on the host. Reported as a skip there until it is found.
-	 */
-	if ((atomic_load(&c.bad_err) || atomic_load(&c.wrong_place)) && cgtest_vm_mode() &&
-	    !strcmp(cgtest_vm_mode(), "legacy")) {
-		olve_close(c.h);
-		return 77; /* the test reports the skip */
-	}
+	if (atomic_load(&c.bad_err))
+		fprintf(stderr, "# first unexpected error: %s: %s\n", c.first_bad_op,
+			strerror(-c.first_bad));
 	if (atomic_load(&c.bad_err))
 		TAP_FAIL("unexpected error of %s: %s", c.first_bad_op, strerror(-c.first_bad));
 	ASSERT_EQ(atomic_load(&c.wrong_place), 0);
 	ASSERT_EQ(atomic_load(&c.canary_hits), 0);
 	ASSERT(atomic_load(&c.enter_ok) > 0);
+	if (!mode_v2())
+		ASSERT(atomic_load(&c.destroyed) > 0); /* the race was run */
 	/* the cache's entries at most (fd_cache_size 2); none left after close */
 	ASSERT(count_fds_to("/lveroot/lve") <= 2 * 2 * c.h->n_hier);
 	olve_close(c.h);
@@ -554,14 +572,153 @@ static int body_concurrent(void *arg)
 
 TEST(enter_leave_while_forgetting_and_destroying)
 {
-	int r;
-
 	LTE_SETUP();
 	ASSERT_OK(conf_append("fd_cache_size = 2\n"));
-	r = lte_run_home(body_concurrent, NULL);
-	if (r == 77)
-		SKIP("known bug on v1 (legacy VM): an entry racing olve_destroy, NOTES.md");
-	ASSERT_EQ(r, 0);
+	ASSERT_EQ(lte_run_home(body_concurrent, NULL), 0);
+	return 0;
+}
+
+/* ------------------------------------- an LVE removed behind the cache */
+
+/*
+ * The cache keeps an LVE's fds; olve_destroy (here or in another process)
+ * removes its groups hierarchy after hierarchy. An entry through fds of a
+ * group that is gone must not fail, and must not end half-placed: it
+ * re-creates the LVE and ends inside it in every hierarchy. Each
+ * hierarchy is removed alone (an entry used to be re-opened only when the
+ * first hierarchy it wrote was gone, and failed with ENODEV for ever on
+ * the others), then the whole LVE with its state file.
+ */
+#define GONE_ID 7
+
+static int enter_check_leave(struct olve *h, const char *home)
+{
+	char now[4096];
+	uint32_t cookie = 0;
+
+	ASSERT_OK(olve_enter(h, GONE_ID, 0, &cookie));
+	ASSERT(lte_self_inside(GONE_ID) > 0); /* in every openlve hierarchy */
+	ASSERT_OK(olve_leave(h, cookie));
+	ASSERT(lte_read("/proc/thread-self/cgroup", now, sizeof(now)) > 0);
+	ASSERT_STREQ(now, home);
+	return 0;
+}
+
+static bool gone_exists(const struct olve *h, int k)
+{
+	struct stat st;
+
+	return fstatat(h->hier[k].rootfd, "lve7", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISDIR(st.st_mode);
+}
+
+static int body_removed_behind(void *arg)
+{
+	struct olve_limits lim = { .mask = OLVE_L_EP, .ep = 0 };
+	char home[4096];
+	struct olve *h = NULL;
+	int removed = 0;
+
+	(void)arg;
+	ASSERT(lte_read("/proc/thread-self/cgroup", home, sizeof(home)) > 0);
+	ASSERT_OK(olve_open(&h, 0));
+	ASSERT_OK(olve_apply(h, GONE_ID, &lim));
+	for (int k = 0; k < h->n_hier; k++) {
+		if (olve_hier_cpuset_only(&h->hier[k]))
+			continue; /* no group there without a CPU mask (lazy cpuset) */
+		ASSERT_OK(enter_check_leave(h, home)); /* the LVE's fds are cached now */
+		ASSERT_EQ(unlinkat(h->hier[k].rootfd, "lve7", AT_REMOVEDIR), 0);
+		removed++;
+		ASSERT_OK(enter_check_leave(h, home));
+		ASSERT(gone_exists(h, k));
+	}
+	ASSERT(removed > 0);
+	/* all of it, as a destroy by another process does */
+	ASSERT_OK(enter_check_leave(h, home));
+	for (int k = 0; k < h->n_hier; k++)
+		if (gone_exists(h, k))
+			ASSERT_EQ(unlinkat(h->hier[k].rootfd, "lve7", AT_REMOVEDIR), 0);
+	ASSERT_OK(olve_state_remove(h, GONE_ID));
+	ASSERT_OK(enter_check_leave(h, home));
+	ASSERT(olve_state_count_slots(h, GONE_ID) >= 0); /* the state file is back */
+	ASSERT_OK(olve_destroy(h, GONE_ID));
+	olve_close(h);
+	return 0;
+}
+
+TEST(enter_recreates_an_lve_removed_behind_its_cached_fds)
+{
+	RUN_HOME_CONF(body_removed_behind, NULL);
+	return 0;
+}
+
+/* ------------------------------------- the harness's own place checks */
+
+/*
+ * The place checks above (lte_self_inside) run in several threads of a
+ * freshly forked worker at once. They read the test library's per-process
+ * view of the hierarchies, which the first call in a new process builds:
+ * it used to be published before it was filled, so a thread racing the
+ * builder saw some hierarchies (or none) and called an entered thread
+ * "outside part of its LVE" although /proc/thread-self/cgroup, read right
+ * after, showed it inside everywhere (the vm-legacy failures of session 4).
+ * Every thread of each fresh worker must get the same, complete answer.
+ */
+#define VIEW_THREADS 8
+#define VIEW_WORKERS 150
+
+struct view_race {
+	pthread_barrier_t go;
+	int inside[VIEW_THREADS];
+	int nhier[VIEW_THREADS];
+};
+
+struct view_arg {
+	struct view_race *v;
+	int i;
+};
+
+static void *thr_view(void *p)
+{
+	struct view_arg *a = p;
+
+	pthread_barrier_wait(&a->v->go);
+	a->v->inside[a->i] = lte_self_inside(0);
+	a->v->nhier[a->i] = cgtest_n_hiers();
+	return NULL;
+}
+
+static int body_view_race(void *arg)
+{
+	struct view_race v;
+	struct view_arg a[VIEW_THREADS];
+	pthread_t th[VIEW_THREADS];
+	int want_n;
+
+	(void)arg;
+	pthread_barrier_init(&v.go, NULL, VIEW_THREADS);
+	for (int i = 0; i < VIEW_THREADS; i++) {
+		a[i] = (struct view_arg){ &v, i };
+		ASSERT_EQ(pthread_create(&th[i], NULL, thr_view, &a[i]), 0);
+	}
+	for (int i = 0; i < VIEW_THREADS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&v.go);
+	want_n = cgtest_n_hiers();
+	ASSERT(want_n > 0);
+	for (int i = 0; i < VIEW_THREADS; i++) {
+		/* in "home": in no LVE, every openlve hierarchy seen */
+		ASSERT_EQ(v.inside[i], 0);
+		ASSERT_EQ(v.nhier[i], want_n);
+	}
+	return 0;
+}
+
+TEST(place_checks_agree_across_threads_of_a_fresh_worker)
+{
+	LTE_SETUP();
+	for (int w = 0; w < VIEW_WORKERS; w++)
+		ASSERT_EQ(lte_run_home(body_view_race, NULL), 0);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sched.h>
@@ -946,12 +947,48 @@ static int prepare_hier(const struct mnt *m, const char *own, struct shared_hier
 	return r;
 }
 
+/*
+ * The view is built by the first call in each process, and the first calls
+ * in a freshly forked worker often come from several of its threads at
+ * once (lte_self_inside in test-lve-cache, test-lve-enter): it is filled
+ * under view_lock and published (view_n, release) only when complete, so a
+ * racing thread never sees a partial view (it used to, and then called an
+ * entered thread "outside part of its LVE"). The lock is held across fork()
+ * so a child never inherits it taken.
+ */
+static pthread_mutex_t view_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t view_once = PTHREAD_ONCE_INIT;
+
+static void view_lock_take(void)
+{
+	pthread_mutex_lock(&view_lock);
+}
+
+static void view_lock_drop(void)
+{
+	pthread_mutex_unlock(&view_lock);
+}
+
+static void view_atfork(void)
+{
+	pthread_atfork(view_lock_take, view_lock_drop, view_lock_drop);
+}
+
 static void view_build(void)
 {
-	if (view_n >= 0 && view_pid == getpid())
+	pid_t me = getpid();
+	int n = 0;
+
+	if (__atomic_load_n(&view_n, __ATOMIC_ACQUIRE) >= 0 &&
+	    __atomic_load_n(&view_pid, __ATOMIC_RELAXED) == me)
 		return;
-	view_n = 0;
-	view_pid = getpid();
+	pthread_once(&view_once, view_atfork);
+	pthread_mutex_lock(&view_lock);
+	if (view_n >= 0 && view_pid == me) {
+		pthread_mutex_unlock(&view_lock);
+		return;
+	}
+	__atomic_store_n(&view_n, -1, __ATOMIC_RELAXED);
 	for (int i = 0; i < S->n && i < CGTEST_MAX_HIERS; i++) {
 		struct shared_hier *h = &S->h[i];
 
@@ -964,8 +1001,11 @@ static void view_build(void)
 			.root = h->root,
 			.fd = open(h->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW),
 		};
-		view_n++;
+		n++;
 	}
+	__atomic_store_n(&view_pid, me, __ATOMIC_RELAXED);
+	__atomic_store_n(&view_n, n, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&view_lock);
 }
 
 int cgtest_prepare(void)
