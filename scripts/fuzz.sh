@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh [--seconds N] [--jobs N] [--tap] [--build DIR] [--grow] [TARGET...]
 #
 #   --seconds N   per target (default 30; the CI run, meson test --suite fuzz,
-#                 uses 20 with --jobs 2)
+#                 uses 15 with --jobs 2)
 #   --jobs N      run N targets at the same time (default 1)
 #   --tap         print one TAP case per target (meson's fuzz-libfuzzer test)
 #   --build DIR   the clang build (default <source>/build-fuzz; made when missing:

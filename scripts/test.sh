@@ -1,7 +1,7 @@
 #!/bin/sh
 # Build openlve twice (release-ish with -Werror, and address+undefined
 # sanitizers) and run every test suite: unit, host (real kernel, root),
-# vm (cgroup v2 and v1 in QEMU), fuzz (every libFuzzer target for 20 s in
+# vm (cgroup v2 and v1 in QEMU), fuzz (every libFuzzer target for 15 s in
 # a clang build of its own, build-test/fuzz-clang) and system (the .debs
 # installed on a Debian 12 booted with systemd in QEMU, v2 and v1;
 # tests/system/README.md). Ends with "N passed, N failed, N skipped"

@@ -1206,7 +1206,7 @@ static int cgid_replay(void)
 	return 0;
 }
 
-TEST(event_cgid_request_replayed_by_a_customer_refused)
+TEST_CONCURRENT(event_cgid_request_replayed_by_a_customer_refused)
 {
 	int r;
 
@@ -1270,7 +1270,7 @@ static int id_source(const char *extra, uid_t chown_docroot, uid_t chown_script,
 	return id_source_gid(extra, chown_docroot, 0, chown_script, subdir, want);
 }
 
-TEST(lve_id_from_docroot_owner_script_owner_path_and_deny)
+TEST_CONCURRENT(lve_id_from_docroot_owner_script_owner_path_and_deny)
 {
 	int r;
 
@@ -1372,7 +1372,7 @@ static void suexec_cleanup(void)
 	suexec_dir[0] = 0;
 }
 
-TEST(suexec_cgi_inside_the_users_lve_prefork_and_cgid)
+TEST_CONCURRENT(suexec_cgi_inside_the_users_lve_prefork_and_cgid)
 {
 	int r;
 
@@ -1436,7 +1436,7 @@ static int graceful_fds(void)
 	return 0;
 }
 
-TEST(graceful_restarts_keep_fds_constant)
+TEST_CONCURRENT(graceful_restarts_keep_fds_constant)
 {
 	int r;
 
@@ -1446,7 +1446,7 @@ TEST(graceful_restarts_keep_fds_constant)
 	return r;
 }
 
-TEST(bad_directives_refused_at_config_time)
+TEST_CONCURRENT(bad_directives_refused_at_config_time)
 {
 	static const char *const bad[] = {
 		"LVEErrorCode 200", "LVEErrorCode abc", "LVERetryAfter -1", "LVEId 0",
@@ -1589,7 +1589,7 @@ static int use429(void)
 	return 0;
 }
 
-TEST(lve_use429_answers_429_past_ep)
+TEST_CONCURRENT(lve_use429_answers_429_past_ep)
 {
 	int r;
 
@@ -1659,7 +1659,7 @@ static int handlers_static_ep(const char *extra, int want)
 	return 0;
 }
 
-TEST(allowed_handlers_replace_the_defaults_regex_and_star)
+TEST_CONCURRENT(allowed_handlers_replace_the_defaults_regex_and_star)
 {
 	int r;
 
@@ -1687,7 +1687,7 @@ TEST(allowed_handlers_replace_the_defaults_regex_and_star)
  * Default 1000: owner 900 is not a site user; LVEMinUid 500 makes it one;
  * LVEMinUid above the owner 4242002 leaves its site outside.
  */
-TEST(lve_min_uid_decides_which_docroot_owner_is_a_site)
+TEST_CONCURRENT(lve_min_uid_decides_which_docroot_owner_is_a_site)
 {
 	int r;
 
@@ -1708,7 +1708,7 @@ TEST(lve_min_uid_decides_which_docroot_owner_is_a_site)
  * owner 4242002 of group 4242005 -> LVE 4242005; OWNER mode: the script's
  * group). Off (the default) gives the uid (lve_id_from_docroot_owner_...).
  */
-TEST(lve_user_group_id_takes_the_group)
+TEST_CONCURRENT(lve_user_group_id_takes_the_group)
 {
 	int r;
 
@@ -1780,7 +1780,7 @@ static int skip_errors(void)
 	return 0;
 }
 
-TEST(skip_errors_on_serves_without_lves_off_refuses_to_start)
+TEST_CONCURRENT(skip_errors_on_serves_without_lves_off_refuses_to_start)
 {
 	int r;
 
@@ -1792,7 +1792,7 @@ TEST(skip_errors_on_serves_without_lves_off_refuses_to_start)
 /* [/issue 8, session 4] */
 
 /* [issue 11, s13] the requests being served appear in lved's snapshots */
-TEST(prefork_requests_being_served_are_in_the_snapshot)
+TEST_CONCURRENT(prefork_requests_being_served_are_in_the_snapshot)
 {
 	struct lve_snap_conf sc = { 0 };
 	struct lve_snapper *sn = NULL;

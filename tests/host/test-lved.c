@@ -372,7 +372,7 @@ static int env_setup(void)
 
 /* ---------------------------------------------------------------- tests */
 
-TEST(once_info_lines)
+TEST_CONCURRENT(once_info_lines)
 {
 	uint64_t rows[MAXROWS][NF];
 	const uint64_t *a, *b;
@@ -436,7 +436,7 @@ TEST(once_info_lines)
 }
 
 /* Few fds: LVEs over the budget are read without kept fds, with the same results. */
-TEST(fd_budget_transient)
+TEST_CONCURRENT(fd_budget_transient)
 {
 	uint64_t rows[MAXROWS][NF];
 	const uint64_t *a, *b;
@@ -485,7 +485,7 @@ TEST(fd_budget_transient)
 	return 0;
 }
 
-TEST(valgrind_once)
+TEST_CONCURRENT(valgrind_once)
 {
 #if defined(__SANITIZE_ADDRESS__)
 	SKIP("valgrind cannot run an AddressSanitizer build (the normal build runs this test)");
@@ -551,7 +551,7 @@ static int prom_get(const char *sock, const char *req, char *out, size_t size)
 	return (int)len;
 }
 
-TEST(daemon_notify_prom)
+TEST_CONCURRENT(daemon_notify_prom)
 {
 	char npath[600], sock[600], extra[800];
 	static char resp[1 << 20];
@@ -616,7 +616,7 @@ TEST(daemon_notify_prom)
 	return 0;
 }
 
-TEST(reader_never_partial)
+TEST_CONCURRENT(reader_never_partial)
 {
 	uint64_t rows[MAXROWS][NF];
 	ino_t last = 0;
@@ -668,7 +668,7 @@ static int count_rewrites(long ms)
 	return n;
 }
 
-TEST(sighup_reload)
+TEST_CONCURRENT(sighup_reload)
 {
 	char npath[600];
 	int nfd;
@@ -722,7 +722,7 @@ static int burn_ms(void *arg)
  * whole (in the sample of the pass that sees it): CPU-seconds stored =
  * CPU-seconds the kernel charged.
  */
-TEST(idle_wakeup_cpu_kept)
+TEST_CONCURRENT(idle_wakeup_cpu_kept)
 {
 	char db[600];
 	sqlite3 *h = NULL;
@@ -759,7 +759,7 @@ TEST(idle_wakeup_cpu_kept)
 	return 0;
 }
 
-TEST(kill9_leaves_whole)
+TEST_CONCURRENT(kill9_leaves_whole)
 {
 	uint64_t rows[MAXROWS][NF];
 	char tmp[600], buf[256];
@@ -807,7 +807,7 @@ TEST(kill9_leaves_whole)
 	return 0;
 }
 
-TEST(bad_config)
+TEST_CONCURRENT(bad_config)
 {
 	pid_t pid;
 
@@ -885,7 +885,7 @@ static int fork_until_refused(void *arg)
 	return refused > 250 ? 250 : refused;
 }
 
-TEST(faults_counted)
+TEST_CONCURRENT(faults_counted)
 {
 	uint64_t rows[MAXROWS][NF];
 	struct olve_limits lim = { .mask = OLVE_L_EP | OLVE_L_NPROC, .ep = 1, .nproc = 3 };
@@ -961,7 +961,7 @@ TEST(faults_counted)
  * after the change, the test waits 20 s).
  * The other quiet LVE (1002) keeps its limits.
  */
-TEST(idle_limits_seen_next_pass)
+TEST_CONCURRENT(idle_limits_seen_next_pass)
 {
 	uint64_t rows[MAXROWS][NF];
 	struct olve_limits lim = { .mask = OLVE_L_EP | OLVE_L_NPROC, .ep = 7, .nproc = 33 };
@@ -1034,7 +1034,7 @@ static bool lved_has_db(void)
 	return strstr(out, "history database: sqlite") != NULL;
 }
 
-TEST(info_and_db_failures)
+TEST_CONCURRENT(info_and_db_failures)
 {
 	uint64_t rows[MAXROWS][NF];
 	char extra[700];
@@ -1073,7 +1073,7 @@ static void deleg_cleanup(void)
 	deleg_dir[0] = 0;
 }
 
-TEST(delegated_leaf)
+TEST_CONCURRENT(delegated_leaf)
 {
 	char line[4096], mnt[1024] = "", own[4096] = "", procs[5300], want[5300], npath[600];
 	uint8_t rnd[6];
@@ -1159,7 +1159,7 @@ static long long nr_throttled(const char *group)
  * and mails the reseller about its own limits (X-Openlve-Reseller-Limits,
  * NOTIFY_RESELLER=Y) with a CPU count the kernel's counter covers.
  */
-TEST(reseller_own_cap_fault_mail)
+TEST_CONCURRENT(reseller_own_cap_fault_mail)
 {
 	char npath[600], extra[2000], plug[600], mail[600], path[900], want[100], nobody[64];
 	static char msg[1 << 16], found[1 << 16];
@@ -1256,7 +1256,7 @@ TAP_MAIN()
  * (NOTIFY_RESELLER=Y); the page answers a link lvectl minted and refuses a
  * forged one.
  */
-TEST(daemon_usage_page_snapshots_and_mail)
+TEST_CONCURRENT(daemon_usage_page_snapshots_and_mail)
 {
 	char npath[600], sock[600], extra[3000], plug[600], snaps[600], mail[600], secret[600];
 	char path[900], req[1200], *t, nobody[64], to[100];

@@ -134,7 +134,7 @@ static int wait_sig(int sig, double timeout, siginfo_t *si)
 
 /* ---------------------------------------------------------------- basics */
 
-TEST(parmnum_and_gettime)
+TEST_CONCURRENT(parmnum_and_gettime)
 {
 	ubgettime_t t;
 	unsigned char raw[sizeof(ubgettime_t)];
@@ -160,7 +160,7 @@ TEST(parmnum_and_gettime)
 	return 0;
 }
 
-TEST(ublist_lists_lve_ids)
+TEST_CONCURRENT(ublist_lists_lve_ids)
 {
 	struct olve *h = NULL;
 	unsigned long ids[16];
@@ -192,7 +192,7 @@ TEST(ublist_lists_lve_ids)
 	return 0;
 }
 
-TEST(unknown_luid_is_enoent)
+TEST_CONCURRENT(unknown_luid_is_enoent)
 {
 	struct olve *h = NULL;
 	struct full f;
@@ -222,7 +222,7 @@ TEST(unknown_luid_is_enoent)
 
 /* ------------------------------------------------------------ the values */
 
-TEST(read_full_all_one_carry_the_lve_values)
+TEST_CONCURRENT(read_full_all_one_carry_the_lve_values)
 {
 	struct olve *h = NULL;
 	struct full f;
@@ -331,7 +331,7 @@ static int fork_until_refused(void *arg)
 	return 1;
 }
 
-TEST(numproc_failcnt_counts_refused_forks)
+TEST_CONCURRENT(numproc_failcnt_counts_refused_forks)
 {
 	struct olve *h = NULL;
 	struct one o;
@@ -352,7 +352,7 @@ TEST(numproc_failcnt_counts_refused_forks)
 
 /* ------------------------------------------------------------ the period */
 
-TEST(period_end_stores_maxheld_minheld)
+TEST_CONCURRENT(period_end_stores_maxheld_minheld)
 {
 	struct olve *h = NULL;
 	ubnotifrq_t rq = { .maxinterval = 2, .signum = SIGUSR1 };
@@ -415,7 +415,7 @@ TEST(period_end_stores_maxheld_minheld)
 	return 0;
 }
 
-TEST(notification_once_per_registration)
+TEST_CONCURRENT(notification_once_per_registration)
 {
 	ubnotifrq_t rq = { .maxinterval = 2, .signum = SIGUSR2 };
 	ubgettime_t t1, t2, t3;
@@ -452,7 +452,7 @@ TEST(notification_once_per_registration)
 	return 0;
 }
 
-TEST(notification_cancelled_by_signum_0)
+TEST_CONCURRENT(notification_cancelled_by_signum_0)
 {
 	ubnotifrq_t rq = { .maxinterval = 2, .signum = SIGUSR1 };
 	ubgettime_t t;
@@ -467,7 +467,7 @@ TEST(notification_cancelled_by_signum_0)
 	return 0;
 }
 
-TEST(smaller_maxinterval_shortens_the_period)
+TEST_CONCURRENT(smaller_maxinterval_shortens_the_period)
 {
 	ubnotifrq_t slow = { .maxinterval = 1000, .signum = SIGUSR1 }, fast = { .maxinterval = 2, .signum = SIGUSR1 };
 	ubgettime_t t;
@@ -524,7 +524,7 @@ static void *reader_thread(void *p)
 	return NULL;
 }
 
-TEST(calls_from_handlers_and_threads)
+TEST_CONCURRENT(calls_from_handlers_and_threads)
 {
 	struct olve *h = NULL;
 	struct itimerval it = { { 0, 2000 }, { 0, 2000 } }, off = { { 0, 0 }, { 0, 0 } };
@@ -591,7 +591,7 @@ static int count_str(const char *s, const char *what)
 	return n;
 }
 
-TEST(wiki_demo_runs_for_several_periods)
+TEST_CONCURRENT(wiki_demo_runs_for_several_periods)
 {
 	struct olve *h = NULL;
 	char path[4200], out[65536] = "", arg_id[16];
@@ -705,7 +705,7 @@ TEST(wiki_demo_runs_for_several_periods)
 
 /* ---------------------------------------------------- /proc/user_beancounters */
 
-TEST(beancounters_render_format)
+TEST_CONCURRENT(beancounters_render_format)
 {
 	static const char head[] = "       uid  resource                     held              maxheld              "
 				   "barrier                limit              failcnt";
@@ -797,7 +797,7 @@ TEST(beancounters_render_format)
 }
 
 /* `lvectl ubc`: the same view from the command line. */
-TEST(lvectl_ubc)
+TEST_CONCURRENT(lvectl_ubc)
 {
 	struct olve *h = NULL;
 	const char *b = getenv("OPENLVE_BUILD_ROOT");

@@ -48,8 +48,10 @@ struct shared_state {
 	struct shared_hier h[CGTEST_MAX_HIERS];
 };
 
-static struct shared_state *S;
+/* One per tap.h slot (concurrent tests each have their roots); S is the current test's. */
+static struct shared_state *S, *S_all;
 static struct shared_state fallback_state; /* if mmap failed: still works within one process */
+static int n_states = 1;
 
 /* Per-process view. */
 static struct cgtest_hier view[CGTEST_MAX_HIERS];
@@ -720,10 +722,36 @@ int cgtest_cleanup(void)
 	return r;
 }
 
+/* Parent, after a test: the roots of the test that ended (its tap_slot()). */
 static void parent_cleanup(void)
 {
+	int slot = tap_slot();
+
+	if (slot >= 0 && slot < n_states)
+		S = &S_all[slot];
 	if (S && getpid() == S->owner)
 		cgtest_cleanup();
+	S = &S_all[0];
+}
+
+/* Parent, after all tests (or on a signal): every slot's roots. */
+static void parent_cleanup_all(void)
+{
+	for (int i = 0; i < n_states; i++) {
+		S = &S_all[i];
+		if (getpid() == S->owner)
+			cgtest_cleanup();
+	}
+	S = &S_all[0];
+}
+
+/* A test's child: its slot's state. */
+static void child_use_slot(void)
+{
+	int slot = tap_slot();
+
+	if (slot >= 0 && slot < n_states)
+		S = &S_all[slot];
 }
 
 /*
@@ -779,17 +807,25 @@ static int hide_protected(void)
 
 static const struct tap_hooks cgtest_hooks = {
 	.before_all = hide_protected,
+	.child_init = child_use_slot,
 	.after_each = parent_cleanup,
-	.after_all = parent_cleanup,
+	.after_all = parent_cleanup_all,
 };
 
 __attribute__((constructor)) static void cgtest_init(void)
 {
-	S = mmap(NULL, sizeof(struct shared_state), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (S == MAP_FAILED)
-		S = &fallback_state;
-	memset(S, 0, sizeof(*S));
-	S->owner = getpid();
+	S_all = mmap(NULL, sizeof(struct shared_state) * TAP_MAX_JOBS, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (S_all == MAP_FAILED) {
+		S_all = &fallback_state;
+		n_states = 1;
+	} else {
+		n_states = TAP_MAX_JOBS;
+	}
+	memset(S_all, 0, sizeof(*S_all) * (size_t)n_states);
+	for (int i = 0; i < n_states; i++)
+		S_all[i].owner = getpid();
+	S = &S_all[0];
 	tap_register_hooks(&cgtest_hooks);
 }
 

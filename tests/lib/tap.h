@@ -21,6 +21,18 @@
  * does a forked process that returns through the test function itself.
  * TAP_FILTER=substring runs only matching tests.
  *
+ * TEST_CONCURRENT(name) declares a test that may run beside the binary's
+ * other concurrent tests, up to TAP_JOBS at a time (default 6, at most
+ * TAP_MAX_JOBS; TAP_JOBS=1 runs everything one by one). For tests that
+ * mostly wait (a daemon's passes, a timer's periods) and share nothing
+ * with the others: each has its own cgtest.h root and temp dir, but
+ * fixed ports, files outside tap_mktemp() or CPU-rate measurements
+ * (which another test's load would disturb) rule it out. A TEST() runs
+ * alone, as before: it starts when everything before it has ended and
+ * nothing starts until it has. Output is as if run one by one: a
+ * concurrent test's stdout and stderr are held (memfd) and replayed in
+ * test order before its TAP line.
+ *
  * Skips are for a genuinely missing environment only. In CI (tap_ci():
  * CI=true or OPENLVE_REQUIRE_VM=1) REQUIRE_ROOT() fails instead, and every
  * skip that is not listed in tests/expected-skips.txt fails the run
@@ -48,23 +60,30 @@
 struct tap_test {
 	const char *name;
 	int (*fn)(void);
+	bool concurrent; /* TEST_CONCURRENT */
 };
+
+#define TAP_MAX_JOBS 8
 
 extern struct tap_test tap_tests[TAP_MAX_TESTS];
 extern int tap_n_tests;
 extern char tap_skip_reason[256];
 
-#define TEST(tname)                                                              \
+#define TAP_DEFINE_TEST(tname, conc)                                             \
 	static int test_##tname(void);                                           \
 	__attribute__((constructor)) static void tap_register_##tname(void)      \
 	{                                                                        \
 		if (tap_n_tests < TAP_MAX_TESTS) {                               \
 			tap_tests[tap_n_tests].name = #tname;                    \
 			tap_tests[tap_n_tests].fn = test_##tname;                \
+			tap_tests[tap_n_tests].concurrent = (conc);              \
 			tap_n_tests++;                                           \
 		}                                                                \
 	}                                                                        \
 	static int test_##tname(void)
+
+#define TEST(tname) TAP_DEFINE_TEST(tname, false)
+#define TEST_CONCURRENT(tname) TAP_DEFINE_TEST(tname, true)
 
 #define TAP_FAIL(...)                                                            \
 	do {                                                                     \
@@ -161,7 +180,8 @@ int tap_cleanup_path(const char *path);
  * test's child, except child_init:
  *   before_all  once before the first test; non-zero fails every test
  *   child_init  in each test's child right after fork
- *   after_each  after each test's child has ended (passed, failed, crashed)
+ *   after_each  after each test's child has ended (passed, failed, crashed);
+ *               tap_slot() says which one, when tests run concurrently
  *   after_all   once after the last test, and when the parent gets
  *               SIGINT/SIGTERM/SIGHUP (the running test's child is
  *               SIGKILLed and reaped first)
@@ -176,6 +196,14 @@ struct tap_hooks {
 #define TAP_MAX_HOOKS 8
 /* Returns 0, or -ENOSPC when TAP_MAX_HOOKS are registered. `h` must stay valid. */
 int tap_register_hooks(const struct tap_hooks *h);
+
+/*
+ * The slot (0..TAP_MAX_JOBS-1) of the current test among those running at
+ * once: in a test's child (from child_init on) and in the parent's
+ * after_each for that test; 0 elsewhere. A TEST() always has slot 0.
+ * Harness state kept in shared memory per test (cgtest.c) is per slot.
+ */
+int tap_slot(void);
 
 #define TAP_MAIN()                                                               \
 	struct tap_test tap_tests[TAP_MAX_TESTS];                                \

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # checks-lib.sh - the helpers every system-suite check shares, sourced by
-# tests/system/checks.d/*.sh (and by in-vm.sh for http_status/expect_eq/check):
+# tests/system/checks.d/*.sh (and by in-vm.sh for http_status/expect_eq/check/held_cgi):
 #
 #   . "$(dirname "$0")/../checks-lib.sh"
 #
@@ -25,6 +25,20 @@ check() {
 	shift
 	if out=$("$@" 2>&1); then ok "$d"; else nok "$d"; diag "$out"; fi
 }
+# held_cgi FILE NAME MAX: an executable CGI at FILE that answers 200 (body
+# NAME) once release_cgi NAME was called, at the latest after MAX seconds:
+# a check looks at the request while it runs, then ends it instead of
+# sleeping out a fixed time. The flag is in /run (Apache's /tmp is private).
+held_cgi() {
+	rm -f "/run/olve-release-$2"
+	cat > "$1" <<EOF
+#!/bin/sh
+for _ in \$(seq $(($3 * 2))); do [ -e /run/olve-release-$2 ] && break; sleep 0.5; done
+printf 'Content-Type: text/plain\\n\\n$2\\n'
+EOF
+	chmod 755 "$1"
+}
+release_cgi() { : > "/run/olve-release-$1"; }
 # http_status PATH: the status line of a GET of PATH from 127.0.0.1:80 (HTTP/1.0)
 http_status() {
 	exec 5<>/dev/tcp/127.0.0.1/80 || return 1

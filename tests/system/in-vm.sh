@@ -197,9 +197,9 @@ for _ in $(seq 40); do [ -z "$(cat "$(cgdir 1001 pids)/cgroup.procs" 2>/dev/null
 # Apache with mod_openlve: requests of LVE 1001 past its EP limit get 508
 if [ -f /usr/lib/apache2/modules/mod_openlve.so ]; then
 	lvectl set 1001 --maxEntryProcs=1 >/dev/null
-	printf '#!/bin/sh\nsleep 10\nprintf "Content-Type: text/plain\\n\\nslow\\n"\n' > /usr/lib/cgi-bin/slow
+	held_cgi /usr/lib/cgi-bin/slow slow 10 # ended by release_cgi below
 	printf '#!/bin/sh\nprintf "Content-Type: text/plain\\n\\n"\ncat /proc/self/cgroup\n' > /usr/lib/cgi-bin/where
-	chmod 755 /usr/lib/cgi-bin/slow /usr/lib/cgi-bin/where
+	chmod 755 /usr/lib/cgi-bin/where
 	printf '<Directory /usr/lib/cgi-bin>\n\tLVEId 1001\n</Directory>\n' > /etc/apache2/conf-available/olve-systest.conf
 	a2enmod -q cgid openlve >/dev/null && a2enconf -q olve-systest >/dev/null
 	check "$MODE: apache2 restarts with mod_openlve" systemctl restart apache2.service
@@ -224,6 +224,7 @@ if [ -f /usr/lib/apache2/modules/mod_openlve.so ]; then
 	st=$(http_status /cgi-bin/where)
 	expect_eq "$MODE: past EP 1 apache answers 508" "${st%% *} $(echo "$st" | cut -d' ' -f2)" "HTTP/1.1 508"
 	diag "status line: $st"
+	release_cgi slow
 	wait $slowjob
 	expect_eq "$MODE: the request holding the EP slot completes" "$(cat $D/slow.status)" "HTTP/1.1 200 OK"
 	lvectl set 1001 --maxEntryProcs=20 >/dev/null

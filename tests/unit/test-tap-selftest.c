@@ -6,7 +6,11 @@
  * returning, a forked child falling out of the test, a crash after
  * registering a file for cleanup). The outer tests read the inner TAP
  * stream and check that the runner judged each case right and that the
- * parent removed every registered path.
+ * parent removed every registered path. A second inner run
+ * (TAP_SELFTEST_INNER=2) has TEST_CONCURRENT cases that only pass when
+ * they run at the same time, and a TEST() between them that only passes
+ * when it runs alone; its TAP stream must still be in test order, each
+ * case's own output before its line.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -20,6 +24,13 @@ static bool inner(void)
 	const char *e = getenv("TAP_SELFTEST_INNER");
 
 	return e && !strcmp(e, "1");
+}
+
+static bool inner_concurrent(void)
+{
+	const char *e = getenv("TAP_SELFTEST_INNER");
+
+	return e && !strcmp(e, "2");
 }
 
 static const char *inner_dir(void)
@@ -110,9 +121,88 @@ INNER(bad_cleanup_paths)
 	return 0;
 }
 
+/* --------------------------------------- inner concurrent cases (run 2) */
+
+static bool marker(const char *name)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", inner_dir(), name);
+	return access(p, F_OK) == 0;
+}
+
+static int make_marker(const char *name)
+{
+	char p[512];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", inner_dir(), name);
+	fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	return fd < 0 ? -1 : close(fd);
+}
+
+/* Wait up to 30 s for marker `name` (made by a test running at the same time). */
+static bool wait_marker(const char *name)
+{
+	for (int i = 0; i < 3000; i++) {
+		if (marker(name))
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* Passes only if conc_b starts while it runs; ends after conc_b. */
+INNER(conc_a)
+{
+	printf("# conc_a on stdout\n");
+	fprintf(stderr, "# conc_a on stderr\n");
+	if (make_registered("a-file", false) < 0 || !wait_marker("b-started"))
+		return 1;
+	return make_marker("a-done") < 0 ? 1 : 0;
+}
+
+INNER(conc_b)
+{
+	printf("# conc_b on stdout\n");
+	return make_marker("b-started") < 0 ? 1 : 0;
+}
+
+INNER(conc_crash)
+{
+	if (make_registered("conc-crash-file", false) < 0)
+		return 1;
+	raise(SIGSEGV);
+	return 0;
+}
+
+/* A TEST(): alone, after all of the above ended. */
+INNER(alone)
+{
+	printf("# alone on stdout\n");
+	if (!marker("a-done") || !marker("b-started"))
+		return 1;
+	return make_marker("alone-done") < 0 ? 1 : 0;
+}
+
+/* Concurrent again, but only after the TEST() before it ended. */
+INNER(conc_after)
+{
+	return marker("alone-done") ? 0 : 1;
+}
+
 __attribute__((constructor)) static void register_inner(void)
 {
-#define ADD(name) tap_tests[tap_n_tests++] = (struct tap_test){ "inner_" #name, inner_##name }
+#define ADD(name) tap_tests[tap_n_tests++] = (struct tap_test){ "inner_" #name, inner_##name, false }
+#define ADD_CONC(name) tap_tests[tap_n_tests++] = (struct tap_test){ "inner_" #name, inner_##name, true }
+	if (inner_concurrent()) {
+		ADD_CONC(conc_a);
+		ADD_CONC(conc_b);
+		ADD_CONC(conc_crash);
+		ADD(alone);
+		ADD_CONC(conc_after);
+		return;
+	}
 	if (!inner())
 		return;
 	ADD(pass);
@@ -124,6 +214,7 @@ __attribute__((constructor)) static void register_inner(void)
 	ADD(pass_registers);
 	ADD(bad_cleanup_paths);
 #undef ADD
+#undef ADD_CONC
 }
 
 /* ---------------------------------------------------- outer cases */
@@ -131,15 +222,13 @@ __attribute__((constructor)) static void register_inner(void)
 static char out[16384];
 static char dir[256];
 
-/* Run this binary as the inner runner once; its stdout into `out`. */
-static int run_inner(void)
+/* Run this binary as inner runner `mode` ("1", "2"); its stdout into `out`, exit status returned. */
+static int run_inner_mode(const char *mode)
 {
 	int p[2], status;
 	ssize_t n, len = 0;
 	pid_t pid;
 
-	if (out[0])
-		return 0;
 	if (tap_mktemp(dir, sizeof(dir)) < 0 || pipe2(p, O_CLOEXEC) < 0)
 		return -1;
 	pid = fork();
@@ -149,9 +238,10 @@ static int run_inner(void)
 		dup2(p[1], 1);
 		if (devnull >= 0)
 			dup2(devnull, 2); /* the inner cases' own diagnostics */
-		setenv("TAP_SELFTEST_INNER", "1", 1);
+		setenv("TAP_SELFTEST_INNER", mode, 1);
 		setenv("TAP_SELFTEST_DIR", dir, 1);
 		setenv("TAP_FILTER", "inner_", 1);
+		setenv("TAP_JOBS", "4", 1);
 		execl("/proc/self/exe", "test-tap-selftest", (char *)NULL);
 		_exit(127);
 	}
@@ -160,9 +250,18 @@ static int run_inner(void)
 		len += n;
 	close(p[0]);
 	out[len] = 0;
-	waitpid(pid, &status, 0);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* The first inner run, once. */
+static int run_inner(void)
+{
+	if (out[0])
+		return 0;
 	/* the inner run has failing cases: it must exit 1 */
-	return WIFEXITED(status) && WEXITSTATUS(status) == 1 ? 0 : -1;
+	return run_inner_mode("1") == 1 ? 0 : -1;
 }
 
 /* The TAP line of inner case `name`, or NULL. */
@@ -235,6 +334,40 @@ TEST(crash_fails_and_registered_paths_are_removed)
 	EXPECT_LINE("crash_after_registering", "not ok ", "killed by signal");
 	EXPECT_LINE("pass_registers", "ok ", "inner_pass_registers");
 	for (const char *const *n = (const char *const[]){ "crash-file", "crash-tree", "pass-file", NULL }; *n; n++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, *n);
+		if (lstat(p, &st) == 0)
+			TAP_FAIL("%s is left behind", p);
+	}
+	return 0;
+}
+
+TEST(concurrent_cases_overlap_plain_ones_run_alone_output_in_order)
+{
+	char p[512];
+	struct stat st;
+	const char *a_out, *a_line, *b_out, *b_line, *alone_out, *alone_line;
+
+	/* conc_crash fails: exit 1 */
+	if (run_inner_mode("2") != 1)
+		TAP_FAIL("inner run 2 failed or exited wrongly; output:\n%s", out);
+	ASSERT(!strncmp(out, "TAP version 13\n1..5\n", 20));
+	EXPECT_LINE("conc_a", "ok 1 ", "inner_conc_a");
+	EXPECT_LINE("conc_b", "ok 2 ", "inner_conc_b");
+	EXPECT_LINE("conc_crash", "not ok 3 ", "killed by signal");
+	EXPECT_LINE("alone", "ok 4 ", "inner_alone");
+	EXPECT_LINE("conc_after", "ok 5 ", "inner_conc_after");
+	/* each case's held stdout right before its own line, in test order (conc_b ended first) */
+	a_out = strstr(out, "# conc_a on stdout\n");
+	a_line = strstr(out, "ok 1 - inner_conc_a\n");
+	b_out = strstr(out, "# conc_b on stdout\n");
+	b_line = strstr(out, "ok 2 - inner_conc_b\n");
+	alone_out = strstr(out, "# alone on stdout\n");
+	alone_line = strstr(out, "ok 4 - inner_alone\n");
+	ASSERT(a_out && a_line && b_out && b_line && alone_out && alone_line);
+	ASSERT(a_out < a_line && a_line < b_out && b_out < b_line && b_line < alone_out && alone_out < alone_line);
+	ASSERT(!strstr(out, "conc_a on stderr")); /* stderr stays on stderr */
+	/* the paths registered by the concurrent cases (one crashed) are removed */
+	for (const char *const *n = (const char *const[]){ "a-file", "conc-crash-file", NULL }; *n; n++) {
 		snprintf(p, sizeof(p), "%s/%s", dir, *n);
 		if (lstat(p, &st) == 0)
 			TAP_FAIL("%s is left behind", p);

@@ -18,15 +18,15 @@ CGI=/usr/lib/cgi-bin/olve-thread-wait
 DROPIN=/etc/systemd/system/apache2.service.d/openlve-delegate.conf
 UNIT_CG=/sys/fs/cgroup/system.slice/apache2.service
 cleanup() {
-	rm -f "$DROPIN" "$CGI"
+	rm -f "$DROPIN" "$CGI" /run/olve-release-olve-thread-wait
 	rmdir /etc/systemd/system/apache2.service.d 2>/dev/null
 	systemctl daemon-reload
 	systemctl restart apache2.service
 }
 trap cleanup EXIT
 
-printf '#!/bin/sh\nsleep 6\nprintf "Content-Type: text/plain\\n\\ndone\\n"\n' > "$CGI"
-chmod 755 "$CGI"
+# the CGI runs until release_cgi (at most 6 s); held_cgi again before each request
+held_cgi "$CGI" olve-thread-wait 6
 
 # "tid1 tid2 ..." of Apache threads (not the CGI) whose cgroup names lve1001
 threads_in_lve() {
@@ -66,6 +66,7 @@ if [ "$MODE" = v2 ]; then
 		[ -n "$pid" ] && [ "$(cat /proc/$pid/cgroup)" != "0::/system.slice/apache2.service" ] && bad=$pid
 	done
 	expect_eq "$MODE: the worker process stays in apache2.service" "$bad" 0
+	release_cgi olve-thread-wait
 	wait $job
 	expect_eq "$MODE: the request completes" "$(cat /tmp/olve-thr.status)" "HTTP/1.1 200 OK"
 	left=$(cat "$tc/cgroup.threads" 2>/dev/null | tr '\n' ' ')
@@ -75,10 +76,12 @@ if [ "$MODE" = v2 ]; then
 	rm -f "$DROPIN"
 	systemctl daemon-reload
 	systemctl restart apache2.service
+	held_cgi "$CGI" olve-thread-wait 6
 	( http_status /cgi-bin/olve-thread-wait > /tmp/olve-thr.status ) &
 	job=$!
 	wait_cgi || diag "the CGI did not start"
 	expect_eq "$MODE: not delegated: no Apache thread moved" "$(threads_in_lve)" ""
+	release_cgi olve-thread-wait
 	wait $job
 	expect_eq "$MODE: not delegated: the request completes" "$(cat /tmp/olve-thr.status)" "HTTP/1.1 200 OK"
 	if journalctl -b --no-pager | grep -q "threads into LVEs are counted in EP only"; then
@@ -104,6 +107,7 @@ else
 		[ -n "$pid" ] && [ "$pid" != "$t" ] && grep -q '/lve1001$' /proc/$pid/task/$pid/cgroup && bad=$pid
 	done
 	expect_eq "$MODE: its process's main thread is not" "$bad" 0
+	release_cgi olve-thread-wait
 	wait $job
 	expect_eq "$MODE: the request completes" "$(cat /tmp/olve-thr.status)" "HTTP/1.1 200 OK"
 fi

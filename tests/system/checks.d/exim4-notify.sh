@@ -21,7 +21,7 @@ cleanup() {
 	if [ -f "$SNAPCFG.olve-saved" ]; then mv -f "$SNAPCFG.olve-saved" "$SNAPCFG"; else rm -f "$SNAPCFG"; fi
 	systemctl reload lved.service >/dev/null 2>&1
 	lvectl set 1001 --maxEntryProcs=20 >/dev/null 2>&1
-	rm -f "$CGI"
+	rm -f "$CGI" /run/olve-release-olve-mailcheck
 }
 trap cleanup EXIT
 
@@ -50,8 +50,7 @@ if systemctl reload lved.service && sleep 2 && systemctl is-active -q lved.servi
 else nok "$MODE: lved reloads the notifier and snapshot configuration"; journalctl -b --no-pager -u lved | tail -5 | sed 's/^/# /'; fi
 
 # the EP fault, with a labelled request holding the slot
-printf '#!/bin/sh\nsleep 25\nprintf "Content-Type: text/plain\\n\\nslow\\n"\n' > "$CGI"
-chmod 755 "$CGI"
+held_cgi "$CGI" olve-mailcheck 25 # ended by release_cgi once the snapshot was looked for
 lvectl set 1001 --maxEntryProcs=1 >/dev/null
 t0=$(date +%s)
 ( http_status "/cgi-bin/olve-mailcheck?order=42" > /tmp/olve-mailcheck.status ) &
@@ -65,7 +64,7 @@ case "$st" in
 esac
 # lved samples every second (in-vm.sh: interval = 1) and snapshots the fault
 # at its next pass, which lags by seconds in the emulated VM: the request
-# runs 25 s, and the snapshot is awaited while it does
+# runs up to 25 s, and the snapshot is awaited while it does
 for _ in $(seq 40); do
 	snap=$(lve-read-snapshot --id 1001 --from "@$((t0 - 5))" 2>&1)
 	echo "$snap" | grep -q "GET localhost /cgi-bin/olve-mailcheck?order=42\$" && break
@@ -77,6 +76,7 @@ else
 	nok "$MODE: the snapshot of the fault lists the request being served"
 	diag "$snap" | grep -E "^# (Snapshot|Faults|Requests|  )" | tail -20
 fi
+release_cgi olve-mailcheck
 wait "$slow"
 
 # the mails, delivered by exim4 into the local mailboxes
