@@ -30,6 +30,8 @@ struct tuser {
 
 static struct tuser users[3];
 static pid_t placed_pid;
+/* A program and its options the daemon runs under (valgrind), or NULL. */
+static const char *const *placed_wrapper;
 
 static inline int run_cmd(const char *const argv[])
 {
@@ -172,11 +174,13 @@ static inline int placed_start_v(const char *const *extra)
 	if (placed_pid < 0)
 		return -errno;
 	if (placed_pid == 0) {
-		const char *argv[24];
+		const char *argv[40];
 		int n = 0;
 
 		dup2(pfd[1], 2);
 		prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlives the test */
+		for (const char *const *w = placed_wrapper; w && *w && n < 16; w++)
+			argv[n++] = *w;
 		argv[n++] = exe;
 		argv[n++] = "--min-uid";
 		argv[n++] = minuid;
@@ -185,10 +189,10 @@ static inline int placed_start_v(const char *const *extra)
 		argv[n++] = "--rescan-interval";
 		argv[n++] = "0";
 		argv[n++] = "--verbose";
-		for (; extra && *extra && n < 22; extra++)
+		for (; extra && *extra && n < 38; extra++)
 			argv[n++] = *extra;
 		argv[n] = NULL;
-		execv(exe, (char *const *)argv);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(pfd[1]);
