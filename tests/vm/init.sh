@@ -142,9 +142,12 @@ dump() {
 
 # The watchdog of one test: if the test still runs 30 s after timeout's
 # SIGKILL, it cannot die (a task in uninterruptible sleep) and waiting for it
-# would stop the whole run; SIGUSR1 makes `wait` return instead.
+# would stop the whole run; SIGUSR1 makes `wait` return instead. Tests run
+# in init's process group, so a program signalling its group (Apache's
+# graceful restart does) reaches init too: only the watchdog's USR1, with
+# /tmp/olve.stuck made first, counts; after any other the wait goes on.
 stuck=0
-trap 'stuck=1' USR1
+trap '[ -e /tmp/olve.stuck ] && stuck=1' USR1
 echo 1 >/proc/sys/kernel/sysrq 2>/dev/null
 report_stuck() { # name pid
 	echo "@@OLVE-STUCK $1"
@@ -174,17 +177,24 @@ while read -r name path; do
 		sleep $((TEST_TIMEOUT + 30)) &
 		s=$!
 		wait $s
+		: >/tmp/olve.stuck
 		kill -USR1 1
 	) &
 	wpid=$!
-	wait $tpid
-	rc=$?
+	while :; do
+		wait $tpid
+		rc=$?
+		# a trapped signal ended the wait (rc > 128) while the test runs on
+		[ "$rc" -gt 128 ] && [ "$stuck" = 0 ] && kill -0 $tpid 2>/dev/null && continue
+		break
+	done
 	kill -TERM $wpid 2>/dev/null
 	wait $wpid
 	if [ "$stuck" = 1 ]; then
 		report_stuck "$name" "$tpid" >>/tmp/olve.err
 		rc=125
 	fi
+	rm -f /tmp/olve.stuck
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	dump /tmp/olve.out
 	echo "@@OLVE-STDERR $name"

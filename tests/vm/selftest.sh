@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Self-test of olve-vm.py's stall and stuck handling (tests/vm/README.md,
-# steps 2 and 4), by hand: boots four small VMs, ~3 minutes under TCG.
+# steps 2 and 4), by hand: boots five small VMs, ~3 minutes under TCG.
 #   tests/vm/selftest.sh [WORKDIR]
 # Exits 0 when every expectation held; prints what did not.
 set -u
@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=${1:-$(mktemp -d /tmp/olve-vm-selftest.XXXXXX)}
 mkdir -p "$work"
 cd "$work" || exit 1
-for p in ok silent frozen; do
+for p in ok silent frozen groupsig; do
 	cc -O1 -o "$p" "$here/selftest/$p.c" || { echo "selftest: cannot build $p"; exit 1; }
 done
 cp ok ok2
@@ -24,6 +24,12 @@ OPENLVE_VM_TEST_TIMEOUT=10 python3 "$here/olve-vm.py" run --mode legacy --build-
 expect stuck.log '^# frozen: exit 125' 'the frozen binary ends with 125'
 expect stuck.log '__refrigerator' 'its blocked stack is printed'
 expect stuck.log '^# ok2: exit 0' 'the binary after it runs'
+
+# 1b. a binary signalling its process group (init is in it) is not stuck
+OPENLVE_VM_TEST_TIMEOUT=10 python3 "$here/olve-vm.py" run --mode v2 --build-root "$work/group" \
+	--exe ./ok --exe ./groupsig --exe ./ok2 >group.log 2>&1
+expect group.log '^# groupsig: exit 0' 'a group signal does not end the wait'
+expect group.log '^# ok2: exit 0' 'the binary after it runs'
 
 # 2. a silent guest: stopped, resumed twice, the binary after it runs
 OPENLVE_VM_STALL=30 python3 "$here/olve-vm.py" run --mode v2 --build-root "$work/stall" \
