@@ -1604,7 +1604,7 @@ _public_ int olve_enter_pid(struct olve *h, uint32_t id, pid_t pid)
 				break;
 			moved = i + 1;
 		}
-		if ((r != -ENOENT && r != -ENODEV) || attempt > 0)
+		if (!enter_lost_lve(r) || attempt > 0)
 			break;
 		/*
 		 * The LVE (or the LVE root) was removed behind our back, maybe

@@ -1626,9 +1626,8 @@ _public_ int olve_destroy(struct olve *h, uint32_t id)
 			continue;
 		for (;;) {
 			/* ENOENT/ENODEV: removed meanwhile (an entry undoing its creation) */
-			if (unlinkat(h->hier[i].rootfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-				break;
-			if (errno == ENODEV)
+			if (unlinkat(h->hier[i].rootfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT ||
+			    errno == ENODEV)
 				break;
 			if (errno != EBUSY || now_ms() > deadline) {
 				r = -errno;

@@ -487,21 +487,11 @@ TEST_CONCURRENT(fd_budget_transient)
 
 TEST_CONCURRENT(valgrind_once)
 {
-#if defined(__SANITIZE_ADDRESS__)
-	SKIP("valgrind cannot run an AddressSanitizer build (the normal build runs this test)");
-#endif
-	static const char *const vg[] = { "/usr/bin/valgrind", "/usr/local/bin/valgrind" };
 	const char *v = NULL;
 	uint64_t rows[MAXROWS][NF];
 	pid_t pid;
 
-	for (size_t i = 0; i < sizeof(vg) / sizeof(vg[0]); i++)
-		if (access(vg[i], X_OK) == 0)
-			v = vg[i];
-	if (!v)
-		SKIP("valgrind not installed");
-	if (getenv("ASAN_OPTIONS") || getenv("OPENLVE_SANITIZED"))
-		SKIP("sanitizer build");
+	REQUIRE_VALGRIND(v);
 	SETUP();
 	ASSERT(cgtest_fork_in("lveroot/lve1002", nap, NULL) > 0);
 	ASSERT_OK(write_conf("interval=1\n"));

@@ -286,23 +286,13 @@ PLACED_TEST(su_c_and_runuser_land_in_the_lve)
  * SIGHUP rescan and SIGTERM: no error, no definite or indirect leak. */
 PLACED_TEST(valgrind_clean_daemon)
 {
-#if defined(__SANITIZE_ADDRESS__)
-	SKIP("valgrind cannot run an AddressSanitizer build (the normal build runs this test)");
-#endif
-	static const char *const vg[] = { "/usr/bin/valgrind", "/usr/local/bin/valgrind" };
 	const char *v = NULL, *src = getenv("OPENLVE_SOURCE_ROOT");
 	char supp[600], logpath[600];
 	static char log[1 << 16];
 	int st = -1;
 	pid_t p;
 
-	for (size_t i = 0; i < sizeof(vg) / sizeof(vg[0]); i++)
-		if (access(vg[i], X_OK) == 0)
-			v = vg[i];
-	if (!v)
-		SKIP("valgrind not installed");
-	if (getenv("ASAN_OPTIONS") || getenv("OPENLVE_SANITIZED"))
-		SKIP("sanitizer build");
+	REQUIRE_VALGRIND(v);
 	ASSERT(src);
 	snprintf(supp, sizeof(supp), "--suppressions=%s/tests/valgrind.supp", src);
 	{

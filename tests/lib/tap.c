@@ -71,6 +71,16 @@ bool tap_ci(void)
 	return ci && (!strcmp(ci, "true") || !strcmp(ci, "1") || !strcmp(ci, "yes"));
 }
 
+const char *tap_valgrind(void)
+{
+	static const char *const vg[] = { "/usr/bin/valgrind", "/usr/local/bin/valgrind" };
+
+	for (size_t i = 0; i < sizeof(vg) / sizeof(vg[0]); i++)
+		if (access(vg[i], X_OK) == 0)
+			return vg[i];
+	return NULL;
+}
+
 int tap_cleanup_path(const char *path)
 {
 	int i;

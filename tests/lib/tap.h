@@ -140,6 +140,31 @@ extern char tap_skip_reason[256];
 /* True in CI: CI=true/1/yes or OPENLVE_REQUIRE_VM=1. A missing environment fails there. */
 bool tap_ci(void);
 
+/* valgrind's path (/usr/bin, /usr/local/bin), or NULL when not installed. */
+const char *tap_valgrind(void);
+
+/*
+ * Sets `v` to valgrind for a memcheck case, or skips it: an
+ * AddressSanitizer build (valgrind cannot run one; the normal build runs
+ * the case), valgrind not installed, a sanitizer environment.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define TAP_ASAN_BUILD 1
+#else
+#define TAP_ASAN_BUILD 0
+#endif
+#define REQUIRE_VALGRIND(v)                                                      \
+	do {                                                                     \
+		if (TAP_ASAN_BUILD)                                              \
+			SKIP("valgrind cannot run an AddressSanitizer build "    \
+			     "(the normal build runs this test)");               \
+		(v) = tap_valgrind();                                            \
+		if (!(v))                                                        \
+			SKIP("valgrind not installed");                          \
+		if (getenv("ASAN_OPTIONS") || getenv("OPENLVE_SANITIZED"))       \
+			SKIP("sanitizer build");                                 \
+	} while (0)
+
 /* Skip unless running as root; in CI (tap_ci()) not being root fails. */
 #define REQUIRE_ROOT()                                                           \
 	do {                                                                     \
