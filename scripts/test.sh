@@ -76,6 +76,9 @@ setup_build build-test -Dwerror=true -Dbuildtype=debugoptimized -Db_sanitize=non
 # [system] the system suite runs last in this meson test (is_parallel: false,
 # alone), so its cases are in build-test's test log with the others
 [ -n "$rootfs_pid" ] && { wait "$rootfs_pid" || cat build-rootfs.log; }
+# the VM runners (tests/vm/olve-vm.py, tests/system/olve-system.py) note
+# every stalled guest and stuck test here, with its console; printed below
+rm -f build-test/meson-logs/vm-events.txt
 meson test -C build-test --print-errorlogs --num-processes 2 --suite unit --suite host --suite vm --suite fuzz \
 	--suite system --suite bench || rc=1
 
@@ -87,6 +90,11 @@ if [ "$QUICK" = 0 ]; then
 		meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite host || rc=1
 fi
 
+# a guest that stalled and was run again may have passed: its trace is here
+if [ -s build-test/meson-logs/vm-events.txt ]; then
+	echo "test.sh: VM events of this run (build-test/meson-logs/vm-events.txt, last 100 lines):"
+	tail -n 100 build-test/meson-logs/vm-events.txt | cut -c1-200
+fi
 # shellcheck disable=SC2086
 python3 "$SRC/scripts/count-tests.py" $STRICT $builds || rc=1
 exit $rc

@@ -240,22 +240,25 @@ fi
 # without any "not ok" line, prints no result, or runs longer than
 # OLVE_CHECK_TIMEOUT seconds adds one failure.
 run_checks() {
-	local f name out rc line n_ok n_nok
+	local f name rc line n_ok n_nok
 	for f in $D/checks.d/*.sh; do
 		[ -f "$f" ] && [ -x "$f" ] || continue
 		name=$(basename "$f" .sh)
-		out=$(cd /root && MODE=$MODE OLVE_LVE_ROOT=$ROOT timeout "${OLVE_CHECK_TIMEOUT:-300}" "$f" 2>&1)
-		rc=$?
-		n_ok=0 n_nok=0
+		# its lines are forwarded as they come (the runner counts a long
+		# silence as a stalled VM); the last line is its exit status
+		n_ok=0 n_nok=0 rc=
 		while IFS= read -r line; do
 			case "$line" in
+			"@@rc "*) rc=${line#@@rc } ;;
 			"ok - "*) n_ok=$((n_ok + 1)); say "ok - $MODE: $name: ${line#ok - }" ;;
 			"not ok - "*) n_nok=$((n_nok + 1)); say "not ok - $MODE: $name: ${line#not ok - }" ;;
 			"") ;;
 			"#"*) say "$line" ;;
 			*) say "# $name: $line" ;;
 			esac
-		done <<< "$out"
+		done < <(cd /root && MODE=$MODE OLVE_LVE_ROOT=$ROOT timeout "${OLVE_CHECK_TIMEOUT:-300}" "$f" 2>&1 </dev/null
+			echo "@@rc $?")
+		rc=${rc:-1}
 		if [ $rc != 0 ] && [ $n_nok = 0 ]; then
 			nok "$MODE: $name: exited with status $rc$([ $rc = 124 ] && echo " (timed out)")"
 		elif [ $((n_ok + n_nok)) = 0 ]; then

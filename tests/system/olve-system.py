@@ -17,12 +17,22 @@ real Debian 12 booted with systemd under QEMU (tests/system/README.md).
 
 Exit 77 (skip) without root, QEMU, mmdebstrap or dpkg-buildpackage, unless
 OPENLVE_REQUIRE_VM=1 (CI), where that is a failure. OPENLVE_SYSTEM_TIMEOUT
-(seconds, default 1200) bounds the VMs, which run side by side. OPENLVE_SYSTEM_KEEP=1
-keeps the work dir (printed).
+(seconds, default 1200) bounds one run of a VM; the VMs run side by side.
+A VM that sends no result for OPENLVE_SYSTEM_STALL seconds (default 480;
+the longest normal wait is printed after each run) has stalled. A stalled
+or timed-out VM is examined through its QEMU monitor (vCPU state, the
+guest kernel's sysrq-w/-l stacks on its console), killed, and its mode runs
+once more from a fresh disk: only the second run's results count, the first
+one's are printed as diagnostics. Every such event, with the end of the
+console, is also written to OPENLVE_BUILD_ROOT/meson-logs/vm-events.txt,
+which scripts/test.sh prints at its end. OPENLVE_SYSTEM_KEEP=1 keeps the
+work dir (printed).
 """
 import glob
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +41,12 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = os.environ.get('OPENLVE_SYSTEM_CACHE', '/var/cache/openlve-system')
 TIMEOUT = int(os.environ.get('OPENLVE_SYSTEM_TIMEOUT', '1200'))
+STALL = int(os.environ.get('OPENLVE_SYSTEM_STALL', '480'))
+ATTEMPTS = 2  # a stalled or timed-out mode runs once more
+# console lines worth seeing when a guest stalls: the kernel's hang and
+# lockup reports, systemd's stuck jobs and failures
+NOTABLE = ('blocked for more than', 'rcu:', 'soft lockup', 'hard LOCKUP', 'BUG:', 'WARNING:', 'Oops',
+           'A stop job', 'A start job', 'Failed to', 'FAILED', 'timed out', 'Timed out', 'Killing process')
 REQUIRE = os.environ.get('OPENLVE_REQUIRE_VM') == '1'
 PACKAGES = ['openlve', 'liblve0', 'libopenlve-cgroup1', 'liblve-dev', 'libpam-lve', 'libapache2-mod-openlve']
 
@@ -63,7 +79,8 @@ def skip_or_fail(reason):
 
 
 def run(cmd, **kw):
-    return subprocess.run(cmd, check=True, **kw)
+    # stdout is the TAP stream: what the command prints goes to stderr
+    return subprocess.run(cmd, check=True, stdout=sys.stderr, **kw)
 
 
 def copy_source(src, dst):
@@ -148,42 +165,139 @@ def make_image(rootfs_tar, debs, work):
     return img
 
 
-def boot_start(work, img, mode):
+def boot_start(work, img, mode, attempt=1):
     """Start the VM of one mode on its own copy of the image."""
-    disk = os.path.join(work, f'disk-{mode}.img')
+    tag = mode if attempt == 1 else f'{mode}-{attempt}'
+    disk = os.path.join(work, f'disk-{tag}.img')
     run(['cp', '--sparse=always', img, disk])
-    console = os.path.join(work, f'console-{mode}.log')
-    results = os.path.join(work, f'results-{mode}.txt')
-    append = ('root=/dev/vda rw console=ttyS0 quiet panic=-1 systemd.show_status=1'
+    console = os.path.join(work, f'console-{tag}.log')
+    results = os.path.join(work, f'results-{tag}.txt')
+    mon = os.path.join(work, f'monitor-{tag}.sock')
+    # no "quiet": a hung task's or an RCU stall's stacks reach the console;
+    # sysrq via the monitor's sendkey when a VM stalls
+    append = ('root=/dev/vda rw console=ttyS0 panic=-1 systemd.show_status=1'
+              ' sysrq_always_enabled=1 sysctl.kernel.hung_task_timeout_secs=60'
               ' no_timer_check nowatchdog')  # a loaded host makes TCG timers late
     if mode == 'v1':
         append += ' systemd.unified_cgroup_hierarchy=0'
-    cmd = ['qemu-system-x86_64', '-display', 'none', '-monitor', 'none',
+    cmd = ['qemu-system-x86_64', '-display', 'none', '-monitor', f'unix:{mon},server=on,wait=off',
            '-m', '1024', '-smp', '2', '-accel', 'tcg', '-cpu', 'max',
            '-kernel', os.path.join(work, 'vmlinuz'), '-initrd', os.path.join(work, 'initrd'),
            '-append', append,
            '-drive', f'file={disk},if=virtio,format=raw,cache=unsafe', '-nic', 'none',
            '-serial', f'file:{console}', '-serial', f'file:{results}']
-    return {'mode': mode, 'disk': disk, 'console': console, 'results': results,
-            'proc': subprocess.Popen(cmd, stdin=subprocess.DEVNULL), 't0': time.time()}
+    now = time.time()
+    return {'mode': mode, 'attempt': attempt, 'disk': disk, 'console': console, 'results': results,
+            'monitor': mon, 'proc': subprocess.Popen(cmd, stdin=subprocess.DEVNULL),
+            't0': now, 'deadline': now + TIMEOUT, 'size': 0, 'last': now, 'last_line': '(none yet)',
+            'gap': 0.0, 'gap_before': ''}
 
 
-def boot_wait(vm, deadline):
-    """Wait for the VM (killed at deadline); returns (results text, timed out, console path)."""
-    timed_out = False
+def read_text(path):
     try:
-        vm['proc'].wait(timeout=max(1, deadline - time.time()))
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        vm['proc'].kill()
-        vm['proc'].wait()
-    log(f"{vm['mode']}: VM ran {time.time() - vm['t0']:.0f} s")
-    os.unlink(vm['disk'])
-    text = ''
-    if os.path.exists(vm['results']):
-        with open(vm['results'], errors='replace') as f:
-            text = f.read().replace('\r', '')
-    return text, timed_out, vm['console']
+        with open(path, errors='replace') as f:
+            return f.read().replace('\r', '')
+    except OSError:
+        return ''
+
+
+def monitor(vm, commands):
+    """Run HMP commands on the VM's QEMU monitor; returns what it answered."""
+    out = []
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(5)
+            s.connect(vm['monitor'])
+            for cmd, wait in commands:
+                s.sendall(cmd.encode() + b'\n')
+                time.sleep(wait)
+                try:
+                    while True:
+                        s.settimeout(1)
+                        chunk = s.recv(65536)
+                        if not chunk:
+                            break
+                        out.append(chunk.decode(errors='replace'))
+                except socket.timeout:
+                    pass
+    except OSError as e:
+        out.append(f'(monitor: {e})')
+    text = ''.join(out).replace('\r', '')
+    # drop the terminal escapes of HMP's line editor
+    return '\n'.join(l for l in text.splitlines() if l.strip() and '\x1b' not in l)
+
+
+def poll(vm, now):
+    """Note a new result line; returns None (running), 'exited', 'stalled' or 'timeout'."""
+    size = os.path.getsize(vm['results']) if os.path.exists(vm['results']) else 0
+    if size != vm['size']:
+        lines = [l for l in read_text(vm['results']).splitlines() if l.strip()]
+        if now - vm['last'] > vm['gap']:
+            vm['gap'], vm['gap_before'] = now - vm['last'], lines[-1] if lines else ''
+        vm['size'], vm['last'] = size, now
+        vm['last_line'] = lines[-1] if lines else vm['last_line']
+    if vm['proc'].poll() is not None:
+        return 'exited'
+    if now - vm['last'] > STALL:
+        return 'stalled'
+    if now > vm['deadline']:
+        return 'timeout'
+    return None
+
+
+def examine(vm, state):
+    """A stalled or timed-out VM: its vCPUs and its kernel's stacks, then kill it.
+    Returns diagnostic lines."""
+    mark = len(read_text(vm['console']))
+    mon = monitor(vm, [('info status', 1), ('info cpus', 1),
+                       ('sendkey alt-sysrq-w', 5), ('sendkey alt-sysrq-l', 5)])
+    time.sleep(2)
+    vm['proc'].kill()
+    vm['proc'].wait()
+    console = read_text(vm['console'])
+    # (without the per-counter lines of the OOM reports the checks cause)
+    before = [l for l in console[:mark].splitlines()
+              if l.strip() and not re.match(r'\[ *[0-9.]+\] [a-z_]+ [0-9]+$', l)][-40:]
+    notable = [l for l in console[:mark].splitlines()
+               if any(k in l for k in NOTABLE)][-30:]
+    after = [l for l in console[mark:].splitlines() if l.strip()][:150]
+    why = (f'no result for {time.time() - vm["last"]:.0f} s' if state == 'stalled'
+           else f'not done after {TIMEOUT} s')
+    lines = [f'{vm["mode"]}: run {vm["attempt"]} {state} ({why}; ran {time.time() - vm["t0"]:.0f} s; '
+             f'last result: {vm["last_line"]})',
+             'QEMU monitor (info status, info cpus):'] + ['  ' + l for l in mon.splitlines()] + \
+        ['the console\'s warnings (last 30):'] + ['  ' + l for l in notable] + \
+        ['console before the stall was noticed (last 40 lines):'] + ['  ' + l for l in before] + \
+        ['console after sysrq-w and sysrq-l:'] + ['  ' + l for l in after]
+    return lines
+
+
+def record_events(lines):
+    """Append to meson-logs/vm-events.txt (printed by scripts/test.sh)."""
+    root = os.environ.get('OPENLVE_BUILD_ROOT')
+    if not root or not os.path.isdir(os.path.join(root, 'meson-logs')):
+        return
+    with open(os.path.join(root, 'meson-logs', 'vm-events.txt'), 'a') as f:
+        f.write(time.strftime('%Y-%m-%d %H:%M:%S ') + '\n'.join(lines) + '\n')
+
+
+def report(vm, text, results, counted):
+    """Print one VM run's results (as TAP cases when counted, else as diagnostics);
+    returns whether it reached @@done."""
+    done = False
+    for line in text.splitlines():
+        if line.startswith('ok - ') or line.startswith('not ok - '):
+            if counted:
+                results.append(line)
+                print(('ok' if line.startswith('ok') else 'not ok') + f' {len(results)} - ' +
+                      line.split(' - ', 1)[1], flush=True)
+            else:
+                print(f'# {vm["mode"]} run {vm["attempt"]}: {line}', flush=True)
+        elif line.startswith('#'):
+            print(line, flush=True)
+        elif line.strip() == '@@done':
+            done = True
+    return done
 
 
 def main():
@@ -219,28 +333,48 @@ def main():
         img = make_image(rootfs, debs, work)
         log(f'disk image ready ({time.time() - t0:.0f} s)')
         # the modes boot side by side: the guests wait on timers most of the time
-        vms = [boot_start(work, img, mode) for mode in modes]
-        deadline = time.time() + TIMEOUT
-        for vm in vms:
-            mode = vm['mode']
-            text, timed_out, console = boot_wait(vm, deadline)
-            done = False
-            for line in text.splitlines():
-                if line.startswith('ok - ') or line.startswith('not ok - '):
-                    results.append(line)
-                    print(('ok' if line.startswith('ok') else 'not ok') + f' {len(results)} - ' +
-                          line.split(' - ', 1)[1], flush=True)
-                elif line.startswith('#'):
-                    print(line, flush=True)
-                elif line.strip() == '@@done':
-                    done = True
+        running = [boot_start(work, img, mode) for mode in modes]
+        vms = list(running)
+        finished = {}
+        while running:
+            time.sleep(2)
+            for vm in list(running):
+                state = poll(vm, time.time())
+                if state is None:
+                    continue
+                running.remove(vm)
+                events = examine(vm, state) if state in ('stalled', 'timeout') else []
+                log(f"{vm['mode']}: VM run {vm['attempt']} ran {time.time() - vm['t0']:.0f} s; "
+                    f"longest wait for a result {vm['gap']:.0f} s (before: {vm['gap_before'][:80]})")
+                os.unlink(vm['disk'])
+                if events and vm['attempt'] < ATTEMPTS:
+                    events.append(f"{vm['mode']}: its results are not counted; the mode runs again "
+                                  'from a fresh disk')
+                    record_events(events)
+                    for l in events:
+                        print('# ' + l, flush=True)
+                    report(vm, read_text(vm['results']), results, counted=False)
+                    nxt = boot_start(work, img, vm['mode'], vm['attempt'] + 1)
+                    running.append(nxt)
+                    vms.append(nxt)
+                    continue
+                finished[vm['mode']] = (vm, state, events)
+        for mode in modes:
+            vm, state, events = finished[mode]
+            done = report(vm, read_text(vm['results']), results, counted=True)
             if not done:
                 results.append('not ok')
-                why = f'timed out after {TIMEOUT} s' if timed_out else 'stopped early'
-                print(f'not ok {len(results)} - {mode}: the VM run completed ({why})', flush=True)
-                with open(console, errors='replace') as f:
-                    for l in f.read().replace('\r', '').splitlines()[-60:]:
-                        print('#   ' + l)
+                why = {'timeout': f'timed out after {TIMEOUT} s', 'stalled': f'no result for {STALL} s',
+                       'exited': 'stopped early'}[state]
+                print(f'not ok {len(results)} - {mode}: the VM run completed ({why}, run {vm["attempt"]})',
+                      flush=True)
+                if not events:
+                    tail = [l for l in read_text(vm['console']).splitlines() if l.strip()][-60:]
+                    events = [f'{mode}: run {vm["attempt"]} {why}; console (last 60 lines):'] + \
+                        ['  ' + l for l in tail]
+                record_events(events)
+                for l in events:
+                    print('#   ' + l)
         if lint:
             out = lint.communicate()[0]
             results.append('ok' if lint.returncode == 0 else 'not ok')
