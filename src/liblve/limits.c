@@ -776,8 +776,8 @@ static int kernel_limits(struct olve *h, const struct olve_lve_fds *f, const str
 			_cleanup_free_ char *v = NULL;
 
 			r = read_value(f->dirfd[hi], readback_files[k].file, &v);
-			if (r == -ENOENT)
-				continue;
+			if (r == -ENOENT && !olve_group_removed(f->dirfd[hi]))
+				continue; /* no such file here (the LVE itself removed: -ENOENT) */
 			if (r < 0)
 				return r;
 			r = olve_limits_from_v2(readback_files[k].file, v, devs, n_devs, &res);
@@ -802,7 +802,14 @@ static int kernel_limits(struct olve *h, const struct olve_lve_fds *f, const str
 				if (h1 < 0)
 					continue;
 				r = read_value(f->dirfd[h1], v1.v[i].file, &v);
-				if (r == -ENOENT) {
+				/*
+				 * No such file in this controller: skip it. But a group
+				 * removed between two reads (olve_destroy racing an entry
+				 * that re-creates the LVE) is -ENOENT for the whole LVE:
+				 * half of a pair (cfs_quota_us without cfs_period_us)
+				 * would convert to a malformed cpu.max (-EINVAL).
+				 */
+				if (r == -ENOENT && !olve_group_removed(f->dirfd[h1])) {
 					r = 0;
 					continue;
 				}

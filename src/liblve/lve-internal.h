@@ -115,6 +115,15 @@ struct olve_hier {
  */
 _hidden_ bool olve_hier_cpuset_only(const struct olve_hier *hr);
 
+/*
+ * Whether the cgroup open as dirfd has been removed (rmdir by olve_destroy,
+ * another process, or systemd trimming a v1 hierarchy): the kernel unlinks
+ * a removed group's files, and a live group always has "cgroup.procs".
+ * Tells "this group is gone" from "this controller has no such file" when
+ * a read of a limit file fails with ENOENT. One faccessat.
+ */
+_hidden_ bool olve_group_removed(int dirfd);
+
 struct olve {
 	struct olve_conf conf;
 	int n_hier;

@@ -355,6 +355,11 @@ out:
 	return r;
 }
 
+bool olve_group_removed(int dirfd)
+{
+	return faccessat(dirfd, "cgroup.procs", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+}
+
 /* root_walk() into hr->rootfd and hr->ctrls (the handle's open). */
 static int open_root(struct olve_hier *hr, const char *norm, bool create)
 {
@@ -402,8 +407,7 @@ static int roots_refresh(struct olve *h)
 		uint32_t served = 0;
 		int r;
 
-		if (hr->rootfd < 0 || faccessat(hr->rootfd, "cgroup.procs", F_OK, AT_SYMLINK_NOFOLLOW) == 0 ||
-		    errno != ENOENT)
+		if (hr->rootfd < 0 || !olve_group_removed(hr->rootfd))
 			continue;
 		r = root_walk(hr, hr->root + 1, h->create, &fd, &served);
 		if (r < 0)

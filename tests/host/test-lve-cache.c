@@ -652,6 +652,52 @@ TEST(enter_recreates_an_lve_removed_behind_its_cached_fds)
 	return 0;
 }
 
+/*
+ * The limits of an LVE whose groups were removed behind the cached fds
+ * (olve_destroy in another thread or process, systemd's trim on v1) are
+ * those of an LVE that is gone: -ENOENT. Reading them used to skip every
+ * file the removed group no longer had, as if the controller had no such
+ * file: a group removed between two reads gave half a v1 pair
+ * (cpu.cfs_quota_us without cpu.cfs_period_us), a malformed cpu.max and
+ * EINVAL, which an entry re-creating the LVE then returned (vm-legacy,
+ * enter_leave_while_forgetting_and_destroying, once in ~20 runs).
+ */
+#define LIM_GONE_ID 8
+
+static int body_limits_removed_behind(void *arg)
+{
+	struct olve_limits lim = { .mask = OLVE_L_SPEED | OLVE_L_NPROC, .speed = 5000, .nproc = 40 }, got;
+	struct olve *h = NULL;
+	char name[16];
+	int removed = 0;
+
+	(void)arg;
+	snprintf(name, sizeof(name), "lve%d", LIM_GONE_ID);
+	ASSERT_OK(olve_open(&h, 0));
+	ASSERT_OK(olve_apply(h, LIM_GONE_ID, &lim));
+	ASSERT_OK(olve_get_limits(h, LIM_GONE_ID, &got)); /* the LVE's fds are cached now */
+	for (int k = 0; k < h->n_hier; k++) {
+		if (olve_hier_cpuset_only(&h->hier[k]))
+			continue; /* no group there without a CPU mask */
+		ASSERT_EQ(unlinkat(h->hier[k].rootfd, name, AT_REMOVEDIR), 0);
+		removed++;
+	}
+	ASSERT(removed > 0);
+	ASSERT_EQ(olve_get_limits(h, LIM_GONE_ID, &got), -ENOENT);
+	/* a fresh look (nothing cached) agrees */
+	olve_lve_forget(h, LIM_GONE_ID);
+	ASSERT_EQ(olve_get_limits(h, LIM_GONE_ID, &got), -ENOENT);
+	ASSERT_EQ(olve_destroy(h, LIM_GONE_ID), -ENOENT); /* and removes the state file */
+	olve_close(h);
+	return 0;
+}
+
+TEST(limits_of_an_lve_removed_behind_its_cached_fds_are_enoent)
+{
+	RUN_HOME_CONF(body_limits_removed_behind, NULL);
+	return 0;
+}
+
 /* ------------------------------------- the harness's own place checks */
 
 /*
