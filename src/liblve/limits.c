@@ -727,11 +727,20 @@ static const struct {
 };
 
 /* Read a cgroup file into a malloc'd string without the trailing newline. -ENOENT when absent. */
+/*
+ * One limit file of an LVE's group: 0 and *out, 1 when this controller has
+ * no such file (skip it), -ENOENT when the group itself was removed
+ * (olve_destroy racing the read: skipping one file of a v1 pair, such as
+ * cfs_period_us after cfs_quota_us was read, converted to a malformed
+ * cpu.max and EINVAL), or another -errno.
+ */
 static int read_value(int dirfd, const char *file, char **out)
 {
 	char *text = NULL;
 	int r = ol_read_full_at(dirfd, file, &text, NULL);
 
+	if (r == -ENOENT && !olve_group_removed(dirfd))
+		return 1;
 	if (r < 0)
 		return r;
 	ol_strip(text);
@@ -776,8 +785,8 @@ static int kernel_limits(struct olve *h, const struct olve_lve_fds *f, const str
 			_cleanup_free_ char *v = NULL;
 
 			r = read_value(f->dirfd[hi], readback_files[k].file, &v);
-			if (r == -ENOENT && !olve_group_removed(f->dirfd[hi]))
-				continue; /* no such file here (the LVE itself removed: -ENOENT) */
+			if (r > 0)
+				continue;
 			if (r < 0)
 				return r;
 			r = olve_limits_from_v2(readback_files[k].file, v, devs, n_devs, &res);
@@ -802,14 +811,7 @@ static int kernel_limits(struct olve *h, const struct olve_lve_fds *f, const str
 				if (h1 < 0)
 					continue;
 				r = read_value(f->dirfd[h1], v1.v[i].file, &v);
-				/*
-				 * No such file in this controller: skip it. But a group
-				 * removed between two reads (olve_destroy racing an entry
-				 * that re-creates the LVE) is -ENOENT for the whole LVE:
-				 * half of a pair (cfs_quota_us without cfs_period_us)
-				 * would convert to a malformed cpu.max (-EINVAL).
-				 */
-				if (r == -ENOENT && !olve_group_removed(f->dirfd[h1])) {
+				if (r > 0) {
 					r = 0;
 					continue;
 				}

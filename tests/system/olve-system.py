@@ -39,6 +39,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'vm'))
+from vmevents import record_event  # noqa: E402 (tests/vm/vmevents.py)
 CACHE = os.environ.get('OPENLVE_SYSTEM_CACHE', '/var/cache/openlve-system')
 TIMEOUT = int(os.environ.get('OPENLVE_SYSTEM_TIMEOUT', '1200'))
 STALL = int(os.environ.get('OPENLVE_SYSTEM_STALL', '480'))
@@ -272,15 +274,6 @@ def examine(vm, state):
     return lines
 
 
-def record_events(lines):
-    """Append to meson-logs/vm-events.txt (printed by scripts/test.sh)."""
-    root = os.environ.get('OPENLVE_BUILD_ROOT')
-    if not root or not os.path.isdir(os.path.join(root, 'meson-logs')):
-        return
-    with open(os.path.join(root, 'meson-logs', 'vm-events.txt'), 'a') as f:
-        f.write(time.strftime('%Y-%m-%d %H:%M:%S ') + '\n'.join(lines) + '\n')
-
-
 def report(vm, text, results, counted):
     """Print one VM run's results (as TAP cases when counted, else as diagnostics);
     returns whether it reached @@done."""
@@ -350,7 +343,7 @@ def main():
                 if events and vm['attempt'] < ATTEMPTS:
                     events.append(f"{vm['mode']}: its results are not counted; the mode runs again "
                                   'from a fresh disk')
-                    record_events(events)
+                    record_event(events)
                     for l in events:
                         print('# ' + l, flush=True)
                     report(vm, read_text(vm['results']), results, counted=False)
@@ -372,7 +365,7 @@ def main():
                     tail = [l for l in read_text(vm['console']).splitlines() if l.strip()][-60:]
                     events = [f'{mode}: run {vm["attempt"]} {why}; console (last 60 lines):'] + \
                         ['  ' + l for l in tail]
-                record_events(events)
+                record_event(events)
                 for l in events:
                     print('#   ' + l)
         if lint:

@@ -48,6 +48,8 @@ import sys
 import tempfile
 import time
 
+from vmevents import record_event  # tests/vm/vmevents.py
+
 RUNNER_VERSION = '4'
 MODES = ('v2', 'legacy')
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -74,17 +76,6 @@ class Unavailable(Exception):
 
 def log(msg):
     print(f'# olve-vm: {msg}', file=sys.stderr, flush=True)
-
-
-def record_event(lines):
-    """Append a VM event (a stall, a stuck binary) to meson-logs/vm-events.txt
-    of the build, which scripts/test.sh prints at its end: a rerun that then
-    passed leaves no other trace in the CI's output."""
-    root = os.environ.get('OPENLVE_BUILD_ROOT')
-    if not root or not os.path.isdir(os.path.join(root, 'meson-logs')):
-        return
-    with open(os.path.join(root, 'meson-logs', 'vm-events.txt'), 'a') as f:
-        f.write(time.strftime('%Y-%m-%d %H:%M:%S ') + '\n'.join(lines) + '\n')
 
 
 def sha256_file(path):
